@@ -1,0 +1,3 @@
+from lstm_sentiment.cli import main
+
+main()

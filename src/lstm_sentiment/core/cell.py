@@ -1,0 +1,61 @@
+"""One LSTM time step, written as the textbook equations.
+
+Source: the equations of ``torch.nn.LSTM`` (Hochreiter & Schmidhuber 1997, with the forget gate of
+Gers et al. 2000). Gate order and weight layout are PyTorch's: the rows of ``weight_ih`` (4H, H_in) and
+``weight_hh`` (4H, H) are the chunks (i, f, g, o); ``g`` is the candidate cell state c̃_t ("g" in
+PyTorch).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+GATE_NAMES = ("i", "f", "g", "o")
+
+
+def gates_to_state(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:
+    """Turn the gate pre-activations of one step into the new cell and hidden state.
+
+    Args:
+        gates: float (N, 4H), ``W_ih x_t + b_ih + W_hh h_{t-1} + b_hh`` in chunk order (i, f, g, o).
+        c_prev: float (N, H), the cell state c_{t-1}.
+    Returns:
+        ``(h_t, c_t, (i_t, f_t, g_t, o_t))``, each (N, H). i, f, o lie in (0, 1); g and h in (-1, 1).
+    """
+    a_i, a_f, a_g, a_o = gates.chunk(4, dim=-1)
+    i_t = torch.sigmoid(a_i)  # input gate: how much of g_t to write
+    f_t = torch.sigmoid(a_f)  # forget gate: how much of c_{t-1} to keep
+    g_t = torch.tanh(a_g)  # candidate cell state c̃_t
+    o_t = torch.sigmoid(a_o)  # output gate: how much of tanh(c_t) to show
+    c_t = f_t * c_prev + i_t * g_t  # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
+    h_t = o_t * torch.tanh(c_t)  # h_t = o_t ⊙ tanh(c_t)
+    return h_t, c_t, (i_t, f_t, g_t, o_t)
+
+
+def lstm_cell(
+    x_t: Tensor,
+    state: tuple[Tensor, Tensor],
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor,
+    bias_hh: Tensor,
+) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:
+    """Run one LSTM step: ``i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)``, likewise f_t and o_t,
+    ``g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)``, ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t``,
+    ``h_t = o_t ⊙ tanh(c_t)``.
+
+    Source: ``torch.nn.LSTM`` equations; forget gate: Gers et al. 2000.
+
+    Args:
+        x_t: float (N, H_in), the input vector at step t.
+        state: ``(h_prev, c_prev)``, each float (N, H).
+        weight_ih: (4H, H_in), chunks (W_ii | W_if | W_ig | W_io).
+        weight_hh: (4H, H), chunks (W_hi | W_hf | W_hg | W_ho).
+        bias_ih, bias_hh: (4H,).
+    Returns:
+        ``(h_t, c_t, (i_t, f_t, g_t, o_t))``, each (N, H).
+    """
+    h_prev, c_prev = state
+    gates = x_t @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh  # (N, 4H)
+    return gates_to_state(gates, c_prev)

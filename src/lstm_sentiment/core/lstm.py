@@ -1,0 +1,209 @@
+"""A batch-first LSTM with two implementations over the same Parameters.
+
+``impl="fused"`` runs ``torch.nn.LSTM``'s own kernel (oneDNN on CPU, cuDNN on GPU) on packed sequences;
+``impl="explicit"`` runs :func:`lstm_cell` in a Python time loop and can record every gate
+(:class:`GateTrace`). The module *is* a ``torch.nn.LSTM`` (``batch_first=True``), so its Parameters are
+named ``weight_ih_l0``, ``weight_hh_l0_reverse``, … and a ``state_dict`` moves both ways without renaming.
+
+Shape letters: N batch, L time steps, H_in input features, H hidden units, D = 2 if bidirectional else 1.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .cell import gates_to_state
+from .trace import GateTrace
+
+Impl = Literal["auto", "explicit", "fused"]
+IMPLS = ("auto", "explicit", "fused")
+State = tuple[Tensor, Tensor]
+
+
+class LSTM(nn.LSTM):
+    """Multi-layer LSTM, batch first, with per-step gate traces.
+
+    Source: equations of ``torch.nn.LSTM``; forget gate Gers et al. 2000; forget-gate bias
+    Gers et al. 2000 §2 and Jozefowicz et al. 2015 ("An Empirical Exploration of Recurrent Network
+    Architectures"), who found a bias of 1 closes most of the gap to the best architectures.
+
+    Args:
+        input_size: H_in, features of each x_t.
+        hidden_size: H, units of h_t and c_t.
+        num_layers: stacked layers; layer k > 0 reads layer k-1's output (D·H features).
+        bidirectional: add a reverse-direction layer at each level; output features become 2H.
+        dropout: dropout probability on each layer's output except the last, in training only.
+        impl: "auto" (fused unless a trace is asked for), "explicit" or "fused".
+        forget_bias: added at initialisation to the forget-gate chunk of every ``bias_ih``; weights
+            otherwise start as in ``torch.nn.LSTM`` (U(-1/√H, 1/√H)). Default 1.0 (Jozefowicz et al.
+            2015); 0.0 gives ``torch.nn.LSTM``'s initialisation.
+    Raises:
+        ValueError: a size < 1, dropout outside [0, 1), or an unknown impl.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        impl: Impl = "auto",
+        forget_bias: float = 1.0,
+    ) -> None:
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        if impl not in IMPLS:
+            raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+        super().__init__(
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.impl = impl
+        self.forget_bias = float(forget_bias)
+        with torch.no_grad():
+            for name in self._bias_ih_names():
+                getattr(self, name)[hidden_size : 2 * hidden_size] += self.forget_bias
+
+    @property
+    def num_directions(self) -> int:
+        """D: 2 if bidirectional else 1."""
+        return 2 if self.bidirectional else 1
+
+    def _bias_ih_names(self) -> list[str]:
+        return [name for name, _ in self.named_parameters() if name.startswith("bias_ih_l")]
+
+    def layer_weights(self, layer: int, direction: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of one layer and direction (0 forward, 1 reverse)."""
+        suffix = f"l{layer}" + ("_reverse" if direction == 1 else "")
+        return tuple(getattr(self, f"{kind}_{suffix}") for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+    def forward(  # type: ignore[override]
+        self,
+        x: Tensor,
+        lengths: Tensor | None = None,
+        state: State | None = None,
+        return_trace: bool = False,
+    ):
+        """Run the LSTM over a padded batch.
+
+        Args:
+            x: float (N, L, H_in), batch first; steps at or past a sequence's length are ignored.
+            lengths: int (N,), valid steps per sequence, each in [1, L]; all L if None.
+            state: optional ``(h_0, c_0)``, each (num_layers·D, N, H), layer-major as in ``torch.nn.LSTM``
+                (index ``k·D + d`` is layer k, direction d); zeros if None.
+            return_trace: also return the gates of every step (forces the explicit path).
+        Returns:
+            ``(output, (h_n, c_n))`` or, with ``return_trace``, ``(output, (h_n, c_n), trace)``.
+            ``output`` float (N, L, D·H) is the last layer's h_t, zero past each length. ``h_n``, ``c_n``
+            (num_layers·D, N, H) are taken at each sequence's own last step (step 0 for the reverse
+            direction). ``trace[k][d]`` is the :class:`GateTrace` of layer k, direction d.
+        Raises:
+            ValueError: x not a floating 3-D tensor with H_in features; lengths of the wrong shape,
+                dtype or range; state of the wrong shape; a trace asked of ``impl="fused"``.
+        """
+        lengths = self._check_inputs(x, lengths, state)
+        impl = self.impl
+        if impl == "fused" and return_trace:
+            raise ValueError("return_trace=True needs the explicit path; impl='fused' cannot record gates")
+        if impl == "explicit" or return_trace:
+            output, final, trace = self._forward_explicit(x, lengths, state)
+            return (output, final, trace) if return_trace else (output, final)
+        return self._forward_fused(x, lengths, state)
+
+    def _check_inputs(self, x: Tensor, lengths: Tensor | None, state: State | None) -> Tensor:
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            raise ValueError(f"x must be a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}")
+        if x.dim() != 3:
+            raise ValueError(f"x must be (N, L, H_in), got shape {tuple(x.shape)}")
+        n, length, features = x.shape
+        if features != self.input_size:
+            raise ValueError(f"x has {features} features per step, expected input_size={self.input_size}")
+        if length == 0:
+            raise ValueError("x has L=0 time steps")
+        if state is not None:
+            expected = (self.num_layers * self.num_directions, n, self.hidden_size)
+            for name, tensor in zip(("h_0", "c_0"), state):
+                if tuple(tensor.shape) != expected:
+                    raise ValueError(f"state {name} must have shape {expected}, got {tuple(tensor.shape)}")
+        if lengths is None:
+            return torch.full((n,), length, dtype=torch.long)
+        if not isinstance(lengths, Tensor):
+            lengths = torch.as_tensor(lengths)
+        if lengths.dtype.is_floating_point or lengths.dtype == torch.bool or lengths.dim() != 1:
+            raise ValueError(f"lengths must be a 1-D int tensor, got dtype {lengths.dtype}, shape {tuple(lengths.shape)}")
+        if lengths.numel() != n:
+            raise ValueError(f"lengths has {lengths.numel()} entries, expected N={n}")
+        low, high = int(lengths.min()), int(lengths.max())
+        if low < 1 or high > length:
+            bad = low if low < 1 else high
+            raise ValueError(f"lengths must lie in [1, L={length}], got {bad}")
+        return lengths.to(torch.long)
+
+    def _forward_fused(self, x: Tensor, lengths: Tensor, state: State | None) -> tuple[Tensor, State]:
+        length = x.size(1)
+        if bool((lengths == length).all()):
+            # No padding: skip the pack/unpack copies.
+            return super().forward(x, state)
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        packed_out, final = super().forward(packed, state)
+        output, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=length)
+        return output, final
+
+    def _forward_explicit(self, x: Tensor, lengths: Tensor, state: State | None):
+        n, length, _ = x.shape
+        lengths = lengths.to(x.device)
+        valid = torch.arange(length, device=x.device).unsqueeze(0) < lengths.unsqueeze(1)  # (N, L)
+        if state is None:
+            zeros = x.new_zeros(self.num_layers * self.num_directions, n, self.hidden_size)
+            state = (zeros, zeros)
+        h_0, c_0 = state
+        layer_input = x
+        h_n, c_n, trace = [], [], []
+        for layer in range(self.num_layers):
+            outputs, layer_trace = [], []
+            for direction in range(self.num_directions):
+                index = layer * self.num_directions + direction
+                out, h_last, c_last, gate_trace = self._run_direction(
+                    layer_input, valid, lengths, layer, direction, h_0[index], c_0[index]
+                )
+                outputs.append(out)
+                h_n.append(h_last)
+                c_n.append(c_last)
+                layer_trace.append(gate_trace)
+            layer_input = torch.cat(outputs, dim=-1)  # (N, L, D·H)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+            trace.append(layer_trace)
+        return layer_input, (torch.stack(h_n), torch.stack(c_n)), trace
+
+    def _run_direction(self, x, valid, lengths, layer, direction, h_t, c_t):
+        weight_ih, weight_hh, bias_ih, bias_hh = self.layer_weights(layer, direction)
+        # The input projection of all steps at once: one matmul instead of L small ones.
+        x_proj = x @ weight_ih.T + bias_ih  # (N, L, 4H)
+        steps = range(x.size(1) - 1, -1, -1) if direction == 1 else range(x.size(1))
+        record: dict[str, list[Tensor | None]] = {name: [None] * x.size(1) for name in "ifgoch"}
+        for t in steps:
+            gates = x_proj[:, t] + h_t @ weight_hh.T + bias_hh  # (N, 4H)
+            h_new, c_new, (i_t, f_t, g_t, o_t) = gates_to_state(gates, c_t)
+            # Padded steps leave the state untouched, so a sequence's final state is its own last step
+            # and the reverse direction starts from h_0 at each sequence's own end.
+            keep = valid[:, t : t + 1]  # (N, 1)
+            h_t = torch.where(keep, h_new, h_t)
+            c_t = torch.where(keep, c_new, c_t)
+            for name, value in zip("ifgoch", (i_t, f_t, g_t, o_t, c_new, h_new)):
+                record[name][t] = value
+        output = torch.stack(record["h"], dim=1) * valid.unsqueeze(-1)  # (N, L, H), zero past each length
+        return output, h_t, c_t, GateTrace.from_steps(record, valid, lengths)

@@ -1,0 +1,254 @@
+"""Parity of the explicit and fused paths with torch.nn.LSTM and the NumPy oracle, gradients, masking."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lstm_sentiment.core import LSTM, GateTrace, lstm_cell
+from numpy_lstm import direction_backward, direction_forward, lstm_forward
+
+H_IN, H = 5, 7
+CONFIGS = [(1, False), (2, False), (1, True), (2, True)]
+
+
+def make_pair(num_layers, bidirectional, seed=0):
+    torch.manual_seed(seed)
+    ours = LSTM(H_IN, H, num_layers=num_layers, bidirectional=bidirectional)
+    bare = nn.LSTM(H_IN, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=True)
+    bare.load_state_dict(ours.state_dict())
+    return ours, bare
+
+
+def batch(n=4, length=6, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, length, H_IN, generator=g)
+    lengths = torch.tensor([6, 3, 1, 5])[:n]
+    return x, lengths
+
+
+def numpy_layers(module):
+    return [
+        [tuple(p.detach().double().numpy() for p in module.layer_weights(k, d)) for d in range(module.num_directions)]
+        for k in range(module.num_layers)
+    ]
+
+
+def bare_reference(bare, x, lengths, state):
+    """torch.nn.LSTM run one sequence at a time, unpadded: no packing logic shared with the code under test."""
+    outs, hs, cs = [], [], []
+    for b in range(x.size(0)):
+        s = None if state is None else (state[0][:, b : b + 1].contiguous(), state[1][:, b : b + 1].contiguous())
+        out, (h, c) = bare(x[b : b + 1, : lengths[b]], s)
+        outs.append(nn.functional.pad(out, (0, 0, 0, x.size(1) - int(lengths[b]))))
+        hs.append(h)
+        cs.append(c)
+    return torch.cat(outs), torch.cat(hs, 1), torch.cat(cs, 1)
+
+
+@pytest.mark.parametrize("num_layers,bidirectional", CONFIGS)
+@pytest.mark.parametrize("given_state", [False, True])
+def test_explicit_fused_bare_numpy_agree(num_layers, bidirectional, given_state):
+    ours, bare = make_pair(num_layers, bidirectional)
+    x, lengths = batch()
+    state = None
+    if given_state:
+        shape = (num_layers * ours.num_directions, x.size(0), H)
+        state = (torch.randn(shape), torch.randn(shape))
+    with torch.no_grad():
+        ours.impl = "explicit"
+        out_e, (h_e, c_e) = ours(x, lengths, state)
+        ours.impl = "fused"
+        out_f, (h_f, c_f) = ours(x, lengths, state)
+        out_b, h_b, c_b = bare_reference(bare, x, lengths, state)
+    zeros = np.zeros((num_layers * ours.num_directions, x.size(0), H))
+    h0, c0 = (zeros, zeros) if state is None else (state[0].double().numpy(), state[1].double().numpy())
+    out_n, h_n, c_n = lstm_forward(x.double().numpy(), lengths.numpy(), numpy_layers(ours), h0, c0)
+    for ref in ((out_f, h_f, c_f), (out_b, h_b, c_b)):
+        for got, want in zip((out_e, h_e, c_e), ref):
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    for got, want in zip((out_e, h_e, c_e), (out_n, h_n, c_n)):
+        np.testing.assert_allclose(got.double().numpy(), want, atol=1e-5, rtol=0)
+    assert out_e.shape == (4, 6, ours.num_directions * H)
+    assert float(out_e[2, 1:].abs().max()) == 0.0  # zeros past the length
+
+
+def test_cell_step_matches_lstm_cell():
+    torch.manual_seed(3)
+    cell = nn.LSTMCell(H_IN, H)
+    x_t, h, c = torch.randn(3, H_IN), torch.randn(3, H), torch.randn(3, H)
+    h_t, c_t, _ = lstm_cell(x_t, (h, c), cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    h_want, c_want = cell(x_t, (h, c))
+    torch.testing.assert_close(h_t, h_want, atol=1e-6, rtol=0)
+    torch.testing.assert_close(c_t, c_want, atol=1e-6, rtol=0)
+
+
+def test_state_dict_moves_both_ways():
+    ours, bare = make_pair(2, True)
+    assert set(ours.state_dict()) == set(bare.state_dict())
+    assert "weight_hh_l1_reverse" in ours.state_dict()
+    fresh = LSTM(H_IN, H, num_layers=2, bidirectional=True)
+    fresh.load_state_dict(bare.state_dict())
+    for key, value in bare.state_dict().items():
+        assert torch.equal(fresh.state_dict()[key], value)
+
+
+def test_forget_bias_on_f_chunk_of_bias_ih_only():
+    torch.manual_seed(0)
+    plain = nn.LSTM(H_IN, H, batch_first=True)
+    torch.manual_seed(0)
+    ours = LSTM(H_IN, H, forget_bias=1.0)
+    delta = (ours.bias_ih_l0 - plain.bias_ih_l0).detach()
+    torch.testing.assert_close(delta[H : 2 * H], torch.ones(H))
+    assert float(delta[:H].abs().max()) == 0.0 and float(delta[2 * H :].abs().max()) == 0.0
+    torch.testing.assert_close(ours.bias_hh_l0, plain.bias_hh_l0)
+
+
+@pytest.mark.parametrize("num_layers,bidirectional", CONFIGS)
+def test_explicit_gradients_equal_fused(num_layers, bidirectional):
+    ours, _ = make_pair(num_layers, bidirectional)
+    x, lengths = batch()
+    grads = {}
+    for impl in ("explicit", "fused"):
+        ours.impl = impl
+        ours.zero_grad()
+        xi = x.clone().requires_grad_(True)
+        out, (h_n, c_n) = ours(xi, lengths)
+        (out.sin().sum() + h_n.pow(2).sum() + c_n.sum()).backward()
+        grads[impl] = [xi.grad] + [p.grad.clone() for p in ours.parameters()]
+    for a, b in zip(grads["explicit"], grads["fused"]):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_numpy_bptt_equals_torch_gradients(bidirectional):
+    ours, _ = make_pair(1, bidirectional)
+    ours.double()
+    x, lengths = batch()
+    x = x.double().requires_grad_(True)
+    g = torch.Generator().manual_seed(5)
+    d = ours.num_directions
+    w_out = torch.randn(4, 6, d * H, generator=g, dtype=torch.float64)
+    w_h, w_c = (torch.randn(d, 4, H, generator=g, dtype=torch.float64) for _ in range(2))
+    ours.impl = "fused"
+    out, (h_n, c_n) = ours(x, lengths)
+    ((out * w_out).sum() + (h_n * w_h).sum() + (c_n * w_c).sum()).backward()
+
+    xn = x.detach().numpy()
+    dx = np.zeros_like(xn)
+    for direction in range(d):
+        params = tuple(p.detach().numpy() for p in ours.layer_weights(0, direction))
+        zeros = np.zeros((4, H))
+        _, _, cache = direction_forward(xn, lengths.numpy(), params, zeros, zeros, reverse=direction == 1)
+        d_out = w_out[..., direction * H : (direction + 1) * H].numpy()
+        dx_d, param_grads, _, _ = direction_backward(d_out, w_h[direction].numpy(), w_c[direction].numpy(), cache)
+        dx += dx_d
+        for p, want in zip(ours.layer_weights(0, direction), param_grads):
+            np.testing.assert_allclose(p.grad.numpy(), want, atol=1e-9)
+    np.testing.assert_allclose(x.grad.numpy(), dx, atol=1e-9)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_gradcheck_explicit_float64(bidirectional):
+    torch.manual_seed(0)
+    ours = LSTM(3, 4, num_layers=2, bidirectional=bidirectional, impl="explicit").double()
+    x = torch.randn(3, 4, 3, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2 * ours.num_directions, 3, 4, dtype=torch.float64, requires_grad=True)
+    lengths = torch.tensor([4, 2, 3])
+
+    def f(x, h0, w):
+        # functional_call routes gradcheck's perturbed w through the module's own forward.
+        out, (h_n, c_n) = torch.func.functional_call(ours, {"weight_hh_l0": w}, (x, lengths, (h0, torch.zeros_like(h0))))
+        return out, h_n, c_n
+
+    assert torch.autograd.gradcheck(f, (x, h0, ours.weight_hh_l0.detach().clone().requires_grad_(True)))
+
+
+@pytest.mark.parametrize("impl", ["explicit", "fused"])
+def test_padding_and_order_do_not_change_a_sequence(impl):
+    ours, _ = make_pair(2, True)
+    ours.impl = impl
+    x, lengths = batch()
+    with torch.no_grad():
+        alone_out, (alone_h, alone_c) = ours(x[1:2, :3])
+        out, (h_n, c_n) = ours(x, lengths)
+        perm = torch.tensor([3, 1, 0, 2])
+        out_p, (h_p, c_p) = ours(x[perm], lengths[perm])
+    torch.testing.assert_close(out[1:2, :3], alone_out, atol=1e-6, rtol=0)
+    torch.testing.assert_close(h_n[:, 1:2], alone_h, atol=1e-6, rtol=0)
+    torch.testing.assert_close(c_n[:, 1:2], alone_c, atol=1e-6, rtol=0)
+    torch.testing.assert_close(out_p, out[perm], atol=1e-6, rtol=0)
+    torch.testing.assert_close(h_p, h_n[:, perm], atol=1e-6, rtol=0)
+    torch.testing.assert_close(c_p, c_n[:, perm], atol=1e-6, rtol=0)
+
+
+def test_trace_ranges_shapes_and_masking():
+    ours, _ = make_pair(2, True)
+    x, lengths = batch()
+    x = x * 10  # push pre-activations far out so saturation would show
+    with torch.no_grad():
+        out, (h_n, _), trace = ours(x, lengths, return_trace=True)
+    assert len(trace) == 2 and len(trace[0]) == 2
+    for layer in trace:
+        for t in layer:
+            assert isinstance(t, GateTrace)
+            valid = torch.arange(6)[None, :] < lengths[:, None]
+            for name in "ifgoch":
+                value = getattr(t, name)
+                assert value.shape == (4, 6, H)
+                assert bool(value[~valid].isnan().all()) and not bool(value[valid].isnan().any())
+            for name in "ifo":
+                v = getattr(t, name)[valid]
+                assert float(v.min()) >= 0.0 and float(v.max()) <= 1.0
+            for name in "gh":
+                assert float(getattr(t, name)[valid].abs().max()) <= 1.0
+    # Forward direction of the last layer: trace h at the last valid step is h_n and the output.
+    last = trace[1][0]
+    torch.testing.assert_close(last.h[torch.arange(4), lengths - 1], h_n[2])
+    torch.testing.assert_close(trace[1][1].h[:, 0], h_n[3])
+    torch.testing.assert_close(last.h[0], out[0, :, :H])
+    # c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t, read back from the trace itself.
+    t0 = trace[0][0]
+    torch.testing.assert_close(t0.c[0, 1:], t0.f[0, 1:] * t0.c[0, :-1] + t0.i[0, 1:] * t0.g[0, 1:])
+
+
+def test_auto_is_fused_without_trace_and_fused_refuses_trace(monkeypatch):
+    ours = LSTM(H_IN, H)
+    x = torch.randn(2, 3, H_IN)
+    _, _, trace = ours(x, return_trace=True)
+    assert trace[0][0].h.shape == (2, 3, H)
+
+    def no_explicit(*args):
+        raise AssertionError("auto without a trace must not take the explicit path")
+
+    monkeypatch.setattr(ours, "_forward_explicit", no_explicit)
+    ours(x, torch.tensor([3, 2]))
+    ours.impl = "fused"
+    with pytest.raises(ValueError, match="return_trace"):
+        ours(x, return_trace=True)
+
+
+@pytest.mark.parametrize(
+    "x,lengths,match",
+    [
+        (torch.randn(2, 3, H_IN + 1), None, "input_size=5"),
+        (torch.ones(2, 3, H_IN, dtype=torch.long), None, "x must be a floating-point tensor, got torch.int64"),
+        (torch.randn(2, 3, H_IN), torch.tensor([3, 0]), "lengths must lie in \\[1, L=3\\], got 0"),
+        (torch.randn(2, 3, H_IN), torch.tensor([4, 1]), "lengths must lie in \\[1, L=3\\], got 4"),
+        (torch.randn(2, 3, H_IN), torch.tensor([3, 2, 1]), "lengths has 3 entries, expected N=2"),
+        (torch.randn(2, 3, H_IN), torch.tensor([3.0, 2.0]), "lengths must be a 1-D int tensor"),
+        (torch.randn(3, H_IN), None, "x must be \\(N, L, H_in\\)"),
+    ],
+)
+def test_bad_arguments_raise_value_error(x, lengths, match):
+    with pytest.raises(ValueError, match=match):
+        LSTM(H_IN, H)(x, lengths)
+
+
+def test_bad_state_and_constructor_arguments():
+    with pytest.raises(ValueError, match="state h_0 must have shape \\(1, 2, 7\\)"):
+        LSTM(H_IN, H)(torch.randn(2, 3, H_IN), state=(torch.zeros(1, 3, H), torch.zeros(1, 3, H)))
+    with pytest.raises(ValueError, match="impl must be one of"):
+        LSTM(H_IN, H, impl="cudnn")
+    with pytest.raises(ValueError, match="hidden_size must be a positive int, got 0"):
+        LSTM(H_IN, 0)
