@@ -1,11 +1,18 @@
 """The ``lstm-sentiment`` command. Commands only parse arguments and call public functions.
 
-Data goes to stdout, logs to stderr. Exit codes: 0 ok, 1 failure (a one-line message), 2 usage.
+Data goes to stdout, logs and warnings to stderr. Exit codes: 0 ok, 1 failure (a one-line message,
+no traceback), 2 usage.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import sys
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -17,19 +24,225 @@ app = typer.Typer(
 )
 
 
+class Lang(str, Enum):
+    auto = "auto"
+    zh = "zh"
+    en = "en"
+
+
+class PredictFormat(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _fail(message: str, code: int = 1):
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _one_line_warnings(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def command(func):
+    """Run a command with one-line errors: known failures exit 1 with ``error: …`` on stderr."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from lstm_sentiment.errors import SentimentError
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+        for noisy in ("lightning", "lightning.pytorch", "lightning.fabric", "gensim", "jieba"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        warnings.showwarning = _one_line_warnings
+        try:
+            return func(*args, **kwargs)
+        except (SentimentError, ValueError) as err:
+            _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
+        except OSError as err:
+            _fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return wrapper
+
+
 @app.callback()
 def _root() -> None:
     """A textbook LSTM for sentence sentiment, with every gate inspectable."""
 
 
-@app.command()
-def demo(seed: int = typer.Option(0, help="Seed of the random word vectors and weights.")) -> None:
-    """Walk 4 random word vectors standing for "我 喜欢 这个 电影" through an untrained LSTM, step by step."""
-    from lstm_sentiment.walkthrough import random_walkthrough
+def _dataset(spec: str, text_column: Optional[str], label_column: Optional[str]):
+    """``zh-reviews`` or ``zh-reviews:SPLIT`` (train, validation, test) or a file."""
+    from lstm_sentiment.data import load_zh_reviews, read_labelled
+    from lstm_sentiment.data.corpus import NAME, SPLITS
 
-    random_walkthrough(seed)
+    name, _, split = spec.partition(":")
+    if name == NAME:
+        parts = dict(zip(SPLITS, load_zh_reviews()))
+        if split and split not in parts:
+            raise ValueError(f"unknown split {split!r} of {NAME}; choose one of {', '.join(SPLITS)}")
+        return parts if not split else parts[split]
+    return read_labelled(Path(spec), text_column, label_column)
+
+
+@app.command()
+@command
+def train(
+    data: str = typer.Option(..., "--data", help="zh-reviews (built-in corpus) or a CSV/TSV/JSONL file with a header."),
+    out: Path = typer.Option(..., "--out", help="Model bundle directory to write (replaced atomically)."),
+    valid: Optional[Path] = typer.Option(None, help="Validation file; default: 10% of --data, stratified."),
+    test: Optional[Path] = typer.Option(None, help="Test file; default: 10% of --data, stratified."),
+    text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text/review/sentence/content."),
+    label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity."),
+    embeddings: Optional[Path] = typer.Option(None, help="word2vec (.txt/.bin), GloVe or fastText .vec file; default: word2vec trained on the training texts."),
+    lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en."),
+    max_tokens: int = typer.Option(256, help="Longer texts keep their head and tail."),
+    min_count: int = typer.Option(2, help="Words seen fewer times in training become <unk>."),
+    embedding_dim: int = typer.Option(128, help="Word-vector size when word2vec is trained here."),
+    hidden_size: int = typer.Option(128, help="LSTM units per direction (H)."),
+    num_layers: int = typer.Option(1, help="Stacked LSTM layers."),
+    bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional", help="Read the text both ways."),
+    dropout: float = typer.Option(0.3, help="Dropout on pooled features and between layers."),
+    pooling: str = typer.Option("mean+max", help="mean, max, mean+max or last."),
+    freeze_embeddings: bool = typer.Option(False, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned)."),
+    forget_bias: float = typer.Option(1.0, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
+    epochs: int = typer.Option(8, help="Most epochs; early stopping on validation macro-F1 usually ends sooner."),
+    batch_size: int = typer.Option(64, help="Sentences per batch."),
+    lr: float = typer.Option(2e-3, help="AdamW learning rate."),
+    weight_decay: float = typer.Option(1e-2, help="AdamW weight decay."),
+    grad_clip: float = typer.Option(1.0, help="Gradient-norm clipping."),
+    patience: int = typer.Option(2, help="Epochs without improvement before stopping."),
+    seed: int = typer.Option(0, help="Same seed, same model (CPU)."),
+    word2vec_epochs: int = typer.Option(10, help="word2vec passes when no --embeddings."),
+    accelerator: str = typer.Option("auto", help="Lightning accelerator: auto, cpu, gpu."),
+    devices: str = typer.Option("1", help="Lightning devices per node (e.g. 2, or auto)."),
+    num_nodes: int = typer.Option(1, help="Machines for multi-node training."),
+    strategy: str = typer.Option("auto", help="Lightning strategy, e.g. ddp."),
+) -> None:
+    """Train a model on the built-in corpus or your file; writes a bundle with metrics and a model card."""
+    from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+    from lstm_sentiment.data import stratified_split
+    from lstm_sentiment.data.corpus import NAME, corpus_counts
+    from lstm_sentiment.training.train import train as run_training
+
+    model_cfg = ModelConfig(embedding_dim, hidden_size, num_layers, bidirectional, dropout, pooling, freeze_embeddings, forget_bias)
+    data_cfg = DataConfig(lang.value, max_tokens, min_count)
+    train_cfg = TrainConfig(epochs, batch_size, lr, weight_decay, grad_clip, patience, seed, word2vec_epochs, accelerator, devices, num_nodes, strategy)
+    if data == NAME:
+        parts = _dataset(data, None, None)
+        train_part, valid_part, test_part = parts["train"], parts["validation"], parts["test"]
+        logging.getLogger("lstm_sentiment").info("%s after de-duplication: %s", NAME, corpus_counts())
+    else:
+        full = _dataset(data, text_column, label_column)
+        if valid is None:
+            from lstm_sentiment.data import check_trainable
+
+            check_trainable(full)
+            train_part, valid_part, split_test = stratified_split(full)
+        else:
+            train_part, split_test = full, None
+            valid_part = _dataset(str(valid), text_column, label_column)
+        test_part = _dataset(str(test), text_column, label_column) if test is not None else (split_test or None)
+    metrics = run_training(train_part, valid_part, test_part, out, model_cfg, data_cfg, train_cfg, embeddings)
+    if metrics is not None:
+        from rich.console import Console
+
+        from lstm_sentiment.output import report_table
+
+        console = Console(stderr=True)
+        for name in ("validation", "test"):
+            if metrics[name]:
+                console.print(report_table(metrics[name]))
+        typer.echo(f"wrote {out} (best epoch {metrics['best_epoch']}, {metrics['train_seconds']} s)", err=True)
+
+
+@app.command()
+@command
+def predict(
+    texts: Optional[list[str]] = typer.Argument(None, help="Texts to classify; '-' reads stdin, one per line."),
+    model: Optional[str] = typer.Option(None, help="Bundle directory or a shipped model (zh, en); default: by --lang."),
+    lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
+    input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin."),
+    text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically) instead of stdout."),
+    format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="table, json, jsonl or csv."),
+) -> None:
+    """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
+    from lstm_sentiment.data import read_texts
+    from lstm_sentiment.sentiment import predict_texts
+
+    if input is not None and texts:
+        raise ValueError("give texts as arguments or --input, not both")
+    if input is not None:
+        items = read_texts(input, text_column)
+    elif texts == ["-"]:
+        items = read_texts("-")
+    elif texts:
+        items = list(texts)
+    else:
+        raise ValueError("no text given; pass TEXT…, --input FILE or -")
+    records = predict_texts(items, model, lang.value)
+    _emit_records(records, format.value, output)
+    failed = [r for r in records if r.get("error")]
+    if failed:
+        typer.echo(f"warning: {len(failed)} of {len(records)} input(s) could not be classified ({failed[0]['error']})", err=True)
+        if len(failed) == len(records):
+            raise typer.Exit(1)
+
+
+def _emit_records(records, fmt: str, output: Optional[Path]) -> None:
+    from lstm_sentiment.atomic import write_text_atomic
+    from lstm_sentiment.output import records_table, records_to_text
+
+    if fmt == "table" and output is None:
+        from rich.console import Console
+
+        Console().print(records_table(records))
+        return
+    if fmt == "table":
+        fmt = "jsonl"  # a table is for the terminal; files get data
+    text = records_to_text(records, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(output, text)
+        typer.echo(f"wrote {len(records)} records to {output}", err=True)
+
+
+@app.command()
+@command
+def evaluate(
+    data: str = typer.Option(..., "--data", help="A labelled file, or zh-reviews:test (or :validation, :train)."),
+    model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default zh for zh-reviews, else by the data's script."),
+    text_column: Optional[str] = typer.Option(None, help="Text column; guessed when omitted."),
+    label_column: Optional[str] = typer.Option(None, help="Label column; guessed when omitted."),
+    format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table or json."),
+) -> None:
+    """Accuracy, macro-F1, per-class figures and the confusion matrix of a model on labelled data."""
+    import json
+
+    from lstm_sentiment.sentiment import SentimentModel, default_model_name
+
+    dataset = _dataset(data if ":" in data or not data.startswith("zh-reviews") else f"{data}:test", text_column, label_column)
+    report = SentimentModel.load(model or default_model_name(dataset.texts)).evaluate(dataset)
+    if format == ReportFormat.json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        from rich.console import Console
+
+        from lstm_sentiment.output import report_table
+
+        Console().print(report_table(report))
 
 
 def main() -> None:
     """Entry point of ``python -m lstm_sentiment``."""
-    sys.exit(app())
+    app()

@@ -1,0 +1,120 @@
+"""Model bundles: a directory with ``model.safetensors``, ``config.json``, ``vocab.txt``, ``metrics.json``,
+a model card ``README.md`` and the per-epoch ``training_log.csv``.
+
+Written atomically: everything goes into a temporary sibling directory, which then replaces the target
+by rename, so a reader sees the old bundle or the new one, never a mix. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from lstm_sentiment.atomic import write_atomic
+from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.models.classifier import SentimentLSTM
+from lstm_sentiment.text.tokenize import Tokenizer
+from lstm_sentiment.text.vocab import Vocab
+
+FORMAT_VERSION = 1
+REQUIRED_FILES = ("config.json", "model.safetensors", "vocab.txt")
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape a model's numbers."""
+    names = ("lstm-sentiment", "torch", "lightning", "gensim", "jieba", "opencc-python-reimplemented", "safetensors")
+    return {"python": platform.python_version(), **{n: metadata.version(n) for n in names}}
+
+
+def save_bundle(
+    out_dir: Path,
+    model: SentimentLSTM,
+    vocab: Vocab,
+    id2label: list[str],
+    configs: tuple[ModelConfig, DataConfig, TrainConfig],
+    metrics: dict,
+    extra: dict,
+    card: str,
+    training_log: Path | None = None,
+) -> None:
+    """Write a bundle directory atomically.
+
+    Args:
+        out_dir: the bundle directory (replaced if it exists).
+        model: trained network; its ``state_dict`` goes to ``model.safetensors``.
+        vocab, id2label: token and class tables.
+        configs: the settings it was trained with.
+        metrics: validation and test reports (see :func:`~lstm_sentiment.metrics.classification_report`).
+        extra: more ``config.json`` entries (data counts, embeddings source and coverage).
+        card: the model card text.
+        training_log: the per-epoch CSV written by Lightning's CSVLogger, copied in if given.
+    """
+    model_cfg, data_cfg, train_cfg = configs
+    config = {
+        "format_version": FORMAT_VERSION,
+        "model": model_cfg.to_dict(),
+        "data": data_cfg.to_dict(),
+        "train": train_cfg.to_dict(),
+        "id2label": list(id2label),
+        "tokenizer": {"lang": data_cfg.lang, "max_tokens": data_cfg.max_tokens, "segmenter": "jieba (zh) / Treebank rules (en)"},
+        "vocab_size": len(vocab),
+        "versions": library_versions(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **extra,
+    }
+
+    def write(directory: Path) -> None:
+        directory.mkdir()
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
+        (directory / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        vocab.save(directory / "vocab.txt")
+        (directory / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (directory / "README.md").write_text(card, encoding="utf-8")
+        if training_log is not None and Path(training_log).is_file():
+            shutil.copyfile(training_log, directory / "training_log.csv")
+
+    write_atomic(out_dir, write)
+
+
+def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
+    """Read a bundle written by :func:`save_bundle`.
+
+    Returns:
+        the network in eval mode on CPU, the vocabulary, the tokenizer it was trained with, the config dict.
+    Raises:
+        SentimentError: missing directory or file, another format version, or a corrupt/truncated file.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise SentimentError(f"{path}: model directory not found")
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if missing:
+        raise SentimentError(f"{path}: not a model bundle, missing {', '.join(missing)}")
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise SentimentError(f"{path / 'config.json'}: unreadable ({err})") from None
+    version = config.get("format_version") if isinstance(config, dict) else None
+    if version != FORMAT_VERSION:
+        raise SentimentError(f"{path}: bundle format_version {version!r}, this lstm-sentiment reads {FORMAT_VERSION}")
+    try:
+        model_cfg = ModelConfig.from_dict(config["model"])
+        data_cfg = DataConfig.from_dict(config["data"])
+        id2label = list(config["id2label"])
+        vocab = Vocab.load(path / "vocab.txt")
+        model = SentimentLSTM(len(vocab), len(id2label), model_cfg)
+        model.load_state_dict(load_file(str(path / "model.safetensors")))
+    except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError, UnicodeDecodeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SentimentError(f"{path}: corrupt model bundle ({first})") from None
+    model.eval()
+    return model, vocab, Tokenizer(data_cfg.lang, data_cfg.max_tokens), config

@@ -1,0 +1,123 @@
+"""Settings of a model and of its training, saved in every model bundle (``config.json``).
+
+Defaults were chosen on the ``zh-reviews`` validation split (see the README, "Choosing the defaults").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS
+
+POOLINGS = ("mean", "max", "mean+max", "last")
+
+
+def _positive(obj, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"{type(obj).__name__}.{name} must be > 0, got {value!r}")
+
+
+class _FromDict:
+    @classmethod
+    def from_dict(cls, values: dict):
+        """Build from a dict, rejecting unknown keys by name."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{cls.__name__}: unknown keys {unknown}")
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ModelConfig(_FromDict):
+    """Embedding → LSTM → pooling over valid steps → dropout → linear.
+
+    Attributes:
+        embedding_dim: E, size of each word vector (taken from the file when vectors are given).
+        hidden_size: H of each LSTM direction.
+        num_layers: stacked LSTM layers.
+        bidirectional: read the sentence both ways (D = 2).
+        dropout: on the pooled features and between LSTM layers.
+        pooling: how the step outputs become one vector: "mean", "max", "mean+max" or "last"
+            (h_n of each direction).
+        freeze_embeddings: keep pretrained word vectors fixed (``<unk>`` is still learned).
+        forget_bias: added to the forget-gate bias at initialisation (Jozefowicz et al. 2015).
+    """
+
+    embedding_dim: int = 128
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = True
+    dropout: float = 0.3
+    pooling: str = "mean+max"
+    freeze_embeddings: bool = False
+    forget_bias: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive(self, "embedding_dim", "hidden_size", "num_layers")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"ModelConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"ModelConfig.pooling must be one of {POOLINGS}, got {self.pooling!r}")
+
+
+@dataclass(frozen=True)
+class DataConfig(_FromDict):
+    """Text processing.
+
+    Attributes:
+        lang: "auto" (by script), "zh" or "en".
+        max_tokens: longer texts keep head and tail (see :class:`~lstm_sentiment.text.Tokenizer`).
+        min_count: words seen fewer times in training map to ``<unk>``.
+    """
+
+    lang: str = "auto"
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    min_count: int = 2
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGS:
+            raise ValueError(f"DataConfig.lang must be one of {LANGS}, got {self.lang!r}")
+        _positive(self, "min_count")
+        if self.max_tokens < 2:
+            raise ValueError(f"DataConfig.max_tokens must be >= 2, got {self.max_tokens!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig(_FromDict):
+    """Optimisation (AdamW, Loshchilov & Hutter 2019) and the Lightning trainer.
+
+    Attributes:
+        epochs: upper bound; early stopping usually ends sooner.
+        batch_size: sentences per batch (batches are bucketed by length).
+        lr: AdamW learning rate.
+        weight_decay: AdamW decoupled weight decay.
+        grad_clip: gradient-norm clipping threshold (Pascanu et al. 2013).
+        patience: epochs without a better validation macro-F1 before stopping.
+        seed: seeds weights, batches and word2vec; the same seed gives the same model on CPU.
+        word2vec_epochs: passes of gensim word2vec when no vectors file is given.
+        accelerator, devices, num_nodes, strategy: passed to ``lightning.Trainer``.
+    """
+
+    epochs: int = 8
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    grad_clip: float = 1.0
+    patience: int = 2
+    seed: int = 0
+    word2vec_epochs: int = 10
+    accelerator: str = "auto"
+    devices: str = "1"
+    num_nodes: int = 1
+    strategy: str = "auto"
+
+    def __post_init__(self) -> None:
+        _positive(self, "epochs", "batch_size", "lr", "grad_clip", "patience", "word2vec_epochs", "num_nodes")
+        if self.weight_decay < 0:
+            raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")

@@ -1,0 +1,102 @@
+"""Labelled texts in memory and the label set that goes with them."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from lstm_sentiment.errors import SentimentError
+
+# Spellings of the two binary classes, folded to the names the shipped models use.
+_NEGATIVE = {"0", "neg", "negative", "-1", "false"}
+_POSITIVE = {"1", "pos", "positive", "true"}
+
+
+@dataclass(frozen=True)
+class LabelledTexts:
+    """Texts and their string labels, in file order.
+
+    Attributes:
+        texts: the raw texts.
+        labels: one class name per text, lowercase.
+        source: where they came from, for messages.
+    """
+
+    texts: list[str]
+    labels: list[str]
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def _clean(raw: object) -> str:
+    text = str(raw).strip().lower()
+    if text.endswith(".0") and text[:-2].lstrip("-").isdigit():
+        text = text[:-2]  # 1.0 written by spreadsheets
+    return text
+
+
+def canonical_labels(raw: list) -> list[str]:
+    """Lowercase class names. A binary label set spelled 0/1, -1/1, pos/neg or true/false folds to
+    "negative"/"positive"; any other set (1–5 stars, topic names) is kept as written."""
+    cleaned = [_clean(x) for x in raw]
+    if set(cleaned) <= _NEGATIVE | _POSITIVE:
+        return ["negative" if x in _NEGATIVE else "positive" for x in cleaned]
+    return cleaned
+
+
+def label_order(labels: list[str]) -> list[str]:
+    """``id2label``: negative before positive, numbers (star ratings) numerically, other names sorted."""
+    names = set(labels)
+    if names <= {"negative", "positive"}:
+        return [n for n in ("negative", "positive") if n in names]
+
+    def key(name: str):
+        try:
+            return (0, float(name), name)
+        except ValueError:
+            return (1, 0.0, name)
+
+    return sorted(names, key=key)
+
+
+def check_trainable(data: LabelledTexts) -> None:
+    """Raise SentimentError unless there are ≥ 2 classes with ≥ 2 examples each."""
+    counts = Counter(data.labels)
+    if len(counts) < 2:
+        found = ", ".join(f"{k!r}" for k in counts) or "none"
+        raise SentimentError(f"{data.source}: need at least 2 classes to train, found {found}")
+    small = {k: n for k, n in counts.items() if n < 2}
+    if small:
+        raise SentimentError(f"{data.source}: each class needs at least 2 examples, got {small}")
+
+
+def stratified_split(
+    data: LabelledTexts, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 13
+) -> tuple[LabelledTexts, LabelledTexts, LabelledTexts]:
+    """Deterministic stratified train/validation/test split.
+
+    Each class is shuffled with ``random.Random(seed)`` and cut by ``fractions``; every class keeps at
+    least one example in train, so a class with 2 examples lands in train and validation.
+    """
+    by_class: dict[str, list[int]] = defaultdict(list)
+    for i, label in enumerate(data.labels):
+        by_class[label].append(i)
+    rng = random.Random(seed)
+    parts: list[list[int]] = [[], [], []]
+    for label in sorted(by_class):
+        idx = by_class[label]
+        rng.shuffle(idx)
+        n_valid = max(1, round(len(idx) * fractions[1])) if len(idx) >= 2 else 0
+        n_test = round(len(idx) * fractions[2]) if len(idx) - n_valid >= 3 else 0
+        cut = len(idx) - n_valid - n_test
+        parts[0] += idx[:cut]
+        parts[1] += idx[cut : cut + n_valid]
+        parts[2] += idx[cut + n_valid :]
+    names = ("train", "validation", "test")
+    return tuple(
+        LabelledTexts([data.texts[i] for i in sorted(p)], [data.labels[i] for i in sorted(p)], f"{data.source}:{name}")
+        for p, name in zip(parts, names)
+    )

@@ -1,0 +1,131 @@
+"""Reading user files: labelled datasets (CSV, TSV, JSONL with a header) and texts to predict.
+
+Encoding: UTF-8, with or without a byte-order mark; anything else is refused with the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
+from lstm_sentiment.errors import SentimentError
+
+TEXT_COLUMNS = ("text", "review", "sentence", "content")
+LABEL_COLUMNS = ("label", "sentiment", "polarity")
+_SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
+
+
+def file_format(path: Path) -> str:
+    """"csv", "tsv", "jsonl" or "txt", by suffix."""
+    fmt = _SUFFIX_FORMAT.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv, .jsonl or .txt")
+    return fmt
+
+
+def decode_lines(data: bytes, source: str, first_line: int = 1) -> str:
+    """Bytes → str as UTF-8 (BOM dropped), naming the line of the first undecodable byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = first_line + data.count(b"\n", 0, err.start)
+        raise SentimentError(f"{source}: line {line} is not UTF-8 (byte 0x{data[err.start]:02x}); save the file as UTF-8") from None
+
+
+def read_text_file(path: Path) -> str:
+    """Whole file as text; SentimentError if missing or not UTF-8."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise SentimentError(f"{path}: cannot read ({err.strerror})") from None
+    return decode_lines(data, str(path))
+
+
+def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    """Column names and (line number, row dict) pairs of a CSV/TSV/JSONL file."""
+    fmt = file_format(path)
+    text = read_text_file(path)
+    if fmt == "jsonl":
+        rows = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise SentimentError(f"{path}: line {number} is not valid JSON ({err.msg})") from None
+            if not isinstance(row, dict):
+                raise SentimentError(f"{path}: line {number} is not a JSON object")
+            rows.append((number, row))
+        columns = list(rows[0][1]) if rows else []
+        return columns, iter(rows)
+    if fmt == "txt":
+        raise SentimentError(f"{path}: a labelled dataset needs a header; use .csv, .tsv or .jsonl")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
+    columns = list(reader.fieldnames or [])
+    return columns, ((reader.line_num, row) for row in reader)
+
+
+def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...], role: str, source: str) -> str:
+    """The column named ``wanted``, or the first of ``candidates`` present (case-insensitive)."""
+    lowered = {c.strip().lower(): c for c in columns if c is not None}
+    if wanted is not None:
+        if wanted in columns:
+            return wanted
+        if wanted.lower() in lowered:
+            return lowered[wanted.lower()]
+        raise SentimentError(f"{source}: no {role} column {wanted!r}; columns found: {', '.join(map(str, columns)) or 'none'}")
+    for name in candidates:
+        if name in lowered:
+            return lowered[name]
+    raise SentimentError(
+        f"{source}: no {role} column ({'/'.join(candidates)}); columns found: {', '.join(map(str, columns)) or 'none'}; "
+        f"name it with --{role}-column"
+    )
+
+
+def read_labelled(path: Path, text_column: str | None = None, label_column: str | None = None) -> LabelledTexts:
+    """A labelled dataset from CSV, TSV or JSONL with a header row.
+
+    Args:
+        path: the file; its suffix gives the format.
+        text_column, label_column: column names; guessed from :data:`TEXT_COLUMNS` / :data:`LABEL_COLUMNS`
+            when None.
+    Returns:
+        texts and canonical labels (see :func:`canonical_labels`), rows with an empty label skipped.
+    Raises:
+        SentimentError: unreadable file, bad encoding or JSON, missing column.
+    """
+    columns, rows = _records(path)
+    source = str(path)
+    text_col = pick_column(columns, text_column, TEXT_COLUMNS, "text", source)
+    label_col = pick_column(columns, label_column, LABEL_COLUMNS, "label", source)
+    texts, labels = [], []
+    for _, row in rows:
+        label = row.get(label_col)
+        if label is None or str(label).strip() == "":
+            continue
+        text = row.get(text_col)
+        texts.append("" if text is None else str(text))
+        labels.append(label)
+    if not texts:
+        raise SentimentError(f"{source}: no labelled rows")
+    return LabelledTexts(texts, canonical_labels(labels), source)
+
+
+def read_texts(path: Path | str, text_column: str | None = None) -> list[str]:
+    """Texts to predict: ``-`` for stdin or a .txt file (one per line, blank lines kept as inputs),
+    or the text column of a CSV/TSV/JSONL file."""
+    import sys
+
+    if str(path) == "-":
+        return decode_lines(sys.stdin.buffer.read(), "<stdin>").splitlines()
+    if file_format(Path(path)) == "txt":
+        return read_text_file(Path(path)).splitlines()
+    columns, rows = _records(Path(path))
+    col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
+    return ["" if row.get(col) is None else str(row.get(col)) for _, row in rows]

@@ -1,0 +1,42 @@
+"""Classification figures from a confusion matrix (torchmetrics)."""
+
+from __future__ import annotations
+
+import torch
+from torchmetrics.functional.classification import multiclass_confusion_matrix
+
+
+def classification_report(y_true: list[int], y_pred: list[int], id2label: list[str]) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix.
+
+    Args:
+        y_true, y_pred: class ids.
+        id2label: class names by id.
+    Returns:
+        ``{"n", "accuracy", "macro_f1", "per_class": {label: {precision, recall, f1, support}},
+        "confusion_matrix": rows = true class, columns = predicted, in id2label order, "labels"}``.
+        A class never predicted has precision 0 (and F1 0), as in scikit-learn's zero_division=0.
+    """
+    num_classes = len(id2label)
+    cm = multiclass_confusion_matrix(torch.tensor(y_pred), torch.tensor(y_true), num_classes).double()
+    tp = cm.diag()
+    precision = torch.where(cm.sum(0) > 0, tp / cm.sum(0).clamp(min=1), 0.0)
+    recall = torch.where(cm.sum(1) > 0, tp / cm.sum(1).clamp(min=1), 0.0)
+    f1 = torch.where(precision + recall > 0, 2 * precision * recall / (precision + recall).clamp(min=1e-12), 0.0)
+    present = cm.sum(1) > 0  # macro average over classes present in the data
+    return {
+        "n": len(y_true),
+        "accuracy": round(float(tp.sum() / max(len(y_true), 1)), 6),
+        "macro_f1": round(float(f1[present].mean()), 6),
+        "labels": list(id2label),
+        "per_class": {
+            label: {
+                "precision": round(float(precision[k]), 6),
+                "recall": round(float(recall[k]), 6),
+                "f1": round(float(f1[k]), 6),
+                "support": int(cm[k].sum()),
+            }
+            for k, label in enumerate(id2label)
+        },
+        "confusion_matrix": cm.long().tolist(),
+    }

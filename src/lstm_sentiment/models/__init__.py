@@ -1,0 +1,3 @@
+from lstm_sentiment.models.classifier import SentimentLSTM
+
+__all__ = ["SentimentLSTM"]

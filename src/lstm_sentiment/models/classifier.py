@@ -1,0 +1,78 @@
+"""The sentiment network: word ids → word vectors → LSTM, one word per step → pooled states → logits."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from lstm_sentiment.config import ModelConfig
+from lstm_sentiment.core import LSTM
+from lstm_sentiment.text.vocab import PAD_ID, UNK_ID
+
+
+class SentimentLSTM(nn.Module):
+    """Embedding → :class:`~lstm_sentiment.core.LSTM` → pooling over valid steps → dropout → linear.
+
+    Pooling only reads steps before each sequence's length, so padding never changes a prediction.
+
+    Args:
+        vocab_size: V, rows of the embedding (id 0 ``<pad>``, id 1 ``<unk>``).
+        num_classes: C.
+        config: sizes and pooling.
+        vectors: optional float (V, E) initial word vectors.
+    """
+
+    def __init__(self, vocab_size: int, num_classes: int, config: ModelConfig, vectors: Tensor | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=PAD_ID)
+        if vectors is not None:
+            with torch.no_grad():
+                self.embedding.weight.copy_(vectors)
+        if config.freeze_embeddings:
+            # Pretrained rows stay fixed; the <unk> row is still learned.
+            keep = torch.zeros(vocab_size, 1)
+            keep[UNK_ID] = 1.0
+            self.embedding.weight.register_hook(lambda grad: grad * keep.to(grad.device))
+        self.lstm = LSTM(
+            config.embedding_dim,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            bidirectional=config.bidirectional,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            forget_bias=config.forget_bias,
+        )
+        width = self.lstm.num_directions * config.hidden_size
+        self.dropout = nn.Dropout(config.dropout)
+        self.classifier = nn.Linear(2 * width if config.pooling == "mean+max" else width, num_classes)
+
+    def forward(self, token_ids: Tensor, lengths: Tensor, return_trace: bool = False):
+        """Class scores for a padded batch.
+
+        Args:
+            token_ids: int64 (N, L), padded with ``PAD_ID``.
+            lengths: int64 (N,), tokens per text, each ≥ 1.
+            return_trace: also return the LSTM's gate trace (explicit path, same weights).
+        Returns:
+            ``logits`` float (N, C), or ``(logits, trace)``.
+        """
+        x = self.embedding(token_ids)  # (N, L, E)
+        result = self.lstm(x, lengths, return_trace=return_trace)
+        output, (h_n, _) = result[0], result[1]
+        logits = self.classifier(self.dropout(self.pool(output, h_n, lengths)))
+        return (logits, result[2]) if return_trace else logits
+
+    def pool(self, output: Tensor, h_n: Tensor, lengths: Tensor) -> Tensor:
+        """One vector per text from the step outputs (N, L, D·H), zero past each length."""
+        pooling = self.config.pooling
+        if pooling == "last":
+            d = self.lstm.num_directions
+            return torch.cat(list(h_n[-d:]), dim=-1)  # forward at its last step, reverse at step 0
+        lengths = lengths.to(output.device)
+        parts = []
+        if pooling in ("mean", "mean+max"):
+            parts.append(output.sum(1) / lengths.unsqueeze(1).to(output.dtype))
+        if pooling in ("max", "mean+max"):
+            pad = torch.arange(output.size(1), device=output.device)[None, :] >= lengths[:, None]
+            parts.append(output.masked_fill(pad.unsqueeze(-1), float("-inf")).amax(1))
+        return torch.cat(parts, dim=-1)

@@ -1,0 +1,69 @@
+"""Prediction records and reports as JSON, JSON Lines, CSV or a terminal table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+FORMATS = ("table", "json", "jsonl", "csv")
+
+
+def _labels(records: Sequence[dict]) -> list[str]:
+    seen: dict[str, None] = {}
+    for record in records:
+        for label in record.get("probs") or {}:
+            seen.setdefault(label, None)
+    return list(seen)
+
+
+def records_to_text(records: Sequence[dict], fmt: str) -> str:
+    """Serialise prediction records (see :meth:`SentimentModel.predict`) as "json", "jsonl" or "csv".
+
+    CSV columns: text, label, score, one ``prob_<label>`` column per class, flags.
+    """
+    if fmt == "json":
+        return json.dumps(list(records), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if fmt == "csv":
+        labels = _labels(records)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["text", "label", "score", *[f"prob_{label}" for label in labels], "flags"])
+        for r in records:
+            probs = r.get("probs") or {}
+            flags = ";".join(f"{k}={r[k]}" for k in ("error", "warning", "truncated") if k in r)
+            writer.writerow([r["text"], r["label"] or "", "" if r["score"] is None else r["score"], *[probs.get(label, "") for label in labels], flags])
+        return buffer.getvalue()
+    raise ValueError(f"format must be json, jsonl or csv here, got {fmt!r}")
+
+
+def records_table(records: Sequence[dict], title: str | None = None):
+    """A rich Table of prediction records (texts shortened to 60 characters)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column, justify in (("#", "right"), ("text", "left"), ("label", "left"), ("score", "right"), ("note", "left")):
+        table.add_column(column, justify=justify)
+    for i, r in enumerate(records, 1):
+        text = r["text"] if len(r["text"]) <= 60 else r["text"][:57] + "…"
+        note = ", ".join(str(r[k]) if k != "truncated" else "truncated" for k in ("error", "warning", "truncated") if k in r)
+        score = "" if r["score"] is None else f"{r['score']:.4f}"
+        table.add_row(str(i), text, r["label"] or "-", score, note)
+    return table
+
+
+def report_table(report: dict):
+    """A rich Table of an evaluation report: per-class figures, then the confusion matrix."""
+    from rich.table import Table
+
+    table = Table(title=f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}")
+    labels = report["labels"]
+    for column in ("class", "precision", "recall", "f1", "support", *[f"pred {label}" for label in labels]):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for label, row in zip(labels, report["confusion_matrix"]):
+        c = report["per_class"][label]
+        table.add_row(label, f"{c['precision']:.4f}", f"{c['recall']:.4f}", f"{c['f1']:.4f}", str(c["support"]), *map(str, row))
+    return table

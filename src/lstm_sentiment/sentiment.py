@@ -1,0 +1,151 @@
+"""``SentimentModel``: load a bundle (or a shipped default), predict, evaluate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from lstm_sentiment.bundle import load_bundle
+from lstm_sentiment.data.dataset import LabelledTexts
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.metrics import classification_report
+from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
+from lstm_sentiment.text.vocab import UNK_ID
+from lstm_sentiment.training.batches import pad_batch
+
+DEFAULT_MODELS = ("zh", "en")
+PREDICT_BATCH = 256
+
+
+def default_model_path(name: str) -> Path:
+    """Directory of a model shipped inside the package ("zh" or "en")."""
+    if name not in DEFAULT_MODELS:
+        raise SentimentError(f"unknown default model {name!r}; choose one of {', '.join(DEFAULT_MODELS)} or a directory")
+    return Path(str(resources.files("lstm_sentiment").joinpath("assets", "models", name)))
+
+
+class SentimentModel:
+    """A trained sentiment model ready to predict.
+
+    Use :meth:`load`. ``id2label`` gives the class names in logit order; ``config`` is the bundle's
+    ``config.json``.
+    """
+
+    def __init__(self, network, vocab, tokenizer, config: dict, path: Path) -> None:
+        self.network = network
+        self.vocab = vocab
+        self.tokenizer = tokenizer
+        self.config = config
+        self.path = path
+        self.id2label: list[str] = list(config["id2label"])
+
+    @classmethod
+    def load(cls, path_or_name: str | Path = "zh") -> "SentimentModel":
+        """Load a bundle directory, or a shipped default by name ("zh", "en").
+
+        Raises:
+            SentimentError: missing, truncated, corrupt or other-version bundle.
+        """
+        text = str(path_or_name)
+        path = default_model_path(text) if text in DEFAULT_MODELS and not Path(text).exists() else Path(text)
+        network, vocab, tokenizer, config = load_bundle(path)
+        return cls(network, vocab, tokenizer, config, path)
+
+    def encode(self, texts: Sequence[str]) -> list[Tokenized]:
+        """Tokenize each text as at training time (truncated to the model's maximum)."""
+        return [self.tokenizer(text) for text in texts]
+
+    def token_ids(self, tokens: Sequence[str]) -> list[int]:
+        """Vocabulary ids; a text with no tokens is read as a single ``<unk>``."""
+        return self.vocab.encode(tokens) or [UNK_ID]
+
+    @torch.inference_mode()
+    def probabilities(self, id_lists: Sequence[Sequence[int]], batch_size: int = PREDICT_BATCH) -> torch.Tensor:
+        """Softmax probabilities, float32 (N, C), for encoded texts, in input order.
+
+        Texts are batched by length so padding stays small; pooling ignores padding, so a text's
+        probabilities do not depend on its batch.
+        """
+        order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
+        probs = torch.empty(len(id_lists), len(self.id2label))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            ids, lengths = pad_batch([id_lists[i] for i in chunk])
+            probs[chunk] = torch.softmax(self.network(ids, lengths), dim=-1)
+        return probs
+
+    def predict(self, texts: Sequence[str], batch_size: int = PREDICT_BATCH) -> list[dict]:
+        """One record per text, in input order.
+
+        Returns:
+            ``{"text", "label", "score", "probs"}``: ``label`` lowercase from ``id2label``, ``score`` the
+            probability of ``label``, ``probs`` every class's probability. Flags: ``"truncated": true``
+            when the text was cut to the model's maximum; ``"warning": "no known words"`` when every
+            token is out of vocabulary (emoji only, say). An empty or whitespace-only text gets
+            ``label``/``score``/``probs`` null and ``"error": "empty text"``.
+        """
+        encoded = self.encode(texts)
+        warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens)
+        probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size).tolist()
+        records = []
+        for text, enc, p in zip(texts, encoded, probs):
+            if not enc.tokens:
+                records.append({"text": text, "label": None, "score": None, "probs": None, "error": "empty text"})
+                continue
+            best = max(range(len(p)), key=p.__getitem__)
+            record = {"text": text, "label": self.id2label[best], "score": p[best], "probs": dict(zip(self.id2label, p))}
+            if enc.truncated:
+                record["truncated"] = True
+            if all(i == UNK_ID for i in self.vocab.encode(enc.tokens)):
+                record["warning"] = "no known words"
+            records.append(record)
+        return records
+
+    def evaluate(self, data: LabelledTexts, batch_size: int = PREDICT_BATCH) -> dict:
+        """Accuracy, macro-F1, per-class figures and confusion matrix on labelled texts.
+
+        Raises:
+            SentimentError: a label the model does not know.
+        """
+        index = {label: i for i, label in enumerate(self.id2label)}
+        unknown = sorted(set(data.labels) - set(index))
+        if unknown:
+            raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {self.id2label})")
+        encoded = self.encode(data.texts)
+        probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
+        report = classification_report([index[y] for y in data.labels], probs.argmax(-1).tolist(), self.id2label)
+        report["source"] = data.source
+        return report
+
+
+def default_model_name(texts: Sequence[str]) -> str:
+    """"zh" if most non-empty texts hold Han characters, else "en"."""
+    from lstm_sentiment.text.tokenize import detect_lang
+
+    langs = [detect_lang(t) for t in texts if t.strip()]
+    return "zh" if langs.count("zh") * 2 >= len(langs) else "en"
+
+
+def predict_texts(texts: Sequence[str], model: str | Path | None = None, lang: str = "auto") -> list[dict]:
+    """Predict with a bundle, or with the shipped defaults when ``model`` is None.
+
+    With no model and ``lang="auto"``, each text goes to the shipped ``zh`` or ``en`` model by its script
+    (Han characters → zh); records come back in input order either way.
+    """
+    if model is not None:
+        return SentimentModel.load(model).predict(texts)
+    if lang != "auto":
+        return SentimentModel.load(lang).predict(texts)
+    from lstm_sentiment.text.tokenize import detect_lang
+
+    groups: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        groups.setdefault(detect_lang(text), []).append(i)
+    records: list[dict | None] = [None] * len(texts)
+    for name, index in groups.items():
+        for i, record in zip(index, SentimentModel.load(name).predict([texts[i] for i in index])):
+            records[i] = record
+    return records

@@ -1,0 +1,56 @@
+"""The model card (``README.md`` of a bundle): data, settings and measured figures."""
+
+from __future__ import annotations
+
+from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+
+
+def _report_rows(name: str, report: dict | None) -> list[str]:
+    if report is None:
+        return []
+    rows = [f"| {name} | {report['n']} | {report['accuracy']:.4f} | {report['macro_f1']:.4f} |"]
+    return rows
+
+
+def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataConfig, TrainConfig], metrics: dict, info: dict) -> str:
+    """Markdown model card of a trained bundle."""
+    model_cfg, data_cfg, train_cfg = configs
+    counts = info["training_data"]["counts"]
+    emb = info["embeddings"]
+    lines = [
+        f"# Model card: {name}",
+        "",
+        "Sentence sentiment: words → word vectors → LSTM (one word per time step) → pooled states → linear.",
+        "",
+        "## Data",
+        "",
+        f"- train: {info['training_data']['train']}",
+        f"- validation: {info['training_data']['validation']}",
+        f"- test: {info['training_data']['test']}",
+        f"- labels (id order): {', '.join(id2label)}",
+        "",
+        "| split | " + " | ".join(id2label) + " |",
+        "|---|" + "---:|" * len(id2label),
+        *[f"| {split} | " + " | ".join(str(c[label]) for label in id2label) + " |" for split, c in counts.items()],
+        "",
+        "## Settings",
+        "",
+        f"- model: {model_cfg.to_dict()}",
+        f"- data: {data_cfg.to_dict()}",
+        f"- train: {train_cfg.to_dict()}",
+        f"- word vectors: {emb['source']}; vocabulary {emb['vocab_types']} words, "
+        f"{emb['type_coverage']:.1%} of them and {emb['token_coverage']:.1%} of training tokens found in the vectors",
+        "",
+        "## Figures",
+        "",
+        "| split | n | accuracy | macro-F1 |",
+        "|---|---:|---:|---:|",
+        *_report_rows("validation", metrics["validation"]),
+        *_report_rows("test", metrics["test"]),
+        "",
+        f"Best epoch {metrics['best_epoch']} of {metrics['epochs_run']}; training took {metrics['train_seconds']} s.",
+        "Per-class precision, recall, F1 and the confusion matrix are in `metrics.json`; per-epoch figures in",
+        "`training_log.csv`.",
+        "",
+    ]
+    return "\n".join(lines)

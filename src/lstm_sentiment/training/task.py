@@ -1,0 +1,49 @@
+"""The Lightning module: cross-entropy training, validation accuracy and macro-F1."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+from lstm_sentiment.config import TrainConfig
+from lstm_sentiment.models.classifier import SentimentLSTM
+
+
+class SentimentTask(L.LightningModule):
+    """Trains a :class:`SentimentLSTM`; logs ``train_loss``, ``val_loss``, ``val_acc``, ``val_macro_f1``.
+
+    torchmetrics objects accumulate over the epoch and are reduced across processes under DDP.
+    """
+
+    def __init__(self, model: SentimentLSTM, num_classes: int, config: TrainConfig) -> None:
+        super().__init__()
+        self.model = model
+        self.config = config
+        self.val_f1 = MulticlassF1Score(num_classes, average="macro")
+        self.val_acc = MulticlassAccuracy(num_classes, average="micro")
+
+    def training_step(self, batch, batch_idx):
+        ids, lengths, labels = batch
+        loss = F.cross_entropy(self.model(ids, lengths), labels)
+        self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(labels), sync_dist=True)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        ids, lengths, labels = batch
+        logits = self.model(ids, lengths)
+        self.log("val_loss", F.cross_entropy(logits, labels), batch_size=len(labels), sync_dist=True)
+        self.val_f1(logits, labels)
+        self.val_acc(logits, labels)
+        self.log("val_macro_f1", self.val_f1, prog_bar=True)
+        self.log("val_acc", self.val_acc, prog_bar=True)
+
+    def configure_optimizers(self):
+        # Word vectors get no weight decay: decay would pull frozen pretrained rows toward zero.
+        embedding = [self.model.embedding.weight]
+        rest = [p for n, p in self.model.named_parameters() if n != "embedding.weight"]
+        return torch.optim.AdamW(
+            [{"params": embedding, "weight_decay": 0.0}, {"params": rest, "weight_decay": self.config.weight_decay}],
+            lr=self.config.lr,
+        )

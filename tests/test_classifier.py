@@ -1,0 +1,47 @@
+"""The sentiment network: padding never changes a prediction; frozen vectors stay fixed."""
+
+import pytest
+import torch
+
+from lstm_sentiment.config import ModelConfig
+from lstm_sentiment.models import SentimentLSTM
+from lstm_sentiment.training.batches import BucketBatchSampler, pad_batch
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "mean+max", "last"])
+def test_padding_and_batch_do_not_change_logits(pooling):
+    torch.manual_seed(0)
+    model = SentimentLSTM(50, 3, ModelConfig(embedding_dim=8, hidden_size=6, pooling=pooling, num_layers=2)).eval()
+    texts = [[5, 9, 2], [7, 8, 9, 10, 11, 12, 13, 3], [4]]
+    ids, lengths = pad_batch(texts)
+    with torch.no_grad():
+        together = model(ids, lengths)
+        for row, text in enumerate(texts):
+            alone = model(*pad_batch([text]))
+            torch.testing.assert_close(together[row : row + 1], alone, atol=1e-6, rtol=0)
+
+
+def test_frozen_embeddings_learn_only_unk():
+    torch.manual_seed(0)
+    vectors = torch.randn(20, 8)
+    model = SentimentLSTM(20, 2, ModelConfig(embedding_dim=8, hidden_size=4, freeze_embeddings=True), vectors=vectors)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    ids, lengths = pad_batch([[1, 5, 6], [7, 1]])
+    torch.nn.functional.cross_entropy(model(ids, lengths), torch.tensor([0, 1])).backward()
+    optimizer.step()
+    changed = (model.embedding.weight.detach() != vectors).any(dim=1)
+    assert changed.nonzero().flatten().tolist() == [1]  # only <unk> moved
+
+
+def test_bucket_sampler_covers_all_once_and_sorts_within_batches():
+    lengths = [(i * 37) % 101 + 1 for i in range(1000)]
+    sampler = BucketBatchSampler(lengths, batch_size=32, seed=1)
+    batches = list(sampler)
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(1000))
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded / sum(lengths) < 1.1  # bucketing keeps padding under 10 %
+    sampler.set_epoch(1)
+    assert list(sampler) != batches  # reshuffled each epoch
+    sampler.set_epoch(0)
+    assert list(sampler) == batches  # deterministic per epoch

@@ -1,0 +1,82 @@
+"""The built-in corpus and user files."""
+
+import json
+
+import pytest
+
+from lstm_sentiment.data import check_trainable, label_order, load_zh_reviews, read_labelled, read_texts
+from lstm_sentiment.data.corpus import corpus_counts
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
+from lstm_sentiment.errors import SentimentError
+
+
+def test_zh_reviews_deduplicated_consistent_and_split():
+    train, valid, test = load_zh_reviews()
+    counts = corpus_counts()
+    # Documented in the README: 17,363 distinct texts with one label each.
+    assert counts == {
+        "train": {"negative": 7225, "positive": 6666},
+        "validation": {"negative": 903, "positive": 833},
+        "test": {"negative": 903, "positive": 833},
+    }
+    texts = train.texts + valid.texts + test.texts
+    assert len(texts) == len(set(texts)) == 17363
+    assert not set(train.texts) & set(test.texts)
+    for part in (valid, test):  # stratified: same class balance as train within 1 point
+        share = part.labels.count("positive") / len(part)
+        assert abs(share - train.labels.count("positive") / len(train)) < 0.01
+
+
+def test_labels_fold_and_order():
+    assert canonical_labels([0, "1", "POS", "neg", "1.0", " Positive "]) == [
+        "negative", "positive", "positive", "negative", "positive", "positive"
+    ]
+    assert canonical_labels(["1", "5", "3.0"]) == ["1", "5", "3"]  # star ratings stay classes
+    assert label_order(["positive", "negative"]) == ["negative", "positive"]
+    assert label_order(["5", "10", "1"]) == ["1", "5", "10"]
+
+
+def test_read_csv_bom_and_guessed_columns(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes("\ufeffid,Review,Sentiment\n1,好看,pos\n2,\"难看, 很差\",neg\n".encode("utf-8"))
+    data = read_labelled(path)
+    assert data.texts == ["好看", "难看, 很差"] and data.labels == ["positive", "negative"]
+
+
+def test_read_tsv_jsonl_and_named_columns(tmp_path):
+    tsv = tmp_path / "d.tsv"
+    tsv.write_text("body\tstars\nok\t3\nbad\t1\n", encoding="utf-8")
+    data = read_labelled(tsv, text_column="body", label_column="stars")
+    assert data.labels == ["3", "1"]
+    jsonl = tmp_path / "d.jsonl"
+    jsonl.write_text("\n".join(json.dumps({"text": t, "label": y}) for t, y in [("a", 1), ("b", 0)]) + "\n", encoding="utf-8")
+    assert read_labelled(jsonl).labels == ["positive", "negative"]
+
+
+def test_missing_column_lists_columns(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("body,score\nx,1\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match="no text column .*columns found: body, score"):
+        read_labelled(path)
+    with pytest.raises(SentimentError, match="no label column 'y'; columns found: body, score"):
+        read_labelled(path, text_column="body", label_column="y")
+
+
+def test_not_utf8_names_file_and_line(tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("text,label\n好,1\n".encode("utf-8") + "坏,0\n".encode("gbk"))
+    with pytest.raises(SentimentError, match=r"gbk.csv: line 3 is not UTF-8"):
+        read_labelled(path)
+
+
+def test_one_class_or_tiny_class_refused():
+    with pytest.raises(SentimentError, match="need at least 2 classes"):
+        check_trainable(LabelledTexts(["a", "b"], ["positive", "positive"], "x.csv"))
+    with pytest.raises(SentimentError, match="at least 2 examples, got {'negative': 1}"):
+        check_trainable(LabelledTexts(["a", "b", "c"], ["positive", "positive", "negative"], "x.csv"))
+
+
+def test_read_texts_txt_keeps_blank_lines(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("好看\n\n难看\n", encoding="utf-8")
+    assert read_texts(path) == ["好看", "", "难看"]

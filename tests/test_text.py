@@ -1,0 +1,63 @@
+"""Normalisation and segmentation on real text."""
+
+import warnings
+
+import pytest
+
+from lstm_sentiment.text import Tokenizer, Vocab
+from lstm_sentiment.text.normalize import normalize
+
+
+def test_normalize_nfkc_html_traditional_lowercase():
+    assert normalize("這部電影<br />真的很ＧＯＯＤ！") == "这部电影 真的很good!"
+    assert normalize("  I &amp; you\n\tLOVED it ") == "i & you loved it"
+
+
+def test_negation_words_stay_tokens():
+    tokens = Tokenizer()("我不喜欢这个电影").tokens
+    assert tokens == ("我", "不", "喜欢", "这个", "电影")
+    assert "不" in Tokenizer()("這部電影一點也不好看").tokens
+
+
+def test_mixed_chinese_english_keeps_both():
+    result = Tokenizer()("剧情太Boring了")
+    assert result.lang == "zh"
+    assert result.tokens == ("剧情", "太", "boring", "了")
+
+
+def test_english_treebank_contractions():
+    result = Tokenizer()("I DON'T like it, it's bad!")
+    assert result.lang == "en"
+    assert result.tokens == ("i", "do", "n't", "like", "it", ",", "it", "'s", "bad", "!")
+
+
+def test_truncation_keeps_head_and_tail():
+    text = " ".join(f"w{i}" for i in range(1000))
+    result = Tokenizer(lang="en", max_tokens=10)(text)
+    assert result.truncated
+    assert result.tokens == ("w0", "w1", "w2", "w3", "w4", "w995", "w996", "w997", "w998", "w999")
+
+
+def test_one_megabyte_text_is_bounded():
+    result = Tokenizer()("好看" * 500_000)
+    assert result.truncated and len(result.tokens) == 256
+
+
+def test_empty_and_emoji():
+    assert Tokenizer()("   ").tokens == ()
+    assert Tokenizer()("😀😀").tokens == ("😀", "😀")
+
+
+def test_bad_tokenizer_arguments():
+    with pytest.raises(ValueError, match="lang must be one of"):
+        Tokenizer(lang="fr")
+    with pytest.raises(ValueError, match="max_tokens must be >= 2, got 1"):
+        Tokenizer(max_tokens=1)
+
+
+def test_vocab_build_encode_roundtrip(tmp_path):
+    vocab = Vocab.build([["好", "看"], ["好", "差"], ["好"]], min_count=2)
+    assert vocab.itos == ["<pad>", "<unk>", "好"]
+    assert vocab.encode(["好", "差"]) == [2, 1]
+    vocab.save(tmp_path / "vocab.txt")
+    assert Vocab.load(tmp_path / "vocab.txt").itos == vocab.itos

@@ -1,0 +1,96 @@
+"""Training writes a complete bundle; the bundle predicts and evaluates; bad bundles are refused."""
+
+import json
+import shutil
+
+import pytest
+from safetensors.torch import load_file
+
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.sentiment import SentimentModel
+
+
+def test_bundle_files_and_metrics(small_bundle):
+    path, metrics = small_bundle
+    names = {p.name for p in path.iterdir()}
+    assert {"model.safetensors", "config.json", "vocab.txt", "metrics.json", "README.md", "training_log.csv"} <= names
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    assert config["format_version"] == 1 and config["id2label"] == ["negative", "positive"]
+    assert {"torch", "lightning", "jieba", "gensim"} <= set(config["versions"])
+    assert config["embeddings"]["source"].startswith("word2vec")
+    assert 0.9 < config["embeddings"]["token_coverage"] <= 1.0
+    saved = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    test = saved["test"]
+    assert test["n"] == 348 and sum(map(sum, test["confusion_matrix"])) == 348
+    assert saved == metrics
+    # 4 epochs on 2,800 texts: well above chance on held-out reviews.
+    assert test["accuracy"] > 0.70
+    log = (path / "training_log.csv").read_text().splitlines()
+    assert "val_macro_f1" in log[0] and len(log) >= 3
+    assert "lstm.weight_ih_l0_reverse" in load_file(path / "model.safetensors")
+
+
+def test_predict_records_in_order(small_bundle):
+    model = SentimentModel.load(small_bundle[0])
+    texts = ["质量很好，非常满意", "", "😀😀😀", "太差了，退货"]
+    records = model.predict(texts)
+    assert [r["text"] for r in records] == texts
+    good, empty, emoji, bad = records
+    assert good["label"] in ("positive", "negative")
+    assert good["score"] == pytest.approx(max(good["probs"].values()))
+    assert sum(good["probs"].values()) == pytest.approx(1.0, abs=1e-6)
+    assert empty == {"text": "", "label": None, "score": None, "probs": None, "error": "empty text"}
+    assert emoji["warning"] == "no known words" and emoji["label"] is not None
+
+
+def test_same_score_alone_and_in_a_batch_of_longer_texts(small_bundle, small_splits):
+    model = SentimentModel.load(small_bundle[0])
+    text = "这本书不错"
+    longer = sorted(small_splits[2].texts, key=len)[-40:]
+    alone = model.predict([text])[0]
+    batched = model.predict(longer[:20] + [text] + longer[20:])[20]
+    assert batched["label"] == alone["label"]
+    assert abs(batched["score"] - alone["score"]) <= 1e-6
+
+
+def test_evaluate_matches_saved_test_metrics(small_bundle, small_splits):
+    path, metrics = small_bundle
+    report = SentimentModel.load(path).evaluate(small_splits[2])
+    assert report["accuracy"] == metrics["test"]["accuracy"]
+    assert report["confusion_matrix"] == metrics["test"]["confusion_matrix"]
+
+
+def test_corrupt_truncated_missing_and_other_version(small_bundle, tmp_path):
+    source = small_bundle[0]
+    with pytest.raises(SentimentError, match="model directory not found"):
+        SentimentModel.load(tmp_path / "nope")
+    broken = tmp_path / "broken"
+    shutil.copytree(source, broken)
+    weights = (broken / "model.safetensors").read_bytes()
+    (broken / "model.safetensors").write_bytes(weights[: len(weights) // 2])
+    with pytest.raises(SentimentError, match="corrupt model bundle"):
+        SentimentModel.load(broken)
+    (broken / "model.safetensors").unlink()
+    with pytest.raises(SentimentError, match="missing model.safetensors"):
+        SentimentModel.load(broken)
+    old = tmp_path / "old"
+    shutil.copytree(source, old)
+    config = json.loads((old / "config.json").read_text(encoding="utf-8"))
+    config["format_version"] = 0
+    (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(SentimentError, match="format_version 0, this lstm-sentiment reads 1"):
+        SentimentModel.load(old)
+
+
+def test_same_seed_same_model(small_bundle, small_splits, tmp_path):
+    from conftest import SMALL_MODEL, SMALL_TRAIN
+
+    from lstm_sentiment.config import DataConfig
+    from lstm_sentiment.training.train import train
+
+    again = tmp_path / "again"
+    train(*small_splits, again, SMALL_MODEL, DataConfig(), SMALL_TRAIN)
+    first, second = load_file(small_bundle[0] / "model.safetensors"), load_file(again / "model.safetensors")
+    assert first.keys() == second.keys()
+    for key in first:
+        assert (first[key] == second[key]).all(), key
