@@ -62,6 +62,8 @@ def command(func):
         for noisy in ("lightning", "lightning.pytorch", "lightning.fabric", "gensim", "jieba"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         warnings.showwarning = _one_line_warnings
+        # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
+        warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
         try:
             return func(*args, **kwargs)
         except (SentimentError, ValueError) as err:

@@ -99,7 +99,7 @@ def train(
     valid_loader = _loader(vocab, valid_tokens, valid_data.labels, index, 256, False, 0)
 
     with tempfile.TemporaryDirectory(prefix="lstm-sentiment-train-") as work:
-        checkpoint = ModelCheckpoint(dirpath=work, monitor="val_macro_f1", mode="max", save_top_k=1, save_weights_only=True)
+        checkpoint = ModelCheckpoint(dirpath=Path(work) / "checkpoints", monitor="val_macro_f1", mode="max", save_top_k=1, save_weights_only=True)
         trainer = L.Trainer(
             max_epochs=train_cfg.epochs,
             accelerator=train_cfg.accelerator,
@@ -113,6 +113,7 @@ def train(
             use_distributed_sampler=False,  # BucketBatchSampler splits batches across processes itself
             enable_model_summary=False,
             num_sanity_val_steps=0,
+            log_every_n_steps=10,
         )
         trainer.fit(task, train_loader, valid_loader)
         if not trainer.is_global_zero:

@@ -1,0 +1,99 @@
+"""The command line as a user runs it: outputs, formats, and one-line errors for bad input."""
+
+import json
+
+import pytest
+
+from conftest import run_cli
+
+
+def assert_one_line_error(result, code, pattern):
+    import re
+
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and re.search(pattern, errors[0]), result.stderr
+
+
+def test_predict_jsonl_and_csv_in_input_order(small_bundle, tmp_path):
+    model = str(small_bundle[0])
+    result = run_cli("predict", "--model", model, "--format", "jsonl", "非常好，推荐", "很差劲")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == ["非常好，推荐", "很差劲"]
+    assert all(set(r) >= {"text", "label", "score", "probs"} for r in records)
+    out = tmp_path / "out.csv"
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"review": "好"}\n{"review": "差"}\n', encoding="utf-8")
+    result = run_cli("predict", "--model", model, "--input", str(source), "--format", "csv", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "text,label,score,prob_negative,prob_positive,flags" and len(lines) == 3
+
+
+def test_predict_stdin_with_blank_line(small_bundle):
+    result = run_cli("predict", "--model", str(small_bundle[0]), "-f", "json", "-", stdin="不错\n\n一般\n")
+    assert result.returncode == 0
+    records = json.loads(result.stdout)
+    assert [r.get("error") for r in records] == [None, "empty text", None]
+    assert "1 of 3 input(s) could not be classified" in result.stderr
+
+
+def test_evaluate_json(small_bundle, tmp_path):
+    data = tmp_path / "eval.csv"
+    data.write_text("text,label\n质量很好，非常满意,1\n太差了，退货,0\n还行吧挺好,1\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(small_bundle[0]), "--data", str(data), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n"] == 3 and sum(map(sum, report["confusion_matrix"])) == 3
+
+
+@pytest.mark.parametrize(
+    "args,stdin,pattern",
+    [
+        (("predict", "   "), None, "could not be classified|empty text"),
+        (("predict",), None, "no text given"),
+        (("evaluate", "--data", "missing.csv"), None, "missing.csv: cannot read"),
+    ],
+)
+def test_bad_input_one_line_errors(small_bundle, args, stdin, pattern):
+    args = (*args[:1], "--model", str(small_bundle[0]), *args[1:])
+    result = run_cli(*args, stdin=stdin)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+
+
+def test_whitespace_text_fails_with_one_line(small_bundle):
+    result = run_cli("predict", "--model", str(small_bundle[0]), "   ")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "1 of 1 input(s) could not be classified (empty text)" in result.stderr
+
+
+def test_missing_and_corrupt_model(small_bundle, tmp_path):
+    assert_one_line_error(run_cli("predict", "--model", str(tmp_path / "none"), "好"), 1, "model directory not found")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name in ("config.json", "vocab.txt"):
+        (bad / name).write_bytes((small_bundle[0] / name).read_bytes())
+    (bad / "model.safetensors").write_bytes(b"\x00" * 10)
+    assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, "corrupt model bundle")
+
+
+def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
+    one_class = tmp_path / "one.csv"
+    one_class.write_text("text,label\n好,1\n很好,1\n非常好,1\n", encoding="utf-8")
+    out = tmp_path / "model"
+    assert_one_line_error(run_cli("train", "--data", str(one_class), "--out", str(out)), 1, "need at least 2 classes")
+    assert not out.exists()
+    columns = tmp_path / "cols.csv"
+    columns.write_text("body,score\n好,1\n", encoding="utf-8")
+    assert_one_line_error(run_cli("train", "--data", str(columns), "--out", str(out)), 1, "columns found: body, score")
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("text,label\n".encode() + "好看,1\n难看,0\n".encode("gbk"))
+    assert_one_line_error(run_cli("train", "--data", str(gbk), "--out", str(out)), 1, r"gbk.csv: line 2 is not UTF-8")
+    assert not out.exists() and list(tmp_path.glob(".model.*")) == []
+
+
+def test_usage_error_exit_2():
+    result = run_cli("predict", "--format", "xml", "好")
+    assert result.returncode == 2

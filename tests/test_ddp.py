@@ -1,0 +1,29 @@
+"""Lightning DDP: two CPU processes (gloo) train one model; the bundle is written once and loads."""
+
+import csv
+
+from conftest import run_cli
+
+from lstm_sentiment.sentiment import SentimentModel
+
+
+def test_two_process_cpu_ddp_training(small_splits, tmp_path):
+    train, valid, _ = small_splits
+    data = tmp_path / "small.csv"
+    with open(data, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        for text, label in list(zip(train.texts, train.labels))[::4] + list(zip(valid.texts, valid.labels)):
+            writer.writerow([text, label])
+    out = tmp_path / "ddp-model"
+    result = run_cli(
+        "train", "--data", str(data), "--out", str(out), "--epochs", "1", "--word2vec-epochs", "1",
+        "--embedding-dim", "16", "--hidden-size", "16",
+        "--accelerator", "cpu", "--devices", "2", "--strategy", "ddp", timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count(f"wrote {out}") == 1  # only global rank 0 writes
+    assert "world_size: 2" in result.stderr or "distributed_backend=gloo" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp-model", "small.csv"]  # no temp dirs left
+    model = SentimentModel.load(out)
+    assert model.predict(["质量很好"])[0]["label"] in ("positive", "negative")
