@@ -148,11 +148,13 @@ def train(
             from lstm_sentiment.data import check_trainable
 
             check_trainable(full)
-            train_part, valid_part, split_test = stratified_split(full)
+            # With a --test file, 10 % goes to validation and the rest to training.
+            fractions = (0.9, 0.1, 0.0) if test is not None else (0.8, 0.1, 0.1)
+            train_part, valid_part, split_test = stratified_split(full, fractions)
         else:
             train_part, split_test = full, None
             valid_part = _dataset(str(valid), text_column, label_column)
-        test_part = _dataset(str(test), text_column, label_column) if test is not None else (split_test or None)
+        test_part = _dataset(str(test), text_column, label_column) if test is not None else split_test
     metrics = run_training(train_part, valid_part, test_part, out, model_cfg, data_cfg, train_cfg, embeddings)
     if metrics is not None:
         from rich.console import Console
