@@ -323,7 +323,8 @@ def explain(
         console.print(rich_table(expl, layer, direction.value))
         for paragraph in narration or []:
             console.print()
-            console.print(paragraph, markup=False, highlight=False)
+            # soft_wrap: a paragraph stays one line in a file or pipe; the terminal wraps it for display.
+            console.print(paragraph, markup=False, highlight=False, soft_wrap=True)
 
 
 def main() -> None:
