@@ -302,12 +302,12 @@ def explain(
         write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, direction.value, png=image)
         typer.echo(f"wrote {html}", err=True)
     if format == ExplainFormat.json:
+        from lstm_sentiment.reports.explain import dumps
+
         data = expl.to_dict()
         if narration is not None:
             data["narration"] = narration
-        import json
-
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(dumps(data))
     elif format == ExplainFormat.markdown:
         from lstm_sentiment.reports.tables import to_markdown
 
