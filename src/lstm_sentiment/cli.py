@@ -247,6 +247,90 @@ def evaluate(
         Console().print(report_table(report))
 
 
+class ExplainFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class Narration(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+class Direction(str, Enum):
+    forward = "forward"
+    reverse = "reverse"
+
+
+@app.command()
+@command
+def explain(
+    text: str = typer.Argument(..., help="The sentence to walk through, one token per time step."),
+    model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: by the text's script."),
+    format: ExplainFormat = typer.Option(ExplainFormat.table, "--format", "-f", help="table, json (every value, all layers and directions) or markdown."),
+    narrate: Optional[Narration] = typer.Option(None, "--narrate", help="Also tell the walk-through in prose: zh or en."),
+    png: Optional[Path] = typer.Option(None, "--png", help="Write heatmaps (units × tokens) of f, i, g, o, c, h and the running prediction."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps."),
+    layer: int = typer.Option(0, help="LSTM layer for the table, narration and pictures (JSON has all)."),
+    direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table, narration and pictures."),
+    top_units: int = typer.Option(3, help="Most active units kept per gate and step."),
+    max_units: int = typer.Option(16, help="Units drawn per heatmap; the most variable ones when H is larger."),
+) -> None:
+    """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
+    from lstm_sentiment.reports.explain import explain as run_explain
+    from lstm_sentiment.sentiment import SentimentModel, default_model_name
+
+    if not text.strip():
+        raise ValueError("empty text: nothing to explain")
+    expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
+    expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
+    narration = None
+    if narrate is not None:
+        from lstm_sentiment.reports.narrate import narrate as tell
+
+        narration = tell(expl, narrate.value, layer, direction.value)
+    image = None
+    if png is not None or html is not None:
+        from lstm_sentiment.reports.plots import render_png
+
+        image = render_png(expl, layer, direction.value, max_units)
+    if png is not None:
+        from lstm_sentiment.atomic import write_atomic
+
+        write_atomic(png, lambda tmp: tmp.write_bytes(image))
+        typer.echo(f"wrote {png}", err=True)
+    if html is not None:
+        from lstm_sentiment.reports.html import write_html
+
+        write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, direction.value, png=image)
+        typer.echo(f"wrote {html}", err=True)
+    if format == ExplainFormat.json:
+        from lstm_sentiment.reports.explain import dumps
+
+        data = expl.to_dict()
+        if narration is not None:
+            data["narration"] = narration
+        sys.stdout.write(dumps(data))
+    elif format == ExplainFormat.markdown:
+        from lstm_sentiment.reports.tables import to_markdown
+
+        sys.stdout.write(to_markdown(expl, layer, direction.value, narration))
+    else:
+        from rich.console import Console
+
+        from lstm_sentiment.reports.tables import rich_table
+
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=160)  # piped: wide enough that rows stay on one line
+        console.print(rich_table(expl, layer, direction.value))
+        for paragraph in narration or []:
+            console.print()
+            # soft_wrap: a paragraph stays one line in a file or pipe; the terminal wraps it for display.
+            console.print(paragraph, markup=False, highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point of ``python -m lstm_sentiment``."""
     app()
