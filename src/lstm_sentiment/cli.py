@@ -113,6 +113,7 @@ def train(
     num_layers: int = typer.Option(1, help="Stacked LSTM layers."),
     bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional", help="Read the text both ways."),
     dropout: float = typer.Option(0.3, help="Dropout on pooled features and between layers."),
+    word_dropout: float = typer.Option(0.0, help="Training-time probability of replacing a word by <unk>."),
     pooling: str = typer.Option("mean+max", help="mean, max, mean+max or last."),
     freeze_embeddings: bool = typer.Option(False, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned)."),
     forget_bias: float = typer.Option(1.0, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
@@ -135,7 +136,7 @@ def train(
     from lstm_sentiment.data.corpus import NAME, corpus_counts
     from lstm_sentiment.training.train import train as run_training
 
-    model_cfg = ModelConfig(embedding_dim, hidden_size, num_layers, bidirectional, dropout, pooling, freeze_embeddings, forget_bias)
+    model_cfg = ModelConfig(embedding_dim, hidden_size, num_layers, bidirectional, dropout, word_dropout, pooling, freeze_embeddings, forget_bias)
     data_cfg = DataConfig(lang.value, max_tokens, min_count)
     train_cfg = TrainConfig(epochs, batch_size, lr, weight_decay, grad_clip, patience, seed, word2vec_epochs, accelerator, devices, num_nodes, strategy)
     if data == NAME:
