@@ -16,6 +16,9 @@ from typing import Optional
 
 import typer
 
+# Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
+from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -106,32 +109,31 @@ def train(
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity."),
     embeddings: Optional[Path] = typer.Option(None, help="word2vec (.txt/.bin), GloVe or fastText .vec file; default: word2vec trained on the training texts."),
     lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en."),
-    max_tokens: int = typer.Option(256, help="Longer texts keep their head and tail."),
-    min_count: int = typer.Option(2, help="Words seen fewer times in training become <unk>."),
-    embedding_dim: int = typer.Option(128, help="Word-vector size when word2vec is trained here."),
-    hidden_size: int = typer.Option(128, help="LSTM units per direction (H)."),
-    num_layers: int = typer.Option(1, help="Stacked LSTM layers."),
-    bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional", help="Read the text both ways."),
-    dropout: float = typer.Option(0.3, help="Dropout on pooled features and between layers."),
-    word_dropout: float = typer.Option(0.0, help="Training-time probability of replacing a word by <unk>."),
-    pooling: str = typer.Option("mean+max", help="mean, max, mean+max or last."),
-    freeze_embeddings: bool = typer.Option(False, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned)."),
-    forget_bias: float = typer.Option(1.0, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
-    epochs: int = typer.Option(8, help="Most epochs; early stopping on validation macro-F1 usually ends sooner."),
-    batch_size: int = typer.Option(64, help="Sentences per batch."),
-    lr: float = typer.Option(2e-3, help="AdamW learning rate."),
-    weight_decay: float = typer.Option(1e-2, help="AdamW weight decay."),
-    grad_clip: float = typer.Option(1.0, help="Gradient-norm clipping."),
-    patience: int = typer.Option(2, help="Epochs without improvement before stopping."),
-    seed: int = typer.Option(0, help="Same seed, same model (CPU)."),
-    word2vec_epochs: int = typer.Option(10, help="word2vec passes when no --embeddings."),
-    accelerator: str = typer.Option("auto", help="Lightning accelerator: auto, cpu, gpu."),
-    devices: str = typer.Option("1", help="Lightning devices per node (e.g. 2, or auto)."),
-    num_nodes: int = typer.Option(1, help="Machines for multi-node training."),
-    strategy: str = typer.Option("auto", help="Lightning strategy, e.g. ddp."),
+    max_tokens: int = typer.Option(DataConfig.max_tokens, help="Longer texts keep their head and tail."),
+    min_count: int = typer.Option(DataConfig.min_count, help="Words seen fewer times in training become <unk>."),
+    embedding_dim: int = typer.Option(ModelConfig.embedding_dim, help="Word-vector size when word2vec is trained here."),
+    hidden_size: int = typer.Option(ModelConfig.hidden_size, help="LSTM units per direction (H)."),
+    num_layers: int = typer.Option(ModelConfig.num_layers, help="Stacked LSTM layers."),
+    bidirectional: bool = typer.Option(ModelConfig.bidirectional, "--bidirectional/--unidirectional", help="Read the text both ways."),
+    dropout: float = typer.Option(ModelConfig.dropout, help="Dropout on pooled features and between layers."),
+    word_dropout: float = typer.Option(ModelConfig.word_dropout, help="Training-time probability of replacing a word by <unk>."),
+    pooling: str = typer.Option(ModelConfig.pooling, help="mean, max, mean+max or last."),
+    freeze_embeddings: bool = typer.Option(ModelConfig.freeze_embeddings, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned)."),
+    forget_bias: float = typer.Option(ModelConfig.forget_bias, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
+    epochs: int = typer.Option(TrainConfig.epochs, help="Most epochs; early stopping on validation macro-F1 usually ends sooner."),
+    batch_size: int = typer.Option(TrainConfig.batch_size, help="Sentences per batch."),
+    lr: float = typer.Option(TrainConfig.lr, help="AdamW learning rate."),
+    weight_decay: float = typer.Option(TrainConfig.weight_decay, help="AdamW weight decay."),
+    grad_clip: float = typer.Option(TrainConfig.grad_clip, help="Gradient-norm clipping."),
+    patience: int = typer.Option(TrainConfig.patience, help="Epochs without improvement before stopping."),
+    seed: int = typer.Option(TrainConfig.seed, help="Same seed, same model (CPU)."),
+    word2vec_epochs: int = typer.Option(TrainConfig.word2vec_epochs, help="word2vec passes when no --embeddings."),
+    accelerator: str = typer.Option(TrainConfig.accelerator, help="Lightning accelerator: auto, cpu, gpu."),
+    devices: str = typer.Option(TrainConfig.devices, help="Lightning devices per node (e.g. 2, or auto)."),
+    num_nodes: int = typer.Option(TrainConfig.num_nodes, help="Machines for multi-node training."),
+    strategy: str = typer.Option(TrainConfig.strategy, help="Lightning strategy, e.g. ddp."),
 ) -> None:
     """Train a model on the built-in corpus or your file; writes a bundle with metrics and a model card."""
-    from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
     from lstm_sentiment.data import stratified_split
     from lstm_sentiment.data.corpus import NAME, corpus_counts
     from lstm_sentiment.training.train import train as run_training
