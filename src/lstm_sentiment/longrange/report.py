@@ -183,7 +183,7 @@ def plot_metric_vs_length(report: LongRangeReport, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     task = TASK_SPECS[report.config.task]
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    fig, ax = plt.subplots(figsize=(7.4, 4.0))
     rows = medians(report)
     for cell in report.config.cells:
         cell_rows = [r for r in rows if r["cell"] == cell]
@@ -203,7 +203,7 @@ def plot_metric_vs_length(report: LongRangeReport, path: Path) -> None:
         ax.set_ylabel("final test accuracy")
     ax.set_xlabel("sequence length T")
     ax.set_title(f"{task.name}: {report.config.steps}-step budget, median of {report.config.seeds} seed(s)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no line is hidden
     fig.tight_layout()
     _atomic_savefig(fig, path)
     plt.close(fig)
@@ -217,7 +217,7 @@ def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
     lengths = list(report.config.lengths)
     cols = min(len(lengths), 4)
     rows_n = -(-len(lengths) // cols)
-    fig, axes = plt.subplots(rows_n, cols, figsize=(3.2 * cols, 2.8 * rows_n), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(3.0 * cols + 1.2, 2.8 * rows_n), sharey=True, squeeze=False)
     for ax, length in zip(axes.flat, lengths):
         for cell in report.config.cells:
             for i, run in enumerate(r for r in report.runs if r.cell == cell and r.length == length):
@@ -233,9 +233,10 @@ def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
     for ax in list(axes.flat)[len(lengths):]:
         ax.set_visible(False)
     axes[0][0].set_ylabel("test MSE (log)" if task.metric == "mse" else "test accuracy", fontsize=8)
-    axes[0][0].legend(fontsize=7)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=7)  # outside the panels: curves stay visible
     fig.suptitle(f"{task.name}: learning curves (one line per seed)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
     _atomic_savefig(fig, path)
     plt.close(fig)
 
@@ -243,6 +244,7 @@ def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
 def plot_forget_gate(memory: dict, path: Path) -> None:
     """Forget gate and cell state over time for the traced recall-task LSTM (see :mod:`.memory`)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     steps = range(len(memory["f_mean"]))
     fig, axes = plt.subplots(3, 1, figsize=(7.0, 6.4), sharex=True)
@@ -263,6 +265,7 @@ def plot_forget_gate(memory: dict, path: Path) -> None:
     ax.axhline(0, color="gray", linewidth=0.5)
     ax.set_ylabel(f"c_t of unit {memory['memory_units'][0]}")
     ax.set_xlabel("step t (t = 0 is the sentiment word, then fillers)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole positions
     ax.legend(fontsize=8, loc="lower right")
     fig.suptitle(
         f"Recall task, LSTM T={memory['length']} seed {memory['seed']} "
