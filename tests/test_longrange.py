@@ -147,7 +147,7 @@ def test_cli_bad_input_is_a_one_line_usage_error(tmp_path, args, needle):
     result = CliRunner().invoke(app, ["longrange", "--out", str(tmp_path / "out"), *args])
     assert result.exit_code == 2
     message = result.output.strip()
-    assert message.startswith("Error: ") and needle in message
+    assert message.startswith("error: ") and needle in message
     assert len(message.splitlines()) == 1
     assert "Traceback" not in message and result.exception is None or isinstance(result.exception, SystemExit)
     assert not (tmp_path / "out").exists()  # nothing ran
