@@ -334,6 +334,52 @@ def explain(
             console.print(paragraph, markup=False, highlight=False, soft_wrap=True)
 
 
+# Torch-free (the package exports lazily), so --help stays fast; its defaults are the flags' defaults.
+from lstm_sentiment.longrange.config import LongRangeConfig  # noqa: E402
+
+_LONGRANGE = LongRangeConfig()
+
+
+@app.command()
+@command
+def longrange(
+    out: Path = typer.Option(..., "--out", help="Output directory for results.csv/json, summary.md and the PNG plots."),
+    task: Optional[str] = typer.Option(None, help=f"adding (test MSE) or recall (test accuracy). Default: {_LONGRANGE.task}."),
+    lengths: Optional[str] = typer.Option(
+        None, help=f"Comma-separated sequence lengths T, each >= 2. Default: {','.join(map(str, _LONGRANGE.lengths))}."
+    ),
+    cells: Optional[str] = typer.Option(
+        None, help=f"Comma-separated cells from rnn, gru, lstm. Default: {','.join(_LONGRANGE.cells)}."
+    ),
+    seeds: Optional[int] = typer.Option(None, help=f"Seeds per cell and length, run as 0..seeds-1. Default: {_LONGRANGE.seeds}."),
+    hidden_size: Optional[int] = typer.Option(None, help=f"Hidden units H of every cell. Default: {_LONGRANGE.hidden_size}."),
+    steps: Optional[int] = typer.Option(None, help=f"Optimizer steps per run, the same for every cell. Default: {_LONGRANGE.steps}."),
+    batch_size: Optional[int] = typer.Option(None, help=f"Fresh sequences per training step. Default: {_LONGRANGE.batch_size}."),
+    lr: Optional[float] = typer.Option(None, help=f"Adam learning rate. Default: {_LONGRANGE.lr}."),
+    clip_norm: Optional[float] = typer.Option(None, help=f"Gradient-norm clipping threshold. Default: {_LONGRANGE.clip_norm}."),
+    eval_every: Optional[int] = typer.Option(None, help=f"Steps between test evaluations. Default: {_LONGRANGE.eval_every}."),
+    threads: Optional[int] = typer.Option(None, help=f"torch threads while training. Default: {_LONGRANGE.threads}."),
+    quick: bool = typer.Option(False, "--quick", help="Small preset (T=10,20; 2 seeds; 300 steps), under 3 minutes; other flags override it."),
+) -> None:
+    """Long-range memory, measured: train a tanh RNN, a GRU and our LSTM on a long-gap task under one budget."""
+    from lstm_sentiment.longrange import parse_cells, parse_lengths, run_longrange
+
+    # Flags left out are None, so that --quick's preset fills them and flags given with it still win.
+    try:
+        overrides = dict(
+            task=task,
+            lengths=None if lengths is None else parse_lengths(lengths),
+            cells=None if cells is None else parse_cells(cells),
+            seeds=seeds, hidden_size=hidden_size, steps=steps, batch_size=batch_size, lr=lr,
+            clip_norm=clip_norm, eval_every=eval_every, threads=threads,
+        )
+        config = LongRangeConfig.quick(**overrides) if quick else LongRangeConfig.from_overrides(**overrides)
+    except ValueError as exc:
+        _fail(str(exc), 2)  # a bad flag value is a usage error
+    run_longrange(config, out)
+    typer.echo((out / "summary.md").read_text(encoding="utf-8"))
+
+
 def main() -> None:
     """Entry point of ``python -m lstm_sentiment``."""
     app()
