@@ -172,6 +172,7 @@ class ServedModels:
             loaded = model if isinstance(model, SentimentModel) else SentimentModel.load(model)
             self.models = {Path(str(loaded.path)).name or str(loaded.path): loaded}
             self.by_script = False
+        self._description: dict | None = None
 
     def model_for(self, text: str) -> SentimentModel:
         if not self.by_script:
@@ -196,7 +197,12 @@ class ServedModels:
             model.predict(list(WARM_UP_TEXTS))
 
     def describe(self) -> dict:
-        """The ``/v1/model`` answer."""
+        """The ``/v1/model`` answer (read once: the files it comes from do not change while serving)."""
+        if self._description is None:
+            self._description = self._describe()
+        return self._description
+
+    def _describe(self) -> dict:
         return {
             "api_version": API_VERSION,
             "routing": ROUTING_BY_SCRIPT if self.by_script else "one model",
