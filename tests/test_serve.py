@@ -357,11 +357,18 @@ def test_two_workers_each_load_the_model(small_bundle, small_model, tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--model", "/nonexistent/bundle"], "model directory not found"),
     (["--workers", "0"], "workers must be >= 1"),
-], ids=["missing-model", "no-workers"])
+    (["--port", "{busy}"], "cannot bind 127.0.0.1:"),
+], ids=["missing-model", "no-workers", "port-in-use"])
 def test_cli_serve_bad_arguments_are_one_line(small_bundle, args, message):
-    if args[0] == "--workers":
-        args = ["--model", str(small_bundle[0]), *args, "--port", str(free_port())]
-    result = run_cli("serve", *args, timeout=120)
+    with socket.socket() as busy:
+        busy.bind((HOST, 0))
+        busy.listen()
+        args = [a.format(busy=busy.getsockname()[1]) for a in args]
+        if args[0] != "--model":
+            args = ["--model", str(small_bundle[0]), *args]
+        if "--port" not in args:
+            args += ["--port", str(free_port())]
+        result = run_cli("serve", *args, timeout=120)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr

@@ -39,7 +39,6 @@ runs; the forward pass of ``SentimentLSTM`` keeps no state between calls, so one
 
 from __future__ import annotations
 
-import logging
 import platform
 from collections.abc import Mapping
 from importlib import metadata
@@ -64,7 +63,6 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 WARM_UP_TEXTS = ("我喜欢这个电影", "i liked this movie")
 ROUTING_BY_SCRIPT = "by script: texts with Han characters go to zh, the others to en"
 
-log = logging.getLogger("lstm_sentiment.serve")
 
 
 # --- request and response bodies ------------------------------------------------------------------------
