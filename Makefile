@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench
+.PHONY: demo test bench models
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/core_lstm.py
+
+# Rebuild the two models shipped in the package (used when --model is omitted). zh uses the defaults.
+MODELS := src/lstm_sentiment/assets/models
+models: $(STAMP)
+	$(VENV)/bin/lstm-sentiment train --data zh-reviews --out $(MODELS)/zh
+	$(VENV)/bin/lstm-sentiment train --data ../shared/data/sst2/train.csv --valid ../shared/data/sst2/dev.csv \
+		--out $(MODELS)/en --word-dropout 0.1 --lr 3e-3

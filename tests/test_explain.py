@@ -17,7 +17,7 @@ from conftest import REPO, run_cli
 from lstm_sentiment.config import ModelConfig
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
-from lstm_sentiment.reports.explain import Explanation, explain
+from lstm_sentiment.reports.explain import Explanation
 from lstm_sentiment.sentiment import SentimentModel, default_model_path
 from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.text.vocab import UNK_ID, Vocab

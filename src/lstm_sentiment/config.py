@@ -56,10 +56,10 @@ class ModelConfig(_FromDict):
     hidden_size: int = 128
     num_layers: int = 1
     bidirectional: bool = True
-    dropout: float = 0.3
+    dropout: float = 0.5
     word_dropout: float = 0.0
     pooling: str = "mean+max"
-    freeze_embeddings: bool = False
+    freeze_embeddings: bool = True
     forget_bias: float = 1.0
 
     def __post_init__(self) -> None:
