@@ -333,6 +333,25 @@ def test_a_failing_request_answers_500_and_the_next_one_works(small_model):
         assert response.status_code == 200 and response.json()["records"][0]["text"] == "好"
 
 
+def test_without_a_model_texts_go_to_the_model_of_their_script(small_model):
+    # What `serve` without --model does with the shipped zh and en; here a random-weight stand-in for en.
+    from starlette.testclient import TestClient
+
+    from lstm_sentiment.sentiment import predict_by_script
+    from test_explain import tiny_model
+
+    models = {"zh": small_model, "en": tiny_model()}
+    texts = ["我喜欢这个电影", "i like this movie", "", "这个电影 movie"]
+    with TestClient(create_app(models, warm_up=False)) as http:
+        records = http.post("/v1/predict", json={"texts": texts}).json()["records"]
+        english = http.post("/v1/explain", json={"text": "i like this movie", "units": False}).json()
+        info = http.get("/v1/model").json()
+    assert_close(records, predict_by_script(texts, models.__getitem__))
+    assert_close(records[1], models["en"].predict(["i like this movie"])[0])
+    assert_close(english, json.loads(models["en"].explain("i like this movie").to_json(units=False)))
+    assert info["routing"].startswith("by script") and [m["name"] for m in info["models"]] == ["zh", "en"]
+
+
 # --- command line ---------------------------------------------------------------------------------------
 
 

@@ -157,14 +157,17 @@ class ServedModels:
 
     Args:
         model: a bundle directory, a shipped name ("zh", "en"), a loaded ``SentimentModel``, or None for
-            the shipped models with ``predict``'s choice by script.
+            the shipped models with ``predict``'s choice by script; or loaded models by script,
+            ``{"zh": ..., "en": ...}``.
     Raises:
         SentimentError: a missing or broken bundle.
     """
 
-    def __init__(self, model: str | Path | SentimentModel | None) -> None:
-        if model is None:
-            self.models = {name: SentimentModel.load(name) for name in DEFAULT_MODELS}
+    def __init__(self, model: str | Path | SentimentModel | Mapping[str, SentimentModel] | None) -> None:
+        if model is None or isinstance(model, Mapping):
+            self.models = dict(model) if model is not None else {name: SentimentModel.load(name) for name in DEFAULT_MODELS}
+            if sorted(self.models) != sorted(DEFAULT_MODELS):
+                raise ValueError(f"models by script need exactly {', '.join(DEFAULT_MODELS)}, got {', '.join(self.models)}")
             self.by_script = True
         else:
             loaded = model if isinstance(model, SentimentModel) else SentimentModel.load(model)
@@ -363,12 +366,13 @@ async def _on_server_error(request: Request, exc: Exception) -> JSONResponse:
 # --- the app --------------------------------------------------------------------------------------------
 
 
-def create_app(model: str | Path | SentimentModel | None = None, warm_up: bool = True) -> FastAPI:
+def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel] | None = None, warm_up: bool = True) -> FastAPI:
     """The FastAPI app: loads the model(s) once, here, and serves the routes of this module.
 
     Args:
         model: bundle directory, shipped name ("zh", "en"), a loaded ``SentimentModel``, or None for the
-            shipped zh and en models, chosen per text by script (as ``predict`` without ``--model``).
+            shipped zh and en models, chosen per text by script (as ``predict`` without ``--model``);
+            ``{"zh": ..., "en": ...}`` routes loaded models the same way.
         warm_up: run one prediction per model now, so the first request does not load jieba.
     Raises:
         SentimentError: a missing or broken bundle.
