@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -47,7 +47,3 @@ class GateTrace:
         pad = ~valid.unsqueeze(-1)  # (N, L, 1)
         stacked = {name: torch.stack(steps[name], dim=1).masked_fill(pad, float("nan")) for name in "ifgoch"}
         return cls(**stacked, lengths=lengths)
-
-    def detach(self) -> "GateTrace":
-        """The same trace cut from the autograd graph."""
-        return GateTrace(**{f.name: getattr(self, f.name).detach() for f in fields(self)})
