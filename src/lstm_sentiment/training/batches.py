@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from itertools import chain
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -34,8 +35,9 @@ def pad_batch(id_lists: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
     """Right-pad with ``PAD_ID``: token ids int64 (N, L_max) and lengths int64 (N,)."""
     lengths = torch.tensor([len(x) for x in id_lists], dtype=torch.long)
     ids = torch.full((len(id_lists), int(lengths.max())), PAD_ID, dtype=torch.long)
-    for row, x in enumerate(id_lists):
-        ids[row, : len(x)] = torch.tensor(x, dtype=torch.long)
+    # One tensor from all ids and one masked write, instead of a small tensor per row.
+    flat = torch.tensor(list(chain.from_iterable(id_lists)), dtype=torch.long)
+    ids[torch.arange(ids.size(1))[None, :] < lengths[:, None]] = flat  # row-major order = concatenation order
     return ids, lengths
 
 
