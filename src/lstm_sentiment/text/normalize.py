@@ -20,7 +20,7 @@ def _t2s():
 
 
 @lru_cache(maxsize=1)
-def _t2s_needed() -> re.Pattern:
+def t2s_pattern() -> re.Pattern:
     """Characters without which t2s returns its input unchanged.
 
     OpenCC rewrites a text only where a dictionary key occurs in it. For every entry whose value differs
@@ -62,6 +62,6 @@ def normalize(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     text = html.unescape(_TAG.sub(" ", text))
-    if has_han(text) and _t2s_needed().search(text):
+    if has_han(text) and t2s_pattern().search(text):
         text = _t2s().convert(text)
     return _SPACE.sub(" ", text).strip().lower()

@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lstm_sentiment.text.normalize import has_han, normalize
+from lstm_sentiment.text.normalize import has_han, normalize, t2s_pattern
 
 LANGS = ("auto", "zh", "en")
 DEFAULT_MAX_TOKENS = 256
@@ -31,6 +31,12 @@ def _jieba():
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()  # loads the cached dictionary once per process
     return jieba
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary and OpenCC's tables now rather than at the first Chinese text."""
+    _jieba()
+    t2s_pattern()
 
 
 def detect_lang(text: str) -> str:
