@@ -14,10 +14,13 @@ from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.parallel import tokenize_many
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
-from lstm_sentiment.training.batches import pad_batch
+from lstm_sentiment.training.batches import length_batches, pad_batch
 
 DEFAULT_MODELS = ("zh", "en")
 PREDICT_BATCH = 256
+# Padded steps (N · L_max) per inference batch: 64 texts of 64 words, or 16 of 256. Bounds the memory of
+# the LSTM's activations, which for 256 texts of 256 words would take several hundred MB.
+PREDICT_BATCH_TOKENS = 4_096
 
 
 def default_model_path(name: str) -> Path:
@@ -80,14 +83,13 @@ class SentimentModel:
     def probabilities(self, id_lists: Sequence[Sequence[int]], batch_size: int = PREDICT_BATCH) -> torch.Tensor:
         """Softmax probabilities, float32 (N, C), for encoded texts, in input order.
 
-        Texts are batched by length so padding stays small; pooling ignores padding, so a text's
-        probabilities do not depend on its batch.
+        Texts are batched by length so padding stays small (see :func:`length_batches`, at most
+        ``batch_size`` texts and :data:`PREDICT_BATCH_TOKENS` padded steps a batch); pooling ignores
+        padding, so a text's probabilities do not depend on its batch.
         """
-        order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
         probs = torch.empty(len(id_lists), len(self.id2label))
         device = self.device
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        for chunk in length_batches([len(x) for x in id_lists], batch_size, PREDICT_BATCH_TOKENS):
             ids, lengths = pad_batch([id_lists[i] for i in chunk])
             # lengths stay on the CPU: packing and the padded path read them there.
             logits = self.network(ids.to(device, non_blocking=True), lengths)

@@ -41,6 +41,25 @@ def pad_batch(id_lists: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
     return ids, lengths
 
 
+def length_batches(lengths: Sequence[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length, shortest first, for inference.
+
+    A batch holds at most ``batch_size`` texts and at most ``batch_tokens`` padded steps (N · L_max), so
+    padding stays small and a batch of long texts takes no more memory than one of short texts.
+    """
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        # Sorted ascending, so lengths[i] is the longest of the batch once i joins it.
+        if batch and (len(batch) == batch_size or (len(batch) + 1) * lengths[i] > batch_tokens):
+            batches.append(batch)
+            batch = []
+        batch.append(i)
+    if batch:
+        batches.append(batch)
+    return batches
+
+
 def collate(batch: list[tuple[list[int], int]]) -> tuple[Tensor, Tensor, Tensor]:
     """``(token_ids (N, L), lengths (N,), labels (N,))``."""
     ids, lengths = pad_batch([x for x, _ in batch])
