@@ -51,11 +51,26 @@ def iter_predictions(
         ValueError: chunk_size < 1.
         SentimentError: a model that cannot be loaded.
     """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    chunks = _chunks(texts, chunk_size)
+    first = next(chunks, None)
+    if first is None:
+        return
+    n_workers = default_workers(len(first)) if workers is None else workers
+    # The pool forks before torch is imported (below), so the workers carry only jieba.
+    pool = TokenizerPool(n_workers) if n_workers > 1 else None
+    try:
+        yield from _predict_chunks(first, chunks, model, lang, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _predict_chunks(first: list[str], chunks: Iterator[list[str]], model, lang: str, pool: TokenizerPool | None) -> Iterator[dict]:
     from lstm_sentiment.sentiment import SentimentModel
     from lstm_sentiment.text.tokenize import detect_lang, warn_truncated
 
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     loaded: dict[str, SentimentModel] = {}
 
     def load(name) -> SentimentModel:
@@ -72,12 +87,6 @@ def iter_predictions(
     else:
         route = detect_lang
 
-    chunks = _chunks(texts, chunk_size)
-    first = next(chunks, None)
-    if first is None:
-        return
-    n_workers = default_workers(len(first)) if workers is None else workers
-    pool = TokenizerPool(n_workers) if n_workers > 1 else None
     truncated: dict[int, tuple[SentimentModel, int]] = {}
 
     def start(texts: list[str]) -> _Chunk:
@@ -103,16 +112,12 @@ def iter_predictions(
                 records[i] = record
         return records  # type: ignore[return-value]
 
-    try:
-        pending = start(first)
-        for texts_ in chunks:
-            following = start(texts_)  # workers segment this chunk while the model runs on the pending one
-            yield from finish(pending)
-            pending = following
+    pending = start(first)
+    for texts in chunks:
+        following = start(texts)  # workers segment this chunk while the model runs on the pending one
         yield from finish(pending)
-    finally:
-        if pool is not None:
-            pool.close()
+        pending = following
+    yield from finish(pending)
     for m, count in truncated.values():
         warn_truncated(count, m.tokenizer.max_tokens)
 

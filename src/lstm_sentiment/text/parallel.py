@@ -2,10 +2,11 @@
 
 Word segmentation is pure Python (jieba's DAG and HMM), so one process tokenizes about a thousand reviews
 a second whatever torch does; large inputs are cut into tasks of :data:`TASK_TEXTS` texts for a pool of
-worker processes. Workers are forked after jieba and OpenCC have loaded their dictionaries, so they start
-in milliseconds and share those pages. Inputs under :data:`PARALLEL_MIN_TEXTS` texts, machines with one
-core, and platforms without ``fork`` tokenize in the calling process: there a pool would cost more than
-it saves.
+worker processes. The workers are forked when the pool is made and load jieba's dictionary themselves, so
+a caller that makes the pool before importing torch gets small workers (about 90 MB each, no torch pages)
+that load the dictionary while it loads the model. Inputs under :data:`PARALLEL_MIN_TEXTS` texts, machines
+with one core, and platforms without ``fork`` tokenize in the calling process: there a pool would cost
+more than it saves.
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ class TokenizerPool:
     def __init__(self, workers: int) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        warm_up()  # load the dictionaries once, before forking
         self.workers = workers
-        self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=warm_up)
+        # With fork, the first submit starts every worker: start them now, so they fork from the process
+        # as it is (before torch, when the caller has not imported it) and load jieba in the background.
+        self._executor.submit(int)
 
     def submit(self, tokenizer: Tokenizer, texts: Sequence[str]) -> list[Future]:
         """Start tokenizing ``texts``; pass the returned futures to :meth:`collect`."""
