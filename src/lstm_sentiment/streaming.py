@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lstm_sentiment.text.parallel import TokenizerPool, default_workers
 
-CHUNK_TEXTS = 10_000
+CHUNK_TEXTS = 4_000
 
 
 def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from lstm_sentiment.text.tokenize import Tokenized, Tokenizer, warm_up
 
 PARALLEL_MIN_TEXTS = 2_000
-TASK_TEXTS = 1_000
+TASK_TEXTS = 500
 
 
 def available_cores() -> int:
