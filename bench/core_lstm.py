@@ -58,7 +58,7 @@ def main() -> None:
             tps = tokens_per_second(make(ours, lengths=lengths), args.repeats)
             rows.append((label, f"lstm_sentiment LSTM impl={impl}", tps, tps / bare_tps))
     print(f"N={N} L={L} H_in={H_IN} H={H} threads={torch.get_num_threads()} torch={torch.__version__}")
-    print(f"| pass | implementation | tokens/s | ratio to bare |\n|---|---|---:|---:|")
+    print("| pass | implementation | tokens/s | ratio to bare |\n|---|---|---:|---:|")
     for label, name, tps, ratio in rows:
         print(f"| {label} | {name} | {tps:,.0f} | {ratio:.2f} |")
 

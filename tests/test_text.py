@@ -1,6 +1,5 @@
 """Normalisation and segmentation on real text."""
 
-import warnings
 
 import pytest
 

@@ -94,3 +94,11 @@ def test_same_seed_same_model(small_bundle, small_splits, tmp_path):
     assert first.keys() == second.keys()
     for key in first:
         assert (first[key] == second[key]).all(), key
+
+
+def test_long_text_truncated_with_flag_and_warning(small_bundle):
+    model = SentimentModel.load(small_bundle[0])
+    text = "这本书的内容很好，" * 2000 + "但是印刷太差了"
+    with pytest.warns(UserWarning, match="1 text\\(s\\) longer than 256 tokens were truncated"):
+        record = model.predict([text])[0]
+    assert record["truncated"] is True and record["label"] in ("positive", "negative")

@@ -21,6 +21,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     try:
         target = tmp / "new"
         write(target)
+        _default_permissions(target)
         if path.is_dir():
             old = tmp / "old"
             os.replace(path, old)
@@ -29,6 +30,15 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             os.replace(target, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _default_permissions(path: Path) -> None:
+    # mkdtemp makes 0700 directories (and some writers 0600 files); give the result the modes a plain
+    # mkdir/open would have had under the current umask.
+    umask = os.umask(0)
+    os.umask(umask)
+    for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
+        item.chmod((0o777 if item.is_dir() else 0o666) & ~umask)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -16,6 +16,9 @@ from typing import Optional
 
 import typer
 
+# Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
+from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -106,36 +109,36 @@ def train(
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity."),
     embeddings: Optional[Path] = typer.Option(None, help="word2vec (.txt/.bin), GloVe or fastText .vec file; default: word2vec trained on the training texts."),
     lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en."),
-    max_tokens: int = typer.Option(256, help="Longer texts keep their head and tail."),
-    min_count: int = typer.Option(2, help="Words seen fewer times in training become <unk>."),
-    embedding_dim: int = typer.Option(128, help="Word-vector size when word2vec is trained here."),
-    hidden_size: int = typer.Option(128, help="LSTM units per direction (H)."),
-    num_layers: int = typer.Option(1, help="Stacked LSTM layers."),
-    bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional", help="Read the text both ways."),
-    dropout: float = typer.Option(0.3, help="Dropout on pooled features and between layers."),
-    pooling: str = typer.Option("mean+max", help="mean, max, mean+max or last."),
-    freeze_embeddings: bool = typer.Option(False, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned)."),
-    forget_bias: float = typer.Option(1.0, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
-    epochs: int = typer.Option(8, help="Most epochs; early stopping on validation macro-F1 usually ends sooner."),
-    batch_size: int = typer.Option(64, help="Sentences per batch."),
-    lr: float = typer.Option(2e-3, help="AdamW learning rate."),
-    weight_decay: float = typer.Option(1e-2, help="AdamW weight decay."),
-    grad_clip: float = typer.Option(1.0, help="Gradient-norm clipping."),
-    patience: int = typer.Option(2, help="Epochs without improvement before stopping."),
-    seed: int = typer.Option(0, help="Same seed, same model (CPU)."),
-    word2vec_epochs: int = typer.Option(10, help="word2vec passes when no --embeddings."),
-    accelerator: str = typer.Option("auto", help="Lightning accelerator: auto, cpu, gpu."),
-    devices: str = typer.Option("1", help="Lightning devices per node (e.g. 2, or auto)."),
-    num_nodes: int = typer.Option(1, help="Machines for multi-node training."),
-    strategy: str = typer.Option("auto", help="Lightning strategy, e.g. ddp."),
+    max_tokens: int = typer.Option(DataConfig.max_tokens, help="Longer texts keep their head and tail."),
+    min_count: int = typer.Option(DataConfig.min_count, help="Words seen fewer times in training become <unk>."),
+    embedding_dim: int = typer.Option(ModelConfig.embedding_dim, help="Word-vector size when word2vec is trained here."),
+    hidden_size: int = typer.Option(ModelConfig.hidden_size, help="LSTM units per direction (H)."),
+    num_layers: int = typer.Option(ModelConfig.num_layers, help="Stacked LSTM layers."),
+    bidirectional: bool = typer.Option(ModelConfig.bidirectional, "--bidirectional/--unidirectional", help="Read the text both ways."),
+    dropout: float = typer.Option(ModelConfig.dropout, help="Dropout on pooled features and between layers."),
+    word_dropout: float = typer.Option(ModelConfig.word_dropout, help="Training-time probability of replacing a word by <unk>."),
+    pooling: str = typer.Option(ModelConfig.pooling, help="mean, max, mean+max or last."),
+    freeze_embeddings: bool = typer.Option(ModelConfig.freeze_embeddings, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned)."),
+    forget_bias: float = typer.Option(ModelConfig.forget_bias, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
+    epochs: int = typer.Option(TrainConfig.epochs, help="Most epochs; early stopping on validation macro-F1 usually ends sooner."),
+    batch_size: int = typer.Option(TrainConfig.batch_size, help="Sentences per batch."),
+    lr: float = typer.Option(TrainConfig.lr, help="AdamW learning rate."),
+    weight_decay: float = typer.Option(TrainConfig.weight_decay, help="AdamW weight decay."),
+    grad_clip: float = typer.Option(TrainConfig.grad_clip, help="Gradient-norm clipping."),
+    patience: int = typer.Option(TrainConfig.patience, help="Epochs without improvement before stopping."),
+    seed: int = typer.Option(TrainConfig.seed, help="Same seed, same model (CPU)."),
+    word2vec_epochs: int = typer.Option(TrainConfig.word2vec_epochs, help="word2vec passes when no --embeddings."),
+    accelerator: str = typer.Option(TrainConfig.accelerator, help="Lightning accelerator: auto, cpu, gpu."),
+    devices: str = typer.Option(TrainConfig.devices, help="Lightning devices per node (e.g. 2, or auto)."),
+    num_nodes: int = typer.Option(TrainConfig.num_nodes, help="Machines for multi-node training."),
+    strategy: str = typer.Option(TrainConfig.strategy, help="Lightning strategy, e.g. ddp."),
 ) -> None:
     """Train a model on the built-in corpus or your file; writes a bundle with metrics and a model card."""
-    from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
     from lstm_sentiment.data import stratified_split
     from lstm_sentiment.data.corpus import NAME, corpus_counts
     from lstm_sentiment.training.train import train as run_training
 
-    model_cfg = ModelConfig(embedding_dim, hidden_size, num_layers, bidirectional, dropout, pooling, freeze_embeddings, forget_bias)
+    model_cfg = ModelConfig(embedding_dim, hidden_size, num_layers, bidirectional, dropout, word_dropout, pooling, freeze_embeddings, forget_bias)
     data_cfg = DataConfig(lang.value, max_tokens, min_count)
     train_cfg = TrainConfig(epochs, batch_size, lr, weight_decay, grad_clip, patience, seed, word2vec_epochs, accelerator, devices, num_nodes, strategy)
     if data == NAME:
@@ -148,11 +151,13 @@ def train(
             from lstm_sentiment.data import check_trainable
 
             check_trainable(full)
-            train_part, valid_part, split_test = stratified_split(full)
+            # With a --test file, 10 % goes to validation and the rest to training.
+            fractions = (0.9, 0.1, 0.0) if test is not None else (0.8, 0.1, 0.1)
+            train_part, valid_part, split_test = stratified_split(full, fractions)
         else:
             train_part, split_test = full, None
             valid_part = _dataset(str(valid), text_column, label_column)
-        test_part = _dataset(str(test), text_column, label_column) if test is not None else (split_test or None)
+        test_part = _dataset(str(test), text_column, label_column) if test is not None else split_test
     metrics = run_training(train_part, valid_part, test_part, out, model_cfg, data_cfg, train_cfg, embeddings)
     if metrics is not None:
         from rich.console import Console
@@ -242,6 +247,136 @@ def evaluate(
         from lstm_sentiment.output import report_table
 
         Console().print(report_table(report))
+
+
+class ExplainFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class Narration(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+class Direction(str, Enum):
+    forward = "forward"
+    reverse = "reverse"
+
+
+@app.command()
+@command
+def explain(
+    text: str = typer.Argument(..., help="The sentence to walk through, one token per time step."),
+    model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: by the text's script."),
+    format: ExplainFormat = typer.Option(ExplainFormat.table, "--format", "-f", help="table, json (every value, all layers and directions) or markdown."),
+    narrate: Optional[Narration] = typer.Option(None, "--narrate", help="Also tell the walk-through in prose: zh or en."),
+    png: Optional[Path] = typer.Option(None, "--png", help="Write heatmaps (units × tokens) of f, i, g, o, c, h and the running prediction."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps."),
+    layer: int = typer.Option(0, help="LSTM layer for the table, narration and pictures (JSON has all)."),
+    direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table, narration and pictures."),
+    top_units: int = typer.Option(3, help="Most active units kept per gate and step."),
+    max_units: int = typer.Option(16, help="Units drawn per heatmap; the most variable ones when H is larger."),
+) -> None:
+    """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
+    from lstm_sentiment.reports.explain import explain as run_explain
+    from lstm_sentiment.sentiment import SentimentModel, default_model_name
+
+    if not text.strip():
+        raise ValueError("empty text: nothing to explain")
+    expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
+    expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
+    narration = None
+    if narrate is not None:
+        from lstm_sentiment.reports.narrate import narrate as tell
+
+        narration = tell(expl, narrate.value, layer, direction.value)
+    image = None
+    if png is not None or html is not None:
+        from lstm_sentiment.reports.plots import render_png
+
+        image = render_png(expl, layer, direction.value, max_units)
+    if png is not None:
+        from lstm_sentiment.atomic import write_atomic
+
+        write_atomic(png, lambda tmp: tmp.write_bytes(image))
+        typer.echo(f"wrote {png}", err=True)
+    if html is not None:
+        from lstm_sentiment.reports.html import write_html
+
+        write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, direction.value, png=image)
+        typer.echo(f"wrote {html}", err=True)
+    if format == ExplainFormat.json:
+        from lstm_sentiment.reports.explain import dumps
+
+        data = expl.to_dict()
+        if narration is not None:
+            data["narration"] = narration
+        sys.stdout.write(dumps(data))
+    elif format == ExplainFormat.markdown:
+        from lstm_sentiment.reports.tables import to_markdown
+
+        sys.stdout.write(to_markdown(expl, layer, direction.value, narration))
+    else:
+        from rich.console import Console
+
+        from lstm_sentiment.reports.tables import rich_table
+
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=160)  # piped: wide enough that rows stay on one line
+        console.print(rich_table(expl, layer, direction.value))
+        for paragraph in narration or []:
+            console.print()
+            # soft_wrap: a paragraph stays one line in a file or pipe; the terminal wraps it for display.
+            console.print(paragraph, markup=False, highlight=False, soft_wrap=True)
+
+
+# Torch-free (the package exports lazily), so --help stays fast; its defaults are the flags' defaults.
+from lstm_sentiment.longrange.config import LongRangeConfig  # noqa: E402
+
+_LONGRANGE = LongRangeConfig()
+
+
+@app.command()
+@command
+def longrange(
+    out: Path = typer.Option(..., "--out", help="Output directory for results.csv/json, summary.md and the PNG plots."),
+    task: Optional[str] = typer.Option(None, help=f"adding (test MSE) or recall (test accuracy). Default: {_LONGRANGE.task}."),
+    lengths: Optional[str] = typer.Option(
+        None, help=f"Comma-separated sequence lengths T, each >= 2. Default: {','.join(map(str, _LONGRANGE.lengths))}."
+    ),
+    cells: Optional[str] = typer.Option(
+        None, help=f"Comma-separated cells from rnn, gru, lstm. Default: {','.join(_LONGRANGE.cells)}."
+    ),
+    seeds: Optional[int] = typer.Option(None, help=f"Seeds per cell and length, run as 0..seeds-1. Default: {_LONGRANGE.seeds}."),
+    hidden_size: Optional[int] = typer.Option(None, help=f"Hidden units H of every cell. Default: {_LONGRANGE.hidden_size}."),
+    steps: Optional[int] = typer.Option(None, help=f"Optimizer steps per run, the same for every cell. Default: {_LONGRANGE.steps}."),
+    batch_size: Optional[int] = typer.Option(None, help=f"Fresh sequences per training step. Default: {_LONGRANGE.batch_size}."),
+    lr: Optional[float] = typer.Option(None, help=f"Adam learning rate. Default: {_LONGRANGE.lr}."),
+    clip_norm: Optional[float] = typer.Option(None, help=f"Gradient-norm clipping threshold. Default: {_LONGRANGE.clip_norm}."),
+    eval_every: Optional[int] = typer.Option(None, help=f"Steps between test evaluations. Default: {_LONGRANGE.eval_every}."),
+    threads: Optional[int] = typer.Option(None, help=f"torch threads while training. Default: {_LONGRANGE.threads}."),
+    quick: bool = typer.Option(False, "--quick", help="Small preset (T=10,20; 2 seeds; 300 steps), under 3 minutes; other flags override it."),
+) -> None:
+    """Long-range memory, measured: train a tanh RNN, a GRU and our LSTM on a long-gap task under one budget."""
+    from lstm_sentiment.longrange import parse_cells, parse_lengths, run_longrange
+
+    # Flags left out are None, so that --quick's preset fills them and flags given with it still win.
+    try:
+        overrides = dict(
+            task=task,
+            lengths=None if lengths is None else parse_lengths(lengths),
+            cells=None if cells is None else parse_cells(cells),
+            seeds=seeds, hidden_size=hidden_size, steps=steps, batch_size=batch_size, lr=lr,
+            clip_norm=clip_norm, eval_every=eval_every, threads=threads,
+        )
+        config = LongRangeConfig.quick(**overrides) if quick else LongRangeConfig.from_overrides(**overrides)
+    except ValueError as exc:
+        _fail(str(exc), 2)  # a bad flag value is a usage error
+    run_longrange(config, out)
+    typer.echo((out / "summary.md").read_text(encoding="utf-8"))
 
 
 def main() -> None:

@@ -43,6 +43,9 @@ class ModelConfig(_FromDict):
         num_layers: stacked LSTM layers.
         bidirectional: read the sentence both ways (D = 2).
         dropout: on the pooled features and between LSTM layers.
+        word_dropout: in training, each word is replaced by ``<unk>`` with this probability, so the
+            model cannot lean on single words and ``<unk>`` learns to stand for unseen ones
+            (word dropout, Iyyer et al. 2015; Gal & Ghahramani 2016).
         pooling: how the step outputs become one vector: "mean", "max", "mean+max" or "last"
             (h_n of each direction).
         freeze_embeddings: keep pretrained word vectors fixed (``<unk>`` is still learned).
@@ -53,15 +56,17 @@ class ModelConfig(_FromDict):
     hidden_size: int = 128
     num_layers: int = 1
     bidirectional: bool = True
-    dropout: float = 0.3
+    dropout: float = 0.5
+    word_dropout: float = 0.0
     pooling: str = "mean+max"
-    freeze_embeddings: bool = False
+    freeze_embeddings: bool = True
     forget_bias: float = 1.0
 
     def __post_init__(self) -> None:
         _positive(self, "embedding_dim", "hidden_size", "num_layers")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"ModelConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        for name in ("dropout", "word_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"ModelConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")
         if self.pooling not in POOLINGS:
             raise ValueError(f"ModelConfig.pooling must be one of {POOLINGS}, got {self.pooling!r}")
 

@@ -147,6 +147,20 @@ class SentimentModel:
         report["source"] = data.source
         return report
 
+    def explain(self, text: str, top_units: int = 3):
+        """The textbook walk-through of one text: gates at every step, running prediction, contributions.
+
+        See :func:`lstm_sentiment.reports.explain.explain`; its last running prediction equals ``predict``'s.
+
+        Returns:
+            An :class:`~lstm_sentiment.reports.explain.Explanation`.
+        Raises:
+            SentimentError: empty text.
+        """
+        from lstm_sentiment.reports.explain import explain
+
+        return explain(self, text, top_units=top_units)
+
 
 def default_model_name(texts: Sequence[str]) -> str:
     """"zh" if most non-empty texts hold Han characters, else "en"."""

@@ -30,10 +30,9 @@ class SentimentLSTM(nn.Module):
             with torch.no_grad():
                 self.embedding.weight.copy_(vectors)
         if config.freeze_embeddings:
-            # Pretrained rows stay fixed; the <unk> row is still learned.
-            keep = torch.zeros(vocab_size, 1)
-            keep[UNK_ID] = 1.0
-            self.embedding.weight.register_hook(lambda grad: grad * keep.to(grad.device))
+            # Pretrained rows stay fixed and cost no gradient; <unk> gets its own learned vector.
+            self.embedding.weight.requires_grad_(False)
+            self.unk_vector = nn.Parameter(self.embedding.weight[UNK_ID].clone())
         self.lstm = LSTM(
             config.embedding_dim,
             config.hidden_size,
@@ -56,7 +55,12 @@ class SentimentLSTM(nn.Module):
         Returns:
             ``logits`` float (N, C), or ``(logits, trace)``.
         """
+        if self.training and self.config.word_dropout > 0:
+            drop = (torch.rand(token_ids.shape, device=token_ids.device) < self.config.word_dropout) & (token_ids != PAD_ID)
+            token_ids = token_ids.masked_fill(drop, UNK_ID)
         x = self.embedding(token_ids)  # (N, L, E)
+        if self.config.freeze_embeddings:
+            x = torch.where((token_ids == UNK_ID).unsqueeze(-1), self.unk_vector, x)
         # Pooling reads only output and h_n; without c_n the CPU path can use oneDNN on the padded batch.
         result = self.lstm(x, lengths, return_trace=return_trace, cell_state=False)
         output, (h_n, _) = result[0], result[1]

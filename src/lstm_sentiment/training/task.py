@@ -40,10 +40,13 @@ class SentimentTask(L.LightningModule):
         self.log("val_acc", self.val_acc, prog_bar=True)
 
     def configure_optimizers(self):
-        # Word vectors get no weight decay: decay would pull frozen pretrained rows toward zero.
-        embedding = [self.model.embedding.weight]
-        rest = [p for n, p in self.model.named_parameters() if n != "embedding.weight"]
+        # Word vectors get no weight decay: decay would pull pretrained vectors toward zero.
+        vectors = {"embedding.weight", "unk_vector"}
+        params = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         return torch.optim.AdamW(
-            [{"params": embedding, "weight_decay": 0.0}, {"params": rest, "weight_decay": self.config.weight_decay}],
+            [
+                {"params": [p for n, p in params if n in vectors], "weight_decay": 0.0},
+                {"params": [p for n, p in params if n not in vectors], "weight_decay": self.config.weight_decay},
+            ],
             lr=self.config.lr,
         )

@@ -1,0 +1,155 @@
+"""Configuration of a long-range memory benchmark run, and the parsers of its comma-separated flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+TASKS = ("adding", "recall")
+CELLS = ("rnn", "gru", "lstm")
+
+
+@dataclass(frozen=True)
+class LongRangeConfig:
+    """One benchmark: every cell × length × seed, trained under the same budget.
+
+    The defaults are the full run of the README (adding task, T = 50, 100, 200, 400, three cells, three
+    seeds, hidden size 128). Its step budget was chosen so that the whole run fits in 20 minutes on one
+    busy core of a 2-core machine (see the README section "Long-range memory" for the measured time),
+    not so that any cell wins.
+
+    Attributes:
+        task: "adding" (regression, test MSE) or "recall" (classification, test accuracy).
+        lengths: sequence lengths T to train on, each ≥ 2 (the adding task marks one step in each half).
+        cells: recurrent cells to compare, from ("rnn", "gru", "lstm").
+        seeds: number of seeds, run as 0 … seeds-1; a seed fixes the initial weights and the training
+            batches, which are the same for every cell at that seed and length.
+        hidden_size: H, units of h_t (and c_t), the same for every cell.
+        steps: optimizer steps per run (the same for every cell); a run stops earlier once it solves the
+            task if ``stop_when_solved``.
+        batch_size: sequences per training step, each batch freshly drawn.
+        lr: Adam learning rate, the same for every cell. 0.01 was the fastest of 0.001 / 0.003 / 0.01 for
+            both gated cells in a one-seed pilot on the adding task at T=50, picked before the default run
+            (README, "How the defaults were chosen"); no rate made the tanh RNN solve that pilot.
+        clip_norm: gradients are rescaled to this global L2 norm when above it (Pascanu et al. 2013).
+        eval_every: steps between evaluations on the test set (the resolution of "first solved step").
+        test_size: sequences in the fixed test set of each length, drawn from a generator that training
+            never uses.
+        embed_dim: width of the learned word embedding (recall task only).
+        threads: torch intra-op threads while training. 1 by default: on the 2-core machine a second
+            thread sped a step up by at most 1.3×, and made it up to 25× slower when the other core was
+            busy (oversubscribed OpenMP threads spin).
+        stop_when_solved: end a run at the first evaluation that meets the criterion; its final metric is
+            then that evaluation's.
+    Raises:
+        ValueError: naming the field and the bad value.
+    """
+
+    task: str = "adding"
+    lengths: tuple[int, ...] = (50, 100, 200, 400)
+    cells: tuple[str, ...] = CELLS
+    seeds: int = 3
+    hidden_size: int = 128
+    steps: int = 500
+    batch_size: int = 32
+    lr: float = 1e-2
+    clip_norm: float = 1.0
+    eval_every: int = 50
+    test_size: int = 512
+    embed_dim: int = 16
+    threads: int = 1
+    stop_when_solved: bool = True
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}")
+        if not isinstance(self.lengths, tuple) or not self.lengths:
+            raise ValueError(f"lengths must be a non-empty tuple of ints; got {self.lengths!r}")
+        for length in self.lengths:
+            if isinstance(length, bool) or not isinstance(length, int) or length < 2:
+                raise ValueError(f"lengths must be ints >= 2; got {length!r}")
+        if len(set(self.lengths)) != len(self.lengths):
+            raise ValueError(f"lengths must not repeat; got {self.lengths!r}")
+        if not isinstance(self.cells, tuple) or not self.cells:
+            raise ValueError(f"cells must be a non-empty tuple; got {self.cells!r}")
+        for cell in self.cells:
+            if cell not in CELLS:
+                raise ValueError(f"cells must be from {', '.join(CELLS)}; got {cell!r}")
+        if len(set(self.cells)) != len(self.cells):
+            raise ValueError(f"cells must not repeat; got {self.cells!r}")
+        for name in ("seeds", "hidden_size", "steps", "batch_size", "eval_every", "test_size", "embed_dim", "threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1; got {value!r}")
+        if not isinstance(self.stop_when_solved, bool):
+            raise ValueError(f"stop_when_solved must be a bool; got {self.stop_when_solved!r}")
+        for name in ("lr", "clip_norm"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name} must be a number > 0; got {value!r}")
+
+    @classmethod
+    def quick(cls, **overrides) -> "LongRangeConfig":
+        """The ``--quick`` preset (well under 3 minutes on one core): short sequences, few steps, 2 seeds.
+
+        Args:
+            **overrides: field values that replace the preset's (flags given next to ``--quick``).
+        Raises:
+            ValueError: an unknown field, or a bad value.
+        """
+        return replace(cls(**QUICK), **_known(overrides))
+
+    @classmethod
+    def from_overrides(cls, **overrides) -> "LongRangeConfig":
+        """The default config with some fields replaced; ``None`` values are ignored.
+
+        Raises:
+            ValueError: an unknown field, or a bad value.
+        """
+        return cls(**_known(overrides))
+
+
+QUICK = dict(lengths=(10, 20), seeds=2, steps=300, eval_every=25, test_size=256)
+
+
+def _known(overrides: dict) -> dict:
+    names = {f.name for f in fields(LongRangeConfig)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"unknown config field(s): {', '.join(unknown)}")
+    return {key: value for key, value in overrides.items() if value is not None}
+
+
+def parse_lengths(text: str) -> tuple[int, ...]:
+    """Parse ``--lengths``, e.g. ``"50,100,200"``.
+
+    Args:
+        text: comma-separated integers, each ≥ 2; spaces allowed.
+    Returns:
+        The lengths in the order given.
+    Raises:
+        ValueError: an empty item, a non-integer, or a value < 2.
+    """
+    items = [item.strip() for item in text.split(",")]
+    lengths = []
+    for item in items:
+        try:
+            value = int(item)
+        except ValueError:
+            raise ValueError(f"lengths must be comma-separated integers >= 2; got {item!r} in {text!r}") from None
+        if value < 2:
+            raise ValueError(f"lengths must be integers >= 2; got {value} in {text!r}")
+        lengths.append(value)
+    return tuple(lengths)
+
+
+def parse_cells(text: str) -> tuple[str, ...]:
+    """Parse ``--cells``, e.g. ``"rnn,lstm"`` (case-insensitive).
+
+    Raises:
+        ValueError: a name not in ("rnn", "gru", "lstm").
+    """
+    cells = tuple(item.strip().lower() for item in text.split(","))
+    for cell in cells:
+        if cell not in CELLS:
+            raise ValueError(f"cells must be from {', '.join(CELLS)}; got {cell!r} in {text!r}")
+    return cells

@@ -1,0 +1,277 @@
+"""Reports of a long-range run: CSV and JSON per run, a Markdown table of medians, PNG plots.
+
+Every file is written to a temporary name in the same directory and moved into place with
+``os.replace``, so a reader never sees half a file and an interrupted run leaves the last complete one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import statistics
+from pathlib import Path
+
+from .runner import LongRangeReport, RunResult, config_dict
+from .tasks import TASK_SPECS
+
+FORMAT_VERSION = 1
+CSV_FIELDS = ("task", "cell", "length", "seed", "metric", "final", "solved", "solved_step", "steps", "wall_s")
+CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green"}
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _atomic_savefig(fig, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format="png", dpi=100)
+    os.replace(tmp, path)
+
+
+def medians(report: LongRangeReport) -> list[dict]:
+    """Median over seeds of each (cell, length).
+
+    Returns:
+        One dict per (cell, length), in config order: ``cell``, ``length``, ``seeds``, ``median_final``,
+        ``solved`` (how many seeds solved), ``median_solved_step`` (over the seeds that solved; None if
+        none did), ``median_steps``, ``median_wall_s``.
+    """
+    rows = []
+    for cell in report.config.cells:
+        for length in report.config.lengths:
+            runs = [r for r in report.runs if r.cell == cell and r.length == length]
+            if not runs:
+                continue
+            solved_steps = [r.solved_step for r in runs if r.solved_step is not None]
+            rows.append({
+                "cell": cell,
+                "length": length,
+                "seeds": len(runs),
+                "median_final": statistics.median(r.final for r in runs),
+                "solved": len(solved_steps),
+                "median_solved_step": statistics.median(solved_steps) if solved_steps else None,
+                "median_steps": statistics.median(r.steps for r in runs),
+                "median_wall_s": statistics.median(r.wall_s for r in runs),
+            })
+    return rows
+
+
+def to_csv(runs: list[RunResult]) -> str:
+    """One row per run (no learning curve), columns :data:`CSV_FIELDS`; an unsolved run's
+    ``solved_step`` is empty."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for run in runs:
+        row = {name: getattr(run, name) for name in CSV_FIELDS}
+        row["solved_step"] = "" if run.solved_step is None else run.solved_step
+        row["final"] = f"{run.final:.6g}"
+        row["wall_s"] = f"{run.wall_s:.2f}"
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def to_json(report: LongRangeReport) -> dict:
+    """The whole report as a JSON-ready dict: config, criterion, environment, runs with their curves,
+    medians and (recall) the memory trace."""
+    import lightning
+    import torch
+
+    task = TASK_SPECS[report.config.task]
+    return {
+        "format_version": FORMAT_VERSION,
+        "task": task.name,
+        "metric": task.metric,
+        "baseline": task.baseline,
+        "threshold": task.threshold,
+        "criterion": task.criterion,
+        "config": config_dict(report.config),
+        "total_wall_s": report.total_wall_s,
+        "environment": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "lightning": lightning.__version__,
+            "machine": platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "threads": report.config.threads,
+        },
+        "medians": medians(report),
+        "runs": [vars(run) for run in report.runs],
+        "memory": report.memory,
+    }
+
+
+def to_markdown(report: LongRangeReport) -> str:
+    """The summary: a cells × lengths table of median test metrics (solved seeds in brackets), then the
+    solved steps and wall times, then the criterion and total wall time."""
+    config = report.config
+    task = TASK_SPECS[config.task]
+    rows = medians(report)
+    name = "test MSE" if task.metric == "mse" else "test accuracy"
+    lengths = [n for n in config.lengths if any(r["length"] == n for r in rows)]
+    lines = [
+        f"Task **{task.name}**, median {name} over seeds (seeds that solved / seeds run). "
+        f"Solved: {task.criterion}.",
+        "",
+        "| cell | " + " | ".join(f"T={n}" for n in lengths) + " |",
+        "|---|" + "---:|" * len(lengths),
+    ]
+    for cell in config.cells:
+        cells = []
+        for length in lengths:
+            row = next((r for r in rows if r["cell"] == cell and r["length"] == length), None)
+            cells.append("" if row is None else f"{row['median_final']:.4f} ({row['solved']}/{row['seeds']})")
+        lines.append(f"| {cell} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| cell | T | median first solved step | median steps run | median wall s |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        step = "—" if row["median_solved_step"] is None else f"{row['median_solved_step']:g}"
+        lines.append(
+            f"| {row['cell']} | {row['length']} | {step} | {row['median_steps']:g} | {row['median_wall_s']:.1f} |"
+        )
+    lines += [
+        "",
+        f"Budget {config.steps} steps per run (a run stops at the first evaluation that solves"
+        f"{'' if config.stop_when_solved else ', here disabled'}), evaluated every {config.eval_every} steps on "
+        f"{config.test_size} fresh test sequences per length; batch {config.batch_size}, Adam lr {config.lr:g}, "
+        f"gradient norm clipped at {config.clip_norm:g}, hidden size {config.hidden_size}, {config.threads} "
+        f"thread(s). First solved step: median over the seeds that solved.",
+        f"Total wall time: {report.total_wall_s:.1f} s ({report.total_wall_s / 60:.1f} min) for {len(report.runs)} runs.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_tables(report: LongRangeReport, out: Path) -> None:
+    """Write ``results.csv``, ``results.json`` and ``summary.md`` into ``out``."""
+    _atomic_write_text(out / "results.csv", to_csv(report.runs))
+    _atomic_write_text(out / "results.json", json.dumps(to_json(report), indent=1, ensure_ascii=False) + "\n")
+    _atomic_write_text(out / "summary.md", to_markdown(report))
+
+
+def write_all(report: LongRangeReport, out: Path) -> None:
+    """Write the tables and the plots (``metric_vs_length.png``, ``learning_curves.png`` and, when the
+    report has a memory trace, ``forget_gate.png``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; no display on a server
+    write_tables(report, out)
+    plot_metric_vs_length(report, out / "metric_vs_length.png")
+    plot_learning_curves(report, out / "learning_curves.png")
+    if report.memory is not None:
+        plot_forget_gate(report.memory, out / "forget_gate.png")
+
+
+def _reference_lines(ax, task) -> None:
+    """Dashed: the trivial answer's score; dotted: the solved threshold."""
+    ax.axhline(task.baseline, color="gray", linestyle="--", linewidth=1, label=f"baseline {task.baseline:.3g}")
+    relation = "<" if task.metric == "mse" else "≥"
+    ax.axhline(task.threshold, color="black", linestyle=":", linewidth=1, label=f"solved {relation} {task.threshold:g}")
+
+
+def plot_metric_vs_length(report: LongRangeReport, path: Path) -> None:
+    """Final test metric against T, per cell: median over seeds (line) and each seed (dots)."""
+    import matplotlib.pyplot as plt
+
+    task = TASK_SPECS[report.config.task]
+    fig, ax = plt.subplots(figsize=(7.4, 4.0))
+    rows = medians(report)
+    for cell in report.config.cells:
+        cell_rows = [r for r in rows if r["cell"] == cell]
+        color = CELL_COLORS.get(cell)
+        ax.plot([r["length"] for r in cell_rows], [r["median_final"] for r in cell_rows], "o-", color=color, label=cell)
+        runs = [r for r in report.runs if r.cell == cell]
+        ax.scatter([r.length for r in runs], [r.final for r in runs], s=12, color=color, alpha=0.4)
+    _reference_lines(ax, task)
+    ax.set_xscale("log")
+    lengths = sorted(report.config.lengths)
+    ax.set_xticks(lengths, [str(n) for n in lengths])
+    ax.minorticks_off()
+    if task.metric == "mse":
+        ax.set_yscale("log")
+        ax.set_ylabel("final test MSE (log)")
+    else:
+        ax.set_ylabel("final test accuracy")
+    ax.set_xlabel("sequence length T")
+    ax.set_title(f"{task.name}: {report.config.steps}-step budget, median of {report.config.seeds} seed(s)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no line is hidden
+    fig.tight_layout()
+    _atomic_savefig(fig, path)
+    plt.close(fig)
+
+
+def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
+    """Test metric against optimizer step, one panel per length, one line per (cell, seed)."""
+    import matplotlib.pyplot as plt
+
+    task = TASK_SPECS[report.config.task]
+    lengths = list(report.config.lengths)
+    cols = min(len(lengths), 4)
+    rows_n = -(-len(lengths) // cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(3.0 * cols + 1.2, 2.8 * rows_n), sharey=True, squeeze=False)
+    for ax, length in zip(axes.flat, lengths):
+        for cell in report.config.cells:
+            for i, run in enumerate(r for r in report.runs if r.cell == cell and r.length == length):
+                steps = [p["step"] for p in run.curve]
+                values = [p["test"] for p in run.curve]
+                ax.plot(steps, values, color=CELL_COLORS.get(cell), alpha=0.7, linewidth=1, label=cell if i == 0 else None)
+        _reference_lines(ax, task)
+        ax.set_title(f"T={length}", fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        if task.metric == "mse":
+            ax.set_yscale("log")
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(lengths):]:
+        ax.set_visible(False)
+    axes[0][0].set_ylabel("test MSE (log)" if task.metric == "mse" else "test accuracy", fontsize=8)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=7)  # outside the panels: curves stay visible
+    fig.suptitle(f"{task.name}: learning curves (one line per seed)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    _atomic_savefig(fig, path)
+    plt.close(fig)
+
+
+def plot_forget_gate(memory: dict, path: Path) -> None:
+    """Forget gate and cell state over time for the traced recall-task LSTM (see :mod:`.memory`)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    steps = range(len(memory["f_mean"]))
+    fig, axes = plt.subplots(3, 1, figsize=(7.0, 6.4), sharex=True)
+    ax = axes[0]
+    ax.plot(steps, memory["f_mean"], color="gray", label="all units")
+    ax.plot(steps, memory["f_memory"], color="tab:green", label=f"{len(memory['memory_units'])} memory units")
+    ax.set_ylabel("mean f_t")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8, loc="lower right")
+    ax = axes[1]
+    ax.plot(steps, memory["c_norm_pos"], color="tab:orange", label="positive first word")
+    ax.plot(steps, memory["c_norm_neg"], color="tab:purple", label="negative first word")
+    ax.set_ylabel("mean ‖c_t‖₂")
+    ax.legend(fontsize=8, loc="lower right")
+    ax = axes[2]
+    ax.plot(steps, memory["c_unit_pos"], color="tab:orange", label="positive")
+    ax.plot(steps, memory["c_unit_neg"], color="tab:purple", label="negative")
+    ax.axhline(0, color="gray", linewidth=0.5)
+    ax.set_ylabel(f"c_t of unit {memory['memory_units'][0]}")
+    ax.set_xlabel("step t (t = 0 is the sentiment word, then fillers)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole positions
+    ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle(
+        f"Recall task, LSTM T={memory['length']} seed {memory['seed']} "
+        f"(test accuracy {memory['accuracy']:.3f}, {memory['sequences']} test sequences)",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    _atomic_savefig(fig, path)
+    plt.close(fig)

@@ -1,0 +1,269 @@
+"""One self-contained HTML page of the walk-through: no network requests, CSS, JS, data and image inline.
+
+The page shows the sentence with each token coloured by the running prediction (the colour of the label
+the model gives the first t tokens, stronger when surer); hovering, focusing or clicking a token shows
+its gate values for every layer and direction, its running probabilities and its contribution. Below:
+the contributions as bars, the narration (if asked for) and the heatmaps as an inline PNG. A
+Content-Security-Policy of ``default-src 'none'`` makes the browser refuse any request the page might
+still try.
+
+The data is the JSON of :meth:`Explanation.to_dict` without per-unit values (those are in the PNG and
+in ``--format json``), in ``<script type="application/json" id="explain-data">``. Chinese shows as Chinese on any machine: the
+page carries Noto Sans SC (:mod:`.fonts`) cut down to the characters it uses, as an inline ``@font-face``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from string import Template
+
+from lstm_sentiment.reports.explain import Explanation
+
+LABEL_COLORS = {"negative": (215, 48, 39), "positive": (26, 152, 80), "neutral": (127, 127, 127)}
+PALETTE = ((69, 117, 180), (152, 78, 163), (255, 127, 0), (166, 86, 40), (247, 129, 191), (77, 175, 74))
+
+
+def label_colors(labels) -> dict[str, tuple[int, int, int]]:
+    """An RGB colour per class: red/green/grey for negative/positive/neutral, a palette for the rest."""
+    colors, spare = {}, iter(PALETTE * (len(labels) // len(PALETTE) + 1))
+    for label in labels:
+        colors[label] = LABEL_COLORS.get(label) or next(spare)
+    return colors
+
+
+def token_background(expl: Explanation, t: int, colors: dict) -> str:
+    """CSS colour of token t (1-based): the running label's colour, opacity growing with its margin over chance."""
+    label, score = expl.running(t)
+    chance = 1.0 / len(expl.labels)
+    confidence = min(1.0, max(0.0, (score - chance) / (1.0 - chance)))
+    r, g, b = colors[label]
+    return f"rgba({r}, {g}, {b}, {0.12 + 0.68 * confidence:.3f})"
+
+
+_PAGE = Template("""<!doctype html>
+<html lang="$lang">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>$title</title>
+<style>
+$font_face
+body { font-family: "lstm-sentiment-cjk", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 1.5rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.3rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.05rem; margin-top: 1.6rem; }
+.meta { color: #555; font-size: 0.9rem; }
+.note { background: #fff6d6; border-left: 4px solid #e0b000; padding: 0.4rem 0.7rem; margin: 0.8rem 0; }
+#sentence { font-size: 1.6rem; line-height: 2.6rem; margin: 1rem 0 0.4rem; }
+.tok { padding: 0.15rem 0.35rem; margin: 0 0.08rem; border-radius: 0.3rem; cursor: pointer; border: 2px solid transparent; }
+.tok.unk { text-decoration: underline dotted; }
+.tok.selected { border-color: #222; }
+.tok sub { font-size: 0.6rem; color: #444; margin-left: 0.1rem; }
+.legend span { display: inline-block; padding: 0.1rem 0.5rem; margin-right: 0.4rem; border-radius: 0.3rem; font-size: 0.85rem; }
+#detail { border: 1px solid #ccc; border-radius: 0.4rem; padding: 0.6rem 0.9rem; min-height: 8rem; }
+#detail h3 { margin: 0.2rem 0 0.5rem; font-size: 1.05rem; }
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: 0.2rem 0.5rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.bar { display: inline-block; height: 0.7rem; vertical-align: middle; }
+.contrib td:nth-child(2), .contrib th:nth-child(2), .contrib td:nth-child(3), .contrib th:nth-child(3) { text-align: left; }
+.contrib td:nth-child(3) { width: 50%; white-space: nowrap; }
+.narration p { line-height: 1.55; }
+img.heatmaps { max-width: 100%; border: 1px solid #ddd; }
+</style>
+</head>
+<body>
+<h1>$heading</h1>
+<div class="meta">$meta</div>
+$note
+<div id="sentence">$tokens</div>
+<div class="legend">$legend</div>
+<h2>$step_heading</h2>
+<div id="detail" aria-live="polite"></div>
+<h2>$contrib_heading</h2>
+<table class="contrib"><thead><tr><th>t</th><th>token</th><th>$contrib_column</th></tr></thead><tbody>$contrib_rows</tbody></table>
+$narration
+<h2>$heatmap_heading</h2>
+<img class="heatmaps" alt="$heatmap_alt" src="data:image/png;base64,$png">
+<script type="application/json" id="explain-data">$data</script>
+<script>
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("explain-data").textContent);
+  var detail = document.getElementById("detail");
+  var tokens = Array.prototype.slice.call(document.querySelectorAll("#sentence .tok"));
+  var gates = [["forget_gate", "f"], ["input_gate", "i"], ["candidate", "g"], ["output_gate", "o"]];
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    if (cls) { node.className = cls; }
+    return node;
+  }
+  function fmt(x) { return Number(x).toFixed(3); }
+  function row(cells, header) {
+    var tr = el("tr");
+    cells.forEach(function (c) { tr.appendChild(el(header ? "th" : "td", c)); });
+    return tr;
+  }
+
+  function show(t) {
+    var step = data.steps[t - 1];
+    tokens.forEach(function (node) { node.classList.toggle("selected", Number(node.dataset.t) === t); });
+    detail.textContent = "";
+    var title = "t=" + t + "  \\u201c" + step.word + "\\u201d";
+    if (!step.in_vocab) { title += "  (<unk>: not in the vocabulary)"; }
+    detail.appendChild(el("h3", title));
+    var probs = el("div");
+    probs.appendChild(el("span", "running prediction, first " + t + " token(s): "));
+    data.labels.forEach(function (label) {
+      probs.appendChild(el("span", label + " " + fmt(step.running_probs[label]) + "   "));
+    });
+    detail.appendChild(probs);
+    var contribution = data.contributions[t - 1].delta;
+    detail.appendChild(el("div", "contribution (drop of " + data.label + " when replaced by <unk>): " + (contribution >= 0 ? "+" : "") + fmt(contribution)));
+    var table = el("table", null, "gates");
+    table.appendChild(row(["layer / direction", "f mean", "i mean", "g mean", "o mean", "\\u2016c\\u2016", "\\u2016h\\u2016", "\\u2016\\u0394c\\u2016", "top f units", "top i units"], true));
+    data.layers.forEach(function (layer) {
+      layer.directions.forEach(function (direction) {
+        var s = direction.steps[t - 1];
+        var cells = [layer.layer + " / " + direction.direction];
+        gates.forEach(function (g) { cells.push(fmt(s[g[0]].mean)); });
+        cells.push(fmt(s.cell_norm), fmt(s.hidden_norm), fmt(s.cell_delta_norm));
+        ["forget_gate", "input_gate"].forEach(function (name) {
+          cells.push(s[name].top_units.map(function (u) { return "u" + u.unit + " " + Number(u.value).toFixed(2); }).join(", "));
+        });
+        table.appendChild(row(cells, false));
+      });
+    });
+    detail.appendChild(table);
+  }
+
+  tokens.forEach(function (node) {
+    var t = Number(node.dataset.t);
+    node.addEventListener("mouseenter", function () { show(t); });
+    node.addEventListener("focus", function () { show(t); });
+    node.addEventListener("click", function () { show(t); });
+  });
+  show(data.steps.length);
+})();
+</script>
+</body>
+</html>
+""")
+
+_TEXT = {
+    "en": {
+        "heading": "LSTM walk-through",
+        "step_heading": "Gates at the selected token (hover, focus or click a token)",
+        "contrib_heading": "Word contributions",
+        "contrib_column": "drop of the predicted label's probability when the token is replaced by <unk>",
+        "heatmap_heading": "Heatmaps",
+        "narration_heading": "Walk-through",
+    },
+    "zh": {
+        "heading": "LSTM 逐词解读",
+        "step_heading": "所选词的门值（悬停、聚焦或点击一个词）",
+        "contrib_heading": "词的贡献",
+        "contrib_column": "把该词换成 <unk> 后预测类别概率的下降",
+        "heatmap_heading": "热力图",
+        "narration_heading": "逐步讲解",
+    },
+}
+
+
+def build_page(
+    expl: Explanation,
+    png: bytes,
+    narration: list[str] | None = None,
+    lang: str = "en",
+    layer: int = 0,
+    direction: str = "forward",
+) -> str:
+    """The page as a string.
+
+    Args:
+        expl: the explanation.
+        png: the heatmap PNG (:func:`~lstm_sentiment.reports.plots.render_png`), inlined as a data URL.
+        narration: paragraphs to include, or None.
+        lang: language of the page's headings, "en" or "zh".
+        layer, direction: whose heatmaps ``png`` shows (named in its caption).
+    """
+    words = _TEXT["zh" if lang == "zh" else "en"]
+    colors = label_colors(expl.labels)
+    esc = html.escape
+    spans = []
+    for j, (word, known) in enumerate(zip(expl.words, expl.in_vocab)):
+        t = j + 1
+        label, score = expl.running(t)
+        tip = f"t={t}: first {t} token(s) → {label} {score:.2f}" + ("" if known else "; not in the vocabulary, read as <unk>")
+        spans.append(
+            f'<span class="tok{"" if known else " unk"}" data-t="{t}" tabindex="0" title="{esc(tip)}" '
+            f'style="background:{token_background(expl, t, colors)}">{esc(word)}<sub>{t}</sub></span>'
+        )
+    legend = "".join(f'<span style="background:rgba({r}, {g}, {b}, 0.6)">{esc(label)}</span>' for label, (r, g, b) in colors.items())
+    legend += '<span class="meta">colour: the running prediction (stronger = surer)</span>'
+    probs = ", ".join(f"{esc(label)} {p:.4f}" for label, p in zip(expl.labels, expl.probs))
+    meta = f"{esc(expl.text)}<br>prediction: <b>{esc(expl.label)} {expl.score:.4f}</b> ({probs}) · model: {esc(expl.model)}"
+    note = f'<div class="note">note: {esc(expl.note)}</div>' if expl.note else ""
+    rows = []
+    scale = max(1e-9, float(max(abs(float(x)) for x in expl.contributions)))
+    for j, delta in enumerate(expl.contributions):
+        delta = float(delta)
+        token = expl.words[j] if expl.in_vocab[j] else f"<unk> ({expl.words[j]})"
+        r, g, b = colors[expl.label] if delta >= 0 else (120, 120, 120)
+        bar = f'<span class="bar" style="width:{80 * abs(delta) / scale:.1f}%;background:rgb({r}, {g}, {b})"></span> {delta:+.3f}'
+        rows.append(f"<tr><td>{j + 1}</td><td>{esc(token)}</td><td>{bar}</td></tr>")
+    narration_html = ""
+    if narration:
+        paragraphs = "".join(f"<p>{esc(p)}</p>" for p in narration)
+        narration_html = f'<h2>{words["narration_heading"]}</h2><div class="narration">{paragraphs}</div>'
+    trace = expl.trace(layer, direction)
+    data = json.dumps(expl.to_dict(units=False), ensure_ascii=False).replace("<", "\\u003c")
+    fields = dict(
+        lang="zh" if expl.lang == "zh" else "en",
+        title=esc(f"{expl.text[:40]} – {expl.label} {expl.score:.2f}"),
+        heading=words["heading"],
+        meta=meta,
+        note=note,
+        tokens="".join(spans),
+        legend=legend,
+        step_heading=words["step_heading"],
+        contrib_heading=words["contrib_heading"],
+        contrib_column=esc(words["contrib_column"]),
+        contrib_rows="".join(rows),
+        narration=narration_html,
+        heatmap_heading=words["heatmap_heading"],
+        heatmap_alt=esc(f"heatmaps of f, i, g, o, c, h (layer {trace.layer}, {trace.direction}) and the running prediction"),
+        data=data,
+    )
+    # The font is cut to the characters the page shows, so it must be made from the finished text.
+    text = _PAGE.substitute(fields, font_face="", png="")
+    from lstm_sentiment.reports.fonts import font_subset
+
+    font = base64.b64encode(font_subset(text)).decode("ascii")
+    font_face = f'@font-face {{ font-family: "lstm-sentiment-cjk"; src: url(data:font/otf;base64,{font}) format("opentype"); }}'
+    return _PAGE.substitute(fields, font_face=font_face, png=base64.b64encode(png).decode("ascii"))
+
+
+def write_html(
+    path: Path,
+    expl: Explanation,
+    narration: list[str] | None = None,
+    lang: str = "en",
+    layer: int = 0,
+    direction: str = "forward",
+    png: bytes | None = None,
+) -> None:
+    """Write the page to ``path`` atomically (renders the heatmaps unless ``png`` is given)."""
+    from lstm_sentiment.atomic import write_text_atomic
+
+    if png is None:
+        from lstm_sentiment.reports.plots import render_png
+
+        png = render_png(expl, layer, direction)
+    write_text_atomic(Path(path), build_page(expl, png, narration, lang, layer, direction))

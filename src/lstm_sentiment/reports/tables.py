@@ -1,0 +1,93 @@
+"""The walk-through as a terminal table (rich) or a Markdown document.
+
+Both show one layer and direction (the JSON has all of them): per token the gate means, the norms of
+c_t, h_t and c_t − c_{t−1}, the running prediction and the token's contribution. Markdown adds the most
+active units of each gate.
+"""
+
+from __future__ import annotations
+
+from lstm_sentiment.reports.explain import GATES, Explanation
+
+# Short column heads: f̄ is the mean of f_t over the H units, and so on.
+_HEADS = {"f": "f mean", "i": "i mean", "g": "g mean", "o": "o mean"}
+
+
+def _token_cell(expl: Explanation, j: int) -> str:
+    # An unknown word is shown as the model read it, <unk>, with the original beside it.
+    return expl.words[j] if expl.in_vocab[j] else f"<unk> ({expl.words[j]})"
+
+
+def _summary(expl: Explanation) -> str:
+    probs = ", ".join(f"{label} {p:.4f}" for label, p in zip(expl.labels, expl.probs))
+    return f"{expl.label} {expl.score:.4f}  ({probs})"
+
+
+def _view(expl: Explanation, layer: int, direction: str) -> str:
+    trace = expl.trace(layer, direction)
+    return f"layer {trace.layer}, {trace.direction}, H={trace.hidden_size}"
+
+
+def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
+    """A rich Table of the steps, titled with the prediction (and the truncation note, if any)."""
+    from rich.table import Table
+
+    trace = expl.trace(layer, direction)
+    title = f"{_summary(expl)}\n{_view(expl, layer, direction)}"
+    table = Table(title=title, caption=f"note: {expl.note}" if expl.note else None)
+    columns = ["t", "token", *_HEADS.values(), "‖c‖", "‖h‖", "‖Δc‖", "running", "contrib."]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("token", "running") else "right")
+    for j in range(len(expl)):
+        label, score = expl.running(j + 1)
+        table.add_row(
+            str(j + 1),
+            _token_cell(expl, j),
+            *(f"{trace.means[name][j]:.2f}" for name in _HEADS),
+            f"{trace.cell_norm[j]:.2f}",
+            f"{trace.hidden_norm[j]:.2f}",
+            f"{trace.cell_delta_norm[j]:.2f}",
+            f"{label} {score:.2f}",
+            f"{expl.contributions[j]:+.3f}",
+        )
+    return table
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", narration: list[str] | None = None) -> str:
+    """A Markdown report: prediction, note, the step table, the top units, and the narration if given."""
+    trace = expl.trace(layer, direction)
+    lines = [
+        f"**Text:** {_escape(expl.text)}",
+        "",
+        f"**Prediction:** {_summary(expl)}  ",
+        f"**Gates of:** {_view(expl, layer, direction)}; running = prediction for the first t tokens alone; "
+        "contrib. = drop of the predicted label's probability when the token is replaced by `<unk>`.",
+        "",
+    ]
+    if expl.note:
+        lines += [f"> **Note:** {expl.note}.", ""]
+    lines += [
+        "| t | token | f mean | i mean | g mean | o mean | ‖c‖ | ‖h‖ | ‖Δc‖ | running | contrib. |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for j in range(len(expl)):
+        label, score = expl.running(j + 1)
+        means = " | ".join(f"{trace.means[name][j]:.2f}" for name in _HEADS)
+        lines.append(
+            f"| {j + 1} | {_escape(_token_cell(expl, j))} | {means} | {trace.cell_norm[j]:.2f} | {trace.hidden_norm[j]:.2f} "
+            f"| {trace.cell_delta_norm[j]:.2f} | {label} {score:.2f} | {expl.contributions[j]:+.3f} |"
+        )
+    lines += ["", "Most active units (unit: value, largest |value| first):", ""]
+    lines += ["| t | token | " + " | ".join(GATES[name] for name in "figo") + " |", "|---:|---|---|---|---|---|"]
+    for j in range(len(expl)):
+        cells = [", ".join(f"u{u}: {v:.2f}" for u, v in zip(trace.top_index[name][j], trace.top_value[name][j])) for name in "figo"]
+        lines.append(f"| {j + 1} | {_escape(_token_cell(expl, j))} | " + " | ".join(cells) + " |")
+    if narration:
+        lines += ["", "### Walk-through", ""]
+        for paragraph in narration:
+            lines += [paragraph, ""]
+    return "\n".join(lines).rstrip("\n") + "\n"

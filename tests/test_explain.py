@@ -1,0 +1,377 @@
+"""explain: fidelity to predict, per-step values, narration, CJK glyphs in the heatmaps, a self-contained
+page in headless Chromium, and the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO, run_cli
+from lstm_sentiment.config import ModelConfig
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.models.classifier import SentimentLSTM
+from lstm_sentiment.reports.explain import Explanation
+from lstm_sentiment.sentiment import SentimentModel, default_model_path
+from lstm_sentiment.text.tokenize import Tokenizer
+from lstm_sentiment.text.vocab import UNK_ID, Vocab
+
+TOL = 1e-5
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+ZH_TEXTS = [
+    "我喜欢这个电影",
+    "我不喜欢这个电影",
+    "剧情拖沓，演员演技也很差，浪费时间",
+    "物流很快，包装完好，质量不错，会回购",
+    "这个犇犇的东西 zzqqx 真好",  # words the vocabulary has never seen
+]
+EN_TEXTS = [
+    "i loved this movie",
+    "this movie was not good at all",
+    "an utterly boring , pointless film",
+    "the zxqvj acting was superb",
+]
+LONG_ZH = "这家店的服务很好，" * 120  # far more than 256 tokens
+
+
+def check_fidelity(model: SentimentModel, text: str) -> Explanation:
+    """The explanation explains what predict runs: same label, same probabilities, prefix by prefix."""
+    expl = model.explain(text)
+    record = model.predict([text])[0]
+    assert expl.label == record["label"]
+    assert abs(expl.score - record["score"]) <= TOL
+    for label, p in record["probs"].items():
+        assert abs(expl.probs[expl.labels.index(label)] - p) <= TOL
+    assert np.abs(expl.running_probs[-1] - expl.probs).max() <= TOL
+    assert expl.explicit_max_abs_diff <= TOL, "explicit path (gate trace) and predict's path disagree"
+    assert bool(record.get("truncated", False)) == expl.truncated
+    # Each prefix alone, in a batch of one, gives the running prediction recorded for it.
+    ids = model.vocab.encode(expl.words)
+    for t in sorted({1, len(ids) // 2 + 1, len(ids)}):
+        alone = model.probabilities([ids[:t]])[0].double().numpy()
+        assert np.abs(alone - expl.running_probs[t - 1]).max() <= TOL
+    return expl
+
+
+@pytest.fixture(scope="module")
+def small_model(small_bundle) -> SentimentModel:
+    return SentimentModel.load(small_bundle[0])
+
+
+def tiny_model(labels=("negative", "positive"), max_tokens=256, **config) -> SentimentModel:
+    """Random weights, any architecture ``train`` can produce; no training needed to check the bookkeeping."""
+    torch.manual_seed(0)
+    vocab = Vocab(["<pad>", "<unk>", "我", "喜欢", "这个", "电影", "不", "i", "like", "this", "movie"])
+    cfg = ModelConfig(embedding_dim=6, hidden_size=5, **config)
+    network = SentimentLSTM(len(vocab), len(labels), cfg).eval()
+    return SentimentModel(network, vocab, Tokenizer("auto", max_tokens), {"id2label": list(labels), "model": cfg.to_dict()}, Path("tiny"))
+
+
+# --- fidelity -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ZH_TEXTS)
+def test_fidelity_on_a_freshly_trained_model(small_model, text):
+    check_fidelity(small_model, text)
+
+
+@pytest.mark.parametrize("name", ["zh", "en"])
+def test_fidelity_on_the_shipped_models(name):
+    path = default_model_path(name)
+    assert (path / "config.json").is_file(), f"shipped model {name!r} is missing at {path}"
+    model = SentimentModel.load(name)
+    for text in ZH_TEXTS if name == "zh" else EN_TEXTS:
+        check_fidelity(model, text)
+
+
+def test_long_text_is_truncated_as_predict_does(small_model):
+    expl = check_fidelity(small_model, LONG_ZH)
+    assert expl.truncated and len(expl) == small_model.tokenizer.max_tokens
+    assert "truncated as predict does" in expl.note
+    assert expl.words == small_model.encode([LONG_ZH])[0].tokens
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"bidirectional": False},
+        {"num_layers": 2, "pooling": "last"},
+        {"num_layers": 2, "bidirectional": True, "pooling": "max"},
+        {"bidirectional": False, "pooling": "mean", "labels": ("negative", "neutral", "positive")},
+    ],
+    ids=["uni", "2-layer-last", "2-layer-bi-max", "3-classes"],
+)
+def test_any_architecture(config):
+    config = dict(config)
+    labels = config.pop("labels", ("negative", "positive"))
+    model = tiny_model(labels, **config)
+    expl = check_fidelity(model, "我不喜欢这个电影 xyz")
+    layers = config.get("num_layers", 1)
+    directions = 2 if config.get("bidirectional", True) else 1
+    assert [len(layer) for layer in expl.layers] == [directions] * layers
+    assert expl.running_probs.shape == (len(expl), len(labels))
+    data = json.loads(expl.to_json())
+    assert len(data["layers"]) == layers and len(data["layers"][-1]["directions"]) == directions
+    if directions == 1:
+        with pytest.raises(ValueError, match="unidirectional"):
+            expl.trace(0, "reverse")
+    with pytest.raises(ValueError, match="out of range"):
+        expl.trace(layers, "forward")
+
+
+# --- the values -----------------------------------------------------------------------------------------
+
+
+def test_step_values_match_the_gate_trace(small_model):
+    text = "我不喜欢这个电影"
+    expl = small_model.explain(text, top_units=4)
+    ids = small_model.vocab.encode(expl.words)
+    with torch.inference_mode():
+        _, trace = small_model.network(torch.tensor([ids]), torch.tensor([len(ids)]), return_trace=True)
+    for d, direction in enumerate(("forward", "reverse")):
+        gates = trace[0][d]
+        ours = expl.trace(0, direction)
+        for name in "ifgo":
+            values = getattr(gates, name)[0].numpy()
+            np.testing.assert_allclose(ours.means[name], values.mean(1), atol=1e-6)
+            # the most active unit is the one of largest |value|, and there are 4 of them per step
+            assert ours.top_index[name].shape == (len(ids), 4)
+            np.testing.assert_array_equal(ours.top_index[name][:, 0], np.abs(values).argmax(1))
+        c = gates.c[0].numpy()
+        np.testing.assert_allclose(ours.cell_norm, np.linalg.norm(c, axis=1), rtol=1e-6)
+        np.testing.assert_allclose(ours.hidden_norm, np.linalg.norm(gates.h[0].numpy(), axis=1), rtol=1e-6)
+        # c_{t-1} is the state before step t in reading order, zero before the first step read
+        padded = np.vstack([np.zeros_like(c[:1]), c, np.zeros_like(c[:1])])
+        before = padded[:-2] if direction == "forward" else padded[2:]
+        np.testing.assert_allclose(ours.cell_delta_norm, np.linalg.norm(c - before, axis=1), rtol=1e-5, atol=1e-6)
+        assert (ours.units["f"] > 0).all() and (ours.units["f"] < 1).all()
+        assert (np.abs(ours.units["g"]) < 1).all()
+
+
+def test_contributions_are_occlusion_by_unk(small_model):
+    expl = small_model.explain("剧情拖沓，演员演技也很差，浪费时间")
+    ids = small_model.vocab.encode(expl.words)
+    best = expl.label_index
+    for j in range(len(ids)):
+        occluded = ids[:j] + [UNK_ID] + ids[j + 1 :]
+        p = float(small_model.probabilities([occluded])[0, best])
+        expected = 0.0 if ids[j] == UNK_ID else expl.score - p
+        assert abs(expl.contributions[j] - expected) <= TOL
+
+
+def test_unknown_words_are_shown_as_unk_not_dropped(small_model):
+    expl = small_model.explain("这个犇犇的东西 zzqqx 真好")
+    assert "zzqqx" in expl.words
+    j = expl.words.index("zzqqx")
+    assert expl.tokens[j] == "<unk>" and not expl.in_vocab[j]
+    assert expl.contributions[j] == 0.0
+    data = expl.to_dict()
+    assert data["steps"][j]["token"] == "<unk>" and data["steps"][j]["word"] == "zzqqx"
+    from lstm_sentiment.reports.tables import to_markdown
+
+    assert "<unk> (zzqqx)" in to_markdown(expl)
+
+
+def test_empty_text_is_refused(small_model):
+    for text in ("", "   \n\t"):
+        with pytest.raises(SentimentError, match="empty text"):
+            small_model.explain(text)
+
+
+def test_json_schema(small_model):
+    expl = small_model.explain("我喜欢这个电影")
+    data = json.loads(expl.to_json())
+    assert data["schema_version"] == 1
+    assert set(data) >= {"text", "lang", "labels", "label", "score", "probs", "truncated", "max_tokens", "note", "tokens",
+                         "words", "in_vocab", "steps", "contributions", "layers", "fidelity"}
+    n = len(data["tokens"])
+    assert len(data["steps"]) == len(data["contributions"]) == len(data["in_vocab"]) == n
+    step = data["steps"][-1]
+    assert step["t"] == n and step["running_label"] == data["label"]
+    assert abs(step["running_probs"][data["label"]] - data["score"]) <= TOL
+    gates = data["layers"][0]["directions"][1]["steps"][0]
+    assert data["layers"][0]["directions"][1]["direction"] == "reverse"
+    for key in ("forget_gate", "input_gate", "candidate", "output_gate"):
+        assert set(gates[key]) == {"mean", "top_units"} and set(gates[key]["top_units"][0]) == {"unit", "value"}
+    assert {"cell_norm", "hidden_norm", "cell_delta_norm"} <= set(gates)
+    units = data["layers"][0]["directions"][0]["units"]
+    assert set(units) == {"input_gate", "forget_gate", "candidate", "output_gate", "cell_state", "hidden_state"}
+    assert np.array(units["cell_state"]).shape == (n, 32)
+
+
+# --- narration ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
+    from lstm_sentiment.reports.narrate import narrate
+
+    expl = small_model.explain("我不喜欢这个电影")
+    paragraphs = narrate(expl, lang)
+    assert len(paragraphs) == len(expl) + 1
+    trace = expl.trace()
+    for t, paragraph in enumerate(paragraphs[:-1], start=1):
+        assert paragraph.startswith(f"t={t}")
+        assert expl.words[t - 1] in paragraph
+        assert f"{trace.means['f'][t - 1]:.2f}" in paragraph and f"{trace.cell_norm[t - 1]:.2f}" in paragraph
+        label, score = expl.running(t)
+        assert f"{score:.2f}" in paragraph
+    last = paragraphs[-1]
+    assert f"{expl.score:.2f}" in last
+    assert all(expl.words[j] in last for j in expl.top_contributions(3))
+    for word in ("memory", "carry", "记忆"):  # STYLE: h and c are the hidden and cell state
+        assert word not in "".join(paragraphs)
+    assert "h_1" in paragraphs[1]
+    reverse = narrate(expl, lang, direction="reverse")
+    assert "h_0 = 0" in reverse[len(expl) - 1] and "c_{t+1}" in reverse[0]
+
+
+# --- pictures -------------------------------------------------------------------------------------------
+
+
+def test_heatmaps_render_chinese_without_missing_glyphs(small_model):
+    from lstm_sentiment.reports.fonts import cjk_font_path, register_cjk_font
+    from lstm_sentiment.reports.plots import render_png
+
+    # The font comes with the project's install, not from the system.
+    assert "site-packages" in str(cjk_font_path()) or "dist-packages" in str(cjk_font_path())
+    assert register_cjk_font() == "Noto Sans SC"
+    expl = small_model.explain("我不喜欢这个犇犇的电影 zzqqx，太差了！")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph … missing from font(s)" would fail here
+        png = render_png(expl, 0, "reverse", max_units=8)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_glyph_check_can_fail():
+    # Control: without the CJK font matplotlib does warn, so the test above would catch empty boxes.
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+        fig = Figure()
+        fig.text(0.1, 0.5, "我喜欢这个电影")
+        with pytest.warns(UserWarning, match="missing from font"):
+            fig.savefig(io.BytesIO(), format="png")
+
+
+def test_heatmaps_pick_the_most_variable_units():
+    from lstm_sentiment.reports.plots import select_units
+
+    values = np.zeros((5, 40), dtype=np.float32)
+    values[:, 7] = np.linspace(0, 1, 5)
+    values[:, 30] = np.linspace(1, -1, 5)
+    assert select_units(values, 2).tolist() == [7, 30]
+    assert select_units(values, 64).tolist() == list(range(40))
+
+
+# --- the page -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def page(small_model, tmp_path_factory):
+    from lstm_sentiment.reports.html import write_html
+    from lstm_sentiment.reports.narrate import narrate
+
+    expl = small_model.explain("我不喜欢这个电影，zzqqx 太差了")
+    path = tmp_path_factory.mktemp("page") / "explain.html"
+    write_html(path, expl, narrate(expl, "zh"), "zh")
+    return expl, path
+
+
+def test_page_is_self_contained(page):
+    _, path = page
+    text = path.read_text(encoding="utf-8")
+    assert "default-src 'none'" in text  # the browser itself refuses any request
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text, re.I)
+    assert not re.search(r"url\((?!data:)", text)
+    assert "<script src" not in text and 'rel="stylesheet"' not in text
+
+
+def test_page_in_headless_chromium(page):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs it (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    expl, path = page
+    url = path.as_uri()
+    errors, requests = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            tab = browser.new_page(viewport={"width": 1200, "height": 900})
+            tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            tab.on("pageerror", lambda error: errors.append(str(error)))
+            tab.on("request", lambda request: requests.append(request.url))
+            tab.goto(url, wait_until="load")
+            tokens = tab.locator("#sentence .tok")
+            assert tokens.count() == len(expl)
+            assert [re.sub(r"\d+$", "", s) for s in tokens.all_inner_texts()] == list(expl.words)
+            tokens.nth(1).hover()
+            detail = tab.inner_text("#detail")
+            assert "t=2" in detail and expl.words[1] in detail
+            assert f"{expl.trace().means['f'][1]:.3f}" in detail  # forget-gate mean of layer 0, forward
+            tokens.nth(0).click()
+            assert "selected" in tokens.nth(0).get_attribute("class")
+            assert "t=1" in tab.inner_text("#detail")
+            fonts = tab.evaluate(
+                "async () => { await document.fonts.ready;"
+                " return Array.from(document.fonts).map(f => f.family.replace(/\"/g, '') + ':' + f.status); }"
+            )
+            assert "lstm-sentiment-cjk:loaded" in fonts
+            assert tab.evaluate("document.querySelector('img.heatmaps').naturalWidth") > 100
+            artifacts = REPO / "test-artifacts"
+            artifacts.mkdir(exist_ok=True)
+            tab.screenshot(path=str(artifacts / "explain-page.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert [u for u in requests if u != url and not u.startswith("data:")] == []
+
+
+# --- command line ---------------------------------------------------------------------------------------
+
+
+def test_cli_explain_with_narration_png_and_html(small_bundle, tmp_path):
+    png, page_path = tmp_path / "a.png", tmp_path / "a.html"
+    result = run_cli("explain", "--model", str(small_bundle[0]), "我喜欢这个电影", "--narrate", "zh", "--png", str(png), "--html",
+                     str(page_path), "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    assert "| t | token | f mean |" in result.stdout and "| 1 | 我 |" in result.stdout
+    assert "t=1：输入“我”" in result.stdout and "最终判断" in result.stdout
+    assert png.read_bytes().startswith(b"\x89PNG") and "Traceback" not in result.stderr
+    assert 'class="tok' in page_path.read_text(encoding="utf-8")
+    assert not list(tmp_path.glob(".*"))  # atomic writes leave no temporary files behind
+
+
+def test_cli_explain_json_and_table_note_truncation(small_bundle, small_model):
+    text = LONG_ZH + "zzqqx"
+    result = run_cli("explain", "--model", str(small_bundle[0]), text, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["truncated"] and "truncated" in data["note"] and len(data["steps"]) == 256
+    assert data["tokens"][-1] == "<unk>" and data["words"][-1] == "zzqqx"
+    assert abs(data["score"] - small_model.predict([text])[0]["score"]) <= TOL
+    table = run_cli("explain", "--model", str(small_bundle[0]), text)
+    assert table.returncode == 0, table.stderr
+    assert "note: text longer than the model's maximum of 256 tokens" in table.stdout
+    assert "<unk> (zzqqx)" in table.stdout
+
+
+def test_cli_explain_bad_input_is_one_line(small_bundle):
+    for args in (["   "], ["好", "--layer", "3"]):
+        result = run_cli("explain", "--model", str(small_bundle[0]), *args)
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

@@ -1,0 +1,214 @@
+"""Tests of the long-range memory benchmark: task generators, config and CLI errors, reports, the quick run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from lstm_sentiment.cli import app
+from lstm_sentiment.longrange import (
+    ADDING_BASELINE_MSE,
+    LongRangeConfig,
+    adding_batch,
+    parse_cells,
+    parse_lengths,
+    recall_batch,
+    run_longrange,
+)
+from lstm_sentiment.longrange.tasks import (
+    FILLER_WORDS,
+    NEGATIVE_WORDS,
+    POSITIVE_WORDS,
+    TASK_SPECS,
+    VOCAB,
+    FreshBatches,
+    make_test_set,
+    train_seed,
+)
+
+
+def _generator(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("length", [2, 3, 7, 50, 201])
+def test_adding_target_is_the_sum_of_the_two_marked_values(length):
+    x, y = adding_batch(4096, length, _generator(length))
+    assert x.shape == (4096, length, 2) and x.dtype == torch.float32
+    assert y.shape == (4096,) and y.dtype == torch.float32
+    values, markers = x[..., 0], x[..., 1]
+    assert set(markers.unique().tolist()) <= {0.0, 1.0}
+    assert torch.equal(markers.sum(1), torch.full((4096,), 2.0))
+    half = length // 2
+    assert torch.equal(markers[:, :half].sum(1), torch.ones(4096))  # one marker in the first half
+    assert torch.equal(markers[:, half:].sum(1), torch.ones(4096))  # and one in the second
+    assert torch.allclose(y, (values * markers).sum(1), atol=0, rtol=0)
+    assert float(values.min()) >= 0.0 and float(values.max()) < 1.0
+
+
+def test_adding_marker_positions_cover_each_half():
+    # Markers must be drawn over the whole of each half, not a fixed position.
+    length = 10
+    x, _ = adding_batch(20_000, length, _generator(1))
+    counts = x[..., 1].sum(0)  # (T,) how often each step is marked
+    assert bool((counts > 0).all())
+    assert torch.allclose(counts / 20_000, torch.full((length,), 1 / 5), atol=0.02)
+
+
+def test_always_answering_one_scores_the_baseline_mse():
+    # E[(u_a + u_b - 1)^2] = Var(u_a + u_b) = 1/6. The squared error of one sequence has standard deviation
+    # sqrt(E[Y^4] - (1/6)^2) with Y triangular on [-1, 1]: sqrt(1/15 - 1/36) ≈ 0.197; over 100 000 sequences
+    # the standard error is ≈ 0.00062, so 0.003 is about 5 standard errors.
+    assert ADDING_BASELINE_MSE == pytest.approx(1 / 6)
+    _, y = adding_batch(100_000, 20, _generator(2))
+    mse = float(((y - 1.0) ** 2).mean())
+    assert mse == pytest.approx(0.1667, abs=0.003)
+    # ... and 1.0 is the best constant: the mean target is 1.
+    assert float(y.mean()) == pytest.approx(1.0, abs=0.01)
+
+
+def test_recall_label_is_the_sentiment_of_the_first_word():
+    tokens, y = recall_batch(4096, 30, _generator(3))
+    assert tokens.shape == (4096, 30) and tokens.dtype == torch.int64
+    assert y.shape == (4096,) and y.dtype == torch.int64
+    n_pos, n_neg = len(POSITIVE_WORDS), len(NEGATIVE_WORDS)
+    for row, label in zip(tokens[:200].tolist(), y[:200].tolist()):
+        first = VOCAB[row[0]]
+        assert label == (1 if first in POSITIVE_WORDS else 0)
+        assert first in POSITIVE_WORDS + NEGATIVE_WORDS
+        assert all(VOCAB[t] in FILLER_WORDS for t in row[1:])
+    assert bool((y == (tokens[:, 0] < n_pos).long()).all())
+    assert bool((tokens[:, 1:] >= n_pos + n_neg).all())  # nothing but fillers after step 0
+    assert float(y.float().mean()) == pytest.approx(0.5, abs=0.03)  # so guessing scores 0.5
+
+
+def test_fillers_carry_no_sentiment_words_and_vocab_has_no_duplicates():
+    assert len(set(VOCAB)) == len(VOCAB)
+    assert not set(FILLER_WORDS) & set(POSITIVE_WORDS + NEGATIVE_WORDS)
+
+
+def test_test_set_is_fixed_and_apart_from_training_batches():
+    task = TASK_SPECS["adding"]
+    first = make_test_set(task, 50, 300, batch_size=128)
+    again = make_test_set(task, 50, 300, batch_size=128)
+    assert [x.shape[0] for x, _ in first] == [128, 128, 44]
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, again))
+    train_x, _ = next(iter(FreshBatches(task, 50, 128, train_seed(0, 50))))
+    assert not torch.equal(train_x, first[0][0])
+    # Training streams are seeded from 10^6 up, test sets by their length: the seeds never meet.
+    assert min(train_seed(s, n) for s in range(5) for n in (2, 400, 10_000)) > 10_000
+
+
+def test_same_seed_gives_every_cell_the_same_training_batches():
+    task = TASK_SPECS["recall"]
+    a = next(iter(FreshBatches(task, 20, 8, train_seed(1, 20))))
+    b = next(iter(FreshBatches(task, 20, 8, train_seed(1, 20))))
+    c = next(iter(FreshBatches(task, 20, 8, train_seed(2, 20))))
+    assert torch.equal(a[0], b[0]) and not torch.equal(a[0], c[0])
+
+
+def test_parsers_and_config_name_the_bad_field_and_value():
+    assert parse_lengths("50, 100,200") == (50, 100, 200)
+    assert parse_cells("RNN,lstm") == ("rnn", "lstm")
+    with pytest.raises(ValueError, match=r"lengths.*'abc'"):
+        parse_lengths("50,abc")
+    with pytest.raises(ValueError, match=r"lengths.*\b1\b"):
+        parse_lengths("1,50")
+    with pytest.raises(ValueError, match=r"cells.*'lstmx'"):
+        parse_cells("rnn,lstmx")
+    with pytest.raises(ValueError, match=r"seeds.*0"):
+        LongRangeConfig(seeds=0)
+    with pytest.raises(ValueError, match=r"task.*'copy'"):
+        LongRangeConfig(task="copy")
+    with pytest.raises(ValueError, match=r"lr.*-1"):
+        LongRangeConfig(lr=-1.0)
+    with pytest.raises(ValueError, match="unknown config field"):
+        LongRangeConfig.from_overrides(stepz=3)
+    quick = LongRangeConfig.quick(seeds=1)
+    assert quick.seeds == 1 and quick.lengths == (10, 20)
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--lengths", "50,abc"], "lengths"),
+        (["--lengths", "1"], "lengths"),
+        (["--cells", "rnn,transformer"], "cells"),
+        (["--task", "copy"], "task"),
+        (["--seeds", "0"], "seeds"),
+    ],
+)
+def test_cli_bad_input_is_a_one_line_usage_error(tmp_path, args, needle):
+    result = CliRunner().invoke(app, ["longrange", "--out", str(tmp_path / "out"), *args])
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert message.startswith("error: ") and needle in message
+    assert len(message.splitlines()) == 1
+    assert "Traceback" not in message and result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "out").exists()  # nothing ran
+
+
+def test_cli_help_states_the_config_defaults():
+    result = CliRunner().invoke(app, ["longrange", "--help"])
+    assert result.exit_code == 0
+    config = LongRangeConfig()
+    help_text = " ".join(result.output.replace("│", " ").split())  # undo rich's box and line wrapping
+    for fragment in (
+        f"Default: {config.task}.",
+        f"Default: {','.join(map(str, config.lengths))}.",
+        f"Default: {config.seeds}.",
+        f"Default: {config.steps}.",
+        f"Default: {config.batch_size}.",
+        f"Default: {config.lr}.",
+        f"Default: {config.eval_every}.",
+    ):
+        assert fragment in help_text
+
+
+def test_recall_run_traces_the_lstm_forget_gate(tmp_path):
+    config = LongRangeConfig(
+        task="recall", lengths=(8,), cells=("lstm",), seeds=1, steps=40, eval_every=20, test_size=64, hidden_size=16
+    )
+    report = run_longrange(config, tmp_path, log=lambda line: None)
+    memory = report.memory
+    assert memory["length"] == 8 and memory["sequences"] == 64
+    for key in ("f_mean", "f_memory", "c_norm_pos", "c_norm_neg", "c_unit_pos", "c_unit_neg"):
+        assert len(memory[key]) == 8 and all(math.isfinite(v) for v in memory[key])
+    assert all(0.0 < v < 1.0 for v in memory["f_mean"] + memory["f_memory"])  # f_t is a sigmoid
+    assert (tmp_path / "forget_gate.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "results.json").read_text())["memory"]["memory_units"] == memory["memory_units"]
+
+
+def test_quick_run_writes_reports_and_the_lstm_beats_the_baseline(tmp_path):
+    out = tmp_path / "quick"
+    result = CliRunner().invoke(app, ["longrange", "--quick", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    config = LongRangeConfig.quick()
+    n_runs = len(config.lengths) * config.seeds * len(config.cells)
+
+    with open(out / "results.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == n_runs
+    assert {(r["cell"], int(r["length"]), int(r["seed"])) for r in rows} == {
+        (c, n, s) for c in config.cells for n in config.lengths for s in range(config.seeds)
+    }
+    report = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert report["task"] == "adding" and report["threshold"] == 0.01 and len(report["runs"]) == n_runs
+    assert report["config"]["lengths"] == list(config.lengths)
+    assert all(run["curve"] and run["curve"][-1]["step"] == run["steps"] for run in report["runs"])
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "| lstm |" in summary and "test MSE < 0.01" in summary and "Total wall time" in summary
+    for name in ("metric_vs_length.png", "learning_curves.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(out.glob(".*.tmp"))  # atomic writes left no temporary file behind
+
+    # The claim of the quick run: with the fixed seeds, every LSTM run at the shortest length ends well
+    # below the 0.167 of always answering 1.0. (Measured: see the README section "Long-range memory".)
+    shortest = min(config.lengths)
+    lstm = [float(r["final"]) for r in rows if r["cell"] == "lstm" and int(r["length"]) == shortest]
+    assert max(lstm) < 0.5 * ADDING_BASELINE_MSE, lstm
