@@ -129,8 +129,8 @@ class LSTM(nn.LSTM):
             if not cell_state:
                 final = (final[0], None)
             return (output, final, trace) if return_trace else (output, final)
-        padded = bool((lengths < x.size(1)).any())
-        if padded and not cell_state and x.device.type == "cpu":
+        if not cell_state and x.device.type == "cpu":
+            # Also without padding, so a text gets the same float32 result in any batch.
             return self._forward_padded(x, lengths, state)
         output, final = self._forward_fused(x, lengths, state)
         return (output, final) if cell_state else (output, (final[0], None))
