@@ -82,6 +82,18 @@ def test_t2s_check_skips_only_texts_that_would_not_change(small_splits):
     assert normalize_module.normalize("這部電影<br />真的很ＧＯＯＤ！") == "这部电影 真的很good!"
 
 
+def test_segment_zh_gives_jieba_words(small_splits):
+    import jieba
+
+    from lstm_sentiment.text.tokenize import _HAN_BLOCK, _SKIP, _rjieba, segment_zh
+
+    assert _rjieba() is not None, "rjieba (jieba-rs) is a dependency"
+    assert (_HAN_BLOCK.pattern, _SKIP.pattern) == (jieba.re_han_default.pattern, jieba.re_skip_default.pattern)
+    special = ["剧情太boring了", "iphone 12 pro-max 好用!!", "100% 满意 #1", "适合3-4岁 www.a.com 3.5分", "a  b\tc", "中文\r\n英文", "c++和c#", ""]
+    for text in [normalize_module.normalize(t) for t in small_splits[0].texts[:1500]] + special:
+        assert segment_zh(text) == jieba.lcut(text), text
+
+
 def test_parallel_tokenize_matches_sequential(texts):
     tokenizer = Tokenizer()
     assert tokenize_many(tokenizer, texts, workers=2) == [tokenizer(t) for t in texts]
