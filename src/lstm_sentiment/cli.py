@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import warnings
 from enum import Enum
@@ -181,7 +182,7 @@ def predict(
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat) instead of stdout."),
     format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="table, json, jsonl or csv."),
-    workers: Optional[int] = typer.Option(None, min=0, help="Word-segmentation processes; default: one per core for 2,000 texts or more."),
+    workers: Optional[int] = typer.Option(None, min=0, help="Word-segmentation processes beside the model's; default: 1 for 2,000 texts or more on 2+ cores, else 0."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
     from lstm_sentiment.data.files import iter_texts
@@ -197,13 +198,15 @@ def predict(
         items = list(texts)
     else:
         raise ValueError("no text given; pass TEXT…, --input FILE or -")
+    # One torch thread for the model (other cores segment) unless the user set OMP_NUM_THREADS.
+    threads = None if os.environ.get("OMP_NUM_THREADS") else 1
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
         fmt = "jsonl" if format == PredictFormat.table else format.value
-        counter = predict_file(items, output, fmt, model, lang.value, workers=workers)
+        counter = predict_file(items, output, fmt, model, lang.value, workers=workers, threads=threads)
         typer.echo(f"wrote {counter.count} records to {output}", err=True)
     else:
-        counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers))
+        counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads))
         _emit_records(list(counter), format.value)
     if counter.failed:
         typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified ({counter.first_error})", err=True)

@@ -1,7 +1,7 @@
 """Prediction over inputs of any length: texts in, records out, a chunk at a time, in input order.
 
 Memory holds two chunks (:data:`CHUNK_TEXTS` texts each) whatever the input's length: while the model
-classifies one chunk, worker processes segment the next (see :class:`~lstm_sentiment.text.parallel.TokenizerPool`).
+classifies one chunk, a worker process segments the next (see :class:`~lstm_sentiment.text.parallel.TokenizerPool`).
 Records are those of :meth:`SentimentModel.predict`; only the batches differ, so probabilities may differ
 from a single ``predict`` call over all texts in the last bits of float32 (about 1e-7).
 """
@@ -37,6 +37,7 @@ def iter_predictions(
     lang: str = "auto",
     chunk_size: int = CHUNK_TEXTS,
     workers: int | None = None,
+    threads: int | None = None,
 ) -> Iterator[dict]:
     """Prediction records (see :meth:`SentimentModel.predict`), one per text, in input order, lazily.
 
@@ -45,8 +46,12 @@ def iter_predictions(
         model: a loaded :class:`SentimentModel`, a bundle directory or a shipped model name; None: the
             shipped models, by ``lang`` ("auto": each text to zh or en by its script).
         chunk_size: texts per chunk (≥ 1).
-        workers: segmentation processes; None: one per core when the first chunk holds 2,000 texts or
-            more, else none; 0 or 1: segment in this process.
+        workers: segmentation processes beside this one; None: one when the first chunk holds 2,000
+            texts or more and there is a second core, else none; 0: segment in this process.
+        threads: torch threads for the model while predicting (restored after); None leaves torch's
+            setting. The LSTM's small per-step products gain little from more threads, and on a busy
+            machine OpenMP threads waiting for each other made a 2-thread run 5 to 15 times slower than a
+            1-thread one (measured here), so the command line uses 1.
     Raises:
         ValueError: chunk_size < 1.
         SentimentError: a model that cannot be loaded.
@@ -57,17 +62,33 @@ def iter_predictions(
     first = next(chunks, None)
     if first is None:
         return
-    n_workers = default_workers(len(first)) if workers is None else workers
-    # The pool forks before torch is imported (below), so the workers carry only jieba.
-    pool = TokenizerPool(n_workers) if n_workers > 1 else None
+    if workers is None:
+        # Segmentation (about a sixth of the work with jieba-rs) overlaps the model in one worker.
+        workers = min(1, default_workers(len(first)))
+    # The pool forks before torch is imported (below), so the worker carries only the segmenters.
+    pool = TokenizerPool(workers) if workers >= 1 else None
     try:
-        yield from _predict_chunks(first, chunks, model, lang, pool)
+        yield from _predict_chunks(first, chunks, model, lang, pool, threads)
     finally:
         if pool is not None:
             pool.close()
 
 
-def _predict_chunks(first: list[str], chunks: Iterator[list[str]], model, lang: str, pool: TokenizerPool | None) -> Iterator[dict]:
+def _predict_chunks(first: list[str], chunks: Iterator[list[str]], model, lang: str, pool: TokenizerPool | None, threads: int | None) -> Iterator[dict]:
+    import torch
+
+    if threads is None:
+        yield from _predict_chunks_on(first, chunks, model, lang, pool)
+        return
+    saved = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield from _predict_chunks_on(first, chunks, model, lang, pool)
+    finally:
+        torch.set_num_threads(saved)
+
+
+def _predict_chunks_on(first: list[str], chunks: Iterator[list[str]], model, lang: str, pool: TokenizerPool | None) -> Iterator[dict]:
     from lstm_sentiment.sentiment import SentimentModel
     from lstm_sentiment.text.tokenize import detect_lang, warn_truncated
 
@@ -149,6 +170,7 @@ def predict_file(
     lang: str = "auto",
     chunk_size: int = CHUNK_TEXTS,
     workers: int | None = None,
+    threads: int | None = None,
 ) -> RecordCounter:
     """Classify ``texts`` into ``output`` ("jsonl", "json" or "csv"), streaming, written atomically.
 
@@ -161,7 +183,7 @@ def predict_file(
     from lstm_sentiment.atomic import write_atomic
     from lstm_sentiment.output import write_records
 
-    counter = RecordCounter(iter_predictions(texts, model, lang, chunk_size, workers))
+    counter = RecordCounter(iter_predictions(texts, model, lang, chunk_size, workers, threads))
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:  # newlines as write_text_atomic writes them
