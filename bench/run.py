@@ -91,8 +91,9 @@ def bench_predict(model: SentimentModel, texts: list[str], repeats: int, work: P
     out = work / "predict-out.jsonl"
     warm_up()
     rows = {}
-    for name, workers in (("1 process", 0), (f"{available_cores()} processes", None)):
-        seconds = median_time(lambda: predict_file(iter_texts(source), out, "jsonl", model, workers=workers), repeats)
+    for name, workers in (("1 process", 0), ("1 process + 1 segmentation worker (the default)", 1)):
+        # threads=1 as the command line runs the model.
+        seconds = median_time(lambda: predict_file(iter_texts(source), out, "jsonl", model, workers=workers, threads=1), repeats)
         rows[name] = len(texts) / seconds
         log(f"predict {name}: {rows[name]:,.0f} sentences/s")
     lines = sum(1 for _ in out.open(encoding="utf-8"))
@@ -126,7 +127,18 @@ def bench_breakdown(model: SentimentModel, texts: list[str], repeats: int, work:
     n = len(texts)
     rows = []
     seg = median_time(lambda: [tokenizer(t) for t in texts], repeats)
-    rows.append(("segmentation (normalise + jieba), 1 process", n / seg, "Tokenizer per text"))
+    rows.append(("segmentation (normalise + jieba-rs/jieba), 1 process", n / seg, "Tokenizer per text"))
+    # The same with jieba alone for every block, as before jieba-rs: the effect of that change.
+    from lstm_sentiment.text import tokenize as tokenize_module
+
+    tokenize_module._rjieba.cache_clear()
+    saved_rjieba = tokenize_module._rjieba
+    tokenize_module._rjieba = lambda: None
+    try:
+        seg_jieba = median_time(lambda: [tokenizer(t) for t in texts], repeats)
+    finally:
+        tokenize_module._rjieba = saved_rjieba
+    rows.append(("  same with jieba alone (before)", n / seg_jieba, "jieba 0.42.1 for every block"))
     cores = available_cores()
     if cores > 1:
         par = median_time(lambda: tokenize_many(tokenizer, texts, workers=cores), repeats)
@@ -461,7 +473,7 @@ def main() -> None:
         "",
         "| what | sentences/s | vs SnowNLP |",
         "|---|---:|---:|",
-        *[f"| lstm-sentiment, segmentation in {name} | {rate:,.0f} | {rate / snow_rate:,.0f} × |" for name, rate in predict.items()],
+        *[f"| lstm-sentiment, {name} | {rate:,.0f} | {rate / snow_rate:,.0f} × |" for name, rate in predict.items()],
         f"| `SnowNLP(text).sentiments`, {len(sample):,} of the same sentences (every {max(1, len(texts) // max(1, len(sample)))}th) | {snow_rate:,.1f} | 1 × |",
         "",
         "In-process, model loaded and dictionaries warm; the input file is read and the JSONL file written each time.",
@@ -474,7 +486,7 @@ def main() -> None:
         "",
         "### Training, one epoch of zh-reviews train",
         "",
-        f"{training['tokens']:,} tokens in {training['batches']} length-bucketed batches of 64; default model (word vectors trainable, so the LSTM also returns gradients to its input, which bare runs do not); Lightning, AdamW, gradient clipping; median of {training['epochs']} epochs, each of ours followed by one bare epoch.",
+        f"{training['tokens']:,} tokens in {training['batches']} length-bucketed batches of 64; default model (the LSTM's input needs gradients, for the learned `<unk>` vector, which bare runs do not compute); Lightning, AdamW, gradient clipping; median of {training['epochs']} epochs, each of ours followed by one bare epoch.",
         "",
         "| what | device | tokens/s | vs bare |",
         "|---|---|---:|---:|",
