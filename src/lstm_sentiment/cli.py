@@ -382,6 +382,21 @@ def longrange(
     typer.echo((out / "summary.md").read_text(encoding="utf-8"))
 
 
+@app.command()
+@command
+def serve(
+    model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: the shipped zh and en, chosen per text by script."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind; the default answers this machine only."),
+    port: int = typer.Option(8000, help="TCP port."),
+    workers: int = typer.Option(1, help="Worker processes, each loading the model once."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log one line per request to stderr."),
+) -> None:
+    """Serve predict and explain over HTTP (JSON under /v1, schema at /openapi.json) and a web page at /."""
+    from lstm_sentiment.serve import serve as run_server
+
+    run_server(model, host, port, workers, access_log)
+
+
 def main() -> None:
     """Entry point of ``python -m lstm_sentiment``."""
     app()

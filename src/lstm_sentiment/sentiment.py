@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -176,6 +176,28 @@ def predict_texts(texts: Sequence[str], model: str | Path | None = None, lang: s
     With no model and ``lang="auto"``, each text goes to the shipped ``zh`` or ``en`` model by its script
     (Han characters → zh); records come back in input order either way.
     """
-    from lstm_sentiment.streaming import iter_predictions
+    if model is not None:
+        return SentimentModel.load(model).predict(texts)
+    if lang != "auto":
+        return SentimentModel.load(lang).predict(texts)
+    return predict_by_script(texts, SentimentModel.load)
 
-    return list(iter_predictions(texts, model, lang))
+
+def predict_by_script(texts: Sequence[str], model_for: Callable[[str], SentimentModel]) -> list[dict]:
+    """Send each text to the model of its script (Han characters → "zh", else "en"); records in input order.
+
+    Args:
+        texts: the texts.
+        model_for: "zh" or "en" → a model; called once per language present (``SentimentModel.load``, or a
+            lookup in models already loaded, as the server does).
+    """
+    from lstm_sentiment.text.tokenize import detect_lang
+
+    groups: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        groups.setdefault(detect_lang(text), []).append(i)
+    records: list[dict | None] = [None] * len(texts)
+    for name, index in groups.items():
+        for i, record in zip(index, model_for(name).predict([texts[i] for i in index])):
+            records[i] = record
+    return records

@@ -43,17 +43,8 @@ def token_background(expl: Explanation, t: int, colors: dict) -> str:
     return f"rgba({r}, {g}, {b}, {0.12 + 0.68 * confidence:.3f})"
 
 
-_PAGE = Template("""<!doctype html>
-<html lang="$lang">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>$title</title>
-<style>
-$font_face
-body { font-family: "lstm-sentiment-cjk", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 1.5rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
+# The page's CSS, shared with the web page of `lstm-sentiment serve` (lstm_sentiment.serve.page).
+PAGE_CSS = """body { font-family: "lstm-sentiment-cjk", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; margin: 1.5rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.3rem; margin-bottom: 0.2rem; }
 h2 { font-size: 1.05rem; margin-top: 1.6rem; }
 .meta { color: #555; font-size: 0.9rem; }
@@ -74,28 +65,12 @@ th:first-child, td:first-child { text-align: left; }
 .contrib td:nth-child(3) { width: 50%; white-space: nowrap; }
 .narration p { line-height: 1.55; }
 img.heatmaps { max-width: 100%; border: 1px solid #ddd; }
-</style>
-</head>
-<body>
-<h1>$heading</h1>
-<div class="meta">$meta</div>
-$note
-<div id="sentence">$tokens</div>
-<div class="legend">$legend</div>
-<h2>$step_heading</h2>
-<div id="detail" aria-live="polite"></div>
-<h2>$contrib_heading</h2>
-<table class="contrib"><thead><tr><th>t</th><th>token</th><th>$contrib_column</th></tr></thead><tbody>$contrib_rows</tbody></table>
-$narration
-<h2>$heatmap_heading</h2>
-<img class="heatmaps" alt="$heatmap_alt" src="data:image/png;base64,$png">
-<script type="application/json" id="explain-data">$data</script>
-<script>
-(function () {
+"""
+
+# The gate table of one token: `lstmExplain.showStep(data, t, detail, tokens)` with data = Explanation.to_dict(),
+# shared with the web page of `lstm-sentiment serve`. Plain ES5, no library.
+EXPLAIN_JS = """var lstmExplain = (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("explain-data").textContent);
-  var detail = document.getElementById("detail");
-  var tokens = Array.prototype.slice.call(document.querySelectorAll("#sentence .tok"));
   var gates = [["forget_gate", "f"], ["input_gate", "i"], ["candidate", "g"], ["output_gate", "o"]];
 
   function el(tag, text, cls) {
@@ -111,7 +86,7 @@ $narration
     return tr;
   }
 
-  function show(t) {
+  function showStep(data, t, detail, tokens) {
     var step = data.steps[t - 1];
     tokens.forEach(function (node) { node.classList.toggle("selected", Number(node.dataset.t) === t); });
     detail.textContent = "";
@@ -142,6 +117,45 @@ $narration
     });
     detail.appendChild(table);
   }
+
+  return {el: el, fmt: fmt, row: row, showStep: showStep};
+})();
+"""
+
+
+_PAGE = Template("""<!doctype html>
+<html lang="$lang">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>$title</title>
+<style>
+$font_face
+$css</style>
+</head>
+<body>
+<h1>$heading</h1>
+<div class="meta">$meta</div>
+$note
+<div id="sentence">$tokens</div>
+<div class="legend">$legend</div>
+<h2>$step_heading</h2>
+<div id="detail" aria-live="polite"></div>
+<h2>$contrib_heading</h2>
+<table class="contrib"><thead><tr><th>t</th><th>token</th><th>$contrib_column</th></tr></thead><tbody>$contrib_rows</tbody></table>
+$narration
+<h2>$heatmap_heading</h2>
+<img class="heatmaps" alt="$heatmap_alt" src="data:image/png;base64,$png">
+<script type="application/json" id="explain-data">$data</script>
+<script>
+$explain_js(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("explain-data").textContent);
+  var detail = document.getElementById("detail");
+  var tokens = Array.prototype.slice.call(document.querySelectorAll("#sentence .tok"));
+  function show(t) { lstmExplain.showStep(data, t, detail, tokens); }
 
   tokens.forEach(function (node) {
     var t = Number(node.dataset.t);
@@ -240,6 +254,8 @@ def build_page(
         heatmap_heading=words["heatmap_heading"],
         heatmap_alt=esc(f"heatmaps of f, i, g, o, c, h (layer {trace.layer}, {trace.direction}) and the running prediction"),
         data=data,
+        css=PAGE_CSS,
+        explain_js=EXPLAIN_JS,
     )
     # The font is cut to the characters the page shows, so it must be made from the finished text.
     text = _PAGE.substitute(fields, font_face="", png="")

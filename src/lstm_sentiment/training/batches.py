@@ -69,8 +69,10 @@ def collate(batch: list[tuple[list[int], int]]) -> tuple[Tensor, Tensor, Tensor]
 class BucketBatchSampler(Sampler[list[int]]):
     """Batches of similar length, reshuffled each epoch from ``seed + epoch``.
 
-    Under ``torch.distributed`` each process takes every world_size-th batch, cut to the same count, so
-    processes see disjoint data and step together.
+    With ``shuffle`` under ``torch.distributed`` each process takes every world_size-th batch, cut to the
+    same count, so processes see disjoint data and step together. Evaluation (no shuffle) gives every
+    process all batches: a small validation set may have fewer batches than processes, and duplicated
+    counts leave accuracy and F1 unchanged.
 
     Args:
         lengths: tokens per example.
@@ -105,8 +107,9 @@ class BucketBatchSampler(Sampler[list[int]]):
         for start in range(0, len(order), pool):
             chunk = sorted(order[start : start + pool], key=self.lengths.__getitem__)
             batches += [chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
-        if self.shuffle:
-            rng.shuffle(batches)
+        if not self.shuffle:
+            return batches
+        rng.shuffle(batches)
         rank, world = self._world()
         per_rank = len(batches) // world if world > 1 else len(batches)
         return batches[rank::world][:per_rank]

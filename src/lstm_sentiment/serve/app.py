@@ -1,0 +1,435 @@
+"""The HTTP API and web page: ``create_app(model)`` builds a FastAPI app around models loaded once.
+
+Routes (the generated OpenAPI schema is at ``/openapi.json``):
+
+- ``POST /v1/predict`` ``{"texts": [...]}`` → ``{"records": [...]}``, the records of ``predict``, in order;
+- ``POST /v1/explain`` ``{"text": ..., "units": true}`` → the JSON of :meth:`Explanation.to_dict`;
+- ``GET /v1/model``: labels, architecture, test figures and library versions of the served model(s);
+- ``GET /healthz``: ``{"status": "ok"}`` once the model is loaded;
+- ``GET /``: the web page (:mod:`.page`), and ``GET /assets/cjk-font.otf``, the CJK font it uses.
+
+Every error is JSON ``{"error": {"code", "message", "details"?}}`` with the status of the table below; no
+error leaves the server, and none stops it.
+
+======  =========================  ==============================================================
+status  code                       when
+======  =========================  ==============================================================
+413     ``body_too_large``         body over ``MAX_BODY_BYTES`` (Content-Length or bytes received)
+415     ``unsupported_media_type`` a body without ``Content-Type: application/json``
+422     ``invalid_json``           the body is not JSON (or not UTF-8)
+422     ``invalid_request``        missing or unknown field, wrong type
+422     ``no_texts``               ``texts`` is an empty list
+422     ``too_many_texts``         more than ``MAX_TEXTS`` texts
+422     ``text_too_long``          a text over ``MAX_TEXT_CHARS`` characters (422, not 413: the
+                                   body was accepted, one field is out of range)
+422     ``empty_text``             ``/v1/explain`` with an empty or whitespace-only text
+422     ``no_words``               ``/v1/explain`` with a text that has no words left after
+                                   normalisation (only HTML tags, say)
+404     ``not_found``              unknown path
+405     ``method_not_allowed``     e.g. ``GET /v1/predict`` (the ``Allow`` header lists methods)
+500     ``internal_error``         a bug; the traceback goes to the server log
+======  =========================  ==============================================================
+
+Empty or whitespace-only texts inside a ``/v1/predict`` list are not errors: their records carry
+``"error": "empty text"``, as on the command line.
+
+Threads: FastAPI runs the sync endpoints in its thread pool, so requests overlap while the network
+runs; the forward pass of ``SentimentLSTM`` keeps no state between calls, so one model serves them all.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.sentiment import DEFAULT_MODELS, SentimentModel, predict_by_script
+
+API_VERSION = "v1"
+MAX_TEXTS = 256  # texts per /v1/predict request: one predict batch (PREDICT_BATCH)
+MAX_TEXT_CHARS = 2000  # characters per text; predict keeps at most max_tokens (256) words of it anyway
+# Request body. Large enough for any request within the two limits above even with every character
+# JSON-escaped as \uXXXX (256 × 2000 × 6 bytes ≈ 3.1 MB), so it only guards memory.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+WARM_UP_TEXTS = ("我喜欢这个电影", "i liked this movie")
+ROUTING_BY_SCRIPT = "by script: texts with Han characters go to zh, the others to en"
+
+
+
+# --- request and response bodies ------------------------------------------------------------------------
+
+Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+
+
+class PredictRequest(BaseModel):
+    """Texts to classify."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    texts: list[Text] = Field(
+        min_length=1,
+        max_length=MAX_TEXTS,
+        description=f"1 to {MAX_TEXTS} texts of at most {MAX_TEXT_CHARS} characters each.",
+        examples=[["我喜欢这个电影", "我不喜欢这个电影"]],
+    )
+
+
+class PredictRecord(BaseModel):
+    """One record, as ``lstm-sentiment predict --format json`` prints it. Flags appear only when set."""
+
+    text: str
+    label: str | None = Field(description="Predicted class (lowercase, from the model's id2label); null for an empty text.")
+    score: float | None = Field(description="Probability of `label`.")
+    probs: dict[str, float] | None = Field(description="Every class's probability.")
+    truncated: bool | None = Field(None, description="Present (true) when the text had more than max_tokens words.")
+    warning: str | None = Field(None, description='"no known words" when every word is out of vocabulary.')
+    error: str | None = Field(None, description='"empty text" for an empty or whitespace-only text.')
+
+
+class PredictResponse(BaseModel):
+    records: list[PredictRecord] = Field(description="One record per text, in input order.")
+
+
+class ExplainRequest(BaseModel):
+    """One text to walk through the LSTM."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    text: Text = Field(description=f"One text of at most {MAX_TEXT_CHARS} characters.", examples=["我喜欢这个电影"])
+    units: bool = Field(True, description="Include every unit's value per step (`layers[].directions[].units`); false for a smaller answer.")
+
+
+class ExplainResponse(BaseModel):
+    """``Explanation.to_dict()`` (``schema_version`` 1); the README and the ``Explanation`` docstring list every key."""
+
+    model_config = ConfigDict(extra="allow")
+    schema_version: int
+    text: str
+    labels: list[str]
+    label: str
+    score: float
+    probs: dict[str, float]
+    tokens: list[str]
+    words: list[str]
+    steps: list[dict[str, Any]] = Field(description="Per token: t, token, word, in_vocab, running_probs, running_label, running_score.")
+    contributions: list[dict[str, Any]]
+    layers: list[dict[str, Any]]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable: body_too_large, invalid_json, text_too_long, …")
+    message: str = Field(description="One line for a person.")
+    details: list[dict[str, Any]] | None = Field(None, description="For 422s: each problem found (`loc`, `type`, `message`).")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": f"Body over {MAX_BODY_BYTES} bytes."},
+    415: {"model": ErrorResponse, "description": "Body not sent as application/json."},
+    422: {"model": ErrorResponse, "description": "Malformed JSON, wrong field or type, or a limit exceeded."},
+    500: {"model": ErrorResponse, "description": "Server bug (logged)."},
+}
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The JSON error every route answers with: ``{"error": {"code", "message", "details"?}}``."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=dict(headers or {}))
+
+
+# --- models ---------------------------------------------------------------------------------------------
+
+
+class ServedModels:
+    """The model(s) one worker serves, loaded once: one bundle, or the shipped zh and en chosen by script.
+
+    Args:
+        model: a bundle directory, a shipped name ("zh", "en"), a loaded ``SentimentModel``, or None for
+            the shipped models with ``predict``'s choice by script; or loaded models by script,
+            ``{"zh": ..., "en": ...}``.
+    Raises:
+        SentimentError: a missing or broken bundle.
+    """
+
+    def __init__(self, model: str | Path | SentimentModel | Mapping[str, SentimentModel] | None) -> None:
+        if model is None or isinstance(model, Mapping):
+            self.models = dict(model) if model is not None else {name: SentimentModel.load(name) for name in DEFAULT_MODELS}
+            if sorted(self.models) != sorted(DEFAULT_MODELS):
+                raise ValueError(f"models by script need exactly {', '.join(DEFAULT_MODELS)}, got {', '.join(self.models)}")
+            self.by_script = True
+        else:
+            loaded = model if isinstance(model, SentimentModel) else SentimentModel.load(model)
+            self.models = {Path(str(loaded.path)).name or str(loaded.path): loaded}
+            self.by_script = False
+        self._description: dict | None = None
+
+    def model_for(self, text: str) -> SentimentModel:
+        if not self.by_script:
+            return next(iter(self.models.values()))
+        from lstm_sentiment.text.tokenize import detect_lang
+
+        return self.models[detect_lang(text)]
+
+    def predict(self, texts: list[str]) -> list[dict]:
+        """Records in input order, as ``predict_texts`` gives them."""
+        if not self.by_script:
+            return next(iter(self.models.values())).predict(texts)
+        return predict_by_script(texts, self.models.__getitem__)
+
+    def explain(self, text: str, units: bool = True) -> dict:
+        """``Explanation.to_dict(units)``; raises SentimentError for a text with no words."""
+        return self.model_for(text).explain(text).to_dict(units)
+
+    def warm_up(self) -> None:
+        """First calls load jieba's dictionary and OpenCC's tables: pay that before the first request."""
+        for model in self.models.values():
+            model.predict(list(WARM_UP_TEXTS))
+
+    def describe(self) -> dict:
+        """The ``/v1/model`` answer (read once: the files it comes from do not change while serving)."""
+        if self._description is None:
+            self._description = self._describe()
+        return self._description
+
+    def _describe(self) -> dict:
+        return {
+            "api_version": API_VERSION,
+            "routing": ROUTING_BY_SCRIPT if self.by_script else "one model",
+            "models": [model_card(name, model) for name, model in self.models.items()],
+            "limits": {"max_texts": MAX_TEXTS, "max_text_chars": MAX_TEXT_CHARS, "max_body_bytes": MAX_BODY_BYTES},
+            "server_versions": server_versions(),
+        }
+
+
+def model_card(name: str, model: SentimentModel) -> dict:
+    """Figures of the model card: labels, settings, data, test and validation figures, library versions."""
+    import json
+
+    config = model.config
+    metrics = None
+    metrics_path = Path(model.path) / "metrics.json"
+    if metrics_path.is_file():
+        report = json.loads(metrics_path.read_text(encoding="utf-8"))
+        metrics = {
+            split: {key: report[split][key] for key in ("n", "accuracy", "macro_f1")}
+            for split in ("validation", "test")
+            if isinstance(report.get(split), dict)
+        }
+    return {
+        "name": name,
+        "path": str(model.path),
+        "labels": list(model.id2label),
+        "tokenizer": config.get("tokenizer"),
+        "architecture": config.get("model"),
+        "vocab_size": config.get("vocab_size"),
+        "training_data": config.get("training_data"),
+        "metrics": metrics,
+        "created": config.get("created"),
+        "versions": config.get("versions"),
+    }
+
+
+def server_versions() -> dict[str, str]:
+    names = ("lstm-sentiment", "torch", "fastapi", "uvicorn", "pydantic")
+    return {"python": platform.python_version(), **{n: metadata.version(n) for n in names}}
+
+
+# --- body size ------------------------------------------------------------------------------------------
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a request body over ``max_bytes``.
+
+    Checks the declared Content-Length first (nothing is read), then counts the bytes actually received,
+    which also covers chunked bodies; a body within the limit is handed on unchanged.
+    """
+
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send, int(declared))
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send, None)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope, receive, send, declared: int | None) -> None:
+        got = f" (Content-Length {declared})" if declared is not None else ""
+        message = f"request body over {self.max_bytes} bytes{got}; send fewer or shorter texts"
+        # The rest of the body is not read, so the connection cannot be reused.
+        response = error_response(413, "body_too_large", message, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+# --- errors ---------------------------------------------------------------------------------------------
+
+
+def _where(loc) -> str:
+    """``("body", "texts", 3)`` → ``texts[3]``."""
+    parts = [p for p in loc if p != "body"]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    details = [{"loc": _where(e.get("loc", ())), "type": e.get("type"), "message": e.get("msg")} for e in errors[:20]]
+    first = errors[0] if errors else {}
+    kind, loc, ctx = first.get("type"), tuple(first.get("loc", ())), first.get("ctx") or {}
+    where = _where(loc)
+    if kind == "json_invalid":
+        return error_response(422, "invalid_json", f"malformed JSON at character {loc[-1]}: {ctx.get('error', 'decode error')}")
+    if loc == ("body",) and kind != "missing" and not _is_json(request.headers.get("content-type")):
+        got = request.headers.get("content-type") or "no Content-Type"
+        return error_response(415, "unsupported_media_type", f"send the body as JSON with Content-Type: application/json (got {got})")
+    if loc == ("body",) and kind == "missing":
+        return error_response(422, "invalid_request", "empty body: send a JSON object", details)
+    if loc == ("body", "texts") and kind == "too_short":
+        return error_response(422, "no_texts", "texts is empty: send at least one text", details)
+    if loc == ("body", "texts") and kind == "too_long":
+        return error_response(422, "too_many_texts", f"at most {MAX_TEXTS} texts per request, got {ctx.get('actual_length')}", details)
+    if kind == "string_too_long":
+        return error_response(422, "text_too_long", f"{where}: at most {MAX_TEXT_CHARS} characters per text", details)
+    return error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid request')}", details)
+
+
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+
+
+async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # FastAPI's 400 for a body it cannot decode (not UTF-8, say): for a client that is malformed JSON.
+        return error_response(422, "invalid_json", f"malformed JSON: {exc.__cause__}".splitlines()[0])
+    if exc.status_code == 404:
+        message = f"no route {request.url.path}; see /openapi.json"
+    elif exc.status_code == 405:
+        allowed = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("allow", "?")
+        message = f"{request.method} not allowed on {request.url.path}; allowed: {allowed}"
+    else:
+        message = str(exc.detail)
+    return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+async def _on_server_error(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette logs the traceback after this; the server carries on with the next request.
+    return error_response(500, "internal_error", f"internal error ({type(exc).__name__}); the server log has the details")
+
+
+# --- the app --------------------------------------------------------------------------------------------
+
+
+def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel] | None = None, warm_up: bool = True) -> FastAPI:
+    """The FastAPI app: loads the model(s) once, here, and serves the routes of this module.
+
+    Args:
+        model: bundle directory, shipped name ("zh", "en"), a loaded ``SentimentModel``, or None for the
+            shipped zh and en models, chosen per text by script (as ``predict`` without ``--model``);
+            ``{"zh": ..., "en": ...}`` routes loaded models the same way.
+        warm_up: run one prediction per model now, so the first request does not load jieba.
+    Raises:
+        SentimentError: a missing or broken bundle.
+    """
+    from lstm_sentiment import __version__
+    from lstm_sentiment.serve.page import CSP, build_page
+
+    served = ServedModels(model)
+    if warm_up:
+        served.warm_up()
+    page = build_page()
+    app = FastAPI(
+        title="lstm-sentiment",
+        version=__version__,
+        summary="Sentence sentiment with a textbook LSTM: predict, and explain every gate.",
+        docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+    )
+    app.state.models = served
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_server_error)
+
+    @app.post(f"/{API_VERSION}/predict", response_model=PredictResponse, responses=ERROR_RESPONSES, tags=[API_VERSION])
+    def predict(body: PredictRequest) -> JSONResponse:
+        """Label each text: one record per text, in input order (empty texts get `"error": "empty text"`)."""
+        return JSONResponse({"records": served.predict(body.texts)})
+
+    @app.post(f"/{API_VERSION}/explain", response_model=ExplainResponse, responses=ERROR_RESPONSES, tags=[API_VERSION])
+    def explain(body: ExplainRequest) -> JSONResponse:
+        """Walk one text through the LSTM: gates per step and unit, running prediction, word contributions."""
+        if not body.text.strip():
+            return error_response(422, "empty_text", "empty text: nothing to explain")
+        try:
+            return JSONResponse(served.explain(body.text, body.units))
+        except SentimentError as err:
+            return error_response(422, "no_words", str(err))
+
+    @app.get(f"/{API_VERSION}/model", tags=[API_VERSION])
+    def model_info() -> JSONResponse:
+        """The served model(s): labels, settings, validation and test figures, versions; the request limits."""
+        return JSONResponse(served.describe())
+
+    @app.api_route("/healthz", methods=["GET", "HEAD"], tags=["ops"])
+    def healthz() -> dict:
+        """`{"status": "ok"}`: the model is loaded and the worker answers."""
+        return {"status": "ok"}
+
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
+
+    @app.get("/assets/cjk-font.otf", include_in_schema=False)
+    def cjk_font() -> FileResponse:
+        from lstm_sentiment.reports.fonts import cjk_font_path
+
+        return FileResponse(cjk_font_path(), media_type="font/otf", headers={"Cache-Control": "public, max-age=86400"})
+
+    return app

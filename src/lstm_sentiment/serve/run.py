@@ -1,0 +1,108 @@
+"""Start uvicorn on the app of :mod:`.app`: one process, or ``workers`` processes each with its own model."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from pathlib import Path
+
+from lstm_sentiment.errors import SentimentError
+
+MODEL_ENV = "LSTM_SENTIMENT_SERVE_MODEL"  # how `serve --workers N` hands the model to its worker processes
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+# One intra-op thread per worker: requests already run in parallel in FastAPI's thread pool, and on a
+# few cores two OpenMP threads per forward pass wait for each other (bench/serve_load.py measures it).
+TORCH_THREADS = 1
+
+log = logging.getLogger("lstm_sentiment.serve")
+
+
+def _worker_setup() -> None:
+    import torch
+
+    torch.set_num_threads(TORCH_THREADS)
+
+
+def app_from_env():
+    """uvicorn's factory in each worker process of ``serve --workers N``: the model named by ``$LSTM_SENTIMENT_SERVE_MODEL``."""
+    from lstm_sentiment.serve.app import create_app
+
+    _worker_setup()
+    return create_app(os.environ.get(MODEL_ENV) or None)
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Fail fast, before the model loads, if ``host:port`` cannot be bound (in use, say).
+
+    Raises:
+        SentimentError: naming the address and the reason.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise SentimentError(f"cannot bind {host}:{port}: {err.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as err:
+            raise SentimentError(f"cannot bind {host}:{port}: {err.strerror}") from None
+
+
+def serve(
+    model: str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    access_log: bool = True,
+) -> None:
+    """Serve the API and the page until interrupted (Ctrl-C).
+
+    Args:
+        model: bundle directory or shipped name ("zh", "en"); None: the shipped zh and en models, chosen
+            per text by script as ``predict`` does.
+        host: address to bind; the default answers this machine only.
+        port: TCP port (1–65535).
+        workers: processes, each loading the model once.
+        access_log: one line per request on stderr.
+    Raises:
+        SentimentError: the address cannot be bound, or a missing or broken bundle.
+        ValueError: workers < 1 or a port out of range.
+    """
+    import uvicorn
+
+    from lstm_sentiment.serve.app import ServedModels, create_app
+
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port must be 1 to 65535, got {port}")
+    check_bindable(host, port)
+    if host not in LOOPBACK:
+        log.warning("serving on %s: other machines can reach it, and the API has no authentication", host)
+    _worker_setup()
+    if workers == 1:
+        app = create_app(model)
+        _run(uvicorn, app, host=host, port=port, access_log=access_log, log_level="info")
+        return
+    # Each worker is a fresh process that builds the app from an import string; check the model here
+    # first so that a bad path is one error line, not one traceback per worker.
+    spec = "" if model is None else str(model)
+    if spec and Path(spec).exists():
+        spec = str(Path(spec).resolve())
+    ServedModels(spec or None)
+    os.environ[MODEL_ENV] = spec
+    _run(uvicorn, "lstm_sentiment.serve.run:app_from_env", factory=True, host=host, port=port, workers=workers,
+         access_log=access_log, log_level="info")
+
+
+def _run(uvicorn, app, **options) -> None:
+    try:
+        uvicorn.run(app, **options)
+    except SystemExit as stop:
+        # uvicorn exits 3 when it cannot start (it has logged why); the CLI's failures exit 1.
+        if stop.code == 3:
+            raise SentimentError(f"the server did not start on {options['host']}:{options['port']} (see above)") from None
+        raise

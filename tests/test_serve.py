@@ -1,0 +1,459 @@
+"""serve: the HTTP API and the web page, against a real server started on a free loopback port.
+
+Round trips equal ``SentimentModel.predict`` / ``.explain``; every error answers JSON with its status and
+leaves the server up; several clients at once; ``--workers 2``; the page in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import REPO, run_cli
+from lstm_sentiment.sentiment import SentimentModel
+from lstm_sentiment.serve.app import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS, create_app
+from test_explain import CHROMIUM, CHROMIUM_FLAGS, LONG_ZH, ZH_TEXTS
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 120  # s; a loaded 2-core machine takes ~5-15 s to import torch and load the model
+PREDICT_TEXTS = [*ZH_TEXTS, "", "   ", "😀😀😀", "i loved this movie", LONG_ZH, "这部电影真的很好看"]
+# Explain JSON rounds to 6 decimals; the server runs 1 torch thread and the test process more, so float32
+# sums differ by ~1e-7 and can round one unit apart in the 6th decimal.
+TOL = 2e-6
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def client(server: Server, timeout: float = 60) -> httpx.Client:
+    # trust_env=False: no proxy from the environment between us and 127.0.0.1
+    return httpx.Client(base_url=server.url, timeout=timeout, trust_env=False)
+
+
+def start_server(bundle: Path, log: Path, *extra: str) -> Server:
+    """``python -m lstm_sentiment serve`` in its own process group, ready when /healthz answers."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lstm_sentiment", "serve", "--model", str(bundle), "--port", str(port), *extra],
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+    server = Server(f"http://{HOST}:{port}", process, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    with client(server, timeout=2) as http:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if http.get("/healthz").status_code == 200:
+                    return server
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                stop_server(server)
+                pytest.fail(f"server not up after {START_TIMEOUT} s:\n{log.read_text()}")
+            time.sleep(0.2)
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM to the server's process group (uvicorn and its workers), SIGKILL if it lingers."""
+    try:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(small_bundle, tmp_path_factory):
+    running = start_server(small_bundle[0], tmp_path_factory.mktemp("serve") / "server.log")
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="module")
+def small_model(small_bundle) -> SentimentModel:
+    return SentimentModel.load(small_bundle[0])
+
+
+def assert_close(actual, expected, where="$"):
+    """Equal JSON values, floats to TOL (the server runs one torch thread, this process maybe more)."""
+    if isinstance(expected, float) and isinstance(actual, (int, float)) and not isinstance(actual, bool):
+        assert abs(actual - expected) <= TOL, f"{where}: {actual} != {expected}"
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict) and set(actual) == set(expected), f"{where}: keys {sorted(actual)} != {sorted(expected)}"
+        for key in expected:
+            assert_close(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, (list, tuple)):
+        assert isinstance(actual, list) and len(actual) == len(expected), f"{where}: length"
+        for j, (a, e) in enumerate(zip(actual, expected)):
+            assert_close(a, e, f"{where}[{j}]")
+    else:
+        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) <= {"code", "message", "details"}, body
+    assert body["error"]["code"] == code, body
+    message = body["error"]["message"]
+    assert message and "\n" not in message and "Traceback" not in message
+    return body["error"]
+
+
+# --- round trips ----------------------------------------------------------------------------------------
+
+
+def test_healthz_and_model_card(server, small_bundle):
+    with client(server) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        info = http.get("/v1/model").json()
+    metrics = json.loads((small_bundle[0] / "metrics.json").read_text())
+    config = json.loads((small_bundle[0] / "config.json").read_text())
+    assert info["api_version"] == "v1" and info["routing"] == "one model"
+    (card,) = info["models"]
+    assert card["labels"] == config["id2label"] and card["architecture"] == config["model"]
+    assert card["metrics"]["test"]["accuracy"] == metrics["test"]["accuracy"]
+    assert card["versions"] == config["versions"]
+    assert info["limits"] == {"max_texts": MAX_TEXTS, "max_text_chars": MAX_TEXT_CHARS, "max_body_bytes": MAX_BODY_BYTES}
+    assert {"torch", "fastapi", "uvicorn", "lstm-sentiment"} <= set(info["server_versions"])
+
+
+def test_openapi_schema_describes_the_api(server):
+    with client(server) as http:
+        schema = http.get("/openapi.json").json()
+    assert {"/v1/predict", "/v1/explain", "/v1/model", "/healthz"} <= set(schema["paths"])
+    texts = schema["components"]["schemas"]["PredictRequest"]["properties"]["texts"]
+    assert texts["minItems"] == 1 and texts["maxItems"] == MAX_TEXTS and texts["items"]["maxLength"] == MAX_TEXT_CHARS
+    responses = schema["paths"]["/v1/predict"]["post"]["responses"]
+    for status in ("413", "422"):
+        assert responses[status]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+
+
+def test_predict_records_equal_the_library(server, small_model):
+    with client(server) as http:
+        response = http.post("/v1/predict", json={"texts": PREDICT_TEXTS})
+    assert response.status_code == 200, response.text
+    records = response.json()["records"]
+    assert_close(records, small_model.predict(PREDICT_TEXTS))
+    assert [r["text"] for r in records] == PREDICT_TEXTS
+    assert records[5]["error"] == records[6]["error"] == "empty text"  # like the CLI, not a request error
+    assert records[7]["warning"] == "no known words"
+    assert records[9]["truncated"] is True
+
+
+@pytest.mark.parametrize("text", ["我喜欢这个电影", "这个犇犇的东西 zzqqx 真好", LONG_ZH[:MAX_TEXT_CHARS]])
+def test_explain_json_equals_the_library(server, small_model, text):
+    with client(server) as http:
+        full = http.post("/v1/explain", json={"text": text})
+        small = http.post("/v1/explain", json={"text": text, "units": False})
+    assert full.status_code == 200 and small.status_code == 200, full.text + small.text
+    expl = small_model.explain(text)
+    assert_close(full.json(), json.loads(expl.to_json()))
+    assert_close(small.json(), json.loads(expl.to_json(units=False)))
+    assert "units" not in small.json()["layers"][0]["directions"][0]
+
+
+# --- errors ---------------------------------------------------------------------------------------------
+
+JSON = {"Content-Type": "application/json"}
+ERRORS = [
+    # (name, method, path, request keyword arguments, status, code)
+    ("empty list", "POST", "/v1/predict", {"json": {"texts": []}}, 422, "no_texts"),
+    ("texts not a list", "POST", "/v1/predict", {"json": {"texts": "我喜欢这个电影"}}, 422, "invalid_request"),
+    ("a text not a string", "POST", "/v1/predict", {"json": {"texts": ["好", 3]}}, 422, "invalid_request"),
+    ("null text", "POST", "/v1/predict", {"json": {"texts": [None]}}, 422, "invalid_request"),
+    ("missing field", "POST", "/v1/predict", {"json": {"text": "好"}}, 422, "invalid_request"),
+    ("unknown field", "POST", "/v1/predict", {"json": {"texts": ["好"], "model": "en"}}, 422, "invalid_request"),
+    ("body not an object", "POST", "/v1/predict", {"json": ["好"]}, 422, "invalid_request"),
+    ("malformed JSON", "POST", "/v1/predict", {"content": b'{"texts": ["\xe5\xa5\xbd"', "headers": JSON}, 422, "invalid_json"),
+    ("not UTF-8", "POST", "/v1/predict", {"content": b'{"texts": ["\xff"]}', "headers": JSON}, 422, "invalid_json"),
+    ("empty body", "POST", "/v1/predict", {"content": b"", "headers": JSON}, 422, "invalid_request"),
+    ("form body", "POST", "/v1/predict", {"data": {"texts": "好"}}, 415, "unsupported_media_type"),
+    ("text/plain JSON", "POST", "/v1/predict", {"content": b'{"texts": ["x"]}', "headers": {"Content-Type": "text/plain"}}, 415,
+     "unsupported_media_type"),
+    ("too many texts", "POST", "/v1/predict", {"json": {"texts": ["好"] * (MAX_TEXTS + 1)}}, 422, "too_many_texts"),
+    ("text too long", "POST", "/v1/predict", {"json": {"texts": ["好", "好" * (MAX_TEXT_CHARS + 1)]}}, 422, "text_too_long"),
+    ("explain text too long", "POST", "/v1/explain", {"json": {"text": "好" * (MAX_TEXT_CHARS + 1)}}, 422, "text_too_long"),
+    ("explain empty", "POST", "/v1/explain", {"json": {"text": ""}}, 422, "empty_text"),
+    ("explain whitespace", "POST", "/v1/explain", {"json": {"text": " \n\t "}}, 422, "empty_text"),
+    ("explain no words", "POST", "/v1/explain", {"json": {"text": "<br><p></p>"}}, 422, "no_words"),
+    ("explain list", "POST", "/v1/explain", {"json": {"text": ["好"]}}, 422, "invalid_request"),
+    ("explain units not bool", "POST", "/v1/explain", {"json": {"text": "好", "units": "yes"}}, 422, "invalid_request"),
+    ("unknown path", "GET", "/v2/predict", {}, 404, "not_found"),
+    ("GET predict", "GET", "/v1/predict", {}, 405, "method_not_allowed"),
+    ("POST model", "POST", "/v1/model", {"json": {}}, 405, "method_not_allowed"),
+]
+
+
+@pytest.mark.parametrize("name,method,path,kwargs,status,code", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors_are_json_with_the_right_status(server, name, method, path, kwargs, status, code):
+    with client(server) as http:
+        error = assert_error(http.request(method, path, **kwargs), status, code)
+        if status == 405:
+            assert http.request(method, path, **kwargs).headers["allow"] in ("GET", "POST")
+        if code == "too_many_texts":
+            assert str(MAX_TEXTS) in error["message"] and str(MAX_TEXTS + 1) in error["message"]
+        if code == "text_too_long" and path == "/v1/predict":
+            assert error["message"].startswith("texts[1]")  # names the text at fault
+
+
+def raw_request(server: Server, head: bytes, body_chunks, timeout: float = 30) -> tuple[int, dict]:
+    """Send a request over a bare socket (the body may be unfinished) and read the whole answer."""
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection((HOST, port), timeout=timeout) as sock:
+        sock.sendall(head)
+        for chunk in body_chunks:
+            sock.sendall(chunk)
+        answer = b""
+        while data := sock.recv(65536):  # the server closes the connection after a 413
+            answer += data
+    head_part, _, body = answer.partition(b"\r\n\r\n")
+    return int(head_part.split()[1]), json.loads(body)
+
+
+def test_body_over_the_limit_by_content_length(server):
+    # The declared length alone is refused: the client has sent 10 bytes of it.
+    head = (f"POST /v1/predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n").encode()
+    status, body = raw_request(server, head, [b'{"texts": '])
+    assert status == 413 and body["error"]["code"] == "body_too_large"
+    assert str(MAX_BODY_BYTES + 1) in body["error"]["message"]
+
+
+def test_body_over_the_limit_when_chunked(server):
+    # No Content-Length: the bytes received are counted.
+    head = (f"POST /v1/predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    piece = b"a" * 65536
+    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * (MAX_BODY_BYTES // len(piece)) + [b"1\r\na\r\n"]
+    status, body = raw_request(server, head, chunks)
+    assert status == 413 and body["error"]["code"] == "body_too_large"
+
+
+def test_body_at_the_limit_is_read(server):
+    # Padding up to exactly MAX_BODY_BYTES: accepted, so the limit counts bytes, not characters.
+    payload = json.dumps({"texts": ["我喜欢这个电影"]}).encode()
+    padded = payload[:-1] + b" " * (MAX_BODY_BYTES - len(payload)) + b"}"
+    with client(server) as http:
+        response = http.post("/v1/predict", content=padded, headers=JSON)
+    assert response.status_code == 200, response.text[:300]
+    assert response.json()["records"][0]["text"] == "我喜欢这个电影"
+
+
+# --- several clients at once ----------------------------------------------------------------------------
+
+CLIENTS = 6
+REQUESTS_PER_CLIENT = 8
+
+
+def test_concurrent_clients_get_their_own_answers(server, small_model):
+    texts = ZH_TEXTS + ["i loved this movie", "剧情太boring了"]
+    expected_predict = {t: small_model.predict([t])[0] for t in texts}
+    expected_explain = {t: json.loads(small_model.explain(t).to_json(units=False)) for t in texts[:3]}
+    failures, done = [], []
+
+    def worker(k: int) -> None:
+        try:
+            with client(server) as http:
+                for j in range(REQUESTS_PER_CLIENT):
+                    if j % 4 == 3:
+                        text = texts[(k + j) % 3]
+                        response = http.post("/v1/explain", json={"text": text, "units": False})
+                        assert response.status_code == 200, response.text
+                        assert_close(response.json(), expected_explain[text])
+                    else:
+                        batch = [texts[(k + j + m) % len(texts)] for m in range(1 + (k + j) % 5)]
+                        response = http.post("/v1/predict", json={"texts": batch})
+                        assert response.status_code == 200, response.text
+                        assert_close(response.json()["records"], [expected_predict[t] for t in batch])
+                    done.append(1)
+        except Exception as err:  # noqa: BLE001 - collected and reported by the main thread
+            failures.append(f"client {k}: {type(err).__name__}: {err}")
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a client hung"
+    assert failures == []
+    assert len(done) == CLIENTS * REQUESTS_PER_CLIENT
+
+
+def test_the_server_is_still_up_after_every_error(server):
+    with client(server) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        assert http.post("/v1/predict", json={"texts": ["好"]}).status_code == 200
+    assert server.process.poll() is None
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_a_failing_request_answers_500_and_the_next_one_works(small_model):
+    from starlette.testclient import TestClient
+
+    app = create_app(small_model, warm_up=False)
+    served = app.state.models
+    real_predict = served.predict
+
+    def broken(texts):
+        if texts == ["boom"]:
+            raise RuntimeError("simulated bug")
+        return real_predict(texts)
+
+    served.predict = broken
+    with TestClient(app, raise_server_exceptions=False) as http:
+        assert_error(http.post("/v1/predict", json={"texts": ["boom"]}), 500, "internal_error")
+        response = http.post("/v1/predict", json={"texts": ["好"]})
+        assert response.status_code == 200 and response.json()["records"][0]["text"] == "好"
+
+
+def test_without_a_model_texts_go_to_the_model_of_their_script(small_model):
+    # What `serve` without --model does with the shipped zh and en; here a random-weight stand-in for en.
+    from starlette.testclient import TestClient
+
+    from lstm_sentiment.sentiment import predict_by_script
+    from test_explain import tiny_model
+
+    models = {"zh": small_model, "en": tiny_model()}
+    texts = ["我喜欢这个电影", "i like this movie", "", "这个电影 movie"]
+    with TestClient(create_app(models, warm_up=False)) as http:
+        records = http.post("/v1/predict", json={"texts": texts}).json()["records"]
+        english = http.post("/v1/explain", json={"text": "i like this movie", "units": False}).json()
+        info = http.get("/v1/model").json()
+    assert_close(records, predict_by_script(texts, models.__getitem__))
+    assert_close(records[1], models["en"].predict(["i like this movie"])[0])
+    assert_close(english, json.loads(models["en"].explain("i like this movie").to_json(units=False)))
+    assert info["routing"].startswith("by script") and [m["name"] for m in info["models"]] == ["zh", "en"]
+
+
+# --- command line ---------------------------------------------------------------------------------------
+
+
+def test_two_workers_each_load_the_model(small_bundle, small_model, tmp_path):
+    running = start_server(small_bundle[0], tmp_path / "server.log", "--workers", "2", "--no-access-log")
+    try:
+        # /healthz answers once the first worker is up; each worker builds its app (loads the model) once.
+        deadline = time.monotonic() + START_TIMEOUT
+        while running.log.read_text().count("Application startup complete") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        log = running.log.read_text()
+        assert log.count("Application startup complete") == 2 and log.count("Started server process") == 2, log
+        with client(running) as http:
+            for text in ZH_TEXTS:
+                response = http.post("/v1/predict", json={"texts": [text]})
+                assert response.status_code == 200, response.text
+                assert_close(response.json()["records"], small_model.predict([text]))
+    finally:
+        stop_server(running)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--model", "/nonexistent/bundle"], "model directory not found"),
+    (["--workers", "0"], "workers must be >= 1"),
+    (["--port", "{busy}"], "cannot bind 127.0.0.1:"),
+], ids=["missing-model", "no-workers", "port-in-use"])
+def test_cli_serve_bad_arguments_are_one_line(small_bundle, args, message):
+    with socket.socket() as busy:
+        busy.bind((HOST, 0))
+        busy.listen()
+        args = [a.format(busy=busy.getsockname()[1]) for a in args]
+        if args[0] != "--model":
+            args = ["--model", str(small_bundle[0]), *args]
+        if "--port" not in args:
+            args += ["--port", str(free_port())]
+        result = run_cli("serve", *args, timeout=120)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+
+
+# --- the page -------------------------------------------------------------------------------------------
+
+
+def test_page_in_headless_chromium(server, small_model):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs it (apt-get install -y chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    text = "我喜欢这个电影"
+    expl = small_model.explain(text)
+    errors, requests = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            tab = browser.new_page(viewport={"width": 1200, "height": 900})
+            tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            tab.on("pageerror", lambda error: errors.append(str(error)))
+            tab.on("request", lambda request: requests.append(request.url))
+            tab.goto(server.url + "/", wait_until="load")
+            # expect() polls from playwright's own script world: the page's CSP forbids the eval of wait_for_function.
+            expect(tab.locator("#model")).to_contain_text("small-zh")
+            tab.fill("#text", text)
+            tab.click("#submit")
+            expect(tab.locator("#result")).to_be_visible()
+            assert tab.inner_text("#label") == expl.label
+            assert tab.inner_text("#score") == f"{expl.score:.4f}"
+            tokens = tab.locator("#sentence .tok")
+            assert tokens.count() == len(expl.words)
+            assert [tokens.nth(j).evaluate("n => n.firstChild.textContent") for j in range(tokens.count())] == list(expl.words)
+            assert tab.locator("canvas.heatmap").count() == 6 and tab.locator("#running-chart").count() == 1
+            tokens.nth(1).hover()
+            detail = tab.inner_text("#detail")
+            assert "t=2" in detail and expl.words[1] in detail
+            assert f"{expl.trace().means['f'][1]:.3f}" in detail  # forget-gate mean, layer 0 forward
+            fonts = tab.evaluate(
+                "async () => { await document.fonts.ready;"
+                " return Array.from(document.fonts).map(f => f.family.replace(/\"/g, '') + ':' + f.status); }"
+            )
+            assert "lstm-sentiment-cjk:loaded" in fonts  # Chinese drawn with the served font
+            # A second sentence replaces the first.
+            tab.fill("#text", "我不喜欢这个电影")
+            tab.press("#text", "Enter")
+            expect(tokens).to_have_count(len(small_model.explain("我不喜欢这个电影")))
+            tab.fill("#text", text)
+            tab.click("#submit")
+            expect(tokens).to_have_count(len(expl))
+            tab.fill("#text", "   ")
+            tab.click("#submit")
+            expect(tab.locator("#error")).to_contain_text("empty text")
+            tab.fill("#text", text)
+            tab.click("#submit")
+            expect(tab.locator("#error")).to_have_text("")
+            expect(tab.locator("#submit")).to_be_enabled()  # the answer is drawn
+            tokens.nth(len(expl) - 1).hover()
+            artifacts = REPO / "test-artifacts"
+            artifacts.mkdir(exist_ok=True)
+            tab.screenshot(path=str(artifacts / "serve-page.png"), full_page=True)
+        finally:
+            browser.close()
+    # The empty text's 422 is logged by Chromium as a failed resource load; nothing else may be.
+    assert [e for e in errors if "422" not in e] == [], errors
+    assert [u for u in requests if not u.startswith(server.url + "/") and not u.startswith("data:")] == []
