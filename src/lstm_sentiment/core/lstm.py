@@ -186,8 +186,10 @@ class LSTM(nn.LSTM):
         lengths = lengths.to(x.device)
         steps = torch.arange(length, device=x.device)
         valid = steps[None, :] < lengths[:, None]  # (N, L)
-        # Index that reverses each sequence within its length and leaves its padding in place: (N, L).
+        # Index that reverses each sequence within its length and leaves its padding in place, as rows of
+        # the (N·L, features) view: (N·L,). index_select reads one index per row, gather one per value.
         flip = torch.where(valid, lengths[:, None] - 1 - steps[None, :], steps[None, :])
+        flip = (flip + length * torch.arange(n, device=x.device)[:, None]).reshape(-1)
         last = (lengths - 1)[:, None, None]  # (N, 1, 1), each sequence's last valid step
         layer_input = x
         h_n = []
@@ -201,12 +203,12 @@ class LSTM(nn.LSTM):
                     h_0, c_0 = state[0][index : index + 1], state[1][index : index + 1]
                 inp = layer_input
                 if direction == 1:
-                    inp = layer_input.gather(1, flip[..., None].expand_as(layer_input))
+                    inp = layer_input.reshape(n * length, -1).index_select(0, flip).view(n, length, -1)
                 # torch.lstm is what torch.nn.LSTM.forward calls; one layer, one direction, batch first.
                 out = torch.lstm(inp, (h_0, c_0), list(self.layer_weights(layer, direction)), True, 1, 0.0, self.training, False, True)[0]
                 h_n.append(out.gather(1, last.expand(-1, 1, out.size(-1))).squeeze(1))  # (N, H)
                 if direction == 1:
-                    out = out.gather(1, flip[..., None].expand_as(out))
+                    out = out.reshape(n * length, -1).index_select(0, flip).view(n, length, -1)
                 outputs.append(out)
             layer_input = torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0]  # (N, L, D·H)
             if self.dropout and self.training and layer < self.num_layers - 1:
