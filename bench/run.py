@@ -91,7 +91,7 @@ def bench_predict(model: SentimentModel, texts: list[str], repeats: int, work: P
     out = work / "predict-out.jsonl"
     warm_up()
     rows = {}
-    for name, workers in (("1 process", 0), ("1 process + 1 segmentation worker (the default)", 1)):
+    for name, workers in (("1 process (the default)", 0), ("1 process + 1 segmentation worker (`--workers 1`)", 1)):
         # threads=1 as the command line runs the model.
         seconds = median_time(lambda: predict_file(iter_texts(source), out, "jsonl", model, workers=workers, threads=1), repeats)
         rows[name] = len(texts) / seconds
@@ -231,10 +231,10 @@ def bench_training(epochs: int, device: str) -> dict:
     shapes = [(len(b), max(len(ids[i]) for i in b)) for b in sampler]
     inputs = [torch.randn(n, length, model_cfg.embedding_dim, device=device) for n, length in shapes]
 
-    def bare_epoch():
+    def bare_epoch(input_grad: bool = False):
         for x in inputs:
             bare.zero_grad()
-            out, _ = bare(x)
+            out, _ = bare(x.requires_grad_(input_grad))
             out.sum().backward()
         if device == "cuda":
             torch.cuda.synchronize()
@@ -245,7 +245,7 @@ def bench_training(epochs: int, device: str) -> dict:
 
         def __init__(self, interleave: bool):
             self.interleave = interleave
-            self.ours, self.bare = [], []
+            self.ours, self.bare, self.bare_dx = [], [], []
 
         def on_train_epoch_start(self, trainer, module):
             self.start = (time.perf_counter(), time.process_time())
@@ -256,6 +256,9 @@ def bench_training(epochs: int, device: str) -> dict:
                 start = (time.perf_counter(), time.process_time())
                 bare_epoch()
                 self.bare.append((time.perf_counter() - start[0], time.process_time() - start[1]))
+                start = (time.perf_counter(), time.process_time())
+                bare_epoch(input_grad=True)
+                self.bare_dx.append((time.perf_counter() - start[0], time.process_time() - start[1]))
 
     def run(epochs_: int, packed: bool) -> EpochTimer:
         torch.manual_seed(0)
@@ -288,11 +291,12 @@ def bench_training(epochs: int, device: str) -> dict:
     timer = run(epochs, packed=False)
     ours_tps, bare_tps = rate(timer.ours, 0), rate(timer.bare, 0)
     ours_cpu, bare_cpu = rate(timer.ours, 1), rate(timer.bare, 1)
+    bare_dx = rate(timer.bare_dx, 0)
     log(f"training ours: {ours_tps:,.0f} tokens/s, bare {bare_tps:,.0f} tokens/s (CPU time: {ours_cpu:,.0f} vs {bare_cpu:,.0f})")
     packed_tps = rate(run(1, packed=True).ours, 0) if device == "cpu" else None
     if packed_tps:
         log(f"training ours, packed kernel: {packed_tps:,.0f} tokens/s")
-    return {"ours": ours_tps, "packed": packed_tps, "bare": bare_tps, "ours_cpu": ours_cpu, "bare_cpu": bare_cpu, "tokens": total_tokens, "batches": len(shapes), "epochs": epochs}
+    return {"ours": ours_tps, "packed": packed_tps, "bare": bare_tps, "ours_cpu": ours_cpu, "bare_cpu": bare_cpu, "bare_dx": bare_dx, "tokens": total_tokens, "batches": len(shapes), "epochs": epochs}
 
 
 # --- cold start and memory ----------------------------------------------------------------------
@@ -452,13 +456,13 @@ def main() -> None:
     small, large = memory
     rss_mb = large["rss_sum_kb"] / 1024
     lines = [
-        f"## {started:%Y-%m-%d %H:%M} UTC",
+        f"### {started:%Y-%m-%d %H:%M} UTC",
         "",
         f"`python bench/run.py{' --quick' if args.quick else ''} --model {model_arg}`, finished in {(datetime.now(timezone.utc) - started).total_seconds() / 60:.1f} min; each time is the median of {args.repeats} runs.",
         "",
         *facts,
         "",
-        "### Targets",
+        "#### Targets",
         "",
         "| target | measured | goal | |",
         "|---|---:|---:|---|",
@@ -469,7 +473,7 @@ def main() -> None:
         f"| memory growth {small['lines']:,} → {large['lines']:,} lines | {large['rss_sum_kb'] / max(small['rss_sum_kb'], 1):.2f} × | flat | {verdict(large['rss_sum_kb'] <= 1.15 * small['rss_sum_kb'])} |",
         f"| explain, 50 tokens | {'not available in this build' if explain_ms is None else f'{explain_ms:.0f} ms'} | ≤ {TARGETS['explain_ms']:.0f} ms | {'—' if explain_ms is None else verdict(explain_ms <= TARGETS['explain_ms'])} |",
         "",
-        f"### Predict, file → JSONL, {len(texts):,} zh-reviews sentences, end to end",
+        f"#### Predict, file → JSONL, {len(texts):,} zh-reviews sentences, end to end",
         "",
         "| what | sentences/s | vs SnowNLP |",
         "|---|---:|---:|",
@@ -478,15 +482,15 @@ def main() -> None:
         "",
         "In-process, model loaded and dictionaries warm; the input file is read and the JSONL file written each time.",
         "",
-        "### Breakdown (same sentences, one process unless said)",
+        "#### Breakdown (same sentences, one process unless said)",
         "",
         "| stage | sentences/s | note |",
         "|---|---:|---|",
         *[f"| {name} | {rate:,.0f} | {note} |" for name, rate, note in breakdown],
         "",
-        "### Training, one epoch of zh-reviews train",
+        "#### Training, one epoch of zh-reviews train",
         "",
-        f"{training['tokens']:,} tokens in {training['batches']} length-bucketed batches of 64; default model (the LSTM's input needs gradients, for the learned `<unk>` vector, which bare runs do not compute); Lightning, AdamW, gradient clipping; median of {training['epochs']} epochs, each of ours followed by one bare epoch.",
+        f"{training['tokens']:,} tokens in {training['batches']} length-bucketed batches of 64; default model (the LSTM's input needs gradients, for the learned `<unk>` vector, which bare runs do not compute); Lightning, AdamW, gradient clipping; median of {training['epochs']} epochs, each of ours followed by one bare epoch of each kind.",
         "",
         "| what | device | tokens/s | vs bare |",
         "|---|---|---:|---:|",
@@ -495,6 +499,7 @@ def main() -> None:
         *([f"| same, LSTM on packed sequences (before this change) | cpu | {training['packed']:,.0f} | {training['packed'] / training['bare']:.2f} × |"] if training["packed"] else []),
         f"| bare `torch.nn.LSTM` forward + backward, same shapes | cpu | {training['bare']:,.0f} | 1 × |",
         f"| same, in CPU time | cpu | {training['bare_cpu']:,.0f} | 1 × |",
+        f"| bare, also computing the gradient of its input (as any LSTM after a trainable layer does) | cpu | {training['bare_dx']:,.0f} | {training['bare_dx'] / training['bare']:.2f} × (ours: {training['ours'] / training['bare_dx']:.2f} × this) |",
         *(
             [
                 f"| lstm-sentiment training epoch | cuda | {training_gpu['ours']:,.0f} | {training_gpu['ours'] / training_gpu['bare']:.2f} × |",
@@ -504,7 +509,7 @@ def main() -> None:
             else []
         ),
         "",
-        "### Cold start (new process, median wall time)",
+        "#### Cold start (new process, median wall time)",
         "",
         "| command | seconds |",
         "|---|---:|",
@@ -512,7 +517,7 @@ def main() -> None:
         f"| `lstm-sentiment --help` | {cold_help:.2f} |",
         f"| `python -c \"from snownlp import SnowNLP; print(SnowNLP('{COLD_TEXT}').sentiments)\"` | {cold_snow:.2f} |",
         "",
-        "### Peak memory of `predict --input FILE --output FILE`",
+        "#### Peak memory of `predict --input FILE --output FILE`",
         "",
         "| lines | seconds | main process RSS | all processes RSS (sum) | all processes PSS (sum) |",
         "|---:|---:|---:|---:|---:|",
@@ -521,9 +526,9 @@ def main() -> None:
             for m in memory
         ],
         "",
-        "Sampled every 50 ms. RSS counts pages shared by the segmentation workers (jieba's dictionary) once per process; PSS splits them. The target is read on the RSS sum.",
+        "Sampled every 50 ms; the command's defaults (no segmentation worker, so the sums are the one process). RSS counts pages shared between processes once per process, PSS splits them; the target is read on the RSS sum.",
         "",
-        "### Explain",
+        "#### Explain",
         "",
         "explain: not available in this build" if explain_ms is None else f"`SentimentModel.explain` on a 50-token sentence: {explain_ms:.1f} ms (median of {max(5, args.repeats)}).",
         "",
@@ -534,14 +539,23 @@ def main() -> None:
     log(f"wrote {args.out}")
 
 
-def write_benchmarks(path: Path, section: str) -> None:
-    """Put the new dated section first, under the title; older sections stay below it."""
+SECTION = "## Data path: predict, training, start-up, memory, explain"
+SECTION_INTRO = "`python bench/run.py` (see its docstring); one dated run per subsection, newest last."
+
+
+def write_benchmarks(path: Path, run: str) -> None:
+    """Append a dated run at the end of :data:`SECTION` (created, with the file, if missing); other
+    sections stay as they are."""
     from lstm_sentiment.atomic import write_text_atomic
 
-    title = "# Benchmarks\n\nWritten by `python bench/run.py` (newest run first). Targets: predict ≥ 50 × SnowNLP; training ≥ 0.8 × bare `torch.nn.LSTM`; cold start ≤ 2.5 s; peak RSS over 200,000 lines ≤ 600 MB and flat; explain ≤ 100 ms for 50 tokens.\n\n"
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    rest = old.split("\n## ", 1)[1] if "\n## " in old else ""
-    write_text_atomic(path, title + section + ("\n## " + rest if rest else ""))
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\nMeasured figures, newest last in each section.\n"
+    if SECTION not in text:
+        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{SECTION_INTRO}\n"
+    start = text.index(SECTION) + len(SECTION)
+    following = text.find("\n## ", start)
+    end = len(text) if following < 0 else following + 1
+    body = text[:end].rstrip("\n") + "\n\n" + run.rstrip("\n") + "\n"
+    write_text_atomic(path, body + ("\n" + text[end:] if end < len(text) else ""))
 
 
 if __name__ == "__main__":

@@ -182,7 +182,7 @@ def predict(
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat) instead of stdout."),
     format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="table, json, jsonl or csv."),
-    workers: Optional[int] = typer.Option(None, min=0, help="Word-segmentation processes beside the model's; default: 1 for 2,000 texts or more on 2+ cores, else 0."),
+    workers: Optional[int] = typer.Option(None, min=0, help="Word-segmentation processes beside the model's (they overlap it); default 0: segment in the same process."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
     from lstm_sentiment.data.files import iter_texts

@@ -1,7 +1,8 @@
 """Prediction over inputs of any length: texts in, records out, a chunk at a time, in input order.
 
-Memory holds two chunks (:data:`CHUNK_TEXTS` texts each) whatever the input's length: while the model
-classifies one chunk, a worker process segments the next (see :class:`~lstm_sentiment.text.parallel.TokenizerPool`).
+Memory holds two chunks (:data:`CHUNK_TEXTS` texts each) at most, whatever the input's length. With
+``workers``, worker processes segment the next chunk while the model classifies one (see
+:class:`~lstm_sentiment.text.parallel.TokenizerPool`).
 Records are those of :meth:`SentimentModel.predict`; only the batches differ, so probabilities may differ
 from a single ``predict`` call over all texts in the last bits of float32 (about 1e-7).
 """
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
-from lstm_sentiment.text.parallel import TokenizerPool, default_workers
+from lstm_sentiment.text.parallel import TokenizerPool
 
 CHUNK_TEXTS = 4_000
 
@@ -46,8 +47,10 @@ def iter_predictions(
         model: a loaded :class:`SentimentModel`, a bundle directory or a shipped model name; None: the
             shipped models, by ``lang`` ("auto": each text to zh or en by its script).
         chunk_size: texts per chunk (≥ 1).
-        workers: segmentation processes beside this one; None: one when the first chunk holds 2,000
-            texts or more and there is a second core, else none; 0: segment in this process.
+        workers: segmentation processes beside this one, which then overlap the model; 0 (default):
+            segment in this process. With jieba-rs segmentation is about a fifth of the work, and on the
+            shared 2-core benchmark machine one worker was not measurably faster (see BENCHMARKS.md)
+            while it added about 130 MB of memory; it can pay where cores are idle.
         threads: torch threads for the model while predicting (restored after); None leaves torch's
             setting. The LSTM's small per-step products gain little from more threads, and on a busy
             machine OpenMP threads waiting for each other made a 2-thread run 5 to 15 times slower than a
@@ -63,9 +66,8 @@ def iter_predictions(
     if first is None:
         return
     if workers is None:
-        # Segmentation (about a sixth of the work with jieba-rs) overlaps the model in one worker.
-        workers = min(1, default_workers(len(first)))
-    # The pool forks before torch is imported (below), so the worker carries only the segmenters.
+        workers = 0
+    # The pool forks before torch is imported (below), so the workers carry only the segmenters.
     pool = TokenizerPool(workers) if workers >= 1 else None
     try:
         yield from _predict_chunks(first, chunks, model, lang, pool, threads)
