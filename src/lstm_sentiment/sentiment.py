@@ -70,8 +70,8 @@ class SentimentModel:
         """Tokenize each text as at training time (truncated to the model's maximum).
 
         Args:
-            workers: processes for segmentation; None: several for 2,000 texts or more (see
-                :func:`~lstm_sentiment.text.parallel.tokenize_many`), else this one.
+            workers: processes for segmentation (see :func:`~lstm_sentiment.text.parallel.tokenize_many`);
+                None: this one.
         """
         return tokenize_many(self.tokenizer, texts, workers)
 

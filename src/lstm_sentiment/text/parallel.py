@@ -1,12 +1,12 @@
-"""Tokenizing many texts across processes, in input order.
+"""Tokenizing many texts across processes, in input order: opt-in.
 
-Word segmentation is pure Python (jieba's DAG and HMM), so one process tokenizes about a thousand reviews
-a second whatever torch does; large inputs are cut into tasks of :data:`TASK_TEXTS` texts for a pool of
-worker processes. The workers are forked when the pool is made and load jieba's dictionary themselves, so
-a caller that makes the pool before importing torch gets small workers (about 90 MB each, no torch pages)
-that load the dictionary while it loads the model. Inputs under :data:`PARALLEL_MIN_TEXTS` texts, machines
-with one core, and platforms without ``fork`` tokenize in the calling process: there a pool would cost
-more than it saves.
+With jieba-rs (see :mod:`lstm_sentiment.text.tokenize`) one process segments about 8,000 zh-reviews texts
+a second, a fifth of what the model costs, and on the shared 2-core benchmark machine a pool of 2 workers
+was slower than one process at every size tried (10,000 texts: 6,337 against 8,132 a second with pool
+start; 60,000: 7,474 against 9,227), so nothing uses one unless asked (``workers`` ≥ 2 here, or
+``predict --workers N``). Workers are forked when the pool is made, load the segmenters' dictionaries
+themselves (so a caller that makes the pool before importing torch gets small workers) and take tasks of
+:data:`TASK_TEXTS` texts. Needs the ``fork`` start method (Linux, macOS).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 
 from lstm_sentiment.text.tokenize import Tokenized, Tokenizer, warm_up
 
-PARALLEL_MIN_TEXTS = 2_000
 TASK_TEXTS = 500
 
 
@@ -28,15 +27,6 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
-
-
-def default_workers(n_texts: int) -> int:
-    """Worker processes for ``n_texts`` texts: 0 (tokenize here) below :data:`PARALLEL_MIN_TEXTS`, without
-    ``fork`` or with one core; else one per core."""
-    if n_texts < PARALLEL_MIN_TEXTS or "fork" not in multiprocessing.get_all_start_methods():
-        return 0
-    cores = available_cores()
-    return cores if cores > 1 else 0
 
 
 def _tokenize_task(tokenizer: Tokenizer, texts: list[str]) -> list[tuple[tuple[str, ...], str, bool]]:
@@ -88,13 +78,12 @@ class TokenizerPool:
 
 
 def tokenize_many(tokenizer: Tokenizer, texts: Sequence[str], workers: int | None = None) -> list[Tokenized]:
-    """``[tokenizer(t) for t in texts]``, across processes for large inputs.
+    """``[tokenizer(t) for t in texts]``, in this process unless ``workers`` ≥ 2.
 
     Args:
-        workers: processes; None picks by size (see :func:`default_workers`), 0 or 1 tokenizes here.
+        workers: processes; None, 0 or 1: this one.
     """
-    workers = default_workers(len(texts)) if workers is None else workers
-    if workers <= 1:
+    if not workers or workers <= 1:
         return [tokenizer(text) for text in texts]
     with TokenizerPool(workers) as pool:
         return pool.map(tokenizer, texts)

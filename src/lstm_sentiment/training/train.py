@@ -17,7 +17,6 @@ from lstm_sentiment.embeddings import embedding_matrix, load_vectors, train_word
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.sentiment import SentimentModel
-from lstm_sentiment.text.parallel import tokenize_many
 from lstm_sentiment.text.tokenize import Tokenizer, warn_truncated
 from lstm_sentiment.text.vocab import Vocab
 from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
@@ -27,7 +26,7 @@ log = logging.getLogger("lstm_sentiment")
 
 
 def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> list[tuple[str, ...]]:
-    encoded = tokenize_many(tokenizer, data.texts)  # across processes for large data
+    encoded = [tokenizer(text) for text in data.texts]
     warn_truncated(sum(e.truncated for e in encoded), tokenizer.max_tokens)
     return [e.tokens for e in encoded]
 
