@@ -53,7 +53,7 @@ def iter_predictions(
             while it added about 130 MB of memory; it can pay where cores are idle.
         threads: torch threads for the model while predicting (restored after); None leaves torch's
             setting. The LSTM's small per-step products gain little from more threads, and on a busy
-            machine OpenMP threads waiting for each other made a 2-thread run 5 to 15 times slower than a
+            machine OpenMP threads waiting for each other made a 2-thread run 5 to 16 times slower than a
             1-thread one (measured here), so the command line uses 1.
     Raises:
         ValueError: chunk_size < 1.
