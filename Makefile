@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench models
+.PHONY: demo test bench benchmarks models
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/core_lstm.py
+
+# Every speed figure against its anchors (SnowNLP, bare torch.nn.LSTM); adds a dated section to BENCHMARKS.md.
+benchmarks: $(STAMP)
+	$(VENV)/bin/python bench/run.py
 
 # Rebuild the two models shipped in the package (used when --model is omitted). zh uses the defaults.
 MODELS := src/lstm_sentiment/assets/models

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 import warnings
 from enum import Enum
@@ -179,49 +180,50 @@ def predict(
     lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
     input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically) instead of stdout."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat) instead of stdout."),
     format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="table, json, jsonl or csv."),
+    workers: Optional[int] = typer.Option(None, min=0, help="Word-segmentation processes beside the model's (they overlap it); default 0: segment in the same process."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
-    from lstm_sentiment.data import read_texts
-    from lstm_sentiment.sentiment import predict_texts
+    from lstm_sentiment.data.files import iter_texts
+    from lstm_sentiment.streaming import RecordCounter, iter_predictions, predict_file
 
     if input is not None and texts:
         raise ValueError("give texts as arguments or --input, not both")
     if input is not None:
-        items = read_texts(input, text_column)
+        items = iter_texts(input, text_column)
     elif texts == ["-"]:
-        items = read_texts("-")
+        items = iter_texts("-")
     elif texts:
         items = list(texts)
     else:
         raise ValueError("no text given; pass TEXT…, --input FILE or -")
-    records = predict_texts(items, model, lang.value)
-    _emit_records(records, format.value, output)
-    failed = [r for r in records if r.get("error")]
-    if failed:
-        typer.echo(f"warning: {len(failed)} of {len(records)} input(s) could not be classified ({failed[0]['error']})", err=True)
-        if len(failed) == len(records):
+    # One torch thread for the model (other cores segment) unless the user set OMP_NUM_THREADS.
+    threads = None if os.environ.get("OMP_NUM_THREADS") else 1
+    if output is not None:
+        # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
+        fmt = "jsonl" if format == PredictFormat.table else format.value
+        counter = predict_file(items, output, fmt, model, lang.value, workers=workers, threads=threads)
+        typer.echo(f"wrote {counter.count} records to {output}", err=True)
+    else:
+        counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads))
+        _emit_records(list(counter), format.value)
+    if counter.failed:
+        typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified ({counter.first_error})", err=True)
+        if counter.failed == counter.count:
             raise typer.Exit(1)
 
 
-def _emit_records(records, fmt: str, output: Optional[Path]) -> None:
-    from lstm_sentiment.atomic import write_text_atomic
+def _emit_records(records, fmt: str) -> None:
+    """Records to stdout: a table, or data."""
     from lstm_sentiment.output import records_table, records_to_text
 
-    if fmt == "table" and output is None:
+    if fmt == "table":
         from rich.console import Console
 
         Console().print(records_table(records))
         return
-    if fmt == "table":
-        fmt = "jsonl"  # a table is for the terminal; files get data
-    text = records_to_text(records, fmt)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_text_atomic(output, text)
-        typer.echo(f"wrote {len(records)} records to {output}", err=True)
+    sys.stdout.write(records_to_text(records, fmt))
 
 
 @app.command()

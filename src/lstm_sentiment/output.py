@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
-def _labels(records: Sequence[dict]) -> list[str]:
+def _labels(records: Iterable[dict]) -> list[str]:
     seen: dict[str, None] = {}
     for record in records:
         for label in record.get("probs") or {}:
@@ -23,21 +26,63 @@ def records_to_text(records: Sequence[dict], fmt: str) -> str:
 
     CSV columns: text, label, score, one ``prob_<label>`` column per class, flags.
     """
-    if fmt == "json":
-        return json.dumps(list(records), ensure_ascii=False, indent=2) + "\n"
+    buffer = io.StringIO(newline="")
+    write_records(records, fmt, buffer)
+    return buffer.getvalue()
+
+
+def write_records(records: Iterable[dict], fmt: str, stream: TextIO, spool_dir: Path | None = None) -> int:
+    """Write records to a text stream as :func:`records_to_text` would, one record at a time.
+
+    CSV's header names every class seen in any record, so records that are not a list are first spooled
+    as JSON lines to a temporary file (in ``spool_dir``) and read back: memory stays flat.
+
+    Returns:
+        the number of records written.
+    """
     if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    if fmt == "csv":
-        labels = _labels(records)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["text", "label", "score", *[f"prob_{label}" for label in labels], "flags"])
+        count = 0
         for r in records:
-            probs = r.get("probs") or {}
-            flags = ";".join(f"{k}={r[k]}" for k in ("error", "warning", "truncated") if k in r)
-            writer.writerow([r["text"], r["label"] or "", "" if r["score"] is None else r["score"], *[probs.get(label, "") for label in labels], flags])
-        return buffer.getvalue()
+            stream.write(json.dumps(r, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+    if fmt == "json":
+        # json.dumps(list, indent=2) is "[" + each item at indent 2 joined by "," + "]"; JSON strings hold no
+        # raw newline, so indenting item lines is the same text.
+        count = 0
+        for r in records:
+            stream.write(("[\n" if count == 0 else ",\n") + _indent(json.dumps(r, ensure_ascii=False, indent=2)))
+            count += 1
+        stream.write("\n]\n" if count else "[]\n")
+        return count
+    if fmt == "csv":
+        if isinstance(records, Sequence):
+            return _write_csv(records, _labels(records), stream)
+        with tempfile.TemporaryFile("w+", encoding="utf-8", dir=spool_dir) as spool:
+            seen: dict[str, None] = {}
+            for r in records:
+                for label in r.get("probs") or {}:
+                    seen.setdefault(label, None)
+                spool.write(json.dumps(r, ensure_ascii=False) + "\n")
+            spool.seek(0)
+            return _write_csv((json.loads(line) for line in spool), list(seen), stream)
     raise ValueError(f"format must be json, jsonl or csv here, got {fmt!r}")
+
+
+def _indent(text: str) -> str:
+    return "  " + text.replace("\n", "\n  ")
+
+
+def _write_csv(records: Iterable[dict], labels: list[str], stream: TextIO) -> int:
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(["text", "label", "score", *[f"prob_{label}" for label in labels], "flags"])
+    count = 0
+    for r in records:
+        probs = r.get("probs") or {}
+        flags = ";".join(f"{k}={r[k]}" for k in ("error", "warning", "truncated") if k in r)
+        writer.writerow([r["text"], r["label"] or "", "" if r["score"] is None else r["score"], *[probs.get(label, "") for label in labels], flags])
+        count += 1
+    return count
 
 
 def records_table(records: Sequence[dict], title: str | None = None):

@@ -11,13 +11,16 @@ import torch
 from lstm_sentiment.bundle import load_bundle
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.metrics import classification_report
+from lstm_sentiment.text.parallel import tokenize_many
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
-from lstm_sentiment.training.batches import pad_batch
+from lstm_sentiment.training.batches import length_batches, pad_batch
 
 DEFAULT_MODELS = ("zh", "en")
 PREDICT_BATCH = 256
+# Padded steps (N · L_max) per inference batch: 64 texts of 64 words, or 16 of 256. Bounds the memory of
+# the LSTM's activations, which for 256 texts of 256 words would take several hundred MB.
+PREDICT_BATCH_TOKENS = 4_096
 
 
 def default_model_path(name: str) -> Path:
@@ -31,7 +34,7 @@ class SentimentModel:
     """A trained sentiment model ready to predict.
 
     Use :meth:`load`. ``id2label`` gives the class names in logit order; ``config`` is the bundle's
-    ``config.json``.
+    ``config.json``. Batches go to the device the network is on (:attr:`device`).
     """
 
     def __init__(self, network, vocab, tokenizer, config: dict, path: Path) -> None:
@@ -43,20 +46,34 @@ class SentimentModel:
         self.id2label: list[str] = list(config["id2label"])
 
     @classmethod
-    def load(cls, path_or_name: str | Path = "zh") -> "SentimentModel":
+    def load(cls, path_or_name: str | Path = "zh", device: str | torch.device | None = None) -> "SentimentModel":
         """Load a bundle directory, or a shipped default by name ("zh", "en").
 
+        Args:
+            device: where the network runs; None: "cuda" when available, else "cpu".
         Raises:
             SentimentError: missing, truncated, corrupt or other-version bundle.
         """
         text = str(path_or_name)
         path = default_model_path(text) if text in DEFAULT_MODELS and not Path(text).exists() else Path(text)
         network, vocab, tokenizer, config = load_bundle(path)
-        return cls(network, vocab, tokenizer, config, path)
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        return cls(network.to(device), vocab, tokenizer, config, path)
 
-    def encode(self, texts: Sequence[str]) -> list[Tokenized]:
-        """Tokenize each text as at training time (truncated to the model's maximum)."""
-        return [self.tokenizer(text) for text in texts]
+    @property
+    def device(self) -> torch.device:
+        """The device of the network's parameters."""
+        return next(self.network.parameters()).device
+
+    def encode(self, texts: Sequence[str], workers: int | None = None) -> list[Tokenized]:
+        """Tokenize each text as at training time (truncated to the model's maximum).
+
+        Args:
+            workers: processes for segmentation (see :func:`~lstm_sentiment.text.parallel.tokenize_many`);
+                None: this one.
+        """
+        return tokenize_many(self.tokenizer, texts, workers)
 
     def token_ids(self, tokens: Sequence[str]) -> list[int]:
         """Vocabulary ids; a text with no tokens is read as a single ``<unk>``."""
@@ -66,15 +83,17 @@ class SentimentModel:
     def probabilities(self, id_lists: Sequence[Sequence[int]], batch_size: int = PREDICT_BATCH) -> torch.Tensor:
         """Softmax probabilities, float32 (N, C), for encoded texts, in input order.
 
-        Texts are batched by length so padding stays small; pooling ignores padding, so a text's
-        probabilities do not depend on its batch.
+        Texts are batched by length so padding stays small (see :func:`length_batches`, at most
+        ``batch_size`` texts and :data:`PREDICT_BATCH_TOKENS` padded steps a batch); pooling ignores
+        padding, so a text's probabilities do not depend on its batch.
         """
-        order = sorted(range(len(id_lists)), key=lambda i: len(id_lists[i]))
         probs = torch.empty(len(id_lists), len(self.id2label))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        device = self.device
+        for chunk in length_batches([len(x) for x in id_lists], batch_size, PREDICT_BATCH_TOKENS):
             ids, lengths = pad_batch([id_lists[i] for i in chunk])
-            probs[chunk] = torch.softmax(self.network(ids, lengths), dim=-1)
+            # lengths stay on the CPU: packing and the padded path read them there.
+            logits = self.network(ids.to(device, non_blocking=True), lengths)
+            probs[torch.tensor(chunk)] = torch.softmax(logits, dim=-1).float().cpu()
         return probs
 
     def predict(self, texts: Sequence[str], batch_size: int = PREDICT_BATCH) -> list[dict]:
@@ -89,17 +108,23 @@ class SentimentModel:
         """
         encoded = self.encode(texts)
         warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens)
-        probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size).tolist()
+        return self.records(texts, encoded, batch_size)
+
+    def records(self, texts: Sequence[str], encoded: Sequence[Tokenized], batch_size: int = PREDICT_BATCH) -> list[dict]:
+        """:meth:`predict`'s records for texts already tokenized by :meth:`encode` (no truncation warning)."""
+        id_lists = [self.vocab.encode(e.tokens) for e in encoded]
+        probs = self.probabilities([ids or [UNK_ID] for ids in id_lists], batch_size)
+        best = probs.argmax(-1).tolist()  # the first of equal maxima, as max() would pick
+        labels = self.id2label
         records = []
-        for text, enc, p in zip(texts, encoded, probs):
-            if not enc.tokens:
+        for text, enc, ids, p, k in zip(texts, encoded, id_lists, probs.tolist(), best):
+            if not ids:
                 records.append({"text": text, "label": None, "score": None, "probs": None, "error": "empty text"})
                 continue
-            best = max(range(len(p)), key=p.__getitem__)
-            record = {"text": text, "label": self.id2label[best], "score": p[best], "probs": dict(zip(self.id2label, p))}
+            record = {"text": text, "label": labels[k], "score": p[k], "probs": dict(zip(labels, p))}
             if enc.truncated:
                 record["truncated"] = True
-            if all(i == UNK_ID for i in self.vocab.encode(enc.tokens)):
+            if UNK_ID in ids and ids.count(UNK_ID) == len(ids):
                 record["warning"] = "no known words"
             records.append(record)
         return records
@@ -110,6 +135,8 @@ class SentimentModel:
         Raises:
             SentimentError: a label the model does not know.
         """
+        from lstm_sentiment.metrics import classification_report  # torchmetrics: slow to import
+
         index = {label: i for i, label in enumerate(self.id2label)}
         unknown = sorted(set(data.labels) - set(index))
         if unknown:

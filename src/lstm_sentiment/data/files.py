@@ -120,12 +120,79 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
 def read_texts(path: Path | str, text_column: str | None = None) -> list[str]:
     """Texts to predict: ``-`` for stdin or a .txt file (one per line, blank lines kept as inputs),
     or the text column of a CSV/TSV/JSONL file."""
+    return list(iter_texts(path, text_column))
+
+
+def _decoded_lines(stream, source: str) -> Iterator[str]:
+    """Lines of a binary stream as ``str.splitlines()`` of the whole decoded text gives them, one by one.
+
+    Raw lines end at b"\n", which is never part of a multi-byte UTF-8 character, so decoding line by
+    line names the same line as decoding the whole; ``splitlines`` of each then splits at the other
+    line breaks (\r, \u2028, …) exactly as it would on the whole text.
+    """
+    for number, raw in enumerate(stream, 1):
+        if number == 1:
+            yield from decode_lines(raw, source).splitlines()  # drops a byte-order mark
+            continue
+        try:
+            yield from raw.decode("utf-8").splitlines()
+        except UnicodeDecodeError as err:
+            raise SentimentError(f"{source}: line {number} is not UTF-8 (byte 0x{raw[err.start]:02x}); save the file as UTF-8") from None
+
+
+def iter_texts(path: Path | str, text_column: str | None = None) -> Iterator[str]:
+    """:func:`read_texts`, one text at a time: memory stays flat however long the file.
+
+    Errors (unreadable file, bad encoding or JSON, missing column) are raised when reached; for CSV/TSV
+    and JSONL the header (the first JSON object) is checked before the first text is returned.
+    """
     import sys
 
     if str(path) == "-":
-        return decode_lines(sys.stdin.buffer.read(), "<stdin>").splitlines()
-    if file_format(Path(path)) == "txt":
-        return read_text_file(Path(path)).splitlines()
-    columns, rows = _records(Path(path))
-    col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
-    return ["" if row.get(col) is None else str(row.get(col)) for _, row in rows]
+        yield from _decoded_lines(sys.stdin.buffer, "<stdin>")
+        return
+    path = Path(path)
+    fmt = file_format(path)
+    try:
+        stream = path.open("rb")
+    except OSError as err:
+        raise SentimentError(f"{path}: cannot read ({err.strerror})") from None
+    with stream:
+        if fmt == "txt":
+            yield from _decoded_lines(stream, str(path))
+        elif fmt == "jsonl":
+            yield from _iter_jsonl_texts(_decoded_lines(stream, str(path)), path, text_column)
+        else:
+            yield from _iter_csv_texts(stream, path, fmt, text_column)
+
+
+def _iter_jsonl_texts(lines: Iterator[str], path: Path, text_column: str | None) -> Iterator[str]:
+    col = None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise SentimentError(f"{path}: line {number} is not valid JSON ({err.msg})") from None
+        if not isinstance(row, dict):
+            raise SentimentError(f"{path}: line {number} is not a JSON object")
+        if col is None:
+            col = pick_column(list(row), text_column, TEXT_COLUMNS, "text", str(path))
+        value = row.get(col)
+        yield "" if value is None else str(value)
+    if col is None:
+        pick_column([], text_column, TEXT_COLUMNS, "text", str(path))  # raises: no rows, no columns
+
+
+def _iter_csv_texts(stream, path: Path, fmt: str, text_column: str | None) -> Iterator[str]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        reader = csv.DictReader(text, delimiter="\t" if fmt == "tsv" else ",")
+        col = pick_column(list(reader.fieldnames or []), text_column, TEXT_COLUMNS, "text", str(path))
+        for row in reader:
+            value = row.get(col)
+            yield "" if value is None else str(value)
+    except UnicodeDecodeError:
+        read_text_file(path)  # raises with the line of the first undecodable byte
+        raise

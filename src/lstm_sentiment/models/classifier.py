@@ -61,7 +61,8 @@ class SentimentLSTM(nn.Module):
         x = self.embedding(token_ids)  # (N, L, E)
         if self.config.freeze_embeddings:
             x = torch.where((token_ids == UNK_ID).unsqueeze(-1), self.unk_vector, x)
-        result = self.lstm(x, lengths, return_trace=return_trace)
+        # Pooling reads only output and h_n; without c_n the CPU path can use oneDNN on the padded batch.
+        result = self.lstm(x, lengths, return_trace=return_trace, cell_state=False)
         output, (h_n, _) = result[0], result[1]
         logits = self.classifier(self.dropout(self.pool(output, h_n, lengths)))
         return (logits, result[2]) if return_trace else logits

@@ -348,9 +348,9 @@ def explain(model: "SentimentModel", text: str, top_units: int = DEFAULT_TOP_UNI
     contributions[np.array(ids) == UNK_ID] = 0.0
 
     with torch.inference_mode():
-        token_ids = torch.tensor([ids], dtype=torch.long)
+        token_ids = torch.tensor([ids], dtype=torch.long, device=model.device)
         logits, trace = model.network(token_ids, torch.tensor([length]), return_trace=True)
-    explicit = torch.softmax(logits, dim=-1)[0].double().numpy()
+    explicit = torch.softmax(logits, dim=-1)[0].double().cpu().numpy()
     layers = tuple(
         tuple(DirectionTrace.from_gate_trace(gate_trace, k, d, top_units) for d, gate_trace in enumerate(layer))
         for k, layer in enumerate(trace)

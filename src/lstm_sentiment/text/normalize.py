@@ -19,6 +19,35 @@ def _t2s():
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def t2s_pattern() -> re.Pattern:
+    """Characters without which t2s returns its input unchanged.
+
+    OpenCC rewrites a text only where a dictionary key occurs in it. For every entry whose value differs
+    from its key, one character of the key goes in this set (a traditional character when the key has
+    one, else the first character that the value changes), so a text holding none of them matches no such
+    entry and comes back as it was. About 1 % of zh-reviews texts hold one; for the rest the check (a
+    regular-expression search) replaces a conversion about 20 times slower.
+
+    Reads the dictionaries of opencc-python-reimplemented 0.1.7 (``_dict_chain_data``: groups of
+    ``(max_len, min_len, {key: "value [alternatives]"})``); without them every Han text is converted.
+    """
+    groups = getattr(_t2s(), "_dict_chain_data", None)
+    if not groups:
+        return re.compile(r"[\s\S]")
+    entries = [(key, value.split(" ")[0]) for group in groups for _, _, table in group for key, value in table.items()]
+    traditional = {key for key, value in entries if len(key) == 1 and key != value}
+    needed = set()
+    for key, value in entries:
+        if key == value:
+            continue
+        witness = next((ch for ch in key if ch in traditional), None)
+        if witness is None and len(key) == len(value):
+            witness = next(a for a, b in zip(key, value) if a != b)
+        needed.add(witness or key[0])
+    return re.compile("[" + "".join(re.escape(ch) for ch in sorted(needed)) + "]")
+
+
 def has_han(text: str) -> bool:
     """True if ``text`` holds a Han (Chinese) character."""
     return _HAN.search(text) is not None
@@ -33,6 +62,6 @@ def normalize(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     text = html.unescape(_TAG.sub(" ", text))
-    if has_han(text):
+    if has_han(text) and t2s_pattern().search(text):
         text = _t2s().convert(text)
     return _SPACE.sub(" ", text).strip().lower()

