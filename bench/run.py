@@ -40,11 +40,11 @@ import torch  # noqa: E402
 from lstm_sentiment.data.corpus import load_zh_reviews  # noqa: E402
 from lstm_sentiment.data.files import iter_texts  # noqa: E402
 from lstm_sentiment.output import write_records  # noqa: E402
-from lstm_sentiment.sentiment import PREDICT_BATCH, PREDICT_BATCH_TOKENS, SentimentModel, default_model_path  # noqa: E402
+from lstm_sentiment.sentiment import PRECISIONS, PREDICT_BATCH, PREDICT_BATCH_TOKENS, SentimentModel, default_model_path  # noqa: E402
 from lstm_sentiment.streaming import predict_file  # noqa: E402
-from lstm_sentiment.text.parallel import available_cores, tokenize_many  # noqa: E402
 from lstm_sentiment.text.tokenize import warm_up  # noqa: E402
 from lstm_sentiment.training.batches import length_batches, pad_batch  # noqa: E402
+from lstm_sentiment.workers import PredictPool, available_cores  # noqa: E402
 
 COLD_TEXT = "我喜欢这个电影"
 TARGETS = {
@@ -85,19 +85,34 @@ def child_env() -> dict:
 # --- predict throughput -------------------------------------------------------------------------
 
 
-def bench_predict(model: SentimentModel, texts: list[str], repeats: int, work: Path) -> dict:
+def bench_predict(model_arg: str, texts: list[str], repeats: int, work: Path) -> dict:
+    """Sentences/s of predict_file on ``texts``, per configuration of the command line."""
     source = work / "predict-in.txt"
     source.write_text("\n".join(texts) + "\n", encoding="utf-8")
     out = work / "predict-out.jsonl"
     warm_up()
+    cores = available_cores()
     rows = {}
-    for name, workers in (("1 process (the default)", 0), ("1 process + 1 segmentation worker (`--workers 1`)", 1)):
-        # threads=1 as the command line runs the model.
-        seconds = median_time(lambda: predict_file(iter_texts(source), out, "jsonl", model, workers=workers, threads=1), repeats)
+
+    def measure(name: str, **kwargs) -> None:
+        # threads=1 as the command line runs the model in its own process.
+        seconds = median_time(lambda: predict_file(iter_texts(source), out, "jsonl", model_arg, threads=1, **kwargs), repeats, warmup=True)
         rows[name] = len(texts) / seconds
         log(f"predict {name}: {rows[name]:,.0f} sentences/s")
-    lines = sum(1 for _ in out.open(encoding="utf-8"))
-    assert lines == len(texts), (lines, len(texts))
+        lines = sum(1 for _ in out.open(encoding="utf-8"))
+        assert lines == len(texts), (lines, len(texts))
+
+    for precision in PRECISIONS:
+        model = SentimentModel.load(model_arg, precision=precision)
+        flag = "" if precision == "float32" else " `--precision bfloat16`"
+        seconds = median_time(lambda: predict_file(iter_texts(source), out, "jsonl", model, threads=1, precision=precision), repeats, warmup=True)
+        rows[f"1 process, {precision}{flag}"] = len(texts) / seconds
+        log(f"predict 1 process {precision}: {len(texts) / seconds:,.0f} sentences/s")
+        # Workers started and their model loaded beforehand: the steady state of a long file.
+        with PredictPool(cores, [(model_arg, precision)]) as pool:
+            measure(f"{cores} worker processes, {precision} (`--workers {cores}`{flag}), warm", precision=precision, pool=pool)
+    # As the command runs it: pool start, torch import and model load in each worker included.
+    measure(f"{cores} worker processes, bfloat16, as the command runs it (start and model load included)", precision="bfloat16", workers=cores)
     return rows
 
 
@@ -139,10 +154,6 @@ def bench_breakdown(model: SentimentModel, texts: list[str], repeats: int, work:
     finally:
         tokenize_module._rjieba = saved_rjieba
     rows.append(("  same with jieba alone (before)", n / seg_jieba, "jieba 0.42.1 for every block"))
-    cores = available_cores()
-    if cores > 1:
-        par = median_time(lambda: tokenize_many(tokenizer, texts, workers=cores), repeats)
-        rows.append((f"segmentation, {cores} processes (fork pool)", n / par, "tokenize_many; includes pool start"))
     norm = median_time(lambda: [normalize(t) for t in texts], repeats)
     rows.append(("  of which normalisation (NFKC, HTML, t2s when needed)", n / norm, ""))
     # The same normalisation converting every Han text, as before the t2s check: the effect of that change.
@@ -168,13 +179,15 @@ def bench_breakdown(model: SentimentModel, texts: list[str], repeats: int, work:
     real = sum(int(lengths.sum()) for _, lengths in batches)
     device = model.device
 
-    def forward():
-        with torch.inference_mode():
+    def forward(bfloat16: bool):
+        with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bfloat16):
             for ids, lengths in batches:
-                torch.softmax(model.network(ids.to(device), lengths), -1).cpu()
+                torch.softmax(model.network(ids.to(device), lengths).float(), -1).cpu()
 
-    fwd = median_time(forward, repeats, warmup=True)
-    rows.append((f"model forward ({device.type})", n / fwd, f"padding {100 * (padded - real) / padded:.1f} % of steps; {real / fwd:,.0f} tokens/s"))
+    fwd = median_time(lambda: forward(False), repeats, warmup=True)
+    rows.append((f"model forward ({device.type}, float32)", n / fwd, f"padding {100 * (padded - real) / padded:.1f} % of steps; {real / fwd:,.0f} tokens/s"))
+    fwd_bf16 = median_time(lambda: forward(True), repeats, warmup=True)
+    rows.append((f"model forward ({device.type}, bfloat16 autocast)", n / fwd_bf16, f"{real / fwd_bf16:,.0f} tokens/s"))
     records = model.records(texts, encoded)
     out = work / "breakdown.jsonl"
 
@@ -214,7 +227,8 @@ def bench_training(epochs: int, device: str) -> dict:
     from lstm_sentiment.training.task import SentimentTask
 
     train, _, _ = load_zh_reviews()
-    tokens = [e.tokens for e in tokenize_many(Tokenizer(), train.texts)]
+    tokenizer = Tokenizer()
+    tokens = [tokenizer(text).tokens for text in train.texts]
     vocab = Vocab.build(tokens, min_count=2)
     index = {"negative": 0, "positive": 1}
     keep = [i for i, t in enumerate(tokens) if t]
@@ -359,18 +373,22 @@ def peak_memory(args: list[str]) -> dict:
 
 
 def bench_memory(model_arg: str, lines: int, work: Path) -> list[dict]:
+    """Peak memory of the command over a quarter of ``lines`` and over ``lines``: its defaults, then with
+    a worker per core in bfloat16 (the fastest configuration)."""
     texts = corpus_texts()
     results = []
+    cores = available_cores()
     for n in (lines // 4, lines):
         source = work / f"rss-{n}.txt"
         with source.open("w", encoding="utf-8") as f:
             for i in range(n):
                 f.write(texts[i % len(texts)] + "\n")
         out = work / f"rss-{n}.jsonl"
-        peak = peak_memory([sys.executable, "-m", "lstm_sentiment", "predict", "--model", model_arg, "--input", str(source), "--output", str(out)])
-        peak["lines"] = n
-        results.append(peak)
-        log(f"memory {n:,} lines: parent {peak['parent_rss_kb'] / 1024:.0f} MB, all {peak['rss_sum_kb'] / 1024:.0f} MB RSS / {peak['pss_sum_kb'] / 1024:.0f} MB PSS, {peak['seconds']:.0f} s")
+        for options in ([], ["--workers", str(cores), "--precision", "bfloat16"]):
+            peak = peak_memory([sys.executable, "-m", "lstm_sentiment", "predict", "--model", model_arg, "--input", str(source), "--output", str(out), *options])
+            peak["lines"], peak["options"] = n, " ".join(options) or "(defaults)"
+            results.append(peak)
+            log(f"memory {n:,} lines {peak['options']}: parent {peak['parent_rss_kb'] / 1024:.0f} MB, all {peak['rss_sum_kb'] / 1024:.0f} MB RSS / {peak['pss_sum_kb'] / 1024:.0f} MB PSS, {peak['seconds']:.0f} s")
         source.unlink()
         out.unlink()
     return results
@@ -384,9 +402,9 @@ def bench_explain(model: SentimentModel, tokens: int, repeats: int) -> float | N
         log("explain: not available in this build")
         return None
     base = "这部电影的剧情很精彩，演员的表演也非常自然，但是结尾有点仓促，总体来说我还是很喜欢，推荐大家去看。"
-    words = list(model.encode([base * (tokens // 10 + 1)], workers=0)[0].tokens)[:tokens]
+    words = list(model.encode([base * (tokens // 10 + 1)])[0].tokens)[:tokens]
     text = " ".join(words)  # spaces keep the segmentation: jieba does not join across them
-    got = len(model.encode([text], workers=0)[0].tokens)
+    got = len(model.encode([text])[0].tokens)
     if got != tokens:
         log(f"explain: could not build a {tokens}-token sentence (got {got})")
         return None
@@ -432,6 +450,8 @@ def main() -> None:
     model_arg = args.model
     if model_arg in ("zh", "en") and not Path(model_arg).exists() and not (default_model_path(model_arg) / "config.json").exists():
         raise SystemExit(f"the shipped {model_arg} model is not in this build; pass --model DIR")
+    if not os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(1)  # as the command line runs; workers use the other cores
     started = datetime.now(timezone.utc)
     model = SentimentModel.load(model_arg)
     facts = machine_facts(model_arg, model)
@@ -440,7 +460,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="lstm-sentiment-bench-") as tmp:
         work = Path(tmp)
-        predict = bench_predict(model, texts, args.repeats, work)
+        predict = bench_predict(model_arg, texts, args.repeats, work)
         snow_rate, snow_setup = bench_snownlp(sample)
         breakdown = bench_breakdown(model, texts, args.repeats, work)
         training = bench_training(args.epochs, "cpu")
@@ -452,9 +472,11 @@ def main() -> None:
         memory = bench_memory(model_arg, args.rss_lines, work)
         explain_ms = bench_explain(model, 50, max(5, args.repeats))
 
-    best_predict = max(predict.values())
-    small, large = memory
+    best_name = max(predict, key=predict.get)
+    best_predict = predict[best_name]
+    small, small_workers, large, large_workers = memory
     rss_mb = large["rss_sum_kb"] / 1024
+    rss_workers_mb = large_workers["pss_sum_kb"] / 1024
     lines = [
         f"### {started:%Y-%m-%d %H:%M} UTC",
         "",
@@ -466,11 +488,12 @@ def main() -> None:
         "",
         "| target | measured | goal | |",
         "|---|---:|---:|---|",
-        f"| predict throughput vs SnowNLP | {best_predict / snow_rate:,.0f} × | ≥ {TARGETS['predict']:.0f} × | {verdict(best_predict / snow_rate >= TARGETS['predict'])} |",
+        f"| predict throughput vs SnowNLP ({best_name}) | {best_predict / snow_rate:,.0f} × | ≥ {TARGETS['predict']:.0f} × | {verdict(best_predict / snow_rate >= TARGETS['predict'])} |",
         f"| training tokens/s vs bare `torch.nn.LSTM` | {training['ours'] / training['bare']:.2f} × | ≥ {TARGETS['train']} × | {verdict(training['ours'] / training['bare'] >= TARGETS['train'])} |",
         f"| cold start `predict \"{COLD_TEXT}\"` | {cold_ours:.2f} s | ≤ {TARGETS['cold_s']} s | {verdict(cold_ours <= TARGETS['cold_s'])} |",
-        f"| peak memory, predict over {large['lines']:,} lines | {rss_mb:,.0f} MB | ≤ {TARGETS['rss_mb']:.0f} MB | {verdict(rss_mb <= TARGETS['rss_mb'])} |",
-        f"| memory growth {small['lines']:,} → {large['lines']:,} lines | {large['rss_sum_kb'] / max(small['rss_sum_kb'], 1):.2f} × | flat | {verdict(large['rss_sum_kb'] <= 1.15 * small['rss_sum_kb'])} |",
+        f"| peak memory, predict over {large['lines']:,} lines (defaults, RSS) | {rss_mb:,.0f} MB | ≤ {TARGETS['rss_mb']:.0f} MB | {verdict(rss_mb <= TARGETS['rss_mb'])} |",
+        f"| same, `{large_workers['options']}` (PSS of all processes) | {rss_workers_mb:,.0f} MB | ≤ {TARGETS['rss_mb']:.0f} MB | {verdict(rss_workers_mb <= TARGETS['rss_mb'])} |",
+        f"| memory growth {small['lines']:,} → {large['lines']:,} lines (defaults; with workers) | {large['rss_sum_kb'] / max(small['rss_sum_kb'], 1):.2f} ×; {large_workers['pss_sum_kb'] / max(small_workers['pss_sum_kb'], 1):.2f} × | flat | {verdict(large['rss_sum_kb'] <= 1.15 * small['rss_sum_kb'] and large_workers['pss_sum_kb'] <= 1.15 * small_workers['pss_sum_kb'])} |",
         f"| explain, 50 tokens | {'not available in this build' if explain_ms is None else f'{explain_ms:.0f} ms'} | ≤ {TARGETS['explain_ms']:.0f} ms | {'—' if explain_ms is None else verdict(explain_ms <= TARGETS['explain_ms'])} |",
         "",
         f"#### Predict, file → JSONL, {len(texts):,} zh-reviews sentences, end to end",
@@ -480,7 +503,7 @@ def main() -> None:
         *[f"| lstm-sentiment, {name} | {rate:,.0f} | {rate / snow_rate:,.0f} × |" for name, rate in predict.items()],
         f"| `SnowNLP(text).sentiments`, {len(sample):,} of the same sentences (every {max(1, len(texts) // max(1, len(sample)))}th) | {snow_rate:,.1f} | 1 × |",
         "",
-        "In-process, model loaded and dictionaries warm; the input file is read and the JSONL file written each time.",
+        "`predict_file` in this process (the function behind `predict --input … --output …`), model loaded and dictionaries warm unless said; the input file is read and the JSONL file written each time. One torch thread per process.",
         "",
         "#### Breakdown (same sentences, one process unless said)",
         "",
@@ -519,14 +542,14 @@ def main() -> None:
         "",
         "#### Peak memory of `predict --input FILE --output FILE`",
         "",
-        "| lines | seconds | main process RSS | all processes RSS (sum) | all processes PSS (sum) |",
-        "|---:|---:|---:|---:|---:|",
+        "| lines | options | seconds | main process RSS | all processes RSS (sum) | all processes PSS (sum) |",
+        "|---:|---|---:|---:|---:|---:|",
         *[
-            f"| {m['lines']:,} | {m['seconds']:.0f} | {m['parent_rss_kb'] / 1024:,.0f} MB | {m['rss_sum_kb'] / 1024:,.0f} MB | {m['pss_sum_kb'] / 1024:,.0f} MB |"
+            f"| {m['lines']:,} | {m['options']} | {m['seconds']:.0f} | {m['parent_rss_kb'] / 1024:,.0f} MB | {m['rss_sum_kb'] / 1024:,.0f} MB | {m['pss_sum_kb'] / 1024:,.0f} MB |"
             for m in memory
         ],
         "",
-        "Sampled every 50 ms; the command's defaults (no segmentation worker, so the sums are the one process). RSS counts pages shared between processes once per process, PSS splits them; the target is read on the RSS sum.",
+        "Sampled every 50 ms. With the defaults there is one process. RSS counts pages shared between processes (torch's libraries, mapped by every worker) once per process, PSS splits them among the processes that share them: with workers the target is read on the PSS sum, the memory the command takes from the machine.",
         "",
         "#### Explain",
         "",

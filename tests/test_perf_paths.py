@@ -13,12 +13,11 @@ import torch
 from conftest import run_cli
 from lstm_sentiment.core import LSTM
 from lstm_sentiment.data.files import iter_texts, read_texts
+from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.output import records_to_text, write_records
 from lstm_sentiment.sentiment import SentimentModel
 from lstm_sentiment.streaming import iter_predictions, predict_file
 from lstm_sentiment.text import normalize as normalize_module
-from lstm_sentiment.text.parallel import tokenize_many
-from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.training.batches import length_batches, pad_batch
 
 
@@ -108,11 +107,6 @@ def test_segment_zh_gives_jieba_words(small_splits):
         assert segment_zh(text) == jieba.lcut(text), text
 
 
-def test_parallel_tokenize_matches_sequential(texts):
-    tokenizer = Tokenizer()
-    assert tokenize_many(tokenizer, texts, workers=2) == [tokenizer(t) for t in texts]
-
-
 def test_streamed_and_parallel_predict_match_predict(small_bundle, texts):
     model = SentimentModel.load(small_bundle[0])
     want = model.predict(texts)
@@ -123,6 +117,34 @@ def test_streamed_and_parallel_predict_match_predict(small_bundle, texts):
         assert_same_records(list(iter_predictions(iter(texts), model, chunk_size=chunk_size, workers=workers)), want)
     # By path, as the CLI loads it.
     assert_same_records(list(iter_predictions(texts, str(small_bundle[0]), chunk_size=100, workers=2)), want)
+
+
+def test_bfloat16_predict_is_close_and_the_same_in_workers(small_bundle, texts):
+    want = SentimentModel.load(small_bundle[0]).predict(texts)
+    bf16 = SentimentModel.load(small_bundle[0], precision="bfloat16")
+    got = bf16.predict(texts)
+    # bfloat16 keeps 8 significant bits: probabilities move, by far less than the distance between classes.
+    for g, w in zip(got, want):
+        assert g.keys() == w.keys() and (g["score"] is None) == (w["score"] is None)
+        if w["score"] is not None:
+            assert max(abs(g["probs"][k] - v) for k, v in w["probs"].items()) < 0.03, (g, w)
+    assert sum(g["label"] != w["label"] for g, w in zip(got, want)) <= len(texts) // 100
+    # Workers load the model by path and keep its precision: one chunk, one task, the same batches.
+    assert list(iter_predictions(iter(texts), bf16, chunk_size=10_000, workers=2)) == got
+    assert list(iter_predictions(iter(texts), str(small_bundle[0]), chunk_size=10_000, precision="bfloat16")) == got
+    with pytest.raises(ValueError, match="precision must be one of float32, bfloat16, got 'float16'"):
+        SentimentModel.load(small_bundle[0], precision="float16")
+
+
+def test_worker_errors_reach_the_caller(tmp_path):
+    with pytest.raises(SentimentError, match="no-such-model"):
+        list(iter_predictions(["很好"], str(tmp_path / "no-such-model"), workers=2))
+    source = tmp_path / "in.txt"
+    source.write_text("很好\n", encoding="utf-8")
+    result = run_cli("predict", "--model", str(tmp_path / "no-such-model"), "--input", str(source), "--output", str(tmp_path / "out.jsonl"), "--workers", "2")
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "no-such-model" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.txt"]
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "csv"])

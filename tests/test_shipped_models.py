@@ -15,19 +15,22 @@ def test_shipped_bundle_size(name):
     assert total <= 15 * 2**20, f"{name} bundle is {total / 2**20:.1f} MB"
 
 
-def test_zh_accuracy_on_test_split():
+# bfloat16 (the fast predict option) may cost a few texts: allowed 0.005 below the float32 threshold.
+@pytest.mark.parametrize("precision,threshold", [("float32", 0.86), ("bfloat16", 0.855)])
+def test_zh_accuracy_on_test_split(precision, threshold):
     # Threshold from the issue: TF-IDF + logistic regression reaches 0.847 on this split.
-    report = SentimentModel.load("zh").evaluate(load_zh_reviews()[2])
+    report = SentimentModel.load("zh", precision=precision).evaluate(load_zh_reviews()[2])
     assert report["n"] == 1736
-    assert report["accuracy"] >= 0.86
+    assert report["accuracy"] >= threshold
 
 
-def test_en_accuracy_on_sst2_dev():
+@pytest.mark.parametrize("precision,threshold", [("float32", 0.85), ("bfloat16", 0.845)])
+def test_en_accuracy_on_sst2_dev(precision, threshold):
     dev = SHARED / "data" / "sst2" / "dev.csv"
     assert dev.is_file(), f"SST-2 dev set expected at {dev}"
-    report = SentimentModel.load("en").evaluate(read_labelled(dev))
+    report = SentimentModel.load("en", precision=precision).evaluate(read_labelled(dev))
     assert report["n"] == 6735
-    assert report["accuracy"] >= 0.85
+    assert report["accuracy"] >= threshold
 
 
 def test_readme_sentences_with_default_models():

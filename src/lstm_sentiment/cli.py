@@ -46,6 +46,11 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
+class Precision(str, Enum):
+    float32 = "float32"
+    bfloat16 = "bfloat16"
+
+
 def _fail(message: str, code: int = 1):
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -182,7 +187,8 @@ def predict(
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat) instead of stdout."),
     format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="table, json, jsonl or csv."),
-    workers: Optional[int] = typer.Option(None, min=0, help="Word-segmentation processes beside the model's (they overlap it); default 0: segment in the same process."),
+    workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
+    precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
     from lstm_sentiment.data.files import iter_texts
@@ -198,15 +204,17 @@ def predict(
         items = list(texts)
     else:
         raise ValueError("no text given; pass TEXT…, --input FILE or -")
-    # One torch thread for the model (other cores segment) unless the user set OMP_NUM_THREADS.
+    # One torch thread unless the user set OMP_NUM_THREADS: the LSTM's small per-step products gain little
+    # from more, and OpenMP threads on busy cores wait for each other (see BENCHMARKS.md); --workers
+    # uses more cores.
     threads = None if os.environ.get("OMP_NUM_THREADS") else 1
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
         fmt = "jsonl" if format == PredictFormat.table else format.value
-        counter = predict_file(items, output, fmt, model, lang.value, workers=workers, threads=threads)
+        counter = predict_file(items, output, fmt, model, lang.value, workers=workers, threads=threads, precision=precision.value)
         typer.echo(f"wrote {counter.count} records to {output}", err=True)
     else:
-        counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads))
+        counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads, precision=precision.value))
         _emit_records(list(counter), format.value)
     if counter.failed:
         typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified ({counter.first_error})", err=True)
@@ -234,6 +242,7 @@ def evaluate(
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed when omitted."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed when omitted."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table or json."),
+    precision: Precision = typer.Option(Precision.float32, help="As predict's: see what bfloat16 costs in accuracy."),
 ) -> None:
     """Accuracy, macro-F1, per-class figures and the confusion matrix of a model on labelled data."""
     import json
@@ -241,7 +250,7 @@ def evaluate(
     from lstm_sentiment.sentiment import SentimentModel, default_model_name
 
     dataset = _dataset(data if ":" in data or not data.startswith("zh-reviews") else f"{data}:test", text_column, label_column)
-    report = SentimentModel.load(model or default_model_name(dataset.texts)).evaluate(dataset)
+    report = SentimentModel.load(model or default_model_name(dataset.texts), precision=precision.value).evaluate(dataset)
     if format == ReportFormat.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:

@@ -1,8 +1,8 @@
 """Prediction over inputs of any length: texts in, records out, a chunk at a time, in input order.
 
 Memory holds two chunks (:data:`CHUNK_TEXTS` texts each) at most, whatever the input's length. With
-``workers``, worker processes segment the next chunk while the model classifies one (see
-:class:`~lstm_sentiment.text.parallel.TokenizerPool`).
+``workers``, worker processes each classify whole tasks of a chunk (see
+:class:`~lstm_sentiment.workers.PredictPool`) while this process reads the next one and writes records.
 Records are those of :meth:`SentimentModel.predict`; only the batches differ, so probabilities may differ
 from a single ``predict`` call over all texts in the last bits of float32 (about 1e-7).
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
-from lstm_sentiment.text.parallel import TokenizerPool
+from lstm_sentiment.workers import PredictPool
 
 CHUNK_TEXTS = 4_000
 
@@ -24,21 +24,15 @@ def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
-class _Chunk:
-    """One chunk on its way: its texts, and per model the indices it holds and their tokenization."""
-
-    def __init__(self, texts: list[str]) -> None:
-        self.texts = texts
-        self.groups: list[tuple[object, list[int], object]] = []  # (model, indices, futures or Tokenized list)
-
-
 def iter_predictions(
     texts: Iterable[str],
     model=None,
     lang: str = "auto",
     chunk_size: int = CHUNK_TEXTS,
-    workers: int | None = None,
+    workers: int = 0,
     threads: int | None = None,
+    precision: str = "float32",
+    pool: PredictPool | None = None,
 ) -> Iterator[dict]:
     """Prediction records (see :meth:`SentimentModel.predict`), one per text, in input order, lazily.
 
@@ -47,52 +41,86 @@ def iter_predictions(
         model: a loaded :class:`SentimentModel`, a bundle directory or a shipped model name; None: the
             shipped models, by ``lang`` ("auto": each text to zh or en by its script).
         chunk_size: texts per chunk (≥ 1).
-        workers: segmentation processes beside this one, which then overlap the model; 0 (default):
-            segment in this process. With jieba-rs segmentation is about a fifth of the work, and on the
-            shared 2-core benchmark machine one worker was not measurably faster (see BENCHMARKS.md)
-            while it added about 130 MB of memory; it can pay where cores are idle.
-        threads: torch threads for the model while predicting (restored after); None leaves torch's
-            setting. The LSTM's small per-step products gain little from more threads, and on a busy
-            machine OpenMP threads waiting for each other made a 2-thread run 5 to 16 times slower than a
-            1-thread one (measured here), so the command line uses 1.
+        workers: processes that classify (each with one torch thread) while this one reads and writes;
+            0 (default): classify in this process. On 2 idle cores, 2 workers gave 1.8 times the texts
+            per second of one process (see BENCHMARKS.md). A loaded ``model`` is loaded again from its
+            ``path``, once, for the workers to share.
+        threads: torch threads for the model in this process while predicting (restored after); None
+            leaves torch's setting. Unused with workers.
+        precision: "float32" (default) or "bfloat16" (see :meth:`SentimentModel.load`); ignored for a
+            loaded ``model``, which keeps its own.
+        pool: a running pool to use instead of starting ``workers`` processes (its workers keep the models
+            they loaded, from one call to the next).
     Raises:
-        ValueError: chunk_size < 1.
+        ValueError: chunk_size < 1, workers < 0, an unknown precision (when the first model loads).
         SentimentError: a model that cannot be loaded.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    if workers < 0:
+        raise ValueError(f"workers must be >= 0, got {workers}")
     chunks = _chunks(texts, chunk_size)
     first = next(chunks, None)
     if first is None:
         return
-    if workers is None:
-        workers = 0
-    # The pool forks before torch is imported (below), so the workers carry only the segmenters.
-    pool = TokenizerPool(workers) if workers >= 1 else None
-    try:
-        yield from _predict_chunks(first, chunks, model, lang, pool, threads)
-    finally:
-        if pool is not None:
-            pool.close()
-
-
-def _predict_chunks(first: list[str], chunks: Iterator[list[str]], model, lang: str, pool: TokenizerPool | None, threads: int | None) -> Iterator[dict]:
+    route = _router(model, lang)
+    if pool is not None:
+        yield from _predict_in_pool(first, chunks, route, pool, precision)
+        return
+    if workers:
+        names = [model] if model is not None else [lang] if lang != "auto" else ["zh", "en"]
+        with PredictPool(workers, [_spec(name, precision) for name in names]) as own:
+            yield from _predict_in_pool(first, chunks, route, own, precision)
+        return
     import torch
 
-    if threads is None:
-        yield from _predict_chunks_on(first, chunks, model, lang, pool)
-        return
     saved = torch.get_num_threads()
-    torch.set_num_threads(threads)
+    if threads is not None:
+        torch.set_num_threads(threads)
     try:
-        yield from _predict_chunks_on(first, chunks, model, lang, pool)
+        yield from _predict_here(first, chunks, route, precision)
     finally:
         torch.set_num_threads(saved)
 
 
-def _predict_chunks_on(first: list[str], chunks: Iterator[list[str]], model, lang: str, pool: TokenizerPool | None) -> Iterator[dict]:
+def _router(model, lang: str) -> Callable[[str], object]:
+    """text → the model (object, path or name) that classifies it."""
+    from lstm_sentiment.text.tokenize import detect_lang
+
+    if model is not None:
+        return lambda text: model
+    if lang != "auto":
+        return lambda text: lang
+    return detect_lang
+
+
+def _by_model(texts: list[str], route: Callable[[str], object]) -> dict[object, list[int]]:
+    groups: dict[object, list[int]] = {}
+    for i, text in enumerate(texts):
+        groups.setdefault(route(text), []).append(i)
+    return groups
+
+
+class _Truncations:
+    """Counts of truncated texts per model's maximum, warned about once at the end."""
+
+    def __init__(self) -> None:
+        self.counts: dict[int, int] = {}
+
+    def add(self, max_tokens: int, records: list[dict]) -> None:
+        count = sum(1 for r in records if r.get("truncated"))
+        if count:
+            self.counts[max_tokens] = self.counts.get(max_tokens, 0) + count
+
+    def warn(self) -> None:
+        from lstm_sentiment.text.tokenize import warn_truncated
+
+        for max_tokens, count in self.counts.items():
+            warn_truncated(count, max_tokens)
+
+
+def _predict_here(first: list[str], chunks: Iterator[list[str]], route, precision: str) -> Iterator[dict]:
     from lstm_sentiment.sentiment import SentimentModel
-    from lstm_sentiment.text.tokenize import detect_lang, warn_truncated
 
     loaded: dict[str, SentimentModel] = {}
 
@@ -100,51 +128,56 @@ def _predict_chunks_on(first: list[str], chunks: Iterator[list[str]], model, lan
         if isinstance(name, SentimentModel):
             return name
         if str(name) not in loaded:
-            loaded[str(name)] = SentimentModel.load(name)
+            loaded[str(name)] = SentimentModel.load(name, precision=precision)
         return loaded[str(name)]
 
-    if model is not None:
-        route: Callable[[str], object] = lambda text: model  # noqa: E731
-    elif lang != "auto":
-        route = lambda text: lang  # noqa: E731
-    else:
-        route = detect_lang
-
-    truncated: dict[int, tuple[SentimentModel, int]] = {}
-
-    def start(texts: list[str]) -> _Chunk:
-        chunk = _Chunk(texts)
-        by_model: dict[object, list[int]] = {}
-        for i, text in enumerate(texts):
-            by_model.setdefault(route(text), []).append(i)
-        for name, index in by_model.items():
+    truncations = _Truncations()
+    for texts in _prepend(first, chunks):
+        records: list[dict | None] = [None] * len(texts)
+        for name, index in _by_model(texts, route).items():
             m = load(name)
             group = [texts[i] for i in index]
-            work = pool.submit(m.tokenizer, group) if pool is not None else m.encode(group, workers=0)
-            chunk.groups.append((m, index, work))
-        return chunk
+            part = m.records(group, m.encode(group))
+            truncations.add(m.tokenizer.max_tokens, part)
+            for i, record in zip(index, part):
+                records[i] = record
+        yield from records  # type: ignore[misc]
+    truncations.warn()
 
-    def finish(chunk: _Chunk) -> list[dict]:
-        records: list[dict | None] = [None] * len(chunk.texts)
-        for m, index, work in chunk.groups:
-            encoded = TokenizerPool.collect(work) if pool is not None else work
-            count = sum(e.truncated for e in encoded)
-            if count:
-                truncated[id(m)] = (m, truncated.get(id(m), (m, 0))[1] + count)
-            for i, record in zip(index, m.records([chunk.texts[i] for i in index], encoded)):
+
+def _spec(model, precision: str) -> tuple[str, str]:
+    """(path or name, precision) of a model for the workers: a loaded one goes by its path and keeps its
+    precision."""
+    path = getattr(model, "path", None)
+    return (str(path), model.precision) if path is not None else (str(model), precision)
+
+
+def _predict_in_pool(first: list[str], chunks: Iterator[list[str]], route, pool: PredictPool, precision: str) -> Iterator[dict]:
+    def start(texts: list[str]) -> tuple[list[str], list]:
+        return texts, [(index, pool.submit(*_spec(name, precision), [texts[i] for i in index])) for name, index in _by_model(texts, route).items()]
+
+    def finish(texts: list[str], groups: list) -> list[dict]:
+        records: list[dict | None] = [None] * len(texts)
+        for index, futures in groups:
+            max_tokens, part = pool.collect(futures)
+            truncations.add(max_tokens, part)
+            for i, record in zip(index, part):
                 records[i] = record
         return records  # type: ignore[return-value]
 
+    truncations = _Truncations()
     pending = start(first)
     for texts in chunks:
-        following = start(texts)  # workers segment this chunk while the model runs on the pending one
-        yield from finish(pending)
+        following = start(texts)  # the workers take this chunk while this process writes the pending one
+        yield from finish(*pending)
         pending = following
-    yield from finish(pending)
-    for m, count in truncated.values():
-        warn_truncated(count, m.tokenizer.max_tokens)
+    yield from finish(*pending)
+    truncations.warn()
 
 
+def _prepend(first: list[str], chunks: Iterator[list[str]]) -> Iterator[list[str]]:
+    yield first
+    yield from chunks
 class RecordCounter:
     """Passes records through, counting them and those with an ``error``."""
 
@@ -171,13 +204,15 @@ def predict_file(
     model=None,
     lang: str = "auto",
     chunk_size: int = CHUNK_TEXTS,
-    workers: int | None = None,
+    workers: int = 0,
     threads: int | None = None,
+    precision: str = "float32",
+    pool: PredictPool | None = None,
 ) -> RecordCounter:
     """Classify ``texts`` into ``output`` ("jsonl", "json" or "csv"), streaming, written atomically.
 
     Records go to a temporary file beside ``output``, renamed over it at the end; if anything fails the
-    old ``output`` is left as it was.
+    old ``output`` is left as it was. The other arguments are :func:`iter_predictions`'s.
 
     Returns:
         the counts of records written and of failed ones.
@@ -185,7 +220,7 @@ def predict_file(
     from lstm_sentiment.atomic import write_atomic
     from lstm_sentiment.output import write_records
 
-    counter = RecordCounter(iter_predictions(texts, model, lang, chunk_size, workers, threads))
+    counter = RecordCounter(iter_predictions(texts, model, lang, chunk_size, workers, threads, precision, pool))
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:  # newlines as write_text_atomic writes them
