@@ -1,11 +1,14 @@
-"""Shared fixtures: a small model trained once per test session on a slice of zh-reviews."""
+"""Shared fixtures: a small model trained once per test session on a slice of zh-reviews, and a headless
+Chromium tab for the pages of explain and serve."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,8 +16,16 @@ from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.corpus import load_zh_reviews
 from lstm_sentiment.data.dataset import LabelledTexts
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
 
 
 def sliced(data: LabelledTexts, step: int) -> LabelledTexts:
@@ -53,3 +64,45 @@ def run_cli(*args: str, stdin: str | None = None, timeout: int = 300) -> subproc
         timeout=timeout,
         env=env,
     )
+
+
+@dataclass
+class Tab:
+    """A browser page with what it reported: console and script errors, and every URL it requested."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def cjk_font_loaded(self) -> bool:
+        """Whether the page's own Chinese font has loaded."""
+        fonts = self.page.evaluate(
+            "async () => { await document.fonts.ready;"
+            " return Array.from(document.fonts).map(f => f.family.replace(/\"/g, '') + ':' + f.status); }"
+        )
+        return "lstm-sentiment-cjk:loaded" in fonts
+
+    def screenshot(self, name: str) -> None:
+        """Save the whole page as test-artifacts/NAME, for a person to look at."""
+        artifacts = REPO / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(artifacts / name), full_page=True)
+
+
+@pytest.fixture
+def chromium_tab():
+    """A 1200×900 tab of Debian's headless Chromium (``make test`` installs it), closed after the test."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs it (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            tab = Tab(browser.new_page(viewport={"width": 1200, "height": 900}))
+            tab.page.on("console", lambda message: tab.errors.append(message.text) if message.type == "error" else None)
+            tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
+            tab.page.on("request", lambda request: tab.requests.append(request.url))
+            yield tab
+        finally:
+            browser.close()

@@ -50,23 +50,18 @@ def test_evaluate_json(small_bundle, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args,stdin,pattern",
+    "args,message",
     [
-        (("predict", "   "), None, "could not be classified|empty text"),
-        (("predict",), None, "no text given"),
-        (("evaluate", "--data", "missing.csv"), None, "missing.csv: cannot read"),
+        (("predict", "   "), "1 of 1 input(s) could not be classified (empty text)"),
+        (("predict",), "no text given"),
+        (("evaluate", "--data", "missing.csv"), "missing.csv: cannot read"),
     ],
 )
-def test_bad_input_one_line_errors(small_bundle, args, stdin, pattern):
+def test_bad_input_one_line_errors(small_bundle, args, message):
     args = (*args[:1], "--model", str(small_bundle[0]), *args[1:])
-    result = run_cli(*args, stdin=stdin)
+    result = run_cli(*args)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-
-
-def test_whitespace_text_fails_with_one_line(small_bundle):
-    result = run_cli("predict", "--model", str(small_bundle[0]), "   ")
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "1 of 1 input(s) could not be classified (empty text)" in result.stderr
+    assert message in result.stderr
 
 
 def test_missing_and_corrupt_model(small_bundle, tmp_path):

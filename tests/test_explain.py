@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_cli
+from conftest import run_cli
 from lstm_sentiment.config import ModelConfig
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
@@ -23,11 +23,6 @@ from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
 
 TOL = 1e-5
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 ZH_TEXTS = [
     "我喜欢这个电影",
     "我不喜欢这个电影",
@@ -298,45 +293,26 @@ def test_page_is_self_contained(page):
     assert "<script src" not in text and 'rel="stylesheet"' not in text
 
 
-def test_page_in_headless_chromium(page):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing; `make test` installs it (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
+def test_page_in_headless_chromium(page, chromium_tab):
     expl, path = page
     url = path.as_uri()
-    errors, requests = [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            tab = browser.new_page(viewport={"width": 1200, "height": 900})
-            tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            tab.on("pageerror", lambda error: errors.append(str(error)))
-            tab.on("request", lambda request: requests.append(request.url))
-            tab.goto(url, wait_until="load")
-            tokens = tab.locator("#sentence .tok")
-            assert tokens.count() == len(expl)
-            assert [re.sub(r"\d+$", "", s) for s in tokens.all_inner_texts()] == list(expl.words)
-            tokens.nth(1).hover()
-            detail = tab.inner_text("#detail")
-            assert "t=2" in detail and expl.words[1] in detail
-            assert f"{expl.trace().means['f'][1]:.3f}" in detail  # forget-gate mean of layer 0, forward
-            tokens.nth(0).click()
-            assert "selected" in tokens.nth(0).get_attribute("class")
-            assert "t=1" in tab.inner_text("#detail")
-            fonts = tab.evaluate(
-                "async () => { await document.fonts.ready;"
-                " return Array.from(document.fonts).map(f => f.family.replace(/\"/g, '') + ':' + f.status); }"
-            )
-            assert "lstm-sentiment-cjk:loaded" in fonts
-            assert tab.evaluate("document.querySelector('img.heatmaps').naturalWidth") > 100
-            artifacts = REPO / "test-artifacts"
-            artifacts.mkdir(exist_ok=True)
-            tab.screenshot(path=str(artifacts / "explain-page.png"), full_page=True)
-        finally:
-            browser.close()
-    assert errors == []
-    assert [u for u in requests if u != url and not u.startswith("data:")] == []
+    tab = chromium_tab.page
+    tab.goto(url, wait_until="load")
+    tokens = tab.locator("#sentence .tok")
+    assert tokens.count() == len(expl)
+    assert [re.sub(r"\d+$", "", s) for s in tokens.all_inner_texts()] == list(expl.words)
+    tokens.nth(1).hover()
+    detail = tab.inner_text("#detail")
+    assert "t=2" in detail and expl.words[1] in detail
+    assert f"{expl.trace().means['f'][1]:.3f}" in detail  # forget-gate mean of layer 0, forward
+    tokens.nth(0).click()
+    assert "selected" in tokens.nth(0).get_attribute("class")
+    assert "t=1" in tab.inner_text("#detail")
+    assert chromium_tab.cjk_font_loaded()
+    assert tab.evaluate("document.querySelector('img.heatmaps').naturalWidth") > 100
+    chromium_tab.screenshot("explain-page.png")
+    assert chromium_tab.errors == []
+    assert [u for u in chromium_tab.requests if u != url and not u.startswith("data:")] == []
 
 
 # --- command line ---------------------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import run_cli
 from lstm_sentiment.sentiment import SentimentModel
 from lstm_sentiment.serve.app import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS, create_app
-from test_explain import CHROMIUM, CHROMIUM_FLAGS, LONG_ZH, ZH_TEXTS
+from test_explain import LONG_ZH, ZH_TEXTS
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 120  # s; a loaded 2-core machine takes ~5-15 s to import torch and load the model
@@ -398,62 +398,45 @@ def test_cli_serve_bad_arguments_are_one_line(small_bundle, args, message):
 # --- the page -------------------------------------------------------------------------------------------
 
 
-def test_page_in_headless_chromium(server, small_model):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing; `make test` installs it (apt-get install -y chromium)")
-    from playwright.sync_api import expect, sync_playwright
+def test_page_in_headless_chromium(server, small_model, chromium_tab):
+    from playwright.sync_api import expect
 
     text = "我喜欢这个电影"
     expl = small_model.explain(text)
-    errors, requests = [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        try:
-            tab = browser.new_page(viewport={"width": 1200, "height": 900})
-            tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            tab.on("pageerror", lambda error: errors.append(str(error)))
-            tab.on("request", lambda request: requests.append(request.url))
-            tab.goto(server.url + "/", wait_until="load")
-            # expect() polls from playwright's own script world: the page's CSP forbids the eval of wait_for_function.
-            expect(tab.locator("#model")).to_contain_text("small-zh")
-            tab.fill("#text", text)
-            tab.click("#submit")
-            expect(tab.locator("#result")).to_be_visible()
-            assert tab.inner_text("#label") == expl.label
-            assert tab.inner_text("#score") == f"{expl.score:.4f}"
-            tokens = tab.locator("#sentence .tok")
-            assert tokens.count() == len(expl.words)
-            assert [tokens.nth(j).evaluate("n => n.firstChild.textContent") for j in range(tokens.count())] == list(expl.words)
-            assert tab.locator("canvas.heatmap").count() == 6 and tab.locator("#running-chart").count() == 1
-            tokens.nth(1).hover()
-            detail = tab.inner_text("#detail")
-            assert "t=2" in detail and expl.words[1] in detail
-            assert f"{expl.trace().means['f'][1]:.3f}" in detail  # forget-gate mean, layer 0 forward
-            fonts = tab.evaluate(
-                "async () => { await document.fonts.ready;"
-                " return Array.from(document.fonts).map(f => f.family.replace(/\"/g, '') + ':' + f.status); }"
-            )
-            assert "lstm-sentiment-cjk:loaded" in fonts  # Chinese drawn with the served font
-            # A second sentence replaces the first.
-            tab.fill("#text", "我不喜欢这个电影")
-            tab.press("#text", "Enter")
-            expect(tokens).to_have_count(len(small_model.explain("我不喜欢这个电影")))
-            tab.fill("#text", text)
-            tab.click("#submit")
-            expect(tokens).to_have_count(len(expl))
-            tab.fill("#text", "   ")
-            tab.click("#submit")
-            expect(tab.locator("#error")).to_contain_text("empty text")
-            tab.fill("#text", text)
-            tab.click("#submit")
-            expect(tab.locator("#error")).to_have_text("")
-            expect(tab.locator("#submit")).to_be_enabled()  # the answer is drawn
-            tokens.nth(len(expl) - 1).hover()
-            artifacts = REPO / "test-artifacts"
-            artifacts.mkdir(exist_ok=True)
-            tab.screenshot(path=str(artifacts / "serve-page.png"), full_page=True)
-        finally:
-            browser.close()
+    tab = chromium_tab.page
+    tab.goto(server.url + "/", wait_until="load")
+    # expect() polls from playwright's own script world: the page's CSP forbids the eval of wait_for_function.
+    expect(tab.locator("#model")).to_contain_text("small-zh")
+    tab.fill("#text", text)
+    tab.click("#submit")
+    expect(tab.locator("#result")).to_be_visible()
+    assert tab.inner_text("#label") == expl.label
+    assert tab.inner_text("#score") == f"{expl.score:.4f}"
+    tokens = tab.locator("#sentence .tok")
+    assert tokens.count() == len(expl.words)
+    assert [tokens.nth(j).evaluate("n => n.firstChild.textContent") for j in range(tokens.count())] == list(expl.words)
+    assert tab.locator("canvas.heatmap").count() == 6 and tab.locator("#running-chart").count() == 1
+    tokens.nth(1).hover()
+    detail = tab.inner_text("#detail")
+    assert "t=2" in detail and expl.words[1] in detail
+    assert f"{expl.trace().means['f'][1]:.3f}" in detail  # forget-gate mean, layer 0 forward
+    assert chromium_tab.cjk_font_loaded()  # Chinese drawn with the served font
+    # A second sentence replaces the first.
+    tab.fill("#text", "我不喜欢这个电影")
+    tab.press("#text", "Enter")
+    expect(tokens).to_have_count(len(small_model.explain("我不喜欢这个电影")))
+    tab.fill("#text", text)
+    tab.click("#submit")
+    expect(tokens).to_have_count(len(expl))
+    tab.fill("#text", "   ")
+    tab.click("#submit")
+    expect(tab.locator("#error")).to_contain_text("empty text")
+    tab.fill("#text", text)
+    tab.click("#submit")
+    expect(tab.locator("#error")).to_have_text("")
+    expect(tab.locator("#submit")).to_be_enabled()  # the answer is drawn
+    tokens.nth(len(expl) - 1).hover()
+    chromium_tab.screenshot("serve-page.png")
     # The empty text's 422 is logged by Chromium as a failed resource load; nothing else may be.
-    assert [e for e in errors if "422" not in e] == [], errors
-    assert [u for u in requests if not u.startswith(server.url + "/") and not u.startswith("data:")] == []
+    assert [e for e in chromium_tab.errors if "422" not in e] == [], chromium_tab.errors
+    assert [u for u in chromium_tab.requests if not u.startswith(server.url + "/") and not u.startswith("data:")] == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
@@ -45,22 +45,26 @@ def read_text_file(path: Path) -> str:
     return decode_lines(data, str(path))
 
 
+def _jsonl_rows(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) of each non-blank JSONL line; SentimentError names a line that is not a JSON object."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise SentimentError(f"{path}: line {number} is not valid JSON ({err.msg})") from None
+        if not isinstance(row, dict):
+            raise SentimentError(f"{path}: line {number} is not a JSON object")
+        yield number, row
+
+
 def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     """Column names and (line number, row dict) pairs of a CSV/TSV/JSONL file."""
     fmt = file_format(path)
     text = read_text_file(path)
     if fmt == "jsonl":
-        rows = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise SentimentError(f"{path}: line {number} is not valid JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise SentimentError(f"{path}: line {number} is not a JSON object")
-            rows.append((number, row))
+        rows = list(_jsonl_rows(text.splitlines(), path))
         columns = list(rows[0][1]) if rows else []
         return columns, iter(rows)
     if fmt == "txt":
@@ -168,15 +172,7 @@ def iter_texts(path: Path | str, text_column: str | None = None) -> Iterator[str
 
 def _iter_jsonl_texts(lines: Iterator[str], path: Path, text_column: str | None) -> Iterator[str]:
     col = None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise SentimentError(f"{path}: line {number} is not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict):
-            raise SentimentError(f"{path}: line {number} is not a JSON object")
+    for _, row in _jsonl_rows(lines, path):
         if col is None:
             col = pick_column(list(row), text_column, TEXT_COLUMNS, "text", str(path))
         value = row.get(col)

@@ -190,23 +190,33 @@ _TEXT = {
 }
 
 
-def build_page(
+def write_html(
+    path: Path,
     expl: Explanation,
-    png: bytes,
     narration: list[str] | None = None,
     lang: str = "en",
     layer: int = 0,
     direction: str = "forward",
-) -> str:
-    """The page as a string.
+    png: bytes | None = None,
+) -> None:
+    """Write the page to ``path`` atomically.
 
     Args:
+        path: the HTML file to write.
         expl: the explanation.
-        png: the heatmap PNG (:func:`~lstm_sentiment.reports.plots.render_png`), inlined as a data URL.
         narration: paragraphs to include, or None.
         lang: language of the page's headings, "en" or "zh".
         layer, direction: whose heatmaps ``png`` shows (named in its caption).
+        png: the heatmap PNG, inlined as a data URL; rendered by
+            :func:`~lstm_sentiment.reports.plots.render_png` when None.
     """
+    from lstm_sentiment.atomic import write_text_atomic
+    from lstm_sentiment.reports.fonts import font_subset
+
+    if png is None:
+        from lstm_sentiment.reports.plots import render_png
+
+        png = render_png(expl, layer, direction)
     words = _TEXT["zh" if lang == "zh" else "en"]
     colors = label_colors(expl.labels)
     esc = html.escape
@@ -259,27 +269,6 @@ def build_page(
     )
     # The font is cut to the characters the page shows, so it must be made from the finished text.
     text = _PAGE.substitute(fields, font_face="", png="")
-    from lstm_sentiment.reports.fonts import font_subset
-
     font = base64.b64encode(font_subset(text)).decode("ascii")
     font_face = f'@font-face {{ font-family: "lstm-sentiment-cjk"; src: url(data:font/otf;base64,{font}) format("opentype"); }}'
-    return _PAGE.substitute(fields, font_face=font_face, png=base64.b64encode(png).decode("ascii"))
-
-
-def write_html(
-    path: Path,
-    expl: Explanation,
-    narration: list[str] | None = None,
-    lang: str = "en",
-    layer: int = 0,
-    direction: str = "forward",
-    png: bytes | None = None,
-) -> None:
-    """Write the page to ``path`` atomically (renders the heatmaps unless ``png`` is given)."""
-    from lstm_sentiment.atomic import write_text_atomic
-
-    if png is None:
-        from lstm_sentiment.reports.plots import render_png
-
-        png = render_png(expl, layer, direction)
-    write_text_atomic(Path(path), build_page(expl, png, narration, lang, layer, direction))
+    write_text_atomic(Path(path), _PAGE.substitute(fields, font_face=font_face, png=base64.b64encode(png).decode("ascii")))
