@@ -157,12 +157,12 @@ def bench_breakdown(model: SentimentModel, texts: list[str], repeats: int, work:
     norm = median_time(lambda: [normalize(t) for t in texts], repeats)
     rows.append(("  of which normalisation (NFKC, HTML, t2s when needed)", n / norm, ""))
     # The same normalisation converting every Han text, as before the t2s check: the effect of that change.
-    saved = normalize_module.t2s_pattern
-    normalize_module.t2s_pattern = lambda: _MATCH_ALL
+    saved = normalize_module.t2s_chars
+    normalize_module.t2s_chars = lambda: None
     try:
         norm_all = median_time(lambda: [normalize(t) for t in texts[: max(1, n // 5)]], repeats)
     finally:
-        normalize_module.t2s_pattern = saved
+        normalize_module.t2s_chars = saved
     rows.append(("  normalisation converting every Han text (before)", max(1, n // 5) / norm_all, "on a fifth of the texts"))
 
     encoded = [tokenizer(t) for t in texts]
@@ -200,15 +200,6 @@ def bench_breakdown(model: SentimentModel, texts: list[str], repeats: int, work:
     rec = median_time(lambda: model.records(texts, encoded), repeats)
     rows.append(("records (model forward + record dicts)", n / rec, "SentimentModel.records"))
     return rows
-
-
-class _MatchAll:
-    @staticmethod
-    def search(text):
-        return True
-
-
-_MATCH_ALL = _MatchAll()
 
 
 # --- training -----------------------------------------------------------------------------------

@@ -86,13 +86,28 @@ def test_pad_batch_and_length_batches():
 
 def test_t2s_check_skips_only_texts_that_would_not_change(small_splits):
     converter = normalize_module._t2s()
-    pattern = normalize_module.t2s_pattern()
+    needed = normalize_module.t2s_chars()
     keys = [key for group in converter._dict_chain_data for _, _, table in group for key in table]
     samples = keys + small_splits[0].texts[:1000] + ["這部電影真的很好看", "么麽", "什么", "乾隆"]
     for text in samples:
-        if not pattern.search(text):
+        if needed.isdisjoint(text):
             assert converter.convert(text) == text, text
     assert normalize_module.normalize("這部電影<br />真的很ＧＯＯＤ！") == "这部电影 真的很good!"
+
+
+def test_normalize_equals_every_step_applied(small_splits):
+    import html
+    import unicodedata
+
+    converter = normalize_module._t2s()
+
+    def reference(text: str) -> str:  # NFKC, tags, entities and t2s on every text, as the docstring says
+        text = converter.convert(html.unescape(normalize_module._TAG.sub(" ", unicodedata.normalize("NFKC", text))))
+        return " ".join(text.split()).lower()
+
+    samples = small_splits[0].texts[:1000] + ["這部電影真的很好看", "ＡＢＣ１２３ 很好", "ﬁne &amp; 好", "①②", "乾隆 什么"]
+    for text in samples:
+        assert normalize_module.normalize(text) == reference(text), text
 
 
 def test_segment_zh_gives_jieba_words(small_splits):

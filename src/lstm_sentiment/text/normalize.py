@@ -20,21 +20,22 @@ def _t2s():
 
 
 @lru_cache(maxsize=1)
-def t2s_pattern() -> re.Pattern:
+def t2s_chars() -> frozenset[str] | None:
     """Characters without which t2s returns its input unchanged.
 
     OpenCC rewrites a text only where a dictionary key occurs in it. For every entry whose value differs
     from its key, one character of the key goes in this set (a traditional character when the key has
     one, else the first character that the value changes), so a text holding none of them matches no such
-    entry and comes back as it was. About 1 % of zh-reviews texts hold one; for the rest the check (a
-    regular-expression search) replaces a conversion about 20 times slower.
+    entry and comes back as it was. About 1 % of zh-reviews texts hold one; for the rest the check (a set
+    intersection, 3 µs for an 80-character review; a regular-expression class of these 4,000 characters
+    took 25) replaces a conversion about 20 times slower.
 
     Reads the dictionaries of opencc-python-reimplemented 0.1.7 (``_dict_chain_data``: groups of
-    ``(max_len, min_len, {key: "value [alternatives]"})``); without them every Han text is converted.
+    ``(max_len, min_len, {key: "value [alternatives]"})``); without them, None: every Han text is converted.
     """
     groups = getattr(_t2s(), "_dict_chain_data", None)
     if not groups:
-        return re.compile(r"[\s\S]")
+        return None
     entries = [(key, value.split(" ")[0]) for group in groups for _, _, table in group for key, value in table.items()]
     traditional = {key for key, value in entries if len(key) == 1 and key != value}
     needed = set()
@@ -45,7 +46,7 @@ def t2s_pattern() -> re.Pattern:
         if witness is None and len(key) == len(value):
             witness = next(a for a, b in zip(key, value) if a != b)
         needed.add(witness or key[0])
-    return re.compile("[" + "".join(re.escape(ch) for ch in sorted(needed)) + "]")
+    return frozenset(needed)
 
 
 def has_han(text: str) -> bool:
@@ -60,8 +61,9 @@ def normalize(text: str) -> str:
     NFKC folds full-width letters and digits (ＡＢＣ１２３ → ABC123), common in Chinese reviews.
     Lowercasing only changes cased scripts, so it is harmless for Chinese.
     """
-    text = unicodedata.normalize("NFKC", text)
+    if not unicodedata.is_normalized("NFKC", text):  # a quick check, exact: most texts pass it
+        text = unicodedata.normalize("NFKC", text)
     text = html.unescape(_TAG.sub(" ", text))
-    if has_han(text) and t2s_pattern().search(text):
+    if has_han(text) and (t2s_chars() is None or not t2s_chars().isdisjoint(text)):
         text = _t2s().convert(text)
     return _SPACE.sub(" ", text).strip().lower()

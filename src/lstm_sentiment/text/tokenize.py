@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lstm_sentiment.text.normalize import has_han, normalize, t2s_pattern
+from lstm_sentiment.text.normalize import has_han, normalize, t2s_chars
 
 LANGS = ("auto", "zh", "en")
 DEFAULT_MAX_TOKENS = 256
@@ -82,7 +82,7 @@ def warm_up() -> None:
     if _rjieba() is not None:
         _rjieba().cut("预热", hmm=True)
     _jieba().initialize()
-    t2s_pattern()
+    t2s_chars()
 
 
 def detect_lang(text: str) -> str:
