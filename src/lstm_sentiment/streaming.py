@@ -42,7 +42,7 @@ def iter_predictions(
             shipped models, by ``lang`` ("auto": each text to zh or en by its script).
         chunk_size: texts per chunk (≥ 1).
         workers: processes that classify (each with one torch thread) while this one reads and writes;
-            0 (default): classify in this process. On 2 idle cores, 2 workers gave 1.8 times the texts
+            0 (default): classify in this process. On 2 idle cores, 2 workers gave 1.7 times the texts
             per second of one process (see BENCHMARKS.md). A loaded ``model`` is loaded again from its
             ``path``, once, for the workers to share.
         threads: torch threads for the model in this process while predicting (restored after); None

@@ -1,7 +1,7 @@
 """Prediction across processes: each worker segments, encodes and classifies whole tasks of texts.
 
-The model's LSTM kernel is most of the work (about two thirds of a zh-reviews text's CPU time, with
-segmentation a quarter), and its small per-step matrix products gain little from more OpenMP threads in
+The model's LSTM kernel is most of the work (about three quarters of a zh-reviews text's CPU time in
+float32, segmentation a sixth), and its small per-step matrix products gain little from more OpenMP threads in
 one process, so the way to use more cores is more processes, each with one torch thread, each running
 the whole pipeline on its own texts. The pool loads the segmenters' dictionaries and the models it is
 told of in this process, then forks the workers, which share those pages copy-on-write instead of
