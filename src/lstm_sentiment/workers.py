@@ -1,11 +1,11 @@
 """Prediction across processes: each worker segments, encodes and classifies whole tasks of texts.
 
 The model's LSTM kernel is most of the work (about three quarters of a zh-reviews text's CPU time in
-float32, segmentation a sixth), and its small per-step matrix products gain little from more OpenMP threads in
-one process, so the way to use more cores is more processes, each with one torch thread, each running
-the whole pipeline on its own texts. The pool loads the segmenters' dictionaries and the models it is
+float32, segmentation a sixth), and its small per-step matrix products gain little from more OpenMP
+threads in one process, so the way to use more cores is more processes, each with one torch thread, each
+running the whole pipeline on its own texts. The pool loads the segmenters' dictionaries and the models it is
 told of in this process, then forks the workers, which share those pages copy-on-write instead of
-holding a copy each (jieba's dictionary alone is over 100 MB of Python objects); a model no one told it
+holding a copy each (jieba's dictionary alone is about 70 MB of Python objects); a model no one told it
 of is loaded by each worker at the first task that names it. Needs the ``fork`` start method (Linux,
 macOS).
 """
