@@ -211,7 +211,7 @@ def predict(
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
         fmt = "jsonl" if format == PredictFormat.table else format.value
-        counter = predict_file(items, output, fmt, model, lang.value, workers=workers, threads=threads, precision=precision.value)
+        counter = predict_file(items, output, fmt, model, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
         typer.echo(f"wrote {counter.count} records to {output}", err=True)
     else:
         counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads, precision=precision.value))

@@ -197,22 +197,12 @@ class RecordCounter:
             yield record
 
 
-def predict_file(
-    texts: Iterable[str],
-    output: Path,
-    fmt: str = "jsonl",
-    model=None,
-    lang: str = "auto",
-    chunk_size: int = CHUNK_TEXTS,
-    workers: int = 0,
-    threads: int | None = None,
-    precision: str = "float32",
-    pool: PredictPool | None = None,
-) -> RecordCounter:
+def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=None, **options) -> RecordCounter:
     """Classify ``texts`` into ``output`` ("jsonl", "json" or "csv"), streaming, written atomically.
 
     Records go to a temporary file beside ``output``, renamed over it at the end; if anything fails the
-    old ``output`` is left as it was. The other arguments are :func:`iter_predictions`'s.
+    old ``output`` is left as it was. ``model`` and ``options`` (``lang``, ``workers``, ``precision``…)
+    are :func:`iter_predictions`'s.
 
     Returns:
         the counts of records written and of failed ones.
@@ -220,7 +210,7 @@ def predict_file(
     from lstm_sentiment.atomic import write_atomic
     from lstm_sentiment.output import write_records
 
-    counter = RecordCounter(iter_predictions(texts, model, lang, chunk_size, workers, threads, precision, pool))
+    counter = RecordCounter(iter_predictions(texts, model, **options))
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:  # newlines as write_text_atomic writes them
