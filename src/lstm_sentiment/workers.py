@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -38,6 +39,9 @@ def _start_worker() -> None:
     # First, before any operator: a forked child inherits no OpenMP threads, and one that entered a
     # parallel region with the parent's thread count would wait for them forever.
     torch.set_num_threads(1)
+    # Ctrl-C reaches the whole process group: the parent stops the pool, and a worker that raised
+    # KeyboardInterrupt of its own would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _model(spec: tuple[str, str]):
