@@ -87,8 +87,14 @@ class PredictPool:
         gc.collect()
         gc.freeze()
         self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
-        # With fork, the first submit starts every worker, from this process as it is now.
-        self._executor.submit(int).result()
+        try:
+            # With fork, the first submit starts every worker, from this process as it is now.
+            self._executor.submit(int).result()
+        except BaseException:
+            # Ctrl-C while they start: no caller holds the pool to close it, and workers left running
+            # would keep the interpreter from exiting (they ignore SIGINT).
+            self.close()
+            raise
 
     def submit(self, model: str, precision: str, texts: Sequence[str]) -> list[Future]:
         """Start classifying ``texts`` with the bundle or shipped model ``model``; see :meth:`collect`."""
