@@ -53,7 +53,7 @@ def small_bundle(tmp_path_factory, small_splits):
     return out, metrics
 
 
-def run_cli(*args: str, stdin: str | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+def run_cli(*args: str, stdin: str | None = None, timeout: int = 300, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """``python -m lstm_sentiment ARGS`` in a fresh process, as a user would run it."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.run(
@@ -63,6 +63,7 @@ def run_cli(*args: str, stdin: str | None = None, timeout: int = 300) -> subproc
         text=True,
         timeout=timeout,
         env=env,
+        cwd=cwd,
     )
 
 

@@ -92,3 +92,51 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
 def test_usage_error_exit_2():
     result = run_cli("predict", "--format", "xml", "好")
     assert result.returncode == 2
+
+
+def test_predict_never_loses_what_was_there(small_bundle, tmp_path):
+    model = ("--model", str(small_bundle[0]))
+    source = tmp_path / "in.txt"
+    source.write_text("很好\n太差了\n", encoding="utf-8")
+    folder = tmp_path / "results"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "keep.txt").write_text("keep", encoding="utf-8")
+    assert_one_line_error(run_cli("predict", *model, "--input", str(source), "-o", str(folder)), 1, "is a directory")
+    assert (folder / "sub" / "keep.txt").read_text(encoding="utf-8") == "keep"
+    assert_one_line_error(run_cli("predict", *model, "--input", str(source), "-o", str(source)), 1, "is the input file")
+    assert source.read_text(encoding="utf-8") == "很好\n太差了\n"
+    old = tmp_path / "old.jsonl"
+    old.write_text("old\n", encoding="utf-8")
+    empty, blank = tmp_path / "empty.txt", tmp_path / "blank.txt"
+    empty.write_text("", encoding="utf-8")
+    blank.write_text("  \n\n", encoding="utf-8")
+    for workers in ("0", "2"):
+        assert_one_line_error(run_cli("predict", *model, "--input", str(empty), "-o", str(old), "--workers", workers), 1, "no texts in the input; .* left as it was")
+        assert_one_line_error(run_cli("predict", *model, "--input", str(blank), "-o", str(old), "--workers", workers), 1, r"none of the 2 input\(s\) could be classified \(empty text\)")
+    assert old.read_text(encoding="utf-8") == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["blank.txt", "empty.txt", "in.txt", "old.jsonl", "results"]
+    assert_one_line_error(run_cli("predict", *model, "--input", str(empty)), 1, "no texts in the input")
+    train_csv = tmp_path / "t.csv"
+    train_csv.write_text("text,label\n好,1\n坏,0\n", encoding="utf-8")
+    assert_one_line_error(run_cli("train", "--data", str(train_csv), "--out", str(folder)), 1, "holds files that are not a model bundle")
+    assert (folder / "sub" / "keep.txt").is_file()
+
+
+def test_output_format_from_suffix_long_csv_fields_and_worker_cap(small_bundle, tmp_path):
+    model = ("--model", str(small_bundle[0]))
+    source = tmp_path / "in.csv"
+    long_text = "好" * 200_000  # over the csv module's default field limit of 131,072 characters
+    source.write_text(f"text\n很好\n{long_text}\n", encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    result = run_cli("predict", *model, "--input", str(source), "-o", str(out), "--workers", "64")
+    assert result.returncode == 0, result.stderr
+    assert "warning: 64 workers on" in result.stderr and "Traceback" not in result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("text,label,score") and len(lines) == 3
+
+
+def test_shipped_model_names_are_not_shadowed_by_folders(tmp_path):
+    (tmp_path / "zh").mkdir()
+    result = run_cli("predict", "我喜欢这个电影", "-f", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["label"] == "positive"
+    assert_one_line_error(run_cli("predict", "--model", "./zh", "好", cwd=tmp_path), 1, "not a model bundle")

@@ -8,12 +8,18 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from lstm_sentiment.errors import SentimentError
+
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it over ``path``.
 
     Works for a file or a directory. For a directory the old one is moved aside first and removed after,
     since rename cannot replace a non-empty directory.
+
+    Raises:
+        SentimentError: ``path`` is a directory and ``write`` made a file, or the other way round (nothing
+            is replaced).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -21,6 +27,8 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     try:
         target = tmp / "new"
         write(target)
+        if path.exists() and path.is_dir() != target.is_dir():
+            raise SentimentError(f"{path} is a {'directory' if path.is_dir() else 'file'}; choose another name")
         _default_permissions(target)
         if path.is_dir():
             old = tmp / "old"

@@ -34,6 +34,19 @@ def library_versions() -> dict[str, str]:
     return {"python": platform.python_version(), **{n: metadata.version(n) for n in names}}
 
 
+def check_bundle_target(out_dir: Path) -> None:
+    """Raise unless ``out_dir`` may take a bundle: absent, an empty directory or a bundle (to be replaced).
+
+    Raises:
+        SentimentError: a file, or a directory holding files that are not a bundle's (they would be lost).
+    """
+    out_dir = Path(out_dir)
+    if out_dir.is_file():
+        raise SentimentError(f"{out_dir} is a file; choose another --out")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "config.json").is_file():
+        raise SentimentError(f"{out_dir} holds files that are not a model bundle; choose another --out")
+
+
 def save_bundle(
     out_dir: Path,
     model: SentimentLSTM,
@@ -48,7 +61,7 @@ def save_bundle(
     """Write a bundle directory atomically.
 
     Args:
-        out_dir: the bundle directory (replaced if it exists).
+        out_dir: the bundle directory (replaced if it exists; see :func:`check_bundle_target`).
         model: trained network; its ``state_dict`` goes to ``model.safetensors``.
         vocab, id2label: token and class tables.
         configs: the settings it was trained with.
@@ -57,6 +70,7 @@ def save_bundle(
         card: the model card text.
         training_log: the per-epoch CSV written by Lightning's CSVLogger, copied in if given.
     """
+    check_bundle_target(out_dir)
     model_cfg, data_cfg, train_cfg = configs
     config = {
         "format_version": FORMAT_VERSION,

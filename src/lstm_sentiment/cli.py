@@ -6,9 +6,11 @@ no traceback), 2 usage.
 
 from __future__ import annotations
 
+import csv
 import functools
 import logging
 import os
+import signal
 import sys
 import warnings
 from enum import Enum
@@ -60,6 +62,11 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _terminated(signum, frame):
+    # Unwind as Ctrl-C does, so temporary files are removed and worker processes stopped.
+    _fail("terminated", 128 + signum)
+
+
 def command(func):
     """Run a command with one-line errors: known failures exit 1 with ``error: …`` on stderr."""
 
@@ -73,12 +80,15 @@ def command(func):
         warnings.showwarning = _one_line_warnings
         # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
         warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
+        signal.signal(signal.SIGTERM, _terminated)
         try:
             return func(*args, **kwargs)
         except (SentimentError, ValueError) as err:
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
         except OSError as err:
             _fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
+        except csv.Error as err:
+            _fail(f"malformed CSV/TSV: {err}")
         except KeyboardInterrupt:
             _fail("interrupted", 130)
 
@@ -140,9 +150,12 @@ def train(
     strategy: str = typer.Option(TrainConfig.strategy, help="Lightning strategy, e.g. ddp."),
 ) -> None:
     """Train a model on the built-in corpus or your file; writes a bundle with metrics and a model card."""
+    from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.data import stratified_split
     from lstm_sentiment.data.corpus import NAME, corpus_counts
     from lstm_sentiment.training.train import train as run_training
+
+    check_bundle_target(out)  # before training, not after
 
     model_cfg = ModelConfig(embedding_dim, hidden_size, num_layers, bidirectional, dropout, word_dropout, pooling, freeze_embeddings, forget_bias)
     data_cfg = DataConfig(lang.value, max_tokens, min_count)
@@ -186,13 +199,14 @@ def predict(
     input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat) instead of stdout."),
-    format: PredictFormat = typer.Option(PredictFormat.table, "--format", "-f", help="table, json, jsonl or csv."),
+    format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv. Default: table on the terminal; for --output, by its suffix (.csv, .json), else jsonl."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
     from lstm_sentiment.data.files import iter_texts
     from lstm_sentiment.streaming import RecordCounter, iter_predictions, predict_file
+    from lstm_sentiment.workers import available_cores
 
     if input is not None and texts:
         raise ValueError("give texts as arguments or --input, not both")
@@ -204,22 +218,36 @@ def predict(
         items = list(texts)
     else:
         raise ValueError("no text given; pass TEXT…, --input FILE or -")
+    if output is not None and output.is_dir():
+        raise ValueError(f"--output {output} is a directory; give a file name")
+    if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
+        raise ValueError(f"--output {output} is the input file; choose another name")
+    cores = available_cores()
+    if workers > cores:
+        typer.echo(f"warning: {workers} workers on {cores} cores; using {cores}", err=True)
+        workers = cores
     # One torch thread unless the user set OMP_NUM_THREADS: the LSTM's small per-step products gain little
     # from more, and OpenMP threads on busy cores wait for each other (see BENCHMARKS.md); --workers
     # uses more cores.
     threads = None if os.environ.get("OMP_NUM_THREADS") else 1
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
-        fmt = "jsonl" if format == PredictFormat.table else format.value
+        fmt = format.value if format not in (None, PredictFormat.table) else _SUFFIX_FORMAT.get(output.suffix.lower(), "jsonl")
         counter = predict_file(items, output, fmt, model, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
         typer.echo(f"wrote {counter.count} records to {output}", err=True)
     else:
         counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads, precision=precision.value))
-        _emit_records(list(counter), format.value)
+        records = list(counter)
+        if not records:
+            raise ValueError("no texts in the input")
+        _emit_records(records, (format or PredictFormat.table).value)
     if counter.failed:
         typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified ({counter.first_error})", err=True)
         if counter.failed == counter.count:
             raise typer.Exit(1)
+
+
+_SUFFIX_FORMAT = {".csv": "csv", ".json": "json"}
 
 
 def _emit_records(records, fmt: str) -> None:

@@ -50,7 +50,7 @@ class SentimentModel:
 
     @classmethod
     def load(cls, path_or_name: str | Path = "zh", device: str | torch.device | None = None, precision: str = "float32") -> "SentimentModel":
-        """Load a bundle directory, or a shipped default by name ("zh", "en").
+        """Load a bundle directory, or a shipped default by name ("zh", "en"; a directory of that name: "./zh").
 
         Args:
             device: where the network runs; None: "cuda" when available, else "cpu".
@@ -64,8 +64,10 @@ class SentimentModel:
             SentimentError: missing, truncated, corrupt or other-version bundle.
             ValueError: an unknown precision.
         """
-        text = str(path_or_name)
-        path = default_model_path(text) if text in DEFAULT_MODELS and not Path(text).exists() else Path(text)
+        # The names "zh" and "en" (as str) are the shipped models even where a folder has that name; a
+        # Path, or "./zh", is a directory.
+        shipped = isinstance(path_or_name, str) and path_or_name in DEFAULT_MODELS
+        path = default_model_path(path_or_name) if shipped else Path(path_or_name)
         network, vocab, tokenizer, config = load_bundle(path)
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"

@@ -206,8 +206,11 @@ def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=N
 
     Returns:
         the counts of records written and of failed ones.
+    Raises:
+        SentimentError: no texts, or none that could be classified (``output`` is left as it was).
     """
     from lstm_sentiment.atomic import write_atomic
+    from lstm_sentiment.errors import SentimentError
     from lstm_sentiment.output import write_records
 
     counter = RecordCounter(iter_predictions(texts, model, **options))
@@ -215,6 +218,10 @@ def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=N
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:  # newlines as write_text_atomic writes them
             write_records(counter, fmt, stream, spool_dir=tmp.parent)
+        if counter.count == 0:
+            raise SentimentError(f"no texts in the input; {output} left as it was")
+        if counter.failed == counter.count:
+            raise SentimentError(f"none of the {counter.count} input(s) could be classified ({counter.first_error}); {output} left as it was")
 
     write_atomic(output, write)
     return counter

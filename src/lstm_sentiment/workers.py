@@ -40,8 +40,10 @@ def _start_worker() -> None:
     # parallel region with the parent's thread count would wait for them forever.
     torch.set_num_threads(1)
     # Ctrl-C reaches the whole process group: the parent stops the pool, and a worker that raised
-    # KeyboardInterrupt of its own would print a traceback.
+    # KeyboardInterrupt of its own would print a traceback. SIGTERM ends a worker quietly (the parent's
+    # handler, inherited by the fork, would print its message once per worker).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _model(spec: tuple[str, str]):

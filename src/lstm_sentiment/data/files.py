@@ -14,6 +14,10 @@ from pathlib import Path
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
 from lstm_sentiment.errors import SentimentError
 
+# The csv module refuses fields over 128 KiB; a review pasted whole may be longer (a 1 MB text is cut to
+# the model's maximum before segmentation), so fields up to 64 MiB are read.
+csv.field_size_limit(64 * 2**20)
+
 TEXT_COLUMNS = ("text", "review", "sentence", "content")
 LABEL_COLUMNS = ("label", "sentiment", "polarity")
 _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
