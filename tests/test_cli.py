@@ -1,6 +1,7 @@
 """The command line as a user runs it: outputs, formats, and one-line errors for bad input."""
 
 import json
+import re
 
 import pytest
 
@@ -89,9 +90,19 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
     assert not out.exists() and list(tmp_path.glob(".model.*")) == []
 
 
-def test_usage_error_exit_2():
-    result = run_cli("predict", "--format", "xml", "好")
-    assert result.returncode == 2
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("predict", "--format", "xml", "好"), "Invalid value for '--format'"),
+        (("predict", "--precision", "float16", "好"), "'float16' is not one of 'float32', 'bfloat16'"),
+        (("predict", "--workers", "-1", "好"), "Invalid value for '--workers'"),
+        (("nosuchcommand",), "No such command 'nosuchcommand'"),
+    ],
+)
+def test_usage_errors_one_line_exit_2(args, message):
+    result = run_cli(*args)
+    assert_one_line_error(result, 2, re.escape(message))
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_predict_never_loses_what_was_there(small_bundle, tmp_path):

@@ -435,5 +435,23 @@ def serve(
 
 
 def main() -> None:
-    """Entry point of ``python -m lstm_sentiment``."""
-    app()
+    """Entry point of ``lstm-sentiment`` and ``python -m lstm_sentiment``.
+
+    A usage error (unknown option, bad value) is one line on stderr and exit 2, like every other error,
+    instead of typer's boxed panel.
+    """
+    try:
+        from typer._click.exceptions import ClickException  # newer typer releases carry their own click
+    except ImportError:
+        from click.exceptions import ClickException
+
+    try:
+        code = app(standalone_mode=False)
+    except ClickException as err:
+        if err.format_message():  # empty when the help was shown instead (no command given)
+            typer.echo(f"error: {err.format_message()} (see --help)", err=True)
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
