@@ -143,6 +143,9 @@ class SentimentModel:
     def evaluate(self, data: LabelledTexts, batch_size: int = PREDICT_BATCH) -> dict:
         """Accuracy, macro-F1, per-class figures and confusion matrix on labelled texts.
 
+        Returns:
+            :func:`~lstm_sentiment.metrics.classification_report`'s dict, with ``source`` (the data's) and
+            ``compute_dtype`` (the model's precision, "float32" or "bfloat16").
         Raises:
             SentimentError: a label the model does not know.
         """
@@ -156,6 +159,7 @@ class SentimentModel:
         probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
         report = classification_report([index[y] for y in data.labels], probs.argmax(-1).tolist(), self.id2label)
         report["source"] = data.source
+        report["compute_dtype"] = self.precision  # "float32" or "bfloat16": not a classification figure
         return report
 
     def explain(self, text: str, top_units: int = 3):
