@@ -73,6 +73,11 @@ def test_missing_and_corrupt_model(small_bundle, tmp_path):
         (bad / name).write_bytes((small_bundle[0] / name).read_bytes())
     (bad / "model.safetensors").write_bytes(b"\x00" * 10)
     assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, "corrupt model bundle")
+    # Weights of another vocabulary: the message says what does not match.
+    (bad / "model.safetensors").write_bytes((small_bundle[0] / "model.safetensors").read_bytes())
+    vocab = (small_bundle[0] / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    (bad / "vocab.txt").write_text("\n".join(vocab[:-5]) + "\n", encoding="utf-8")
+    assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, "corrupt model bundle .*size mismatch for embedding.weight")
 
 
 def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):

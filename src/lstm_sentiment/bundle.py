@@ -128,7 +128,9 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
         model = SentimentLSTM(len(vocab), len(id2label), model_cfg)
         model.load_state_dict(load_file(str(path / "model.safetensors")))
     except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError, UnicodeDecodeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+        # load_state_dict's first line only says that loading failed; the next one says what did not match.
+        first = " ".join(lines[:2]) if lines and lines[0].startswith("Error(s) in loading") else lines[0] if lines else type(err).__name__
         raise SentimentError(f"{path}: corrupt model bundle ({first})") from None
     model.eval()
     return model, vocab, Tokenizer(data_cfg.lang, data_cfg.max_tokens), config
