@@ -12,6 +12,8 @@ macOS).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing
 import os
@@ -20,9 +22,11 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
 TASK_TEXTS = 500
+TRIM_EVERY = 16  # tasks between returns of free heap memory to the system (see _release_free_memory)
 
 # (model path or shipped name, precision) → SentimentModel, in each worker process.
 _models: dict[tuple[str, str], object] = {}
+_tasks_done = 0
 
 
 def available_cores() -> int:
@@ -55,8 +59,23 @@ def _model(spec: tuple[str, str]):
 
 
 def _predict_task(spec: tuple[str, str], texts: list[str]) -> tuple[int, list[dict]]:
+    global _tasks_done
     model = _model(spec)
-    return model.tokenizer.max_tokens, model.records(texts, model.encode(texts))
+    result = model.tokenizer.max_tokens, model.records(texts, model.encode(texts))
+    _tasks_done += 1
+    if _tasks_done % TRIM_EVERY == 0:
+        _release_free_memory()
+    return result
+
+
+def _release_free_memory() -> None:
+    # Batches of every shape leave free holes in glibc's heap that it does not hand back, and a worker's
+    # memory crept up by about 50 MB over 100,000 texts. malloc_trim returns them; after every task it
+    # cost 10 % of the speed (the pages come straight back), every TRIM_EVERY tasks nothing measurable.
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is not None and hasattr(libc, "malloc_trim"):  # glibc only
+        libc.malloc_trim(0)
 
 
 class PredictPool:
