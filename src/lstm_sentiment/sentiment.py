@@ -206,13 +206,8 @@ def predict_by_script(texts: Sequence[str], model_for: Callable[[str], Sentiment
         model_for: "zh" or "en" → a model; called once per language present (``SentimentModel.load``, or a
             lookup in models already loaded, as the server does).
     """
+    from lstm_sentiment.streaming import group_indices, in_input_order
     from lstm_sentiment.text.tokenize import detect_lang
 
-    groups: dict[str, list[int]] = {}
-    for i, text in enumerate(texts):
-        groups.setdefault(detect_lang(text), []).append(i)
-    records: list[dict | None] = [None] * len(texts)
-    for name, index in groups.items():
-        for i, record in zip(index, model_for(name).predict([texts[i] for i in index])):
-            records[i] = record
-    return records
+    groups = group_indices(texts, detect_lang)
+    return in_input_order(len(texts), [(index, model_for(name).predict([texts[i] for i in index])) for name, index in groups.items()])

@@ -9,11 +9,11 @@ from a single ``predict`` call over all texts in the last bits of float32 (about
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from itertools import chain, islice
 from pathlib import Path
 
-from lstm_sentiment.workers import PredictPool
+from lstm_sentiment.workers import PredictPool, classify
 
 CHUNK_TEXTS = 4_000
 
@@ -62,15 +62,16 @@ def iter_predictions(
     chunks = _chunks(texts, chunk_size)
     first = next(chunks, None)
     if first is None:
-        return
+        return  # no pool started for nothing
+    chunks = chain((first,), chunks)
     route = _router(model, lang)
     if pool is not None:
-        yield from _predict_in_pool(first, chunks, route, pool, precision)
+        yield from _predict_chunks(chunks, route, _in_pool(pool, precision))
         return
     if workers:
         names = [model] if model is not None else [lang] if lang != "auto" else ["zh", "en"]
         with PredictPool(workers, [_spec(name, precision) for name in names]) as own:
-            yield from _predict_in_pool(first, chunks, route, own, precision)
+            yield from _predict_chunks(chunks, route, _in_pool(own, precision))
         return
     import torch
 
@@ -78,7 +79,7 @@ def iter_predictions(
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        yield from _predict_here(first, chunks, route, precision)
+        yield from _predict_chunks(chunks, route, _in_this_process(precision))
     finally:
         torch.set_num_threads(saved)
 
@@ -94,11 +95,21 @@ def _router(model, lang: str) -> Callable[[str], object]:
     return detect_lang
 
 
-def _by_model(texts: list[str], route: Callable[[str], object]) -> dict[object, list[int]]:
-    groups: dict[object, list[int]] = {}
+def group_indices(texts: Sequence[str], key: Callable[[str], Hashable]) -> dict[Hashable, list[int]]:
+    """Indices of ``texts`` grouped by ``key(text)``, each group in input order."""
+    groups: dict[Hashable, list[int]] = {}
     for i, text in enumerate(texts):
-        groups.setdefault(route(text), []).append(i)
+        groups.setdefault(key(text), []).append(i)
     return groups
+
+
+def in_input_order(size: int, parts: Iterable[tuple[list[int], list[dict]]]) -> list[dict]:
+    """Records of ``size`` inputs back in input order from ``(indices, records)`` pairs covering them."""
+    records: list[dict | None] = [None] * size
+    for index, part in parts:
+        for i, record in zip(index, part):
+            records[i] = record
+    return records  # type: ignore[return-value]
 
 
 class _Truncations:
@@ -119,30 +130,53 @@ class _Truncations:
             warn_truncated(count, max_tokens)
 
 
-def _predict_here(first: list[str], chunks: Iterator[list[str]], route, precision: str) -> Iterator[dict]:
+# start(model, texts) begins classifying texts and returns a function that waits for
+# (the model's max_tokens, its records).
+Start = Callable[[object, list[str]], Callable[[], tuple[int, list[dict]]]]
+
+
+def _predict_chunks(chunks: Iterable[list[str]], route, start: Start) -> Iterator[dict]:
+    """Records of every chunk, in input order. Each chunk is started before the previous one's records
+    are collected, so workers classify it while this process writes them."""
+    truncations = _Truncations()
+
+    def begin(texts: list[str]) -> tuple[int, list]:
+        return len(texts), [(index, start(name, [texts[i] for i in index])) for name, index in group_indices(texts, route).items()]
+
+    def finish(size: int, groups: list) -> list[dict]:
+        parts = []
+        for index, result in groups:
+            max_tokens, part = result()
+            truncations.add(max_tokens, part)
+            parts.append((index, part))
+        return in_input_order(size, parts)
+
+    pending = None
+    for texts in chunks:
+        following = begin(texts)
+        if pending is not None:
+            yield from finish(*pending)
+        pending = following
+    if pending is not None:
+        yield from finish(*pending)
+    truncations.warn()
+
+
+def _in_this_process(precision: str) -> Start:
     from lstm_sentiment.sentiment import SentimentModel
 
     loaded: dict[str, SentimentModel] = {}
 
-    def load(name) -> SentimentModel:
+    def start(name, texts: list[str]):
         if isinstance(name, SentimentModel):
-            return name
-        if str(name) not in loaded:
-            loaded[str(name)] = SentimentModel.load(name, precision=precision)
-        return loaded[str(name)]
+            model = name
+        else:
+            if str(name) not in loaded:
+                loaded[str(name)] = SentimentModel.load(name, precision=precision)
+            model = loaded[str(name)]
+        return lambda: classify(model, texts)  # runs when collected: one chunk's records at a time
 
-    truncations = _Truncations()
-    for texts in _prepend(first, chunks):
-        records: list[dict | None] = [None] * len(texts)
-        for name, index in _by_model(texts, route).items():
-            m = load(name)
-            group = [texts[i] for i in index]
-            part = m.records(group, m.encode(group))
-            truncations.add(m.tokenizer.max_tokens, part)
-            for i, record in zip(index, part):
-                records[i] = record
-        yield from records  # type: ignore[misc]
-    truncations.warn()
+    return start
 
 
 def _spec(model, precision: str) -> tuple[str, str]:
@@ -152,32 +186,14 @@ def _spec(model, precision: str) -> tuple[str, str]:
     return (str(path), model.precision) if path is not None else (str(model), precision)
 
 
-def _predict_in_pool(first: list[str], chunks: Iterator[list[str]], route, pool: PredictPool, precision: str) -> Iterator[dict]:
-    def start(texts: list[str]) -> tuple[list[str], list]:
-        return texts, [(index, pool.submit(*_spec(name, precision), [texts[i] for i in index])) for name, index in _by_model(texts, route).items()]
+def _in_pool(pool: PredictPool, precision: str) -> Start:
+    def start(name, texts: list[str]):
+        futures = pool.submit(*_spec(name, precision), texts)
+        return lambda: pool.collect(futures)
 
-    def finish(texts: list[str], groups: list) -> list[dict]:
-        records: list[dict | None] = [None] * len(texts)
-        for index, futures in groups:
-            max_tokens, part = pool.collect(futures)
-            truncations.add(max_tokens, part)
-            for i, record in zip(index, part):
-                records[i] = record
-        return records  # type: ignore[return-value]
-
-    truncations = _Truncations()
-    pending = start(first)
-    for texts in chunks:
-        following = start(texts)  # the workers take this chunk while this process writes the pending one
-        yield from finish(*pending)
-        pending = following
-    yield from finish(*pending)
-    truncations.warn()
+    return start
 
 
-def _prepend(first: list[str], chunks: Iterator[list[str]]) -> Iterator[list[str]]:
-    yield first
-    yield from chunks
 class RecordCounter:
     """Passes records through, counting them and those with an ``error``."""
 

@@ -58,10 +58,15 @@ def _model(spec: tuple[str, str]):
     return _models[spec]
 
 
+def classify(model, texts: list[str]) -> tuple[int, list[dict]]:
+    """The model's ``max_tokens`` (for the truncation warning) and :meth:`SentimentModel.predict`'s records,
+    without the warning (the caller gives one for all its tasks)."""
+    return model.tokenizer.max_tokens, model.records(texts, model.encode(texts))
+
+
 def _predict_task(spec: tuple[str, str], texts: list[str]) -> tuple[int, list[dict]]:
     global _tasks_done
-    model = _model(spec)
-    result = model.tokenizer.max_tokens, model.records(texts, model.encode(texts))
+    result = classify(_model(spec), texts)
     _tasks_done += 1
     if _tasks_done % TRIM_EVERY == 0:
         _release_free_memory()
