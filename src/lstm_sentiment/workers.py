@@ -13,7 +13,6 @@ macOS).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import multiprocessing
 import os
@@ -77,9 +76,8 @@ def _release_free_memory() -> None:
     # Batches of every shape leave free holes in glibc's heap that it does not hand back, and a worker's
     # memory crept up by about 50 MB over 100,000 texts. malloc_trim returns them; after every task it
     # cost 10 % of the speed (the pages come straight back), every TRIM_EVERY tasks nothing measurable.
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    if libc is not None and hasattr(libc, "malloc_trim"):  # glibc only
+    libc = ctypes.CDLL(None)  # this process's own symbols, libc's among them: no library search
+    if hasattr(libc, "malloc_trim"):  # glibc only
         libc.malloc_trim(0)
 
 
@@ -102,7 +100,6 @@ class PredictPool:
 
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        self.workers = workers
         warm_up()
         for spec in preload:
             _model(spec)

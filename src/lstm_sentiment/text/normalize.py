@@ -64,6 +64,7 @@ def normalize(text: str) -> str:
     if not unicodedata.is_normalized("NFKC", text):  # a quick check, exact: most texts pass it
         text = unicodedata.normalize("NFKC", text)
     text = html.unescape(_TAG.sub(" ", text))
-    if has_han(text) and (t2s_chars() is None or not t2s_chars().isdisjoint(text)):
+    needed = t2s_chars()
+    if has_han(text) and (needed is None or not needed.isdisjoint(text)):
         text = _t2s().convert(text)
     return _SPACE.sub(" ", text).strip().lower()

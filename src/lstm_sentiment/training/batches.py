@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from itertools import chain
 from collections.abc import Iterator, Sequence
+from itertools import chain
 
 import torch
 from torch import Tensor
