@@ -232,7 +232,7 @@ def predict(
     threads = None if os.environ.get("OMP_NUM_THREADS") else 1
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
-        fmt = format.value if format not in (None, PredictFormat.table) else _SUFFIX_FORMAT.get(output.suffix.lower(), "jsonl")
+        fmt = format.value if format not in (None, PredictFormat.table) else _OUTPUT_FORMATS.get(output.suffix.lower(), "jsonl")
         counter = predict_file(items, output, fmt, model, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
         typer.echo(f"wrote {counter.count} records to {output}", err=True)
     else:
@@ -247,7 +247,7 @@ def predict(
             raise typer.Exit(1)
 
 
-_SUFFIX_FORMAT = {".csv": "csv", ".json": "json"}
+_OUTPUT_FORMATS = {".csv": "csv", ".json": "json"}  # --output suffix → format; others get JSONL
 
 
 def _emit_records(records, fmt: str) -> None:
