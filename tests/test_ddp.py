@@ -17,8 +17,8 @@ def test_two_process_cpu_ddp_training(small_splits, tmp_path):
             writer.writerow([text, label])
     out = tmp_path / "ddp-model"
     result = run_cli(
-        "train", "--data", str(data), "--out", str(out), "--epochs", "1", "--word2vec-epochs", "1",
-        "--embedding-dim", "16", "--hidden-size", "16",
+        "train", "--data", str(data), "--out", str(out), "--epochs", "1",
+        "--hidden-size", "16",
         "--accelerator", "cpu", "--devices", "2", "--strategy", "ddp", timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -123,11 +123,11 @@ def train(
     test: Optional[Path] = typer.Option(None, help="Test file; default: 10% of --data, stratified."),
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text/review/sentence/content."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity."),
-    embeddings: Optional[Path] = typer.Option(None, help="word2vec (.txt/.bin), GloVe or fastText .vec file; default: word2vec trained on the training texts."),
+    init_from: Optional[str] = typer.Option(None, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
+    embeddings: Optional[Path] = typer.Option(None, help="word2vec (.txt/.bin), GloVe or fastText .vec file; default: the shipped pretrained vectors of the data's language."),
     lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en."),
     max_tokens: int = typer.Option(DataConfig.max_tokens, help="Longer texts keep their head and tail."),
     min_count: int = typer.Option(DataConfig.min_count, help="Words seen fewer times in training become <unk>."),
-    embedding_dim: int = typer.Option(ModelConfig.embedding_dim, help="Word-vector size when word2vec is trained here."),
     hidden_size: int = typer.Option(ModelConfig.hidden_size, help="LSTM units per direction (H)."),
     num_layers: int = typer.Option(ModelConfig.num_layers, help="Stacked LSTM layers."),
     bidirectional: bool = typer.Option(ModelConfig.bidirectional, "--bidirectional/--unidirectional", help="Read the text both ways."),
@@ -143,7 +143,7 @@ def train(
     grad_clip: float = typer.Option(TrainConfig.grad_clip, help="Gradient-norm clipping."),
     patience: int = typer.Option(TrainConfig.patience, help="Epochs without improvement before stopping."),
     seed: int = typer.Option(TrainConfig.seed, help="Same seed, same model (CPU)."),
-    word2vec_epochs: int = typer.Option(TrainConfig.word2vec_epochs, help="word2vec passes when no --embeddings."),
+    embedding_lr_scale: float = typer.Option(TrainConfig.embedding_lr_scale, help="Learning rate of fine-tuned word vectors, as a fraction of --lr."),
     accelerator: str = typer.Option(TrainConfig.accelerator, help="Lightning accelerator: auto, cpu, gpu."),
     devices: str = typer.Option(TrainConfig.devices, help="Lightning devices per node (e.g. 2, or auto)."),
     num_nodes: int = typer.Option(TrainConfig.num_nodes, help="Machines for multi-node training."),
@@ -157,9 +157,31 @@ def train(
 
     check_bundle_target(out)  # before training, not after
 
-    model_cfg = ModelConfig(embedding_dim, hidden_size, num_layers, bidirectional, dropout, word_dropout, pooling, freeze_embeddings, forget_bias)
-    data_cfg = DataConfig(lang.value, max_tokens, min_count)
-    train_cfg = TrainConfig(epochs, batch_size, lr, weight_decay, grad_clip, patience, seed, word2vec_epochs, accelerator, devices, num_nodes, strategy)
+    model_cfg = ModelConfig(
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        dropout=dropout,
+        word_dropout=word_dropout,
+        pooling=pooling,
+        freeze_embeddings=freeze_embeddings,
+        forget_bias=forget_bias,
+    )
+    data_cfg = DataConfig(lang=lang.value, max_tokens=max_tokens, min_count=min_count)
+    train_cfg = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        grad_clip=grad_clip,
+        patience=patience,
+        seed=seed,
+        embedding_lr_scale=embedding_lr_scale,
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=num_nodes,
+        strategy=strategy,
+    )
     if data == NAME:
         parts = _dataset(data, None, None)
         train_part, valid_part, test_part = parts["train"], parts["validation"], parts["test"]
@@ -177,7 +199,9 @@ def train(
             train_part, split_test = full, None
             valid_part = _dataset(str(valid), text_column, label_column)
         test_part = _dataset(str(test), text_column, label_column) if test is not None else split_test
-    metrics = run_training(train_part, valid_part, test_part, out, model_cfg, data_cfg, train_cfg, embeddings)
+    if init_from is not None and embeddings is not None:
+        raise ValueError("give --init-from or --embeddings, not both")
+    metrics = run_training(train_part, valid_part, test_part, out, model_cfg, data_cfg, train_cfg, embeddings=embeddings, init_from=init_from)
     if metrics is not None:
         from rich.console import Console
 

@@ -50,6 +50,9 @@ class ModelConfig(_FromDict):
             (h_n of each direction).
         freeze_embeddings: keep pretrained word vectors fixed (``<unk>`` is still learned).
         forget_bias: added to the forget-gate bias at initialisation (Jozefowicz et al. 2015).
+        subword_buckets: B, rows of the character n-gram table that gives unseen words a vector
+            (fastText, Bojanowski et al. 2017); 0: none, unseen words are ``<unk>``.
+        subword_min_n, subword_max_n: n-gram lengths in characters, as the word vectors were built.
     """
 
     embedding_dim: int = 128
@@ -61,9 +64,12 @@ class ModelConfig(_FromDict):
     pooling: str = "mean+max"
     freeze_embeddings: bool = True
     forget_bias: float = 1.0
+    subword_buckets: int = 0
+    subword_min_n: int = 1
+    subword_max_n: int = 3
 
     def __post_init__(self) -> None:
-        _positive(self, "embedding_dim", "hidden_size", "num_layers")
+        _positive(self, "embedding_dim", "hidden_size", "num_layers", "subword_min_n", "subword_max_n")
         for name in ("dropout", "word_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"ModelConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")
@@ -104,8 +110,9 @@ class TrainConfig(_FromDict):
         weight_decay: AdamW decoupled weight decay.
         grad_clip: gradient-norm clipping threshold (Pascanu et al. 2013).
         patience: epochs without a better validation macro-F1 before stopping.
-        seed: seeds weights, batches and word2vec; the same seed gives the same model on CPU.
-        word2vec_epochs: passes of gensim word2vec when no vectors file is given.
+        seed: seeds weights and batches; the same seed gives the same model on CPU.
+        embedding_lr_scale: word vectors, when fine-tuned, learn at ``lr`` times this (a lower rate keeps
+            pretrained vectors close to where they started; Howard & Ruder 2018 use rates per layer).
         accelerator, devices, num_nodes, strategy: passed to ``lightning.Trainer``.
     """
 
@@ -116,13 +123,13 @@ class TrainConfig(_FromDict):
     grad_clip: float = 1.0
     patience: int = 2
     seed: int = 0
-    word2vec_epochs: int = 10
+    embedding_lr_scale: float = 0.1
     accelerator: str = "auto"
     devices: str = "1"
     num_nodes: int = 1
     strategy: str = "auto"
 
     def __post_init__(self) -> None:
-        _positive(self, "epochs", "batch_size", "lr", "grad_clip", "patience", "word2vec_epochs", "num_nodes")
+        _positive(self, "epochs", "batch_size", "lr", "grad_clip", "patience", "embedding_lr_scale", "num_nodes")
         if self.weight_decay < 0:
             raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")

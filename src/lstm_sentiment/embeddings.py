@@ -1,4 +1,5 @@
-"""Pretrained word vectors through gensim, or word2vec trained on the training texts.
+"""Word vectors for a vocabulary: the shipped pretrained tables (with subword fallback), or a file
+through gensim.
 
 Formats (gensim ``KeyedVectors.load_word2vec_format``): word2vec text (header "count dim") and binary
 (``.bin``), fastText ``.vec`` (word2vec text format) and GloVe (no header).
@@ -6,7 +7,6 @@ Formats (gensim ``KeyedVectors.load_word2vec_format``): word2vec text (header "c
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.text.vocab import PAD_ID, UNK_ID, Vocab
+from lstm_sentiment.text.vocab import PAD, PAD_ID, UNK, Vocab
+from lstm_sentiment.vectors import WordVectors, has_word_char
 
 
 def _has_header(path: Path) -> bool:
@@ -43,57 +44,44 @@ def load_vectors(path: Path):
         raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({err})") from None
 
 
-def _stable_hash(text: str) -> int:
-    # gensim seeds each word's initial vector from hash(word); Python's hash is salted per process,
-    # which would make two runs with the same seed differ.
-    return zlib.crc32(text.encode("utf-8"))
+def vocabulary_and_matrix(vectors, token_lists: Sequence[Sequence[str]], min_count: int, seed: int) -> tuple[Vocab, torch.Tensor, dict]:
+    """The vocabulary and its initial word vectors.
 
-
-def train_word2vec(token_lists: Sequence[Sequence[str]], dim: int, min_count: int, epochs: int, seed: int):
-    """Skip-gram word2vec (Mikolov et al. 2013) on the training texts only, single-threaded so the
-    same seed gives the same vectors. Returns gensim ``KeyedVectors``."""
-    from gensim.models import Word2Vec
-
-    model = Word2Vec(
-        sentences=[list(t) for t in token_lists],
-        vector_size=dim,
-        window=5,
-        min_count=min_count,
-        sg=1,
-        negative=5,
-        epochs=epochs,
-        seed=seed,
-        workers=1,
-        hashfxn=_stable_hash,
-    )
-    return model.wv
-
-
-def embedding_matrix(vocab: Vocab, vectors, token_lists: Sequence[Sequence[str]], seed: int) -> tuple[torch.Tensor, dict]:
-    """Rows of ``vectors`` for the vocabulary; ``<pad>`` zero, other rows N(0, σ²) with σ the vectors' std.
+    With :class:`~lstm_sentiment.vectors.WordVectors` (subword fallback): every pretrained word, then every
+    word of ``token_lists`` (each has a vector, its own or the mean of its n-gram rows). With gensim
+    ``KeyedVectors``: the words seen at least ``min_count`` times. Rows without a vector (``<unk>``, and
+    words with neither a row nor a letter, digit or Han character) are N(0, σ²), σ the vectors' std;
+    ``<pad>`` is zero.
 
     Returns:
-        float32 (V, E) matrix and coverage: share of vocabulary types and of training tokens found.
+        the :class:`Vocab`, float32 (V, E) matrix, and coverage: vocabulary size and the share of tokens
+        found in the pretrained rows, read through subwords, and left as ``<unk>``.
     """
-    dim = vectors.vector_size
-    rng = np.random.default_rng(seed)
-    scale = float(np.std(vectors.vectors)) if len(vectors) else 0.1
-    matrix = rng.normal(0.0, scale, size=(len(vocab), dim)).astype(np.float32)
-    matrix[PAD_ID] = 0.0
-    found = np.zeros(len(vocab), dtype=bool)
-    for i, token in enumerate(vocab.itos):
-        if i in (PAD_ID, UNK_ID):
-            continue
-        if token in vectors.key_to_index:
-            matrix[i] = vectors[token]
-            found[i] = True
     counts = Counter(t for tokens in token_lists for t in tokens)
+    subwords = isinstance(vectors, WordVectors)
+    if subwords:
+        known = vectors.index
+        words = vectors.words + [w for w, _ in counts.most_common() if w not in known and w not in (PAD, UNK)]
+        vocab = Vocab([PAD, UNK, *[w for w in words if w not in (PAD, UNK)]])
+        table = vectors.word_vectors.numpy()
+    else:
+        known = vectors.key_to_index
+        vocab = Vocab.build(token_lists, min_count=min_count)
+        table = vectors.vectors
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0.0, float(np.std(table)) if len(table) else 0.1, size=(len(vocab), table.shape[1])).astype(np.float32)
+    matrix[PAD_ID] = 0.0
+    for i, word in enumerate(vocab.itos[2:], 2):
+        row = vectors.vector(word) if subwords else (vectors[word] if word in known else None)
+        if row is not None:
+            matrix[i] = row
     total = sum(counts.values()) or 1
-    token_hits = sum(n for t, n in counts.items() if t in vectors.key_to_index)
+    found = sum(n for t, n in counts.items() if t in known)
+    unk = sum(n for t, n in counts.items() if t not in known and not (subwords and has_word_char(t)))
     coverage = {
         "vocab_types": len(vocab) - 2,
-        "types_found": int(found.sum()),
-        "type_coverage": round(float(found.sum()) / max(len(vocab) - 2, 1), 4),
-        "token_coverage": round(token_hits / total, 4),
+        "token_coverage": round(found / total, 4),
+        "subword_token_share": round((total - found - unk) / total, 4),
+        "unk_token_share": round(unk / total, 4),
     }
-    return torch.from_numpy(matrix), coverage
+    return vocab, torch.from_numpy(matrix), coverage

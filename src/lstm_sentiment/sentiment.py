@@ -21,6 +21,9 @@ PREDICT_BATCH = 256
 # Padded steps (N · L_max) per inference batch: 64 texts of 64 words, or 16 of 256. Bounds the memory of
 # the LSTM's activations, which for 256 texts of 256 words would take several hundred MB.
 PREDICT_BATCH_TOKENS = 4_096
+# Words met after training that keep their subword vector, per loaded model; beyond this, further new
+# words are read as <unk> (a server reading endless new text stays within ~40 MB of them at E = 100).
+MAX_ADDED_WORDS = 100_000
 
 
 def default_model_path(name: str) -> Path:
@@ -47,6 +50,10 @@ class SentimentModel:
         self.config = config
         self.path = path
         self.id2label: list[str] = list(config["id2label"])
+        # Logits are divided by this before the softmax (temperature scaling, Guo et al. 2017); fitted on
+        # validation by training, 1.0 for bundles without it.
+        self.temperature = float(config.get("temperature", 1.0))
+        self._added: dict[str, int] = {}
 
     @classmethod
     def load(cls, path_or_name: str | Path = "zh", device: str | torch.device | None = None, precision: str = "float32") -> "SentimentModel":
@@ -83,8 +90,23 @@ class SentimentModel:
         return [self.tokenizer(text) for text in texts]
 
     def token_ids(self, tokens: Sequence[str]) -> list[int]:
-        """Vocabulary ids; a text with no tokens is read as a single ``<unk>``."""
-        return self.vocab.encode(tokens) or [UNK_ID]
+        """Ids of ``tokens``: a vocabulary word its row; any other word the id of its subword vector (mean
+        of its character n-gram rows, when the model has them and the word holds a letter, digit or Han
+        character), else ``<unk>``. Empty for no tokens."""
+        get = self.vocab.stoi.get
+        ids = [get(t, -1) for t in tokens]
+        if -1 in ids:
+            ids = [i if i >= 0 else self._added_id(t) for i, t in zip(ids, tokens)]
+        return ids
+
+    def _added_id(self, word: str) -> int:
+        i = self._added.get(word)
+        if i is None:
+            vector = self.network.subword_vector(word)
+            if vector is None or len(self._added) >= MAX_ADDED_WORDS:
+                return UNK_ID
+            i = self._added[word] = self.network.add_word(vector)
+        return i
 
     @torch.inference_mode()
     def probabilities(self, id_lists: Sequence[Sequence[int]], batch_size: int = PREDICT_BATCH) -> torch.Tensor:
@@ -101,7 +123,7 @@ class SentimentModel:
                 ids, lengths = pad_batch([id_lists[i] for i in chunk])
                 # lengths stay on the CPU: packing and the padded path read them there.
                 logits = self.network(ids.to(device, non_blocking=True), lengths)
-                probs[torch.tensor(chunk)] = torch.softmax(logits.float(), dim=-1).cpu()
+                probs[torch.tensor(chunk)] = torch.softmax(logits.float() / self.temperature, dim=-1).cpu()
         return probs
 
     def predict(self, texts: Sequence[str], batch_size: int = PREDICT_BATCH) -> list[dict]:
@@ -120,7 +142,7 @@ class SentimentModel:
 
     def records(self, texts: Sequence[str], encoded: Sequence[Tokenized], batch_size: int = PREDICT_BATCH) -> list[dict]:
         """:meth:`predict`'s records for texts already tokenized by :meth:`encode` (no truncation warning)."""
-        id_lists = [self.vocab.encode(e.tokens) for e in encoded]
+        id_lists = [self.token_ids(e.tokens) for e in encoded]
         probs = self.probabilities([ids or [UNK_ID] for ids in id_lists], batch_size)
         best = probs.argmax(-1).tolist()  # the first of equal maxima, as max() would pick
         labels = self.id2label
@@ -153,7 +175,7 @@ class SentimentModel:
         if unknown:
             raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {self.id2label})")
         encoded = self.encode(data.texts)
-        probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
+        probs = self.probabilities([self.token_ids(e.tokens) or [UNK_ID] for e in encoded], batch_size)
         report = classification_report([index[y] for y in data.labels], probs.argmax(-1).tolist(), self.id2label)
         report["source"] = data.source
         report["compute_dtype"] = self.precision  # "float32" or "bfloat16": not a classification figure

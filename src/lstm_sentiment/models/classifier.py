@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from lstm_sentiment.config import ModelConfig
 from lstm_sentiment.core import LSTM
 from lstm_sentiment.text.vocab import PAD_ID, UNK_ID
+from lstm_sentiment.vectors.subword import ngram_rows
 
 
 class SentimentLSTM(nn.Module):
@@ -20,15 +21,27 @@ class SentimentLSTM(nn.Module):
         num_classes: C.
         config: sizes and pooling.
         vectors: optional float (V, E) initial word vectors.
+        ngram_vectors: optional float (B, E) character n-gram rows (B = ``config.subword_buckets``), from
+            which a word outside the vocabulary gets a vector at prediction time (see :meth:`add_word`).
     """
 
-    def __init__(self, vocab_size: int, num_classes: int, config: ModelConfig, vectors: Tensor | None = None) -> None:
+    def __init__(
+        self, vocab_size: int, num_classes: int, config: ModelConfig, vectors: Tensor | None = None, ngram_vectors: Tensor | None = None
+    ) -> None:
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(vocab_size, config.embedding_dim, padding_idx=PAD_ID)
         if vectors is not None:
             with torch.no_grad():
                 self.embedding.weight.copy_(vectors)
+        if config.subword_buckets:
+            # A buffer, not a Parameter: saved in the bundle, never trained.
+            self.register_buffer("ngram_vectors", torch.zeros(config.subword_buckets, config.embedding_dim))
+            if ngram_vectors is not None:
+                self.ngram_vectors.copy_(ngram_vectors)
+        # Vectors of words met after training, ids vocab_size, vocab_size + 1, …; filled by add_word, never saved.
+        self.register_buffer("added_vectors", torch.zeros(0, config.embedding_dim), persistent=False)
+        self.added = 0
         if config.freeze_embeddings:
             # Pretrained rows stay fixed and cost no gradient; <unk> gets its own learned vector.
             self.embedding.weight.requires_grad_(False)
@@ -58,7 +71,7 @@ class SentimentLSTM(nn.Module):
         if self.training and self.config.word_dropout > 0:
             drop = (torch.rand(token_ids.shape, device=token_ids.device) < self.config.word_dropout) & (token_ids != PAD_ID)
             token_ids = token_ids.masked_fill(drop, UNK_ID)
-        x = self.embedding(token_ids)  # (N, L, E)
+        x = self.embed(token_ids)  # (N, L, E)
         if self.config.freeze_embeddings:
             x = torch.where((token_ids == UNK_ID).unsqueeze(-1), self.unk_vector, x)
         # Pooling reads only output and h_n; without c_n the CPU path can use oneDNN on the padded batch.
@@ -66,6 +79,38 @@ class SentimentLSTM(nn.Module):
         output, (h_n, _) = result[0], result[1]
         logits = self.classifier(self.dropout(self.pool(output, h_n, lengths)))
         return (logits, result[2]) if return_trace else logits
+
+    def embed(self, token_ids: Tensor) -> Tensor:
+        """Word vectors float (N, L, E) of ids (N, L): vocabulary rows, and for ids ≥ V the rows of words
+        added by :meth:`add_word`."""
+        vocab_size = self.embedding.num_embeddings
+        added = token_ids >= vocab_size
+        if not self.added or not bool(added.any()):
+            return self.embedding(token_ids)
+        x = self.embedding(token_ids.masked_fill(added, PAD_ID))
+        x[added] = self.added_vectors[token_ids[added] - vocab_size].to(x.dtype)
+        return x
+
+    def subword_vector(self, word: str) -> Tensor | None:
+        """float32 (E,): mean of the word's character n-gram rows (fastText); None without a subword table
+        or for a word with no letter, digit or Han character."""
+        if not self.config.subword_buckets:
+            return None
+        rows = ngram_rows(word, self.config.subword_min_n, self.config.subword_max_n, self.config.subword_buckets)
+        return self.ngram_vectors[rows].mean(0) if rows else None
+
+    def add_word(self, vector: Tensor) -> int:
+        """Give a word met after training the vector ``vector`` (E,); returns its id (≥ V).
+
+        Storage doubles when full, so adding n words costs O(n) copies in all.
+        """
+        if self.added == self.added_vectors.size(0):
+            grown = torch.zeros(max(64, 2 * self.added), self.added_vectors.size(1), device=self.added_vectors.device)
+            grown[: self.added] = self.added_vectors
+            self.added_vectors = grown
+        self.added_vectors[self.added] = vector
+        self.added += 1
+        return self.embedding.num_embeddings + self.added - 1
 
     def pool(self, output: Tensor, h_n: Tensor, lengths: Tensor) -> Tensor:
         """One vector per text from the step outputs (N, L, D·H), zero past each length."""

@@ -332,7 +332,7 @@ def explain(model: "SentimentModel", text: str, top_units: int = DEFAULT_TOP_UNI
     if not encoded.tokens:
         raise SentimentError("no words in the text after normalisation: nothing to explain")
     words = encoded.tokens
-    ids = model.vocab.encode(words)
+    ids = model.token_ids(words)
     length = len(ids)
 
     # Prefix t holds the first t tokens; occluded copy j has token j replaced by <unk>. One call on the
@@ -350,7 +350,7 @@ def explain(model: "SentimentModel", text: str, top_units: int = DEFAULT_TOP_UNI
     with torch.inference_mode():
         token_ids = torch.tensor([ids], dtype=torch.long, device=model.device)
         logits, trace = model.network(token_ids, torch.tensor([length]), return_trace=True)
-    explicit = torch.softmax(logits, dim=-1)[0].double().cpu().numpy()
+    explicit = torch.softmax(logits / model.temperature, dim=-1)[0].double().cpu().numpy()
     layers = tuple(
         tuple(DirectionTrace.from_gate_trace(gate_trace, k, d, top_units) for d, gate_trace in enumerate(layer))
         for k, layer in enumerate(trace)

@@ -12,6 +12,25 @@ def _report_rows(name: str, report: dict | None) -> list[str]:
     return rows
 
 
+def _coverage(emb: dict) -> str:
+    if "token_coverage" not in emb:
+        return f"{emb['words_added']} words added from the new data"
+    return (
+        f"of the training and validation tokens, {emb['token_coverage']:.1%} have a pretrained row, "
+        f"{emb['subword_token_share']:.1%} a subword vector and {emb['unk_token_share']:.1%} are `<unk>`"
+    )
+
+
+def _calibration_lines(calibration: dict | None) -> list[str]:
+    if calibration is None:
+        return []
+    return [
+        f"Scores are temperature-scaled (Guo et al. 2017): T = {calibration['temperature']:.3f}, fitted on {calibration['source']};",
+        f"expected calibration error ({calibration['bins']} bins) there {calibration['ece_before']:.4f} before, {calibration['ece_after']:.4f} after.",
+        "",
+    ]
+
+
 def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataConfig, TrainConfig], metrics: dict, info: dict) -> str:
     """Markdown model card of a trained bundle."""
     model_cfg, data_cfg, train_cfg = configs
@@ -38,8 +57,7 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         f"- model: {model_cfg.to_dict()}",
         f"- data: {data_cfg.to_dict()}",
         f"- train: {train_cfg.to_dict()}",
-        f"- word vectors: {emb['source']}; vocabulary {emb['vocab_types']} words, "
-        f"{emb['type_coverage']:.1%} of them and {emb['token_coverage']:.1%} of training tokens found in the vectors",
+        f"- word vectors: {emb['source']}; vocabulary {emb['vocab_types']} words; {_coverage(emb)}",
         "",
         "## Figures",
         "",
@@ -47,7 +65,9 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         "|---|---:|---:|---:|",
         *_report_rows("validation", metrics["validation"]),
         *_report_rows("test", metrics["test"]),
+        *[row for name, report in metrics.get("domains", {}).items() for row in _report_rows(f"test: {name}", report)],
         "",
+        *_calibration_lines(metrics.get("calibration")),
         f"Best epoch {metrics['best_epoch']} of {metrics['epochs_run']}; training took {metrics['train_seconds']} s.",
         "Per-class precision, recall, F1 and the confusion matrix are in `metrics.json`; per-epoch figures in",
         "`training_log.csv`.",

@@ -45,7 +45,7 @@ class SentimentTask(L.LightningModule):
         params = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
         return torch.optim.AdamW(
             [
-                {"params": [p for n, p in params if n in vectors], "weight_decay": 0.0},
+                {"params": [p for n, p in params if n in vectors], "weight_decay": 0.0, "lr": self.config.lr * self.config.embedding_lr_scale},
                 {"params": [p for n, p in params if n not in vectors], "weight_decay": self.config.weight_decay},
             ],
             lr=self.config.lr,

@@ -5,20 +5,23 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from lstm_sentiment.bundle import save_bundle
+from lstm_sentiment.bundle import load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, label_order
-from lstm_sentiment.embeddings import embedding_matrix, load_vectors, train_word2vec
+from lstm_sentiment.embeddings import load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
-from lstm_sentiment.sentiment import SentimentModel
+from lstm_sentiment.sentiment import DEFAULT_MODELS, SentimentModel, default_model_name, default_model_path
 from lstm_sentiment.text.tokenize import Tokenizer, warn_truncated
-from lstm_sentiment.text.vocab import Vocab
+from lstm_sentiment.text.vocab import UNK_ID, Vocab
+from lstm_sentiment.training.calibration import ECE_BINS, expected_calibration_error, fit_temperature
+from lstm_sentiment.vectors import WordVectors, shipped_vectors
 from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
 from lstm_sentiment.training.card import model_card
 
@@ -31,9 +34,9 @@ def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> list[tuple[str, ...]]:
     return [e.tokens for e in encoded]
 
 
-def _loader(vocab: Vocab, tokens, labels, index, batch_size, shuffle, seed):
+def _loader(encode, tokens, labels, index, batch_size, shuffle, seed):
     keep = [i for i, t in enumerate(tokens) if t]  # texts with no token carry nothing to learn from
-    ids = [vocab.encode(tokens[i]) for i in keep]
+    ids = [encode(tokens[i]) for i in keep]
     dataset = EncodedTexts(ids, [index[labels[i]] for i in keep])
     sampler = BucketBatchSampler([len(x) for x in ids], batch_size, shuffle=shuffle, seed=seed)
     return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=collate)
@@ -48,20 +51,35 @@ def train(
     data_cfg: DataConfig = DataConfig(),
     train_cfg: TrainConfig = TrainConfig(),
     embeddings: Path | None = None,
+    init_from: str | Path | None = None,
+    domain_tests: dict[str, LabelledTexts] | None = None,
     extra: dict | None = None,
 ) -> dict | None:
     """Train a sentiment model and write its bundle to ``out_dir``.
 
-    Word vectors: from ``embeddings`` (word2vec/GloVe/fastText through gensim) or, when None, skip-gram
-    word2vec trained on ``train_data`` only. Training: AdamW, gradient clipping, early stopping on
-    validation macro-F1, best epoch kept, length-bucketed batches, per-epoch CSV log; ``train_cfg``'s
+    Starting point, in order of precedence:
+
+    - ``init_from`` (a bundle directory, or "zh"/"en" for a shipped model): fine-tuning. Its vocabulary,
+      word vectors, n-gram table, LSTM and tokenizer settings are kept (``model_cfg``'s sizes and
+      ``data_cfg``'s tokenizer are then those of the bundle); new words get their subword vectors; its
+      classifier head is kept when the label set is the same, else a new one is trained.
+    - ``embeddings``: a word2vec/GloVe/fastText file through gensim (unseen words read as ``<unk>``).
+    - otherwise the pretrained word vectors shipped for the data's language (:func:`shipped_vectors`),
+      whose n-gram table gives unseen words a vector.
+
+    Training: AdamW (word vectors, when not frozen, at ``lr · embedding_lr_scale``), gradient clipping,
+    early stopping on validation macro-F1, best epoch kept, length-bucketed batches, per-epoch CSV log;
+    then a temperature is fitted on validation (:func:`fit_temperature`). ``train_cfg``'s
     accelerator/devices/num_nodes/strategy go to ``lightning.Trainer`` (e.g. DDP over processes).
 
+    ``domain_tests`` (name → test split) are evaluated too, into ``metrics["domains"]`` and the card.
+
     Returns:
-        ``{"validation": report, "test": report | None, ...}`` on the main process, None on the others.
+        ``{"validation": report, "test": report | None, "calibration": {...}, ...}`` on the main
+        process, None on the others.
     Raises:
-        SentimentError: fewer than 2 classes, a class with < 2 examples, or evaluation labels unseen in
-            training.
+        SentimentError: fewer than 2 classes, a class with < 2 examples, evaluation labels unseen in
+            training, or an unreadable ``init_from`` bundle.
     """
     import lightning as L
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
@@ -79,24 +97,36 @@ def train(
     index = {label: i for i, label in enumerate(id2label)}
 
     L.seed_everything(train_cfg.seed, workers=True, verbose=False)
+    base = load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else Path(init_from)) if init_from is not None else None
+    if base is not None:
+        model_cfg = replace(ModelConfig.from_dict(base[3]["model"]), dropout=model_cfg.dropout, word_dropout=model_cfg.word_dropout, freeze_embeddings=model_cfg.freeze_embeddings)
+        data_cfg = DataConfig.from_dict(base[3]["data"])
     tokenizer = Tokenizer(data_cfg.lang, data_cfg.max_tokens)
     train_tokens = _encode(tokenizer, train_data)
     valid_tokens = _encode(tokenizer, valid_data)
-    vocab = Vocab.build(train_tokens, min_count=data_cfg.min_count)
-    if embeddings is None:
-        vectors = train_word2vec(train_tokens, model_cfg.embedding_dim, data_cfg.min_count, train_cfg.word2vec_epochs, train_cfg.seed)
-        source = f"word2vec (gensim, skip-gram, {train_cfg.word2vec_epochs} epochs) trained on the training texts only"
+    if base is not None:
+        model, vocab, coverage, source = _from_bundle(base, model_cfg, id2label, train_tokens + valid_tokens, train_cfg.seed, init_from)
     else:
-        vectors = load_vectors(embeddings)
-        model_cfg = replace(model_cfg, embedding_dim=vectors.vector_size)
-        source = str(embeddings)
-    matrix, coverage = embedding_matrix(vocab, vectors, train_tokens, train_cfg.seed)
+        if embeddings is not None:
+            vectors, source = load_vectors(embeddings), str(embeddings)
+        else:
+            lang = data_cfg.lang if data_cfg.lang != "auto" else default_model_name(train_data.texts)
+            vectors, source = shipped_vectors(lang), f"shipped {lang} word vectors ({shipped_vectors(lang).config['method']})"
+        vocab, matrix, coverage = vocabulary_and_matrix(vectors, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
+        subwords = isinstance(vectors, WordVectors)
+        model_cfg = replace(
+            model_cfg,
+            embedding_dim=matrix.size(1),
+            subword_buckets=vectors.ngram_vectors.size(0) if subwords else 0,
+            subword_min_n=vectors.min_n if subwords else model_cfg.subword_min_n,
+            subword_max_n=vectors.max_n if subwords else model_cfg.subword_max_n,
+        )
+        model = SentimentLSTM(len(vocab), len(id2label), model_cfg, vectors=matrix, ngram_vectors=vectors.ngram_vectors if subwords else None)
     log.info("vocabulary %d words; vectors: %s; coverage %s", len(vocab), source, coverage)
 
-    model = SentimentLSTM(len(vocab), len(id2label), model_cfg, vectors=matrix)
     task = SentimentTask(model, len(id2label), train_cfg)
-    train_loader = _loader(vocab, train_tokens, train_data.labels, index, train_cfg.batch_size, True, train_cfg.seed)
-    valid_loader = _loader(vocab, valid_tokens, valid_data.labels, index, 256, False, 0)
+    train_loader = _loader(vocab.encode, train_tokens, train_data.labels, index, train_cfg.batch_size, True, train_cfg.seed)
+    valid_loader = _loader(vocab.encode, valid_tokens, valid_data.labels, index, 256, False, 0)
 
     with tempfile.TemporaryDirectory(prefix="lstm-sentiment-train-") as work:
         checkpoint = ModelCheckpoint(dirpath=Path(work) / "checkpoints", monitor="val_macro_f1", mode="max", save_top_k=1, save_weights_only=True)
@@ -122,14 +152,18 @@ def train(
         model.load_state_dict({k.removeprefix("model."): v for k, v in best.items() if k.startswith("model.")})
         model.cpu().eval()
         trained = SentimentModel(model, vocab, tokenizer, {"id2label": id2label}, out_dir)
+        calibration = calibrate(trained, valid_data)
         metrics = {
             "validation": trained.evaluate(valid_data),
             "test": trained.evaluate(test_data) if test_data is not None else None,
+            "calibration": calibration,
+            **({"domains": {name: trained.evaluate(data) for name, data in domain_tests.items()}} if domain_tests else {}),
             "best_epoch": _best_epoch(checkpoint),
             "epochs_run": trainer.current_epoch,
             "train_seconds": round(time.perf_counter() - started, 1),
         }
         info = {
+            "temperature": calibration["temperature"],
             "training_data": {
                 "train": train_data.source,
                 "validation": valid_data.source,
@@ -141,11 +175,58 @@ def train(
                 },
             },
             "embeddings": {"source": source, **coverage},
+            **({"init_from": str(init_from)} if init_from is not None else {}),
             **(extra or {}),
         }
         card = model_card(out_dir.name, id2label, (model_cfg, data_cfg, train_cfg), metrics, info)
         save_bundle(out_dir, model, vocab, id2label, (model_cfg, data_cfg, train_cfg), metrics, info, card, Path(work) / "log" / "version_0" / "metrics.csv")
     return metrics
+
+
+def calibrate(model: SentimentModel, data: LabelledTexts) -> dict:
+    """Fit the temperature on ``data`` (validation) and set it on ``model``.
+
+    Returns:
+        ``{"temperature", "ece_before", "ece_after", "bins", "source"}``, the expected calibration errors at
+        T = 1 and at the fitted T.
+    """
+    index = {label: i for i, label in enumerate(model.id2label)}
+    labels = torch.tensor([index[y] for y in data.labels])
+    model.temperature = 1.0
+    probs = model.probabilities([model.token_ids(e.tokens) or [UNK_ID] for e in model.encode(data.texts)])
+    temperature = fit_temperature(probs.clamp_min(1e-12).log(), labels)
+    scaled = torch.softmax(probs.clamp_min(1e-12).log() / temperature, dim=-1)
+    model.temperature = temperature
+    return {
+        "temperature": round(temperature, 6),
+        "ece_before": round(expected_calibration_error(probs, labels), 6),
+        "ece_after": round(expected_calibration_error(scaled, labels), 6),
+        "bins": ECE_BINS,
+        "source": data.source,
+    }
+
+
+def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists, seed: int, name) -> tuple[SentimentLSTM, Vocab, dict, str]:
+    """The network of a bundle, its vocabulary grown by the new words (subword vectors where it has an
+    n-gram table, else random rows), its head replaced when the labels differ."""
+    network, vocab, _, config = base
+    old = network.embedding.weight.detach()
+    new_words = [w for w, _ in Counter(t for tokens in token_lists for t in tokens).most_common() if w not in vocab.stoi]
+    rng = torch.Generator().manual_seed(seed)
+    rows = [network.subword_vector(w) for w in new_words]
+    rows = [r if r is not None else torch.randn(old.size(1), generator=rng) * float(old.std()) for r in rows]
+    vocab = Vocab(vocab.itos + new_words)
+    matrix = torch.cat([old, torch.stack(rows)]) if rows else old.clone()
+    state = {k: v for k, v in network.state_dict().items() if k not in ("embedding.weight", "ngram_vectors")}
+    if list(config["id2label"]) != list(id2label):
+        state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
+    if "unk_vector" in state and not model_cfg.freeze_embeddings:
+        matrix[UNK_ID] = state.pop("unk_vector")  # a frozen base learned <unk> apart from the table
+    ngrams = network.ngram_vectors if model_cfg.subword_buckets else None
+    model = SentimentLSTM(len(vocab), len(id2label), model_cfg, vectors=matrix, ngram_vectors=ngrams)
+    model.load_state_dict(state, strict=False)  # the embedding, n-gram table and (new) head are set above
+    coverage = {"vocab_types": len(vocab) - 2, "words_added": len(new_words), "head": "kept" if list(config["id2label"]) == list(id2label) else "new"}
+    return model, vocab, coverage, f"bundle {name} (its word vectors, LSTM{' and head' if coverage['head'] == 'kept' else ''})"
 
 
 def _best_epoch(checkpoint) -> int:

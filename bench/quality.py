@@ -1,0 +1,119 @@
+"""Quality of the shipped models against simple baselines, on the test split of every domain.
+
+Usage: python bench/quality.py --data DATA [--langs zh,en] [--train-domains hotels,movies] [--out QUALITY.md]
+
+In one run, for each domain's test split (lstm_sentiment.data.domains; DATA is the build data folder):
+- the shipped model (the mixture of all domains of its language);
+- TF-IDF (word 1–2-grams of the project's tokenizer, sublinear tf) + logistic regression (scikit-learn),
+  trained on the same mixture;
+- SnowNLP's sentiment score > 0.5 (Chinese only);
+- for each domain of --train-domains: `train` with its defaults on that domain's train split alone, and
+  TF-IDF + LR on the same split.
+Accuracy and macro-F1 side by side; the tables go to stdout and, as a dated section, to --out.
+scikit-learn is a bench-only dependency (`pip install -e '.[build]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import tempfile
+import time
+from pathlib import Path
+
+
+def _scores(truth: list[str], predicted: list[str]) -> tuple[float, float]:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return accuracy_score(truth, predicted), f1_score(truth, predicted, average="macro")
+
+
+def tfidf_lr(train, tests: dict, lang: str) -> dict:
+    """TF-IDF + logistic regression fitted on ``train``; (accuracy, macro-F1) per test split."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from lstm_sentiment.text.tokenize import Tokenizer
+
+    tokenizer = Tokenizer(lang, max_tokens=10**6)
+    vectorizer = TfidfVectorizer(analyzer=lambda text: _ngrams(tokenizer.words(text)[0]), sublinear_tf=True, min_df=2)
+    classifier = LogisticRegression(C=4.0, max_iter=2000).fit(vectorizer.fit_transform(train.texts), train.labels)
+    return {name: _scores(data.labels, list(classifier.predict(vectorizer.transform(data.texts)))) for name, data in tests.items()}
+
+
+def _ngrams(words: list[str]) -> list[str]:
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def snownlp(tests: dict) -> dict:
+    """SnowNLP's own classifier (trained on its zh-reviews data): positive when its score > 0.5."""
+    from snownlp import SnowNLP
+
+    def label(text: str) -> str:
+        return "positive" if text.strip() and SnowNLP(text).sentiments > 0.5 else "negative"
+
+    return {name: _scores(data.labels, [label(t) for t in data.texts]) for name, data in tests.items()}
+
+
+def lstm(model, tests: dict) -> dict:
+    out = {}
+    for name, data in tests.items():
+        report = model.evaluate(data)
+        out[name] = (report["accuracy"], report["macro_f1"])
+    return out
+
+
+def run_lang(lang: str, data_dir: Path, train_domains: list[str]) -> tuple[list[str], dict]:
+    from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+    from lstm_sentiment.data.domains import domains, mixture
+    from lstm_sentiment.sentiment import SentimentModel
+    from lstm_sentiment.training.shipped import DOMAIN_CAP
+    from lstm_sentiment.training.train import train
+
+    splits = domains(lang, data_dir)
+    tests = {name: parts[2] for name, parts in splits.items()}
+    columns = {"shipped LSTM": lstm(SentimentModel.load(lang), tests), "TF-IDF+LR (same data)": tfidf_lr(mixture(splits, 0, DOMAIN_CAP), tests, lang)}
+    if lang == "zh":
+        columns["SnowNLP"] = snownlp(tests)
+    for name in train_domains:
+        if name not in splits:
+            continue
+        train_part, valid_part, test_part = splits[name]
+        with tempfile.TemporaryDirectory() as work:
+            started = time.perf_counter()
+            metrics = train(train_part, valid_part, test_part, Path(work) / "m", ModelConfig(), DataConfig(), TrainConfig())
+            seconds = time.perf_counter() - started
+        own = {name: (metrics["test"]["accuracy"], metrics["test"]["macro_f1"])}
+        columns.setdefault("`train` defaults (own domain)", {}).update(own)
+        columns.setdefault("TF-IDF+LR (own domain)", {}).update(tfidf_lr(train_part, {name: test_part}, lang))
+        print(f"{name}: train defaults took {seconds:.0f} s", flush=True)
+    header = "| domain | n | " + " | ".join(columns) + " |"
+    lines = [header, "|---|---:|" + "---:|" * len(columns)]
+    for name, data in tests.items():
+        cells = [f"{columns[c][name][0]:.4f} / {columns[c][name][1]:.4f}" if name in columns[c] else "–" for c in columns]
+        lines.append(f"| {name} | {len(data)} | " + " | ".join(cells) + " |")
+    means = [sum(v[0] for v in columns[c].values()) / len(columns[c]) for c in columns]
+    lines.append("| mean accuracy | | " + " | ".join(f"{m:.4f}" for m in means) + " |")
+    return lines, columns
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder holding zh-multi/, sst2/ and imdb/")
+    parser.add_argument("--langs", default="zh,en")
+    parser.add_argument("--train-domains", default="", help="domains on which `train` with defaults also runs, e.g. hotels,movies")
+    parser.add_argument("--out", type=Path, default=Path("QUALITY.md"))
+    args = parser.parse_args()
+    started = time.perf_counter()
+    section = [f"## {datetime.date.today().isoformat()}: `python bench/quality.py --langs {args.langs} --train-domains {args.train_domains}`", ""]
+    for lang in args.langs.split(","):
+        lines, _ = run_lang(lang, args.data, [d for d in args.train_domains.split(",") if d])
+        section += [f"### {lang} (accuracy / macro-F1 on each domain's test split)", "", *lines, ""]
+        print("\n".join(lines), flush=True)
+    section.append(f"Total wall time {time.perf_counter() - started:.0f} s.")
+    previous = args.out.read_text(encoding="utf-8") if args.out.is_file() else "# Quality benchmark\n\nWritten by `bench/quality.py`; newest last.\n"
+    args.out.write_text(previous.rstrip("\n") + "\n\n" + "\n".join(section) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
