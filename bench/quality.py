@@ -63,6 +63,21 @@ def lstm(model, tests: dict) -> dict:
     return out
 
 
+def token_shares(model, tests: dict) -> dict:
+    """Per test split: shares of tokens with a vocabulary row, read through subwords, and read as <unk>."""
+    from lstm_sentiment.text.vocab import UNK_ID
+
+    shares = {}
+    for name, data in tests.items():
+        ids = [i for e in model.encode(data.texts) for i in model.token_ids(e.tokens)]
+        vocab_size = len(model.vocab)
+        total = len(ids) or 1
+        unk = sum(i == UNK_ID for i in ids)
+        added = sum(i >= vocab_size for i in ids)
+        shares[name] = ((total - unk - added) / total, added / total, unk / total)
+    return shares
+
+
 def run_lang(lang: str, data_dir: Path, train_domains: list[str]) -> tuple[list[str], dict]:
     from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
     from lstm_sentiment.data.domains import domains, mixture
@@ -72,7 +87,8 @@ def run_lang(lang: str, data_dir: Path, train_domains: list[str]) -> tuple[list[
 
     splits = domains(lang, data_dir)
     tests = {name: parts[2] for name, parts in splits.items()}
-    columns = {"shipped LSTM": lstm(SentimentModel.load(lang), tests), "TF-IDF+LR (same data)": tfidf_lr(mixture(splits, 0, DOMAIN_CAP), tests, lang)}
+    shipped = SentimentModel.load(lang)
+    columns = {"shipped LSTM": lstm(shipped, tests), "TF-IDF+LR (same data)": tfidf_lr(mixture(splits, 0, DOMAIN_CAP[lang]), tests, lang)}
     if lang == "zh":
         columns["SnowNLP"] = snownlp(tests)
     for name in train_domains:
@@ -94,6 +110,8 @@ def run_lang(lang: str, data_dir: Path, train_domains: list[str]) -> tuple[list[
         lines.append(f"| {name} | {len(data)} | " + " | ".join(cells) + " |")
     means = [sum(v[0] for v in columns[c].values()) / len(columns[c]) for c in columns]
     lines.append("| mean accuracy | | " + " | ".join(f"{m:.4f}" for m in means) + " |")
+    lines += ["", "Tokens of each test split as the shipped model reads them:", "", "| domain | vocabulary row | subword vector | `<unk>` |", "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {a:.2%} | {b:.2%} | {c:.2%} |" for name, (a, b, c) in token_shares(shipped, tests).items()]
     return lines, columns
 
 

@@ -1,7 +1,7 @@
 """Wall time of training the zh model from scratch on zh-reviews with the default settings.
 
 Usage: python bench/train_zh.py [--out /tmp/bench-zh]
-Prints the seconds for each phase and in total (tokenizing, word2vec, Lightning epochs, evaluation, bundle).
+Prints the seconds for each phase and in total (tokenizing, word vectors, Lightning epochs, evaluation, temperature, bundle).
 The issue's target: under 5 minutes on 2 CPU cores.
 """
 

@@ -105,7 +105,8 @@ def report_table(report: dict):
     from rich.table import Table
 
     dtype = f"  ({report['compute_dtype']})" if report.get("compute_dtype", "float32") != "float32" else ""
-    table = Table(title=f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{dtype}")
+    ece = f"  ECE={report['ece']:.4f} (T={report['temperature']:.2f})" if "ece" in report else ""
+    table = Table(title=f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}")
     labels = report["labels"]
     for column in ("class", "precision", "recall", "f1", "support", *[f"pred {label}" for label in labels]):
         table.add_column(column, justify="left" if column == "class" else "right")

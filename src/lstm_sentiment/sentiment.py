@@ -163,12 +163,14 @@ class SentimentModel:
         """Accuracy, macro-F1, per-class figures and confusion matrix on labelled texts.
 
         Returns:
-            :func:`~lstm_sentiment.metrics.classification_report`'s dict, with ``source`` (the data's) and
+            :func:`~lstm_sentiment.metrics.classification_report`'s dict, with ``ece`` (expected calibration
+            error, 15 bins, of the temperature-scaled scores), ``temperature``, ``source`` (the data's) and
             ``compute_dtype`` (the model's precision, "float32" or "bfloat16").
         Raises:
             SentimentError: a label the model does not know.
         """
         from lstm_sentiment.metrics import classification_report  # torchmetrics: slow to import
+        from lstm_sentiment.training.calibration import expected_calibration_error
 
         index = {label: i for i, label in enumerate(self.id2label)}
         unknown = sorted(set(data.labels) - set(index))
@@ -176,7 +178,10 @@ class SentimentModel:
             raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {self.id2label})")
         encoded = self.encode(data.texts)
         probs = self.probabilities([self.token_ids(e.tokens) or [UNK_ID] for e in encoded], batch_size)
-        report = classification_report([index[y] for y in data.labels], probs.argmax(-1).tolist(), self.id2label)
+        truth = [index[y] for y in data.labels]
+        report = classification_report(truth, probs.argmax(-1).tolist(), self.id2label)
+        report["ece"] = round(expected_calibration_error(probs, torch.tensor(truth)), 6)
+        report["temperature"] = self.temperature
         report["source"] = data.source
         report["compute_dtype"] = self.precision  # "float32" or "bfloat16": not a classification figure
         return report

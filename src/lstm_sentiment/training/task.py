@@ -40,13 +40,16 @@ class SentimentTask(L.LightningModule):
         self.log("val_acc", self.val_acc, prog_bar=True)
 
     def configure_optimizers(self):
-        # Word vectors get no weight decay: decay would pull pretrained vectors toward zero.
-        vectors = {"embedding.weight", "unk_vector"}
-        params = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        # Word vectors get no weight decay (it would pull pretrained vectors toward zero) and, when
+        # fine-tuned, a lower rate; the learned <unk> vector trains at the full rate.
+        params = dict((n, p) for n, p in self.model.named_parameters() if p.requires_grad)
+        table = [params.pop(n) for n in ("embedding.weight",) if n in params]
+        unk = [params.pop(n) for n in ("unk_vector",) if n in params]
         return torch.optim.AdamW(
             [
-                {"params": [p for n, p in params if n in vectors], "weight_decay": 0.0, "lr": self.config.lr * self.config.embedding_lr_scale},
-                {"params": [p for n, p in params if n not in vectors], "weight_decay": self.config.weight_decay},
+                {"params": table, "weight_decay": 0.0, "lr": self.config.lr * self.config.embedding_lr_scale},
+                {"params": unk, "weight_decay": 0.0},
+                {"params": list(params.values()), "weight_decay": self.config.weight_decay},
             ],
             lr=self.config.lr,
         )

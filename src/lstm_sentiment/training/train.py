@@ -111,19 +111,12 @@ def train(
             vectors, source = load_vectors(embeddings), str(embeddings)
         else:
             lang = data_cfg.lang if data_cfg.lang != "auto" else default_model_name(train_data.texts)
-            vectors, source = shipped_vectors(lang), f"shipped {lang} word vectors ({shipped_vectors(lang).config['method']})"
-        vocab, matrix, coverage = vocabulary_and_matrix(vectors, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
-        subwords = isinstance(vectors, WordVectors)
-        model_cfg = replace(
-            model_cfg,
-            embedding_dim=matrix.size(1),
-            subword_buckets=vectors.ngram_vectors.size(0) if subwords else 0,
-            subword_min_n=vectors.min_n if subwords else model_cfg.subword_min_n,
-            subword_max_n=vectors.max_n if subwords else model_cfg.subword_max_n,
-        )
-        model = SentimentLSTM(len(vocab), len(id2label), model_cfg, vectors=matrix, ngram_vectors=vectors.ngram_vectors if subwords else None)
+            vectors = shipped_vectors(lang)
+            source = f"shipped {lang} word vectors ({vectors.config['method']})"
+        model, vocab, coverage = _from_vectors(vectors, model_cfg, id2label, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
     log.info("vocabulary %d words; vectors: %s; coverage %s", len(vocab), source, coverage)
 
+    model_cfg = model.config
     task = SentimentTask(model, len(id2label), train_cfg)
     train_loader = _loader(vocab.encode, train_tokens, train_data.labels, index, train_cfg.batch_size, True, train_cfg.seed)
     valid_loader = _loader(vocab.encode, valid_tokens, valid_data.labels, index, 256, False, 0)
@@ -204,6 +197,21 @@ def calibrate(model: SentimentModel, data: LabelledTexts) -> dict:
         "bins": ECE_BINS,
         "source": data.source,
     }
+
+
+def _from_vectors(vectors, model_cfg: ModelConfig, id2label: list[str], token_lists, min_count: int, seed: int) -> tuple[SentimentLSTM, Vocab, dict]:
+    """A new network on pretrained vectors: E from the vectors, their n-gram table when they have one."""
+    vocab, matrix, coverage = vocabulary_and_matrix(vectors, token_lists, min_count, seed)
+    subwords = isinstance(vectors, WordVectors)
+    model_cfg = replace(
+        model_cfg,
+        embedding_dim=matrix.size(1),
+        subword_buckets=vectors.ngram_vectors.size(0) if subwords else 0,
+        subword_min_n=vectors.min_n if subwords else model_cfg.subword_min_n,
+        subword_max_n=vectors.max_n if subwords else model_cfg.subword_max_n,
+    )
+    model = SentimentLSTM(len(vocab), len(id2label), model_cfg, vectors=matrix, ngram_vectors=vectors.ngram_vectors if subwords else None)
+    return model, vocab, coverage
 
 
 def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists, seed: int, name) -> tuple[SentimentLSTM, Vocab, dict, str]:

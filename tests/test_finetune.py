@@ -1,0 +1,49 @@
+"""Fine-tuning (`train --init-from`): the new model starts from the bundle's vectors, LSTM and head."""
+
+import json
+
+import torch
+
+from lstm_sentiment.bundle import load_bundle
+from lstm_sentiment.config import ModelConfig
+from lstm_sentiment.training.train import _from_bundle
+
+
+def _start(small_bundle, labels, words):
+    base = load_bundle(small_bundle[0])
+    cfg = ModelConfig.from_dict(base[3]["model"])
+    return base, _from_bundle(base, cfg, labels, [words], seed=0, name="small")
+
+
+def test_same_labels_keep_lstm_head_and_vectors(small_bundle):
+    base, (model, vocab, coverage, _) = _start(small_bundle, ["negative", "positive"], ["喜欢", "超级无敌好看"])
+    network, old_vocab = base[0], base[1]
+    for name, value in network.state_dict().items():
+        if name != "embedding.weight":
+            torch.testing.assert_close(model.state_dict()[name], value, msg=name)
+    assert coverage["head"] == "kept" and coverage["words_added"] == 1
+    # Old rows unchanged; the new word's row is its subword vector.
+    torch.testing.assert_close(model.embedding.weight[: len(old_vocab)], network.embedding.weight)
+    torch.testing.assert_close(model.embedding.weight[vocab.stoi["超级无敌好看"]], network.subword_vector("超级无敌好看"))
+
+
+def test_other_labels_get_a_new_head(small_bundle):
+    base, (model, _, coverage, _) = _start(small_bundle, ["1", "2", "3"], ["喜欢"])
+    assert coverage["head"] == "new" and model.classifier.out_features == 3
+    torch.testing.assert_close(model.lstm.weight_hh_l0, base[0].lstm.weight_hh_l0)
+
+
+def test_cli_init_from_trains_and_records_it(small_bundle, small_splits, tmp_path):
+    from conftest import run_cli
+
+    train, valid, _ = small_splits
+    data = tmp_path / "few.csv"
+    rows = list(zip(train.texts, train.labels))[:300]
+    data.write_text("text,label\n" + "".join(f'"{t.replace(chr(34), "")}",{y}\n' for t, y in rows), encoding="utf-8")
+    out = tmp_path / "tuned"
+    result = run_cli("train", "--data", str(data), "--out", str(out), "--epochs", "1", "--init-from", str(small_bundle[0]))
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["init_from"] == str(small_bundle[0])
+    assert config["model"]["hidden_size"] == 32  # the base's architecture, not the defaults
+    assert config["temperature"] > 0
