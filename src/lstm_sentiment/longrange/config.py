@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 TASKS = ("adding", "recall")
-CELLS = ("rnn", "gru", "lstm")
+CELLS = ("rnn", "gru", "lstm", "lstm-bias1")
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,8 @@ class LongRangeConfig:
     Attributes:
         task: "adding" (regression, test MSE) or "recall" (classification, test accuracy).
         lengths: sequence lengths T to train on, each ≥ 2 (the adding task marks one step in each half).
-        cells: recurrent cells to compare, from ("rnn", "gru", "lstm").
+        cells: recurrent cells to compare, from ("rnn", "gru", "lstm", "lstm-bias1"): "lstm" is chrono-
+            initialised with T_max = T, "lstm-bias1" has forget-gate bias 1.0 (see :mod:`.models`).
         seeds: number of seeds, run as 0 … seeds-1; a seed fixes the initial weights and the training
             batches, which are the same for every cell at that seed and length.
         hidden_size: H, units of h_t (and c_t), the same for every cell.
@@ -35,9 +36,12 @@ class LongRangeConfig:
         test_size: sequences in the fixed test set of each length, drawn from a generator that training
             never uses.
         embed_dim: width of the learned word embedding (recall task only).
-        threads: torch intra-op threads while training. 1 by default: on the 2-core machine a second
-            thread sped a step up by at most 1.3×, and made it up to 25× slower when the other core was
-            busy (oversubscribed OpenMP threads spin).
+        threads: torch intra-op threads of each worker while training. 1 by default: on the 2-core
+            machine a second thread sped a step up by at most 1.3×, and made it up to 25× slower when the
+            other core was busy (oversubscribed OpenMP threads spin).
+        workers: runs trained at once, each in its own process. 2 by default, one per core of the
+            2-core machine: runs are independent, so two processes of one thread each use both cores
+            without the spinning of two threads in one step.
         stop_when_solved: end a run at the first evaluation that meets the criterion; its final metric is
             then that evaluation's.
     Raises:
@@ -57,6 +61,7 @@ class LongRangeConfig:
     test_size: int = 512
     embed_dim: int = 16
     threads: int = 1
+    workers: int = 2
     stop_when_solved: bool = True
 
     def __post_init__(self) -> None:
@@ -76,7 +81,7 @@ class LongRangeConfig:
                 raise ValueError(f"cells must be from {', '.join(CELLS)}; got {cell!r}")
         if len(set(self.cells)) != len(self.cells):
             raise ValueError(f"cells must not repeat; got {self.cells!r}")
-        for name in ("seeds", "hidden_size", "steps", "batch_size", "eval_every", "test_size", "embed_dim", "threads"):
+        for name in ("seeds", "hidden_size", "steps", "batch_size", "eval_every", "test_size", "embed_dim", "threads", "workers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1; got {value!r}")
@@ -146,7 +151,7 @@ def parse_cells(text: str) -> tuple[str, ...]:
     """Parse ``--cells``, e.g. ``"rnn,lstm"`` (case-insensitive).
 
     Raises:
-        ValueError: a name not in ("rnn", "gru", "lstm").
+        ValueError: a name not in ("rnn", "gru", "lstm", "lstm-bias1").
     """
     cells = tuple(item.strip().lower() for item in text.split(","))
     for cell in cells:
