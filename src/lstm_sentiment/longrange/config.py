@@ -96,7 +96,7 @@ class LongRangeConfig:
 
     @classmethod
     def quick(cls, **overrides) -> "LongRangeConfig":
-        """The ``--quick`` preset (well under 3 minutes on one core): short sequences, few steps, 2 seeds.
+        """The ``--quick`` preset (recall: 34 s on the 2 busy cores, see the README): short sequences, few steps, 2 seeds.
 
         Args:
             **overrides: field values that replace the preset's (flags given next to ``--quick``).
