@@ -2,7 +2,8 @@
 
 Usage: python bench/recipe.py --data DATA --lang zh [--cap 5000] [--variants frozen,fine-tuned,...]
 
-Every variant changes one thing from the base (the defaults): word vectors frozen or fine-tuned, layers,
+Every variant changes one thing from the base (the defaults): word vectors frozen or fine-tuned (at 0.1 or 1 times
+the learning rate: fine-tuned, fine-tuned-lr1), layers,
 hidden size, pooling, dropout, epochs. Prints a Markdown table: validation accuracy and macro-F1 of the
 mixture and per domain, best epoch, seconds. Test splits are not read.
 """
@@ -19,7 +20,7 @@ VARIANTS = {
     "base": ({}, {}),
     "frozen": ({"freeze_embeddings": True}, {}),
     "fine-tuned": ({"freeze_embeddings": False}, {}),
-    "fine-tuned, lr×1": ({"freeze_embeddings": False}, {"embedding_lr_scale": 1.0}),
+    "fine-tuned-lr1": ({"freeze_embeddings": False}, {"embedding_lr_scale": 1.0}),
     "2 layers": ({"num_layers": 2}, {}),
     "H=256": ({"hidden_size": 256}, {}),
     "H=64": ({"hidden_size": 64}, {}),

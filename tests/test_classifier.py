@@ -1,5 +1,7 @@
 """The sentiment network: padding never changes a prediction; frozen vectors stay fixed."""
 
+import math
+
 import pytest
 import torch
 
@@ -46,3 +48,20 @@ def test_bucket_sampler_covers_all_once_and_sorts_within_batches():
     assert list(sampler) != batches  # reshuffled each epoch
     sampler.set_epoch(0)
     assert list(sampler) == batches  # deterministic per epoch
+
+
+def test_chrono_init_reaches_the_classifier_lstm_and_default_stays_forget_bias():
+    torch.manual_seed(0)
+    chrono = SentimentLSTM(50, 2, ModelConfig(embedding_dim=8, hidden_size=300, init="chrono", chrono_t_max=256))
+    for name in ("bias_ih_l0", "bias_ih_l0_reverse"):
+        b_i, b_f, b_g, b_o = getattr(chrono.lstm, name).detach().chunk(4)
+        assert float(b_f.min()) >= 0.0 and float(b_f.max()) <= math.log(255)
+        assert float(b_f.max()) > math.log(200)  # 300 draws of U[1, 255] reach above 200 (miss: 0.79^300)
+        assert torch.equal(b_i, -b_f) and float(b_g.abs().max()) == 0.0 and float(b_o.abs().max()) == 0.0
+        assert float(getattr(chrono.lstm, name.replace("ih", "hh")).detach().abs().max()) == 0.0
+    default = SentimentLSTM(50, 2, ModelConfig(embedding_dim=8, hidden_size=6))
+    assert default.lstm.init == "default" and default.lstm.forget_bias == 1.0
+    with pytest.raises(ValueError, match=r"ModelConfig.init.*'glorot'"):
+        ModelConfig(init="glorot")
+    with pytest.raises(ValueError, match=r"ModelConfig.chrono_t_max.*1"):
+        ModelConfig(init="chrono", chrono_t_max=1)

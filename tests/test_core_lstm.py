@@ -10,6 +10,10 @@ from numpy_lstm import direction_backward, direction_forward, lstm_forward
 
 H_IN, H = 5, 7
 CONFIGS = [(1, False), (2, False), (1, True), (2, True)]
+# LSTM(H_IN, H, num_layers=2, bidirectional=True) after torch.manual_seed(0), as drawn before the init
+# option existed (main @ d41e8b5, torch 2.13.0+cpu): the sum of all Parameters, and bias_ih_l0[H : H + 3].
+PINNED_SUM = 27.05716186761856
+PINNED_F_BIAS = [1.2118035554885864, 0.7725489139556885, 1.339796543121338]
 
 
 def make_pair(num_layers, bidirectional, seed=0):
@@ -102,6 +106,92 @@ def test_forget_bias_on_f_chunk_of_bias_ih_only():
     torch.testing.assert_close(delta[H : 2 * H], torch.ones(H))
     assert float(delta[:H].abs().max()) == 0.0 and float(delta[2 * H :].abs().max()) == 0.0
     torch.testing.assert_close(ours.bias_hh_l0, plain.bias_hh_l0)
+
+
+def test_default_init_is_unchanged_by_the_chrono_option():
+    # The default draws exactly what it drew before chrono existed: torch.nn.LSTM's weights, +1 on the
+    # f-chunk of bias_ih, and nothing more from the generator, so layers built after it are unchanged too.
+    torch.manual_seed(0)
+    plain = nn.LSTM(H_IN, H, num_layers=2, bidirectional=True, batch_first=True)
+    after_plain = torch.rand(3)
+    torch.manual_seed(0)
+    ours = LSTM(H_IN, H, num_layers=2, bidirectional=True)
+    after_ours = torch.rand(3)
+    assert torch.equal(after_ours, after_plain)
+    for name, value in plain.state_dict().items():
+        want = value.clone()
+        if name.startswith("bias_ih"):
+            want[H : 2 * H] += 1.0
+        assert torch.equal(ours.state_dict()[name], want), name
+    assert sum(float(p.detach().sum()) for p in ours.parameters()) == pytest.approx(PINNED_SUM, abs=1e-4)
+    torch.testing.assert_close(ours.bias_ih_l0[H : H + 3].detach(), torch.tensor(PINNED_F_BIAS), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("num_layers,bidirectional", CONFIGS)
+def test_chrono_init_biases(num_layers, bidirectional):
+    t_max, hidden = 100, 500
+    torch.manual_seed(0)
+    plain = nn.LSTM(H_IN, hidden, num_layers=num_layers, bidirectional=bidirectional, batch_first=True)
+    torch.manual_seed(0)
+    ours = LSTM(H_IN, hidden, num_layers=num_layers, bidirectional=bidirectional, init="chrono", t_max=t_max)
+    b_fs = []
+    for name, value in ours.state_dict().items():
+        if name.startswith("weight"):
+            assert torch.equal(value, plain.state_dict()[name]), name  # weights as torch.nn.LSTM draws them
+        elif name.startswith("bias_hh"):
+            assert float(value.abs().max()) == 0.0, name
+        else:
+            b_i, b_f, b_g, b_o = value.chunk(4)
+            assert float(b_f.min()) >= 0.0 and float(b_f.max()) <= np.log(t_max - 1), name
+            assert torch.equal(b_i, -b_f), name
+            assert float(b_g.abs().max()) == 0.0 and float(b_o.abs().max()) == 0.0, name
+            b_fs.append(b_f)
+    assert len(b_fs) == num_layers * ours.num_directions
+    # exp(b_f) is uniform on [1, T_max - 1]: mean 50, std 98 / sqrt(12) = 28.3, so the mean of 500 draws
+    # has standard error 1.27; 5 is about 4 standard errors. Each layer and direction draws its own.
+    for b_f in b_fs:
+        assert float(b_f.exp().mean()) == pytest.approx(t_max / 2, abs=5.0)
+        assert float(b_f.exp().min()) < 1.0 + 0.05 * (t_max - 2) and float(b_f.exp().max()) > 0.95 * (t_max - 1)
+    if len(b_fs) > 1:
+        assert not torch.equal(b_fs[0], b_fs[1])
+
+
+@pytest.mark.parametrize("num_layers,bidirectional", CONFIGS)
+def test_chrono_explicit_and_fused_agree(num_layers, bidirectional):
+    torch.manual_seed(4)
+    ours = LSTM(H_IN, H, num_layers=num_layers, bidirectional=bidirectional, init="chrono", t_max=50)
+    bare = nn.LSTM(H_IN, H, num_layers=num_layers, bidirectional=bidirectional, batch_first=True)
+    bare.load_state_dict(ours.state_dict())
+    x, lengths = batch()
+    with torch.no_grad():
+        ours.impl = "explicit"
+        out_e, (h_e, c_e), trace = ours(x, lengths, return_trace=True)
+        ours.impl = "fused"
+        out_f, (h_f, c_f) = ours(x, lengths)
+        out_b, h_b, c_b = bare_reference(bare, x, lengths, None)
+    for got, want in zip((out_e, h_e, c_e), (out_f, h_f, c_f)):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    for got, want in zip((out_f, h_f, c_f), (out_b, h_b, c_b)):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    # At the first step of layer 0, forward, f_0 = σ(W_if x_0 + b_f): with W_if x_0 removed it is σ(b_f).
+    weight_ih = ours.weight_ih_l0.detach()
+    pre_f = x[:, 0] @ weight_ih[H : 2 * H].T + ours.bias_ih_l0[H : 2 * H].detach()  # (N, H)
+    torch.testing.assert_close(trace[0][0].f[:, 0], torch.sigmoid(pre_f), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        (dict(init="chrono"), "t_max"),
+        (dict(init="chrono", t_max=1), "t_max"),
+        (dict(init="chrono", t_max=50.0), "t_max"),
+        (dict(t_max=50), "t_max"),
+        (dict(init="glorot"), "init"),
+    ],
+)
+def test_bad_init_arguments_are_named(kwargs, needle):
+    with pytest.raises(ValueError, match=needle):
+        LSTM(H_IN, H, **kwargs)
 
 
 @pytest.mark.parametrize("num_layers,bidirectional", CONFIGS)

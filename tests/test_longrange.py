@@ -30,6 +30,7 @@ from lstm_sentiment.longrange.tasks import (
     make_test_set,
     train_seed,
 )
+from lstm_sentiment.longrange.models import SequenceModel
 
 
 def _generator(seed: int = 0) -> torch.Generator:
@@ -141,6 +142,8 @@ def test_parsers_and_config_name_the_bad_field_and_value():
         (["--cells", "rnn,transformer"], "cells"),
         (["--task", "copy"], "task"),
         (["--seeds", "0"], "seeds"),
+        (["--workers", "0"], "workers"),
+        (["--cells", "lstm-bias2"], "cells"),
     ],
 )
 def test_cli_bad_input_is_a_one_line_usage_error(tmp_path, args, needle):
@@ -149,7 +152,8 @@ def test_cli_bad_input_is_a_one_line_usage_error(tmp_path, args, needle):
     message = result.output.strip()
     assert message.startswith("error: ") and needle in message
     assert len(message.splitlines()) == 1
-    assert "Traceback" not in message and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in message
+    assert isinstance(result.exception, SystemExit) and result.exception.code == 2
     assert not (tmp_path / "out").exists()  # nothing ran
 
 
@@ -166,22 +170,49 @@ def test_cli_help_states_the_config_defaults():
         f"Default: {config.batch_size}.",
         f"Default: {config.lr}.",
         f"Default: {config.eval_every}.",
+        f"Default: {config.workers}.",
+        f"Default: {','.join(config.cells)}.",
     ):
         assert fragment in help_text
 
 
-def test_recall_run_traces_the_lstm_forget_gate(tmp_path):
+def test_recall_run_traces_both_lstms_on_the_same_run(tmp_path):
     config = LongRangeConfig(
-        task="recall", lengths=(8,), cells=("lstm",), seeds=1, steps=40, eval_every=20, test_size=64, hidden_size=16
+        task="recall", lengths=(6, 8), cells=("lstm", "lstm-bias1"), seeds=1, steps=40, eval_every=20,
+        test_size=64, hidden_size=16,
     )
     report = run_longrange(config, tmp_path, log=lambda line: None)
-    memory = report.memory
-    assert memory["length"] == 8 and memory["sequences"] == 64
-    for key in ("f_mean", "f_memory", "c_norm_pos", "c_norm_neg", "c_unit_pos", "c_unit_neg"):
-        assert len(memory[key]) == 8 and all(math.isfinite(v) for v in memory[key])
-    assert all(0.0 < v < 1.0 for v in memory["f_mean"] + memory["f_memory"])  # f_t is a sigmoid
+    assert list(report.memory) == ["lstm", "lstm-bias1"]
+    # Runs come back in config order whatever order the two workers finished them in.
+    assert [(r.length, r.cell) for r in report.runs] == [(6, "lstm"), (6, "lstm-bias1"), (8, "lstm"), (8, "lstm-bias1")]
+    lead = report.memory["lstm"]
+    chrono_runs = [r for r in report.runs if r.cell == "lstm"]
+    want_length = max([r.length for r in chrono_runs if r.solved] or [8])
+    for cell, memory in report.memory.items():
+        assert memory["cell"] == cell and memory["length"] == lead["length"] == want_length
+        assert memory["seed"] == 0 and memory["sequences"] == 64
+        run = next(r for r in report.runs if r.cell == cell and r.length == want_length)
+        assert memory["accuracy"] == run.final  # traced from that run's own trained weights
+        for key in ("f_mean", "f_memory", "c_norm_pos", "c_norm_neg", "c_unit_pos", "c_unit_neg"):
+            assert len(memory[key]) == want_length and all(math.isfinite(v) for v in memory[key])
+        assert all(0.0 < v < 1.0 for v in memory["f_mean"] + memory["f_memory"])  # f_t is a sigmoid
     assert (tmp_path / "forget_gate.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads((tmp_path / "results.json").read_text())["memory"]["memory_units"] == memory["memory_units"]
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["memory"]["lstm-bias1"]["memory_units"] == report.memory["lstm-bias1"]["memory_units"]
+    assert saved["environment"]["workers"] == 2
+
+
+def test_lstm_cells_differ_only_in_their_bias_initialisation():
+    torch.manual_seed(0)
+    chrono = SequenceModel("adding", "lstm", 32, 100)
+    torch.manual_seed(0)
+    bias1 = SequenceModel("adding", "lstm-bias1", 32, 100)
+    b_i, b_f, b_g, b_o = chrono.rnn.bias_ih_l0.detach().chunk(4)
+    assert float(b_f.min()) >= 0.0 and float(b_f.max()) <= math.log(99)  # T_max = the task's T
+    assert torch.equal(b_i, -b_f) and float(chrono.rnn.bias_hh_l0.detach().abs().max()) == 0.0
+    assert float(b_g.abs().max()) == 0.0 and float(b_o.abs().max()) == 0.0
+    assert torch.equal(chrono.rnn.weight_hh_l0, bias1.rnn.weight_hh_l0)
+    assert bias1.rnn.init == "default" and bias1.rnn.forget_bias == 1.0
 
 
 def test_quick_run_writes_reports_and_the_lstm_beats_the_baseline(tmp_path):

@@ -36,6 +36,11 @@ class Lang(str, Enum):
     en = "en"
 
 
+class Init(str, Enum):
+    default = "default"
+    chrono = "chrono"
+
+
 class PredictFormat(str, Enum):
     table = "table"
     json = "json"
@@ -136,6 +141,8 @@ def train(
     pooling: str = typer.Option(ModelConfig.pooling, help="mean, max, mean+max or last."),
     freeze_embeddings: bool = typer.Option(ModelConfig.freeze_embeddings, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned)."),
     forget_bias: float = typer.Option(ModelConfig.forget_bias, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
+    init: Init = typer.Option(ModelConfig.init, help="LSTM bias init: default (--forget-bias) or chrono (Tallec & Ollivier 2018)."),
+    chrono_t_max: int = typer.Option(ModelConfig.chrono_t_max, min=2, help="T_max of --init chrono, in tokens (match --max-tokens)."),
     epochs: int = typer.Option(TrainConfig.epochs, help="Most epochs; early stopping on validation macro-F1 usually ends sooner."),
     batch_size: int = typer.Option(TrainConfig.batch_size, help="Sentences per batch."),
     lr: float = typer.Option(TrainConfig.lr, help="AdamW learning rate."),
@@ -166,6 +173,8 @@ def train(
         pooling=pooling,
         freeze_embeddings=freeze_embeddings,
         forget_bias=forget_bias,
+        init=init.value,
+        chrono_t_max=chrono_t_max,
     )
     data_cfg = DataConfig(lang=lang.value, max_tokens=max_tokens, min_count=min_count)
     train_cfg = TrainConfig(
@@ -412,7 +421,7 @@ def longrange(
         None, help=f"Comma-separated sequence lengths T, each >= 2. Default: {','.join(map(str, _LONGRANGE.lengths))}."
     ),
     cells: Optional[str] = typer.Option(
-        None, help=f"Comma-separated cells from rnn, gru, lstm. Default: {','.join(_LONGRANGE.cells)}."
+        None, help=f"Comma-separated cells from rnn, gru, lstm (chrono init), lstm-bias1 (forget bias 1). Default: {','.join(_LONGRANGE.cells)}."
     ),
     seeds: Optional[int] = typer.Option(None, help=f"Seeds per cell and length, run as 0..seeds-1. Default: {_LONGRANGE.seeds}."),
     hidden_size: Optional[int] = typer.Option(None, help=f"Hidden units H of every cell. Default: {_LONGRANGE.hidden_size}."),
@@ -421,10 +430,11 @@ def longrange(
     lr: Optional[float] = typer.Option(None, help=f"Adam learning rate. Default: {_LONGRANGE.lr}."),
     clip_norm: Optional[float] = typer.Option(None, help=f"Gradient-norm clipping threshold. Default: {_LONGRANGE.clip_norm}."),
     eval_every: Optional[int] = typer.Option(None, help=f"Steps between test evaluations. Default: {_LONGRANGE.eval_every}."),
-    threads: Optional[int] = typer.Option(None, help=f"torch threads while training. Default: {_LONGRANGE.threads}."),
+    threads: Optional[int] = typer.Option(None, help=f"torch threads of each worker. Default: {_LONGRANGE.threads}."),
+    workers: Optional[int] = typer.Option(None, help=f"Runs trained at once, one process each. Default: {_LONGRANGE.workers}."),
     quick: bool = typer.Option(False, "--quick", help="Small preset (T=10,20; 2 seeds; 300 steps), under 3 minutes; other flags override it."),
 ) -> None:
-    """Long-range memory, measured: train a tanh RNN, a GRU and our LSTM on a long-gap task under one budget."""
+    """Long-range memory, measured: train a tanh RNN, a GRU and our LSTM (chrono and forget-bias-1 init) on a long-gap task under one budget."""
     from lstm_sentiment.longrange import parse_cells, parse_lengths, run_longrange
 
     # Flags left out are None, so that --quick's preset fills them and flags given with it still win.
@@ -434,7 +444,7 @@ def longrange(
             lengths=None if lengths is None else parse_lengths(lengths),
             cells=None if cells is None else parse_cells(cells),
             seeds=seeds, hidden_size=hidden_size, steps=steps, batch_size=batch_size, lr=lr,
-            clip_norm=clip_norm, eval_every=eval_every, threads=threads,
+            clip_norm=clip_norm, eval_every=eval_every, threads=threads, workers=workers,
         )
         config = LongRangeConfig.quick(**overrides) if quick else LongRangeConfig.from_overrides(**overrides)
     except ValueError as exc:

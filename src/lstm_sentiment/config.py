@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS
 
 POOLINGS = ("mean", "max", "mean+max", "last")
+INITS = ("default", "chrono")
 
 
 def _positive(obj, *names: str) -> None:
@@ -49,7 +50,12 @@ class ModelConfig(_FromDict):
         pooling: how the step outputs become one vector: "mean", "max", "mean+max" or "last"
             (h_n of each direction).
         freeze_embeddings: keep pretrained word vectors fixed (``<unk>`` is still learned).
-        forget_bias: added to the forget-gate bias at initialisation (Jozefowicz et al. 2015).
+        forget_bias: added to the forget-gate bias at initialisation (Jozefowicz et al. 2015); with
+            init "default" only.
+        init: LSTM bias initialisation, "default" (``forget_bias``) or "chrono" (Tallec & Ollivier 2018;
+            see :class:`~lstm_sentiment.core.LSTM`).
+        chrono_t_max: T_max of "chrono", the longest dependency in tokens; the tokenizer's default
+            ``max_tokens``, since no text is read longer than that.
         subword_buckets: B, rows of the character n-gram table that gives unseen words a vector
             (fastText, Bojanowski et al. 2017); 0: none, unseen words are ``<unk>``.
         subword_min_n, subword_max_n: n-gram lengths in characters, as the word vectors were built.
@@ -64,12 +70,18 @@ class ModelConfig(_FromDict):
     pooling: str = "mean+max"
     freeze_embeddings: bool = True
     forget_bias: float = 1.0
+    init: str = "default"
+    chrono_t_max: int = DEFAULT_MAX_TOKENS
     subword_buckets: int = 0
     subword_min_n: int = 1
     subword_max_n: int = 3
 
     def __post_init__(self) -> None:
         _positive(self, "embedding_dim", "hidden_size", "num_layers", "subword_min_n", "subword_max_n")
+        if self.init not in INITS:
+            raise ValueError(f"ModelConfig.init must be one of {INITS}, got {self.init!r}")
+        if self.chrono_t_max < 2:
+            raise ValueError(f"ModelConfig.chrono_t_max must be >= 2, got {self.chrono_t_max!r}")
         for name in ("dropout", "word_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"ModelConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")

@@ -22,6 +22,8 @@ from .trace import GateTrace
 
 Impl = Literal["auto", "explicit", "fused"]
 IMPLS = ("auto", "explicit", "fused")
+Init = Literal["default", "chrono"]
+INITS = ("default", "chrono")
 State = tuple[Tensor, Tensor]
 
 
@@ -39,11 +41,21 @@ class LSTM(nn.LSTM):
         bidirectional: add a reverse-direction layer at each level; output features become 2H.
         dropout: dropout probability on each layer's output except the last, in training only.
         impl: "auto" (fused unless a trace is asked for), "explicit" or "fused".
-        forget_bias: added at initialisation to the forget-gate chunk of every ``bias_ih``; weights
-            otherwise start as in ``torch.nn.LSTM`` (U(-1/√H, 1/√H)). Default 1.0 (Jozefowicz et al.
-            2015); 0.0 gives ``torch.nn.LSTM``'s initialisation.
+        forget_bias: with ``init="default"``, added at initialisation to the forget-gate chunk of every
+            ``bias_ih``; weights otherwise start as in ``torch.nn.LSTM`` (U(-1/√H, 1/√H)). Default 1.0
+            (Jozefowicz et al. 2015); 0.0 gives ``torch.nn.LSTM``'s initialisation. Not used by "chrono".
+        init: "default" (above) or "chrono": chrono initialisation of the biases (Tallec & Ollivier
+            2018, "Can recurrent neural networks warp time?", ICLR, arXiv:1804.11188), per layer
+            and direction: b_f ~ log(U[1, T_max - 1]) drawn per unit, b_i = -b_f, b_g = b_o = 0, in
+            ``bias_ih``; ``bias_hh`` is all zero (the two vectors add, so a nonzero ``bias_hh`` would shift
+            every gate). A unit with f_t ≈ σ(b_f) keeps c_t for about 1 / (1 - σ(b_f)) = 1 + e^{b_f}
+            steps, so the units' time constants start spread between about 2 and T_max steps.
+            Weights start as in ``torch.nn.LSTM``.
+        t_max: T_max ≥ 2, the longest dependency expected, in steps; required by "chrono", and only
+            accepted with it.
     Raises:
-        ValueError: a size < 1, dropout outside [0, 1), or an unknown impl.
+        ValueError: a size < 1, dropout outside [0, 1), an unknown impl or init, t_max missing or < 2
+            with "chrono", or t_max given with "default".
     """
 
     def __init__(
@@ -55,6 +67,8 @@ class LSTM(nn.LSTM):
         dropout: float = 0.0,
         impl: Impl = "auto",
         forget_bias: float = 1.0,
+        init: Init = "default",
+        t_max: int | None = None,
     ) -> None:
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, int) or value < 1:
@@ -63,6 +77,12 @@ class LSTM(nn.LSTM):
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         if impl not in IMPLS:
             raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        if init == "chrono" and (isinstance(t_max, bool) or not isinstance(t_max, int) or t_max < 2):
+            raise ValueError(f"init='chrono' needs t_max, an int >= 2; got {t_max!r}")
+        if init == "default" and t_max is not None:
+            raise ValueError(f"t_max is only used by init='chrono'; got t_max={t_max!r} with init='default'")
         super().__init__(
             input_size,
             hidden_size,
@@ -73,6 +93,10 @@ class LSTM(nn.LSTM):
         )
         self.impl = impl
         self.forget_bias = float(forget_bias)
+        self.init, self.t_max = init, t_max
+        if init == "chrono":
+            self._chrono_biases(t_max)
+            return
         with torch.no_grad():
             for name in self._bias_ih_names():
                 getattr(self, name)[hidden_size : 2 * hidden_size] += self.forget_bias
@@ -84,6 +108,19 @@ class LSTM(nn.LSTM):
 
     def _bias_ih_names(self) -> list[str]:
         return [name for name, _ in self.named_parameters() if name.startswith("bias_ih_l")]
+
+    def _chrono_biases(self, t_max: int) -> None:
+        """Chrono initialisation of every layer and direction (see the class docstring); draws from torch's
+        global generator, after ``torch.nn.LSTM`` has drawn the weights."""
+        size = self.hidden_size
+        with torch.no_grad():
+            for name in self._bias_ih_names():
+                bias_ih, bias_hh = getattr(self, name), getattr(self, name.replace("bias_ih", "bias_hh"))
+                b_f = torch.log(bias_ih.new_empty(size).uniform_(1.0, t_max - 1))  # (H,) in [0, log(T_max - 1)]
+                bias_ih.zero_()
+                bias_ih[:size] = -b_f  # b_i = -b_f: a unit that keeps long also writes little
+                bias_ih[size : 2 * size] = b_f
+                bias_hh.zero_()
 
     def layer_weights(self, layer: int, direction: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of one layer and direction (0 forward, 1 reverse)."""

@@ -5,39 +5,45 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 TASKS = ("adding", "recall")
-CELLS = ("rnn", "gru", "lstm")
+CELLS = ("rnn", "gru", "lstm", "lstm-bias1")
 
 
 @dataclass(frozen=True)
 class LongRangeConfig:
     """One benchmark: every cell × length × seed, trained under the same budget.
 
-    The defaults are the full run of the README (adding task, T = 50, 100, 200, 400, three cells, three
-    seeds, hidden size 128). Its step budget was chosen so that the whole run fits in 20 minutes on one
-    busy core of a 2-core machine (see the README section "Long-range memory" for the measured time),
+    The defaults are the full run of the README (adding task, T = 50, 100, 200, 400, four cells, three
+    seeds, hidden size 128, two worker processes). Its step budget was chosen so that the whole run fits
+    in 20 minutes on the two busy cores of a 2-core machine (per-step costs measured in the pilot below,
+    scaled to the longer lengths; see the README section "Long-range memory" for the measured time),
     not so that any cell wins.
 
     Attributes:
         task: "adding" (regression, test MSE) or "recall" (classification, test accuracy).
         lengths: sequence lengths T to train on, each ≥ 2 (the adding task marks one step in each half).
-        cells: recurrent cells to compare, from ("rnn", "gru", "lstm").
+        cells: recurrent cells to compare, from ("rnn", "gru", "lstm", "lstm-bias1"): "lstm" is chrono-
+            initialised with T_max = T, "lstm-bias1" has forget-gate bias 1.0 (see :mod:`.models`).
         seeds: number of seeds, run as 0 … seeds-1; a seed fixes the initial weights and the training
             batches, which are the same for every cell at that seed and length.
         hidden_size: H, units of h_t (and c_t), the same for every cell.
         steps: optimizer steps per run (the same for every cell); a run stops earlier once it solves the
             task if ``stop_when_solved``.
         batch_size: sequences per training step, each batch freshly drawn.
-        lr: Adam learning rate, the same for every cell. 0.01 was the fastest of 0.001 / 0.003 / 0.01 for
-            both gated cells in a one-seed pilot on the adding task at T=50, picked before the default run
-            (README, "How the defaults were chosen"); no rate made the tanh RNN solve that pilot.
+        lr: Adam learning rate, the same for every cell. Picked before the default run on a one-seed pilot
+            at T=50 (adding and recall, 1000 steps, lr 0.003 and 0.01): at 0.01 the gated cells solved 5 of
+            the 6 (cell, task) pairs, at 0.003 only 3 (README, "How the defaults were chosen"); the tanh RNN
+            solved neither task at either rate.
         clip_norm: gradients are rescaled to this global L2 norm when above it (Pascanu et al. 2013).
         eval_every: steps between evaluations on the test set (the resolution of "first solved step").
         test_size: sequences in the fixed test set of each length, drawn from a generator that training
             never uses.
         embed_dim: width of the learned word embedding (recall task only).
-        threads: torch intra-op threads while training. 1 by default: on the 2-core machine a second
-            thread sped a step up by at most 1.3×, and made it up to 25× slower when the other core was
-            busy (oversubscribed OpenMP threads spin).
+        threads: torch intra-op threads of each worker while training. 1 by default: on the 2-core
+            machine a second thread sped a step up by at most 1.3×, and made it up to 25× slower when the
+            other core was busy (oversubscribed OpenMP threads spin).
+        workers: runs trained at once, each in its own process. 2 by default, one per core of the
+            2-core machine: runs are independent, so two processes of one thread each use both cores
+            without the spinning of two threads in one step.
         stop_when_solved: end a run at the first evaluation that meets the criterion; its final metric is
             then that evaluation's.
     Raises:
@@ -49,7 +55,7 @@ class LongRangeConfig:
     cells: tuple[str, ...] = CELLS
     seeds: int = 3
     hidden_size: int = 128
-    steps: int = 500
+    steps: int = 800
     batch_size: int = 32
     lr: float = 1e-2
     clip_norm: float = 1.0
@@ -57,6 +63,7 @@ class LongRangeConfig:
     test_size: int = 512
     embed_dim: int = 16
     threads: int = 1
+    workers: int = 2
     stop_when_solved: bool = True
 
     def __post_init__(self) -> None:
@@ -76,7 +83,7 @@ class LongRangeConfig:
                 raise ValueError(f"cells must be from {', '.join(CELLS)}; got {cell!r}")
         if len(set(self.cells)) != len(self.cells):
             raise ValueError(f"cells must not repeat; got {self.cells!r}")
-        for name in ("seeds", "hidden_size", "steps", "batch_size", "eval_every", "test_size", "embed_dim", "threads"):
+        for name in ("seeds", "hidden_size", "steps", "batch_size", "eval_every", "test_size", "embed_dim", "threads", "workers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1; got {value!r}")
@@ -89,7 +96,7 @@ class LongRangeConfig:
 
     @classmethod
     def quick(cls, **overrides) -> "LongRangeConfig":
-        """The ``--quick`` preset (well under 3 minutes on one core): short sequences, few steps, 2 seeds.
+        """The ``--quick`` preset (recall: 34 s on the 2 busy cores, see the README): short sequences, few steps, 2 seeds.
 
         Args:
             **overrides: field values that replace the preset's (flags given next to ``--quick``).
@@ -146,7 +153,7 @@ def parse_cells(text: str) -> tuple[str, ...]:
     """Parse ``--cells``, e.g. ``"rnn,lstm"`` (case-insensitive).
 
     Raises:
-        ValueError: a name not in ("rnn", "gru", "lstm").
+        ValueError: a name not in ("rnn", "gru", "lstm", "lstm-bias1").
     """
     cells = tuple(item.strip().lower() for item in text.split(","))
     for cell in cells:

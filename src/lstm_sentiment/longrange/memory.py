@@ -14,23 +14,24 @@ from .models import SequenceModel
 MEMORY_UNITS = 8  # how many units count as "the memory": those whose final c_T best separates the labels
 
 
-def pick_traced_run(lstm_runs: dict) -> tuple:
-    """Choose the LSTM to trace: the longest length any seed solved (its lowest such seed), else the
-    longest length's first seed.
+def pick_traced_run(lstm_runs: dict) -> dict:
+    """Choose the LSTM runs to trace: the chrono LSTM ("lstm") at the longest length any of its seeds
+    solved (its lowest such seed), else at the longest length's first seed; and the forget-bias-1 LSTM
+    ("lstm-bias1") at that same length and seed, so the two are read on the same test sequences. Without
+    an "lstm" run, the choice is made on "lstm-bias1"'s own runs.
 
     Args:
-        lstm_runs: (length, seed) -> (RunResult, SequenceModel) of the LSTM runs.
+        lstm_runs: (cell, length, seed) -> (RunResult, weights) of the LSTM runs.
     Returns:
-        ``(RunResult, SequenceModel)``.
+        cell -> (RunResult, weights), one or two entries, "lstm" first.
     """
-    solved = [key for key, (result, _) in lstm_runs.items() if result.solved]
-    if solved:
-        length = max(key[0] for key in solved)
-        seed = min(key[1] for key in solved if key[0] == length)
-    else:
-        length = max(key[0] for key in lstm_runs)
-        seed = min(key[1] for key in lstm_runs if key[0] == length)
-    return lstm_runs[(length, seed)]
+    lead = "lstm" if any(key[0] == "lstm" for key in lstm_runs) else "lstm-bias1"
+    runs = {key[1:]: result for key, (result, _) in lstm_runs.items() if key[0] == lead}
+    solved = [key for key, result in runs.items() if result.solved]
+    candidates = solved or list(runs)
+    length = max(key[0] for key in candidates)
+    seed = min(key[1] for key in candidates if key[0] == length)
+    return {cell: lstm_runs[(cell, length, seed)] for cell in ("lstm", "lstm-bias1") if (cell, length, seed) in lstm_runs}
 
 
 def trace_memory(model: SequenceModel, batches: list, run) -> dict:
@@ -39,13 +40,14 @@ def trace_memory(model: SequenceModel, batches: list, run) -> dict:
     Args:
         model: a trained ``SequenceModel`` whose ``rnn`` is :class:`~lstm_sentiment.core.LSTM`.
         batches: test batches ``(tokens int64 (N, L), labels int64 (N,))``, all of one length.
-        run: the model's RunResult (its length, seed and final accuracy go into the summary).
+        run: the model's RunResult (its cell, length, seed and final accuracy go into the summary).
     Returns:
         A JSON-ready dict; every list has one value per step t = 0 … T-1:
         ``f_mean`` mean f_t over all units and sequences; ``f_memory`` mean f_t over the
         :data:`MEMORY_UNITS` memory units; ``c_norm_pos`` / ``c_norm_neg`` mean ‖c_t‖₂ (over H) of positive /
         negative sequences; ``c_unit_pos`` / ``c_unit_neg`` mean c_t of the single best-separating unit.
-        Also ``memory_units`` (their indices), ``length``, ``seed``, ``accuracy``, ``sequences``.
+        Also ``memory_units`` (their indices), ``cell``, ``length``, ``seed``, ``accuracy``, ``solved``,
+        ``sequences``.
     """
     tokens = torch.cat([x for x, _ in batches])  # (N, L)
     labels = torch.cat([y for _, y in batches])  # (N,)
@@ -60,6 +62,7 @@ def trace_memory(model: SequenceModel, batches: list, run) -> dict:
     top = int(units[0])
     c_norm = gates.c.norm(dim=-1)  # (N, L)
     return {
+        "cell": run.cell,
         "length": run.length,
         "seed": run.seed,
         "accuracy": run.final,

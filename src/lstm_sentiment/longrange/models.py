@@ -1,8 +1,9 @@
 """The three networks under comparison: input → one recurrent layer → a linear readout of the last h_t.
 
-Only the recurrent layer differs between cells, and each keeps its own standard initialisation:
-``torch.nn.RNN`` (tanh) and ``torch.nn.GRU`` as PyTorch initialises them, and the project's
-:class:`~lstm_sentiment.core.LSTM` with its default forget-gate bias of 1.0 (Jozefowicz et al. 2015).
+Only the recurrent layer differs between cells: ``torch.nn.RNN`` (tanh) and ``torch.nn.GRU`` as PyTorch
+initialises them, and the project's :class:`~lstm_sentiment.core.LSTM` twice: chrono-initialised with
+T_max = the task's T (Tallec & Ollivier 2018), and with its default forget-gate bias of 1.0 (Jozefowicz
+et al. 2015).
 Shape letters: N sequences, L steps, H hidden units, E embedding width, V vocabulary size.
 """
 
@@ -15,15 +16,17 @@ from lstm_sentiment.core import LSTM
 from .tasks import VOCAB
 
 
-def make_cell(cell: str, input_size: int, hidden_size: int) -> nn.Module:
+def make_cell(cell: str, input_size: int, hidden_size: int, length: int) -> nn.Module:
     """One batch-first recurrent layer.
 
     Args:
         cell: "rnn" (Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)), "gru" (Cho et al.
-            2014) or "lstm" (the project's :class:`~lstm_sentiment.core.LSTM`, ``impl="auto"``: the fused
-            kernel in training, the explicit loop when a gate trace is asked for).
+            2014), "lstm" (the project's :class:`~lstm_sentiment.core.LSTM`, ``init="chrono"`` with
+            ``t_max=length``) or "lstm-bias1" (the same LSTM with forget-gate bias 1.0). Both LSTMs run
+            ``impl="auto"``: the fused kernel in training, the explicit loop when a gate trace is asked for.
         input_size: H_in, features of each x_t.
         hidden_size: H.
+        length: T, the sequence length of the task: the longest gap there is, hence chrono's T_max.
     Returns:
         A module called as ``cell(x)`` with x float (N, L, H_in), returning ``(output (N, L, H), state)``.
     Raises:
@@ -34,8 +37,10 @@ def make_cell(cell: str, input_size: int, hidden_size: int) -> nn.Module:
     if cell == "gru":
         return nn.GRU(input_size, hidden_size, batch_first=True)
     if cell == "lstm":
-        return LSTM(input_size, hidden_size, impl="auto")
-    raise ValueError(f"cell must be rnn, gru or lstm; got {cell!r}")
+        return LSTM(input_size, hidden_size, impl="auto", init="chrono", t_max=length)
+    if cell == "lstm-bias1":
+        return LSTM(input_size, hidden_size, impl="auto", forget_bias=1.0)
+    raise ValueError(f"cell must be rnn, gru, lstm or lstm-bias1; got {cell!r}")
 
 
 class SequenceModel(nn.Module):
@@ -43,12 +48,13 @@ class SequenceModel(nn.Module):
 
     Args:
         task: "adding" (x float (N, L, 2) → one value) or "recall" (token ids (N, L) → 2 class logits).
-        cell: "rnn", "gru" or "lstm" (:func:`make_cell`).
+        cell: "rnn", "gru", "lstm" or "lstm-bias1" (:func:`make_cell`).
         hidden_size: H.
+        length: T, steps per sequence (chrono's T_max for "lstm").
         embed_dim: E, width of the learned word embedding (recall only).
     """
 
-    def __init__(self, task: str, cell: str, hidden_size: int, embed_dim: int = 16) -> None:
+    def __init__(self, task: str, cell: str, hidden_size: int, length: int, embed_dim: int = 16) -> None:
         super().__init__()
         self.task, self.cell_name = task, cell
         if task == "recall":
@@ -57,7 +63,7 @@ class SequenceModel(nn.Module):
         else:
             self.embedding = None
             input_size, outputs = 2, 1
-        self.rnn = make_cell(cell, input_size, hidden_size)
+        self.rnn = make_cell(cell, input_size, hidden_size, length)
         self.head = nn.Linear(hidden_size, outputs)
 
     def inputs(self, x: Tensor) -> Tensor:

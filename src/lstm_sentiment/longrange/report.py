@@ -19,7 +19,7 @@ from .tasks import TASK_SPECS
 
 FORMAT_VERSION = 1
 CSV_FIELDS = ("task", "cell", "length", "seed", "metric", "final", "solved", "solved_step", "steps", "wall_s")
-CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green"}
+CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green", "lstm-bias1": "tab:olive"}
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -100,6 +100,7 @@ def to_json(report: LongRangeReport) -> dict:
             "machine": platform.machine(),
             "cpu_count": os.cpu_count(),
             "threads": report.config.threads,
+            "workers": report.config.workers,
         },
         "medians": medians(report),
         "runs": [vars(run) for run in report.runs],
@@ -143,9 +144,10 @@ def to_markdown(report: LongRangeReport) -> str:
         f"Budget {config.steps} steps per run (a run stops at the first evaluation that solves"
         f"{'' if config.stop_when_solved else ', here disabled'}), evaluated every {config.eval_every} steps on "
         f"{config.test_size} fresh test sequences per length; batch {config.batch_size}, Adam lr {config.lr:g}, "
-        f"gradient norm clipped at {config.clip_norm:g}, hidden size {config.hidden_size}, {config.threads} "
-        f"thread(s). First solved step: median over the seeds that solved.",
-        f"Total wall time: {report.total_wall_s:.1f} s ({report.total_wall_s / 60:.1f} min) for {len(report.runs)} runs.",
+        f"gradient norm clipped at {config.clip_norm:g}, hidden size {config.hidden_size}; {config.workers} "
+        f"worker process(es) of {config.threads} thread(s). First solved step: median over the seeds that solved.",
+        f"Total wall time: {report.total_wall_s:.1f} s ({report.total_wall_s / 60:.1f} min) for {len(report.runs)} runs "
+        f"(the runs' own wall times sum to {sum(run.wall_s for run in report.runs):.1f} s).",
         "",
     ]
     return "\n".join(lines)
@@ -167,7 +169,7 @@ def write_all(report: LongRangeReport, out: Path) -> None:
     write_tables(report, out)
     plot_metric_vs_length(report, out / "metric_vs_length.png")
     plot_learning_curves(report, out / "learning_curves.png")
-    if report.memory is not None:
+    if report.memory:
         plot_forget_gate(report.memory, out / "forget_gate.png")
 
 
@@ -242,36 +244,39 @@ def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
 
 
 def plot_forget_gate(memory: dict, path: Path) -> None:
-    """Forget gate and cell state over time for the traced recall-task LSTM (see :mod:`.memory`)."""
+    """Forget gate and cell state over time of the traced recall-task LSTMs (see :mod:`.memory`), one
+    column per LSTM (the chrono LSTM beside the forget-bias-1 LSTM), rows shared across columns."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    steps = range(len(memory["f_mean"]))
-    fig, axes = plt.subplots(3, 1, figsize=(7.0, 6.4), sharex=True)
-    ax = axes[0]
-    ax.plot(steps, memory["f_mean"], color="gray", label="all units")
-    ax.plot(steps, memory["f_memory"], color="tab:green", label=f"{len(memory['memory_units'])} memory units")
-    ax.set_ylabel("mean f_t")
-    ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=8, loc="lower right")
-    ax = axes[1]
-    ax.plot(steps, memory["c_norm_pos"], color="tab:orange", label="positive first word")
-    ax.plot(steps, memory["c_norm_neg"], color="tab:purple", label="negative first word")
-    ax.set_ylabel("mean ‖c_t‖₂")
-    ax.legend(fontsize=8, loc="lower right")
-    ax = axes[2]
-    ax.plot(steps, memory["c_unit_pos"], color="tab:orange", label="positive")
-    ax.plot(steps, memory["c_unit_neg"], color="tab:purple", label="negative")
-    ax.axhline(0, color="gray", linewidth=0.5)
-    ax.set_ylabel(f"c_t of unit {memory['memory_units'][0]}")
-    ax.set_xlabel("step t (t = 0 is the sentiment word, then fillers)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole positions
-    ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle(
-        f"Recall task, LSTM T={memory['length']} seed {memory['seed']} "
-        f"(test accuracy {memory['accuracy']:.3f}, {memory['sequences']} test sequences)",
-        fontsize=10,
-    )
+    traces = list(memory.values())
+    fig, axes = plt.subplots(3, len(traces), figsize=(5.0 * len(traces) + 1.0, 6.6), sharex=True, sharey="row", squeeze=False)
+    for column, trace in zip(axes.T, traces):
+        steps = range(len(trace["f_mean"]))
+        ax = column[0]
+        ax.plot(steps, trace["f_mean"], color="gray", label="all units")
+        ax.plot(steps, trace["f_memory"], color=CELL_COLORS[trace["cell"]], label=f"{len(trace['memory_units'])} memory units")
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize=8, loc="lower right")
+        ax.set_title(
+            f"{trace['cell']}, T={trace['length']}, seed {trace['seed']}: test accuracy {trace['accuracy']:.3f}",
+            fontsize=9,
+        )
+        ax = column[1]
+        ax.plot(steps, trace["c_norm_pos"], color="tab:orange", label="positive first word")
+        ax.plot(steps, trace["c_norm_neg"], color="tab:purple", label="negative first word")
+        ax.legend(fontsize=8, loc="upper left")
+        ax = column[2]
+        ax.plot(steps, trace["c_unit_pos"], color="tab:orange", label=f"positive (unit {trace['memory_units'][0]})")
+        ax.plot(steps, trace["c_unit_neg"], color="tab:purple", label=f"negative (unit {trace['memory_units'][0]})")
+        ax.axhline(0, color="gray", linewidth=0.5)
+        ax.set_xlabel("step t (t = 0 is the sentiment word, then fillers)", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole positions
+        ax.legend(fontsize=8, loc="upper left")
+    axes[0][0].set_ylabel("mean f_t")
+    axes[1][0].set_ylabel("mean ‖c_t‖₂")
+    axes[2][0].set_ylabel("mean c_t of the best-separating unit")
+    fig.suptitle(f"Recall task: forget gate and cell state over {traces[0]['sequences']} test sequences", fontsize=10)
     fig.tight_layout()
     _atomic_savefig(fig, path)
     plt.close(fig)

@@ -53,6 +53,8 @@ class SentimentLSTM(nn.Module):
             bidirectional=config.bidirectional,
             dropout=config.dropout if config.num_layers > 1 else 0.0,
             forget_bias=config.forget_bias,
+            init=config.init,
+            t_max=config.chrono_t_max if config.init == "chrono" else None,
         )
         width = self.lstm.num_directions * config.hidden_size
         self.dropout = nn.Dropout(config.dropout)

@@ -22,7 +22,7 @@ VALID_CAP = 1_000
 # The recipes, chosen on validation (README, "Choosing the recipe").
 RECIPES = {
     "zh": (ModelConfig(), DataConfig(lang="zh"), TrainConfig(epochs=10)),
-    "en": (ModelConfig(), DataConfig(lang="en"), TrainConfig(epochs=10)),
+    "en": (ModelConfig(freeze_embeddings=False), DataConfig(lang="en"), TrainConfig(epochs=10, embedding_lr_scale=1.0)),
 }
 
 
