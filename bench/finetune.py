@@ -2,11 +2,13 @@
 thousand labelled texts of it, against `train` from the pretrained vectors alone on the same texts.
 
 Usage: python bench/finetune.py --data DATA [--lang zh] [--held-out movies] [--sizes 500,1000,2000] [--cap 8000]
+       [--lr 5e-4] [--base DIR]
 
 Steps: (1) the base: every other domain of the language (at most --cap training texts each), the shipped
 recipe; (2) for each size n, n texts of the held-out domain's train split (stratified, seed 13), validation
 at most 500 texts of its validation split; trained twice, from the base (`init_from`) and from scratch
-(defaults); (3) accuracy on the held-out domain's whole test split. Prints a Markdown table.
+(defaults; the fine-tuning run at --lr); (3) accuracy on the held-out domain's whole test split. Prints a
+Markdown table. --base keeps the base model in DIR and reuses it when DIR already holds one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -24,8 +28,9 @@ def main() -> None:
     parser.add_argument("--held-out", default="movies")
     parser.add_argument("--sizes", default="500,1000,2000")
     parser.add_argument("--cap", type=int, default=8000)
+    parser.add_argument("--lr", type=float, default=TrainConfig.lr, help="learning rate of the fine-tuning runs")
+    parser.add_argument("--base", type=Path, default=None)
     args = parser.parse_args()
-    from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
     from lstm_sentiment.data.domains import domains, mixture
     from lstm_sentiment.training.shipped import RECIPES, VALID_CAP
     from lstm_sentiment.training.train import train
@@ -34,16 +39,17 @@ def main() -> None:
     held_train, held_valid, held_test = splits.pop(args.held_out)
     valid = mixture({args.held_out: (held_train, held_valid, held_test)}, 1, 500)
     with tempfile.TemporaryDirectory() as work:
-        base = Path(work) / "base"
-        started = time.perf_counter()
-        metrics = train(mixture(splits, 0, args.cap), mixture(splits, 1, VALID_CAP), held_test, base, *RECIPES[args.lang])
-        print(f"base without {args.held_out}: {time.perf_counter() - started:.0f} s; on {args.held_out} test: {metrics['test']['accuracy']:.4f}", flush=True)
+        base = args.base or Path(work) / "base"
+        if not (base / "config.json").is_file():
+            started = time.perf_counter()
+            metrics = train(mixture(splits, 0, args.cap), mixture(splits, 1, VALID_CAP), held_test, base, *RECIPES[args.lang])
+            print(f"base without {args.held_out}: {time.perf_counter() - started:.0f} s; on {args.held_out} test: {metrics['test']['accuracy']:.4f}", flush=True)
         print(f"| {args.held_out} texts | from scratch (pretrained vectors) | fine-tuned from the base | difference |")
         print("|---:|---:|---:|---:|")
         for n in (int(x) for x in args.sizes.split(",")):
             sample = mixture({args.held_out: (held_train, held_valid, held_test)}, 0, n)
             scratch = train(sample, valid, held_test, Path(work) / f"scratch-{n}", ModelConfig(), DataConfig(lang=args.lang), TrainConfig())
-            tuned = train(sample, valid, held_test, Path(work) / f"tuned-{n}", ModelConfig(), DataConfig(lang=args.lang), TrainConfig(), init_from=base)
+            tuned = train(sample, valid, held_test, Path(work) / f"tuned-{n}", ModelConfig(), DataConfig(lang=args.lang), TrainConfig(lr=args.lr), init_from=base)
             a, b = scratch["test"]["accuracy"], tuned["test"]["accuracy"]
             print(f"| {n} | {a:.4f} | {b:.4f} | {b - a:+.4f} |", flush=True)
 

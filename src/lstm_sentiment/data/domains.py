@@ -114,14 +114,16 @@ def domains(lang: str, data_dir: Path) -> dict[str, Splits]:
     return zh_domains(data_dir) if lang == "zh" else en_domains(data_dir)
 
 
-def mixture(splits: dict[str, Splits], part: int, cap: int, seed: int = 13) -> LabelledTexts:
+def mixture(splits: dict[str, Splits], part: int, cap: int | dict[str, int], seed: int = 13) -> LabelledTexts:
     """Split ``part`` (0 train, 1 validation, 2 test) of every domain in one set, each domain cut to at most
-    ``cap`` texts (a stratified sample with ``seed``), so that no domain swamps the others."""
+    ``cap`` texts (one number, or one per domain; a stratified sample with ``seed``), so that no domain
+    swamps the others."""
     texts, labels = [], []
     for name, parts in splits.items():
         data = parts[part]
-        if len(data) > cap:
-            data = stratified_split(data, (cap / len(data), 1 - cap / len(data), 0.0), seed)[0]
+        limit = cap[name] if isinstance(cap, dict) else cap
+        if len(data) > limit:
+            data = stratified_split(data, (limit / len(data), 1 - limit / len(data), 0.0), seed)[0]
         texts += data.texts
         labels += data.labels
     names = ("train", "validation", "test")

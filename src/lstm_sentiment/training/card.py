@@ -47,6 +47,8 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         f"- validation: {info['training_data']['validation']}",
         f"- test: {info['training_data']['test']}",
         f"- labels (id order): {', '.join(id2label)}",
+        *[f"- source: {line}" for line in info.get("provenance", [])],
+        *([f"- at most {info['domain_cap']['train']} training and {info['domain_cap']['validation']} validation texts per domain (stratified samples)"] if "domain_cap" in info else []),
         "",
         "| split | " + " | ".join(id2label) + " |",
         "|---|" + "---:|" * len(id2label),
