@@ -53,7 +53,7 @@ def test_evaluate_json(small_bundle, tmp_path):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (("predict", "   "), "1 of 1 input(s) could not be classified (empty text)"),
+        (("predict", "   "), "1 of 1 input(s) could not be classified; the first, input 1: empty text"),
         (("predict",), "no text given"),
         (("evaluate", "--data", "missing.csv"), "missing.csv: cannot read"),
     ],

@@ -58,11 +58,6 @@ def check_fidelity(model: SentimentModel, text: str) -> Explanation:
     return expl
 
 
-@pytest.fixture(scope="module")
-def small_model(small_bundle) -> SentimentModel:
-    return SentimentModel.load(small_bundle[0])
-
-
 def tiny_model(labels=("negative", "positive"), max_tokens=256, **config) -> SentimentModel:
     """Random weights, any architecture ``train`` can produce; no training needed to check the bookkeeping."""
     torch.manual_seed(0)

@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 from conftest import run_cli
-from lstm_sentiment.sentiment import SentimentModel
 from lstm_sentiment.serve.app import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS, create_app
 from test_explain import LONG_ZH, ZH_TEXTS
 
@@ -94,11 +93,6 @@ def server(small_bundle, tmp_path_factory):
     running = start_server(small_bundle[0], tmp_path_factory.mktemp("serve") / "server.log")
     yield running
     stop_server(running)
-
-
-@pytest.fixture(scope="module")
-def small_model(small_bundle) -> SentimentModel:
-    return SentimentModel.load(small_bundle[0])
 
 
 def assert_close(actual, expected, where="$"):

@@ -202,22 +202,24 @@ def predict(
     format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv. Default: table on the terminal; for --output, by its suffix (.csv, .json), else jsonl."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first input line that holds no text (not UTF-8, not JSON, a blank JSONL line), leaving --output as it was. Default: such a line gets a record with an error at its place, the run goes on, and the exit code is 1."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
-    from lstm_sentiment.data.files import iter_texts
+    from lstm_sentiment.data.files import BadInput, iter_texts
     from lstm_sentiment.streaming import RecordCounter, iter_predictions, predict_file
     from lstm_sentiment.workers import available_cores
 
     if input is not None and texts:
         raise ValueError("give texts as arguments or --input, not both")
     if input is not None:
-        items = iter_texts(input, text_column)
+        items = iter_texts(input, text_column, strict)
     elif texts == ["-"]:
-        items = iter_texts("-")
+        items = iter_texts("-", strict=strict)
     elif texts:
         items = list(texts)
     else:
         raise ValueError("no text given; pass TEXT…, --input FILE or -")
+    items = unreadable = _Tally(items, BadInput)
     if output is not None and output.is_dir():
         raise ValueError(f"--output {output} is a directory; give a file name")
     if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
@@ -242,9 +244,24 @@ def predict(
             raise ValueError("no texts in the input")
         _emit_records(records, (format or PredictFormat.table).value)
     if counter.failed:
-        typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified ({counter.first_error})", err=True)
-        if counter.failed == counter.count:
+        typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified; the first, input {counter.first_failed}: {counter.first_error}", err=True)
+        # An unreadable line is the input's fault, unlike an empty text, and a script must see it.
+        if counter.failed == counter.count or unreadable.count:
             raise typer.Exit(1)
+
+
+class _Tally:
+    """Passes items through, counting those of one type."""
+
+    def __init__(self, items, kind: type) -> None:
+        self._items = items
+        self._kind = kind
+        self.count = 0
+
+    def __iter__(self):
+        for item in self._items:
+            self.count += isinstance(item, self._kind)
+            yield item
 
 
 _OUTPUT_FORMATS = {".csv": "csv", ".json": "json"}  # --output suffix → format; others get JSONL

@@ -1,0 +1,162 @@
+"""What a new user hit with bad input (issue 13): damaged weights, bad lines in a file, control
+characters, text without letters, and where --output may write. Fast: a random-weight bundle written by
+``save_bundle`` stands in for a trained one."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import run_cli
+from lstm_sentiment.bundle import CHECKSUM_KEY, file_sha256, save_bundle
+from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.data.files import BadInput, iter_texts
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.models.classifier import SentimentLSTM
+from lstm_sentiment.sentiment import SentimentModel
+from lstm_sentiment.text.normalize import normalize
+from lstm_sentiment.text.vocab import Vocab
+
+WORDS = ["<pad>", "<unk>", "我", "喜欢", "这个", "电影", "不", "好", "差", "i", "like", "this", "movie", "!"]
+
+
+@pytest.fixture
+def tiny_bundle(tmp_path) -> Path:
+    """A bundle of random weights, written as training writes one (with the weights' checksum)."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(embedding_dim=6, hidden_size=5)
+    vocab = Vocab(WORDS)
+    out = tmp_path / "tiny"
+    save_bundle(out, SentimentLSTM(len(vocab), 2, cfg).eval(), vocab, ["negative", "positive"],
+                (cfg, DataConfig(), TrainConfig()), {}, {}, "tiny\n")
+    return out
+
+
+def overwrite_tensor_bytes(weights: Path) -> None:
+    """Overwrite every tensor byte with 0xff (a NaN in float32), keeping the header and the size."""
+    data = weights.read_bytes()
+    header = 8 + int.from_bytes(data[:8], "little")
+    weights.write_bytes(data[:header] + b"\xff" * (len(data) - header))
+
+
+# --- damaged weights (defect 2) ---------------------------------------------------------------------------
+
+
+def test_damaged_weights_are_refused_naming_the_file(tiny_bundle):
+    config = json.loads((tiny_bundle / "config.json").read_text(encoding="utf-8"))
+    assert config[CHECKSUM_KEY] == file_sha256(tiny_bundle / "model.safetensors")
+    SentimentModel.load(tiny_bundle)  # intact: loads
+    size = (tiny_bundle / "model.safetensors").stat().st_size
+    overwrite_tensor_bytes(tiny_bundle / "model.safetensors")
+    assert (tiny_bundle / "model.safetensors").stat().st_size == size
+    with pytest.raises(SentimentError, match=r"model\.safetensors: damaged, its SHA-256 differs"):
+        SentimentModel.load(tiny_bundle)
+    result = run_cli("predict", "--model", str(tiny_bundle), "好")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [f"error: {tiny_bundle / 'model.safetensors'}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model"]
+
+
+def test_bundle_without_checksum_loads_and_never_emits_nan(tiny_bundle):
+    # A bundle written before the checksum existed: loaded unchecked; NaN weights give error records.
+    config = json.loads((tiny_bundle / "config.json").read_text(encoding="utf-8"))
+    del config[CHECKSUM_KEY]
+    (tiny_bundle / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    overwrite_tensor_bytes(tiny_bundle / "model.safetensors")
+    model = SentimentModel.load(tiny_bundle)
+    records = model.predict(["我喜欢这个电影", ""])
+    assert records[0] == {"text": "我喜欢这个电影", "label": None, "score": None, "probs": None,
+                          "error": f"non-finite scores from the model {tiny_bundle}"}
+    assert records[1]["error"] == "empty text"
+    json.dumps(records, allow_nan=False)  # valid JSON: raises on NaN
+    from lstm_sentiment.data.dataset import LabelledTexts
+
+    with pytest.raises(SentimentError, match="non-finite scores"):
+        model.evaluate(LabelledTexts(["好", "差"], ["positive", "negative"], "x.csv"))
+
+
+# --- bad lines in a file (defect 3) -----------------------------------------------------------------------
+
+JSONL = b'{"text": "\xe5\xa5\xbd"}\n\n{"text": {"a": 1}}\nnot json\n{"text": "\xff"}\n[1]\n{"text": "\xe5\xb7\xae"}\n'
+EXPECTED = [
+    "好",
+    BadInput("", "line 2 is blank"),
+    BadInput('{"text": {"a": 1}}', "line 3: 'text' is a JSON object, not text"),
+    BadInput("not json", "line 4 is not valid JSON (Expecting value)"),
+    BadInput('{"text": "\ufffd"}', "line 5 is not UTF-8 (byte 0xff)"),
+    BadInput("[1]", "line 6 is not a JSON object"),
+    "差",
+]
+
+
+def test_bad_lines_are_kept_in_place_unless_strict(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(JSONL)
+    assert list(iter_texts(path, strict=False)) == EXPECTED
+    with pytest.raises(SentimentError, match=r"in\.jsonl: line 2 is blank"):
+        list(iter_texts(path))
+    txt = tmp_path / "in.txt"
+    txt.write_bytes(b"\xe5\xa5\xbd\n\xff\xe5\x9d\x8f\n\n")
+    assert list(iter_texts(txt, strict=False)) == ["好", BadInput("\ufffd坏", "line 2 is not UTF-8 (byte 0xff)"), ""]
+    csv = tmp_path / "in.csv"
+    csv.write_bytes(b"text,x\n\xe5\xa5\xbd,1\n\xff,2\n\xe5\xb7\xae,\xff\n")  # a bad byte outside the text is no fault
+    assert list(iter_texts(csv, strict=False)) == ["好", BadInput("\ufffd", "line 3 is not UTF-8 (byte 0xff)"), "差"]
+    with pytest.raises(SentimentError, match=r"in\.csv: line 3 is not UTF-8 \(byte 0xff\)"):
+        list(iter_texts(csv))
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_cli_writes_a_record_per_line_and_exits_1(tiny_bundle, tmp_path, workers):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(JSONL)
+    out = tmp_path / "out.jsonl"
+    result = run_cli("predict", "--model", str(tiny_bundle), "--input", str(source), "-o", str(out), "--workers", workers)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "warning: 5 of 7 input(s) could not be classified; the first, input 2: line 2 is blank" in result.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("error") for r in records] == [None, *[b.error for b in EXPECTED[1:-1]], None]
+    assert [r["text"] for r in records] == [e if isinstance(e, str) else e.text for e in EXPECTED]
+    good = SentimentModel.load(tiny_bundle).predict(["好", "差"])
+    for got, want in zip((records[0], records[-1]), good):
+        assert got["label"] == want["label"] and got["score"] == pytest.approx(want["score"], abs=1e-6)
+
+
+def test_cli_strict_stops_at_the_first_bad_line_and_keeps_the_output(tiny_bundle, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(JSONL)
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n", encoding="utf-8")
+    result = run_cli("predict", "--model", str(tiny_bundle), "--input", str(source), "-o", str(out), "--strict")
+    assert result.returncode == 1 and result.stderr.splitlines() == [f"error: {source}: line 2 is blank"]
+    assert out.read_text(encoding="utf-8") == "old\n"
+
+
+# --- control characters, no letters (defects 6, 7) --------------------------------------------------------
+
+
+def test_control_characters_are_stripped():
+    assert normalize("好\x00看\x1b[0m\x7f\x9f") == "好看[0m"
+    assert normalize("a\tb\x0bc\x1cd\x85e") == "a b c d e"  # whitespace controls are spaces
+    assert normalize("\0\0") == ""
+
+
+def test_nul_changes_nothing_and_alone_is_empty_text(tiny_bundle):
+    model = SentimentModel.load(tiny_bundle)
+    plain, with_nul, nuls = model.predict(["我喜欢这个电影", "我喜欢\0这个电影\0", "\0\0"])
+    assert with_nul["probs"] == plain["probs"] and with_nul["label"] == plain["label"]
+    assert nuls == {"text": "\0\0", "label": None, "score": None, "probs": None, "error": "empty text"}
+
+
+def test_text_without_letters_is_flagged_like_emoji(tiny_bundle):
+    model = SentimentModel.load(tiny_bundle)
+    punctuation, emoji, word = model.predict(["。。！", "😀😀", "好!"])
+    assert "!" in model.vocab.stoi  # "！" is "!" after NFKC: a known token, but no word
+    assert punctuation["warning"] == "no known words" and punctuation["label"] is not None
+    assert emoji["warning"] == "no known words"
+    assert "warning" not in word
+
+
+# --- where --output writes (defect 4) ---------------------------------------------------------------------
