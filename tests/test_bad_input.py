@@ -160,3 +160,41 @@ def test_text_without_letters_is_flagged_like_emoji(tiny_bundle):
 
 
 # --- where --output writes (defect 4) ---------------------------------------------------------------------
+
+
+def test_output_read_only_refused_symlink_written_through(tiny_bundle, tmp_path):
+    read_only = tmp_path / "ro.jsonl"
+    read_only.write_text("old\n", encoding="utf-8")
+    read_only.chmod(0o444)
+    result = run_cli("predict", "--model", str(tiny_bundle), "好", "-o", str(read_only))
+    assert result.returncode == 1 and result.stderr.splitlines() == [f"error: {read_only} is read-only; make it writable or choose another name"]
+    assert read_only.read_text(encoding="utf-8") == "old\n" and read_only.stat().st_mode & 0o777 == 0o444
+    target = tmp_path / "real.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o640)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target.name)
+    result = run_cli("predict", "--model", str(tiny_bundle), "好", "-o", str(link))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == "real.jsonl"
+    assert json.loads(target.read_text(encoding="utf-8"))["text"] == "好" and target.stat().st_mode & 0o777 == 0o640
+
+
+def test_errors_name_the_users_path_and_stale_temporaries_go(tmp_path):
+    from lstm_sentiment.atomic import write_text_atomic
+
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    with pytest.raises(SentimentError) as caught:
+        write_text_atomic(tmp_path / "a-file" / "out.jsonl", "x")
+    assert str(caught.value).startswith(f"{tmp_path / 'a-file' / 'out.jsonl'}: cannot write (")
+    # A run killed with SIGKILL leaves .NAME.PID.random; one whose process is gone is removed, one of a
+    # live process (pid 1 always is) is another run's and stays, and other names are not touched.
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    for name in (f".out.jsonl.{dead}.abc", ".out.jsonl.1.abc", f".other.jsonl.{dead}.abc"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "new").write_text("partial", encoding="utf-8")
+    write_text_atomic(tmp_path / "out.jsonl", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.jsonl." + str(dead) + ".abc", ".out.jsonl.1.abc", "a-file", "out.jsonl"]
