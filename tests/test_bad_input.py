@@ -4,6 +4,7 @@ characters, text without letters, and where --output may write. Fast: a random-w
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
@@ -198,3 +199,32 @@ def test_errors_name_the_users_path_and_stale_temporaries_go(tmp_path):
         (tmp_path / name / "new").write_text("partial", encoding="utf-8")
     write_text_atomic(tmp_path / "out.jsonl", "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.jsonl." + str(dead) + ".abc", ".out.jsonl.1.abc", "a-file", "out.jsonl"]
+
+
+# --- threads (defect 5) -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+def test_evaluate_and_explain_run_on_one_torch_thread_as_predict(tiny_bundle, tmp_path, monkeypatch, command):
+    from typer.testing import CliRunner
+
+    from lstm_sentiment.cli import app
+
+    explain_module = importlib.import_module("lstm_sentiment.reports.explain")  # the package's `explain` is the function
+
+    seen = []  # torch threads when the model runs
+    for owner, name in ((SentimentModel, "evaluate"), (explain_module, "explain")):
+        real = getattr(owner, name)
+        monkeypatch.setattr(owner, name, lambda *a, _real=real, **k: seen.append(torch.get_num_threads()) or _real(*a, **k))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\n我喜欢这个电影,positive\n我不喜欢这个电影,negative\n", encoding="utf-8")
+    args = ["--data", str(data)] if command == "evaluate" else ["我喜欢这个电影"]
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)  # what torch picks on 2 cores
+    try:
+        result = CliRunner().invoke(app, [command, "--model", str(tiny_bundle), *args])
+        assert result.exit_code == 0, result.output
+        assert seen == [1]
+    finally:
+        torch.set_num_threads(saved)

@@ -67,6 +67,23 @@ def _terminated(signum, frame):
     _fail("terminated", 128 + signum)
 
 
+def _inference_threads() -> int | None:
+    """Torch threads for commands that run the model: one, unless the user set OMP_NUM_THREADS (None:
+    torch's own setting). The LSTM's small per-step products gain little from more, and OpenMP threads on
+    busy cores wait for each other: with another process on one of 2 cores, evaluate on two threads took
+    60 s where one thread takes 6.7 s (issue 13; BENCHMARKS.md has predict's figures)."""
+    return None if os.environ.get("OMP_NUM_THREADS") else 1
+
+
+def _use_inference_threads() -> None:
+    """Apply :func:`_inference_threads` to this process, for commands that run the model here only."""
+    threads = _inference_threads()
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def command(func):
     """Run a command with one-line errors: known failures exit 1 with ``error: …`` on stderr."""
 
@@ -228,10 +245,7 @@ def predict(
     if workers > cores:
         typer.echo(f"warning: {workers} workers on {cores} cores; using {cores}", err=True)
         workers = cores
-    # One torch thread unless the user set OMP_NUM_THREADS: the LSTM's small per-step products gain little
-    # from more, and OpenMP threads on busy cores wait for each other (see BENCHMARKS.md); --workers
-    # uses more cores.
-    threads = None if os.environ.get("OMP_NUM_THREADS") else 1
+    threads = _inference_threads()  # --workers uses more cores
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
         fmt = format.value if format not in (None, PredictFormat.table) else _OUTPUT_FORMATS.get(output.suffix.lower(), "jsonl")
@@ -294,6 +308,7 @@ def evaluate(
 
     from lstm_sentiment.sentiment import SentimentModel, default_model_name
 
+    _use_inference_threads()
     dataset = _dataset(data if ":" in data or not data.startswith("zh-reviews") else f"{data}:test", text_column, label_column)
     report = SentimentModel.load(model or default_model_name(dataset.texts), precision=precision.value).evaluate(dataset)
     if format == ReportFormat.json:
@@ -342,6 +357,7 @@ def explain(
 
     if not text.strip():
         raise ValueError("empty text: nothing to explain")
+    _use_inference_threads()
     expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
     expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
     narration = None
