@@ -62,6 +62,21 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _no_adverts(record: logging.LogRecord) -> bool:
+    # Lightning logs "💡 Tip: …" for its cloud services on every train; no user of ours can act on it.
+    return not record.getMessage().startswith("💡")
+
+
+def _one_logger_for_lightning() -> None:
+    """Lightning's package logger has a handler of its own ("INFO: …") and also passes each message on to
+    ours: every line came out twice. Import it (training will) and leave its messages to our handler."""
+    import lightning
+
+    logger = logging.getLogger(lightning.__name__)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+
+
 def _terminated(signum, frame):
     # Unwind as Ctrl-C does, so temporary files are removed and worker processes stopped.
     _fail("terminated", 128 + signum)
@@ -91,9 +106,12 @@ def command(func):
     def wrapper(*args, **kwargs):
         from lstm_sentiment.errors import SentimentError
 
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-        for noisy in ("lightning", "lightning.pytorch", "lightning.fabric", "gensim", "jieba"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        # Our own progress at INFO; other libraries' INFO stays out (torch logged its FakeTensor cache
+        # statistics at exit) except Lightning's, which sets its loggers to INFO when imported.
+        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+        logging.getLogger("lstm_sentiment").setLevel(logging.INFO)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_no_adverts)
         warnings.showwarning = _one_line_warnings
         # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
         warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
@@ -107,6 +125,8 @@ def command(func):
         except csv.Error as err:
             _fail(f"malformed CSV/TSV: {err}")
         except KeyboardInterrupt:
+            # Everything is cleaned up by now; another Ctrl-C while exiting would only print a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             _fail("interrupted", 130)
 
     return wrapper
@@ -173,6 +193,7 @@ def train(
     from lstm_sentiment.training.train import train as run_training
 
     check_bundle_target(out)  # before training, not after
+    _one_logger_for_lightning()
 
     model_cfg = ModelConfig(embedding_dim, hidden_size, num_layers, bidirectional, dropout, word_dropout, pooling, freeze_embeddings, forget_bias)
     data_cfg = DataConfig(lang.value, max_tokens, min_count)

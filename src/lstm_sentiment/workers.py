@@ -17,8 +17,11 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 TASK_TEXTS = 500
 TRIM_EVERY = 16  # tasks between returns of free heap memory to the system (see _release_free_memory)
@@ -47,6 +50,16 @@ def _start_worker() -> None:
     # handler, inherited by the fork, would print its message once per worker).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def _blocked(signum: int) -> Iterator[None]:
+    """Hold ``signum`` back from this thread (delivered when the block ends)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signum})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _model(spec: tuple[str, str]):
@@ -110,36 +123,82 @@ class PredictPool:
         gc.collect()
         gc.freeze()
         self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
+        self._signalled: int | None = None
+        self._handlers: dict[int, object] = {}
         try:
-            # With fork, the first submit starts every worker, from this process as it is now.
-            self._executor.submit(int).result()
+            # With fork, the first submit starts every worker, from this process as it is now. SIGINT is
+            # blocked meanwhile: a worker forked before its initializer runs would take Ctrl-C with this
+            # process's handler and print a traceback; the workers inherit the mask and then ignore it.
+            with _blocked(signal.SIGINT):
+                self._executor.submit(int).result()
         except BaseException:
             # Ctrl-C while they start: no caller holds the pool to close it, and workers left running
             # would keep the interpreter from exiting (they ignore SIGINT).
             self.close()
             raise
+        if threading.current_thread() is threading.main_thread():  # only there may handlers be set
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._handlers[signum] = signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame) -> None:
+        # Ctrl-C raised as KeyboardInterrupt anywhere in this thread could land inside the executor while
+        # it holds its lock (in submit, say); closing it then waits for that lock forever (5 hangs in 15
+        # tries). Instead the workers are ended here, which fails every pending future at once, and the
+        # signal is raised again at the next safe point (see _check). A second Ctrl-C finds them gone.
+        if self._signalled is None:
+            self._signalled = signum
+        for process in list(self._executor._processes.values()):  # no public list of the workers
+            if process.is_alive():
+                process.terminate()
+
+    def _check(self) -> None:
+        """Raise what the signal received while working would have raised. After Ctrl-C this pool's
+        handler stays until :meth:`close`, so that more presses cannot interrupt the closing."""
+        if self._signalled == signal.SIGINT:
+            raise KeyboardInterrupt
+        if self._signalled is not None:
+            self._restore_handlers()
+            signal.raise_signal(self._signalled)
+
+    def _restore_handlers(self) -> None:
+        for signum, handler in self._handlers.items():
+            signal.signal(signum, handler)
+        self._handlers = {}
 
     def submit(self, model: str, precision: str, texts: Sequence[str]) -> list[Future]:
         """Start classifying ``texts`` with the bundle or shipped model ``model``; see :meth:`collect`."""
         texts = list(texts)
         spec = (model, precision)
-        return [self._executor.submit(_predict_task, spec, texts[i : i + TASK_TEXTS]) for i in range(0, len(texts), TASK_TEXTS)]
+        self._check()
+        try:
+            return [self._executor.submit(_predict_task, spec, texts[i : i + TASK_TEXTS]) for i in range(0, len(texts), TASK_TEXTS)]
+        except BrokenProcessPool:
+            self._check()  # the workers were ended by a signal
+            raise
 
-    @staticmethod
-    def collect(futures: list[Future]) -> tuple[int, list[dict]]:
+    def collect(self, futures: list[Future]) -> tuple[int, list[dict]]:
         """The model's ``max_tokens`` and the records of :meth:`submit`, in input order (waits for them).
 
         Raises:
             SentimentError: the model could not be loaded (raised in the worker, passed on here).
+            KeyboardInterrupt: Ctrl-C while waiting (the workers are ended at once).
         """
         max_tokens, records = 0, []
         for future in futures:
-            max_tokens, part = future.result()
+            try:
+                max_tokens, part = future.result()
+            except BrokenProcessPool:
+                self._check()
+                raise
             records.extend(part)
+        self._check()
         return max_tokens, records
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        try:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self._restore_handlers()
 
     def __enter__(self) -> "PredictPool":
         return self

@@ -1,12 +1,17 @@
-"""What a new user hit with bad input (issue 13): damaged weights, bad lines in a file, control
-characters, text without letters, and where --output may write. Fast: a random-weight bundle written by
-``save_bundle`` stands in for a trained one."""
+"""What a new user hit (issue 13): damaged weights, bad lines in a file, control characters, text
+without letters, where --output may write, torch threads, Ctrl-C with workers, train's log. A
+random-weight bundle written by ``save_bundle`` stands in for a trained one, so most tests are fast."""
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -228,3 +233,61 @@ def test_evaluate_and_explain_run_on_one_torch_thread_as_predict(tiny_bundle, tm
         assert seen == [1]
     finally:
         torch.set_num_threads(saved)
+
+
+# --- train's log (item 5) ---------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
+    train = small_splits[0]
+    data = tmp_path / "small.csv"
+    with open(data, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["text", "label"])
+        writer.writerows(list(zip(train.texts, train.labels))[::4])
+    out = tmp_path / "model"
+    result = run_cli("train", "--data", str(data), "--out", str(out), "--epochs", "1", "--word2vec-epochs", "1",
+                     "--embedding-dim", "8", "--hidden-size", "8", "--accelerator", "cpu")
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    # Lightning's own messages, once each and without its "INFO: " copy; the progress bar stays.
+    assert lines.count("GPU available: False, used: False") == 1 and "`Trainer.fit` stopped: `max_epochs=1` reached." in lines
+    assert not [line for line in lines if line.startswith("INFO:")]
+    assert "litlogger" not in result.stderr and "Tip:" not in result.stderr
+    assert "Epoch 0/0" in result.stderr and lines[-1] == f"wrote {out} (best epoch 0, {json.loads((out / 'metrics.json').read_text())['train_seconds']} s)"
+
+
+# --- Ctrl-C with workers (defect 1) -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_workers_ends_at_once_and_keeps_the_old_output(tiny_bundle, tmp_path):
+    source = tmp_path / "big.txt"
+    source.write_text("这部电影还不错，但是结尾有点仓促\n" * 200_000, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # While starting, while the workers start, and while they classify; the last try presses Ctrl-C twice.
+    for delay, presses in ((1.0, 1), (2.5, 1), (4.0, 1), (5.5, 1), (4.0, 2)):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), "--input", str(source),
+             "-o", str(out), "--workers", "2"],
+            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+        )
+        time.sleep(delay)
+        for _ in range(presses):
+            os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C goes to the whole process group
+            time.sleep(0.1)
+        try:
+            _, stderr = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"still running 10 s after Ctrl-C at {delay} s")
+        assert process.returncode == 130 and stderr.splitlines()[-1] == "error: interrupted", (delay, stderr)
+        assert "Traceback" not in stderr, (delay, stderr)
+        time.sleep(0.5)  # workers ended by the signal are reaped by now
+        with pytest.raises(ProcessLookupError):  # no worker left in the group
+            os.killpg(process.pid, 0)
+        assert out.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "out.jsonl", "tiny"]
