@@ -291,3 +291,21 @@ def test_ctrl_c_with_workers_ends_at_once_and_keeps_the_old_output(tiny_bundle, 
             os.killpg(process.pid, 0)
         assert out.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "out.jsonl", "tiny"]
+
+
+# --- serve (defect 10) ------------------------------------------------------------------------------------
+
+
+def test_serve_answers_a_deeply_nested_body_with_a_listed_code(tiny_bundle):
+    from starlette.testclient import TestClient
+
+    from lstm_sentiment.serve.app import create_app
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    with TestClient(create_app(str(tiny_bundle), warm_up=False)) as http:
+        for body in (b"[" * 100_000 + b"]" * 100_000, b'{"texts": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"):
+            response = http.post("/v1/predict", content=body, headers={"Content-Type": "application/json"})
+            assert response.status_code == 422
+            assert response.json() == {"error": {"code": "invalid_json", "message": "malformed JSON: nested too deeply"}}
+        assert http.post("/v1/predict", json={"texts": ["好"]}).status_code == 200  # and the server goes on
+    assert "| 422 | `invalid_json` | the body is not JSON (or not UTF-8, or nested too deeply" in readme

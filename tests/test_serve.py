@@ -190,6 +190,7 @@ ERRORS = [
     ("malformed JSON", "POST", "/v1/predict", {"content": b'{"texts": ["\xe5\xa5\xbd"', "headers": JSON}, 422, "invalid_json"),
     ("not UTF-8", "POST", "/v1/predict", {"content": b'{"texts": ["\xff"]}', "headers": JSON}, 422, "invalid_json"),
     ("empty body", "POST", "/v1/predict", {"content": b"", "headers": JSON}, 422, "invalid_request"),
+    ("100,000-deep array", "POST", "/v1/predict", {"content": b"[" * 100_000 + b"]" * 100_000, "headers": JSON}, 422, "invalid_json"),
     ("form body", "POST", "/v1/predict", {"data": {"texts": "好"}}, 415, "unsupported_media_type"),
     ("text/plain JSON", "POST", "/v1/predict", {"content": b'{"texts": ["x"]}', "headers": {"Content-Type": "text/plain"}}, 415,
      "unsupported_media_type"),
