@@ -365,12 +365,12 @@ def explain(
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: by the text's script."),
     format: ExplainFormat = typer.Option(ExplainFormat.table, "--format", "-f", help="table, json (every value, all layers and directions) or markdown."),
     narrate: Optional[Narration] = typer.Option(None, "--narrate", help="Also tell the walk-through in prose: zh or en."),
-    png: Optional[Path] = typer.Option(None, "--png", help="Write heatmaps (units × tokens) of f, i, g, o, c, h and the running prediction."),
+    png: Optional[Path] = typer.Option(None, "--png", help="Write heatmaps (units × tokens) of f, i, g, o, c, h of every direction of --layer, and the running prediction."),
     html: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps."),
     layer: int = typer.Option(0, help="LSTM layer for the table, narration and pictures (JSON has all)."),
-    direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table, narration and pictures."),
+    direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table and narration; pictures show both."),
     top_units: int = typer.Option(3, help="Most active units kept per gate and step."),
-    max_units: int = typer.Option(16, help="Units drawn per heatmap; the most variable ones when H is larger."),
+    max_units: int = typer.Option(16, help="Units drawn in the heatmaps, the same in every one; the most variable ones when H is larger."),
 ) -> None:
     """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
     from lstm_sentiment.reports.explain import explain as run_explain
@@ -390,7 +390,7 @@ def explain(
     if png is not None or html is not None:
         from lstm_sentiment.reports.plots import render_png
 
-        image = render_png(expl, layer, direction.value, max_units)
+        image = render_png(expl, layer, max_units)
     if png is not None:
         from lstm_sentiment.atomic import write_atomic
 
@@ -399,7 +399,7 @@ def explain(
     if html is not None:
         from lstm_sentiment.reports.html import write_html
 
-        write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, direction.value, png=image)
+        write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, png=image)
         typer.echo(f"wrote {html}", err=True)
     if format == ExplainFormat.json:
         from lstm_sentiment.reports.explain import dumps
