@@ -411,6 +411,12 @@ def test_page_in_headless_chromium(server, small_model, chromium_tab):
     assert tokens.count() == len(expl.words)
     assert [tokens.nth(j).evaluate("n => n.firstChild.textContent") for j in range(tokens.count())] == list(expl.words)
     assert tab.locator("canvas.heatmap").count() == 6 and tab.locator("#running-chart").count() == 1
+    # The same units, each row labelled, in every panel, as the PNG chooses them.
+    from lstm_sentiment.reports.plots import PANELS, select_units
+
+    units = [f"u{u}" for u in select_units([expl.trace().units[name] for name, *_ in PANELS], 16)]
+    labels = tab.locator("#heatmaps .axis").evaluate_all("axes => axes.map(a => Array.from(a.children).map(s => s.textContent))")
+    assert labels == [units] * 6
     tokens.nth(1).hover()
     detail = tab.inner_text("#detail")
     assert "t=2" in detail and expl.words[1] in detail
