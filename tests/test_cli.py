@@ -80,6 +80,7 @@ def test_missing_and_corrupt_model(small_bundle, tmp_path):
     assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, "corrupt model bundle .*size mismatch for embedding.weight")
 
 
+@pytest.mark.slow  # three runs of `train`, each importing Lightning: about 30 s
 def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
     one_class = tmp_path / "one.csv"
     one_class.write_text("text,label\n好,1\n很好,1\n非常好,1\n", encoding="utf-8")

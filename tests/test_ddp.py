@@ -3,12 +3,15 @@
 import csv
 import json
 
+import pytest
+
 from conftest import run_cli
 
 from lstm_sentiment.data import read_labelled, stratified_split
 from lstm_sentiment.sentiment import SentimentModel
 
 
+@pytest.mark.slow
 def test_two_process_cpu_ddp_training(small_splits, tmp_path):
     train, valid, _ = small_splits
     data = tmp_path / "small.csv"
