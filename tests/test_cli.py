@@ -72,6 +72,11 @@ def test_missing_and_corrupt_model(small_bundle, tmp_path):
     for name in ("config.json", "vocab.txt"):
         (bad / name).write_bytes((small_bundle[0] / name).read_bytes())
     (bad / "model.safetensors").write_bytes(b"\x00" * 10)
+    assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, r"bad/model\.safetensors: damaged, its SHA-256 differs")
+    # A bundle from before the checksum: safetensors' own checks name the fault.
+    config = json.loads((bad / "config.json").read_text(encoding="utf-8"))
+    del config["weights_sha256"]
+    (bad / "config.json").write_text(json.dumps(config), encoding="utf-8")
     assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, "corrupt model bundle")
     # Weights of another vocabulary: the message says what does not match.
     (bad / "model.safetensors").write_bytes((small_bundle[0] / "model.safetensors").read_bytes())

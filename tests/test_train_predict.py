@@ -69,6 +69,12 @@ def test_corrupt_truncated_missing_and_other_version(small_bundle, tmp_path):
     shutil.copytree(source, broken)
     weights = (broken / "model.safetensors").read_bytes()
     (broken / "model.safetensors").write_bytes(weights[: len(weights) // 2])
+    with pytest.raises(SentimentError, match=r"model\.safetensors: damaged, its SHA-256 differs"):
+        SentimentModel.load(broken)
+    # A bundle from before the checksum: safetensors' own checks name the fault.
+    config = json.loads((broken / "config.json").read_text(encoding="utf-8"))
+    del config["weights_sha256"]
+    (broken / "config.json").write_text(json.dumps(config), encoding="utf-8")
     with pytest.raises(SentimentError, match="corrupt model bundle"):
         SentimentModel.load(broken)
     (broken / "model.safetensors").unlink()

@@ -82,6 +82,26 @@ def _terminated(signum, frame):
     _fail("terminated", 128 + signum)
 
 
+def _interrupted():
+    # Everything is cleaned up by now; another Ctrl-C while exiting would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _fail("interrupted", 130)
+
+
+def _import_torch() -> None:
+    """Import torch with Ctrl-C held back until it is done: torch's compiled module imports numpy and
+    takes any failure there, a KeyboardInterrupt included, for "numpy missing", so Ctrl-C at that moment
+    was lost and the run went on (once in 13 tries at start-up)."""
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        import torch  # noqa: F401
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 def _inference_threads() -> int | None:
     """Torch threads for commands that run the model: one, unless the user set OMP_NUM_THREADS (None:
     torch's own setting). The LSTM's small per-step products gain little from more, and OpenMP threads on
@@ -117,6 +137,7 @@ def command(func):
         warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
         signal.signal(signal.SIGTERM, _terminated)
         try:
+            _import_torch()  # every command runs torch
             return func(*args, **kwargs)
         except (SentimentError, ValueError) as err:
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
@@ -125,9 +146,12 @@ def command(func):
         except csv.Error as err:
             _fail(f"malformed CSV/TSV: {err}")
         except KeyboardInterrupt:
-            # Everything is cleaned up by now; another Ctrl-C while exiting would only print a traceback.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            _fail("interrupted", 130)
+            _interrupted()
+        except ImportError as err:
+            # Ctrl-C while a compiled module (numpy's, say) loads surfaces as its ImportError.
+            if not isinstance(err.__context__, KeyboardInterrupt):
+                raise
+            _interrupted()
 
     return wrapper
 

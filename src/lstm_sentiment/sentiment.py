@@ -111,9 +111,10 @@ class SentimentModel:
             ``{"text", "label", "score", "probs"}``: ``label`` lowercase from ``id2label``, ``score`` the
             probability of ``label``, ``probs`` every class's probability. Flags: ``"truncated": true``
             when the text was cut to the model's maximum; ``"warning": "no known words"`` when no
-            token is a word in the vocabulary (emoji or punctuation only, say). An empty or whitespace-only text gets
-            ``label``/``score``/``probs`` null and ``"error": "empty text"``; so does a text whose
-            probabilities are not finite (damaged weights), with an ``error`` saying so.
+            token is a word in the vocabulary (emoji or punctuation only, say). An empty or
+            whitespace-only text gets ``label``/``score``/``probs`` null and ``"error": "empty text"``;
+            so does a text whose probabilities are not finite (damaged weights), with an ``error``
+            saying so.
         """
         encoded = self.encode(texts)
         warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens)

@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 TASK_TEXTS = 500
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 TRIM_EVERY = 16  # tasks between returns of free heap memory to the system (see _release_free_memory)
 
 # (model path or shipped name, precision) → SentimentModel, in each worker process.
@@ -50,12 +51,13 @@ def _start_worker() -> None:
     # handler, inherited by the fork, would print its message once per worker).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by the fork (see PredictPool)
 
 
 @contextmanager
-def _blocked(signum: int) -> Iterator[None]:
-    """Hold ``signum`` back from this thread (delivered when the block ends)."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signum})
+def _blocked(signums: set[int]) -> Iterator[None]:
+    """Hold ``signums`` back from this thread and those it starts (delivered when the block ends)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
     try:
         yield
     finally:
@@ -126,39 +128,46 @@ class PredictPool:
         self._signalled: int | None = None
         self._handlers: dict[int, object] = {}
         try:
-            # With fork, the first submit starts every worker, from this process as it is now. SIGINT is
-            # blocked meanwhile: a worker forked before its initializer runs would take Ctrl-C with this
-            # process's handler and print a traceback; the workers inherit the mask and then ignore it.
-            with _blocked(signal.SIGINT):
+            if threading.current_thread() is threading.main_thread():  # only there may handlers be set
+                for signum in _STOP_SIGNALS:
+                    self._handlers[signum] = signal.signal(signum, self._on_signal)
+            # With fork, the first submit starts every worker, from this process as it is now, and the
+            # executor's threads. The stop signals are blocked meanwhile: the workers and threads inherit
+            # the mask, so no worker runs this process's handler before its initializer, and the
+            # signals reach this thread only, once the block ends, where the handler runs.
+            with _blocked(_STOP_SIGNALS):
                 self._executor.submit(int).result()
+            self._check()
         except BaseException:
             # Ctrl-C while they start: no caller holds the pool to close it, and workers left running
             # would keep the interpreter from exiting (they ignore SIGINT).
             self.close()
             raise
-        if threading.current_thread() is threading.main_thread():  # only there may handlers be set
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                self._handlers[signum] = signal.signal(signum, self._on_signal)
 
     def _on_signal(self, signum: int, frame) -> None:
         # Ctrl-C raised as KeyboardInterrupt anywhere in this thread could land inside the executor while
-        # it holds its lock (in submit, say); closing it then waits for that lock forever (5 hangs in 15
-        # tries). Instead the workers are ended here, which fails every pending future at once, and the
-        # signal is raised again at the next safe point (see _check). A second Ctrl-C finds them gone.
+        # it holds its lock (in submit, say), and closing it would then wait for that lock forever (issue
+        # 13 saw 5 hangs in 15 tries). Instead the workers are ended here, which fails every pending
+        # future at once, and the signal is raised at the next safe point (see _check). A second Ctrl-C
+        # finds them gone.
         if self._signalled is None:
             self._signalled = signum
-        for process in list(self._executor._processes.values()):  # no public list of the workers
+        # No public list of the workers; shutdown() sets it to None once they are gone.
+        for process in list((self._executor._processes or {}).values()):
             if process.is_alive():
                 process.terminate()
 
     def _check(self) -> None:
-        """Raise what the signal received while working would have raised. After Ctrl-C this pool's
-        handler stays until :meth:`close`, so that more presses cannot interrupt the closing."""
-        if self._signalled == signal.SIGINT:
-            raise KeyboardInterrupt
+        """Give the signal received while working to the handler it was meant for (Python's own raises
+        KeyboardInterrupt for Ctrl-C), with the handlers restored."""
         if self._signalled is not None:
+            signum, self._signalled = self._signalled, None
+            handler = self._handlers.get(signum)
             self._restore_handlers()
-            signal.raise_signal(self._signalled)
+            if callable(handler):
+                handler(signum, None)
+            else:
+                signal.raise_signal(signum)
 
     def _restore_handlers(self) -> None:
         for signum, handler in self._handlers.items():
