@@ -20,11 +20,12 @@ import signal
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 
 TASK_TEXTS = 500
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+POLL_SECONDS = 0.1  # how often a wait for results looks for a noted signal
 TRIM_EVERY = 16  # tasks between returns of free heap memory to the system (see _release_free_memory)
 
 # (model path or shipped name, precision) → SentimentModel, in each worker process.
@@ -147,15 +148,12 @@ class PredictPool:
     def _on_signal(self, signum: int, frame) -> None:
         # Ctrl-C raised as KeyboardInterrupt anywhere in this thread could land inside the executor while
         # it holds its lock (in submit, say), and closing it would then wait for that lock forever (issue
-        # 13 saw 5 hangs in 15 tries). Instead the workers are ended here, which fails every pending
-        # future at once, and the signal is raised at the next safe point (see _check). A second Ctrl-C
-        # finds them gone.
+        # 13 saw 5 hangs in 15 tries). Ending the workers here is no better: one killed while it writes
+        # its result leaves half a message that the executor's thread waits for forever. So the signal
+        # is only noted; it is acted on at the next safe point (see _check, at most POLL_SECONDS away),
+        # and close() lets the running tasks finish. More presses meanwhile change nothing.
         if self._signalled is None:
             self._signalled = signum
-        # No public list of the workers; shutdown() sets it to None once they are gone.
-        for process in list((self._executor._processes or {}).values()):
-            if process.is_alive():
-                process.terminate()
 
     def _check(self) -> None:
         """Give the signal received while working to the handler it was meant for (Python's own raises
@@ -179,26 +177,23 @@ class PredictPool:
         texts = list(texts)
         spec = (model, precision)
         self._check()
-        try:
-            return [self._executor.submit(_predict_task, spec, texts[i : i + TASK_TEXTS]) for i in range(0, len(texts), TASK_TEXTS)]
-        except BrokenProcessPool:
-            self._check()  # the workers were ended by a signal
-            raise
+        return [self._executor.submit(_predict_task, spec, texts[i : i + TASK_TEXTS]) for i in range(0, len(texts), TASK_TEXTS)]
 
     def collect(self, futures: list[Future]) -> tuple[int, list[dict]]:
         """The model's ``max_tokens`` and the records of :meth:`submit`, in input order (waits for them).
 
         Raises:
             SentimentError: the model could not be loaded (raised in the worker, passed on here).
-            KeyboardInterrupt: Ctrl-C while waiting (the workers are ended at once).
+            KeyboardInterrupt: Ctrl-C while waiting (within :data:`POLL_SECONDS`).
         """
         max_tokens, records = 0, []
         for future in futures:
-            try:
-                max_tokens, part = future.result()
-            except BrokenProcessPool:
-                self._check()
-                raise
+            while True:
+                try:
+                    max_tokens, part = future.result(timeout=POLL_SECONDS)
+                    break
+                except FutureTimeout:
+                    self._check()  # the signal handler cannot wake this wait
             records.extend(part)
         self._check()
         return max_tokens, records
