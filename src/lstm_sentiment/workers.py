@@ -157,14 +157,15 @@ class PredictPool:
 
     def _check(self) -> None:
         """Give the signal received while working to the handler it was meant for (Python's own raises
-        KeyboardInterrupt for Ctrl-C), with the handlers restored."""
+        KeyboardInterrupt for Ctrl-C). This pool's handler stays until :meth:`close` has stopped the
+        workers, so that another press cannot break off the closing."""
         if self._signalled is not None:
             signum, self._signalled = self._signalled, None
             handler = self._handlers.get(signum)
-            self._restore_handlers()
             if callable(handler):
                 handler(signum, None)
-            else:
+            else:  # SIG_DFL or SIG_IGN: the signal's own action
+                self._restore_handlers()
                 signal.raise_signal(signum)
 
     def _restore_handlers(self) -> None:
