@@ -27,6 +27,17 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def pytest_collection_modifyitems(items):
+    """Mark by fixture, so a new test is sorted as soon as it asks for one: a trained model makes it slow
+    (the session's first such test trains one), a Chromium tab makes it a browser test."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & {"small_bundle", "small_model"}:
+            item.add_marker(pytest.mark.slow)
+        if "chromium_tab" in used:
+            item.add_marker(pytest.mark.browser)
+
+
 def sliced(data: LabelledTexts, step: int) -> LabelledTexts:
     return LabelledTexts(data.texts[::step], data.labels[::step], data.source)
 
@@ -50,6 +61,14 @@ def small_bundle(tmp_path_factory, small_splits):
     out = tmp_path_factory.mktemp("bundle") / "small-zh"
     metrics = train(*small_splits, out, SMALL_MODEL, DataConfig(), SMALL_TRAIN)
     return out, metrics
+
+
+@pytest.fixture(scope="session")
+def small_model(small_bundle):
+    """:func:`small_bundle` loaded as a SentimentModel, shared by every test that only reads it."""
+    from lstm_sentiment.sentiment import SentimentModel
+
+    return SentimentModel.load(small_bundle[0])
 
 
 def run_cli(*args: str, stdin: str | None = None, timeout: int = 300, cwd: Path | None = None) -> subprocess.CompletedProcess:

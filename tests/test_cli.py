@@ -53,7 +53,7 @@ def test_evaluate_json(small_bundle, tmp_path):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (("predict", "   "), "1 of 1 input(s) could not be classified (empty text)"),
+        (("predict", "   "), "1 of 1 input(s) could not be classified; the first, input 1: empty text"),
         (("predict",), "no text given"),
         (("evaluate", "--data", "missing.csv"), "missing.csv: cannot read"),
     ],
@@ -72,6 +72,11 @@ def test_missing_and_corrupt_model(small_bundle, tmp_path):
     for name in ("config.json", "vocab.txt"):
         (bad / name).write_bytes((small_bundle[0] / name).read_bytes())
     (bad / "model.safetensors").write_bytes(b"\x00" * 10)
+    assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, r"bad/model\.safetensors: damaged, its SHA-256 differs")
+    # A bundle from before the checksum: safetensors' own checks name the fault.
+    config = json.loads((bad / "config.json").read_text(encoding="utf-8"))
+    del config["weights_sha256"]
+    (bad / "config.json").write_text(json.dumps(config), encoding="utf-8")
     assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, "corrupt model bundle")
     # Weights of another vocabulary: the message says what does not match.
     (bad / "model.safetensors").write_bytes((small_bundle[0] / "model.safetensors").read_bytes())
@@ -80,6 +85,7 @@ def test_missing_and_corrupt_model(small_bundle, tmp_path):
     assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, "corrupt model bundle .*size mismatch for embedding.weight")
 
 
+@pytest.mark.slow  # three runs of `train`, each importing Lightning: about 30 s
 def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
     one_class = tmp_path / "one.csv"
     one_class.write_text("text,label\n好,1\n很好,1\n非常好,1\n", encoding="utf-8")

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from lstm_sentiment.core import LSTM, GateTrace, lstm_cell
+from lstm_sentiment.core import LSTM, STEP_FIELDS, GateTrace, lstm_cell
 from numpy_lstm import direction_backward, direction_forward, lstm_forward
 
 H_IN, H = 5, 7
@@ -279,11 +279,12 @@ def test_trace_ranges_shapes_and_masking():
     with torch.no_grad():
         out, (h_n, _), trace = ours(x, lengths, return_trace=True)
     assert len(trace) == 2 and len(trace[0]) == 2
+    assert STEP_FIELDS == ("i", "f", "g", "o", "c", "h")
     for layer in trace:
         for t in layer:
             assert isinstance(t, GateTrace)
             valid = torch.arange(6)[None, :] < lengths[:, None]
-            for name in "ifgoch":
+            for name in STEP_FIELDS:
                 value = getattr(t, name)
                 assert value.shape == (4, 6, H)
                 assert bool(value[~valid].isnan().all()) and not bool(value[valid].isnan().any())

@@ -58,11 +58,6 @@ def check_fidelity(model: SentimentModel, text: str) -> Explanation:
     return expl
 
 
-@pytest.fixture(scope="module")
-def small_model(small_bundle) -> SentimentModel:
-    return SentimentModel.load(small_bundle[0])
-
-
 def tiny_model(labels=("negative", "positive"), max_tokens=256, **config) -> SentimentModel:
     """Random weights, any architecture ``train`` can produce; no training needed to check the bookkeeping."""
     torch.manual_seed(0)
@@ -244,7 +239,7 @@ def test_heatmaps_render_chinese_without_missing_glyphs(small_model):
     expl = small_model.explain("我不喜欢这个犇犇的电影 zzqqx，太差了！")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph … missing from font(s)" would fail here
-        png = render_png(expl, 0, "reverse", max_units=8)
+        png = render_png(expl, 0, max_units=8)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
 
 
@@ -266,8 +261,32 @@ def test_heatmaps_pick_the_most_variable_units():
     values = np.zeros((5, 40), dtype=np.float32)
     values[:, 7] = np.linspace(0, 1, 5)
     values[:, 30] = np.linspace(1, -1, 5)
-    assert select_units(values, 2).tolist() == [7, 30]
-    assert select_units(values, 64).tolist() == list(range(40))
+    assert select_units([values], 2).tolist() == [7, 30]
+    assert select_units([values], 64).tolist() == list(range(40))
+    # One choice for all panels, each panel's spread scaled by its largest: unit 3 varies a little in
+    # both, unit 30 a lot in one only (as c, unbounded, may).
+    other = np.zeros((5, 40), dtype=np.float32)
+    other[:, 3] = np.linspace(0, 0.5, 5)
+    values[:, 3] = np.linspace(0, 0.5, 5)
+    values[:, 30] = np.linspace(10, -10, 5)
+    assert select_units([values, other], 1).tolist() == [3]
+
+
+def test_heatmaps_show_the_same_labelled_units_in_every_panel_and_both_directions():
+    from lstm_sentiment.reports.plots import PANELS, figure, font_context, select_units
+
+    model = tiny_model(bidirectional=True)
+    expl = model.explain("我不喜欢这个电影")
+    with font_context():
+        fig = figure(expl, 0, max_units=3)
+    heatmaps = [ax for ax in fig.axes if ax.images]
+    assert len(heatmaps) == 2 * len(PANELS)
+    assert [ax.get_title(loc="left").split(":")[0] for ax in heatmaps] == ["forward"] * len(PANELS) + ["reverse"] * len(PANELS)
+    units = select_units([trace.units[name] for trace in expl.layers[0] for name, *_ in PANELS], 3)
+    assert len(units) == 3
+    for ax in heatmaps:  # every row labelled, the same units everywhere
+        assert [label.get_text() for label in ax.get_yticklabels()] == [f"u{u}" for u in units]
+        assert ax.images[0].get_array().shape == (3, len(expl))
 
 
 # --- the page -------------------------------------------------------------------------------------------

@@ -183,12 +183,12 @@ def test_cli_streams_file_to_file_in_order(small_bundle, texts, tmp_path):
     assert records == SentimentModel.load(small_bundle[0]).predict(texts)  # one chunk: bit for bit
 
 
-def test_bad_line_late_in_file_leaves_old_output(small_bundle, tmp_path):
+def test_bad_line_late_in_file_leaves_old_output_with_strict(small_bundle, tmp_path):
     source = tmp_path / "in.txt"
     source.write_bytes("很好\n".encode() * 30 + b"\xff\n")
     out = tmp_path / "out.jsonl"
     out.write_text("old\n", encoding="utf-8")
-    result = run_cli("predict", "--model", str(small_bundle[0]), "--input", str(source), "--output", str(out))
+    result = run_cli("predict", "--model", str(small_bundle[0]), "--input", str(source), "--output", str(out), "--strict")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "line 31 is not UTF-8 (byte 0xff)" in result.stderr
     assert out.read_text(encoding="utf-8") == "old\n"
@@ -202,7 +202,7 @@ def test_bad_line_late_in_file_leaves_old_output(small_bundle, tmp_path):
         ("b.txt", "", []),
         ("c.csv", "\ufefftext,label\n\"多\n行\",1\n,0\n好,1\n", ["多\n行", "", "好"]),
         ("d.tsv", "review\tx\n好\t1\n", ["好"]),
-        ("e.jsonl", '{"text": "好"}\n\n{"text": null}\n{"other": 1}\n{"text": 3}\n', ["好", "", "", "3"]),
+        ("e.jsonl", '{"text": "好"}\n{"text": null}\n{"other": 1}\n{"text": 3}\n', ["好", "", "", "3"]),
     ],
 )
 def test_iter_texts_reads_as_the_whole_file_would(tmp_path, name, content, expected):

@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 from conftest import run_cli
-from lstm_sentiment.sentiment import SentimentModel
 from lstm_sentiment.serve.app import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS, create_app
 from test_explain import LONG_ZH, ZH_TEXTS
 
@@ -94,11 +93,6 @@ def server(small_bundle, tmp_path_factory):
     running = start_server(small_bundle[0], tmp_path_factory.mktemp("serve") / "server.log")
     yield running
     stop_server(running)
-
-
-@pytest.fixture(scope="module")
-def small_model(small_bundle) -> SentimentModel:
-    return SentimentModel.load(small_bundle[0])
 
 
 def assert_close(actual, expected, where="$"):
@@ -196,6 +190,7 @@ ERRORS = [
     ("malformed JSON", "POST", "/v1/predict", {"content": b'{"texts": ["\xe5\xa5\xbd"', "headers": JSON}, 422, "invalid_json"),
     ("not UTF-8", "POST", "/v1/predict", {"content": b'{"texts": ["\xff"]}', "headers": JSON}, 422, "invalid_json"),
     ("empty body", "POST", "/v1/predict", {"content": b"", "headers": JSON}, 422, "invalid_request"),
+    ("100,000-deep array", "POST", "/v1/predict", {"content": b"[" * 100_000 + b"]" * 100_000, "headers": JSON}, 422, "invalid_json"),
     ("form body", "POST", "/v1/predict", {"data": {"texts": "好"}}, 415, "unsupported_media_type"),
     ("text/plain JSON", "POST", "/v1/predict", {"content": b'{"texts": ["x"]}', "headers": {"Content-Type": "text/plain"}}, 415,
      "unsupported_media_type"),
@@ -416,6 +411,12 @@ def test_page_in_headless_chromium(server, small_model, chromium_tab):
     assert tokens.count() == len(expl.words)
     assert [tokens.nth(j).evaluate("n => n.firstChild.textContent") for j in range(tokens.count())] == list(expl.words)
     assert tab.locator("canvas.heatmap").count() == 6 and tab.locator("#running-chart").count() == 1
+    # The same units, each row labelled, in every panel, as the PNG chooses them.
+    from lstm_sentiment.reports.plots import PANELS, select_units
+
+    units = [f"u{u}" for u in select_units([expl.trace().units[name] for name, *_ in PANELS], 16)]
+    labels = tab.locator("#heatmaps .axis").evaluate_all("axes => axes.map(a => Array.from(a.children).map(s => s.textContent))")
+    assert labels == [units] * 6
     tokens.nth(1).hover()
     detail = tab.inner_text("#detail")
     assert "t=2" in detail and expl.words[1] in detail

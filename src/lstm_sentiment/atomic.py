@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -15,29 +16,77 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it over ``path``.
 
     Works for a file or a directory. For a directory the old one is moved aside first and removed after,
-    since rename cannot replace a non-empty directory.
+    since rename cannot replace a non-empty directory. A symbolic link is written through: its target
+    is replaced and the link stays. A file that replaces another keeps that one's permissions.
+    Temporary folders left by a killed run (their process is gone) are removed first.
 
     Raises:
-        SentimentError: ``path`` is a directory and ``write`` made a file, or the other way round (nothing
-            is replaced).
+        SentimentError: ``path`` is a directory and ``write`` made a file, or the other way round;
+            ``path`` is a read-only file; the folder cannot be written (nothing is replaced; every
+            message names ``path``, never the temporary one).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    shown = Path(path)
+    path = Path(os.path.realpath(shown))
+    if path.is_file() and not _writable(path):
+        raise SentimentError(f"{shown} is read-only; make it writable or choose another name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(path)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{_tmp_prefix(path)}{os.getpid()}.", dir=path.parent))
+    except OSError as err:
+        raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
     try:
         target = tmp / "new"
         write(target)
         if path.exists() and path.is_dir() != target.is_dir():
-            raise SentimentError(f"{path} is a {'directory' if path.is_dir() else 'file'}; choose another name")
+            raise SentimentError(f"{shown} is a {'directory' if path.is_dir() else 'file'}; choose another name")
         _default_permissions(target)
         if path.is_dir():
             old = tmp / "old"
             os.replace(path, old)
             os.replace(target, path)
         else:
+            if path.is_file():
+                target.chmod(path.stat().st_mode & 0o7777)
             os.replace(target, path)
+    except OSError as err:
+        if err.filename is None or not str(err.filename).startswith(str(tmp)):
+            raise  # not ours: an input the writer reads names itself
+        raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _tmp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def _writable(path: Path) -> bool:
+    # os.access says yes to root whatever the mode; a file with no write bit is read-only for everyone.
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the temporary folders of ``path`` whose process is gone (killed with SIGKILL, say).
+
+    Their names hold the writer's process id (``.NAME.PID.random``); one of a live process is another
+    run writing now, and stays.
+    """
+    prefix = _tmp_prefix(path)
+    for entry in path.parent.glob(f"{glob.escape(prefix)}*"):
+        pid = entry.name[len(prefix):].partition(".")[0]
+        if entry.is_dir() and not entry.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _default_permissions(path: Path) -> None:

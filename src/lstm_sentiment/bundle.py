@@ -7,6 +7,7 @@ by rename, so a reader sees the old bundle or the new one, never a mix. No pickl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import shutil
@@ -29,6 +30,19 @@ REQUIRED_FILES = ("config.json", "model.safetensors", "vocab.txt")
 # The word-vector tables are stored in float16 (half the bundle) and read back into float32: the shipped
 # vectors are float16 already, and rounding the rest moved no test label of the shipped models (README).
 HALF_PRECISION = ("embedding.weight", "ngram_vectors")
+# config.json key of the SHA-256 of model.safetensors' bytes. safetensors checks only the header and the
+# sizes, so bytes overwritten inside a tensor load as garbage weights (NaN scores) unless this is checked.
+# Bundles written before it have no such key and load unchecked.
+CHECKSUM_KEY = "weights_sha256"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (about 15 ms for a 10 MB model)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def library_versions() -> dict[str, str]:
@@ -92,7 +106,8 @@ def save_bundle(
         directory.mkdir()
         state = {k: (v.half() if k in HALF_PRECISION else v).detach().cpu().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
-        (directory / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        checksum = {CHECKSUM_KEY: file_sha256(directory / "model.safetensors")}
+        (directory / "config.json").write_text(json.dumps({**config, **checksum}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         vocab.save(directory / "vocab.txt")
         (directory / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (directory / "README.md").write_text(card, encoding="utf-8")
@@ -108,7 +123,8 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     Returns:
         the network in eval mode on CPU, the vocabulary, the tokenizer it was trained with, the config dict.
     Raises:
-        SentimentError: missing directory or file, another format version, or a corrupt/truncated file.
+        SentimentError: missing directory or file, another format version, a corrupt/truncated file, or
+            weights whose SHA-256 differs from the one recorded in ``config.json``.
     """
     path = Path(path)
     if not path.is_dir():
@@ -123,13 +139,17 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     version = config.get("format_version") if isinstance(config, dict) else None
     if version != FORMAT_VERSION:
         raise SentimentError(f"{path}: bundle format_version {version!r}, this lstm-sentiment reads {FORMAT_VERSION}")
+    weights = path / "model.safetensors"
+    expected = config.get(CHECKSUM_KEY)
+    if expected is not None and file_sha256(weights) != expected:
+        raise SentimentError(f"{weights}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model")
     try:
         model_cfg = ModelConfig.from_dict(config["model"])
         data_cfg = DataConfig.from_dict(config["data"])
         id2label = list(config["id2label"])
         vocab = Vocab.load(path / "vocab.txt")
         model = SentimentLSTM(len(vocab), len(id2label), model_cfg)
-        model.load_state_dict(load_file(str(path / "model.safetensors")))
+        model.load_state_dict(load_file(str(weights)))
     except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError, UnicodeDecodeError) as err:
         lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
         # load_state_dict's first line only says that loading failed; the next one says what did not match.

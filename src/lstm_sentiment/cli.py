@@ -67,9 +67,61 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _no_adverts(record: logging.LogRecord) -> bool:
+    # Lightning logs "💡 Tip: …" for its cloud services on every train; no user of ours can act on it.
+    return not record.getMessage().startswith("💡")
+
+
+def _one_logger_for_lightning() -> None:
+    """Lightning's package logger has a handler of its own ("INFO: …") and also passes each message on to
+    ours: every line came out twice. Import it (training will) and leave its messages to our handler."""
+    import lightning
+
+    logger = logging.getLogger(lightning.__name__)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+
+
 def _terminated(signum, frame):
     # Unwind as Ctrl-C does, so temporary files are removed and worker processes stopped.
     _fail("terminated", 128 + signum)
+
+
+def _interrupted():
+    # Everything is cleaned up by now; another Ctrl-C while exiting would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _fail("interrupted", 130)
+
+
+def _import_torch() -> None:
+    """Import torch with Ctrl-C held back until it is done: torch's compiled module imports numpy and
+    takes any failure there, a KeyboardInterrupt included, for "numpy missing", so Ctrl-C at that moment
+    was lost and the run went on (once in 13 tries at start-up)."""
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        import torch  # noqa: F401
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _inference_threads() -> int | None:
+    """Torch threads for commands that run the model: one, unless the user set OMP_NUM_THREADS (None:
+    torch's own setting). The LSTM's small per-step products gain little from more, and OpenMP threads on
+    busy cores wait for each other: with another process on one of 2 cores, evaluate on two threads took
+    60 s where one thread takes 6.7 s (issue 13; BENCHMARKS.md has predict's figures)."""
+    return None if os.environ.get("OMP_NUM_THREADS") else 1
+
+
+def _use_inference_threads() -> None:
+    """Apply :func:`_inference_threads` to this process, for commands that run the model here only."""
+    threads = _inference_threads()
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def command(func):
@@ -79,14 +131,18 @@ def command(func):
     def wrapper(*args, **kwargs):
         from lstm_sentiment.errors import SentimentError
 
-        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-        for noisy in ("lightning", "lightning.pytorch", "lightning.fabric", "gensim", "jieba"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+        # Our own progress at INFO; other libraries' INFO stays out (torch logged its FakeTensor cache
+        # statistics at exit) except Lightning's, which sets its loggers to INFO when imported.
+        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+        logging.getLogger("lstm_sentiment").setLevel(logging.INFO)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_no_adverts)
         warnings.showwarning = _one_line_warnings
         # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
         warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
         signal.signal(signal.SIGTERM, _terminated)
         try:
+            _import_torch()  # every command runs torch
             return func(*args, **kwargs)
         except (SentimentError, ValueError) as err:
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
@@ -95,7 +151,12 @@ def command(func):
         except csv.Error as err:
             _fail(f"malformed CSV/TSV: {err}")
         except KeyboardInterrupt:
-            _fail("interrupted", 130)
+            _interrupted()
+        except ImportError as err:
+            # Ctrl-C while a compiled module (numpy's, say) loads surfaces as its ImportError.
+            if not isinstance(err.__context__, KeyboardInterrupt):
+                raise
+            _interrupted()
 
     return wrapper
 
@@ -163,6 +224,7 @@ def train(
     from lstm_sentiment.training.train import train as run_training
 
     check_bundle_target(out)  # before training, not after
+    _one_logger_for_lightning()
 
     model_cfg = ModelConfig(
         hidden_size=hidden_size,
@@ -235,22 +297,24 @@ def predict(
     format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv. Default: table on the terminal; for --output, by its suffix (.csv, .json), else jsonl."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first input line that holds no text (not UTF-8, not JSON, a blank JSONL line), leaving --output as it was. Default: such a line gets a record with an error at its place, the run goes on, and the exit code is 1."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
-    from lstm_sentiment.data.files import iter_texts
+    from lstm_sentiment.data.files import BadInput, iter_texts
     from lstm_sentiment.streaming import RecordCounter, iter_predictions, predict_file
     from lstm_sentiment.workers import available_cores
 
     if input is not None and texts:
         raise ValueError("give texts as arguments or --input, not both")
     if input is not None:
-        items = iter_texts(input, text_column)
+        items = iter_texts(input, text_column, strict)
     elif texts == ["-"]:
-        items = iter_texts("-")
+        items = iter_texts("-", strict=strict)
     elif texts:
         items = list(texts)
     else:
         raise ValueError("no text given; pass TEXT…, --input FILE or -")
+    items = unreadable = _Tally(items, BadInput)
     if output is not None and output.is_dir():
         raise ValueError(f"--output {output} is a directory; give a file name")
     if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
@@ -259,10 +323,7 @@ def predict(
     if workers > cores:
         typer.echo(f"warning: {workers} workers on {cores} cores; using {cores}", err=True)
         workers = cores
-    # One torch thread unless the user set OMP_NUM_THREADS: the LSTM's small per-step products gain little
-    # from more, and OpenMP threads on busy cores wait for each other (see BENCHMARKS.md); --workers
-    # uses more cores.
-    threads = None if os.environ.get("OMP_NUM_THREADS") else 1
+    threads = _inference_threads()  # --workers uses more cores
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
         fmt = format.value if format not in (None, PredictFormat.table) else _OUTPUT_FORMATS.get(output.suffix.lower(), "jsonl")
@@ -275,9 +336,24 @@ def predict(
             raise ValueError("no texts in the input")
         _emit_records(records, (format or PredictFormat.table).value)
     if counter.failed:
-        typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified ({counter.first_error})", err=True)
-        if counter.failed == counter.count:
+        typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified; the first, input {counter.first_failed}: {counter.first_error}", err=True)
+        # An unreadable line is the input's fault, unlike an empty text, and a script must see it.
+        if counter.failed == counter.count or unreadable.count:
             raise typer.Exit(1)
+
+
+class _Tally:
+    """Passes items through, counting those of one type."""
+
+    def __init__(self, items, kind: type) -> None:
+        self._items = items
+        self._kind = kind
+        self.count = 0
+
+    def __iter__(self):
+        for item in self._items:
+            self.count += isinstance(item, self._kind)
+            yield item
 
 
 _OUTPUT_FORMATS = {".csv": "csv", ".json": "json"}  # --output suffix → format; others get JSONL
@@ -310,6 +386,7 @@ def evaluate(
 
     from lstm_sentiment.sentiment import SentimentModel, default_model_name
 
+    _use_inference_threads()
     dataset = _dataset(data if ":" in data or not data.startswith("zh-reviews") else f"{data}:test", text_column, label_column)
     report = SentimentModel.load(model or default_model_name(dataset.texts), precision=precision.value).evaluate(dataset)
     if format == ReportFormat.json:
@@ -345,12 +422,12 @@ def explain(
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: by the text's script."),
     format: ExplainFormat = typer.Option(ExplainFormat.table, "--format", "-f", help="table, json (every value, all layers and directions) or markdown."),
     narrate: Optional[Narration] = typer.Option(None, "--narrate", help="Also tell the walk-through in prose: zh or en."),
-    png: Optional[Path] = typer.Option(None, "--png", help="Write heatmaps (units × tokens) of f, i, g, o, c, h and the running prediction."),
+    png: Optional[Path] = typer.Option(None, "--png", help="Write heatmaps (units × tokens) of f, i, g, o, c, h of every direction of --layer, and the running prediction."),
     html: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps."),
     layer: int = typer.Option(0, help="LSTM layer for the table, narration and pictures (JSON has all)."),
-    direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table, narration and pictures."),
+    direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table and narration; pictures show both."),
     top_units: int = typer.Option(3, help="Most active units kept per gate and step."),
-    max_units: int = typer.Option(16, help="Units drawn per heatmap; the most variable ones when H is larger."),
+    max_units: int = typer.Option(16, help="Units drawn in the heatmaps, the same in every one; the most variable ones when H is larger."),
 ) -> None:
     """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
     from lstm_sentiment.reports.explain import explain as run_explain
@@ -358,6 +435,7 @@ def explain(
 
     if not text.strip():
         raise ValueError("empty text: nothing to explain")
+    _use_inference_threads()
     expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
     expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
     narration = None
@@ -369,7 +447,7 @@ def explain(
     if png is not None or html is not None:
         from lstm_sentiment.reports.plots import render_png
 
-        image = render_png(expl, layer, direction.value, max_units)
+        image = render_png(expl, layer, max_units)
     if png is not None:
         from lstm_sentiment.atomic import write_atomic
 
@@ -378,7 +456,7 @@ def explain(
     if html is not None:
         from lstm_sentiment.reports.html import write_html
 
-        write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, direction.value, png=image)
+        write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, png=image)
         typer.echo(f"wrote {html}", err=True)
     if format == ExplainFormat.json:
         from lstm_sentiment.reports.explain import dumps

@@ -13,6 +13,7 @@ from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
+from lstm_sentiment.vectors.subword import has_word_char
 from lstm_sentiment.training.batches import length_batches, pad_batch
 
 DEFAULT_MODELS = ("zh", "en")
@@ -132,9 +133,11 @@ class SentimentModel:
         Returns:
             ``{"text", "label", "score", "probs"}``: ``label`` lowercase from ``id2label``, ``score`` the
             probability of ``label``, ``probs`` every class's probability. Flags: ``"truncated": true``
-            when the text was cut to the model's maximum; ``"warning": "no known words"`` when every
-            token is out of vocabulary (emoji only, say). An empty or whitespace-only text gets
-            ``label``/``score``/``probs`` null and ``"error": "empty text"``.
+            when the text was cut to the model's maximum; ``"warning": "no known words"`` when no
+            token is a word in the vocabulary (emoji or punctuation only, say). An empty or
+            whitespace-only text gets ``label``/``score``/``probs`` null and ``"error": "empty text"``;
+            so does a text whose probabilities are not finite (damaged weights), with an ``error``
+            saying so.
         """
         encoded = self.encode(texts)
         warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens)
@@ -147,14 +150,19 @@ class SentimentModel:
         best = probs.argmax(-1).tolist()  # the first of equal maxima, as max() would pick
         labels = self.id2label
         records = []
-        for text, enc, ids, p, k in zip(texts, encoded, id_lists, probs.tolist(), best):
+        finite = probs.isfinite().all(-1).tolist()
+        for text, enc, ids, p, k, ok in zip(texts, encoded, id_lists, probs.tolist(), best, finite):
             if not ids:
                 records.append({"text": text, "label": None, "score": None, "probs": None, "error": "empty text"})
+                continue
+            if not ok:
+                # NaN is not JSON, and a label picked among NaNs means nothing: damaged or diverged weights.
+                records.append({"text": text, "label": None, "score": None, "probs": None, "error": f"non-finite scores from the model {self.path}"})
                 continue
             record = {"text": text, "label": labels[k], "score": p[k], "probs": dict(zip(labels, p))}
             if enc.truncated:
                 record["truncated"] = True
-            if UNK_ID in ids and ids.count(UNK_ID) == len(ids):
+            if not _has_known_word(enc.tokens, ids):
                 record["warning"] = "no known words"
             records.append(record)
         return records
@@ -167,7 +175,7 @@ class SentimentModel:
             error, 15 bins, of the temperature-scaled scores), ``temperature``, ``source`` (the data's) and
             ``compute_dtype`` (the model's precision, "float32" or "bfloat16").
         Raises:
-            SentimentError: a label the model does not know.
+            SentimentError: a label the model does not know, or non-finite scores.
         """
         from lstm_sentiment.metrics import classification_report  # torchmetrics: slow to import
         from lstm_sentiment.training.calibration import expected_calibration_error
@@ -178,6 +186,8 @@ class SentimentModel:
             raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {self.id2label})")
         encoded = self.encode(data.texts)
         probs = self.probabilities([self.token_ids(e.tokens) or [UNK_ID] for e in encoded], batch_size)
+        if not bool(probs.isfinite().all()):
+            raise SentimentError(f"{self.path}: the model gives non-finite scores (damaged or diverged weights)")
         truth = [index[y] for y in data.labels]
         report = classification_report(truth, probs.argmax(-1).tolist(), self.id2label)
         report["ece"] = round(expected_calibration_error(probs, torch.tensor(truth)), 6)
@@ -199,6 +209,12 @@ class SentimentModel:
         from lstm_sentiment.reports.explain import explain
 
         return explain(self, text, top_units=top_units)
+
+
+def _has_known_word(tokens: Sequence[str], ids: Sequence[int]) -> bool:
+    """Whether some token is in the vocabulary and holds a letter or digit. Punctuation alone ("。。！")
+    is no word: a label resting on it alone is as unfounded as one for emoji, and is flagged the same way."""
+    return any(i != UNK_ID and has_word_char(token) for token, i in zip(tokens, ids))
 
 
 def default_model_name(texts: Sequence[str]) -> str:

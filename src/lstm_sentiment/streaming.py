@@ -13,6 +13,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from itertools import chain, islice
 from pathlib import Path
 
+from lstm_sentiment.data.files import BadInput
 from lstm_sentiment.workers import PredictPool, classify
 
 CHUNK_TEXTS = 4_000
@@ -37,7 +38,9 @@ def iter_predictions(
     """Prediction records (see :meth:`SentimentModel.predict`), one per text, in input order, lazily.
 
     Args:
-        texts: any iterable, read ``chunk_size`` texts at a time.
+        texts: any iterable, read ``chunk_size`` texts at a time; a
+            :class:`~lstm_sentiment.data.files.BadInput` among them gets a record with its ``error``
+            (``label``, ``score`` and ``probs`` null) at its place.
         model: a loaded :class:`SentimentModel`, a bundle directory or a shipped model name; None: the
             shipped models, by ``lang`` ("auto": each text to zh or en by its script).
         chunk_size: texts per chunk (≥ 1).
@@ -140,11 +143,15 @@ def _predict_chunks(chunks: Iterable[list[str]], route, start: Start) -> Iterato
     are collected, so workers classify it while this process writes them."""
     truncations = _Truncations()
 
-    def begin(texts: list[str]) -> tuple[int, list]:
-        return len(texts), [(index, start(name, [texts[i] for i in index])) for name, index in group_indices(texts, route).items()]
+    def begin(texts: list) -> tuple[int, list, tuple[list[int], list[dict]]]:
+        bad = [i for i, text in enumerate(texts) if isinstance(text, BadInput)]
+        good = [i for i, text in enumerate(texts) if not isinstance(text, BadInput)]
+        groups = {name: [good[j] for j in index] for name, index in group_indices([texts[i] for i in good], route).items()}
+        refused = [{"text": texts[i].text, "label": None, "score": None, "probs": None, "error": texts[i].error} for i in bad]
+        return len(texts), [(index, start(name, [texts[i] for i in index])) for name, index in groups.items()], (bad, refused)
 
-    def finish(size: int, groups: list) -> list[dict]:
-        parts = []
+    def finish(size: int, groups: list, refused: tuple[list[int], list[dict]]) -> list[dict]:
+        parts = [refused]
         for index, result in groups:
             max_tokens, part = result()
             truncations.add(max_tokens, part)
@@ -195,13 +202,15 @@ def _in_pool(pool: PredictPool, precision: str) -> Start:
 
 
 class RecordCounter:
-    """Passes records through, counting them and those with an ``error``."""
+    """Passes records through, counting them and those with an ``error``; ``first_failed`` is the input
+    number (from 1) of the first of those."""
 
     def __init__(self, records: Iterable[dict]) -> None:
         self._records = records
         self.count = 0
         self.failed = 0
         self.first_error: str | None = None
+        self.first_failed: int | None = None
 
     def __iter__(self) -> Iterator[dict]:
         for record in self._records:
@@ -209,7 +218,7 @@ class RecordCounter:
             if record.get("error"):
                 self.failed += 1
                 if self.first_error is None:
-                    self.first_error = record["error"]
+                    self.first_error, self.first_failed = record["error"], self.count
             yield record
 
 

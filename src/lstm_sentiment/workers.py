@@ -17,10 +17,15 @@ import gc
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 
 TASK_TEXTS = 500
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+POLL_SECONDS = 0.1  # how often a wait for results looks for a noted signal
 TRIM_EVERY = 16  # tasks between returns of free heap memory to the system (see _release_free_memory)
 
 # (model path or shipped name, precision) → SentimentModel, in each worker process.
@@ -47,6 +52,17 @@ def _start_worker() -> None:
     # handler, inherited by the fork, would print its message once per worker).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by the fork (see PredictPool)
+
+
+@contextmanager
+def _blocked(signums: set[int]) -> Iterator[None]:
+    """Hold ``signums`` back from this thread and those it starts (delivered when the block ends)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _model(spec: tuple[str, str]):
@@ -110,36 +126,84 @@ class PredictPool:
         gc.collect()
         gc.freeze()
         self._executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
+        self._signalled: int | None = None
+        self._handlers: dict[int, object] = {}
         try:
-            # With fork, the first submit starts every worker, from this process as it is now.
-            self._executor.submit(int).result()
+            if threading.current_thread() is threading.main_thread():  # only there may handlers be set
+                for signum in _STOP_SIGNALS:
+                    self._handlers[signum] = signal.signal(signum, self._on_signal)
+            # With fork, the first submit starts every worker, from this process as it is now, and the
+            # executor's threads. The stop signals are blocked meanwhile: the workers and threads inherit
+            # the mask, so no worker runs this process's handler before its initializer, and the
+            # signals reach this thread only, once the block ends, where the handler runs.
+            with _blocked(_STOP_SIGNALS):
+                self._executor.submit(int).result()
+            self._check()
         except BaseException:
             # Ctrl-C while they start: no caller holds the pool to close it, and workers left running
             # would keep the interpreter from exiting (they ignore SIGINT).
             self.close()
             raise
 
+    def _on_signal(self, signum: int, frame) -> None:
+        # Ctrl-C raised as KeyboardInterrupt anywhere in this thread could land inside the executor while
+        # it holds its lock (in submit, say), and closing it would then wait for that lock forever (issue
+        # 13 saw 5 hangs in 15 tries). Ending the workers here is no better: one killed while it writes
+        # its result leaves half a message that the executor's thread waits for forever. So the signal
+        # is only noted; it is acted on at the next safe point (see _check, at most POLL_SECONDS away),
+        # and close() lets the running tasks finish. More presses meanwhile change nothing.
+        if self._signalled is None:
+            self._signalled = signum
+
+    def _check(self) -> None:
+        """Give the signal received while working to the handler it was meant for (Python's own raises
+        KeyboardInterrupt for Ctrl-C). This pool's handler stays until :meth:`close` has stopped the
+        workers, so that another press cannot break off the closing."""
+        if self._signalled is not None:
+            signum, self._signalled = self._signalled, None
+            handler = self._handlers.get(signum)
+            if callable(handler):
+                handler(signum, None)
+            else:  # SIG_DFL or SIG_IGN: the signal's own action
+                self._restore_handlers()
+                signal.raise_signal(signum)
+
+    def _restore_handlers(self) -> None:
+        for signum, handler in self._handlers.items():
+            signal.signal(signum, handler)
+        self._handlers = {}
+
     def submit(self, model: str, precision: str, texts: Sequence[str]) -> list[Future]:
         """Start classifying ``texts`` with the bundle or shipped model ``model``; see :meth:`collect`."""
         texts = list(texts)
         spec = (model, precision)
+        self._check()
         return [self._executor.submit(_predict_task, spec, texts[i : i + TASK_TEXTS]) for i in range(0, len(texts), TASK_TEXTS)]
 
-    @staticmethod
-    def collect(futures: list[Future]) -> tuple[int, list[dict]]:
+    def collect(self, futures: list[Future]) -> tuple[int, list[dict]]:
         """The model's ``max_tokens`` and the records of :meth:`submit`, in input order (waits for them).
 
         Raises:
             SentimentError: the model could not be loaded (raised in the worker, passed on here).
+            KeyboardInterrupt: Ctrl-C while waiting (within :data:`POLL_SECONDS`).
         """
         max_tokens, records = 0, []
         for future in futures:
-            max_tokens, part = future.result()
+            while True:
+                try:
+                    max_tokens, part = future.result(timeout=POLL_SECONDS)
+                    break
+                except FutureTimeout:
+                    self._check()  # the signal handler cannot wake this wait
             records.extend(part)
+        self._check()
         return max_tokens, records
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        try:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self._restore_handlers()
 
     def __enter__(self) -> "PredictPool":
         return self

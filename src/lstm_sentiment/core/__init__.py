@@ -3,8 +3,8 @@
 Imports only torch.
 """
 
-from .cell import GATE_NAMES, gates_to_state, lstm_cell
+from .cell import gates_to_state, lstm_cell
 from .lstm import LSTM
-from .trace import GateTrace
+from .trace import STEP_FIELDS, GateTrace
 
-__all__ = ["GATE_NAMES", "GateTrace", "LSTM", "gates_to_state", "lstm_cell"]
+__all__ = ["STEP_FIELDS", "GateTrace", "LSTM", "gates_to_state", "lstm_cell"]

@@ -11,8 +11,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-GATE_NAMES = ("i", "f", "g", "o")
-
 
 def gates_to_state(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:
     """Turn the gate pre-activations of one step into the new cell and hidden state.

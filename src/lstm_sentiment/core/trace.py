@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch import Tensor
@@ -45,5 +45,9 @@ class GateTrace:
             lengths: int64 (N,).
         """
         pad = ~valid.unsqueeze(-1)  # (N, L, 1)
-        stacked = {name: torch.stack(steps[name], dim=1).masked_fill(pad, float("nan")) for name in "ifgoch"}
+        stacked = {name: torch.stack(steps[name], dim=1).masked_fill(pad, float("nan")) for name in STEP_FIELDS}
         return cls(**stacked, lengths=lengths)
+
+
+# The per-step fields of GateTrace, in declaration order (i, f, g, o, c, h): every field but ``lengths``.
+STEP_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(GateTrace) if f.name != "lengths")

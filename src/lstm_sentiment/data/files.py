@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
@@ -125,39 +127,64 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
     return LabelledTexts(texts, canonical_labels(labels), source)
 
 
-def read_texts(path: Path | str, text_column: str | None = None) -> list[str]:
+@dataclass(frozen=True)
+class BadInput:
+    """An input line that holds no text to classify (not UTF-8, not JSON, a blank JSONL line, a text
+    that is an object or a list). Prediction gives it a record with ``error`` at its place, so outputs
+    stay aligned with inputs.
+
+    Attributes:
+        text: the line as read (undecodable bytes as U+FFFD).
+        error: what is wrong, naming the line ("line 3 is not valid JSON (Expecting value)").
+    """
+
+    text: str
+    error: str
+
+
+def read_texts(path: Path | str, text_column: str | None = None, strict: bool = True) -> list[str | BadInput]:
     """Texts to predict: ``-`` for stdin or a .txt file (one per line, blank lines kept as inputs),
-    or the text column of a CSV/TSV/JSONL file."""
-    return list(iter_texts(path, text_column))
+    or the text column of a CSV/TSV/JSONL file. See :func:`iter_texts` for ``strict``."""
+    return list(iter_texts(path, text_column, strict))
 
 
-def _decoded_lines(stream, source: str) -> Iterator[str]:
-    """Lines of a binary stream as ``str.splitlines()`` of the whole decoded text gives them, one by one.
+def _not_utf8(number: int, raw: bytes, err: UnicodeDecodeError) -> str:
+    return f"line {number} is not UTF-8 (byte 0x{raw[err.start]:02x})"
+
+
+def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput]:
+    """Lines of a binary stream as ``str.splitlines()`` of the whole decoded text gives them, one by one;
+    a line that is not UTF-8 raises (``strict``) or is one :class:`BadInput`.
 
     Raw lines end at b"\n", which is never part of a multi-byte UTF-8 character, so decoding line by
     line names the same line as decoding the whole; ``splitlines`` of each then splits at the other
     line breaks (\r, \u2028, …) exactly as it would on the whole text.
     """
     for number, raw in enumerate(stream, 1):
-        if number == 1:
-            yield from decode_lines(raw, source).splitlines()  # drops a byte-order mark
-            continue
         try:
-            yield from raw.decode("utf-8").splitlines()
+            # utf-8-sig on the first line drops a byte-order mark
+            yield from raw.decode("utf-8-sig" if number == 1 else "utf-8").splitlines()
         except UnicodeDecodeError as err:
-            raise SentimentError(f"{source}: line {number} is not UTF-8 (byte 0x{raw[err.start]:02x}); save the file as UTF-8") from None
+            if strict:
+                raise SentimentError(f"{source}: {_not_utf8(number, raw, err)}; save the file as UTF-8") from None
+            yield BadInput(raw.decode("utf-8", errors="replace").rstrip("\r\n"), _not_utf8(number, raw, err))
 
 
-def iter_texts(path: Path | str, text_column: str | None = None) -> Iterator[str]:
+def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = True) -> Iterator[str | BadInput]:
     """:func:`read_texts`, one text at a time: memory stays flat however long the file.
 
-    Errors (unreadable file, bad encoding or JSON, missing column) are raised when reached; for CSV/TSV
-    and JSONL the header (the first JSON object) is checked before the first text is returned.
+    Args:
+        strict: a line that holds no text (see :class:`BadInput`) raises SentimentError naming the file
+            and line; False: it is returned as a :class:`BadInput` and reading goes on.
+    Raises:
+        SentimentError: when reached: an unreadable file, a missing column (for CSV/TSV and JSONL the
+            header, or the first JSON object, is checked before the first text is returned), and with
+            ``strict`` a bad line.
     """
     import sys
 
     if str(path) == "-":
-        yield from _decoded_lines(sys.stdin.buffer, "<stdin>")
+        yield from _decoded_lines(sys.stdin.buffer, "<stdin>", strict)
         return
     path = Path(path)
     fmt = file_format(path)
@@ -167,32 +194,67 @@ def iter_texts(path: Path | str, text_column: str | None = None) -> Iterator[str
         raise SentimentError(f"{path}: cannot read ({err.strerror})") from None
     with stream:
         if fmt == "txt":
-            yield from _decoded_lines(stream, str(path))
+            yield from _decoded_lines(stream, str(path), strict)
         elif fmt == "jsonl":
-            yield from _iter_jsonl_texts(_decoded_lines(stream, str(path)), path, text_column)
+            yield from _iter_jsonl_texts(_decoded_lines(stream, str(path), strict), path, text_column, strict)
         else:
-            yield from _iter_csv_texts(stream, path, fmt, text_column)
+            yield from _iter_csv_texts(stream, path, fmt, text_column, strict)
 
 
-def _iter_jsonl_texts(lines: Iterator[str], path: Path, text_column: str | None) -> Iterator[str]:
+def _bad(path: Path, line: str, error: str, strict: bool) -> BadInput:
+    if strict:
+        raise SentimentError(f"{path}: {error}")
+    return BadInput(line, error)
+
+
+def _iter_jsonl_texts(lines: Iterator[str | BadInput], path: Path, text_column: str | None, strict: bool) -> Iterator[str | BadInput]:
     col = None
-    for _, row in _jsonl_rows(lines, path):
+    for number, line in enumerate(lines, 1):
+        if isinstance(line, BadInput):
+            yield line
+            continue
+        if not line.strip():
+            # An empty text would be '{"text": ""}'; a blank line is a fault, kept in place so outputs
+            # stay aligned with the input's lines.
+            yield _bad(path, line, f"line {number} is blank", strict)
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield _bad(path, line, f"line {number} is not valid JSON ({err.msg})", strict)
+            continue
+        if not isinstance(row, dict):
+            yield _bad(path, line, f"line {number} is not a JSON object", strict)
+            continue
         if col is None:
             col = pick_column(list(row), text_column, TEXT_COLUMNS, "text", str(path))
         value = row.get(col)
+        if isinstance(value, (dict, list)):  # its Python repr is no text
+            yield _bad(path, line, f"line {number}: {col!r} is a JSON {'object' if isinstance(value, dict) else 'array'}, not text", strict)
+            continue
         yield "" if value is None else str(value)
     if col is None:
         pick_column([], text_column, TEXT_COLUMNS, "text", str(path))  # raises: no rows, no columns
 
 
-def _iter_csv_texts(stream, path: Path, fmt: str, text_column: str | None) -> Iterator[str]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    try:
-        reader = csv.DictReader(text, delimiter="\t" if fmt == "tsv" else ",")
-        col = pick_column(list(reader.fieldnames or []), text_column, TEXT_COLUMNS, "text", str(path))
-        for row in reader:
-            value = row.get(col)
-            yield "" if value is None else str(value)
-    except UnicodeDecodeError:
-        read_text_file(path)  # raises with the line of the first undecodable byte
-        raise
+# What errors="surrogateescape" makes of bytes that are not UTF-8.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _iter_csv_texts(stream, path: Path, fmt: str, text_column: str | None, strict: bool) -> Iterator[str | BadInput]:
+    # surrogateescape: a bad byte is kept in the row as a lone surrogate instead of stopping the reader,
+    # so the row it is in, and only that row, is refused.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.DictReader(text, delimiter="\t" if fmt == "tsv" else ",")
+    columns = list(reader.fieldnames or [])
+    if any(_UNDECODED.search(c) for c in columns if c):
+        raise SentimentError(f"{path}: line 1 (the header) is not UTF-8; save the file as UTF-8")
+    col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
+    for row in reader:
+        value = "" if row.get(col) is None else str(row[col])
+        bad = _UNDECODED.search(value)
+        if bad:
+            line = value.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+            yield _bad(path, line, f"line {reader.line_num} is not UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x})", strict)
+            continue
+        yield value

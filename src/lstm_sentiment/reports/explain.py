@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from lstm_sentiment.core.trace import STEP_FIELDS
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.vocab import UNK, UNK_ID
 
@@ -81,7 +82,7 @@ class DirectionTrace:
     @classmethod
     def from_gate_trace(cls, trace, layer: int, direction: int, top_units: int) -> "DirectionTrace":
         """Summarise a :class:`~lstm_sentiment.core.GateTrace` of batch size 1 (no padding)."""
-        units = {name: getattr(trace, name)[0].detach().cpu().numpy().astype(np.float32) for name in "ifgoch"}
+        units = {name: getattr(trace, name)[0].detach().cpu().numpy().astype(np.float32) for name in STEP_FIELDS}
         c = units["c"]  # (L, H)
         zeros = np.zeros_like(c[:1])
         # The state before step t in reading order: the left neighbour forward, the right one in reverse.
@@ -128,7 +129,7 @@ class DirectionTrace:
         """``{"layer", "direction", "steps": [...], "units": {...}}`` (``units`` only if asked)."""
         out = {"layer": self.layer, "direction": self.direction, "steps": [self.step(t) for t in range(1, len(self.cell_norm) + 1)]}
         if units:
-            out["units"] = {UNIT_NAMES[name]: np.round(self.units[name].astype(np.float64), 6).tolist() for name in "ifgoch"}
+            out["units"] = {UNIT_NAMES[name]: np.round(self.units[name].astype(np.float64), 6).tolist() for name in STEP_FIELDS}
         return out
 
 

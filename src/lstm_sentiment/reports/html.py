@@ -196,7 +196,6 @@ def write_html(
     narration: list[str] | None = None,
     lang: str = "en",
     layer: int = 0,
-    direction: str = "forward",
     png: bytes | None = None,
 ) -> None:
     """Write the page to ``path`` atomically.
@@ -206,7 +205,7 @@ def write_html(
         expl: the explanation.
         narration: paragraphs to include, or None.
         lang: language of the page's headings, "en" or "zh".
-        layer, direction: whose heatmaps ``png`` shows (named in its caption).
+        layer: whose heatmaps ``png`` shows (named in its caption), every direction.
         png: the heatmap PNG, inlined as a data URL; rendered by
             :func:`~lstm_sentiment.reports.plots.render_png` when None.
     """
@@ -216,7 +215,7 @@ def write_html(
     if png is None:
         from lstm_sentiment.reports.plots import render_png
 
-        png = render_png(expl, layer, direction)
+        png = render_png(expl, layer)
     words = _TEXT["zh" if lang == "zh" else "en"]
     colors = label_colors(expl.labels)
     esc = html.escape
@@ -246,7 +245,7 @@ def write_html(
     if narration:
         paragraphs = "".join(f"<p>{esc(p)}</p>" for p in narration)
         narration_html = f'<h2>{words["narration_heading"]}</h2><div class="narration">{paragraphs}</div>'
-    trace = expl.trace(layer, direction)
+    directions = " and ".join(trace.direction for trace in expl.layers[layer])
     data = json.dumps(expl.to_dict(units=False), ensure_ascii=False).replace("<", "\\u003c")
     fields = dict(
         lang="zh" if expl.lang == "zh" else "en",
@@ -262,7 +261,7 @@ def write_html(
         contrib_rows="".join(rows),
         narration=narration_html,
         heatmap_heading=words["heatmap_heading"],
-        heatmap_alt=esc(f"heatmaps of f, i, g, o, c, h (layer {trace.layer}, {trace.direction}) and the running prediction"),
+        heatmap_alt=esc(f"heatmaps of f, i, g, o, c, h (layer {layer}, {directions}) and the running prediction"),
         data=data,
         css=PAGE_CSS,
         explain_js=EXPLAIN_JS,

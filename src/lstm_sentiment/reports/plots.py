@@ -1,4 +1,4 @@
-"""Heatmaps of one layer and direction: units × tokens for f, i, g, o, c, h, under the running prediction.
+"""Heatmaps of one layer, each direction: units × tokens for f, i, g, o, c, h, under the running prediction.
 
 matplotlib is imported here only, and only through ``Figure`` (Agg canvas), so no GUI backend and no
 pyplot global state are involved. Text uses :func:`~lstm_sentiment.reports.fonts.font_families`, so
@@ -8,6 +8,7 @@ Chinese tokens render as Chinese.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,83 +28,93 @@ PANELS = (
 )
 
 
-def select_units(values: np.ndarray, max_units: int) -> np.ndarray:
-    """Indices of the units to draw, ascending: all if H ≤ max_units, else the most variable over the tokens.
+def select_units(panels: Sequence[np.ndarray], max_units: int) -> np.ndarray:
+    """Indices of the units to draw, ascending, one choice for every panel of a picture (so a unit can be
+    followed from f to i to c, and from one direction to the other): all if H ≤ max_units, else those
+    that vary most over the tokens, summed over the panels, each panel's spread scaled by its largest
+    (so c, unbounded, does not outweigh the gates).
 
     Args:
-        values: float (L, H).
+        panels: float (L, H) arrays, the same H.
     Returns:
         int64 (min(H, max_units),).
     """
-    hidden = values.shape[1]
+    hidden = panels[0].shape[1]
     if hidden <= max_units:
         return np.arange(hidden)
-    spread = values.std(axis=0) if values.shape[0] > 1 else np.abs(values[0])
-    return np.sort(np.argsort(-spread, kind="stable")[:max_units])
+    score = np.zeros(hidden)
+    for values in panels:
+        spread = values.std(axis=0) if values.shape[0] > 1 else np.abs(values[0])
+        if spread.max() > 0:
+            score += spread / spread.max()
+    return np.sort(np.argsort(-score, kind="stable")[:max_units])
 
 
 def _tick_label(expl: Explanation, j: int) -> str:
     return expl.words[j] if expl.in_vocab[j] else f"{expl.words[j]}\n<unk>"
 
 
-def figure(expl: Explanation, layer: int = 0, direction: str = "forward", max_units: int = DEFAULT_MAX_UNITS):
-    """The heatmap figure (a ``matplotlib.figure.Figure``); call inside :func:`font_context`."""
+def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS):
+    """The heatmap figure of one layer, every direction side by side (a ``matplotlib.figure.Figure``);
+    call inside :func:`font_context`."""
     from matplotlib.figure import Figure
 
     if max_units < 1:
         raise ValueError(f"max_units must be >= 1, got {max_units}")
-    trace = expl.trace(layer, direction)
+    expl.trace(layer)  # raises for a layer the model does not have
+    traces = expl.layers[layer]
     length = len(expl)
-    selected = {name: select_units(trace.units[name], max_units) for name, *_ in PANELS}
-    unit_rows = [len(selected[name]) for name, *_ in PANELS]
-    heights = [1.8] + [0.6 + 0.11 * n for n in unit_rows]
-    width = min(3.0 + 0.55 * length, 60.0)
+    units = select_units([trace.units[name] for trace in traces for name, *_ in PANELS], max_units)
+    heights = [1.8] + [0.6 + 0.15 * len(units)] * len(PANELS)  # 0.15 in a row: room for its 7-point label
+    width = min(3.0 + 0.55 * length * len(traces), 60.0)
     fig = Figure(figsize=(width, sum(heights) + 1.4), dpi=DPI, layout="constrained")
-    grid = fig.add_gridspec(len(heights), 2, height_ratios=heights, width_ratios=[60, 1])
+    # Per direction a heatmap column and a colour-bar column.
+    grid = fig.add_gridspec(len(heights), 2 * len(traces), height_ratios=heights, width_ratios=[60, 1] * len(traces))
     positions = np.arange(length)
 
-    top = fig.add_subplot(grid[0, 0])
+    top = fig.add_subplot(grid[0, :-1])
     for c, name in enumerate(expl.labels):
         bold = c == expl.label_index
         top.plot(positions, expl.running_probs[:, c], marker="o", lw=2.2 if bold else 1.0, ms=4 if bold else 2.5, label=name)
     if len(expl.labels) == 2:
         top.axhline(0.5, color="0.6", lw=0.8, ls="--")
+    top.set_xticks(positions, [str(j + 1) for j in positions], fontsize=8)  # t, the tokens read
+    top.set_xlabel("t", fontsize=8)
     top.set_ylim(-0.02, 1.02)
     top.set_ylabel("probability")
     top.set_title("running prediction: the first t tokens alone", fontsize=10, loc="left")
     top.legend(fontsize=8, loc="best", ncol=min(len(expl.labels), 4))
     top.grid(alpha=0.3)
-    fig.add_subplot(grid[0, 1]).axis("off")
+    fig.add_subplot(grid[0, -1]).axis("off")
 
-    axes = [top]
-    for row, (name, title, cmap, limits) in enumerate(PANELS, start=1):
-        ax = fig.add_subplot(grid[row, 0], sharex=top)
-        units = selected[name]
-        data = trace.units[name][:, units].T  # (units, L)
-        if limits is None:
-            bound = float(np.max(np.abs(data))) or 1.0
-            limits = (-bound, bound)
-        image = ax.imshow(data, aspect="auto", interpolation="nearest", cmap=cmap, vmin=limits[0], vmax=limits[1],
-                          extent=(-0.5, length - 0.5, len(units) - 0.5, -0.5))
-        shown = f"{len(units)} of {trace.hidden_size} units" + (" (most variable)" if len(units) < trace.hidden_size else "")
-        ax.set_title(f"{title}: {shown}", fontsize=9, loc="left")
-        step = max(1, len(units) // 8)
-        ax.set_yticks(np.arange(0, len(units), step))
-        ax.set_yticklabels([f"u{units[k]}" for k in range(0, len(units), step)], fontsize=7)
-        fig.colorbar(image, cax=fig.add_subplot(grid[row, 1]))
-        axes.append(ax)
-    for ax in axes[:-1]:
-        ax.tick_params(labelbottom=False)
-    bottom = axes[-1]
-    bottom.set_xticks(positions)
-    rotation = 0 if length <= 20 else 90
-    bottom.set_xticklabels([_tick_label(expl, j) for j in positions], rotation=rotation, fontsize=10 if length <= 30 else 8)
-    for j, tick in enumerate(bottom.get_xticklabels()):
-        if not expl.in_vocab[j]:
-            tick.set_color("0.45")
-    bottom.set_xlim(-0.5, length - 0.5)
+    shown = f"{len(units)} of {traces[0].hidden_size} units" + (" (most variable)" if len(units) < traces[0].hidden_size else "")
+    for column, trace in enumerate(traces):
+        axes = []
+        for row, (name, title, cmap, limits) in enumerate(PANELS, start=1):
+            ax = fig.add_subplot(grid[row, 2 * column])
+            data = trace.units[name][:, units].T  # (units, L)
+            if limits is None:
+                bound = float(np.max(np.abs(data))) or 1.0
+                limits = (-bound, bound)
+            image = ax.imshow(data, aspect="auto", interpolation="nearest", cmap=cmap, vmin=limits[0], vmax=limits[1],
+                              extent=(-0.5, length - 0.5, len(units) - 0.5, -0.5))
+            ax.set_title(f"{trace.direction}: {title}, {shown}", fontsize=9, loc="left")
+            ax.set_yticks(np.arange(len(units)))
+            ax.set_yticklabels([f"u{u}" for u in units], fontsize=7)
+            ax.set_xlim(-0.5, length - 0.5)
+            ax.set_xticks(positions)
+            fig.colorbar(image, cax=fig.add_subplot(grid[row, 2 * column + 1]))
+            axes.append(ax)
+        for ax in axes[:-1]:
+            ax.tick_params(labelbottom=False)
+        bottom = axes[-1]
+        rotation = 0 if length <= 20 else 90
+        bottom.set_xticklabels([_tick_label(expl, j) for j in positions], rotation=rotation, fontsize=10 if length <= 30 else 8)
+        for j, tick in enumerate(bottom.get_xticklabels()):
+            if not expl.in_vocab[j]:
+                tick.set_color("0.45")
     text = expl.text if len(expl.text) <= 60 else expl.text[:57] + "…"
-    fig.suptitle(f"{text}  →  {expl.label} {expl.score:.2f}   (layer {trace.layer}, {trace.direction})", fontsize=12)
+    fig.suptitle(f"{text}  →  {expl.label} {expl.score:.2f}   (layer {layer}, {' and '.join(t.direction for t in traces)})", fontsize=12)
     return fig
 
 
@@ -116,18 +127,18 @@ def font_context():
     return matplotlib.rc_context({"font.family": font_families(), "axes.unicode_minus": True})
 
 
-def render_png(expl: Explanation, layer: int = 0, direction: str = "forward", max_units: int = DEFAULT_MAX_UNITS) -> bytes:
-    """The heatmaps as PNG bytes."""
+def render_png(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS) -> bytes:
+    """The heatmaps of :func:`figure` as PNG bytes."""
     buffer = io.BytesIO()
     with font_context():
-        fig = figure(expl, layer, direction, max_units)
+        fig = figure(expl, layer, max_units)
         fig.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
 
 
-def write_png(path: Path, expl: Explanation, layer: int = 0, direction: str = "forward", max_units: int = DEFAULT_MAX_UNITS) -> None:
+def write_png(path: Path, expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS) -> None:
     """Write the heatmaps to ``path`` as PNG, atomically."""
     from lstm_sentiment.atomic import write_atomic
 
-    data = render_png(expl, layer, direction, max_units)
+    data = render_png(expl, layer, max_units)
     write_atomic(Path(path), lambda tmp: tmp.write_bytes(data))

@@ -16,7 +16,8 @@ status  code                       when
 ======  =========================  ==============================================================
 413     ``body_too_large``         body over ``MAX_BODY_BYTES`` (Content-Length or bytes received)
 415     ``unsupported_media_type`` a body without ``Content-Type: application/json``
-422     ``invalid_json``           the body is not JSON (or not UTF-8)
+422     ``invalid_json``           the body is not JSON (or not UTF-8, or nested too deeply for
+                                   the parser, as a 100,000-deep array is)
 422     ``invalid_request``        missing or unknown field, wrong type
 422     ``no_texts``               ``texts`` is an empty list
 422     ``too_many_texts``         more than ``MAX_TEXTS`` texts
@@ -348,6 +349,10 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         # FastAPI's 400 for a body it cannot decode (not UTF-8, say): for a client that is malformed JSON.
         return error_response(422, "invalid_json", f"malformed JSON: {exc.__cause__}".splitlines()[0])
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        # json.loads recurses once per nesting level; a body of 100,000 "[" gets here. No request of
+        # this API nests deeper than 2.
+        return error_response(422, "invalid_json", "malformed JSON: nested too deeply")
     if exc.status_code == 404:
         message = f"no route {request.url.path}; see /openapi.json"
     elif exc.status_code == 405:

@@ -140,19 +140,26 @@ _PAGE_JS = r"""(function () {
     return "rgb(" + stops[stops.length - 1][1].join(",") + ")";
   }
 
-  // select_units() of reports/plots.py: all units if H <= max, else the most variable over the tokens.
-  function selectUnits(values, max) {
-    var hidden = values[0].length, length = values.length, spread = [];
-    if (hidden <= max) { return values[0].map(function (_, u) { return u; }); }
-    for (var u = 0; u < hidden; u++) {
-      var mean = 0, sq = 0;
-      for (var t = 0; t < length; t++) { mean += values[t][u]; }
-      mean /= length;
-      for (t = 0; t < length; t++) { sq += (values[t][u] - mean) * (values[t][u] - mean); }
-      spread.push([length > 1 ? Math.sqrt(sq / length) : Math.abs(values[0][u]), u]);
-    }
-    spread.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
-    return spread.slice(0, max).map(function (s) { return s[1]; }).sort(function (a, b) { return a - b; });
+  // select_units() of reports/plots.py: one choice for all panels, all units if H <= max, else those
+  // that vary most over the tokens, summed over the panels, each panel's spread scaled by its largest.
+  function selectUnits(panels, max) {
+    var hidden = panels[0][0].length, length = panels[0].length, score = [];
+    if (hidden <= max) { return panels[0][0].map(function (_, u) { return u; }); }
+    for (var u = 0; u < hidden; u++) { score.push([0, u]); }
+    panels.forEach(function (values) {
+      var spread = [], top = 0;
+      for (var u = 0; u < hidden; u++) {
+        var mean = 0, sq = 0;
+        for (var t = 0; t < length; t++) { mean += values[t][u]; }
+        mean /= length;
+        for (t = 0; t < length; t++) { sq += (values[t][u] - mean) * (values[t][u] - mean); }
+        spread.push(length > 1 ? Math.sqrt(sq / length) : Math.abs(values[0][u]));
+        top = Math.max(top, spread[u]);
+      }
+      if (top > 0) { spread.forEach(function (s, u) { score[u][0] += s / top; }); }
+    });
+    score.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
+    return score.slice(0, max).map(function (s) { return s[1]; }).sort(function (a, b) { return a - b; });
   }
 
   function cellWidth() { return Math.max(8, Math.min(64, Math.floor(960 / data.steps.length))); }
@@ -214,8 +221,9 @@ _PAGE_JS = r"""(function () {
     var parts = $("trace").value.split("/"), trace = data.layers[+parts[0]].directions[+parts[1]];
     var max = $("all-units").checked ? Infinity : config.max_units;
     box.textContent = "";
+    var units = selectUnits(config.panels.map(function (panel) { return trace.units[panel.key]; }), max), rows = units.length;
     config.panels.forEach(function (panel) {
-      var values = trace.units[panel.key], units = selectUnits(values, max), rows = units.length;
+      var values = trace.units[panel.key];
       var ch = Math.max(2, Math.min(9, Math.floor(160 / rows)));
       var limits = panel.limits;
       if (!limits) {

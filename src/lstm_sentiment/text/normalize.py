@@ -9,6 +9,10 @@ from functools import lru_cache
 
 _TAG = re.compile(r"<[^>]{0,200}>")  # HTML tags such as <br /> (IMDb-style reviews carry them)
 _SPACE = re.compile(r"\s+")
+# Control characters (Unicode category Cc) that are not whitespace: NUL, ESC, DEL, C1 controls. Kept, each
+# became a word of its own, unknown to the model, and moved the score (0.66 → 0.82 with one NUL); the
+# whitespace ones (\t \n \v \f \r \x1c-\x1f \x85) are collapsed with the other spaces below.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -55,15 +59,15 @@ def has_han(text: str) -> bool:
 
 
 def normalize(text: str) -> str:
-    """Unicode NFKC, HTML tags and entities removed, traditional → simplified Chinese, lowercase,
-    whitespace collapsed.
+    """Unicode NFKC, HTML tags and entities removed, control characters removed, traditional →
+    simplified Chinese, lowercase, whitespace collapsed.
 
     NFKC folds full-width letters and digits (ＡＢＣ１２３ → ABC123), common in Chinese reviews.
     Lowercasing only changes cased scripts, so it is harmless for Chinese.
     """
     if not unicodedata.is_normalized("NFKC", text):  # a quick check, exact: most texts pass it
         text = unicodedata.normalize("NFKC", text)
-    text = html.unescape(_TAG.sub(" ", text))
+    text = _CONTROL.sub("", html.unescape(_TAG.sub(" ", text)))
     needed = t2s_chars()
     if has_han(text) and (needed is None or not needed.isdisjoint(text)):
         text = _t2s().convert(text)

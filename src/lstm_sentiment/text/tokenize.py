@@ -125,10 +125,6 @@ class Tokenizer:
         self.lang = lang
         self.max_tokens = max_tokens
 
-    def settings(self) -> dict:
-        """What a model bundle stores to rebuild this tokenizer."""
-        return {"lang": self.lang, "max_tokens": self.max_tokens}
-
     def words(self, text: str) -> tuple[list[str], str]:
         """All words of ``text`` (no truncation) and the language used."""
         text = normalize(text)

@@ -1,0 +1,323 @@
+"""What a new user hit (issue 13): damaged weights, bad lines in a file, control characters, text
+without letters, where --output may write, torch threads, Ctrl-C with workers, train's log. A
+random-weight bundle written by ``save_bundle`` stands in for a trained one, so most tests are fast."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import run_cli
+from lstm_sentiment.bundle import CHECKSUM_KEY, file_sha256, save_bundle
+from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.data.files import BadInput, iter_texts
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.models.classifier import SentimentLSTM
+from lstm_sentiment.sentiment import SentimentModel
+from lstm_sentiment.text.normalize import normalize
+from lstm_sentiment.text.vocab import Vocab
+
+WORDS = ["<pad>", "<unk>", "我", "喜欢", "这个", "电影", "不", "好", "差", "i", "like", "this", "movie", "!"]
+
+
+@pytest.fixture
+def tiny_bundle(tmp_path) -> Path:
+    """A bundle of random weights, written as training writes one (with the weights' checksum)."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(embedding_dim=6, hidden_size=5)
+    vocab = Vocab(WORDS)
+    out = tmp_path / "tiny"
+    save_bundle(out, SentimentLSTM(len(vocab), 2, cfg).eval(), vocab, ["negative", "positive"],
+                (cfg, DataConfig(), TrainConfig()), {}, {}, "tiny\n")
+    return out
+
+
+def overwrite_tensor_bytes(weights: Path) -> None:
+    """Overwrite every tensor byte with 0xff (a NaN in float32), keeping the header and the size."""
+    data = weights.read_bytes()
+    header = 8 + int.from_bytes(data[:8], "little")
+    weights.write_bytes(data[:header] + b"\xff" * (len(data) - header))
+
+
+# --- damaged weights (defect 2) ---------------------------------------------------------------------------
+
+
+def test_damaged_weights_are_refused_naming_the_file(tiny_bundle):
+    config = json.loads((tiny_bundle / "config.json").read_text(encoding="utf-8"))
+    assert config[CHECKSUM_KEY] == file_sha256(tiny_bundle / "model.safetensors")
+    SentimentModel.load(tiny_bundle)  # intact: loads
+    size = (tiny_bundle / "model.safetensors").stat().st_size
+    overwrite_tensor_bytes(tiny_bundle / "model.safetensors")
+    assert (tiny_bundle / "model.safetensors").stat().st_size == size
+    with pytest.raises(SentimentError, match=r"model\.safetensors: damaged, its SHA-256 differs"):
+        SentimentModel.load(tiny_bundle)
+    result = run_cli("predict", "--model", str(tiny_bundle), "好")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [f"error: {tiny_bundle / 'model.safetensors'}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model"]
+
+
+def test_bundle_without_checksum_loads_and_never_emits_nan(tiny_bundle):
+    # A bundle written before the checksum existed: loaded unchecked; NaN weights give error records.
+    config = json.loads((tiny_bundle / "config.json").read_text(encoding="utf-8"))
+    del config[CHECKSUM_KEY]
+    (tiny_bundle / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    overwrite_tensor_bytes(tiny_bundle / "model.safetensors")
+    model = SentimentModel.load(tiny_bundle)
+    records = model.predict(["我喜欢这个电影", ""])
+    assert records[0] == {"text": "我喜欢这个电影", "label": None, "score": None, "probs": None,
+                          "error": f"non-finite scores from the model {tiny_bundle}"}
+    assert records[1]["error"] == "empty text"
+    json.dumps(records, allow_nan=False)  # valid JSON: raises on NaN
+    from lstm_sentiment.data.dataset import LabelledTexts
+
+    with pytest.raises(SentimentError, match="non-finite scores"):
+        model.evaluate(LabelledTexts(["好", "差"], ["positive", "negative"], "x.csv"))
+
+
+# --- bad lines in a file (defect 3) -----------------------------------------------------------------------
+
+JSONL = b'{"text": "\xe5\xa5\xbd"}\n\n{"text": {"a": 1}}\nnot json\n{"text": "\xff"}\n[1]\n{"text": "\xe5\xb7\xae"}\n'
+EXPECTED = [
+    "好",
+    BadInput("", "line 2 is blank"),
+    BadInput('{"text": {"a": 1}}', "line 3: 'text' is a JSON object, not text"),
+    BadInput("not json", "line 4 is not valid JSON (Expecting value)"),
+    BadInput('{"text": "\ufffd"}', "line 5 is not UTF-8 (byte 0xff)"),
+    BadInput("[1]", "line 6 is not a JSON object"),
+    "差",
+]
+
+
+def test_bad_lines_are_kept_in_place_unless_strict(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(JSONL)
+    assert list(iter_texts(path, strict=False)) == EXPECTED
+    with pytest.raises(SentimentError, match=r"in\.jsonl: line 2 is blank"):
+        list(iter_texts(path))
+    txt = tmp_path / "in.txt"
+    txt.write_bytes(b"\xe5\xa5\xbd\n\xff\xe5\x9d\x8f\n\n")
+    assert list(iter_texts(txt, strict=False)) == ["好", BadInput("\ufffd坏", "line 2 is not UTF-8 (byte 0xff)"), ""]
+    csv = tmp_path / "in.csv"
+    csv.write_bytes(b"text,x\n\xe5\xa5\xbd,1\n\xff,2\n\xe5\xb7\xae,\xff\n")  # a bad byte outside the text is no fault
+    assert list(iter_texts(csv, strict=False)) == ["好", BadInput("\ufffd", "line 3 is not UTF-8 (byte 0xff)"), "差"]
+    with pytest.raises(SentimentError, match=r"in\.csv: line 3 is not UTF-8 \(byte 0xff\)"):
+        list(iter_texts(csv))
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_cli_writes_a_record_per_line_and_exits_1(tiny_bundle, tmp_path, workers):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(JSONL)
+    out = tmp_path / "out.jsonl"
+    result = run_cli("predict", "--model", str(tiny_bundle), "--input", str(source), "-o", str(out), "--workers", workers)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "warning: 5 of 7 input(s) could not be classified; the first, input 2: line 2 is blank" in result.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("error") for r in records] == [None, *[b.error for b in EXPECTED[1:-1]], None]
+    assert [r["text"] for r in records] == [e if isinstance(e, str) else e.text for e in EXPECTED]
+    good = SentimentModel.load(tiny_bundle).predict(["好", "差"])
+    for got, want in zip((records[0], records[-1]), good):
+        assert got["label"] == want["label"] and got["score"] == pytest.approx(want["score"], abs=1e-6)
+
+
+def test_cli_strict_stops_at_the_first_bad_line_and_keeps_the_output(tiny_bundle, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(JSONL)
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n", encoding="utf-8")
+    result = run_cli("predict", "--model", str(tiny_bundle), "--input", str(source), "-o", str(out), "--strict")
+    assert result.returncode == 1 and result.stderr.splitlines() == [f"error: {source}: line 2 is blank"]
+    assert out.read_text(encoding="utf-8") == "old\n"
+
+
+# --- control characters, no letters (defects 6, 7) --------------------------------------------------------
+
+
+def test_control_characters_are_stripped():
+    assert normalize("好\x00看\x1b[0m\x7f\x9f") == "好看[0m"
+    assert normalize("a\tb\x0bc\x1cd\x85e") == "a b c d e"  # whitespace controls are spaces
+    assert normalize("\0\0") == ""
+
+
+def test_nul_changes_nothing_and_alone_is_empty_text(tiny_bundle):
+    model = SentimentModel.load(tiny_bundle)
+    plain, with_nul, nuls = model.predict(["我喜欢这个电影", "我喜欢\0这个电影\0", "\0\0"])
+    assert with_nul["probs"] == plain["probs"] and with_nul["label"] == plain["label"]
+    assert nuls == {"text": "\0\0", "label": None, "score": None, "probs": None, "error": "empty text"}
+
+
+def test_text_without_letters_is_flagged_like_emoji(tiny_bundle):
+    model = SentimentModel.load(tiny_bundle)
+    punctuation, emoji, word = model.predict(["。。！", "😀😀", "好!"])
+    assert "!" in model.vocab.stoi  # "！" is "!" after NFKC: a known token, but no word
+    assert punctuation["warning"] == "no known words" and punctuation["label"] is not None
+    assert emoji["warning"] == "no known words"
+    assert "warning" not in word
+
+
+# --- where --output writes (defect 4) ---------------------------------------------------------------------
+
+
+def test_output_read_only_refused_symlink_written_through(tiny_bundle, tmp_path):
+    read_only = tmp_path / "ro.jsonl"
+    read_only.write_text("old\n", encoding="utf-8")
+    read_only.chmod(0o444)
+    result = run_cli("predict", "--model", str(tiny_bundle), "好", "-o", str(read_only))
+    assert result.returncode == 1 and result.stderr.splitlines() == [f"error: {read_only} is read-only; make it writable or choose another name"]
+    assert read_only.read_text(encoding="utf-8") == "old\n" and read_only.stat().st_mode & 0o777 == 0o444
+    target = tmp_path / "real.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o640)
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target.name)
+    result = run_cli("predict", "--model", str(tiny_bundle), "好", "-o", str(link))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == "real.jsonl"
+    assert json.loads(target.read_text(encoding="utf-8"))["text"] == "好" and target.stat().st_mode & 0o777 == 0o640
+
+
+def test_errors_name_the_users_path_and_stale_temporaries_go(tmp_path):
+    from lstm_sentiment.atomic import write_text_atomic
+
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    with pytest.raises(SentimentError) as caught:
+        write_text_atomic(tmp_path / "a-file" / "out.jsonl", "x")
+    assert str(caught.value).startswith(f"{tmp_path / 'a-file' / 'out.jsonl'}: cannot write (")
+    # A run killed with SIGKILL leaves .NAME.PID.random; one whose process is gone is removed, one of a
+    # live process (pid 1 always is) is another run's and stays, and other names are not touched.
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    for name in (f".out.jsonl.{dead}.abc", ".out.jsonl.1.abc", f".other.jsonl.{dead}.abc"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "new").write_text("partial", encoding="utf-8")
+    write_text_atomic(tmp_path / "out.jsonl", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.jsonl." + str(dead) + ".abc", ".out.jsonl.1.abc", "a-file", "out.jsonl"]
+
+
+# --- threads (defect 5) -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+def test_evaluate_and_explain_run_on_one_torch_thread_as_predict(tiny_bundle, tmp_path, monkeypatch, command):
+    from typer.testing import CliRunner
+
+    from lstm_sentiment.cli import app
+
+    explain_module = importlib.import_module("lstm_sentiment.reports.explain")  # the package's `explain` is the function
+
+    seen = []  # torch threads when the model runs
+    for owner, name in ((SentimentModel, "evaluate"), (explain_module, "explain")):
+        real = getattr(owner, name)
+        monkeypatch.setattr(owner, name, lambda *a, _real=real, **k: seen.append(torch.get_num_threads()) or _real(*a, **k))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\n我喜欢这个电影,positive\n我不喜欢这个电影,negative\n", encoding="utf-8")
+    args = ["--data", str(data)] if command == "evaluate" else ["我喜欢这个电影"]
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)  # what torch picks on 2 cores
+    try:
+        result = CliRunner().invoke(app, [command, "--model", str(tiny_bundle), *args])
+        assert result.exit_code == 0, result.output
+        assert seen == [1]
+    finally:
+        torch.set_num_threads(saved)
+
+
+# --- train's log (item 5) ---------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
+    train = small_splits[0]
+    data = tmp_path / "small.csv"
+    with open(data, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["text", "label"])
+        writer.writerows(list(zip(train.texts, train.labels))[::4])
+    out = tmp_path / "model"
+    result = run_cli("train", "--data", str(data), "--out", str(out), "--epochs", "1", "--word2vec-epochs", "1",
+                     "--embedding-dim", "8", "--hidden-size", "8", "--accelerator", "cpu")
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    # Lightning's own messages, once each and without its "INFO: " copy; the progress bar stays.
+    assert lines.count("GPU available: False, used: False") == 1 and "`Trainer.fit` stopped: `max_epochs=1` reached." in lines
+    assert not [line for line in lines if line.startswith("INFO:")]
+    assert "litlogger" not in result.stderr and "Tip:" not in result.stderr
+    assert "Epoch 0/0" in result.stderr and lines[-1] == f"wrote {out} (best epoch 0, {json.loads((out / 'metrics.json').read_text())['train_seconds']} s)"
+
+
+# --- Ctrl-C with workers (defect 1) -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_workers_ends_at_once_and_keeps_the_old_output(tiny_bundle, tmp_path):
+    source = tmp_path / "big.txt"
+    source.write_text("这部电影还不错，但是结尾有点仓促\n" * 200_000, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = tmp_path.parent / f"{tmp_path.name}-stderr.txt"  # a file, not a pipe: a stray worker holds no pipe open
+    # While starting, while the workers start, and while they classify; the last try presses Ctrl-C twice.
+    for delay, presses in ((1.0, 1), (2.5, 1), (4.0, 1), (5.5, 1), (4.0, 2)):
+        with open(log, "w") as stderr_file:
+            process = subprocess.Popen(
+                # -X faulthandler: SIGABRT then prints every thread's stack, for the message of a hang.
+                [sys.executable, "-X", "faulthandler", "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle),
+                 "--input", str(source), "-o", str(out), "--workers", "2"],
+                stderr=stderr_file, env=env, start_new_session=True,
+            )
+        time.sleep(delay)
+        for _ in range(presses):
+            os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C goes to the whole process group
+            time.sleep(0.1)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            process.wait()
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"still running 10 s after Ctrl-C at {delay} s:\n{log.read_text()[-8000:]}")
+        stderr = log.read_text()
+        # 130 as the shell reports it: exit(130), or the end by SIGINT itself.
+        assert process.returncode in (130, -signal.SIGINT) and stderr.splitlines()[-1] == "error: interrupted", (delay, process.returncode, stderr)
+        assert "Traceback" not in stderr, (delay, stderr)
+        time.sleep(0.5)  # workers ended by the signal are reaped by now
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            pass  # no worker left in the group
+        else:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"workers left running after Ctrl-C at {delay} s ({presses} press(es)):\n{stderr}")
+        assert out.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "out.jsonl", "tiny"]
+
+
+# --- serve (defect 10) ------------------------------------------------------------------------------------
+
+
+def test_serve_answers_a_deeply_nested_body_with_a_listed_code(tiny_bundle):
+    from starlette.testclient import TestClient
+
+    from lstm_sentiment.serve.app import create_app
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    with TestClient(create_app(str(tiny_bundle), warm_up=False)) as http:
+        for body in (b"[" * 100_000 + b"]" * 100_000, b'{"texts": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"):
+            response = http.post("/v1/predict", content=body, headers={"Content-Type": "application/json"})
+            assert response.status_code == 422
+            assert response.json() == {"error": {"code": "invalid_json", "message": "malformed JSON: nested too deeply"}}
+        assert http.post("/v1/predict", json={"texts": ["好"]}).status_code == 200  # and the server goes on
+    assert "| 422 | `invalid_json` | the body is not JSON (or not UTF-8, or nested too deeply" in readme
