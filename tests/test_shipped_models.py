@@ -9,6 +9,9 @@ from lstm_sentiment.sentiment import SentimentModel, default_model_path, predict
 
 
 SST2_SAMPLE = Path(__file__).parent / "data" / "sst2-leak-free-test.csv"
+# The shipped en model scores 0.816 on these 500 leak-free sentences (0.8247 on all 1,500); TF-IDF + logistic
+# regression trained on the same data scores 0.7987 on the 1,500 (README, "Quality").
+THRESHOLD_EN = 0.80
 
 
 @pytest.mark.parametrize("name", ["zh", "en"])
