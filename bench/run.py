@@ -168,7 +168,7 @@ def bench_breakdown(model: SentimentModel, texts: list[str], repeats: int, work:
     encoded = [tokenizer(t) for t in texts]
 
     def encode():
-        id_lists = [model.vocab.encode(e.tokens) or [1] for e in encoded]
+        id_lists = [model.token_ids(e.tokens) or [1] for e in encoded]
         batches = length_batches([len(x) for x in id_lists], PREDICT_BATCH, PREDICT_BATCH_TOKENS)
         return [pad_batch([id_lists[i] for i in b]) for b in batches]
 

@@ -51,7 +51,7 @@ def check_fidelity(model: SentimentModel, text: str) -> Explanation:
     assert expl.explicit_max_abs_diff <= TOL, "explicit path (gate trace) and predict's path disagree"
     assert bool(record.get("truncated", False)) == expl.truncated
     # Each prefix alone, in a batch of one, gives the running prediction recorded for it.
-    ids = model.vocab.encode(expl.words)
+    ids = model.token_ids(expl.words)
     for t in sorted({1, len(ids) // 2 + 1, len(ids)}):
         alone = model.probabilities([ids[:t]])[0].double().numpy()
         assert np.abs(alone - expl.running_probs[t - 1]).max() <= TOL
@@ -125,7 +125,7 @@ def test_any_architecture(config):
 def test_step_values_match_the_gate_trace(small_model):
     text = "我不喜欢这个电影"
     expl = small_model.explain(text, top_units=4)
-    ids = small_model.vocab.encode(expl.words)
+    ids = small_model.token_ids(expl.words)
     with torch.inference_mode():
         _, trace = small_model.network(torch.tensor([ids]), torch.tensor([len(ids)]), return_trace=True)
     for d, direction in enumerate(("forward", "reverse")):
@@ -150,7 +150,7 @@ def test_step_values_match_the_gate_trace(small_model):
 
 def test_contributions_are_occlusion_by_unk(small_model):
     expl = small_model.explain("剧情拖沓，演员演技也很差，浪费时间")
-    ids = small_model.vocab.encode(expl.words)
+    ids = small_model.token_ids(expl.words)
     best = expl.label_index
     for j in range(len(ids)):
         occluded = ids[:j] + [UNK_ID] + ids[j + 1 :]
