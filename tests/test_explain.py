@@ -160,16 +160,18 @@ def test_contributions_are_occlusion_by_unk(small_model):
 
 
 def test_unknown_words_are_shown_as_unk_not_dropped(small_model):
-    expl = small_model.explain("这个犇犇的东西 zzqqx 真好")
-    assert "zzqqx" in expl.words
-    j = expl.words.index("zzqqx")
+    # zzqqx, never seen, is read through its character n-grams; ☃ has no letter to read: <unk>.
+    expl = small_model.explain("这个犇犇的东西 zzqqx ☃ 真好")
+    k = expl.words.index("zzqqx")
+    assert expl.tokens[k] == "zzqqx" and expl.in_vocab[k] and expl.contributions[k] != 0.0
+    j = expl.words.index("☃")
     assert expl.tokens[j] == "<unk>" and not expl.in_vocab[j]
     assert expl.contributions[j] == 0.0
     data = expl.to_dict()
-    assert data["steps"][j]["token"] == "<unk>" and data["steps"][j]["word"] == "zzqqx"
+    assert data["steps"][j]["token"] == "<unk>" and data["steps"][j]["word"] == "☃"
     from lstm_sentiment.reports.tables import to_markdown
 
-    assert "<unk> (zzqqx)" in to_markdown(expl)
+    assert "<unk> (☃)" in to_markdown(expl)
 
 
 def test_empty_text_is_refused(small_model):
@@ -350,17 +352,17 @@ def test_cli_explain_with_narration_png_and_html(small_bundle, tmp_path):
 
 
 def test_cli_explain_json_and_table_note_truncation(small_bundle, small_model):
-    text = LONG_ZH + "zzqqx"
+    text = LONG_ZH + "☃"
     result = run_cli("explain", "--model", str(small_bundle[0]), text, "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["truncated"] and "truncated" in data["note"] and len(data["steps"]) == 256
-    assert data["tokens"][-1] == "<unk>" and data["words"][-1] == "zzqqx"
+    assert data["tokens"][-1] == "<unk>" and data["words"][-1] == "☃"
     assert abs(data["score"] - small_model.predict([text])[0]["score"]) <= TOL
     table = run_cli("explain", "--model", str(small_bundle[0]), text)
     assert table.returncode == 0, table.stderr
     assert "note: text longer than the model's maximum of 256 tokens" in table.stdout
-    assert "<unk> (zzqqx)" in table.stdout
+    assert "<unk> (☃)" in table.stdout
 
 
 def test_cli_explain_bad_input_is_one_line(small_bundle):

@@ -247,8 +247,7 @@ def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
         writer.writerow(["text", "label"])
         writer.writerows(list(zip(train.texts, train.labels))[::4])
     out = tmp_path / "model"
-    result = run_cli("train", "--data", str(data), "--out", str(out), "--epochs", "1", "--word2vec-epochs", "1",
-                     "--embedding-dim", "8", "--hidden-size", "8", "--accelerator", "cpu")
+    result = run_cli("train", "--data", str(data), "--out", str(out), "--epochs", "1", "--hidden-size", "8", "--accelerator", "cpu")
     assert result.returncode == 0, result.stderr
     lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
     # Lightning's own messages, once each and without its "INFO: " copy; the progress bar stays.
