@@ -49,7 +49,7 @@ check-data:
 	@[ -d "$(DATA)/zh-multi" ] && [ -d "$(DATA)/sst2" ] && [ -d "$(DATA)/imdb" ] || \
 		{ echo "error: DATA=$(DATA) must hold zh-multi/, sst2/ and imdb/ (e.g. make models DATA=/path/to/data)" >&2; exit 2; }
 
-vectors: $(BUILD_STAMP) check-data
+vectors: check-data $(BUILD_STAMP)
 	$(VENV)/bin/python -m lstm_sentiment.vectors.build zh --data $(DATA) --out $(ASSETS)/vectors/zh
 	$(VENV)/bin/python -m lstm_sentiment.vectors.build en --data $(DATA) --out $(ASSETS)/vectors/en
 
@@ -58,5 +58,5 @@ models: vectors
 	$(VENV)/bin/python -m lstm_sentiment.training.shipped en --data $(DATA) --out $(MODELS)/en
 
 # Shipped models against TF-IDF + logistic regression and SnowNLP on every domain's test split (QUALITY.md).
-quality: $(BUILD_STAMP) check-data
+quality: check-data $(BUILD_STAMP)
 	$(VENV)/bin/python bench/quality.py --data $(DATA) --train-domains hotels,movies,sst2
