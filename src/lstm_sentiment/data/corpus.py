@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-from lstm_sentiment.data.dataset import LabelledTexts, stratified_split
+from lstm_sentiment.data.dataset import LabelledTexts, deduplicate, stratified_split
 
 NAME = "zh-reviews"
 SPLIT_SEED = 13
@@ -28,18 +28,12 @@ def _lines(filename: str) -> list[str]:
 @lru_cache(maxsize=1)
 def load_zh_reviews() -> tuple[LabelledTexts, LabelledTexts, LabelledTexts]:
     """The cleaned corpus as (train, validation, test); see the module docstring for the steps."""
-    labelled: dict[str, set[str]] = {}
-    order: list[str] = []
+    texts, labels = [], []
     for label, filename in (("positive", "pos.txt"), ("negative", "neg.txt")):
-        for line in _lines(filename):
-            if not line:
-                continue
-            if line not in labelled:
-                labelled[line] = set()
-                order.append(line)
-            labelled[line].add(label)
-    kept = [text for text in order if len(labelled[text]) == 1]
-    data = LabelledTexts(kept, [next(iter(labelled[t])) for t in kept], NAME)
+        lines = [line for line in _lines(filename) if line]
+        texts += lines
+        labels += [label] * len(lines)
+    data = deduplicate(LabelledTexts(texts, labels, NAME))
     return stratified_split(data, seed=SPLIT_SEED)
 
 

@@ -38,6 +38,15 @@ def _clean(raw: object) -> str:
     return text
 
 
+def deduplicate(data: LabelledTexts) -> LabelledTexts:
+    """First occurrence of each text kept, in order; texts that occur under two labels dropped."""
+    labels: dict[str, set[str]] = {}
+    for text, label in zip(data.texts, data.labels):
+        labels.setdefault(text, set()).add(label)
+    kept = [t for t in labels if len(labels[t]) == 1]
+    return LabelledTexts(kept, [next(iter(labels[t])) for t in kept], data.source)
+
+
 def canonical_labels(raw: list) -> list[str]:
     """Lowercase class names. A binary label set spelled 0/1, -1/1, pos/neg or true/false folds to
     "negative"/"positive"; any other set (1–5 stars, topic names) is kept as written."""

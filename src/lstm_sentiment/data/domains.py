@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import load_zh_reviews
-from lstm_sentiment.data.dataset import LabelledTexts, stratified_split
+from lstm_sentiment.data.dataset import LabelledTexts, deduplicate, stratified_split
 from lstm_sentiment.data.files import read_labelled
 from lstm_sentiment.errors import SentimentError
 
@@ -28,15 +28,6 @@ def _read(path: Path) -> LabelledTexts:
     if not path.is_file():
         raise SentimentError(f"{path}: build data not found; point DATA at the folder holding zh-multi/, sst2/ and imdb/")
     return read_labelled(path)
-
-
-def deduplicate(data: LabelledTexts) -> LabelledTexts:
-    """First occurrence of each text kept; texts that occur under two labels dropped."""
-    labels: dict[str, set[str]] = {}
-    for text, label in zip(data.texts, data.labels):
-        labels.setdefault(text, set()).add(label)
-    kept = [t for t in labels if len(labels[t]) == 1]
-    return LabelledTexts(kept, [next(iter(labels[t])) for t in kept], data.source)
 
 
 def zh_domains(data_dir: Path) -> dict[str, Splits]:
