@@ -225,16 +225,17 @@ def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists,
     rows = [r if r is not None else torch.randn(old.size(1), generator=rng) * float(old.std()) for r in rows]
     vocab = Vocab(vocab.itos + new_words)
     matrix = torch.cat([old, torch.stack(rows)]) if rows else old.clone()
+    same_labels = list(config["id2label"]) == list(id2label)
     state = {k: v for k, v in network.state_dict().items() if k not in ("embedding.weight", "ngram_vectors")}
-    if list(config["id2label"]) != list(id2label):
+    if not same_labels:
         state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
     if "unk_vector" in state and not model_cfg.freeze_embeddings:
         matrix[UNK_ID] = state.pop("unk_vector")  # a frozen base learned <unk> apart from the table
     ngrams = network.ngram_vectors if model_cfg.subword_buckets else None
     model = SentimentLSTM(len(vocab), len(id2label), model_cfg, vectors=matrix, ngram_vectors=ngrams)
     model.load_state_dict(state, strict=False)  # the embedding, n-gram table and (new) head are set above
-    coverage = {"vocab_types": len(vocab) - 2, "words_added": len(new_words), "head": "kept" if list(config["id2label"]) == list(id2label) else "new"}
-    return model, vocab, coverage, f"bundle {name} (its word vectors, LSTM{' and head' if coverage['head'] == 'kept' else ''})"
+    coverage = {"vocab_types": len(vocab) - 2, "words_added": len(new_words), "head": "kept" if same_labels else "new"}
+    return model, vocab, coverage, f"bundle {name} (its word vectors, LSTM{' and head' if same_labels else ''})"
 
 
 def _best_epoch(checkpoint) -> int:
