@@ -85,9 +85,11 @@ class SentimentLSTM(nn.Module):
     def embed(self, token_ids: Tensor) -> Tensor:
         """Word vectors float (N, L, E) of ids (N, L): vocabulary rows, and for ids ≥ V the rows of words
         added by :meth:`add_word`."""
+        if not self.added:  # the usual case: no comparison over the batch
+            return self.embedding(token_ids)
         vocab_size = self.embedding.num_embeddings
         added = token_ids >= vocab_size
-        if not self.added or not bool(added.any()):
+        if not bool(added.any()):
             return self.embedding(token_ids)
         x = self.embedding(token_ids.masked_fill(added, PAD_ID))
         x[added] = self.added_vectors[token_ids[added] - vocab_size].to(x.dtype)
