@@ -15,7 +15,8 @@ import time
 
 import torch
 
-from lstm_sentiment.sentiment import SentimentModel
+from lstm_sentiment.explain import explain
+from lstm_sentiment.inference.model import SentimentModel
 
 ZH = "这部电影的剧情很精彩，演员的表演也非常自然，但是结尾有点仓促，总体来说我还是很喜欢，推荐大家去看。"
 EN = "the plot of this film is gripping and the acting feels natural , but the ending is rushed ; all in all i still like it and recommend it ."
@@ -43,11 +44,11 @@ def main() -> None:
     model = SentimentModel.load(args.model)
     text = sentence(model, args.tokens)
     for _ in range(3):
-        model.explain(text)  # warm-up: jieba dictionary, oneDNN primitives, allocator
+        explain(model, text)  # warm-up: jieba dictionary, oneDNN primitives, allocator
     times, cpu = [], []
     for _ in range(args.repeats):
         start, start_cpu = time.perf_counter(), time.process_time()
-        model.explain(text)
+        explain(model, text)
         times.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
     q1, median, q3 = statistics.quantiles(times, n=4)

@@ -81,7 +81,7 @@ def token_shares(model, tests: dict) -> dict:
 def run_lang(lang: str, data_dir: Path, train_domains: list[str]) -> tuple[list[str], dict]:
     from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
     from lstm_sentiment.data.domains import domains, mixture
-    from lstm_sentiment.sentiment import SentimentModel
+    from lstm_sentiment.inference.model import SentimentModel
     from lstm_sentiment.training.shipped import DOMAIN_CAP
     from lstm_sentiment.training.train import train
 

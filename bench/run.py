@@ -11,7 +11,7 @@ Measures, in one process tree and one run (ratios are taken between figures of t
   - cold start of ``lstm-sentiment predict "我喜欢这个电影"`` in a new process, and of SnowNLP;
   - peak memory of ``predict --input FILE --output FILE`` over 200,000 lines (and over a quarter of that,
     to show whether it grows with the file);
-  - explain time for a 50-token sentence, when this build has ``SentimentModel.explain``.
+  - explain time for a 50-token sentence.
 Each timed figure is the median of ``--repeats`` runs. On a machine shared with other jobs the figures move
 with their load: the load average is printed with the machine facts.
 """
@@ -40,11 +40,13 @@ import torch  # noqa: E402
 from lstm_sentiment.data.corpus import load_zh_reviews  # noqa: E402
 from lstm_sentiment.data.files import iter_texts  # noqa: E402
 from lstm_sentiment.output import write_records  # noqa: E402
-from lstm_sentiment.sentiment import PRECISIONS, PREDICT_BATCH, PREDICT_BATCH_TOKENS, SentimentModel, default_model_path  # noqa: E402
-from lstm_sentiment.streaming import predict_file  # noqa: E402
+from lstm_sentiment.explain import explain  # noqa: E402
+from lstm_sentiment.inference.batches import length_batches, pad_batch  # noqa: E402
+from lstm_sentiment.inference.model import PRECISIONS, PREDICT_BATCH, PREDICT_BATCH_TOKENS, SentimentModel, default_model_path  # noqa: E402
+from lstm_sentiment.inference.pool import PredictPool, available_cores  # noqa: E402
+from lstm_sentiment.inference.routing import ModelRef  # noqa: E402
+from lstm_sentiment.inference.stream import predict_file  # noqa: E402
 from lstm_sentiment.text.tokenize import warm_up  # noqa: E402
-from lstm_sentiment.training.batches import length_batches, pad_batch  # noqa: E402
-from lstm_sentiment.workers import PredictPool, available_cores  # noqa: E402
 
 COLD_TEXT = "我喜欢这个电影"
 TARGETS = {
@@ -109,7 +111,7 @@ def bench_predict(model_arg: str, texts: list[str], repeats: int, work: Path) ->
         rows[f"1 process, {precision}{flag}"] = len(texts) / seconds
         log(f"predict 1 process {precision}: {len(texts) / seconds:,.0f} sentences/s")
         # Workers started and their model loaded beforehand: the steady state of a long file.
-        with PredictPool(cores, [(model_arg, precision)]) as pool:
+        with PredictPool(cores, [ModelRef(model_arg, precision)]) as pool:
             measure(f"{cores} worker processes, {precision} (`--workers {cores}`{flag}), warm", precision=precision, pool=pool)
     # As the command runs it: pool start, torch import and model load in each worker included.
     measure(f"{cores} worker processes, bfloat16, as the command runs it (start and model load included)", precision="bfloat16", workers=cores)
@@ -389,9 +391,6 @@ def bench_memory(model_arg: str, lines: int, work: Path) -> list[dict]:
 
 
 def bench_explain(model: SentimentModel, tokens: int, repeats: int) -> float | None:
-    if not hasattr(model, "explain"):
-        log("explain: not available in this build")
-        return None
     base = "这部电影的剧情很精彩，演员的表演也非常自然，但是结尾有点仓促，总体来说我还是很喜欢，推荐大家去看。"
     words = list(model.encode([base * (tokens // 10 + 1)])[0].tokens)[:tokens]
     text = " ".join(words)  # spaces keep the segmentation: jieba does not join across them
@@ -399,7 +398,7 @@ def bench_explain(model: SentimentModel, tokens: int, repeats: int) -> float | N
     if got != tokens:
         log(f"explain: could not build a {tokens}-token sentence (got {got})")
         return None
-    ms = 1000 * median_time(lambda: model.explain(text), repeats, warmup=True)
+    ms = 1000 * median_time(lambda: explain(model, text), repeats, warmup=True)
     log(f"explain {tokens} tokens: {ms:.1f} ms")
     return ms
 

@@ -66,7 +66,7 @@ def small_bundle(tmp_path_factory, small_splits):
 @pytest.fixture(scope="session")
 def small_model(small_bundle):
     """:func:`small_bundle` loaded as a SentimentModel, shared by every test that only reads it."""
-    from lstm_sentiment.sentiment import SentimentModel
+    from lstm_sentiment.inference.model import SentimentModel
 
     return SentimentModel.load(small_bundle[0])
 

@@ -3,7 +3,8 @@
 import numpy as np
 import torch
 
-from lstm_sentiment.training.calibration import expected_calibration_error, fit_temperature
+from lstm_sentiment.metrics import expected_calibration_error
+from lstm_sentiment.training.calibration import fit_temperature
 
 
 def test_fit_temperature_recovers_the_generating_temperature():

@@ -7,7 +7,8 @@ import torch
 
 from lstm_sentiment.config import ModelConfig
 from lstm_sentiment.models import SentimentLSTM
-from lstm_sentiment.training.batches import BucketBatchSampler, pad_batch
+from lstm_sentiment.inference.batches import pad_batch
+from lstm_sentiment.training.batches import BucketBatchSampler
 
 
 @pytest.mark.parametrize("pooling", ["mean", "max", "mean+max", "last"])

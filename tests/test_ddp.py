@@ -8,7 +8,7 @@ import pytest
 from conftest import run_cli
 
 from lstm_sentiment.data import read_labelled, stratified_split
-from lstm_sentiment.sentiment import SentimentModel
+from lstm_sentiment.inference.model import SentimentModel
 
 
 @pytest.mark.slow

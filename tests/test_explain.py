@@ -17,8 +17,9 @@ from conftest import run_cli
 from lstm_sentiment.config import ModelConfig
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
-from lstm_sentiment.reports.explain import Explanation
-from lstm_sentiment.sentiment import SentimentModel, default_model_path
+from lstm_sentiment.explain import explain
+from lstm_sentiment.explain.walk import Explanation
+from lstm_sentiment.inference.model import SentimentModel, default_model_path
 from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
 
@@ -41,7 +42,7 @@ LONG_ZH = "这家店的服务很好，" * 120  # far more than 256 tokens
 
 def check_fidelity(model: SentimentModel, text: str) -> Explanation:
     """The explanation explains what predict runs: same label, same probabilities, prefix by prefix."""
-    expl = model.explain(text)
+    expl = explain(model, text)
     record = model.predict([text])[0]
     assert expl.label == record["label"]
     assert abs(expl.score - record["score"]) <= TOL
@@ -124,7 +125,7 @@ def test_any_architecture(config):
 
 def test_step_values_match_the_gate_trace(small_model):
     text = "我不喜欢这个电影"
-    expl = small_model.explain(text, top_units=4)
+    expl = explain(small_model, text, top_units=4)
     ids = small_model.token_ids(expl.words)
     with torch.inference_mode():
         _, trace = small_model.network(torch.tensor([ids]), torch.tensor([len(ids)]), return_trace=True)
@@ -149,7 +150,7 @@ def test_step_values_match_the_gate_trace(small_model):
 
 
 def test_contributions_are_occlusion_by_unk(small_model):
-    expl = small_model.explain("剧情拖沓，演员演技也很差，浪费时间")
+    expl = explain(small_model, "剧情拖沓，演员演技也很差，浪费时间")
     ids = small_model.token_ids(expl.words)
     best = expl.label_index
     for j in range(len(ids)):
@@ -161,7 +162,7 @@ def test_contributions_are_occlusion_by_unk(small_model):
 
 def test_unknown_words_are_shown_as_unk_not_dropped(small_model):
     # zzqqx, never seen, is read through its character n-grams; ☃ has no letter to read: <unk>.
-    expl = small_model.explain("这个犇犇的东西 zzqqx ☃ 真好")
+    expl = explain(small_model, "这个犇犇的东西 zzqqx ☃ 真好")
     k = expl.words.index("zzqqx")
     assert expl.tokens[k] == "zzqqx" and expl.in_vocab[k] and expl.contributions[k] != 0.0
     j = expl.words.index("☃")
@@ -169,7 +170,7 @@ def test_unknown_words_are_shown_as_unk_not_dropped(small_model):
     assert expl.contributions[j] == 0.0
     data = expl.to_dict()
     assert data["steps"][j]["token"] == "<unk>" and data["steps"][j]["word"] == "☃"
-    from lstm_sentiment.reports.tables import to_markdown
+    from lstm_sentiment.explain.tables import to_markdown
 
     assert "<unk> (☃)" in to_markdown(expl)
 
@@ -177,11 +178,11 @@ def test_unknown_words_are_shown_as_unk_not_dropped(small_model):
 def test_empty_text_is_refused(small_model):
     for text in ("", "   \n\t"):
         with pytest.raises(SentimentError, match="empty text"):
-            small_model.explain(text)
+            explain(small_model, text)
 
 
 def test_json_schema(small_model):
-    expl = small_model.explain("我喜欢这个电影")
+    expl = explain(small_model, "我喜欢这个电影")
     data = json.loads(expl.to_json())
     assert data["schema_version"] == 1
     assert set(data) >= {"text", "lang", "labels", "label", "score", "probs", "truncated", "max_tokens", "note", "tokens",
@@ -206,9 +207,9 @@ def test_json_schema(small_model):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
-    from lstm_sentiment.reports.narrate import narrate
+    from lstm_sentiment.explain.narrate import narrate
 
-    expl = small_model.explain("我不喜欢这个电影")
+    expl = explain(small_model, "我不喜欢这个电影")
     paragraphs = narrate(expl, lang)
     assert len(paragraphs) == len(expl) + 1
     trace = expl.trace()
@@ -232,13 +233,13 @@ def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
 
 
 def test_heatmaps_render_chinese_without_missing_glyphs(small_model):
-    from lstm_sentiment.reports.fonts import cjk_font_path, register_cjk_font
-    from lstm_sentiment.reports.plots import render_png
+    from lstm_sentiment.explain.fonts import cjk_font_path, register_cjk_font
+    from lstm_sentiment.explain.plots import render_png
 
     # The font comes with the project's install, not from the system.
     assert "site-packages" in str(cjk_font_path()) or "dist-packages" in str(cjk_font_path())
     assert register_cjk_font() == "Noto Sans SC"
-    expl = small_model.explain("我不喜欢这个犇犇的电影 zzqqx，太差了！")
+    expl = explain(small_model, "我不喜欢这个犇犇的电影 zzqqx，太差了！")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph … missing from font(s)" would fail here
         png = render_png(expl, 0, max_units=8)
@@ -258,7 +259,7 @@ def test_the_glyph_check_can_fail():
 
 
 def test_heatmaps_pick_the_most_variable_units():
-    from lstm_sentiment.reports.plots import select_units
+    from lstm_sentiment.explain.plots import select_units
 
     values = np.zeros((5, 40), dtype=np.float32)
     values[:, 7] = np.linspace(0, 1, 5)
@@ -275,10 +276,10 @@ def test_heatmaps_pick_the_most_variable_units():
 
 
 def test_heatmaps_show_the_same_labelled_units_in_every_panel_and_both_directions():
-    from lstm_sentiment.reports.plots import PANELS, figure, font_context, select_units
+    from lstm_sentiment.explain.plots import PANELS, figure, font_context, select_units
 
     model = tiny_model(bidirectional=True)
-    expl = model.explain("我不喜欢这个电影")
+    expl = explain(model, "我不喜欢这个电影")
     with font_context():
         fig = figure(expl, 0, max_units=3)
     heatmaps = [ax for ax in fig.axes if ax.images]
@@ -296,10 +297,10 @@ def test_heatmaps_show_the_same_labelled_units_in_every_panel_and_both_direction
 
 @pytest.fixture(scope="module")
 def page(small_model, tmp_path_factory):
-    from lstm_sentiment.reports.html import write_html
-    from lstm_sentiment.reports.narrate import narrate
+    from lstm_sentiment.explain.html import write_html
+    from lstm_sentiment.explain.narrate import narrate
 
-    expl = small_model.explain("我不喜欢这个电影，zzqqx 太差了")
+    expl = explain(small_model, "我不喜欢这个电影，zzqqx 太差了")
     path = tmp_path_factory.mktemp("page") / "explain.html"
     write_html(path, expl, narrate(expl, "zh"), "zh")
     return expl, path

@@ -23,7 +23,7 @@ from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.files import BadInput, iter_texts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
-from lstm_sentiment.sentiment import SentimentModel
+from lstm_sentiment.inference.model import SentimentModel
 from lstm_sentiment.text.normalize import normalize
 from lstm_sentiment.text.vocab import Vocab
 
@@ -215,7 +215,7 @@ def test_evaluate_and_explain_run_on_one_torch_thread_as_predict(tiny_bundle, tm
 
     from lstm_sentiment.cli import app
 
-    explain_module = importlib.import_module("lstm_sentiment.reports.explain")  # the package's `explain` is the function
+    explain_module = importlib.import_module("lstm_sentiment.explain.walk")
 
     seen = []  # torch threads when the model runs
     for owner, name in ((SentimentModel, "evaluate"), (explain_module, "explain")):

@@ -15,10 +15,10 @@ from lstm_sentiment.core import LSTM
 from lstm_sentiment.data.files import iter_texts, read_texts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.output import records_to_text, write_records
-from lstm_sentiment.sentiment import SentimentModel
-from lstm_sentiment.streaming import iter_predictions, predict_file
+from lstm_sentiment.inference.model import SentimentModel
+from lstm_sentiment.inference.stream import iter_predictions, predict_file
 from lstm_sentiment.text import normalize as normalize_module
-from lstm_sentiment.training.batches import length_batches, pad_batch
+from lstm_sentiment.inference.batches import length_batches, pad_batch
 
 
 def assert_same_records(got: list[dict], want: list[dict]) -> None:

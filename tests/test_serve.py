@@ -21,7 +21,9 @@ import httpx
 import pytest
 
 from conftest import run_cli
-from lstm_sentiment.serve.app import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS, create_app
+from lstm_sentiment.explain import explain
+from lstm_sentiment.serve.app import create_app
+from lstm_sentiment.serve.limits import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
 from test_explain import LONG_ZH, ZH_TEXTS
 
 HOST = "127.0.0.1"
@@ -169,7 +171,7 @@ def test_explain_json_equals_the_library(server, small_model, text):
         full = http.post("/v1/explain", json={"text": text})
         small = http.post("/v1/explain", json={"text": text, "units": False})
     assert full.status_code == 200 and small.status_code == 200, full.text + small.text
-    expl = small_model.explain(text)
+    expl = explain(small_model, text)
     assert_close(full.json(), json.loads(expl.to_json()))
     assert_close(small.json(), json.loads(expl.to_json(units=False)))
     assert "units" not in small.json()["layers"][0]["directions"][0]
@@ -272,7 +274,7 @@ REQUESTS_PER_CLIENT = 8
 def test_concurrent_clients_get_their_own_answers(server, small_model):
     texts = ZH_TEXTS + ["i loved this movie", "剧情太boring了"]
     expected_predict = {t: small_model.predict([t])[0] for t in texts}
-    expected_explain = {t: json.loads(small_model.explain(t).to_json(units=False)) for t in texts[:3]}
+    expected_explain = {t: json.loads(explain(small_model, t).to_json(units=False)) for t in texts[:3]}
     failures, done = [], []
 
     def worker(k: int) -> None:
@@ -334,7 +336,7 @@ def test_without_a_model_texts_go_to_the_model_of_their_script(small_model):
     # What `serve` without --model does with the shipped zh and en; here a random-weight stand-in for en.
     from starlette.testclient import TestClient
 
-    from lstm_sentiment.sentiment import predict_by_script
+    from lstm_sentiment.inference.routing import ByScript, predict_with
     from test_explain import tiny_model
 
     models = {"zh": small_model, "en": tiny_model()}
@@ -343,9 +345,9 @@ def test_without_a_model_texts_go_to_the_model_of_their_script(small_model):
         records = http.post("/v1/predict", json={"texts": texts}).json()["records"]
         english = http.post("/v1/explain", json={"text": "i like this movie", "units": False}).json()
         info = http.get("/v1/model").json()
-    assert_close(records, predict_by_script(texts, models.__getitem__))
+    assert_close(records, predict_with(ByScript(), texts, lambda ref: models[ref.name_or_path]))
     assert_close(records[1], models["en"].predict(["i like this movie"])[0])
-    assert_close(english, json.loads(models["en"].explain("i like this movie").to_json(units=False)))
+    assert_close(english, json.loads(explain(models["en"], "i like this movie").to_json(units=False)))
     assert info["routing"].startswith("by script") and [m["name"] for m in info["models"]] == ["zh", "en"]
 
 
@@ -397,7 +399,7 @@ def test_page_in_headless_chromium(server, small_model, chromium_tab):
     from playwright.sync_api import expect
 
     text = "我喜欢这个电影"
-    expl = small_model.explain(text)
+    expl = explain(small_model, text)
     tab = chromium_tab.page
     tab.goto(server.url + "/", wait_until="load")
     # expect() polls from playwright's own script world: the page's CSP forbids the eval of wait_for_function.
@@ -412,7 +414,7 @@ def test_page_in_headless_chromium(server, small_model, chromium_tab):
     assert [tokens.nth(j).evaluate("n => n.firstChild.textContent") for j in range(tokens.count())] == list(expl.words)
     assert tab.locator("canvas.heatmap").count() == 6 and tab.locator("#running-chart").count() == 1
     # The same units, each row labelled, in every panel, as the PNG chooses them.
-    from lstm_sentiment.reports.plots import PANELS, select_units
+    from lstm_sentiment.explain.plots import PANELS, select_units
 
     units = [f"u{u}" for u in select_units([expl.trace().units[name] for name, *_ in PANELS], 16)]
     labels = tab.locator("#heatmaps .axis").evaluate_all("axes => axes.map(a => Array.from(a.children).map(s => s.textContent))")
@@ -425,7 +427,7 @@ def test_page_in_headless_chromium(server, small_model, chromium_tab):
     # A second sentence replaces the first.
     tab.fill("#text", "我不喜欢这个电影")
     tab.press("#text", "Enter")
-    expect(tokens).to_have_count(len(small_model.explain("我不喜欢这个电影")))
+    expect(tokens).to_have_count(len(explain(small_model, "我不喜欢这个电影")))
     tab.fill("#text", text)
     tab.click("#submit")
     expect(tokens).to_have_count(len(expl))

@@ -5,7 +5,8 @@ import pytest
 from pathlib import Path
 
 from lstm_sentiment.data import load_zh_reviews, read_labelled
-from lstm_sentiment.sentiment import SentimentModel, default_model_path, predict_texts
+from lstm_sentiment.inference.model import SentimentModel, default_model_path
+from lstm_sentiment.inference.routing import predict_texts
 
 
 SST2_SAMPLE = Path(__file__).parent / "data" / "sst2-leak-free-test.csv"

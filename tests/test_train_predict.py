@@ -7,7 +7,7 @@ import pytest
 from safetensors.torch import load_file
 
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.sentiment import SentimentModel
+from lstm_sentiment.inference.model import SentimentModel
 
 
 def test_bundle_files_and_metrics(small_bundle):

@@ -7,7 +7,7 @@ import torch
 
 from lstm_sentiment.config import ModelConfig
 from lstm_sentiment.models import SentimentLSTM
-from lstm_sentiment.sentiment import SentimentModel
+from lstm_sentiment.inference.model import SentimentModel
 from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
 from lstm_sentiment.vectors import WordVectors, has_word_char, ngram_rows, shipped_vectors

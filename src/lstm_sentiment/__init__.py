@@ -18,7 +18,7 @@ __all__ = ["SentimentModel"]
 
 def __getattr__(name: str):
     if name == "SentimentModel":
-        from lstm_sentiment.sentiment import SentimentModel
+        from lstm_sentiment.inference.model import SentimentModel  # why here: torch, only when asked for
 
         return SentimentModel
     raise AttributeError(f"module 'lstm_sentiment' has no attribute {name!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import json
 import logging
 import os
 import signal
@@ -18,9 +19,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.console import Console
+
+from lstm_sentiment.atomic import write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.output import records_table, records_to_text, report_table
 
 app = typer.Typer(
     add_completion=False,
@@ -75,7 +81,7 @@ def _no_adverts(record: logging.LogRecord) -> bool:
 def _one_logger_for_lightning() -> None:
     """Lightning's package logger has a handler of its own ("INFO: …") and also passes each message on to
     ours: every line came out twice. Import it (training will) and leave its messages to our handler."""
-    import lightning
+    import lightning  # why here: it takes seconds to import, and only train needs it
 
     logger = logging.getLogger(lightning.__name__)
     for handler in list(logger.handlers):
@@ -100,7 +106,7 @@ def _import_torch() -> None:
     received: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401  # why here: the import is what this function guards
     finally:
         signal.signal(signal.SIGINT, previous)
     if received:
@@ -119,7 +125,7 @@ def _use_inference_threads() -> None:
     """Apply :func:`_inference_threads` to this process, for commands that run the model here only."""
     threads = _inference_threads()
     if threads is not None:
-        import torch
+        import torch  # why here: loaded by the command wrapper, never at start-up (--help)
 
         torch.set_num_threads(threads)
 
@@ -129,8 +135,6 @@ def command(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from lstm_sentiment.errors import SentimentError
-
         # Our own progress at INFO; other libraries' INFO stays out (torch logged its FakeTensor cache
         # statistics at exit) except Lightning's, which sets its loggers to INFO when imported.
         logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
@@ -164,20 +168,6 @@ def command(func):
 @app.callback()
 def _root() -> None:
     """A textbook LSTM for sentence sentiment, with every gate inspectable."""
-
-
-def _dataset(spec: str, text_column: Optional[str], label_column: Optional[str]):
-    """``zh-reviews`` or ``zh-reviews:SPLIT`` (train, validation, test) or a file."""
-    from lstm_sentiment.data import load_zh_reviews, read_labelled
-    from lstm_sentiment.data.corpus import NAME, SPLITS
-
-    name, _, split = spec.partition(":")
-    if name == NAME:
-        parts = dict(zip(SPLITS, load_zh_reviews()))
-        if split and split not in parts:
-            raise ValueError(f"unknown split {split!r} of {NAME}; choose one of {', '.join(SPLITS)}")
-        return parts if not split else parts[split]
-    return read_labelled(Path(spec), text_column, label_column)
 
 
 @app.command()
@@ -218,14 +208,13 @@ def train(
     strategy: str = typer.Option(TrainConfig.strategy, help="Lightning strategy, e.g. ddp."),
 ) -> None:
     """Train a model on the built-in corpus or your file; writes a bundle with metrics and a model card."""
+    # why here: each command imports only what it runs, so that --help and predict start fast.
     from lstm_sentiment.bundle import check_bundle_target
-    from lstm_sentiment.data import stratified_split
-    from lstm_sentiment.data.corpus import NAME, corpus_counts
+    from lstm_sentiment.training.splits import training_splits
     from lstm_sentiment.training.train import train as run_training
 
     check_bundle_target(out)  # before training, not after
     _one_logger_for_lightning()
-
     model_cfg = ModelConfig(
         hidden_size=hidden_size,
         num_layers=num_layers,
@@ -253,31 +242,19 @@ def train(
         num_nodes=num_nodes,
         strategy=strategy,
     )
-    if data == NAME:
-        parts = _dataset(data, None, None)
-        train_part, valid_part, test_part = parts["train"], parts["validation"], parts["test"]
-        logging.getLogger("lstm_sentiment").info("%s after de-duplication: %s", NAME, corpus_counts())
-    else:
-        full = _dataset(data, text_column, label_column)
-        if valid is None:
-            from lstm_sentiment.data import check_trainable
-
-            check_trainable(full)
-            # With a --test file, 10 % goes to validation and the rest to training.
-            fractions = (0.9, 0.1, 0.0) if test is not None else (0.8, 0.1, 0.1)
-            train_part, valid_part, split_test = stratified_split(full, fractions)
-        else:
-            train_part, split_test = full, None
-            valid_part = _dataset(str(valid), text_column, label_column)
-        test_part = _dataset(str(test), text_column, label_column) if test is not None else split_test
-    if init_from is not None and embeddings is not None:
-        raise ValueError("give --init-from or --embeddings, not both")
-    metrics = run_training(train_part, valid_part, test_part, out, model_cfg, data_cfg, train_cfg, embeddings=embeddings, init_from=init_from)
-    if metrics is not None:
-        from rich.console import Console
-
-        from lstm_sentiment.output import report_table
-
+    train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
+    metrics = run_training(
+        train_part,
+        valid_part,
+        test_part,
+        out,
+        model_cfg=model_cfg,
+        data_cfg=data_cfg,
+        train_cfg=train_cfg,
+        embeddings=embeddings,
+        init_from=init_from,
+    )
+    if metrics is not None:  # None on the other processes of a multi-process run
         console = Console(stderr=True)
         for name in ("validation", "test"):
             if metrics[name]:
@@ -300,9 +277,10 @@ def predict(
     strict: bool = typer.Option(False, "--strict", help="Stop at the first input line that holds no text (not UTF-8, not JSON, a blank JSONL line), leaving --output as it was. Default: such a line gets a record with an error at its place, the run goes on, and the exit code is 1."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
+    # why here: each command imports only what it runs, so that --help starts without torch.
     from lstm_sentiment.data.files import BadInput, iter_texts
-    from lstm_sentiment.streaming import RecordCounter, iter_predictions, predict_file
-    from lstm_sentiment.workers import available_cores
+    from lstm_sentiment.inference.pool import available_cores
+    from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
 
     if input is not None and texts:
         raise ValueError("give texts as arguments or --input, not both")
@@ -361,11 +339,7 @@ _OUTPUT_FORMATS = {".csv": "csv", ".json": "json"}  # --output suffix → format
 
 def _emit_records(records, fmt: str) -> None:
     """Records to stdout: a table, or data."""
-    from lstm_sentiment.output import records_table, records_to_text
-
     if fmt == "table":
-        from rich.console import Console
-
         Console().print(records_table(records))
         return
     sys.stdout.write(records_to_text(records, fmt))
@@ -382,20 +356,17 @@ def evaluate(
     precision: Precision = typer.Option(Precision.float32, help="As predict's: see what bfloat16 costs in accuracy."),
 ) -> None:
     """Accuracy, macro-F1, per-class figures and the confusion matrix of a model on labelled data."""
-    import json
-
-    from lstm_sentiment.sentiment import SentimentModel, default_model_name
+    # why here: each command imports only what it runs, so that --help starts without torch.
+    from lstm_sentiment.data.sources import load_dataset
+    from lstm_sentiment.inference.model import SentimentModel
+    from lstm_sentiment.inference.routing import default_model_name
 
     _use_inference_threads()
-    dataset = _dataset(data if ":" in data or not data.startswith("zh-reviews") else f"{data}:test", text_column, label_column)
+    dataset = load_dataset(data, text_column, label_column)
     report = SentimentModel.load(model or default_model_name(dataset.texts), precision=precision.value).evaluate(dataset)
     if format == ReportFormat.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        from rich.console import Console
-
-        from lstm_sentiment.output import report_table
-
         Console().print(report_table(report))
 
 
@@ -430,8 +401,14 @@ def explain(
     max_units: int = typer.Option(16, help="Units drawn in the heatmaps, the same in every one; the most variable ones when H is larger."),
 ) -> None:
     """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
-    from lstm_sentiment.reports.explain import explain as run_explain
-    from lstm_sentiment.sentiment import SentimentModel, default_model_name
+    # why here: each command imports only what it runs, so that --help starts without torch.
+    from lstm_sentiment.explain.html import write_html
+    from lstm_sentiment.explain.narrate import narrate as tell
+    from lstm_sentiment.explain.plots import render_png
+    from lstm_sentiment.explain.tables import rich_table, to_markdown
+    from lstm_sentiment.explain.walk import dumps, explain as run_explain
+    from lstm_sentiment.inference.model import SentimentModel
+    from lstm_sentiment.inference.routing import default_model_name
 
     if not text.strip():
         raise ValueError("empty text: nothing to explain")
@@ -440,40 +417,24 @@ def explain(
     expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
     narration = None
     if narrate is not None:
-        from lstm_sentiment.reports.narrate import narrate as tell
-
         narration = tell(expl, narrate.value, layer, direction.value)
     image = None
     if png is not None or html is not None:
-        from lstm_sentiment.reports.plots import render_png
-
         image = render_png(expl, layer, max_units)
     if png is not None:
-        from lstm_sentiment.atomic import write_atomic
-
         write_atomic(png, lambda tmp: tmp.write_bytes(image))
         typer.echo(f"wrote {png}", err=True)
     if html is not None:
-        from lstm_sentiment.reports.html import write_html
-
         write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, png=image)
         typer.echo(f"wrote {html}", err=True)
     if format == ExplainFormat.json:
-        from lstm_sentiment.reports.explain import dumps
-
         data = expl.to_dict()
         if narration is not None:
             data["narration"] = narration
         sys.stdout.write(dumps(data))
     elif format == ExplainFormat.markdown:
-        from lstm_sentiment.reports.tables import to_markdown
-
         sys.stdout.write(to_markdown(expl, layer, direction.value, narration))
     else:
-        from rich.console import Console
-
-        from lstm_sentiment.reports.tables import rich_table
-
         console = Console()
         if not console.is_terminal:
             console = Console(width=160)  # piped: wide enough that rows stay on one line
@@ -513,6 +474,7 @@ def longrange(
     quick: bool = typer.Option(False, "--quick", help="Small preset (T=10,20; 2 seeds; 300 steps), under 3 minutes; other flags override it."),
 ) -> None:
     """Long-range memory, measured: train a tanh RNN, a GRU and our LSTM (chrono and forget-bias-1 init) on a long-gap task under one budget."""
+    # why here: Lightning and torch, for this command only.
     from lstm_sentiment.longrange import parse_cells, parse_lengths, run_longrange
 
     # Flags left out are None, so that --quick's preset fills them and flags given with it still win.
@@ -541,7 +503,7 @@ def serve(
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log one line per request to stderr."),
 ) -> None:
     """Serve predict and explain over HTTP (JSON under /v1, schema at /openapi.json) and a web page at /."""
-    from lstm_sentiment.serve import serve as run_server
+    from lstm_sentiment.serve import serve as run_server  # why here: FastAPI, for this command only
 
     run_server(model, host, port, workers, access_log)
 
@@ -552,8 +514,9 @@ def main() -> None:
     A usage error (unknown option, bad value) is one line on stderr and exit 2, like every other error,
     instead of typer's boxed panel.
     """
+    # why here: which click typer carries is known only by trying (newer releases carry their own).
     try:
-        from typer._click.exceptions import ClickException  # newer typer releases carry their own click
+        from typer._click.exceptions import ClickException
     except ImportError:
         from click.exceptions import ClickException
 

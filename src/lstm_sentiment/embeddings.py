@@ -31,7 +31,7 @@ def load_vectors(path: Path):
     Raises:
         SentimentError: missing or unparsable file.
     """
-    from gensim.models import KeyedVectors
+    from gensim.models import KeyedVectors  # why here: gensim takes about 0.5 s to import; only --embeddings needs it
 
     path = Path(path)
     if not path.is_file():

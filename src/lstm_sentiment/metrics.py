@@ -1,9 +1,12 @@
-"""Classification figures from a confusion matrix (torchmetrics)."""
+"""Classification figures from a confusion matrix, and the expected calibration error (torchmetrics)."""
 
 from __future__ import annotations
 
 import torch
-from torchmetrics.functional.classification import multiclass_confusion_matrix
+from torch import Tensor
+from torchmetrics.functional.classification import multiclass_calibration_error, multiclass_confusion_matrix
+
+ECE_BINS = 15
 
 
 def classification_report(y_true: list[int], y_pred: list[int], id2label: list[str]) -> dict:
@@ -40,3 +43,9 @@ def classification_report(y_true: list[int], y_pred: list[int], id2label: list[s
         },
         "confusion_matrix": cm.long().tolist(),
     }
+
+
+def expected_calibration_error(probs: Tensor, labels: Tensor) -> float:
+    """ECE: Σ_b (n_b / N) |accuracy_b − confidence_b| over 15 equal-width bins of the top probability
+    (Naeini et al. 2015; Guo et al. 2017), as torchmetrics computes it."""
+    return float(multiclass_calibration_error(probs.float(), labels, probs.size(1), n_bins=ECE_BINS, norm="l1"))

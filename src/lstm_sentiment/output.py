@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from rich.table import Table
+
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
@@ -87,8 +89,6 @@ def _write_csv(records: Iterable[dict], labels: list[str], stream: TextIO) -> in
 
 def records_table(records: Sequence[dict], title: str | None = None):
     """A rich Table of prediction records (texts shortened to 60 characters)."""
-    from rich.table import Table
-
     table = Table(title=title)
     for column, justify in (("#", "right"), ("text", "left"), ("label", "left"), ("score", "right"), ("note", "left")):
         table.add_column(column, justify=justify)
@@ -102,8 +102,6 @@ def records_table(records: Sequence[dict], title: str | None = None):
 
 def report_table(report: dict):
     """A rich Table of an evaluation report: per-class figures, then the confusion matrix."""
-    from rich.table import Table
-
     dtype = f"  ({report['compute_dtype']})" if report.get("compute_dtype", "float32") != "float32" else ""
     ece = f"  ECE={report['ece']:.4f} (T={report['temperature']:.2f})" if "ece" in report else ""
     table = Table(title=f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}")

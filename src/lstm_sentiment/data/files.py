@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,8 +182,6 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
             header, or the first JSON object, is checked before the first text is returned), and with
             ``strict`` a bad line.
     """
-    import sys
-
     if str(path) == "-":
         yield from _decoded_lines(sys.stdin.buffer, "<stdin>", strict)
         return

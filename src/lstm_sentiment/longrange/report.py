@@ -14,7 +14,10 @@ import platform
 import statistics
 from pathlib import Path
 
-from .runner import LongRangeReport, RunResult, config_dict
+import lightning
+import torch
+
+from .results import LongRangeReport, RunResult, config_dict
 from .tasks import TASK_SPECS
 
 FORMAT_VERSION = 1
@@ -80,9 +83,6 @@ def to_csv(runs: list[RunResult]) -> str:
 def to_json(report: LongRangeReport) -> dict:
     """The whole report as a JSON-ready dict: config, criterion, environment, runs with their curves,
     medians and (recall) the memory trace."""
-    import lightning
-    import torch
-
     task = TASK_SPECS[report.config.task]
     return {
         "format_version": FORMAT_VERSION,
@@ -163,7 +163,7 @@ def write_tables(report: LongRangeReport, out: Path) -> None:
 def write_all(report: LongRangeReport, out: Path) -> None:
     """Write the tables and the plots (``metric_vs_length.png``, ``learning_curves.png`` and, when the
     report has a memory trace, ``forget_gate.png``)."""
-    import matplotlib
+    import matplotlib  # why here: about a second to import; the tables after each run need none of it
 
     matplotlib.use("Agg")  # files only; no display on a server
     write_tables(report, out)
@@ -182,7 +182,7 @@ def _reference_lines(ax, task) -> None:
 
 def plot_metric_vs_length(report: LongRangeReport, path: Path) -> None:
     """Final test metric against T, per cell: median over seeds (line) and each seed (dots)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # why here: see write_all
 
     task = TASK_SPECS[report.config.task]
     fig, ax = plt.subplots(figsize=(7.4, 4.0))
@@ -213,7 +213,7 @@ def plot_metric_vs_length(report: LongRangeReport, path: Path) -> None:
 
 def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
     """Test metric against optimizer step, one panel per length, one line per (cell, seed)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # why here: see write_all
 
     task = TASK_SPECS[report.config.task]
     lengths = list(report.config.lengths)
@@ -246,8 +246,8 @@ def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
 def plot_forget_gate(memory: dict, path: Path) -> None:
     """Forget gate and cell state over time of the traced recall-task LSTMs (see :mod:`.memory`), one
     column per LSTM (the chrono LSTM beside the forget-bias-1 LSTM), rows shared across columns."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
+    import matplotlib.pyplot as plt  # why here: see write_all
+    from matplotlib.ticker import MaxNLocator  # why here: see write_all
 
     traces = list(memory.values())
     fig, axes = plt.subplots(3, len(traces), figsize=(5.0 * len(traces) + 1.0, 6.6), sharex=True, sharey="row", squeeze=False)

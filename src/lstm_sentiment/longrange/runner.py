@@ -20,7 +20,6 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -30,38 +29,12 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from . import report
 from .config import LongRangeConfig
+from .memory import pick_traced_run, trace_memory
 from .models import SequenceModel
+from .results import LongRangeReport, RunResult
 from .tasks import TASK_SPECS, FreshBatches, TaskSpec, make_test_set, train_seed
-
-
-@dataclass
-class RunResult:
-    """One trained (cell, length, seed).
-
-    Attributes:
-        task, cell, length, seed: what was trained.
-        metric: "mse" or "accuracy".
-        final: the test metric at the last evaluation.
-        solved: whether any evaluation met the criterion.
-        solved_step: the first optimizer step whose evaluation met the criterion, else None.
-        steps: optimizer steps actually taken (fewer than the budget when it stopped once solved).
-        wall_s: seconds of ``Trainer.fit``, evaluations included (machine-dependent; noisy on a shared CPU).
-        curve: one dict per evaluation: ``step``, ``test`` (the metric), ``train_loss`` (mean over the
-            steps since the previous evaluation), ``elapsed_s``.
-    """
-
-    task: str
-    cell: str
-    length: int
-    seed: int
-    metric: str
-    final: float
-    solved: bool
-    solved_step: int | None
-    steps: int
-    wall_s: float
-    curve: list[dict] = field(default_factory=list)
 
 
 def evaluate(model: SequenceModel, task: TaskSpec, batches: list[tuple[Tensor, Tensor]]) -> float:
@@ -208,27 +181,6 @@ def train_one(
     return result, model
 
 
-@dataclass
-class LongRangeReport:
-    """Everything one benchmark run produced.
-
-    Attributes:
-        config: the config it ran with.
-        runs: one :class:`RunResult` per finished (length, seed, cell), in config order (lengths, then
-            seeds, then cells), whatever order the workers finished them in.
-        total_wall_s: seconds from the first run's start to the last one's end, reports excluded; with
-            several workers less than the sum of the runs' ``wall_s``.
-        memory: for the recall task with an LSTM cell, cell name -> the gate trace summary of
-            :func:`~.memory.trace_memory`, for the traced chrono LSTM and the forget-bias-1 LSTM of the same
-            length and seed (see :func:`~.memory.pick_traced_run`).
-    """
-
-    config: LongRangeConfig
-    runs: list[RunResult]
-    total_wall_s: float
-    memory: dict | None = None
-
-
 LSTM_CELLS = ("lstm", "lstm-bias1")
 
 
@@ -264,9 +216,6 @@ def run_longrange(
     Returns:
         The :class:`LongRangeReport`.
     """
-    from . import report  # matplotlib is imported only when reports are written
-    from .memory import pick_traced_run, trace_memory
-
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -312,8 +261,3 @@ def run_longrange(
     report.write_all(result, out)
     log(f"longrange: total wall time {result.total_wall_s:.1f} s ({result.total_wall_s / 60:.1f} min); reports in {out}")
     return result
-
-
-def config_dict(config: LongRangeConfig) -> dict:
-    """``asdict(config)`` with tuples as lists, for JSON."""
-    return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(config).items()}

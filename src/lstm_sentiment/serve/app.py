@@ -40,11 +40,12 @@ runs; the forward pass of ``SentimentLSTM`` keeps no state between calls, so one
 
 from __future__ import annotations
 
+import json
 import platform
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -52,36 +53,30 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lstm_sentiment import __version__
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.sentiment import DEFAULT_MODELS, SentimentModel, predict_by_script
+from lstm_sentiment.explain.fonts import cjk_font_path
+from lstm_sentiment.explain.walk import explain
+from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel
+from lstm_sentiment.inference.routing import ByScript, ModelRef, predict_with, route
+from lstm_sentiment.serve.limits import (
+    MAX_BODY_BYTES,
+    MAX_TEXT_CHARS,
+    MAX_TEXTS,
+    BodyLimit,
+    ExplainRequest,
+    PredictRequest,
+    error_response,
+)
+from lstm_sentiment.serve.page import CSP, build_page
 
 API_VERSION = "v1"
-MAX_TEXTS = 256  # texts per /v1/predict request: one predict batch (PREDICT_BATCH)
-MAX_TEXT_CHARS = 2000  # characters per text; predict keeps at most max_tokens (256) words of it anyway
-# Request body. Large enough for any request within the two limits above even with every character
-# JSON-escaped as \uXXXX (256 × 2000 × 6 bytes ≈ 3.1 MB), so it only guards memory.
-MAX_BODY_BYTES = 4 * 1024 * 1024
 WARM_UP_TEXTS = ("我喜欢这个电影", "i liked this movie")
 ROUTING_BY_SCRIPT = "by script: texts with Han characters go to zh, the others to en"
 
 
 
 # --- request and response bodies ------------------------------------------------------------------------
-
-Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
-
-
-class PredictRequest(BaseModel):
-    """Texts to classify."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    texts: list[Text] = Field(
-        min_length=1,
-        max_length=MAX_TEXTS,
-        description=f"1 to {MAX_TEXTS} texts of at most {MAX_TEXT_CHARS} characters each.",
-        examples=[["我喜欢这个电影", "我不喜欢这个电影"]],
-    )
-
 
 class PredictRecord(BaseModel):
     """One record, as ``lstm-sentiment predict --format json`` prints it. Flags appear only when set."""
@@ -97,14 +92,6 @@ class PredictRecord(BaseModel):
 
 class PredictResponse(BaseModel):
     records: list[PredictRecord] = Field(description="One record per text, in input order.")
-
-
-class ExplainRequest(BaseModel):
-    """One text to walk through the LSTM."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    text: Text = Field(description=f"One text of at most {MAX_TEXT_CHARS} characters.", examples=["我喜欢这个电影"])
-    units: bool = Field(True, description="Include every unit's value per step (`layers[].directions[].units`); false for a smaller answer.")
 
 
 class ExplainResponse(BaseModel):
@@ -142,14 +129,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(status: int, code: str, message: str, details: list | None = None, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """The JSON error every route answers with: ``{"error": {"code", "message", "details"?}}``."""
-    body: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    return JSONResponse({"error": body}, status_code=status, headers=dict(headers or {}))
-
-
 # --- models ---------------------------------------------------------------------------------------------
 
 
@@ -176,22 +155,24 @@ class ServedModels:
             self.by_script = False
         self._description: dict | None = None
 
-    def model_for(self, text: str) -> SentimentModel:
-        if not self.by_script:
-            return next(iter(self.models.values()))
-        from lstm_sentiment.text.tokenize import detect_lang
+    def _model_for(self, ref: ModelRef) -> SentimentModel:
+        # By script the target names the shipped models by language; one model serves every reference.
+        return self.models[ref.name_or_path] if self.by_script else next(iter(self.models.values()))
 
-        return self.models[detect_lang(text)]
+    def model_for(self, text: str) -> SentimentModel:
+        """The model that classifies ``text``: by script as :func:`~lstm_sentiment.inference.routing.route`
+        chooses, or the one model."""
+        return self.models[route(text).lang] if self.by_script else next(iter(self.models.values()))
 
     def predict(self, texts: list[str]) -> list[dict]:
         """Records in input order, as ``predict_texts`` gives them."""
         if not self.by_script:
             return next(iter(self.models.values())).predict(texts)
-        return predict_by_script(texts, self.models.__getitem__)
+        return predict_with(ByScript(), texts, self._model_for)
 
     def explain(self, text: str, units: bool = True) -> dict:
         """``Explanation.to_dict(units)``; raises SentimentError for a text with no words."""
-        return self.model_for(text).explain(text).to_dict(units)
+        return explain(self.model_for(text), text).to_dict(units)
 
     def warm_up(self) -> None:
         """First calls load jieba's dictionary and OpenCC's tables: pay that before the first request."""
@@ -216,8 +197,6 @@ class ServedModels:
 
 def model_card(name: str, model: SentimentModel) -> dict:
     """Figures of the model card: labels, settings, data, test and validation figures, library versions."""
-    import json
-
     config = model.config
     metrics = None
     metrics_path = Path(model.path) / "metrics.json"
@@ -245,61 +224,6 @@ def model_card(name: str, model: SentimentModel) -> dict:
 def server_versions() -> dict[str, str]:
     names = ("lstm-sentiment", "torch", "fastapi", "uvicorn", "pydantic")
     return {"python": platform.python_version(), **{n: metadata.version(n) for n in names}}
-
-
-# --- body size ------------------------------------------------------------------------------------------
-
-
-class BodyLimit:
-    """ASGI middleware: 413 for a request body over ``max_bytes``.
-
-    Checks the declared Content-Length first (nothing is read), then counts the bytes actually received,
-    which also covers chunked bodies; a body within the limit is handed on unchanged.
-    """
-
-    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send, int(declared))
-            return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(scope, receive, send, None)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _too_large(self, scope, receive, send, declared: int | None) -> None:
-        got = f" (Content-Length {declared})" if declared is not None else ""
-        message = f"request body over {self.max_bytes} bytes{got}; send fewer or shorter texts"
-        # The rest of the body is not read, so the connection cannot be reused.
-        response = error_response(413, "body_too_large", message, headers={"Connection": "close"})
-        await response(scope, receive, send)
 
 
 # --- errors ---------------------------------------------------------------------------------------------
@@ -382,9 +306,6 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
     Raises:
         SentimentError: a missing or broken bundle.
     """
-    from lstm_sentiment import __version__
-    from lstm_sentiment.serve.page import CSP, build_page
-
     served = ServedModels(model)
     if warm_up:
         served.warm_up()
@@ -433,8 +354,6 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
 
     @app.get("/assets/cjk-font.otf", include_in_schema=False)
     def cjk_font() -> FileResponse:
-        from lstm_sentiment.reports.fonts import cjk_font_path
-
         return FileResponse(cjk_font_path(), media_type="font/otf", headers={"Cache-Control": "public, max-age=86400"})
 
     return app

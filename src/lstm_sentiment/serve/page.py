@@ -7,11 +7,11 @@ Content-Security-Policy :data:`CSP` makes the browser refuse any other. On submi
 
 - the prediction and its score (the last running prediction, equal to ``predict``'s);
 - the sentence, each token coloured by the running prediction, as on ``explain --html``'s page, with the
-  same gate table on hover, focus or click (:data:`~lstm_sentiment.reports.html.EXPLAIN_JS`);
+  same gate table on hover, focus or click (:data:`~lstm_sentiment.explain.html.EXPLAIN_JS`);
 - the running prediction word by word, as a line per class over the tokens;
 - heatmaps (units × tokens) of f, i, g, o, c, h for a chosen layer and direction, with the panels,
   colour maps, ranges and unit choice (the most variable 16 when H is larger) of ``explain --png``
-  (:mod:`lstm_sentiment.reports.plots`), drawn on canvases from the per-unit values of the JSON;
+  (:mod:`lstm_sentiment.explain.plots`), drawn on canvases from the per-unit values of the JSON;
 - the word contributions.
 """
 
@@ -21,9 +21,10 @@ import json
 import re
 from string import Template
 
-from lstm_sentiment.reports.explain import UNIT_NAMES
-from lstm_sentiment.reports.html import EXPLAIN_JS, LABEL_COLORS, PAGE_CSS, PALETTE
-from lstm_sentiment.reports.plots import DEFAULT_MAX_UNITS, PANELS
+from lstm_sentiment.explain.walk import UNIT_NAMES
+from lstm_sentiment.explain.html import EXPLAIN_JS, LABEL_COLORS, PAGE_CSS, PALETTE
+from lstm_sentiment.explain.plots import DEFAULT_MAX_UNITS, PANELS
+from lstm_sentiment.serve.limits import MAX_TEXT_CHARS
 
 # What the browser may load: this origin only (the API and the font); inline CSS and JS.
 CSP = (
@@ -113,7 +114,7 @@ _PAGE_JS = r"""(function () {
   var $ = function (id) { return document.getElementById(id); };
   var data = null, tokens = [], selected = 0, colors = {};
 
-  // label_colors() and token_background() of reports/html.py, for the classes of the answer.
+  // label_colors() and token_background() of explain/html.py, for the classes of the answer.
   function labelColors(labels) {
     var out = {}, spare = 0;
     labels.forEach(function (label) {
@@ -140,7 +141,7 @@ _PAGE_JS = r"""(function () {
     return "rgb(" + stops[stops.length - 1][1].join(",") + ")";
   }
 
-  // select_units() of reports/plots.py: one choice for all panels, all units if H <= max, else those
+  // select_units() of explain/plots.py: one choice for all panels, all units if H <= max, else those
   // that vary most over the tokens, summed over the panels, each panel's spread scaled by its largest.
   function selectUnits(panels, max) {
     var hidden = panels[0][0].length, length = panels[0].length, score = [];
@@ -364,8 +365,6 @@ def _plain_title(title: str) -> str:
 
 def build_page() -> str:
     """The page's HTML (the same for every model: what it shows comes from the API)."""
-    from lstm_sentiment.serve.app import MAX_TEXT_CHARS
-
     config = {
         "label_colors": {label: list(rgb) for label, rgb in LABEL_COLORS.items()},
         "palette": [list(rgb) for rgb in PALETTE],

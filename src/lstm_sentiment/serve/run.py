@@ -7,7 +7,11 @@ import os
 import socket
 from pathlib import Path
 
+import torch
+import uvicorn
+
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.serve.app import ServedModels, create_app
 
 MODEL_ENV = "LSTM_SENTIMENT_SERVE_MODEL"  # how `serve --workers N` hands the model to its worker processes
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -19,15 +23,11 @@ log = logging.getLogger("lstm_sentiment.serve")
 
 
 def _worker_setup() -> None:
-    import torch
-
     torch.set_num_threads(TORCH_THREADS)
 
 
 def app_from_env():
     """uvicorn's factory in each worker process of ``serve --workers N``: the model named by ``$LSTM_SENTIMENT_SERVE_MODEL``."""
-    from lstm_sentiment.serve.app import create_app
-
     _worker_setup()
     return create_app(os.environ.get(MODEL_ENV) or None)
 
@@ -71,10 +71,6 @@ def serve(
         SentimentError: the address cannot be bound, or a missing or broken bundle.
         ValueError: workers < 1 or a port out of range.
     """
-    import uvicorn
-
-    from lstm_sentiment.serve.app import ServedModels, create_app
-
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     if not 1 <= port <= 65535:

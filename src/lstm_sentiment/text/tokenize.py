@@ -90,6 +90,19 @@ def detect_lang(text: str) -> str:
     return "zh" if has_han(text) else "en"
 
 
+def prepare(text: str, max_tokens: int = DEFAULT_MAX_TOKENS) -> str:
+    """The normalised text a tokenizer of ``max_tokens`` cuts its words from.
+
+    A text far longer than ``max_tokens`` words could hold is first cut to its head and tail, so a 1 MB
+    text costs no more than a long review; then :func:`normalize`. Not idempotent (HTML entities are
+    decoded once), so a prepared text goes to :meth:`Tokenizer.tokenize_prepared`, never back here.
+    """
+    limit = max_tokens * _CHARS_PER_TOKEN
+    if len(text) > 2 * limit:
+        text = text[:limit] + " " + text[-limit:]
+    return normalize(text)
+
+
 @dataclass(frozen=True)
 class Tokenized:
     """One text after normalisation and segmentation.
@@ -127,20 +140,33 @@ class Tokenizer:
 
     def words(self, text: str) -> tuple[list[str], str]:
         """All words of ``text`` (no truncation) and the language used."""
-        text = normalize(text)
-        lang = detect_lang(text) if self.lang == "auto" else self.lang
+        return self._segment(normalize(text), None)
+
+    def _segment(self, normalized: str, lang: str | None) -> tuple[list[str], str]:
+        # A tokenizer of one language keeps it; "auto" takes the caller's choice, else the script's.
+        if self.lang != "auto":
+            lang = self.lang
+        elif lang is None:
+            lang = detect_lang(normalized)
         if lang == "zh":
-            words = [w for w in segment_zh(text) if not w.isspace()]
+            words = [w for w in segment_zh(normalized) if not w.isspace()]
         else:
-            words = _EN_TOKEN.findall(text)
+            words = _EN_TOKEN.findall(normalized)
         return words, lang
 
     def __call__(self, text: str) -> Tokenized:
         """Tokenize one text, truncating to ``max_tokens`` (head and tail kept)."""
-        limit = self.max_tokens * _CHARS_PER_TOKEN
-        if len(text) > 2 * limit:
-            text = text[:limit] + " " + text[-limit:]
-        words, lang = self.words(text)
+        return self.tokenize_prepared(prepare(text, self.max_tokens))
+
+    def tokenize_prepared(self, prepared: str, lang: str | None = None) -> Tokenized:
+        """Tokenize a text already passed through :func:`prepare` with this tokenizer's ``max_tokens``.
+
+        Args:
+            prepared: ``prepare(text, self.max_tokens)``.
+            lang: "zh" or "en" when the caller has chosen the language already (by script, on the same
+                prepared text); used only by an "auto" tokenizer. None: detected here.
+        """
+        words, lang = self._segment(prepared, lang)
         truncated = len(words) > self.max_tokens
         if truncated:
             head = self.max_tokens // 2

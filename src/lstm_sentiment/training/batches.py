@@ -1,16 +1,15 @@
-"""Encoded texts, length-bucketed batches and padding."""
+"""Training data: encoded texts, and length-bucketed batches reshuffled every epoch (padding: :mod:`lstm_sentiment.inference.batches`)."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Sequence
-from itertools import chain
 
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
-from lstm_sentiment.text.vocab import PAD_ID
+from lstm_sentiment.inference.batches import pad_batch
 
 # Batches are cut from pools of this many batches sorted by length: padding shrinks to a few percent
 # while the order between pools stays random.
@@ -29,35 +28,6 @@ class EncodedTexts(Dataset):
 
     def __getitem__(self, index: int) -> tuple[list[int], int]:
         return self.ids[index], self.labels[index]
-
-
-def pad_batch(id_lists: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
-    """Right-pad with ``PAD_ID``: token ids int64 (N, L_max) and lengths int64 (N,)."""
-    lengths = torch.tensor([len(x) for x in id_lists], dtype=torch.long)
-    ids = torch.full((len(id_lists), int(lengths.max())), PAD_ID, dtype=torch.long)
-    # One tensor from all ids and one masked write, instead of a small tensor per row.
-    flat = torch.tensor(list(chain.from_iterable(id_lists)), dtype=torch.long)
-    ids[torch.arange(ids.size(1))[None, :] < lengths[:, None]] = flat  # row-major order = concatenation order
-    return ids, lengths
-
-
-def length_batches(lengths: Sequence[int], batch_size: int, batch_tokens: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length, shortest first, for inference.
-
-    A batch holds at most ``batch_size`` texts and at most ``batch_tokens`` padded steps (N · L_max), so
-    padding stays small and a batch of long texts takes no more memory than one of short texts.
-    """
-    batches: list[list[int]] = []
-    batch: list[int] = []
-    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
-        # Sorted ascending, so lengths[i] is the longest of the batch once i joins it.
-        if batch and (len(batch) == batch_size or (len(batch) + 1) * lengths[i] > batch_tokens):
-            batches.append(batch)
-            batch = []
-        batch.append(i)
-    if batch:
-        batches.append(batch)
-    return batches
 
 
 def collate(batch: list[tuple[list[int], int]]) -> tuple[Tensor, Tensor, Tensor]:

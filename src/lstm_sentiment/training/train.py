@@ -9,21 +9,28 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import lightning as L
 import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.loggers import CSVLogger
+from torch import Tensor
 
 from lstm_sentiment.bundle import load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, label_order
 from lstm_sentiment.embeddings import load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, probabilities
+from lstm_sentiment.inference.routing import default_model_name
+from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
 from lstm_sentiment.models.classifier import SentimentLSTM
-from lstm_sentiment.sentiment import DEFAULT_MODELS, SentimentModel, default_model_name, default_model_path
 from lstm_sentiment.text.tokenize import Tokenizer, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
-from lstm_sentiment.training.calibration import ECE_BINS, expected_calibration_error, fit_temperature
-from lstm_sentiment.vectors import WordVectors, shipped_vectors
 from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
+from lstm_sentiment.training.calibration import fit_temperature
 from lstm_sentiment.training.card import model_card
+from lstm_sentiment.training.task import SentimentTask
+from lstm_sentiment.vectors import WordVectors, shipped_vectors
 
 log = logging.getLogger("lstm_sentiment")
 
@@ -80,13 +87,10 @@ def train(
     Raises:
         SentimentError: fewer than 2 classes, a class with < 2 examples, evaluation labels unseen in
             training, or an unreadable ``init_from`` bundle.
+        ValueError: both ``init_from`` and ``embeddings``.
     """
-    import lightning as L
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
-    from lightning.pytorch.loggers import CSVLogger
-
-    from lstm_sentiment.training.task import SentimentTask
-
+    if init_from is not None and embeddings is not None:
+        raise ValueError("give --init-from or --embeddings, not both")
     started = time.perf_counter()
     check_trainable(train_data)
     id2label = label_order(train_data.labels)
@@ -144,13 +148,13 @@ def train(
         best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
         model.load_state_dict({k.removeprefix("model."): v for k, v in best.items() if k.startswith("model.")})
         model.cpu().eval()
-        trained = SentimentModel(model, vocab, tokenizer, {"id2label": id2label}, out_dir)
-        calibration = calibrate(trained, valid_data)
+        scorer = _Scorer(model, vocab, tokenizer, id2label, f"the model trained for {out_dir}")
+        scorer.temperature, calibration = calibrate(scorer.probabilities(valid_data), valid_data, id2label)
         metrics = {
-            "validation": trained.evaluate(valid_data),
-            "test": trained.evaluate(test_data) if test_data is not None else None,
+            "validation": scorer.evaluate(valid_data),
+            "test": scorer.evaluate(test_data) if test_data is not None else None,
             "calibration": calibration,
-            **({"domains": {name: trained.evaluate(data) for name, data in domain_tests.items()}} if domain_tests else {}),
+            **({"domains": {name: scorer.evaluate(data) for name, data in domain_tests.items()}} if domain_tests else {}),
             "best_epoch": _best_epoch(checkpoint),
             "epochs_run": trainer.current_epoch,
             "train_seconds": round(time.perf_counter() - started, 1),
@@ -176,21 +180,42 @@ def train(
     return metrics
 
 
-def calibrate(model: SentimentModel, data: LabelledTexts) -> dict:
-    """Fit the temperature on ``data`` (validation) and set it on ``model``.
+class _Scorer:
+    """The network just trained, scored as its bundle will score once loaded: the same tokenizer, word ids
+    (unseen words through their subword vectors), batches and temperature."""
 
+    def __init__(self, network: SentimentLSTM, vocab: Vocab, tokenizer: Tokenizer, id2label: list[str], name: str) -> None:
+        self.network = network
+        self.tokenizer = tokenizer
+        self.word_ids = WordIds(network, vocab)
+        self.id2label = id2label
+        self.name = name
+        self.temperature = 1.0
+
+    def probabilities(self, data: LabelledTexts) -> Tensor:
+        """float32 (N, C) at :attr:`temperature`, in ``data``'s order."""
+        ids = [self.word_ids(self.tokenizer(text).tokens) or [UNK_ID] for text in data.texts]
+        return probabilities(self.network, ids, temperature=self.temperature)
+
+    def evaluate(self, data: LabelledTexts) -> dict:
+        """:func:`~lstm_sentiment.inference.model.evaluation_report` of ``data`` in float32."""
+        return evaluation_report(self.probabilities(data), data, self.id2label, temperature=self.temperature, precision="float32", name=self.name)
+
+
+def calibrate(probs: Tensor, data: LabelledTexts, id2label: list[str]) -> tuple[float, dict]:
+    """Fit the temperature on ``data`` (validation).
+
+    Args:
+        probs: float32 (N, C), the model's probabilities of ``data`` at T = 1, columns in ``id2label`` order.
     Returns:
-        ``{"temperature", "ece_before", "ece_after", "bins", "source"}``, the expected calibration errors at
-        T = 1 and at the fitted T.
+        T, and ``{"temperature", "ece_before", "ece_after", "bins", "source"}`` (T rounded to 6 decimals;
+        the expected calibration errors at T = 1 and at the fitted T).
     """
-    index = {label: i for i, label in enumerate(model.id2label)}
+    index = {label: i for i, label in enumerate(id2label)}
     labels = torch.tensor([index[y] for y in data.labels])
-    model.temperature = 1.0
-    probs = model.probabilities([model.token_ids(e.tokens) or [UNK_ID] for e in model.encode(data.texts)])
     temperature = fit_temperature(probs.clamp_min(1e-12).log(), labels)
     scaled = torch.softmax(probs.clamp_min(1e-12).log() / temperature, dim=-1)
-    model.temperature = temperature
-    return {
+    return temperature, {
         "temperature": round(temperature, 6),
         "ece_before": round(expected_calibration_error(probs, labels), 6),
         "ece_after": round(expected_calibration_error(scaled, labels), 6),

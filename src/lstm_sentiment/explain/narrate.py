@@ -7,7 +7,7 @@ around them ("keeps most of the old cell state") only bucket those numbers, with
 
 from __future__ import annotations
 
-from lstm_sentiment.reports.explain import Explanation
+from lstm_sentiment.explain.walk import Explanation
 
 LANGS = ("zh", "en")
 ZH_LABELS = {"positive": "正面", "negative": "负面", "neutral": "中性"}
@@ -96,7 +96,7 @@ def narrate(expl: Explanation, lang: str = "zh", layer: int = 0, direction: str 
     """The walk-through as paragraphs: one per token, then the conclusion.
 
     Args:
-        expl: from :func:`~lstm_sentiment.reports.explain.explain`.
+        expl: from :func:`~lstm_sentiment.explain.walk.explain`.
         lang: "zh" or "en".
         layer, direction: whose gates to tell (default: the first layer reading left to right, the
             textbook picture).

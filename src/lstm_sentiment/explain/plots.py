@@ -1,7 +1,7 @@
 """Heatmaps of one layer, each direction: units × tokens for f, i, g, o, c, h, under the running prediction.
 
 matplotlib is imported here only, and only through ``Figure`` (Agg canvas), so no GUI backend and no
-pyplot global state are involved. Text uses :func:`~lstm_sentiment.reports.fonts.font_families`, so
+pyplot global state are involved. Text uses :func:`~lstm_sentiment.explain.fonts.font_families`, so
 Chinese tokens render as Chinese.
 """
 
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_sentiment.reports.explain import Explanation
+from lstm_sentiment.atomic import write_atomic
+from lstm_sentiment.explain.fonts import font_families
+from lstm_sentiment.explain.walk import Explanation
 
 DEFAULT_MAX_UNITS = 16
 DPI = 100
@@ -57,7 +59,7 @@ def _tick_label(expl: Explanation, j: int) -> str:
 def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS):
     """The heatmap figure of one layer, every direction side by side (a ``matplotlib.figure.Figure``);
     call inside :func:`font_context`."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # why here: matplotlib takes about a second to import
 
     if max_units < 1:
         raise ValueError(f"max_units must be >= 1, got {max_units}")
@@ -120,9 +122,7 @@ def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS
 
 def font_context():
     """``matplotlib.rc_context`` with the CJK-capable font list."""
-    import matplotlib
-
-    from lstm_sentiment.reports.fonts import font_families
+    import matplotlib  # why here: about a second to import, for pictures only
 
     return matplotlib.rc_context({"font.family": font_families(), "axes.unicode_minus": True})
 
@@ -138,7 +138,5 @@ def render_png(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_U
 
 def write_png(path: Path, expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS) -> None:
     """Write the heatmaps to ``path`` as PNG, atomically."""
-    from lstm_sentiment.atomic import write_atomic
-
     data = render_png(expl, layer, max_units)
     write_atomic(Path(path), lambda tmp: tmp.write_bytes(data))

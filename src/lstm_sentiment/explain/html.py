@@ -20,7 +20,10 @@ import json
 from pathlib import Path
 from string import Template
 
-from lstm_sentiment.reports.explain import Explanation
+from lstm_sentiment.atomic import write_text_atomic
+from lstm_sentiment.explain.fonts import font_subset
+from lstm_sentiment.explain.plots import render_png
+from lstm_sentiment.explain.walk import Explanation
 
 LABEL_COLORS = {"negative": (215, 48, 39), "positive": (26, 152, 80), "neutral": (127, 127, 127)}
 PALETTE = ((69, 117, 180), (152, 78, 163), (255, 127, 0), (166, 86, 40), (247, 129, 191), (77, 175, 74))
@@ -207,14 +210,9 @@ def write_html(
         lang: language of the page's headings, "en" or "zh".
         layer: whose heatmaps ``png`` shows (named in its caption), every direction.
         png: the heatmap PNG, inlined as a data URL; rendered by
-            :func:`~lstm_sentiment.reports.plots.render_png` when None.
+            :func:`~lstm_sentiment.explain.plots.render_png` when None.
     """
-    from lstm_sentiment.atomic import write_text_atomic
-    from lstm_sentiment.reports.fonts import font_subset
-
     if png is None:
-        from lstm_sentiment.reports.plots import render_png
-
         png = render_png(expl, layer)
     words = _TEXT["zh" if lang == "zh" else "en"]
     colors = label_colors(expl.labels)

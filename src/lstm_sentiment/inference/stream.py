@@ -2,19 +2,26 @@
 
 Memory holds two chunks (:data:`CHUNK_TEXTS` texts each) at most, whatever the input's length. With
 ``workers``, worker processes each classify whole tasks of a chunk (see
-:class:`~lstm_sentiment.workers.PredictPool`) while this process reads the next one and writes records.
+:class:`~lstm_sentiment.inference.pool.PredictPool`) while this process reads the next one and writes records.
 Records are those of :meth:`SentimentModel.predict`; only the batches differ, so probabilities may differ
 from a single ``predict`` call over all texts in the last bits of float32 (about 1e-7).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 
+import torch
+
+from lstm_sentiment.atomic import write_atomic
 from lstm_sentiment.data.files import BadInput
-from lstm_sentiment.workers import PredictPool, classify
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.inference.model import SentimentModel
+from lstm_sentiment.inference.pool import PredictPool
+from lstm_sentiment.inference.routing import ByScript, ModelRef, Target, classify, in_input_order, target_of, warn_truncations
+from lstm_sentiment.output import write_records
 
 CHUNK_TEXTS = 4_000
 
@@ -27,7 +34,7 @@ def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
 
 def iter_predictions(
     texts: Iterable[str],
-    model=None,
+    model: SentimentModel | str | Path | None = None,
     lang: str = "auto",
     chunk_size: int = CHUNK_TEXTS,
     workers: int = 0,
@@ -42,7 +49,8 @@ def iter_predictions(
             :class:`~lstm_sentiment.data.files.BadInput` among them gets a record with its ``error``
             (``label``, ``score`` and ``probs`` null) at its place.
         model: a loaded :class:`SentimentModel`, a bundle directory or a shipped model name; None: the
-            shipped models, by ``lang`` ("auto": each text to zh or en by its script).
+            shipped models, by ``lang`` ("auto": each text to zh or en by its script; see
+            :func:`~lstm_sentiment.inference.routing.target_of`).
         chunk_size: texts per chunk (≥ 1).
         workers: processes that classify (each with one torch thread) while this one reads and writes;
             0 (default): classify in this process. On 2 idle cores, 2 workers gave 1.7 times the texts
@@ -55,108 +63,58 @@ def iter_predictions(
         pool: a running pool to use instead of starting ``workers`` processes (its workers keep the models
             they loaded, from one call to the next).
     Raises:
-        ValueError: chunk_size < 1, workers < 0, an unknown precision (when the first model loads).
+        ValueError: chunk_size < 1, workers < 0, an unknown precision.
         SentimentError: a model that cannot be loaded.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     if workers < 0:
         raise ValueError(f"workers must be >= 0, got {workers}")
+    target = target_of(model, lang, precision)
     chunks = _chunks(texts, chunk_size)
     first = next(chunks, None)
     if first is None:
         return  # no pool started for nothing
     chunks = chain((first,), chunks)
-    route = _router(model, lang)
     if pool is not None:
-        yield from _predict_chunks(chunks, route, _in_pool(pool, precision))
+        yield from _predict_chunks(chunks, _in_pool(pool, target))
         return
     if workers:
-        names = [model] if model is not None else [lang] if lang != "auto" else ["zh", "en"]
-        with PredictPool(workers, [_spec(name, precision) for name in names]) as own:
-            yield from _predict_chunks(chunks, route, _in_pool(own, precision))
+        preload = target.refs if isinstance(target, ByScript) else (target,)
+        with PredictPool(workers, preload) as own:
+            yield from _predict_chunks(chunks, _in_pool(own, target))
         return
-    import torch
-
     saved = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        yield from _predict_chunks(chunks, route, _in_this_process(precision))
+        yield from _predict_chunks(chunks, _in_this_process(target, model if isinstance(model, SentimentModel) else None))
     finally:
         torch.set_num_threads(saved)
 
 
-def _router(model, lang: str) -> Callable[[str], object]:
-    """text → the model (object, path or name) that classifies it."""
-    from lstm_sentiment.text.tokenize import detect_lang
-
-    if model is not None:
-        return lambda text: model
-    if lang != "auto":
-        return lambda text: lang
-    return detect_lang
+# start(texts) begins classifying texts and returns a function that waits for their records and the
+# truncated texts by max_tokens (routing.classify's result).
+Start = Callable[[list[str]], Callable[[], tuple[list[dict], dict[int, int]]]]
 
 
-def group_indices(texts: Sequence[str], key: Callable[[str], Hashable]) -> dict[Hashable, list[int]]:
-    """Indices of ``texts`` grouped by ``key(text)``, each group in input order."""
-    groups: dict[Hashable, list[int]] = {}
-    for i, text in enumerate(texts):
-        groups.setdefault(key(text), []).append(i)
-    return groups
-
-
-def in_input_order(size: int, parts: Iterable[tuple[list[int], list[dict]]]) -> list[dict]:
-    """Records of ``size`` inputs back in input order from ``(indices, records)`` pairs covering them."""
-    records: list[dict | None] = [None] * size
-    for index, part in parts:
-        for i, record in zip(index, part):
-            records[i] = record
-    return records  # type: ignore[return-value]
-
-
-class _Truncations:
-    """Counts of truncated texts per model's maximum, warned about once at the end."""
-
-    def __init__(self) -> None:
-        self.counts: dict[int, int] = {}
-
-    def add(self, max_tokens: int, records: list[dict]) -> None:
-        count = sum(1 for r in records if r.get("truncated"))
-        if count:
-            self.counts[max_tokens] = self.counts.get(max_tokens, 0) + count
-
-    def warn(self) -> None:
-        from lstm_sentiment.text.tokenize import warn_truncated
-
-        for max_tokens, count in self.counts.items():
-            warn_truncated(count, max_tokens)
-
-
-# start(model, texts) begins classifying texts and returns a function that waits for
-# (the model's max_tokens, its records).
-Start = Callable[[object, list[str]], Callable[[], tuple[int, list[dict]]]]
-
-
-def _predict_chunks(chunks: Iterable[list[str]], route, start: Start) -> Iterator[dict]:
+def _predict_chunks(chunks: Iterable[list], start: Start) -> Iterator[dict]:
     """Records of every chunk, in input order. Each chunk is started before the previous one's records
     are collected, so workers classify it while this process writes them."""
-    truncations = _Truncations()
+    truncated: dict[int, int] = {}
 
-    def begin(texts: list) -> tuple[int, list, tuple[list[int], list[dict]]]:
+    def begin(texts: list) -> tuple[int, tuple[list[int], Callable], tuple[list[int], list[dict]]]:
         bad = [i for i, text in enumerate(texts) if isinstance(text, BadInput)]
         good = [i for i, text in enumerate(texts) if not isinstance(text, BadInput)]
-        groups = {name: [good[j] for j in index] for name, index in group_indices([texts[i] for i in good], route).items()}
         refused = [{"text": texts[i].text, "label": None, "score": None, "probs": None, "error": texts[i].error} for i in bad]
-        return len(texts), [(index, start(name, [texts[i] for i in index])) for name, index in groups.items()], (bad, refused)
+        return len(texts), (good, start([texts[i] for i in good])), (bad, refused)
 
-    def finish(size: int, groups: list, refused: tuple[list[int], list[dict]]) -> list[dict]:
-        parts = [refused]
-        for index, result in groups:
-            max_tokens, part = result()
-            truncations.add(max_tokens, part)
-            parts.append((index, part))
-        return in_input_order(size, parts)
+    def finish(size: int, started: tuple[list[int], Callable], refused: tuple[list[int], list[dict]]) -> list[dict]:
+        good, result = started
+        records, counts = result()
+        for max_tokens, count in counts.items():
+            truncated[max_tokens] = truncated.get(max_tokens, 0) + count
+        return in_input_order(size, [refused, (good, records)])
 
     pending = None
     for texts in chunks:
@@ -166,36 +124,26 @@ def _predict_chunks(chunks: Iterable[list[str]], route, start: Start) -> Iterato
         pending = following
     if pending is not None:
         yield from finish(*pending)
-    truncations.warn()
+    warn_truncations(truncated)
 
 
-def _in_this_process(precision: str) -> Start:
-    from lstm_sentiment.sentiment import SentimentModel
+def _in_this_process(target: Target, loaded: SentimentModel | None) -> Start:
+    models: dict[ModelRef, SentimentModel] = {ModelRef.of(loaded): loaded} if loaded is not None else {}
 
-    loaded: dict[str, SentimentModel] = {}
+    def model_for(ref: ModelRef) -> SentimentModel:
+        if ref not in models:
+            models[ref] = ref.load()
+        return models[ref]
 
-    def start(name, texts: list[str]):
-        if isinstance(name, SentimentModel):
-            model = name
-        else:
-            if str(name) not in loaded:
-                loaded[str(name)] = SentimentModel.load(name, precision=precision)
-            model = loaded[str(name)]
-        return lambda: classify(model, texts)  # runs when collected: one chunk's records at a time
+    def start(texts: list[str]):
+        return lambda: classify(target, texts, model_for)  # runs when collected: one chunk's records at a time
 
     return start
 
 
-def _spec(model, precision: str) -> tuple[str, str]:
-    """(path or name, precision) of a model for the workers: a loaded one goes by its path and keeps its
-    precision."""
-    path = getattr(model, "path", None)
-    return (str(path), model.precision) if path is not None else (str(model), precision)
-
-
-def _in_pool(pool: PredictPool, precision: str) -> Start:
-    def start(name, texts: list[str]):
-        futures = pool.submit(*_spec(name, precision), texts)
+def _in_pool(pool: PredictPool, target: Target) -> Start:
+    def start(texts: list[str]):
+        futures = pool.submit(target, texts)
         return lambda: pool.collect(futures)
 
     return start
@@ -234,10 +182,6 @@ def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=N
     Raises:
         SentimentError: no texts, or none that could be classified (``output`` is left as it was).
     """
-    from lstm_sentiment.atomic import write_atomic
-    from lstm_sentiment.errors import SentimentError
-    from lstm_sentiment.output import write_records
-
     counter = RecordCounter(iter_predictions(texts, model, **options))
 
     def write(tmp: Path) -> None:

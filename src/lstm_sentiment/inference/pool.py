@@ -23,13 +23,19 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 
+import torch
+
+from lstm_sentiment.inference.model import SentimentModel
+from lstm_sentiment.inference.routing import ModelRef, Target, classify
+from lstm_sentiment.text.tokenize import warm_up
+
 TASK_TEXTS = 500
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 POLL_SECONDS = 0.1  # how often a wait for results looks for a noted signal
 TRIM_EVERY = 16  # tasks between returns of free heap memory to the system (see _release_free_memory)
 
-# (model path or shipped name, precision) → SentimentModel, in each worker process.
-_models: dict[tuple[str, str], object] = {}
+# The models each worker process has loaded (and those the parent loaded before forking).
+_models: dict[ModelRef, SentimentModel] = {}
 _tasks_done = 0
 
 
@@ -42,8 +48,6 @@ def available_cores() -> int:
 
 
 def _start_worker() -> None:
-    import torch
-
     # First, before any operator: a forked child inherits no OpenMP threads, and one that entered a
     # parallel region with the parent's thread count would wait for them forever.
     torch.set_num_threads(1)
@@ -65,23 +69,15 @@ def _blocked(signums: set[int]) -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _model(spec: tuple[str, str]):
-    from lstm_sentiment.sentiment import SentimentModel
-
-    if spec not in _models:
-        _models[spec] = SentimentModel.load(spec[0], precision=spec[1])
-    return _models[spec]
+def _model(ref: ModelRef) -> SentimentModel:
+    if ref not in _models:
+        _models[ref] = ref.load()
+    return _models[ref]
 
 
-def classify(model, texts: list[str]) -> tuple[int, list[dict]]:
-    """The model's ``max_tokens`` (for the truncation warning) and :meth:`SentimentModel.predict`'s records,
-    without the warning (the caller gives one for all its tasks)."""
-    return model.tokenizer.max_tokens, model.records(texts, model.encode(texts))
-
-
-def _predict_task(spec: tuple[str, str], texts: list[str]) -> tuple[int, list[dict]]:
+def _predict_task(target: Target, texts: list[str]) -> tuple[list[dict], dict[int, int]]:
     global _tasks_done
-    result = classify(_model(spec), texts)
+    result = classify(target, texts, _model)
     _tasks_done += 1
     if _tasks_done % TRIM_EVERY == 0:
         _release_free_memory()
@@ -100,25 +96,26 @@ def _release_free_memory() -> None:
 class PredictPool:
     """Worker processes that return :meth:`SentimentModel.predict` records for lists of texts.
 
+    Each task is classified by :func:`~lstm_sentiment.inference.routing.classify` in a worker, routing by
+    script included, with the models that worker has loaded.
+
     Use as a context manager. :meth:`submit` returns at once, so the caller can read the next chunk while
     the workers classify this one.
 
     Args:
         workers: processes, at least 1.
-        preload: (model, precision) pairs to load here before the workers start, to be shared by them.
+        preload: models to load here before the workers start, to be shared by them.
     Raises:
         ValueError: workers < 1.
         SentimentError: a preload model that cannot be loaded.
     """
 
-    def __init__(self, workers: int, preload: Sequence[tuple[str, str]] = ()) -> None:
-        from lstm_sentiment.text.tokenize import warm_up
-
+    def __init__(self, workers: int, preload: Sequence[ModelRef] = ()) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         warm_up()
-        for spec in preload:
-            _model(spec)
+        for ref in preload:
+            _model(ref)
         # Objects the collector never visits stay on pages the workers share (see gc.freeze in CPython's
         # docs). They stay frozen here too: a later full collection in this process would otherwise write
         # to every one of them and copy the pages (about 40 MB, measured). Collecting first means only
@@ -173,31 +170,34 @@ class PredictPool:
             signal.signal(signum, handler)
         self._handlers = {}
 
-    def submit(self, model: str, precision: str, texts: Sequence[str]) -> list[Future]:
-        """Start classifying ``texts`` with the bundle or shipped model ``model``; see :meth:`collect`."""
+    def submit(self, target: Target, texts: Sequence[str]) -> list[Future]:
+        """Start classifying ``texts`` for ``target``, in tasks of :data:`TASK_TEXTS`; see :meth:`collect`."""
         texts = list(texts)
-        spec = (model, precision)
         self._check()
-        return [self._executor.submit(_predict_task, spec, texts[i : i + TASK_TEXTS]) for i in range(0, len(texts), TASK_TEXTS)]
+        return [self._executor.submit(_predict_task, target, texts[i : i + TASK_TEXTS]) for i in range(0, len(texts), TASK_TEXTS)]
 
-    def collect(self, futures: list[Future]) -> tuple[int, list[dict]]:
-        """The model's ``max_tokens`` and the records of :meth:`submit`, in input order (waits for them).
+    def collect(self, futures: list[Future]) -> tuple[list[dict], dict[int, int]]:
+        """The records of :meth:`submit`, in input order, and the truncated texts by ``max_tokens`` (see
+        :func:`~lstm_sentiment.inference.routing.classify`); waits for them.
 
         Raises:
             SentimentError: the model could not be loaded (raised in the worker, passed on here).
             KeyboardInterrupt: Ctrl-C while waiting (within :data:`POLL_SECONDS`).
         """
-        max_tokens, records = 0, []
+        records: list[dict] = []
+        truncated: dict[int, int] = {}
         for future in futures:
             while True:
                 try:
-                    max_tokens, part = future.result(timeout=POLL_SECONDS)
+                    part, counts = future.result(timeout=POLL_SECONDS)
                     break
                 except FutureTimeout:
                     self._check()  # the signal handler cannot wake this wait
             records.extend(part)
+            for max_tokens, count in counts.items():
+                truncated[max_tokens] = truncated.get(max_tokens, 0) + count
         self._check()
-        return max_tokens, records
+        return records, truncated
 
     def close(self) -> None:
         try:

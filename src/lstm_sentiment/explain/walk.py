@@ -14,6 +14,10 @@ the same path :meth:`SentimentModel.predict` runs, so the last step *is* ``predi
 come from the explicit path (``return_trace=True``) over the same weights; the largest difference between
 its probabilities and ``predict``'s is kept in ``fidelity`` so a reader can check the two paths agree.
 
+Precision: the running prediction and the contributions run at the model's precision, as ``predict``
+does (bfloat16 for a model loaded with ``precision="bfloat16"``); the gate trace always runs float32, so
+with a bfloat16 model ``fidelity`` also holds the rounding of bfloat16.
+
 Shape letters: L tokens, H hidden units, C classes.
 """
 
@@ -22,17 +26,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from lstm_sentiment.core.trace import STEP_FIELDS
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.inference.model import SentimentModel
 from lstm_sentiment.text.vocab import UNK, UNK_ID
-
-if TYPE_CHECKING:
-    from lstm_sentiment.sentiment import SentimentModel
 
 SCHEMA_VERSION = 1
 DIRECTIONS = ("forward", "reverse")
@@ -309,14 +310,14 @@ def _truncation_note(max_tokens: int) -> str:
     )
 
 
-def explain(model: "SentimentModel", text: str, top_units: int = DEFAULT_TOP_UNITS) -> Explanation:
+def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS) -> Explanation:
     """Walk one text through a trained model, step by step.
 
     Cost: one batched forward of 2L sequences (L prefixes and L occluded copies) on the path ``predict``
     uses, plus one explicit-path forward of the text for the gate trace.
 
     Args:
-        model: a loaded :class:`~lstm_sentiment.sentiment.SentimentModel`.
+        model: a loaded :class:`~lstm_sentiment.inference.model.SentimentModel`.
         text: one sentence or review; tokenized and truncated exactly as ``predict`` does.
         top_units: K, how many most active units to keep per gate and step (≥ 1).
     Returns:

@@ -9,6 +9,8 @@ Chinese from Noto.
 
 from __future__ import annotations
 
+import io
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,7 +25,7 @@ def cjk_font_path() -> Path:
     Raises:
         SentimentError: the font package is not installed (it is a dependency of lstm-sentiment).
     """
-    try:
+    try:  # why here: a missing font package is one error line when a font is asked for, not at import
         import pylopdf_fonts_zh_cn
     except ImportError:
         raise SentimentError(f"the CJK font package {FONT_PACKAGE} is missing; reinstall lstm-sentiment or pip install {FONT_PACKAGE}") from None
@@ -36,7 +38,7 @@ def cjk_font_path() -> Path:
 @lru_cache(maxsize=1)
 def register_cjk_font() -> str:
     """Add the CJK font to matplotlib's font manager (once per process) and return its family name."""
-    from matplotlib import font_manager
+    from matplotlib import font_manager  # why here: about a second to import, for pictures only
 
     path = cjk_font_path()
     font_manager.fontManager.addfont(str(path))
@@ -54,9 +56,7 @@ def font_subset(text: str) -> bytes:
     A page with a few dozen Chinese characters then carries some 40 KB of font instead of 8 MB, and
     shows Chinese on machines with no CJK font installed.
     """
-    import io
-    import logging
-
+    # why here: fontTools is needed by HTML pages only.
     from fontTools import subset
     from fontTools.ttLib import TTFont
 

@@ -7,7 +7,9 @@ active units of each gate.
 
 from __future__ import annotations
 
-from lstm_sentiment.reports.explain import GATES, Explanation
+from rich.table import Table
+
+from lstm_sentiment.explain.walk import GATES, Explanation
 
 # Short column heads: f̄ is the mean of f_t over the H units, and so on.
 _HEADS = {"f": "f mean", "i": "i mean", "g": "g mean", "o": "o mean"}
@@ -30,8 +32,6 @@ def _view(expl: Explanation, layer: int, direction: str) -> str:
 
 def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
     """A rich Table of the steps, titled with the prediction (and the truncation note, if any)."""
-    from rich.table import Table
-
     trace = expl.trace(layer, direction)
     title = f"{_summary(expl)}\n{_view(expl, layer, direction)}"
     table = Table(title=title, caption=f"note: {expl.note}" if expl.note else None)

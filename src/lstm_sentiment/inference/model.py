@@ -1,8 +1,13 @@
-"""``SentimentModel``: load a bundle (or a shipped default), predict, evaluate."""
+"""``SentimentModel``: load a bundle (or a shipped default), encode, probabilities, records, evaluate.
+
+The pieces it is made of are public for code that holds a network but no bundle yet (training evaluates
+the network it has just trained with them): :class:`WordIds`, :func:`probabilities` and
+:func:`evaluation_report`. This module knows nothing of routing, pools, streams, explain or serve.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -11,10 +16,10 @@ import torch
 from lstm_sentiment.bundle import load_bundle
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.inference.batches import length_batches, pad_batch
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.vectors.subword import has_word_char
-from lstm_sentiment.training.batches import length_batches, pad_batch
 
 DEFAULT_MODELS = ("zh", "en")
 PRECISIONS = ("float32", "bfloat16")
@@ -34,11 +39,105 @@ def default_model_path(name: str) -> Path:
     return Path(str(resources.files("lstm_sentiment").joinpath("assets", "models", name)))
 
 
+class WordIds:
+    """Token → id for one network and its vocabulary, as prediction reads words.
+
+    A vocabulary word gets its row; any other word the id of its subword vector (mean of its character
+    n-gram rows, when the network has them and the word holds a letter, digit or Han character), added to
+    the network at first sight (at most :data:`MAX_ADDED_WORDS`); else ``<unk>``.
+    """
+
+    def __init__(self, network, vocab) -> None:
+        self.network = network
+        self.vocab = vocab
+        self._added: dict[str, int] = {}
+
+    def __call__(self, tokens: Sequence[str]) -> list[int]:
+        """Ids of ``tokens``; empty for no tokens."""
+        get = self.vocab.stoi.get
+        ids = [get(t, -1) for t in tokens]
+        if -1 in ids:
+            ids = [i if i >= 0 else self._added_id(t) for i, t in zip(ids, tokens)]
+        return ids
+
+    def _added_id(self, word: str) -> int:
+        i = self._added.get(word)
+        if i is None:
+            vector = self.network.subword_vector(word)
+            if vector is None or len(self._added) >= MAX_ADDED_WORDS:
+                return UNK_ID
+            i = self._added[word] = self.network.add_word(vector)
+        return i
+
+
+@torch.inference_mode()
+def probabilities(
+    network,
+    id_lists: Sequence[Sequence[int]],
+    *,
+    temperature: float = 1.0,
+    precision: str = "float32",
+    batch_size: int = PREDICT_BATCH,
+) -> torch.Tensor:
+    """Softmax probabilities of ``softmax(logits / temperature)``, float32 (N, C), in input order.
+
+    Texts are batched by length so padding stays small (see :func:`length_batches`, at most
+    ``batch_size`` texts and :data:`PREDICT_BATCH_TOKENS` padded steps a batch); pooling ignores
+    padding, so a text's probabilities do not depend on its batch beyond float32 rounding.
+
+    Args:
+        network: a :class:`~lstm_sentiment.models.classifier.SentimentLSTM` in eval mode.
+        id_lists: N lists of token ids, each non-empty.
+        precision: "float32", or "bfloat16" (``torch.autocast`` over the forward pass).
+    """
+    probs = torch.empty(len(id_lists), network.classifier.out_features)
+    device = next(network.parameters()).device
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+        for chunk in length_batches([len(x) for x in id_lists], batch_size, PREDICT_BATCH_TOKENS):
+            ids, lengths = pad_batch([id_lists[i] for i in chunk])
+            # lengths stay on the CPU: packing and the padded path read them there.
+            logits = network(ids.to(device, non_blocking=True), lengths)
+            probs[torch.tensor(chunk)] = torch.softmax(logits.float() / temperature, dim=-1).cpu()
+    return probs
+
+
+def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequence[str], *, temperature: float, precision: str, name: str) -> dict:
+    """Accuracy, macro-F1, per-class figures, confusion matrix and ECE of ``probs`` against ``data``'s labels.
+
+    Args:
+        probs: float32 (N, C), columns in ``id2label`` order, rows in ``data``'s order.
+        temperature: the one ``probs`` were computed at (reported).
+        precision: "float32" or "bfloat16", reported as ``compute_dtype``.
+        name: the model, for the error message.
+    Returns:
+        :func:`~lstm_sentiment.metrics.classification_report`'s dict, with ``ece`` (expected calibration
+        error, 15 bins), ``temperature``, ``source`` (the data's) and ``compute_dtype``.
+    Raises:
+        SentimentError: a label the model does not know, or non-finite scores.
+    """
+    # why here: torchmetrics takes about a second to import, and only evaluation needs it (not predict).
+    from lstm_sentiment.metrics import classification_report, expected_calibration_error
+
+    index = {label: i for i, label in enumerate(id2label)}
+    unknown = sorted(set(data.labels) - set(index))
+    if unknown:
+        raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {list(id2label)})")
+    if not bool(probs.isfinite().all()):
+        raise SentimentError(f"{name}: the model gives non-finite scores (damaged or diverged weights)")
+    truth = [index[y] for y in data.labels]
+    report = classification_report(truth, probs.argmax(-1).tolist(), list(id2label))
+    report["ece"] = round(expected_calibration_error(probs, torch.tensor(truth)), 6)
+    report["temperature"] = temperature
+    report["source"] = data.source
+    report["compute_dtype"] = precision  # "float32" or "bfloat16": not a classification figure
+    return report
+
+
 class SentimentModel:
     """A trained sentiment model ready to predict.
 
     Use :meth:`load`. ``id2label`` gives the class names in logit order; ``config`` is the bundle's
-    ``config.json``. Batches go to the device the network is on (:attr:`device`).
+    ``config.json``; ``path`` its directory. Batches go to the device the network is on (:attr:`device`).
     """
 
     def __init__(self, network, vocab, tokenizer, config: dict, path: Path, precision: str = "float32") -> None:
@@ -54,7 +153,7 @@ class SentimentModel:
         # Logits are divided by this before the softmax (temperature scaling, Guo et al. 2017); fitted on
         # validation by training, 1.0 for bundles without it.
         self.temperature = float(config.get("temperature", 1.0))
-        self._added: dict[str, int] = {}
+        self.token_ids = WordIds(network, vocab)
 
     @classmethod
     def load(cls, path_or_name: str | Path = "zh", device: str | torch.device | None = None, precision: str = "float32") -> "SentimentModel":
@@ -62,12 +161,12 @@ class SentimentModel:
 
         Args:
             device: where the network runs; None: "cuda" when available, else "cpu".
-            precision: "float32" (default), or "bfloat16": :meth:`probabilities` (so ``predict`` and
-                ``evaluate``) runs the LSTM and linear layers under ``torch.autocast`` in bfloat16 (8-bit
-                significand). On CPUs with AVX512-BF16 the forward pass ran 1.58 times faster here;
-                probabilities move by up to about 0.01 and a few labels in a thousand near 0.5 may flip
-                (BENCHMARKS.md gives the shipped models' accuracy both ways). ``explain`` always runs
-                float32, so its figures are exact.
+            precision: "float32" (default), or "bfloat16": :meth:`probabilities` (so ``predict``,
+                ``evaluate``, and the running predictions and contributions of ``explain``) runs the LSTM
+                and linear layers under ``torch.autocast`` in bfloat16 (8-bit significand). On CPUs with
+                AVX512-BF16 the forward pass ran 1.58 times faster here; probabilities move by up to
+                about 0.01 and a few labels in a thousand near 0.5 may flip (BENCHMARKS.md gives the
+                shipped models' accuracy both ways). The gate trace of ``explain`` runs float32 always.
         Raises:
             SentimentError: missing, truncated, corrupt or other-version bundle.
             ValueError: an unknown precision.
@@ -90,42 +189,15 @@ class SentimentModel:
         """Tokenize each text as at training time (truncated to the model's maximum)."""
         return [self.tokenizer(text) for text in texts]
 
-    def token_ids(self, tokens: Sequence[str]) -> list[int]:
-        """Ids of ``tokens``: a vocabulary word its row; any other word the id of its subword vector (mean
-        of its character n-gram rows, when the model has them and the word holds a letter, digit or Han
-        character), else ``<unk>``. Empty for no tokens."""
-        get = self.vocab.stoi.get
-        ids = [get(t, -1) for t in tokens]
-        if -1 in ids:
-            ids = [i if i >= 0 else self._added_id(t) for i, t in zip(ids, tokens)]
-        return ids
+    def encode_prepared(self, prepared: Sequence[str], langs: Sequence[str | None]) -> list[Tokenized]:
+        """:meth:`encode` for texts already prepared (``text.tokenize.prepare`` with this model's
+        ``tokenizer.max_tokens``) whose language was chosen already ("zh"/"en"; None: detect)."""
+        return [self.tokenizer.tokenize_prepared(p, lang) for p, lang in zip(prepared, langs)]
 
-    def _added_id(self, word: str) -> int:
-        i = self._added.get(word)
-        if i is None:
-            vector = self.network.subword_vector(word)
-            if vector is None or len(self._added) >= MAX_ADDED_WORDS:
-                return UNK_ID
-            i = self._added[word] = self.network.add_word(vector)
-        return i
-
-    @torch.inference_mode()
     def probabilities(self, id_lists: Sequence[Sequence[int]], batch_size: int = PREDICT_BATCH) -> torch.Tensor:
-        """Softmax probabilities, float32 (N, C), for encoded texts, in input order.
-
-        Texts are batched by length so padding stays small (see :func:`length_batches`, at most
-        ``batch_size`` texts and :data:`PREDICT_BATCH_TOKENS` padded steps a batch); pooling ignores
-        padding, so a text's probabilities do not depend on its batch.
-        """
-        probs = torch.empty(len(id_lists), len(self.id2label))
-        device = self.device
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16"):
-            for chunk in length_batches([len(x) for x in id_lists], batch_size, PREDICT_BATCH_TOKENS):
-                ids, lengths = pad_batch([id_lists[i] for i in chunk])
-                # lengths stay on the CPU: packing and the padded path read them there.
-                logits = self.network(ids.to(device, non_blocking=True), lengths)
-                probs[torch.tensor(chunk)] = torch.softmax(logits.float() / self.temperature, dim=-1).cpu()
-        return probs
+        """Softmax probabilities at the model's temperature and precision, float32 (N, C), for encoded
+        texts (each non-empty), in input order; see :func:`probabilities`."""
+        return probabilities(self.network, id_lists, temperature=self.temperature, precision=self.precision, batch_size=batch_size)
 
     def predict(self, texts: Sequence[str], batch_size: int = PREDICT_BATCH) -> list[dict]:
         """One record per text, in input order.
@@ -171,83 +243,16 @@ class SentimentModel:
         """Accuracy, macro-F1, per-class figures and confusion matrix on labelled texts.
 
         Returns:
-            :func:`~lstm_sentiment.metrics.classification_report`'s dict, with ``ece`` (expected calibration
-            error, 15 bins, of the temperature-scaled scores), ``temperature``, ``source`` (the data's) and
-            ``compute_dtype`` (the model's precision, "float32" or "bfloat16").
+            :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
         Raises:
             SentimentError: a label the model does not know, or non-finite scores.
         """
-        from lstm_sentiment.metrics import classification_report  # torchmetrics: slow to import
-        from lstm_sentiment.training.calibration import expected_calibration_error
-
-        index = {label: i for i, label in enumerate(self.id2label)}
-        unknown = sorted(set(data.labels) - set(index))
-        if unknown:
-            raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {self.id2label})")
         encoded = self.encode(data.texts)
         probs = self.probabilities([self.token_ids(e.tokens) or [UNK_ID] for e in encoded], batch_size)
-        if not bool(probs.isfinite().all()):
-            raise SentimentError(f"{self.path}: the model gives non-finite scores (damaged or diverged weights)")
-        truth = [index[y] for y in data.labels]
-        report = classification_report(truth, probs.argmax(-1).tolist(), self.id2label)
-        report["ece"] = round(expected_calibration_error(probs, torch.tensor(truth)), 6)
-        report["temperature"] = self.temperature
-        report["source"] = data.source
-        report["compute_dtype"] = self.precision  # "float32" or "bfloat16": not a classification figure
-        return report
-
-    def explain(self, text: str, top_units: int = 3):
-        """The textbook walk-through of one text: gates at every step, running prediction, contributions.
-
-        See :func:`lstm_sentiment.reports.explain.explain`; its last running prediction equals ``predict``'s.
-
-        Returns:
-            An :class:`~lstm_sentiment.reports.explain.Explanation`.
-        Raises:
-            SentimentError: empty text.
-        """
-        from lstm_sentiment.reports.explain import explain
-
-        return explain(self, text, top_units=top_units)
+        return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
 
 
 def _has_known_word(tokens: Sequence[str], ids: Sequence[int]) -> bool:
     """Whether some token is in the vocabulary and holds a letter or digit. Punctuation alone ("。。！")
     is no word: a label resting on it alone is as unfounded as one for emoji, and is flagged the same way."""
     return any(i != UNK_ID and has_word_char(token) for token, i in zip(tokens, ids))
-
-
-def default_model_name(texts: Sequence[str]) -> str:
-    """"zh" if most non-empty texts hold Han characters, else "en"."""
-    from lstm_sentiment.text.tokenize import detect_lang
-
-    langs = [detect_lang(t) for t in texts if t.strip()]
-    return "zh" if langs.count("zh") * 2 >= len(langs) else "en"
-
-
-def predict_texts(texts: Sequence[str], model: str | Path | None = None, lang: str = "auto") -> list[dict]:
-    """Predict with a bundle, or with the shipped defaults when ``model`` is None.
-
-    With no model and ``lang="auto"``, each text goes to the shipped ``zh`` or ``en`` model by its script
-    (Han characters → zh); records come back in input order either way.
-    """
-    if model is not None:
-        return SentimentModel.load(model).predict(texts)
-    if lang != "auto":
-        return SentimentModel.load(lang).predict(texts)
-    return predict_by_script(texts, SentimentModel.load)
-
-
-def predict_by_script(texts: Sequence[str], model_for: Callable[[str], SentimentModel]) -> list[dict]:
-    """Send each text to the model of its script (Han characters → "zh", else "en"); records in input order.
-
-    Args:
-        texts: the texts.
-        model_for: "zh" or "en" → a model; called once per language present (``SentimentModel.load``, or a
-            lookup in models already loaded, as the server does).
-    """
-    from lstm_sentiment.streaming import group_indices, in_input_order
-    from lstm_sentiment.text.tokenize import detect_lang
-
-    groups = group_indices(texts, detect_lang)
-    return in_input_order(len(texts), [(index, model_for(name).predict([texts[i] for i in index])) for name, index in groups.items()])

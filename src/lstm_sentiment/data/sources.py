@@ -1,0 +1,26 @@
+"""Labelled data named on the command line: a split of the built-in corpus, or a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lstm_sentiment.data.corpus import NAME, SPLITS, load_zh_reviews
+from lstm_sentiment.data.dataset import LabelledTexts
+from lstm_sentiment.data.files import read_labelled
+
+
+def load_dataset(spec: str, text_column: str | None = None, label_column: str | None = None) -> LabelledTexts:
+    """``zh-reviews:SPLIT`` (train, validation or test; ``zh-reviews`` alone: its test split) or a labelled
+    CSV/TSV/JSONL file (see :func:`~lstm_sentiment.data.files.read_labelled`).
+
+    Raises:
+        ValueError: an unknown split of the corpus.
+        SentimentError: an unreadable file, a missing column.
+    """
+    name, colon, split = spec.partition(":")
+    if name != NAME:
+        return read_labelled(Path(spec), text_column, label_column)
+    split = split if colon else "test"
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r} of {NAME}; choose one of {', '.join(SPLITS)}")
+    return load_zh_reviews()[SPLITS.index(split)]

@@ -1,0 +1,200 @@
+"""Which model classifies a text, decided once, and the records of a list of texts.
+
+A run names its model once, as a :data:`Target`: one model (:class:`ModelRef`: a shipped name or a bundle
+directory, and a precision), or the shipped model of each text's script (:class:`ByScript`). By script,
+the choice is made on the normalised text (:func:`route`: an HTML entity such as ``&#x4e2d;`` is Han
+once decoded), and the prepared text and its language go on to the model's tokenizer, which neither
+normalises nor detects again. The command line, the worker pool and the server all classify through
+:func:`classify`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+from lstm_sentiment.inference.model import DEFAULT_MODELS, PRECISIONS, SentimentModel
+from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, Tokenized, detect_lang, prepare, warn_truncated
+
+# Texts are prepared for routing as a tokenizer of this many tokens prepares them (that of both shipped
+# models), so their tokenizers start from the same prepared text.
+ROUTE_MAX_TOKENS = DEFAULT_MAX_TOKENS
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """One model, by name or directory, and the precision it runs in: what a worker needs to load it.
+
+    Attributes:
+        name_or_path: "zh" or "en" (a str) for a shipped model; a Path, or any other str, for a bundle
+            directory (``"./zh"`` is a folder named zh).
+        precision: "float32" or "bfloat16" (see :meth:`SentimentModel.load`).
+    Raises:
+        ValueError: an unknown precision.
+    """
+
+    name_or_path: str | Path
+    precision: str = "float32"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+
+    @classmethod
+    def of(cls, model: SentimentModel) -> "ModelRef":
+        """The reference of a loaded model: its bundle directory and its precision."""
+        return cls(Path(model.path), model.precision)
+
+    def load(self) -> SentimentModel:
+        """Load the model (see :meth:`SentimentModel.load`)."""
+        return SentimentModel.load(self.name_or_path, precision=self.precision)
+
+
+@dataclass(frozen=True)
+class ByScript:
+    """Each text to the shipped model of its script: Han characters → "zh", else "en" (see :func:`route`).
+
+    Raises:
+        ValueError: an unknown precision.
+    """
+
+    precision: str = "float32"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+
+    def ref(self, lang: str) -> ModelRef:
+        """The shipped model of ``lang`` ("zh" or "en")."""
+        return ModelRef(lang, self.precision)
+
+    @property
+    def refs(self) -> tuple[ModelRef, ...]:
+        """Every model this target may send a text to."""
+        return tuple(self.ref(name) for name in DEFAULT_MODELS)
+
+
+Target = Union[ModelRef, ByScript]
+
+
+def target_of(model: SentimentModel | str | Path | None = None, lang: str = "auto", precision: str = "float32") -> Target:
+    """The target a user's options name.
+
+    Args:
+        model: a loaded model (keeps its own precision), a bundle directory or a shipped name; None:
+            the shipped models, by ``lang``.
+        lang: with no model, "auto" (:class:`ByScript`), "zh" or "en".
+    Raises:
+        ValueError: an unknown precision.
+    """
+    if isinstance(model, SentimentModel):
+        return ModelRef.of(model)
+    if model is not None:
+        return ModelRef(model, precision)
+    return ByScript(precision) if lang == "auto" else ModelRef(lang, precision)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A text's shipped model and the text as prepared for it (:func:`lstm_sentiment.text.tokenize.prepare`
+    with :data:`ROUTE_MAX_TOKENS`)."""
+
+    lang: str
+    prepared: str
+
+
+def route(text: str) -> Route:
+    """The shipped model of ``text``'s script: "zh" if its normalised text holds a Han character, else "en"."""
+    prepared = prepare(text, ROUTE_MAX_TOKENS)
+    return Route(detect_lang(prepared), prepared)
+
+
+def default_model_name(texts: Sequence[str]) -> str:
+    """"zh" if most non-empty texts route to zh (:func:`route`), else "en": the one shipped model for a
+    whole data set (evaluation, training's word vectors)."""
+    langs = [route(t).lang for t in texts if t.strip()]
+    return "zh" if langs.count("zh") * 2 >= len(langs) else "en"
+
+
+def group_indices(items: Sequence, key: Callable[[object], Hashable]) -> dict[Hashable, list[int]]:
+    """Indices of ``items`` grouped by ``key(item)``, each group in input order."""
+    groups: dict[Hashable, list[int]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(key(item), []).append(i)
+    return groups
+
+
+def in_input_order(size: int, parts: Iterable[tuple[list[int], list[dict]]]) -> list[dict]:
+    """Records of ``size`` inputs back in input order from ``(indices, records)`` pairs covering them."""
+    records: list[dict | None] = [None] * size
+    for index, part in parts:
+        for i, record in zip(index, part):
+            records[i] = record
+    return records  # type: ignore[return-value]
+
+
+# A ModelRef → the loaded model: SentimentModel.load through ModelRef.load, or a lookup in models loaded
+# once (a worker's, the server's).
+ModelFor = Callable[[ModelRef], SentimentModel]
+
+
+def classify(target: Target, texts: Sequence[str], model_for: ModelFor) -> tuple[list[dict], dict[int, int]]:
+    """The records of :meth:`SentimentModel.predict` for ``texts``, in input order, without its warning.
+
+    Returns:
+        the records, and the number of truncated texts by the ``max_tokens`` of their model, for one
+        warning by the caller over all its calls.
+    """
+    if isinstance(target, ModelRef):
+        model = model_for(target)
+        groups = [(list(range(len(texts))), model, model.encode(texts))]
+    else:
+        routes = [route(text) for text in texts]
+        groups = []
+        for lang, index in group_indices(routes, lambda r: r.lang).items():
+            model = model_for(target.ref(lang))
+            groups.append((index, model, _encode_routed(model, [texts[i] for i in index], [routes[i] for i in index])))
+    truncated: dict[int, int] = {}
+    parts = []
+    for index, model, encoded in groups:
+        count = sum(e.truncated for e in encoded)
+        if count:
+            truncated[model.tokenizer.max_tokens] = truncated.get(model.tokenizer.max_tokens, 0) + count
+        parts.append((index, model.records([texts[i] for i in index], encoded)))
+    return in_input_order(len(texts), parts), truncated
+
+
+def _encode_routed(model: SentimentModel, texts: list[str], routes: list[Route]) -> list[Tokenized]:
+    langs = [r.lang for r in routes]
+    if model.tokenizer.max_tokens == ROUTE_MAX_TOKENS:
+        return model.encode_prepared([r.prepared for r in routes], langs)
+    # A model cut at another length prepares the texts its own way; the language stays the one chosen.
+    return model.encode_prepared([prepare(text, model.tokenizer.max_tokens) for text in texts], langs)
+
+
+def warn_truncations(truncated: dict[int, int]) -> None:
+    """One warning per model's maximum for texts cut to it (see :func:`classify`)."""
+    for max_tokens, count in truncated.items():
+        warn_truncated(count, max_tokens)
+
+
+def predict_with(target: Target, texts: Sequence[str], model_for: ModelFor) -> list[dict]:
+    """:func:`classify`'s records, with the truncation warning given here."""
+    records, truncated = classify(target, texts, model_for)
+    warn_truncations(truncated)
+    return records
+
+
+def predict_texts(texts: Sequence[str], model: str | Path | None = None, lang: str = "auto", precision: str = "float32") -> list[dict]:
+    """Predict with a bundle, or with the shipped defaults when ``model`` is None.
+
+    With no model and ``lang="auto"``, each text goes to the shipped ``zh`` or ``en`` model by its script
+    (:func:`route`); records come back in input order either way (see :meth:`SentimentModel.predict`).
+
+    Raises:
+        SentimentError: a model that cannot be loaded.
+        ValueError: an unknown precision.
+    """
+    return predict_with(target_of(model, lang, precision), texts, ModelRef.load)

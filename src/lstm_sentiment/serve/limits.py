@@ -1,0 +1,107 @@
+"""The limits of a request to the API, the request bodies that check them, and the JSON error every route
+answers with (:func:`error_response`), which the body-size middleware answers with too.
+
+The limits are reported by ``GET /v1/model``; the web page (:mod:`.page`) tells its users the text limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_TEXTS = 256  # texts per /v1/predict request: one predict batch (PREDICT_BATCH)
+MAX_TEXT_CHARS = 2000  # characters per text; predict keeps at most max_tokens (256) words of it anyway
+# Request body. Large enough for any request within the two limits above even with every character
+# JSON-escaped as \uXXXX (256 × 2000 × 6 bytes ≈ 3.1 MB), so it only guards memory.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+# --- request bodies -------------------------------------------------------------------------------------
+
+Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+
+
+class PredictRequest(BaseModel):
+    """Texts to classify."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    texts: list[Text] = Field(
+        min_length=1,
+        max_length=MAX_TEXTS,
+        description=f"1 to {MAX_TEXTS} texts of at most {MAX_TEXT_CHARS} characters each.",
+        examples=[["我喜欢这个电影", "我不喜欢这个电影"]],
+    )
+
+
+class ExplainRequest(BaseModel):
+    """One text to walk through the LSTM."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    text: Text = Field(description=f"One text of at most {MAX_TEXT_CHARS} characters.", examples=["我喜欢这个电影"])
+    units: bool = Field(True, description="Include every unit's value per step (`layers[].directions[].units`); false for a smaller answer.")
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The JSON error every route answers with: ``{"error": {"code", "message", "details"?}}``."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=dict(headers or {}))
+
+
+# --- body size ------------------------------------------------------------------------------------------
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a request body over ``max_bytes``.
+
+    Checks the declared Content-Length first (nothing is read), then counts the bytes actually received,
+    which also covers chunked bodies; a body within the limit is handed on unchanged.
+    """
+
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send, int(declared))
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send, None)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope, receive, send, declared: int | None) -> None:
+        got = f" (Content-Length {declared})" if declared is not None else ""
+        message = f"request body over {self.max_bytes} bytes{got}; send fewer or shorter texts"
+        # The rest of the body is not read, so the connection cannot be reused.
+        response = error_response(413, "body_too_large", message, headers={"Connection": "close"})
+        await response(scope, receive, send)

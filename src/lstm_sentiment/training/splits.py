@@ -1,0 +1,49 @@
+"""The train, validation and test data of a training run, and the split policy for a single file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
+from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, stratified_split
+from lstm_sentiment.data.sources import load_dataset
+
+log = logging.getLogger("lstm_sentiment")
+
+# Fractions (train, validation, test) split off one file, stratified, with stratified_split's fixed seed.
+SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+# With a test file of its own, 10 % of the file still goes to validation and the rest to training.
+SPLIT_FRACTIONS_WITH_TEST = (0.9, 0.1, 0.0)
+
+
+def training_splits(
+    data: str,
+    valid: Path | None = None,
+    test: Path | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+) -> tuple[LabelledTexts, LabelledTexts, LabelledTexts | None]:
+    """(train, validation, test) for ``lstm-sentiment train``.
+
+    Args:
+        data: ``zh-reviews`` (its fixed 80/10/10 splits; ``valid`` and ``test`` unused) or a labelled file.
+        valid: a validation file; None: 10 % of ``data``, stratified (:data:`SPLIT_FRACTIONS`).
+        test: a test file; None: 10 % of ``data`` when ``valid`` is None too, else no test.
+        text_column, label_column: the files' columns; guessed when None.
+    Raises:
+        SentimentError: unreadable files, one-class data, a class with fewer than 2 examples.
+    """
+    if data == NAME:
+        log.info("%s after de-duplication: %s", NAME, corpus_counts())
+        return load_zh_reviews()
+    full = load_dataset(data, text_column, label_column)
+    if valid is None:
+        check_trainable(full)
+        fractions = SPLIT_FRACTIONS_WITH_TEST if test is not None else SPLIT_FRACTIONS
+        train_part, valid_part, split_test = stratified_split(full, fractions)
+    else:
+        train_part, split_test = full, None
+        valid_part = load_dataset(str(valid), text_column, label_column)
+    test_part = load_dataset(str(test), text_column, label_column) if test is not None else split_test
+    return train_part, valid_part, test_part
