@@ -125,6 +125,10 @@ class TrainConfig(_FromDict):
         seed: seeds weights and batches; the same seed gives the same model on CPU.
         embedding_lr_scale: word vectors, when fine-tuned, learn at ``lr`` times this (a lower rate keeps
             pretrained vectors close to where they started; Howard & Ruder 2018 use rates per layer).
+        lm_epochs: epochs of language-model pretraining of the LSTM before classifier training (0: none;
+            see :mod:`lstm_sentiment.training.pretrain`).
+        lm_targets: K, the most frequent words the language model predicts one by one (the rest are one
+            class).
         accelerator, devices, num_nodes, strategy: passed to ``lightning.Trainer``.
     """
 
@@ -136,6 +140,8 @@ class TrainConfig(_FromDict):
     patience: int = 2
     seed: int = 0
     embedding_lr_scale: float = 0.1
+    lm_epochs: int = 0
+    lm_targets: int = 20_000
     accelerator: str = "auto"
     devices: str = "1"
     num_nodes: int = 1
@@ -143,5 +149,8 @@ class TrainConfig(_FromDict):
 
     def __post_init__(self) -> None:
         _positive(self, "epochs", "batch_size", "lr", "grad_clip", "patience", "embedding_lr_scale", "num_nodes")
+        _positive(self, "lm_targets")
+        if not isinstance(self.lm_epochs, int) or self.lm_epochs < 0:
+            raise ValueError(f"TrainConfig.lm_epochs must be an integer >= 0, got {self.lm_epochs!r}")
         if self.weight_decay < 0:
             raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")

@@ -70,6 +70,20 @@ class SentimentLSTM(nn.Module):
         Returns:
             ``logits`` float (N, C), or ``(logits, trace)``.
         """
+        result = self.steps(token_ids, lengths, return_trace)
+        output, (h_n, _) = result[0], result[1]
+        logits = self.classifier(self.dropout(self.pool(output, h_n, lengths)))
+        return (logits, result[2]) if return_trace else logits
+
+    def steps(self, token_ids: Tensor, lengths: Tensor, return_trace: bool = False):
+        """The LSTM's states at every word: word dropout (in training), word vectors, LSTM.
+
+        Args and shapes as :meth:`forward`.
+        Returns:
+            ``(output, (h_n, None))`` or, with ``return_trace``, ``(output, (h_n, None), trace)``:
+            ``output`` float (N, L, D·H), the last layer's h_t, zero past each length (see
+            :class:`~lstm_sentiment.core.LSTM`).
+        """
         if self.training and self.config.word_dropout > 0:
             drop = (torch.rand(token_ids.shape, device=token_ids.device) < self.config.word_dropout) & (token_ids != PAD_ID)
             token_ids = token_ids.masked_fill(drop, UNK_ID)
@@ -77,10 +91,7 @@ class SentimentLSTM(nn.Module):
         if self.config.freeze_embeddings:
             x = torch.where((token_ids == UNK_ID).unsqueeze(-1), self.unk_vector, x)
         # Pooling reads only output and h_n; without c_n the CPU path can use oneDNN on the padded batch.
-        result = self.lstm(x, lengths, return_trace=return_trace, cell_state=False)
-        output, (h_n, _) = result[0], result[1]
-        logits = self.classifier(self.dropout(self.pool(output, h_n, lengths)))
-        return (logits, result[2]) if return_trace else logits
+        return self.lstm(x, lengths, return_trace=return_trace, cell_state=False)
 
     def embed(self, token_ids: Tensor) -> Tensor:
         """Word vectors float (N, L, E) of ids (N, L): vocabulary rows, and for ids ≥ V the rows of words

@@ -40,16 +40,23 @@ class SentimentTask(L.LightningModule):
         self.log("val_acc", self.val_acc, prog_bar=True)
 
     def configure_optimizers(self):
-        # Word vectors get no weight decay (it would pull pretrained vectors toward zero) and, when
-        # fine-tuned, a lower rate; the learned <unk> vector trains at the full rate.
-        params = dict((n, p) for n, p in self.model.named_parameters() if p.requires_grad)
-        table = [params.pop(n) for n in ("embedding.weight",) if n in params]
-        unk = [params.pop(n) for n in ("unk_vector",) if n in params]
-        return torch.optim.AdamW(
-            [
-                {"params": table, "weight_decay": 0.0, "lr": self.config.lr * self.config.embedding_lr_scale},
-                {"params": unk, "weight_decay": 0.0},
-                {"params": list(params.values()), "weight_decay": self.config.weight_decay},
-            ],
-            lr=self.config.lr,
-        )
+        return optimizer(self.model, self.config)
+
+
+def optimizer(model: SentimentLSTM, config: TrainConfig, others: list | None = None) -> torch.optim.AdamW:
+    """AdamW over the network's trainable parameters and ``others`` (e.g. a language-model head).
+
+    Word vectors get no weight decay (it would pull pretrained vectors toward zero) and, when fine-tuned,
+    a lower rate; the learned <unk> vector trains at the full rate.
+    """
+    params = dict((n, p) for n, p in model.named_parameters() if p.requires_grad)
+    table = [params.pop(n) for n in ("embedding.weight",) if n in params]
+    unk = [params.pop(n) for n in ("unk_vector",) if n in params]
+    return torch.optim.AdamW(
+        [
+            {"params": table, "weight_decay": 0.0, "lr": config.lr * config.embedding_lr_scale},
+            {"params": unk, "weight_decay": 0.0},
+            {"params": list(params.values()) + list(others or []), "weight_decay": config.weight_decay},
+        ],
+        lr=config.lr,
+    )

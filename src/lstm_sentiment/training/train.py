@@ -6,6 +6,7 @@ import logging
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from lstm_sentiment.text.vocab import UNK_ID, Vocab
 from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
 from lstm_sentiment.training.calibration import fit_temperature
 from lstm_sentiment.training.card import model_card
+from lstm_sentiment.training.pretrain import pretrain_language_model
 from lstm_sentiment.training.task import SentimentTask
 from lstm_sentiment.vectors import WordVectors, shipped_vectors
 
@@ -61,6 +63,7 @@ def train(
     init_from: str | Path | None = None,
     domain_tests: dict[str, LabelledTexts] | None = None,
     extra: dict | None = None,
+    unlabelled: Sequence[str] | None = None,
 ) -> dict | None:
     """Train a sentiment model and write its bundle to ``out_dir``.
 
@@ -78,6 +81,10 @@ def train(
     early stopping on validation macro-F1, best epoch kept, length-bucketed batches, per-epoch CSV log;
     then a temperature is fitted on validation (:func:`fit_temperature`). ``train_cfg``'s
     accelerator/devices/num_nodes/strategy go to ``lightning.Trainer`` (e.g. DDP over processes).
+
+    With ``train_cfg.lm_epochs`` > 0, the LSTM is first pretrained as a language model
+    (:func:`pretrain_language_model`) on the training texts and ``unlabelled`` (texts without labels;
+    words outside the vocabulary read as ``<unk>``), its perplexity measured on the validation texts.
 
     ``domain_tests`` (name → test split) are evaluated too, into ``metrics["domains"]`` and the card.
 
@@ -121,6 +128,16 @@ def train(
     log.info("vocabulary %d words; vectors: %s; coverage %s", len(vocab), source, coverage)
 
     model_cfg = model.config
+    pretraining = None
+    if train_cfg.lm_epochs:
+        unlabelled_tokens = [e.tokens for e in map(tokenizer, unlabelled or [])]
+        pretraining = pretrain_language_model(
+            model,
+            [vocab.encode(t) for t in train_tokens + unlabelled_tokens],
+            [vocab.encode(t) for t in valid_tokens],
+            train_cfg,
+            {**_trainer_args(train_cfg), "logger": False, "enable_checkpointing": False, "callbacks": [RichProgressBar(console_kwargs={"stderr": True})]},
+        )
     task = SentimentTask(model, len(id2label), train_cfg)
     train_loader = _loader(vocab.encode, train_tokens, train_data.labels, index, train_cfg.batch_size, True, train_cfg.seed)
     valid_loader = _loader(vocab.encode, valid_tokens, valid_data.labels, index, 256, False, 0)
@@ -129,18 +146,11 @@ def train(
         checkpoint = ModelCheckpoint(dirpath=Path(work) / "checkpoints", monitor="val_macro_f1", mode="max", save_top_k=1, save_weights_only=True)
         trainer = L.Trainer(
             max_epochs=train_cfg.epochs,
-            accelerator=train_cfg.accelerator,
-            devices=int(train_cfg.devices) if train_cfg.devices.isdigit() else train_cfg.devices,
-            num_nodes=train_cfg.num_nodes,
-            strategy=train_cfg.strategy,
             gradient_clip_val=train_cfg.grad_clip,
             callbacks=[EarlyStopping("val_macro_f1", mode="max", patience=train_cfg.patience), checkpoint, RichProgressBar(console_kwargs={"stderr": True})],
             logger=CSVLogger(work, name="log", version=0),
-            deterministic=True,
-            use_distributed_sampler=False,  # BucketBatchSampler splits batches across processes itself
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
             log_every_n_steps=10,
+            **_trainer_args(train_cfg),
         )
         trainer.fit(task, train_loader, valid_loader)
         if not trainer.is_global_zero:
@@ -155,6 +165,7 @@ def train(
             "test": scorer.evaluate(test_data) if test_data is not None else None,
             "calibration": calibration,
             **({"domains": {name: scorer.evaluate(data) for name, data in domain_tests.items()}} if domain_tests else {}),
+            **({"language_model": pretraining} if pretraining else {}),
             "best_epoch": _best_epoch(checkpoint),
             "epochs_run": trainer.current_epoch,
             "train_seconds": round(time.perf_counter() - started, 1),
@@ -261,6 +272,20 @@ def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists,
     model.load_state_dict(state, strict=False)  # the embedding, n-gram table and (new) head are set above
     coverage = {"vocab_types": len(vocab) - 2, "words_added": len(new_words), "head": "kept" if same_labels else "new"}
     return model, vocab, coverage, f"bundle {name} (its word vectors, LSTM{' and head' if same_labels else ''})"
+
+
+def _trainer_args(config: TrainConfig) -> dict:
+    """``lightning.Trainer`` arguments shared by language-model pretraining and classifier training."""
+    return {
+        "accelerator": config.accelerator,
+        "devices": int(config.devices) if config.devices.isdigit() else config.devices,
+        "num_nodes": config.num_nodes,
+        "strategy": config.strategy,
+        "deterministic": True,
+        "use_distributed_sampler": False,  # BucketBatchSampler splits batches across processes itself
+        "enable_model_summary": False,
+        "num_sanity_val_steps": 0,
+    }
 
 
 def _best_epoch(checkpoint) -> int:
