@@ -11,7 +11,6 @@ halved into validation and test) or a split must avoid leaks (SST-2, see :func:`
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import load_zh_reviews
@@ -49,6 +48,8 @@ def sst2_leak_free(data_dir: Path, held_out: int = SST2_HELD_OUT, seed: int = 13
     ``held_out`` of them drawn with ``seed`` among those of 6 or more tokens, and every row that is a
     substring of a held-out sentence is removed from training.
     """
+    import random
+
     rows = deduplicate(_concat(_read(Path(data_dir) / "sst2" / "train.csv"), _read(Path(data_dir) / "sst2" / "dev.csv"), "sst2"))
     texts = rows.texts
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))

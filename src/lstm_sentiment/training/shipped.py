@@ -16,7 +16,6 @@ from pathlib import Path
 
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.domains import domains, mixture
-from lstm_sentiment.training.train import train
 
 # SST-2 rows are phrases and sentences of ~20 tokens, IMDB reviews ~230: all 32,163 SST-2 rows still weigh
 # less than 8,000 reviews in tokens.
@@ -49,6 +48,8 @@ PROVENANCE = {
 
 def build(lang: str, data_dir: Path, out: Path) -> dict:
     """Train the shipped model of ``lang`` on the mixture of its domains; returns the metrics."""
+    from lstm_sentiment.training.train import train
+
     splits = domains(lang, data_dir)
     model_cfg, data_cfg, train_cfg = RECIPES[lang]
     return train(
