@@ -29,32 +29,50 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     path = Path(os.path.realpath(shown))
     if path.is_file() and not _writable(path):
         raise SentimentError(f"{shown} is read-only; make it writable or choose another name")
+    own = f"{_tmp_prefix(path)}{os.getpid()}."
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(path)
-        tmp = Path(tempfile.mkdtemp(prefix=f"{_tmp_prefix(path)}{os.getpid()}.", dir=path.parent))
-    except OSError as err:
-        raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
-    try:
-        target = tmp / "new"
-        write(target)
-        if path.exists() and path.is_dir() != target.is_dir():
-            raise SentimentError(f"{shown} is a {'directory' if path.is_dir() else 'file'}; choose another name")
-        _default_permissions(target)
-        if path.is_dir():
-            old = tmp / "old"
-            os.replace(path, old)
-            os.replace(target, path)
-        else:
-            if path.is_file():
-                target.chmod(path.stat().st_mode & 0o7777)
-            os.replace(target, path)
-    except OSError as err:
-        if err.filename is None or not str(err.filename).startswith(str(tmp)):
-            raise  # not ours: an input the writer reads names itself
-        raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale(path)
+            tmp = Path(tempfile.mkdtemp(prefix=own, dir=path.parent))
+        except OSError as err:
+            raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
+        try:
+            target = tmp / "new"
+            write(target)
+            if path.exists() and path.is_dir() != target.is_dir():
+                raise SentimentError(f"{shown} is a {'directory' if path.is_dir() else 'file'}; choose another name")
+            _default_permissions(target)
+            if path.is_dir():
+                old = tmp / "old"
+                os.replace(path, old)
+                os.replace(target, path)
+            else:
+                if path.is_file():
+                    target.chmod(path.stat().st_mode & 0o7777)
+                os.replace(target, path)
+        except OSError as err:
+            if err.filename is None or not str(err.filename).startswith(str(tmp)):
+                raise  # not ours: an input the writer reads names itself
+            raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        # By name, not by `tmp`: Ctrl-C inside mkdtemp leaves a folder that `tmp` never named.
+        _remove_own(path.parent, own)
+
+
+def _remove_own(folder: Path, prefix: str) -> None:
+    """Remove this process's temporary folders named ``prefix*``, to the end even if Ctrl-C is pressed
+    meanwhile (a second press while a first one unwinds, say); such a press is raised after."""
+    pressed = None
+    while True:
+        try:
+            for entry in folder.glob(f"{glob.escape(prefix)}*"):
+                shutil.rmtree(entry, ignore_errors=True)
+            break
+        except KeyboardInterrupt as err:
+            pressed = err
+    if pressed is not None:
+        raise pressed
 
 
 def _tmp_prefix(path: Path) -> str:

@@ -21,6 +21,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
@@ -110,7 +111,7 @@ def _import_torch() -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
     if received:
-        raise KeyboardInterrupt
+        interrupt.on_sigint(signal.SIGINT, None)
 
 
 def _inference_threads() -> int | None:
@@ -145,6 +146,10 @@ def command(func):
         # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
         warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
         signal.signal(signal.SIGTERM, _terminated)
+        # Ctrl-C is noted as well as raised, so that a press whose KeyboardInterrupt Python loses still
+        # stops the run at its next safe point (see lstm_sentiment.interrupt).
+        interrupt.reset()
+        signal.signal(signal.SIGINT, interrupt.on_sigint)
         try:
             _import_torch()  # every command runs torch
             return func(*args, **kwargs)

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 
 import torch
 
+from lstm_sentiment import interrupt
 from lstm_sentiment.inference.model import SentimentModel
 from lstm_sentiment.inference.routing import ModelRef, Target, classify
 from lstm_sentiment.text.tokenize import warm_up
@@ -154,16 +155,22 @@ class PredictPool:
 
     def _check(self) -> None:
         """Give the signal received while working to the handler it was meant for (Python's own raises
-        KeyboardInterrupt for Ctrl-C). This pool's handler stays until :meth:`close` has stopped the
-        workers, so that another press cannot break off the closing."""
-        if self._signalled is not None:
-            signum, self._signalled = self._signalled, None
-            handler = self._handlers.get(signum)
-            if callable(handler):
-                handler(signum, None)
-            else:  # SIG_DFL or SIG_IGN: the signal's own action
-                self._restore_handlers()
-                signal.raise_signal(signum)
+        KeyboardInterrupt for Ctrl-C), and stop for a press noted before this pool started whose
+        KeyboardInterrupt was lost (see :mod:`lstm_sentiment.interrupt`). This pool's handler stays until
+        :meth:`close` has stopped the workers, so that another press cannot break off the closing."""
+        self._deliver(self._handlers)
+        interrupt.check()
+
+    def _deliver(self, handlers: dict[int, object]) -> None:
+        if self._signalled is None:
+            return
+        signum, self._signalled = self._signalled, None
+        handler = handlers.get(signum)
+        if callable(handler):
+            handler(signum, None)
+        else:  # SIG_DFL or SIG_IGN: the signal's own action
+            self._restore_handlers()
+            signal.raise_signal(signum)
 
     def _restore_handlers(self) -> None:
         for signum, handler in self._handlers.items():
@@ -200,10 +207,18 @@ class PredictPool:
         return records, truncated
 
     def close(self) -> None:
+        """Stop the workers (running tasks finish; queued ones are dropped), then give a signal received
+        meanwhile to its handler: a press while the pool closes at the end of a run still stops the run.
+
+        Raises:
+            KeyboardInterrupt: Ctrl-C while closing (or before), as :meth:`_check` raises it.
+        """
         try:
             self._executor.shutdown(wait=True, cancel_futures=True)
         finally:
+            handlers = dict(self._handlers)
             self._restore_handlers()
+        self._deliver(handlers)
 
     def __enter__(self) -> "PredictPool":
         return self

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import write_atomic
 from lstm_sentiment.data.files import BadInput
 from lstm_sentiment.errors import SentimentError
@@ -118,6 +119,7 @@ def _predict_chunks(chunks: Iterable[list], start: Start) -> Iterator[dict]:
 
     pending = None
     for texts in chunks:
+        interrupt.check()  # a Ctrl-C whose KeyboardInterrupt was lost stops the run here
         following = begin(texts)
         if pending is not None:
             yield from finish(*pending)
@@ -187,6 +189,7 @@ def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=N
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:  # newlines as write_text_atomic writes them
             write_records(counter, fmt, stream, spool_dir=tmp.parent)
+        interrupt.check()  # nothing replaces the old output after a Ctrl-C, even one whose exception was lost
         if counter.count == 0:
             raise SentimentError(f"no texts in the input; {output} left as it was")
         if counter.failed == counter.count:
