@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--domains", default=None, help="only these domains (comma-separated), e.g. imdb for the longest texts")
     args = parser.parse_args()
     from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-    from lstm_sentiment.data.domains import domains, mixture
+    from lstm_sentiment.data.domains import domains, mixture, unlabelled
     from lstm_sentiment.training.shipped import VALID_CAP
     from lstm_sentiment.training.train import train
 
@@ -53,8 +53,7 @@ def main() -> None:
         splits = {name: splits[name] for name in args.domains.split(",")}
     train_part, valid_part = mixture(splits, 0, args.cap), mixture(splits, 1, VALID_CAP)
     # The LM variants read every train text of every domain, not only the sample the classifier learns from.
-    sampled = set(train_part.texts)
-    unlabelled = [t for parts in splits.values() for t in parts[0].texts if t not in sampled]
+    extra_texts = unlabelled(splits, train_part)
     valid_domains = {name: mixture({name: parts}, 1, VALID_CAP) for name, parts in splits.items()}
     print(f"| variant | val acc | val macro-F1 | " + " | ".join(valid_domains) + " | best epoch | s |")
     print("|---|---:|---:|" + "---:|" * len(valid_domains) + "---:|---:|")
@@ -63,7 +62,7 @@ def main() -> None:
         train_cfg = replace(TrainConfig(), **train_over, **({"epochs": args.epochs} if args.epochs else {}))
         with tempfile.TemporaryDirectory() as work:
             started = time.perf_counter()
-            metrics = train(train_part, valid_part, None, Path(work) / "m", replace(ModelConfig(), **model_over), DataConfig(lang=args.lang), train_cfg, domain_tests=valid_domains, unlabelled=unlabelled)
+            metrics = train(train_part, valid_part, None, Path(work) / "m", replace(ModelConfig(), **model_over), DataConfig(lang=args.lang), train_cfg, domain_tests=valid_domains, unlabelled=extra_texts)
             seconds = time.perf_counter() - started
         v = metrics["validation"]
         per = " | ".join(f"{metrics['domains'][d]['accuracy']:.4f}" for d in valid_domains)

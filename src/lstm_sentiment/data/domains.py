@@ -119,3 +119,10 @@ def mixture(splits: dict[str, Splits], part: int, cap: int | dict[str, int], see
         labels += data.labels
     names = ("train", "validation", "test")
     return LabelledTexts(texts, labels, "+".join(f"{name}:{names[part]}" for name in splits))
+
+
+def unlabelled(splits: dict[str, Splits], sample: LabelledTexts) -> list[str]:
+    """Every training text of every domain that ``sample`` (a :func:`mixture` of them) left out: text for
+    language-model pretraining, labels unused. Validation and test texts are never included."""
+    taken = set(sample.texts)
+    return [text for parts in splits.values() for text in parts[0].texts if text not in taken]

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.data.domains import domains, mixture
+from lstm_sentiment.data.domains import domains, mixture, unlabelled
 
 # SST-2 rows are phrases and sentences of ~20 tokens, IMDB reviews ~230: all 32,163 SST-2 rows still weigh
 # less than 8,000 reviews in tokens.
@@ -23,7 +23,7 @@ DOMAIN_CAP = {"zh": 12_000, "en": {"sst2": 40_000, "imdb": 8_000}}
 VALID_CAP = 1_000
 # The recipes, chosen on validation (README, "Choosing the recipe").
 RECIPES = {
-    "zh": (ModelConfig(), DataConfig(lang="zh"), TrainConfig(epochs=10)),
+    "zh": (ModelConfig(), DataConfig(lang="zh"), TrainConfig(epochs=20, patience=3)),
     "en": (ModelConfig(freeze_embeddings=False), DataConfig(lang="en"), TrainConfig(epochs=10, embedding_lr_scale=1.0)),
 }
 
@@ -52,8 +52,9 @@ def build(lang: str, data_dir: Path, out: Path) -> dict:
 
     splits = domains(lang, data_dir)
     model_cfg, data_cfg, train_cfg = RECIPES[lang]
+    sample = mixture(splits, 0, DOMAIN_CAP[lang])
     return train(
-        mixture(splits, 0, DOMAIN_CAP[lang]),
+        sample,
         mixture(splits, 1, VALID_CAP),
         mixture(splits, 2, 10**9),
         out,
@@ -62,6 +63,7 @@ def build(lang: str, data_dir: Path, out: Path) -> dict:
         train_cfg,
         domain_tests={name: parts[2] for name, parts in splits.items()},
         extra={"domain_cap": {"train": DOMAIN_CAP[lang], "validation": VALID_CAP}, "provenance": PROVENANCE[lang]},
+        unlabelled=unlabelled(splits, sample),
     )
 
 
