@@ -343,3 +343,20 @@ def test_bad_state_and_constructor_arguments():
         LSTM(H_IN, H, impl="cudnn")
     with pytest.raises(ValueError, match="hidden_size must be a positive int, got 0"):
         LSTM(H_IN, 0)
+
+
+def test_bfloat16_autocast_without_onednn_kernels_runs_the_recurrence_in_float32(monkeypatch):
+    # On an AVX2-only CPU oneDNN raised "could not create a primitive descriptor" for a bfloat16 LSTM.
+    import lstm_sentiment.core.lstm as core_lstm
+
+    monkeypatch.setattr(core_lstm, "_onednn_has_bfloat16", lambda: False)
+    torch.manual_seed(0)
+    lstm = LSTM(6, 5, bidirectional=True).eval()
+    x, lengths = torch.randn(3, 7, 6), torch.tensor([7, 4, 1])
+    with torch.no_grad():
+        expected = lstm(x, lengths, cell_state=False)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            output, (h_n, _) = lstm(x, lengths, cell_state=False)
+    assert output.dtype == torch.float32
+    torch.testing.assert_close(output, expected[0])
+    torch.testing.assert_close(h_n, expected[1][0])

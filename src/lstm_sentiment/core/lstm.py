@@ -10,6 +10,7 @@ Shape letters: N batch, L time steps, H_in input features, H hidden units, D = 2
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import torch
@@ -25,6 +26,17 @@ IMPLS = ("auto", "explicit", "fused")
 Init = Literal["default", "chrono"]
 INITS = ("default", "chrono")
 State = tuple[Tensor, Tensor]
+
+
+@functools.cache
+def _onednn_has_bfloat16() -> bool:
+    """True when oneDNN has bfloat16 kernels on this CPU (AVX512-BF16 or AMX); asked once per process."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def _bfloat16_without_onednn() -> bool:
+    """bfloat16 autocast is on for the CPU, which has no oneDNN bfloat16 kernels."""
+    return torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16 and not _onednn_has_bfloat16()
 
 
 class LSTM(nn.LSTM):
@@ -167,6 +179,11 @@ class LSTM(nn.LSTM):
                 final = (final[0], None)
             return (output, final, trace) if return_trace else (output, final)
         if not cell_state and x.device.type == "cpu":
+            if _bfloat16_without_onednn():
+                # oneDNN builds no bfloat16 LSTM on CPUs without AVX512-BF16 or AMX (it raised "could not
+                # create a primitive descriptor"): the recurrence runs in float32, the rest stays bfloat16.
+                with torch.autocast("cpu", enabled=False):
+                    return self._forward_padded(x.float(), lengths, state)
             # Also without padding, so a text gets the same float32 result in any batch.
             return self._forward_padded(x, lengths, state)
         output, final = self._forward_fused(x, lengths, state)

@@ -164,9 +164,11 @@ class SentimentModel:
             precision: "float32" (default), or "bfloat16": :meth:`probabilities` (so ``predict``,
                 ``evaluate``, and the running predictions and contributions of ``explain``) runs the LSTM
                 and linear layers under ``torch.autocast`` in bfloat16 (8-bit significand). On CPUs with
-                AVX512-BF16 the forward pass ran 1.58 times faster here; probabilities move by up to
+                AVX512-BF16 or AMX the forward pass ran 1.58 times faster here; probabilities move by up to
                 about 0.01 and a few labels in a thousand near 0.5 may flip (BENCHMARKS.md gives the
-                shipped models' accuracy both ways). The gate trace of ``explain`` runs float32 always.
+                shipped models' accuracy both ways). On CPUs without them (AVX2 only) oneDNN has no
+                bfloat16 LSTM, so the recurrence runs in float32 there. The gate trace of ``explain`` runs
+                float32 always.
         Raises:
             SentimentError: missing, truncated, corrupt or other-version bundle.
             ValueError: an unknown precision.
