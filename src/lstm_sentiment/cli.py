@@ -9,11 +9,9 @@ from __future__ import annotations
 import csv
 import functools
 import json
-import logging
 import os
 import signal
 import sys
-import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -27,6 +25,7 @@ from lstm_sentiment.atomic import write_atomic
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 from lstm_sentiment.output import records_table, records_to_text, report_table
 
 app = typer.Typer(
@@ -68,25 +67,6 @@ class Precision(str, Enum):
 def _fail(message: str, code: int = 1):
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
-
-
-def _one_line_warnings(message, category, filename, lineno, file=None, line=None):
-    print(f"warning: {message}", file=sys.stderr)
-
-
-def _no_adverts(record: logging.LogRecord) -> bool:
-    # Lightning logs "💡 Tip: …" for its cloud services on every train; no user of ours can act on it.
-    return not record.getMessage().startswith("💡")
-
-
-def _one_logger_for_lightning() -> None:
-    """Lightning's package logger has a handler of its own ("INFO: …") and also passes each message on to
-    ours: every line came out twice. Import it (training will) and leave its messages to our handler."""
-    import lightning  # why here: it takes seconds to import, and only train needs it
-
-    logger = logging.getLogger(lightning.__name__)
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
 
 
 def _terminated(signum, frame):
@@ -136,15 +116,7 @@ def command(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        # Our own progress at INFO; other libraries' INFO stays out (torch logged its FakeTensor cache
-        # statistics at exit) except Lightning's, which sets its loggers to INFO when imported.
-        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
-        logging.getLogger("lstm_sentiment").setLevel(logging.INFO)
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(_no_adverts)
-        warnings.showwarning = _one_line_warnings
-        # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
-        warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
+        quiet_logging()
         signal.signal(signal.SIGTERM, _terminated)
         # Ctrl-C is noted as well as raised, so that a press whose KeyboardInterrupt Python loses still
         # stops the run at its next safe point (see lstm_sentiment.interrupt).
@@ -219,7 +191,7 @@ def train(
     from lstm_sentiment.training.train import train as run_training
 
     check_bundle_target(out)  # before training, not after
-    _one_logger_for_lightning()
+    one_logger_for_lightning()
     model_cfg = ModelConfig(
         hidden_size=hidden_size,
         num_layers=num_layers,

@@ -11,11 +11,11 @@ Usage: ``python -m lstm_sentiment.training.shipped zh|en --data DATA --out DIR``
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.domains import domains, mixture, unlabelled
+from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 
 # SST-2 rows are phrases and sentences of ~20 tokens, IMDB reviews ~230: all 32,163 SST-2 rows still weigh
 # less than 8,000 reviews in tokens.
@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, required=True, help="folder holding zh-multi/, sst2/ and imdb/")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    quiet_logging()
+    one_logger_for_lightning()
     build(args.lang, args.data, args.out)
 
 

@@ -31,6 +31,7 @@ import torch
 
 from lstm_sentiment.data.corpus import load_zh_reviews
 from lstm_sentiment.data.domains import ZH_FILES, _read
+from lstm_sentiment.logs import quiet_logging
 from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.vectors.subword import WordVectors, ngram_rows
 
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, required=True, help="folder holding zh-multi/ (zh)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    quiet_logging()
     settings = ZH_SETTINGS if args.lang == "zh" else EN_SETTINGS
     vectors, info = build_zh(args.data, settings) if args.lang == "zh" else build_en(settings)
     vectors.config = {"lang": args.lang, **settings, "dim": vectors.dim, **info}  # min_n, max_n among the settings

@@ -1,0 +1,38 @@
+"""Logging of the commands and the build scripts: one line per message, no adverts, one-line warnings."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+
+
+def _one_line_warnings(message, category, filename, lineno, file=None, line=None):
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _no_adverts(record: logging.LogRecord) -> bool:
+    # Lightning logs "💡 Tip: …" for its cloud services on every train; no user of ours can act on it.
+    return not record.getMessage().startswith("💡")
+
+
+def quiet_logging() -> None:
+    """Our own progress at INFO on stderr, other libraries' at WARNING (torch logged its FakeTensor cache
+    statistics at exit), Lightning's adverts dropped, warnings as ``warning: …`` lines."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("lstm_sentiment").setLevel(logging.INFO)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_no_adverts)
+    warnings.showwarning = _one_line_warnings
+    # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
+    warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
+
+
+def one_logger_for_lightning() -> None:
+    """Lightning's package logger has a handler of its own ("INFO: …") and also passes each message on to
+    ours: every line came out twice. Import it (training will) and leave its messages to our handler."""
+    import lightning  # why here: it takes seconds to import, and only training needs it
+
+    logger = logging.getLogger(lightning.__name__)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
