@@ -36,3 +36,11 @@ def test_ece_matches_numpy_oracle():
     got = expected_calibration_error(torch.from_numpy(probs), torch.from_numpy(labels))
     assert got > 0.05
     assert abs(got - numpy_ece(probs, labels)) < 1e-5
+
+
+def test_a_validation_set_the_model_gets_all_right_does_not_make_every_score_certain():
+    # Four texts, all right: the likelihood grows without end as T → 0 (a 4-text run once fitted T = 2e-6).
+    from lstm_sentiment.training.calibration import T_MIN
+
+    log_probs = torch.log(torch.tensor([[0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.55, 0.45]]))
+    assert fit_temperature(log_probs, torch.tensor([1, 0, 1, 0])) == T_MIN

@@ -114,6 +114,18 @@ def test_bad_lines_are_kept_in_place_unless_strict(tmp_path):
         list(iter_texts(csv))
 
 
+def test_a_lone_surrogate_is_a_bad_line_not_the_end_of_the_run(tiny_bundle, tmp_path):
+    # '\ud800' alone is valid JSON but no UTF-8 writer can encode it: the whole run used to stop at the output.
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "\\ud800好"}\n{"text": "好"}\n', encoding="utf-8")
+    assert list(iter_texts(source, strict=False)) == [BadInput('{"text": "\\ud800好"}', "line 1: 'text' holds a lone surrogate (\\ud800), not text"), "好"]
+    out = tmp_path / "out.jsonl"
+    result = run_cli("predict", "--model", str(tiny_bundle), "--input", str(source), "-o", str(out))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("error") for r in records] == ["line 1: 'text' holds a lone surrogate (\\ud800), not text", None]
+
+
 @pytest.mark.parametrize("workers", ["0", "2"])
 def test_cli_writes_a_record_per_line_and_exits_1(tiny_bundle, tmp_path, workers):
     source = tmp_path / "in.jsonl"

@@ -231,11 +231,18 @@ def _iter_jsonl_texts(lines: Iterator[str | BadInput], path: Path, text_column: 
         if isinstance(value, (dict, list)):  # its Python repr is no text
             yield _bad(path, line, f"line {number}: {col!r} is a JSON {'object' if isinstance(value, dict) else 'array'}, not text", strict)
             continue
-        yield "" if value is None else str(value)
+        text = "" if value is None else str(value)
+        surrogate = _SURROGATE.search(text)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
+        if surrogate:
+            yield _bad(path, line, f"line {number}: {col!r} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text", strict)
+            continue
+        yield text
     if col is None:
         pick_column([], text_column, TEXT_COLUMNS, "text", str(path))  # raises: no rows, no columns
 
 
+# UTF-16 surrogates: a lone one in a JSON string decodes to a str that no UTF-8 writer can encode.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # What errors="surrogateescape" makes of bytes that are not UTF-8.
 _UNDECODED = re.compile("[\udc80-\udcff]")
 
