@@ -359,3 +359,42 @@ def test_serve_answers_a_deeply_nested_body_with_a_listed_code(tiny_bundle):
             assert response.json() == {"error": {"code": "invalid_json", "message": "malformed JSON: nested too deeply"}}
         assert http.post("/v1/predict", json={"texts": ["好"]}).status_code == 200  # and the server goes on
     assert "| 422 | `invalid_json` | the body is not JSON (or not UTF-8, or nested too deeply" in readme
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (state first, then the parent's PID); None if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+@pytest.mark.slow
+def test_workers_end_with_a_parent_killed_by_sigkill(tiny_bundle, tmp_path):
+    # SIGKILL lets the parent stop nothing; its idle workers lived on under PID 1, ~470 MB each.
+    source = tmp_path / "big.txt"
+    source.write_text("这部电影还不错\n" * 200_000, encoding="utf-8")
+    command = [sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), "--input", str(source), "-o", str(tmp_path / "o.jsonl"), "--workers", "2"]
+    parent = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> list[int]:
+        return [int(p.name) for p in Path("/proc").glob("[0-9]*") if (_stat(int(p.name)) or ["", "0"])[1] == str(parent.pid)]
+
+    def running(pid: int) -> bool:
+        fields = _stat(pid)
+        return fields is not None and fields[0] != "Z"
+
+    deadline = time.monotonic() + 60
+    while len(children()) < 2 and parent.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = children()
+    assert len(workers) >= 2, "the workers never started"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while any(map(running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if running(pid)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, f"workers {alive} outlived their parent"
