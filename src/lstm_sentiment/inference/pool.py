@@ -35,6 +35,8 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 POLL_SECONDS = 0.1  # how often a wait for results looks for a noted signal
 TRIM_EVERY = 16  # tasks between returns of free heap memory to the system (see _release_free_memory)
 
+# This process's own symbols, libc's among them (no library search): prctl, malloc_trim.
+_LIBC = ctypes.CDLL(None)
 # The models each worker process has loaded (and those the parent loaded before forking).
 _models: dict[ModelRef, SentimentModel] = {}
 _tasks_done = 0
@@ -61,9 +63,8 @@ def _start_worker(parent: int) -> None:
     # A parent killed by SIGKILL stops nothing: its idle workers lived on, ~470 MB each. Linux's
     # PR_SET_PDEATHSIG (prctl option 1) sends SIGTERM when the parent dies; a parent already gone before
     # this line has left the worker to another process.
-    prctl = getattr(ctypes.CDLL(None), "prctl", None)
-    if prctl is not None:
-        prctl(1, signal.SIGTERM)
+    if hasattr(_LIBC, "prctl"):
+        _LIBC.prctl(1, signal.SIGTERM)
     if os.getppid() != parent:
         os._exit(0)
 
@@ -97,9 +98,8 @@ def _release_free_memory() -> None:
     # Batches of every shape leave free holes in glibc's heap that it does not hand back, and a worker's
     # memory crept up by about 50 MB over 100,000 texts. malloc_trim returns them; after every task it
     # cost 10 % of the speed (the pages come straight back), every TRIM_EVERY tasks nothing measurable.
-    libc = ctypes.CDLL(None)  # this process's own symbols, libc's among them: no library search
-    if hasattr(libc, "malloc_trim"):  # glibc only
-        libc.malloc_trim(0)
+    if hasattr(_LIBC, "malloc_trim"):  # glibc only
+        _LIBC.malloc_trim(0)
 
 
 class PredictPool:
