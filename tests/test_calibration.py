@@ -1,20 +1,40 @@
-"""Temperature scaling and ECE against a NumPy oracle."""
+"""Temperature and class-bias scaling, and ECE against a NumPy oracle."""
 
 import numpy as np
 import torch
 
 from lstm_sentiment.metrics import expected_calibration_error
-from lstm_sentiment.training.calibration import fit_temperature
+from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN, Scaling, fit_scaling, fold_bias
 
 
-def test_fit_temperature_recovers_the_generating_temperature():
+def test_fit_scaling_recovers_the_generating_temperature_and_bias():
     rng = np.random.default_rng(0)
     logits = torch.from_numpy(rng.normal(0, 3, size=(20_000, 2)))
-    # Labels drawn from softmax(logits / 2): the well-calibrated temperature is 2.
-    p = torch.softmax(logits / 2.0, dim=-1).numpy()
+    # Labels drawn from softmax(logits / 2 + (-0.4, 0.4)): the well-calibrated T is 2 and b is (-0.4, 0.4).
+    p = torch.softmax(logits / 2.0 + torch.tensor([-0.4, 0.4], dtype=torch.float64), dim=-1).numpy()
     labels = torch.from_numpy((rng.random(20_000) < p[:, 1]).astype(np.int64))
-    temperature = fit_temperature(torch.log_softmax(logits, dim=-1), labels)
-    assert abs(temperature - 2.0) < 0.1
+    scaling = fit_scaling(torch.log_softmax(logits, dim=-1), labels)
+    assert abs(scaling.temperature - 2.0) < 0.1
+    assert np.allclose(scaling.bias, (-0.4, 0.4), atol=0.05)
+
+
+def test_no_bias_is_fitted_on_a_class_with_few_validation_texts():
+    rng = np.random.default_rng(2)
+    n = 2 * BIAS_MIN_SUPPORT - 1
+    logits = torch.from_numpy(rng.normal(0, 1, size=(n, 2)))
+    labels = torch.zeros(n, dtype=torch.int64)
+    labels[: BIAS_MIN_SUPPORT - 1] = 1  # the positive class one text short
+    assert fit_scaling(torch.log_softmax(logits, dim=-1), labels).bias == (0.0, 0.0)
+
+
+def test_folding_the_bias_into_the_output_layer_gives_the_scaled_probabilities():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(8, 3).double()
+    features = torch.randn(50, 8, dtype=torch.float64)
+    scaling = Scaling(1.7, (0.5, -0.2, -0.3))
+    expected = torch.softmax(layer(features) / 1.7 + torch.tensor(scaling.bias, dtype=torch.float64), dim=-1)
+    fold_bias(layer, scaling)
+    assert torch.allclose(torch.softmax(layer(features) / 1.7, dim=-1), expected, atol=1e-12)
 
 
 def numpy_ece(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
@@ -40,7 +60,5 @@ def test_ece_matches_numpy_oracle():
 
 def test_a_validation_set_the_model_gets_all_right_does_not_make_every_score_certain():
     # Four texts, all right: the likelihood grows without end as T → 0 (a 4-text run once fitted T = 2e-6).
-    from lstm_sentiment.training.calibration import T_MIN
-
     log_probs = torch.log(torch.tensor([[0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.55, 0.45]]))
-    assert fit_temperature(log_probs, torch.tensor([1, 0, 1, 0])) == T_MIN
+    assert fit_scaling(log_probs, torch.tensor([1, 0, 1, 0])) == Scaling(T_MIN, (0.0, 0.0))

@@ -1,37 +1,78 @@
-"""Scores that mean what they say: temperature scaling (the error it reduces: :func:`lstm_sentiment.metrics.expected_calibration_error`)."""
+"""Scores that mean what they say: temperature and class-bias scaling, fitted on validation (the error it
+reduces: :func:`lstm_sentiment.metrics.expected_calibration_error`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 # Bounds of the fitted temperature. On a small validation split that the model gets all right, the
 # likelihood keeps growing as T → 0 (a run on 4 texts fitted T = 2e-6 and scored every text 1.0): a
 # temperature exists to soften or sharpen scores by a modest factor, not to make them certain.
 T_MIN, T_MAX = 0.25, 10.0
+# The class biases are fitted only when every class has this many validation texts (fewer would move the
+# decision boundary on noise), and two classes' biases differ by at most 2 · BIAS_MAX logits (e^2 ≈ 7.4 ×
+# the odds): a bias corrects a lean, it does not overrule the network.
+BIAS_MIN_SUPPORT = 50
+BIAS_MAX = 1.0
 
 
-def fit_temperature(log_probs: Tensor, labels: Tensor) -> float:
-    """The temperature T > 0 minimising the negative log-likelihood of ``softmax(logits / T)``.
+@dataclass(frozen=True)
+class Scaling:
+    """``softmax(logits / temperature + bias)``: T > 0 and one bias per class, float (C,), summing to 0."""
 
-    Source: Guo et al. 2017, "On Calibration of Modern Neural Networks" (ICML), temperature scaling,
-    fitted on the validation split. Log-probabilities at T = 1 serve as logits (softmax ignores a shift).
+    temperature: float
+    bias: tuple[float, ...]
+
+
+def fit_scaling(log_probs: Tensor, labels: Tensor) -> Scaling:
+    """The temperature T and class biases b minimising the negative log-likelihood of ``softmax(z / T + b)``.
+
+    Source: Guo et al. 2017, "On Calibration of Modern Neural Networks" (ICML): temperature scaling, and
+    vector scaling with its per-class scales tied into one T; for two classes this is Platt scaling (Platt
+    1999). The biases move the decision boundary where validation shows the network leaning to one class
+    (the shipped zh model called 7.7 % of negative validation texts positive and 18.5 % of positive ones
+    negative). Log-probabilities at T = 1 serve as logits z (softmax ignores a shift).
 
     Args:
         log_probs: float (N, C), log-softmax of the model at T = 1.
         labels: int64 (N,).
     Returns:
-        T, a float in [:data:`T_MIN`, :data:`T_MAX`]; 1.0 leaves the probabilities as they are.
+        T within [:data:`T_MIN`, :data:`T_MAX`]; b with any two entries at most 2 · :data:`BIAS_MAX` apart, all 0 when a class has fewer
+        than :data:`BIAS_MIN_SUPPORT` texts. T = 1 and b = 0 leave the probabilities as they are.
     """
+    num_classes = log_probs.shape[1]
+    with_bias = bool(torch.bincount(labels, minlength=num_classes).min() >= BIAS_MIN_SUPPORT)
     log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)  # T = exp(log_t) stays positive
+    raw_bias = torch.zeros(num_classes, dtype=torch.float64, requires_grad=with_bias)
     logits = log_probs.double()
-    optimizer = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
+    params = [log_t, raw_bias] if with_bias else [log_t]
+    optimizer = torch.optim.LBFGS(params, lr=0.1, max_iter=200, line_search_fn="strong_wolfe")
+
+    def bias() -> Tensor:
+        b = BIAS_MAX * torch.tanh(raw_bias)
+        return b - b.mean()
 
     def closure():
         optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(logits / log_t.exp(), labels)
+        loss = nn.functional.cross_entropy(logits / log_t.exp() + bias(), labels)
         loss.backward()
         return loss
 
     optimizer.step(closure)
-    return min(max(float(log_t.detach().exp()), T_MIN), T_MAX)
+    temperature = min(max(float(log_t.detach().exp()), T_MIN), T_MAX)
+    return Scaling(temperature, tuple(float(b) for b in bias().detach()))
+
+
+@torch.no_grad()
+def fold_bias(classifier: nn.Linear, scaling: Scaling) -> None:
+    """Move ``scaling.bias`` into the output layer, so that ``softmax(logits / T)`` of the network equals
+    ``softmax(logits_before / T + b)``: the new output bias is ``bias + T · b``.
+
+    Every reader of the bundle (predict, explain's running prediction, serve) then sees the fitted
+    boundary with nothing but the temperature stored beside the weights.
+    """
+    shift = torch.tensor(scaling.bias, dtype=classifier.bias.dtype, device=classifier.bias.device)
+    classifier.bias.add_(scaling.temperature * shift)

@@ -24,8 +24,14 @@ def _coverage(emb: dict) -> str:
 def _calibration_lines(calibration: dict | None) -> list[str]:
     if calibration is None:
         return []
-    return [
-        f"Scores are temperature-scaled (Guo et al. 2017): T = {calibration['temperature']:.3f}, fitted on {calibration['source']};",
+    lines = [f"Scores are temperature-scaled (Guo et al. 2017): T = {calibration['temperature']:.3f}, fitted on {calibration['source']};"]
+    if "logit_bias" in calibration:
+        biases = ", ".join(f"{label} {b:+.3f}" for label, b in calibration["logit_bias"].items())
+        lines.append(
+            f"with it, class biases added to the logits / T ({biases}; folded into the output layer) move the decision boundary:"
+            f" validation accuracy {calibration['accuracy_before']:.4f} before, {calibration['accuracy_after']:.4f} after;"
+        )
+    return lines + [
         f"expected calibration error ({calibration['bins']} bins) there {calibration['ece_before']:.4f} before, {calibration['ece_after']:.4f} after.",
         "",
     ]

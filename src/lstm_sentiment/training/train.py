@@ -28,7 +28,7 @@ from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.tokenize import Tokenizer, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
 from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
-from lstm_sentiment.training.calibration import fit_temperature
+from lstm_sentiment.training.calibration import fit_scaling, fold_bias
 from lstm_sentiment.training.card import model_card
 from lstm_sentiment.training.pretrain import pretrain_language_model
 from lstm_sentiment.training.task import SentimentTask
@@ -79,7 +79,7 @@ def train(
 
     Training: AdamW (word vectors, when not frozen, at ``lr · embedding_lr_scale``), gradient clipping,
     early stopping on validation macro-F1, best epoch kept, length-bucketed batches, per-epoch CSV log;
-    then a temperature is fitted on validation (:func:`fit_temperature`). ``train_cfg``'s
+    then a temperature and class biases are fitted on validation (:func:`calibrate`). ``train_cfg``'s
     accelerator/devices/num_nodes/strategy go to ``lightning.Trainer`` (e.g. DDP over processes).
 
     With ``train_cfg.lm_epochs`` > 0, the LSTM is first pretrained as a language model
@@ -159,7 +159,7 @@ def train(
         model.load_state_dict({k.removeprefix("model."): v for k, v in best.items() if k.startswith("model.")})
         model.cpu().eval()
         scorer = _Scorer(model, vocab, tokenizer, id2label, f"the model trained for {out_dir}")
-        scorer.temperature, calibration = calibrate(scorer.probabilities(valid_data), valid_data, id2label)
+        scorer.temperature, calibration = calibrate(model, scorer.probabilities(valid_data), valid_data, id2label)
         metrics = {
             "validation": scorer.evaluate(valid_data),
             "test": scorer.evaluate(test_data) if test_data is not None else None,
@@ -213,23 +213,30 @@ class _Scorer:
         return evaluation_report(self.probabilities(data), data, self.id2label, temperature=self.temperature, precision="float32", name=self.name)
 
 
-def calibrate(probs: Tensor, data: LabelledTexts, id2label: list[str]) -> tuple[float, dict]:
-    """Fit the temperature on ``data`` (validation).
+def calibrate(network: SentimentLSTM, probs: Tensor, data: LabelledTexts, id2label: list[str]) -> tuple[float, dict]:
+    """Fit the temperature and class biases on ``data`` (validation, :func:`fit_scaling`) and fold the
+    biases into ``network``'s output layer (:func:`fold_bias`).
 
     Args:
-        probs: float32 (N, C), the model's probabilities of ``data`` at T = 1, columns in ``id2label`` order.
+        probs: float32 (N, C), the network's probabilities of ``data`` at T = 1, columns in ``id2label`` order.
     Returns:
-        T, and ``{"temperature", "ece_before", "ece_after", "bins", "source"}`` (T rounded to 6 decimals;
-        the expected calibration errors at T = 1 and at the fitted T).
+        T, and ``{"temperature", "logit_bias", "ece_before", "ece_after", "accuracy_before",
+        "accuracy_after", "bins", "source"}`` (rounded to 6 decimals; ECE and accuracy at T = 1 with the
+        output layer as trained, and after scaling).
     """
     index = {label: i for i, label in enumerate(id2label)}
     labels = torch.tensor([index[y] for y in data.labels])
-    temperature = fit_temperature(probs.clamp_min(1e-12).log(), labels)
-    scaled = torch.softmax(probs.clamp_min(1e-12).log() / temperature, dim=-1)
-    return temperature, {
-        "temperature": round(temperature, 6),
+    log_probs = probs.clamp_min(1e-12).log()
+    scaling = fit_scaling(log_probs, labels)
+    scaled = torch.softmax(log_probs / scaling.temperature + torch.tensor(scaling.bias, dtype=log_probs.dtype), dim=-1)
+    fold_bias(network.classifier, scaling)
+    return scaling.temperature, {
+        "temperature": round(scaling.temperature, 6),
+        "logit_bias": dict(zip(id2label, (round(b, 6) for b in scaling.bias))),
         "ece_before": round(expected_calibration_error(probs, labels), 6),
         "ece_after": round(expected_calibration_error(scaled, labels), 6),
+        "accuracy_before": round(float((probs.argmax(1) == labels).double().mean()), 6),
+        "accuracy_after": round(float((scaled.argmax(1) == labels).double().mean()), 6),
         "bins": ECE_BINS,
         "source": data.source,
     }
