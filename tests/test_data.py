@@ -62,6 +62,35 @@ def test_missing_column_lists_columns(tmp_path):
         read_labelled(path, text_column="body", label_column="y")
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "error"),
+    [
+        ("blank.csv", "text,label\n好看,1\n难看,\n", r"blank.csv: line 3 has no label in 'label'"),
+        ("short.csv", "text,label\n好看,1\n难看\n", r"short.csv: line 3 has 1 fields, the header 2"),
+        ("long.csv", "text,label\n好看,1,extra\n", r"long.csv: line 2 has 3 fields, the header 2"),
+        ("empty.tsv", "text\tlabel\n  \t0\n", r"empty.tsv: line 2 has an empty text in 'text'"),
+        ("number.jsonl", '{"text": "a", "label": 1}\n{"text": 123, "label": 0}\n', r"number.jsonl: line 2 has a text that is not a string: 123"),
+        ("nolabel.jsonl", '{"text": "a", "label": 1}\n\n{"text": "b"}\n', r"nolabel.jsonl: line 3 has no label in 'label'"),
+        ("notext.jsonl", '{"text": "a", "label": 1}\n{"label": 0}\n', r"notext.jsonl: line 2 has no text in 'text'"),
+        ("listlabel.jsonl", '{"text": "a", "label": [1]}\n', r"listlabel.jsonl: line 1 has a label that is not a string or number: \[1\]"),
+    ],
+)
+def test_a_bad_training_row_is_named_not_dropped(tmp_path, name, content, error):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SentimentError, match=error):
+        read_labelled(path)
+
+
+def test_a_directory_as_input_is_named(tmp_path):
+    with pytest.raises(SentimentError, match=r": is a directory; give a file$"):
+        read_texts(tmp_path)
+    folder = tmp_path / "d.csv"
+    folder.mkdir()
+    with pytest.raises(SentimentError, match=r"d.csv: is a directory"):
+        read_labelled(folder)
+
+
 def test_not_utf8_names_file_and_line(tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("text,label\n好,1\n".encode("utf-8") + "坏,0\n".encode("gbk"))

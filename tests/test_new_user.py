@@ -86,7 +86,7 @@ def test_bundle_without_checksum_loads_and_never_emits_nan(tiny_bundle):
 
 # --- bad lines in a file (defect 3) -----------------------------------------------------------------------
 
-JSONL = b'{"text": "\xe5\xa5\xbd"}\n\n{"text": {"a": 1}}\nnot json\n{"text": "\xff"}\n[1]\n{"text": "\xe5\xb7\xae"}\n'
+JSONL = b'{"text": "\xe5\xa5\xbd"}\n\n{"text": {"a": 1}}\nnot json\n{"text": "\xff"}\n[1]\n{"text": 123}\n{"id": 8}\n{"text": "\xe5\xb7\xae"}\n'
 EXPECTED = [
     "好",
     BadInput("", "line 2 is blank"),
@@ -94,6 +94,8 @@ EXPECTED = [
     BadInput("not json", "line 4 is not valid JSON (Expecting value)"),
     BadInput('{"text": "\ufffd"}', "line 5 is not UTF-8 (byte 0xff)"),
     BadInput("[1]", "line 6 is not a JSON object"),
+    BadInput('{"text": 123}', "line 7: 'text' is a JSON number, not text"),
+    BadInput('{"id": 8}', "line 8: 'text' is missing"),
     "差",
 ]
 
@@ -133,7 +135,7 @@ def test_cli_writes_a_record_per_line_and_exits_1(tiny_bundle, tmp_path, workers
     out = tmp_path / "out.jsonl"
     result = run_cli("predict", "--model", str(tiny_bundle), "--input", str(source), "-o", str(out), "--workers", workers)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert "warning: 5 of 7 input(s) could not be classified; the first, input 2: line 2 is blank" in result.stderr
+    assert "warning: 7 of 9 input(s) could not be classified; the first, input 2: line 2 is blank" in result.stderr
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r.get("error") for r in records] == [None, *[b.error for b in EXPECTED[1:-1]], None]
     assert [r["text"] for r in records] == [e if isinstance(e, str) else e.text for e in EXPECTED]

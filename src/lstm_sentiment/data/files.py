@@ -29,6 +29,8 @@ _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "j
 def file_format(path: Path) -> str:
     """"csv", "tsv", "jsonl" or "txt", by suffix."""
     fmt = _SUFFIX_FORMAT.get(Path(path).suffix.lower())
+    if Path(path).is_dir():
+        raise SentimentError(f"{path}: is a directory; give a file")
     if fmt is None:
         raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv, .jsonl or .txt")
     return fmt
@@ -78,7 +80,17 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
         raise SentimentError(f"{path}: a labelled dataset needs a header; use .csv, .tsv or .jsonl")
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
     columns = list(reader.fieldnames or [])
-    return columns, ((reader.line_num, row) for row in reader)
+    return columns, _csv_rows(reader, path, len(columns))
+
+
+def _csv_rows(reader: csv.DictReader, path: Path, width: int) -> Iterator[tuple[int, dict]]:
+    """(line number, row) of each CSV/TSV row; SentimentError names a row with more or fewer fields than
+    the header (DictReader files extra fields under the key None and fills missing ones with None)."""
+    for row in reader:
+        if None in row or None in row.values():
+            fields = width + len(row.get(None, ())) - sum(value is None for value in row.values())
+            raise SentimentError(f"{path}: line {reader.line_num} has {fields} fields, the header {width}")
+        yield reader.line_num, row
 
 
 def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...], role: str, source: str) -> str:
@@ -107,25 +119,43 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
         text_column, label_column: column names; guessed from :data:`TEXT_COLUMNS` / :data:`LABEL_COLUMNS`
             when None.
     Returns:
-        texts and canonical labels (see :func:`canonical_labels`), rows with an empty label skipped.
+        texts and canonical labels (see :func:`canonical_labels`), in file order.
     Raises:
-        SentimentError: unreadable file, bad encoding or JSON, missing column.
+        SentimentError: unreadable file, bad encoding or JSON, missing column, no rows, or a bad row, named by
+            its line: a CSV/TSV row with more or fewer fields than the header, a missing or blank label, a
+            missing or empty text, a JSONL text that is not a string or a label that is not a string or number.
+            Training data stays strict: a row silently dropped or read as "" would change what is learned.
     """
     columns, rows = _records(path)
     source = str(path)
     text_col = pick_column(columns, text_column, TEXT_COLUMNS, "text", source)
     label_col = pick_column(columns, label_column, LABEL_COLUMNS, "label", source)
     texts, labels = [], []
-    for _, row in rows:
-        label = row.get(label_col)
-        if label is None or str(label).strip() == "":
-            continue
-        text = row.get(text_col)
-        texts.append("" if text is None else str(text))
-        labels.append(label)
+    for number, row in rows:
+        checked = _labelled_row(row, text_col, label_col)
+        if isinstance(checked, str):
+            raise SentimentError(f"{source}: line {number} {checked}")
+        texts.append(checked[0])
+        labels.append(checked[1])
     if not texts:
         raise SentimentError(f"{source}: no labelled rows")
     return LabelledTexts(texts, canonical_labels(labels), source)
+
+
+def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object] | str:
+    """(text, label) of a row, or what is wrong with it (the caller names file and line)."""
+    text, label = row.get(text_col), row.get(label_col)
+    if label is None or not str(label).strip():
+        return f"has no label in {label_col!r}"
+    if not isinstance(label, (str, int, float)):
+        return f"has a label that is not a string or number: {json.dumps(label, ensure_ascii=False)[:80]}"
+    if text is None:
+        return f"has no text in {text_col!r}"
+    if not isinstance(text, str):
+        return f"has a text that is not a string: {json.dumps(text, ensure_ascii=False)[:80]}"
+    if not text.strip():
+        return f"has an empty text in {text_col!r}"
+    return text, label
 
 
 @dataclass(frozen=True)
@@ -228,10 +258,11 @@ def _iter_jsonl_texts(lines: Iterator[str | BadInput], path: Path, text_column: 
         if col is None:
             col = pick_column(list(row), text_column, TEXT_COLUMNS, "text", str(path))
         value = row.get(col)
-        if isinstance(value, (dict, list)):  # its Python repr is no text
-            yield _bad(path, line, f"line {number}: {col!r} is a JSON {'object' if isinstance(value, dict) else 'array'}, not text", strict)
+        if not isinstance(value, str):  # a number's or an object's Python repr is no text
+            what = "missing" if col not in row else f"a JSON {_JSON_TYPES.get(type(value), 'value')}, not text"
+            yield _bad(path, line, f"line {number}: {col!r} is {what}", strict)
             continue
-        text = "" if value is None else str(value)
+        text = value
         surrogate = _SURROGATE.search(text)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
         if surrogate:
             yield _bad(path, line, f"line {number}: {col!r} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text", strict)
@@ -241,6 +272,7 @@ def _iter_jsonl_texts(lines: Iterator[str | BadInput], path: Path, text_column: 
         pick_column([], text_column, TEXT_COLUMNS, "text", str(path))  # raises: no rows, no columns
 
 
+_JSON_TYPES = {dict: "object", list: "array", int: "number", float: "number", bool: "boolean", type(None): "null"}
 # UTF-16 surrogates: a lone one in a JSON string decodes to a str that no UTF-8 writer can encode.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # What errors="surrogateescape" makes of bytes that are not UTF-8.
