@@ -246,6 +246,15 @@ def test_heatmaps_render_chinese_without_missing_glyphs(small_model):
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_heatmaps_of_a_one_word_text_keep_their_layout():
+    from lstm_sentiment.explain.plots import render_png
+
+    expl = explain(SentimentModel.load("zh"), "好")  # two directions: the titles need the room
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "constrained_layout not applied because axes sizes collapsed to zero"
+        assert render_png(expl, 0, max_units=128).startswith(b"\x89PNG")
+
+
 def test_the_glyph_check_can_fail():
     # Control: without the CJK font matplotlib does warn, so the test above would catch empty boxes.
     import matplotlib

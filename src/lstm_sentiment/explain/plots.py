@@ -68,7 +68,9 @@ def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS
     length = len(expl)
     units = select_units([trace.units[name] for trace in traces for name, *_ in PANELS], max_units)
     heights = [1.8] + [0.6 + 0.15 * len(units)] * len(PANELS)  # 0.15 in a row: room for its 7-point label
-    width = min(3.0 + 0.55 * length * len(traces), 60.0)
+    # At least 10 inches: narrower, the panel titles of a short text overflow and, with one or two tokens,
+    # squeeze the axes to nothing.
+    width = min(max(3.0 + 0.55 * length * len(traces), 10.0), 60.0)
     fig = Figure(figsize=(width, sum(heights) + 1.4), dpi=DPI, layout="constrained")
     # Per direction a heatmap column and a colour-bar column.
     grid = fig.add_gridspec(len(heights), 2 * len(traces), height_ratios=heights, width_ratios=[60, 1] * len(traces))
