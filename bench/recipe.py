@@ -4,7 +4,7 @@ Usage: python bench/recipe.py --data DATA --lang zh [--cap 5000] [--variants fro
 
 Every variant changes one thing from the base (the defaults): word vectors frozen or fine-tuned (at 0.1 or 1 times
 the learning rate: fine-tuned, fine-tuned-lr1), layers,
-hidden size, pooling, dropout, epochs, the LSTM's chrono initialisation (T_max = 256, the longest text read),
+hidden size, pooling, dropout, batch size, learning rate, epochs, the LSTM's chrono initialisation (T_max = 256, the longest text read),
 language-model pretraining of the LSTM (1 or 2 epochs) on every domain's whole train split, labels unused. Prints a Markdown table: validation accuracy and macro-F1 of the
 mixture and per domain, best epoch, seconds. Test splits are not read.
 """
@@ -29,6 +29,8 @@ VARIANTS = {
     "pooling last": ({"pooling": "last"}, {}),
     "word dropout 0.1": ({"word_dropout": 0.1}, {}),
     "chrono": ({"init": "chrono"}, {}),
+    "batch 32": ({}, {"batch_size": 32}),
+    "lr 1e-3": ({}, {"lr": 1e-3}),
     "LM 1 epoch": ({}, {"lm_epochs": 1}),
     "LM 2 epochs": ({}, {"lm_epochs": 2}),
 }
