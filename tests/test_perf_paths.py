@@ -202,7 +202,7 @@ def test_bad_line_late_in_file_leaves_old_output_with_strict(small_bundle, tmp_p
         ("b.txt", "", []),
         ("c.csv", "\ufefftext,label\n\"多\n行\",1\n,0\n好,1\n", ["多\n行", "", "好"]),
         ("d.tsv", "review\tx\n好\t1\n", ["好"]),
-        ("e.jsonl", '{"text": "好"}\n{"text": null}\n{"other": 1}\n{"text": 3}\n', ["好", "", "", "3"]),
+        ("e.jsonl", '{"text": "好"}\n{"text": ""}\n{"other": 1, "text": "差"}\n', ["好", "", "差"]),  # null, missing, 3: bad lines (test_new_user)
     ],
 )
 def test_iter_texts_reads_as_the_whole_file_would(tmp_path, name, content, expected):
