@@ -24,7 +24,7 @@ def test_no_bias_is_fitted_on_a_class_with_few_validation_texts():
     logits = torch.from_numpy(rng.normal(0, 1, size=(n, 2)))
     labels = torch.zeros(n, dtype=torch.int64)
     labels[: BIAS_MIN_SUPPORT - 1] = 1  # the positive class one text short
-    assert fit_scaling(torch.log_softmax(logits, dim=-1), labels).bias == (0.0, 0.0)
+    assert fit_scaling(torch.log_softmax(logits, dim=-1), labels).bias is None
 
 
 def test_folding_the_bias_into_the_output_layer_gives_the_scaled_probabilities():
@@ -61,4 +61,4 @@ def test_ece_matches_numpy_oracle():
 def test_a_validation_set_the_model_gets_all_right_does_not_make_every_score_certain():
     # Four texts, all right: the likelihood grows without end as T → 0 (a 4-text run once fitted T = 2e-6).
     log_probs = torch.log(torch.tensor([[0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.55, 0.45]]))
-    assert fit_scaling(log_probs, torch.tensor([1, 0, 1, 0])) == Scaling(T_MIN, (0.0, 0.0))
+    assert fit_scaling(log_probs, torch.tensor([1, 0, 1, 0])) == Scaling(T_MIN, None)

@@ -157,6 +157,21 @@ def test_cli_strict_stops_at_the_first_bad_line_and_keeps_the_output(tiny_bundle
 # --- control characters, no letters (defects 6, 7) --------------------------------------------------------
 
 
+def test_the_table_shows_input_text_as_text_not_markup_nor_terminal_codes(tiny_bundle):
+    # "[/bold]" used to stop the table with a rich MarkupError traceback; ESC [2J would clear the terminal.
+    result = run_cli("predict", "--model", str(tiny_bundle), "[/bold] 好", "\x1b[2J好")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "[/bold] 好" in result.stdout and "\\x1b[2J好" in result.stdout and "\x1b" not in result.stdout
+
+
+def test_predict_refuses_one_string_or_a_non_string():
+    model = SentimentModel.load("zh")
+    with pytest.raises(TypeError, match=r"not one string: predict\(\[text\]\)"):
+        model.predict("我喜欢")  # was three records, one per character
+    with pytest.raises(TypeError, match=r"texts\[1\] is NoneType, not a string"):
+        model.predict(["好", None])
+
+
 def test_control_characters_are_stripped():
     assert normalize("好\x00看\x1b[0m\x7f\x9f") == "好看[0m"
     assert normalize("a\tb\x0bc\x1cd\x85e") == "a b c d e"  # whitespace controls are spaces

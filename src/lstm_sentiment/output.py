@@ -10,7 +10,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+import unicodedata
+
 from rich.table import Table
+from rich.text import Text
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
@@ -96,8 +99,14 @@ def records_table(records: Sequence[dict], title: str | None = None):
         text = r["text"] if len(r["text"]) <= 60 else r["text"][:57] + "…"
         note = ", ".join(str(r[k]) if k != "truncated" else "truncated" for k in ("error", "warning", "truncated") if k in r)
         score = "" if r["score"] is None else f"{r['score']:.4f}"
-        table.add_row(str(i), text, r["label"] or "-", score, note)
+        table.add_row(str(i), _shown(text), r["label"] or "-", score, _shown(note))
     return table
+
+
+def _shown(text: str) -> Text:
+    """Input text for the terminal: as plain text (a "[/bold]" in it is no rich markup), control characters
+    written as escapes (an ESC sequence in the input would clear or recolour the terminal)."""
+    return Text("".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in text))
 
 
 def report_table(report: dict):

@@ -55,10 +55,11 @@ def read_text_file(path: Path) -> str:
 
 
 def _jsonl_rows(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, object) of each non-blank JSONL line; SentimentError names a line that is not a JSON object."""
+    """(line number, object) of each JSONL line; SentimentError names a blank line or one that is not a JSON
+    object (as prediction does: a labelled row is never dropped without a word)."""
     for number, line in enumerate(lines, 1):
         if not line.strip():
-            continue
+            raise SentimentError(f"{path}: line {number} is blank")
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
@@ -80,16 +81,23 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
         raise SentimentError(f"{path}: a labelled dataset needs a header; use .csv, .tsv or .jsonl")
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
     columns = list(reader.fieldnames or [])
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:  # DictReader would keep the last column of a name and drop the others without a word
+        raise SentimentError(f"{path}: the header names {', '.join(map(repr, repeated))} more than once")
     return columns, _csv_rows(reader, path, len(columns))
 
 
 def _csv_rows(reader: csv.DictReader, path: Path, width: int) -> Iterator[tuple[int, dict]]:
     """(line number, row) of each CSV/TSV row; SentimentError names a row with more or fewer fields than
     the header (DictReader files extra fields under the key None and fills missing ones with None)."""
+    last = reader.line_num
     for row in reader:
         if None in row or None in row.values():
             fields = width + len(row.get(None, ())) - sum(value is None for value in row.values())
-            raise SentimentError(f"{path}: line {reader.line_num} has {fields} fields, the header {width}")
+            # A row read across several lines ends at reader.line_num; it starts after the previous row.
+            where = f"line {reader.line_num}" if reader.line_num == last + 1 else f"the row from line {last + 1} to line {reader.line_num} (an unclosed quote?)"
+            raise SentimentError(f"{path}: {where} has {fields} fields, the header {width}")
+        last = reader.line_num
         yield reader.line_num, row
 
 

@@ -212,7 +212,15 @@ class SentimentModel:
             whitespace-only text gets ``label``/``score``/``probs`` null and ``"error": "empty text"``;
             so does a text whose probabilities are not finite (damaged weights), with an ``error``
             saying so.
+        Raises:
+            TypeError: ``texts`` is one string (it would be read as one text per character) or holds
+                something that is not a string.
         """
+        if isinstance(texts, str):
+            raise TypeError("texts must be a sequence of strings, not one string: predict([text])")
+        bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
+        if bad is not None:
+            raise TypeError(f"texts[{bad}] is {type(texts[bad]).__name__}, not a string")
         encoded = self.encode(texts)
         warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens)
         return self.records(texts, encoded, batch_size)

@@ -21,10 +21,11 @@ BIAS_MAX = 1.0
 
 @dataclass(frozen=True)
 class Scaling:
-    """``softmax(logits / temperature + bias)``: T > 0 and one bias per class, float (C,), summing to 0."""
+    """``softmax(logits / temperature + bias)``: T > 0 and one bias per class, float (C,), summing to 0;
+    None where no bias was fitted (as zeros)."""
 
     temperature: float
-    bias: tuple[float, ...]
+    bias: tuple[float, ...] | None
 
 
 def fit_scaling(log_probs: Tensor, labels: Tensor) -> Scaling:
@@ -40,8 +41,9 @@ def fit_scaling(log_probs: Tensor, labels: Tensor) -> Scaling:
         log_probs: float (N, C), log-softmax of the model at T = 1.
         labels: int64 (N,).
     Returns:
-        T within [:data:`T_MIN`, :data:`T_MAX`]; b with any two entries at most 2 · :data:`BIAS_MAX` apart, all 0 when a class has fewer
-        than :data:`BIAS_MIN_SUPPORT` texts. T = 1 and b = 0 leave the probabilities as they are.
+        T within [:data:`T_MIN`, :data:`T_MAX`]; b with any two entries at most 2 · :data:`BIAS_MAX` apart, None
+        (not fitted) when a class has fewer than :data:`BIAS_MIN_SUPPORT` texts. T = 1 and b = 0 leave the
+        probabilities as they are.
     """
     num_classes = log_probs.shape[1]
     with_bias = bool(torch.bincount(labels, minlength=num_classes).min() >= BIAS_MIN_SUPPORT)
@@ -63,7 +65,7 @@ def fit_scaling(log_probs: Tensor, labels: Tensor) -> Scaling:
 
     optimizer.step(closure)
     temperature = min(max(float(log_t.detach().exp()), T_MIN), T_MAX)
-    return Scaling(temperature, tuple(float(b) for b in bias().detach()))
+    return Scaling(temperature, tuple(float(b) for b in bias().detach()) if with_bias else None)
 
 
 @torch.no_grad()
@@ -74,5 +76,7 @@ def fold_bias(classifier: nn.Linear, scaling: Scaling) -> None:
     Every reader of the bundle (predict, explain's running prediction, serve) then sees the fitted
     boundary with nothing but the temperature stored beside the weights.
     """
+    if scaling.bias is None:
+        return
     shift = torch.tensor(scaling.bias, dtype=classifier.bias.dtype, device=classifier.bias.device)
     classifier.bias.add_(scaling.temperature * shift)

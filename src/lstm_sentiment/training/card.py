@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT
 
 
 def _report_rows(name: str, report: dict | None) -> list[str]:
@@ -25,7 +26,9 @@ def _calibration_lines(calibration: dict | None) -> list[str]:
     if calibration is None:
         return []
     lines = [f"Scores are temperature-scaled (Guo et al. 2017): T = {calibration['temperature']:.3f}, fitted on {calibration['source']};"]
-    if "logit_bias" in calibration:
+    if calibration.get("logit_bias", 0) is None:
+        lines.append(f"no class biases: a class has fewer than {BIAS_MIN_SUPPORT} validation texts;")
+    elif "logit_bias" in calibration:
         biases = ", ".join(f"{label} {b:+.3f}" for label, b in calibration["logit_bias"].items())
         lines.append(
             f"with it, class biases added to the logits / T ({biases}; folded into the output layer) move the decision boundary:"

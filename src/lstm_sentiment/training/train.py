@@ -221,18 +221,19 @@ def calibrate(network: SentimentLSTM, probs: Tensor, data: LabelledTexts, id2lab
         probs: float32 (N, C), the network's probabilities of ``data`` at T = 1, columns in ``id2label`` order.
     Returns:
         T, and ``{"temperature", "logit_bias", "ece_before", "ece_after", "accuracy_before",
-        "accuracy_after", "bins", "source"}`` (rounded to 6 decimals; ECE and accuracy at T = 1 with the
-        output layer as trained, and after scaling).
+        "accuracy_after", "bins", "source"}`` (rounded to 6 decimals; ``logit_bias`` None when not fitted;
+        ECE and accuracy at T = 1 with the output layer as trained, and after scaling).
     """
     index = {label: i for i, label in enumerate(id2label)}
     labels = torch.tensor([index[y] for y in data.labels])
     log_probs = probs.clamp_min(1e-12).log()
     scaling = fit_scaling(log_probs, labels)
-    scaled = torch.softmax(log_probs / scaling.temperature + torch.tensor(scaling.bias, dtype=log_probs.dtype), dim=-1)
+    bias = torch.tensor(scaling.bias or [0.0] * log_probs.size(1), dtype=log_probs.dtype)
+    scaled = torch.softmax(log_probs / scaling.temperature + bias, dim=-1)
     fold_bias(network.classifier, scaling)
     return scaling.temperature, {
         "temperature": round(scaling.temperature, 6),
-        "logit_bias": dict(zip(id2label, (round(b, 6) for b in scaling.bias))),
+        "logit_bias": dict(zip(id2label, (round(b, 6) for b in scaling.bias))) if scaling.bias is not None else None,
         "ece_before": round(expected_calibration_error(probs, labels), 6),
         "ece_after": round(expected_calibration_error(scaled, labels), 6),
         "accuracy_before": round(float((probs.argmax(1) == labels).double().mean()), 6),
