@@ -4,7 +4,7 @@ Usage: python bench/recipe.py --data DATA --lang zh [--cap 5000] [--variants fro
 
 Every variant changes one thing from the base (the defaults): word vectors frozen or fine-tuned (at 0.1 or 1 times
 the learning rate: fine-tuned, fine-tuned-lr1), layers,
-hidden size, pooling, dropout, batch size, learning rate, epochs, the LSTM's chrono initialisation (T_max = 256, the longest text read),
+hidden size, pooling, dropout, batch size, learning rate (constant, or cut by 0.3 on a plateau), epochs, the LSTM's chrono initialisation (T_max = 256, the longest text read),
 language-model pretraining of the LSTM (1 or 2 epochs) on every domain's whole train split, labels unused. Prints a Markdown table: validation accuracy and macro-F1 of the
 mixture and per domain, best epoch, seconds. Test splits are not read.
 """
@@ -30,6 +30,7 @@ VARIANTS = {
     "word dropout 0.1": ({"word_dropout": 0.1}, {}),
     "chrono": ({"init": "chrono"}, {}),
     "batch 32": ({}, {"batch_size": 32}),
+    "plateau 0.3": ({}, {"plateau_factor": 0.3, "epochs": 14, "patience": 3}),
     "lr 1e-3": ({}, {"lr": 1e-3}),
     "LM 1 epoch": ({}, {"lm_epochs": 1}),
     "LM 2 epochs": ({}, {"lm_epochs": 2}),
@@ -61,7 +62,7 @@ def main() -> None:
     print("|---|---:|---:|" + "---:|" * len(valid_domains) + "---:|---:|")
     for name in args.variants.split(","):
         model_over, train_over = VARIANTS[name]
-        train_cfg = replace(TrainConfig(), **train_over, **({"epochs": args.epochs} if args.epochs else {}))
+        train_cfg = replace(TrainConfig(), **{**train_over, **({"epochs": args.epochs} if args.epochs else {})})
         with tempfile.TemporaryDirectory() as work:
             started = time.perf_counter()
             metrics = train(train_part, valid_part, None, Path(work) / "m", replace(ModelConfig(), **model_over), DataConfig(lang=args.lang), train_cfg, domain_tests=valid_domains, unlabelled=extra_texts)

@@ -66,3 +66,19 @@ def test_chrono_init_reaches_the_classifier_lstm_and_default_stays_forget_bias()
         ModelConfig(init="glorot")
     with pytest.raises(ValueError, match=r"ModelConfig.chrono_t_max.*1"):
         ModelConfig(init="chrono", chrono_t_max=1)
+
+
+def test_plateau_factor_cuts_the_rate_after_each_epoch_without_a_better_macro_f1():
+    from lstm_sentiment.config import TrainConfig
+    from lstm_sentiment.training.task import SentimentTask
+
+    model = SentimentLSTM(20, 2, ModelConfig(embedding_dim=8, hidden_size=4))
+    assert isinstance(SentimentTask(model, 2, TrainConfig()).configure_optimizers(), torch.optim.AdamW)  # constant rate
+    setup = SentimentTask(model, 2, TrainConfig(lr=1e-2, plateau_factor=0.5)).configure_optimizers()
+    assert setup["lr_scheduler"]["monitor"] == "val_macro_f1"
+    adamw, plateau = setup["optimizer"], setup["lr_scheduler"]["scheduler"]
+    rates = []
+    for f1 in (0.70, 0.80, 0.80, 0.75, 0.85, 0.85):  # macro-F1 is maximised: 0.80 again or 0.75 is no better
+        plateau.step(f1)
+        rates.append(adamw.param_groups[-1]["lr"])
+    assert rates == pytest.approx([1e-2, 1e-2, 5e-3, 2.5e-3, 2.5e-3, 1.25e-3])

@@ -129,6 +129,9 @@ class TrainConfig(_FromDict):
             see :mod:`lstm_sentiment.training.pretrain`).
         lm_targets: K, the most frequent words the language model predicts one by one (the rest are one
             class).
+        plateau_factor: in (0, 1): the learning rate is multiplied by it after each epoch whose validation
+            macro-F1 is no better than the best so far (torch's ``ReduceLROnPlateau``, patience 0); 0: a
+            constant rate.
         accelerator, devices, num_nodes, strategy: passed to ``lightning.Trainer``.
     """
 
@@ -142,6 +145,7 @@ class TrainConfig(_FromDict):
     embedding_lr_scale: float = 0.1
     lm_epochs: int = 0
     lm_targets: int = 20_000
+    plateau_factor: float = 0.0
     accelerator: str = "auto"
     devices: str = "1"
     num_nodes: int = 1
@@ -152,5 +156,7 @@ class TrainConfig(_FromDict):
         _positive(self, "lm_targets")
         if not isinstance(self.lm_epochs, int) or self.lm_epochs < 0:
             raise ValueError(f"TrainConfig.lm_epochs must be an integer >= 0, got {self.lm_epochs!r}")
+        if not 0.0 <= self.plateau_factor < 1.0:
+            raise ValueError(f"TrainConfig.plateau_factor must be in [0, 1), got {self.plateau_factor!r}")
         if self.weight_decay < 0:
             raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")

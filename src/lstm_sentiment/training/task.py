@@ -40,7 +40,11 @@ class SentimentTask(L.LightningModule):
         self.log("val_acc", self.val_acc, prog_bar=True)
 
     def configure_optimizers(self):
-        return optimizer(self.model, self.config)
+        adamw = optimizer(self.model, self.config)
+        if not self.config.plateau_factor:
+            return adamw
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(adamw, mode="max", factor=self.config.plateau_factor, patience=0)
+        return {"optimizer": adamw, "lr_scheduler": {"scheduler": plateau, "monitor": "val_macro_f1"}}
 
 
 def optimizer(model: SentimentLSTM, config: TrainConfig, others: list | None = None) -> torch.optim.AdamW:
