@@ -6,11 +6,10 @@ import csv
 import io
 import json
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
-
-import unicodedata
 
 from rich.table import Table
 from rich.text import Text

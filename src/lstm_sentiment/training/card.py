@@ -26,7 +26,8 @@ def _calibration_lines(calibration: dict | None) -> list[str]:
     if calibration is None:
         return []
     lines = [f"Scores are temperature-scaled (Guo et al. 2017): T = {calibration['temperature']:.3f}, fitted on {calibration['source']};"]
-    if calibration.get("logit_bias", 0) is None:
+    # Bundles made before the class biases have no "logit_bias"; None means they were not fitted.
+    if "logit_bias" in calibration and calibration["logit_bias"] is None:
         lines.append(f"no class biases: a class has fewer than {BIAS_MIN_SUPPORT} validation texts;")
     elif "logit_bias" in calibration:
         biases = ", ".join(f"{label} {b:+.3f}" for label, b in calibration["logit_bias"].items())
