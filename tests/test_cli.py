@@ -108,6 +108,9 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         (("predict", "--precision", "float16", "好"), "'float16' is not one of 'float32', 'bfloat16'"),
         (("predict", "--workers", "-1", "好"), "Invalid value for '--workers'"),
         (("nosuchcommand",), "No such command 'nosuchcommand'"),
+        # A setting's own check names the option typed, not the field behind it (TrainConfig.epochs).
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--epochs", "0"), "--epochs must be > 0, got 0"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--plateau-factor", "1"), "--plateau-factor must be in [0, 1), got 1.0"),
     ],
 )
 def test_usage_errors_one_line_exit_2(args, message):

@@ -116,6 +116,27 @@ def test_bad_lines_are_kept_in_place_unless_strict(tmp_path):
         list(iter_texts(csv))
 
 
+def test_a_csv_row_split_or_cut_is_a_bad_line_and_a_repeated_text_column_is_refused(tmp_path):
+    # An unquoted comma used to cut the text at it ("好" predicted for "好,但是太贵"); a short row was read as "".
+    path = tmp_path / "in.csv"
+    path.write_text("id,text\n1,好\n2,好,但是太贵\n3\n4,差\n", encoding="utf-8")
+    assert list(iter_texts(path, strict=False)) == [
+        "好",
+        BadInput("2,好,但是太贵", "line 3 has 3 fields, the header 2"),
+        BadInput("3", "line 4 has 1 field, the header 2"),
+        "差",
+    ]
+    with pytest.raises(SentimentError, match=r"in\.csv: line 3 has 3 fields, the header 2"):
+        list(iter_texts(path))
+    repeated = tmp_path / "two.tsv"
+    repeated.write_text("text\tid\ttext\n好\t1\t差\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"two\.tsv: the header names 'text' more than once"):
+        list(iter_texts(repeated, strict=False))
+    other = tmp_path / "ids.csv"  # a repeated column that is not the text's is no fault for prediction
+    other.write_text("id,text,id\n1,好,1\n", encoding="utf-8")
+    assert list(iter_texts(other)) == ["好"]
+
+
 def test_a_lone_surrogate_is_a_bad_line_not_the_end_of_the_run(tiny_bundle, tmp_path):
     # '\ud800' alone is valid JSON but no UTF-8 writer can encode it: the whole run used to stop at the output.
     source = tmp_path / "in.jsonl"

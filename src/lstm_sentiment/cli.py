@@ -10,6 +10,7 @@ import csv
 import functools
 import json
 import os
+import re
 import signal
 import sys
 from enum import Enum
@@ -193,34 +194,38 @@ def train(
 
     check_bundle_target(out)  # before training, not after
     one_logger_for_lightning()
-    model_cfg = ModelConfig(
-        hidden_size=hidden_size,
-        num_layers=num_layers,
-        bidirectional=bidirectional,
-        dropout=dropout,
-        word_dropout=word_dropout,
-        pooling=pooling,
-        freeze_embeddings=freeze_embeddings,
-        forget_bias=forget_bias,
-        init=init.value,
-        chrono_t_max=chrono_t_max,
-    )
-    data_cfg = DataConfig(lang=lang.value, max_tokens=max_tokens, min_count=min_count)
-    train_cfg = TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        grad_clip=grad_clip,
-        patience=patience,
-        seed=seed,
-        embedding_lr_scale=embedding_lr_scale,
-        plateau_factor=plateau_factor,
-        accelerator=accelerator,
-        devices=devices,
-        num_nodes=num_nodes,
-        strategy=strategy,
-    )
+    try:
+        model_cfg = ModelConfig(
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            word_dropout=word_dropout,
+            pooling=pooling,
+            freeze_embeddings=freeze_embeddings,
+            forget_bias=forget_bias,
+            init=init.value,
+            chrono_t_max=chrono_t_max,
+        )
+        data_cfg = DataConfig(lang=lang.value, max_tokens=max_tokens, min_count=min_count)
+        train_cfg = TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            grad_clip=grad_clip,
+            patience=patience,
+            seed=seed,
+            embedding_lr_scale=embedding_lr_scale,
+            plateau_factor=plateau_factor,
+            accelerator=accelerator,
+            devices=devices,
+            num_nodes=num_nodes,
+            strategy=strategy,
+        )
+    except ValueError as err:
+        # The settings' checks name their field ("TrainConfig.epochs"); the user typed the option.
+        _fail(re.sub(r"\b(?:Model|Data|Train)Config\.(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), str(err)), 2)
     train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
     metrics = run_training(
         train_part,

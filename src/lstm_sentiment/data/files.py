@@ -81,7 +81,7 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
         raise SentimentError(f"{path}: a labelled dataset needs a header; use .csv, .tsv or .jsonl")
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
     columns = list(reader.fieldnames or [])
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    repeated = _repeated(columns)
     if repeated:  # DictReader would keep the last column of a name and drop the others without a word
         raise SentimentError(f"{path}: the header names {', '.join(map(repr, repeated))} more than once")
     return columns, _csv_rows(reader, path, len(columns))
@@ -89,16 +89,29 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
 
 def _csv_rows(reader: csv.DictReader, path: Path, width: int) -> Iterator[tuple[int, dict]]:
     """(line number, row) of each CSV/TSV row; SentimentError names a row with more or fewer fields than
-    the header (DictReader files extra fields under the key None and fills missing ones with None)."""
+    the header."""
     last = reader.line_num
     for row in reader:
-        if None in row or None in row.values():
-            fields = width + len(row.get(None, ())) - sum(value is None for value in row.values())
-            # A row read across several lines ends at reader.line_num; it starts after the previous row.
-            where = f"line {reader.line_num}" if reader.line_num == last + 1 else f"the row from line {last + 1} to line {reader.line_num} (an unclosed quote?)"
-            raise SentimentError(f"{path}: {where} has {fields} fields, the header {width}")
+        fault = _row_fault(row, width, last + 1, reader.line_num)
+        if fault:
+            raise SentimentError(f"{path}: {fault}")
         last = reader.line_num
         yield reader.line_num, row
+
+
+def _row_fault(row: dict, width: int, first: int, last: int) -> str | None:
+    """What is wrong with a DictReader row read from lines ``first`` … ``last`` that has more or fewer
+    fields than the header's ``width`` (DictReader files extra fields under the key None and fills
+    missing ones with None), or None when it has ``width``."""
+    if None not in row and None not in row.values():
+        return None
+    fields = width + len(row.get(None, ())) - sum(value is None for value in row.values())
+    where = f"line {last}" if first == last else f"the row from line {first} to line {last} (an unclosed quote?)"
+    return f"{where} has {fields} field{'' if fields == 1 else 's'}, the header {width}"
+
+
+def _repeated(columns: list[str]) -> list[str]:
+    return sorted({c for c in columns if columns.count(c) > 1})
 
 
 def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...], role: str, source: str) -> str:
@@ -296,11 +309,21 @@ def _iter_csv_texts(stream, path: Path, fmt: str, text_column: str | None, stric
     if any(_UNDECODED.search(c) for c in columns if c):
         raise SentimentError(f"{path}: line 1 (the header) is not UTF-8; save the file as UTF-8")
     col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
+    if col in _repeated(columns):  # DictReader would read the last of them, perhaps not the one meant
+        raise SentimentError(f"{path}: the header names {col!r} more than once")
+    last = reader.line_num
     for row in reader:
+        fault = _row_fault(row, len(columns), last + 1, reader.line_num)
+        last = reader.line_num
         value = "" if row.get(col) is None else str(row[col])
         bad = _UNDECODED.search(value)
         if bad:
             line = value.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
             yield _bad(path, line, f"line {reader.line_num} is not UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x})", strict)
-            continue
-        yield value
+        elif fault:
+            # An unquoted comma splits a text, a missing field empties it: either way the text read is
+            # not the one written.
+            fields = [v for v in row.values() if isinstance(v, str)] + list(row.get(None, ()))
+            yield _bad(path, "\t,"[fmt == "csv"].join(fields), fault, strict)
+        else:
+            yield value
