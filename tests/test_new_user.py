@@ -9,6 +9,7 @@ import importlib
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -234,6 +235,33 @@ def test_output_read_only_refused_symlink_written_through(tiny_bundle, tmp_path)
     assert result.returncode == 0, result.stderr
     assert link.is_symlink() and os.readlink(link) == "real.jsonl"
     assert json.loads(target.read_text(encoding="utf-8"))["text"] == "好" and target.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_fifo_or_device_output_is_written_into_never_replaced(tiny_bundle, tmp_path):
+    # The temporary file used to be renamed over it: --output /dev/null would have replaced /dev/null.
+    from lstm_sentiment.atomic import write_text_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    write_text_atomic(fifo, "好\n")
+    assert reader.communicate(timeout=30)[0] == "好\n".encode() and stat.S_ISFIFO(fifo.stat().st_mode)
+    result = run_cli("predict", "--model", str(tiny_bundle), "好", "-f", "csv", "-o", "/dev/stdout")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("好,")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert run_cli("predict", "--model", str(tiny_bundle), "好", "-o", "/dev/null").returncode == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and list(Path("/dev").glob(".null*")) == []
+
+
+@pytest.mark.parametrize("temperature", [None, "hot", -1.8, 0, float("inf")])
+def test_a_bundle_with_a_bad_temperature_is_refused_in_one_line(tiny_bundle, temperature):
+    config_path = tiny_bundle / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["temperature"] = temperature
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"config\.json: temperature must be a number > 0, got "):
+        SentimentModel.load(tiny_bundle)
 
 
 def test_errors_name_the_users_path_and_stale_temporaries_go(tmp_path):

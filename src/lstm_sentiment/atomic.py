@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
 
     Works for a file or a directory. For a directory the old one is moved aside first and removed after,
     since rename cannot replace a non-empty directory. A symbolic link is written through: its target
-    is replaced and the link stays. A file that replaces another keeps that one's permissions.
-    Temporary folders left by a killed run (their process is gone) are removed first.
+    is replaced and the link stays. A file that replaces another keeps that one's permissions. A device,
+    pipe or socket (``/dev/null``, ``/dev/stdout``, a FIFO) is written into directly, never replaced by a
+    file: there is nothing in it to lose. Temporary folders left by a killed run (their process is gone) are removed first.
 
     Raises:
         SentimentError: ``path`` is a directory and ``write`` made a file, or the other way round;
@@ -26,6 +28,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             message names ``path``, never the temporary one).
     """
     shown = Path(path)
+    if _special(shown):
+        write(shown)
+        return
     path = Path(os.path.realpath(shown))
     if path.is_file() and not _writable(path):
         raise SentimentError(f"{shown} is read-only; make it writable or choose another name")
@@ -58,6 +63,15 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         # By name, not by `tmp`: Ctrl-C inside mkdtemp leaves a folder that `tmp` never named.
         _remove_own(path.parent, own)
+
+
+def _special(path: Path) -> bool:
+    """True for an existing device, FIFO or socket (through links: /dev/stdout is one to a pipe or tty)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _remove_own(folder: Path, prefix: str) -> None:
