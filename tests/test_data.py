@@ -66,7 +66,7 @@ def test_missing_column_lists_columns(tmp_path):
     ("name", "content", "error"),
     [
         ("blank.csv", "text,label\n好看,1\n难看,\n", r"blank.csv: line 3 has no label in 'label'"),
-        ("short.csv", "text,label\n好看,1\n难看\n", r"short.csv: line 3 has 1 fields, the header 2"),
+        ("short.csv", "text,label\n好看,1\n难看\n", r"short.csv: line 3 has 1 field, the header 2"),
         ("long.csv", "text,label\n好看,1,extra\n", r"long.csv: line 2 has 3 fields, the header 2"),
         ("empty.tsv", "text\tlabel\n  \t0\n", r"empty.tsv: line 2 has an empty text in 'text'"),
         ("number.jsonl", '{"text": "a", "label": 1}\n{"text": 123, "label": 0}\n', r"number.jsonl: line 2 has a text that is not a string: 123"),
@@ -75,7 +75,7 @@ def test_missing_column_lists_columns(tmp_path):
         ("listlabel.jsonl", '{"text": "a", "label": [1]}\n', r"listlabel.jsonl: line 1 has a label that is not a string or number: \[1\]"),
         ("blankline.jsonl", '{"text": "a", "label": 1}\n\n{"text": "b", "label": 0}\n', r"blankline.jsonl: line 2 is blank"),
         ("twice.csv", "text,text,label\na,b,1\n", r"twice.csv: the header names 'text' more than once"),
-        ("quote.csv", 'text,label\n好,1\n"坏,0\n差,0\n', r"quote.csv: the row from line 3 to line 4 \(an unclosed quote\?\) has 1 fields, the header 2"),
+        ("quote.csv", 'text,label\n好,1\n"坏,0\n差,0\n', r"quote.csv: the row from line 3 to line 4 \(an unclosed quote\?\) has 1 field, the header 2"),
     ],
 )
 def test_a_bad_training_row_is_named_not_dropped(tmp_path, name, content, error):
