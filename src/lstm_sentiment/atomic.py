@@ -20,7 +20,8 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     since rename cannot replace a non-empty directory. A symbolic link is written through: its target
     is replaced and the link stays. A file that replaces another keeps that one's permissions. A device,
     pipe or socket (``/dev/null``, ``/dev/stdout``, a FIFO) is written into directly, never replaced by a
-    file: there is nothing in it to lose. Temporary folders left by a killed run (their process is gone) are removed first.
+    file: there is nothing in it to lose. Temporary folders left by a killed run (their process is gone)
+    are removed first.
 
     Raises:
         SentimentError: ``path`` is a directory and ``write`` made a file, or the other way round;
