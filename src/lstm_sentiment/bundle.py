@@ -124,8 +124,9 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     Returns:
         the network in eval mode on CPU, the vocabulary, the tokenizer it was trained with, the config dict.
     Raises:
-        SentimentError: missing directory or file, another format version, a corrupt/truncated file, or
-            weights whose SHA-256 differs from the one recorded in ``config.json``.
+        SentimentError: missing directory or file, another format version, a corrupt/truncated file,
+            weights whose SHA-256 differs from the one recorded in ``config.json``, or a temperature that is
+            not a number > 0.
     """
     path = Path(path)
     if not path.is_dir():
@@ -144,6 +145,11 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     expected = config.get(CHECKSUM_KEY)
     if expected is not None and file_sha256(weights) != expected:
         raise SentimentError(f"{weights}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model")
+    # Not covered by the checksum: a null temperature would fail at the first prediction, a negative one
+    # would flip every label.
+    temperature = config.get("temperature", 1.0)
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < float("inf"):
+        raise SentimentError(f"{path / 'config.json'}: temperature must be a number > 0, got {temperature!r}; reinstall or retrain the model")
     try:
         model_cfg = ModelConfig.from_dict(config["model"])
         data_cfg = DataConfig.from_dict(config["data"])

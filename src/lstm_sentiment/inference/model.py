@@ -152,10 +152,7 @@ class SentimentModel:
         self.id2label: list[str] = list(config["id2label"])
         # Logits are divided by this before the softmax (temperature scaling, Guo et al. 2017); fitted on
         # validation by training, 1.0 for bundles without it.
-        temperature = config.get("temperature", 1.0)
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < float("inf"):
-            raise SentimentError(f"{path / 'config.json'}: temperature must be a number > 0, got {temperature!r}; reinstall or retrain the model")
-        self.temperature = float(temperature)
+        self.temperature = float(config.get("temperature", 1.0))
         self.token_ids = WordIds(network, vocab)
 
     @classmethod
