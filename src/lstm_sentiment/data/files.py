@@ -90,13 +90,19 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
 def _csv_rows(reader: csv.DictReader, path: Path, width: int) -> Iterator[tuple[int, dict]]:
     """(line number, row) of each CSV/TSV row; SentimentError names a row with more or fewer fields than
     the header."""
-    last = reader.line_num
-    for row in reader:
-        fault = _row_fault(row, width, last + 1, reader.line_num)
+    for number, row, fault in _checked_rows(reader, width):
         if fault:
             raise SentimentError(f"{path}: {fault}")
-        last = reader.line_num
-        yield reader.line_num, row
+        yield number, row
+
+
+def _checked_rows(reader: csv.DictReader, width: int) -> Iterator[tuple[int, dict, str | None]]:
+    """(last line, row, :func:`_row_fault`) of each row; a row read across several lines starts after the
+    previous row's last line."""
+    last = reader.line_num
+    for row in reader:
+        first, last = last + 1, reader.line_num
+        yield last, row, _row_fault(row, width, first, last)
 
 
 def _row_fault(row: dict, width: int, first: int, last: int) -> str | None:
@@ -311,15 +317,12 @@ def _iter_csv_texts(stream, path: Path, fmt: str, text_column: str | None, stric
     col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
     if col in _repeated(columns):  # DictReader would read the last of them, perhaps not the one meant
         raise SentimentError(f"{path}: the header names {col!r} more than once")
-    last = reader.line_num
-    for row in reader:
-        fault = _row_fault(row, len(columns), last + 1, reader.line_num)
-        last = reader.line_num
+    for number, row, fault in _checked_rows(reader, len(columns)):
         value = "" if row.get(col) is None else str(row[col])
         bad = _UNDECODED.search(value)
         if bad:
             line = value.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
-            yield _bad(path, line, f"line {reader.line_num} is not UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x})", strict)
+            yield _bad(path, line, f"line {number} is not UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x})", strict)
         elif fault:
             # An unquoted comma splits a text, a missing field empties it: either way the text read is
             # not the one written.
