@@ -4,6 +4,7 @@ Chromium tab for the pages of explain and serve."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -125,3 +126,11 @@ def chromium_tab():
             yield tab
         finally:
             browser.close()
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, code: int, pattern: str) -> None:
+    """The command exited ``code`` with exactly one ``error: `` line on stderr, matching ``pattern``, and no traceback."""
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and re.search(pattern, errors[0]), result.stderr

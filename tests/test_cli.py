@@ -5,16 +5,7 @@ import re
 
 import pytest
 
-from conftest import run_cli
-
-
-def assert_one_line_error(result, code, pattern):
-    import re
-
-    assert result.returncode == code, result.stderr
-    assert "Traceback" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and re.search(pattern, errors[0]), result.stderr
+from conftest import assert_one_line_error, run_cli
 
 
 def test_predict_jsonl_and_csv_in_input_order(small_bundle, tmp_path):
@@ -111,6 +102,11 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         # A setting's own check names the option typed, not the field behind it (TrainConfig.epochs).
         (("train", "--data", "zh-reviews", "--out", "never-written", "--epochs", "0"), "--epochs must be > 0, got 0"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--plateau-factor", "1"), "--plateau-factor must be in [0, 1), got 1.0"),
+        # NaN passed every range check and failed after the vectors loaded; numpy named its own seed bound.
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--lr", "nan"), "--lr must be a finite number, got nan"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--weight-decay", "nan"), "--weight-decay must be a finite number >= 0, got nan"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--forget-bias", "inf"), "--forget-bias must be a finite number, got inf"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--seed", "-1"), "--seed must be in [0, 2**32 - 1], got -1"),
     ],
 )
 def test_usage_errors_one_line_exit_2(args, message):

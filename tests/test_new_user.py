@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import run_cli
+from conftest import assert_one_line_error, run_cli
 from lstm_sentiment.bundle import CHECKSUM_KEY, file_sha256, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.files import BadInput, iter_texts
@@ -262,6 +262,39 @@ def test_a_bundle_with_a_bad_temperature_is_refused_in_one_line(tiny_bundle, tem
     config_path.write_text(json.dumps(config), encoding="utf-8")
     with pytest.raises(SentimentError, match=r"config\.json: temperature must be a number > 0, got "):
         SentimentModel.load(tiny_bundle)
+
+
+def test_a_file_or_a_non_object_config_is_refused_as_a_bundle(tiny_bundle, tmp_path):
+    (tmp_path / "model.csv").write_text("text,label\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"model\.csv: a file, not a model directory"):
+        SentimentModel.load(tmp_path / "model.csv")
+    (tiny_bundle / "config.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"config\.json: not a JSON object"):
+        SentimentModel.load(tiny_bundle)
+
+
+def test_a_text_column_for_input_without_columns_is_refused(tiny_bundle, tmp_path):
+    # Read as lines, the column would be ignored and a header line classified as a text.
+    lines = tmp_path / "in.txt"
+    lines.write_text("review\n好\n", encoding="utf-8")
+    model = ("--model", str(tiny_bundle))
+    assert_one_line_error(run_cli("predict", *model, "-i", str(lines), "--text-column", "review"), 1, r"in\.txt: a text column names a column of a CSV/TSV/JSONL file")
+    assert_one_line_error(run_cli("predict", *model, "-", "--text-column", "review", stdin="review\n好\n"), 1, r"<stdin>: a text column")
+    assert_one_line_error(run_cli("predict", *model, "好", "--text-column", "review"), 1, "--text-column names a column of an --input file")
+
+
+def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\n" + "".join(f"好 {i},positive\n差 {i},negative\n" for i in range(10)), encoding="utf-8")
+    out = tmp_path / "m"
+    cases = [("--devices", "abc"), ("--strategy", "nosuch")] + ([] if torch.cuda.is_available() else [("--accelerator", "gpu")])
+    for option, value in cases:
+        result = run_cli("train", "--data", str(data), "--out", str(out), option, value)
+        assert_one_line_error(result, 1, f"cannot train with .*{value!r}.* here: ")
+        assert not out.exists()
+    empty = tmp_path / "empty.vec"
+    empty.write_bytes(b"")
+    assert_one_line_error(run_cli("train", "--data", str(data), "--out", str(out), "--embeddings", str(empty)), 1, r"empty\.vec: empty file, not a word2vec")
 
 
 def test_errors_name_the_users_path_and_stale_temporaries_go(tmp_path):

@@ -129,6 +129,8 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
             not a number > 0.
     """
     path = Path(path)
+    if path.is_file():
+        raise SentimentError(f"{path}: a file, not a model directory (a bundle is the directory that holds config.json)")
     if not path.is_dir():
         raise SentimentError(f"{path}: model directory not found")
     missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
@@ -138,7 +140,9 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise SentimentError(f"{path / 'config.json'}: unreadable ({err})") from None
-    version = config.get("format_version") if isinstance(config, dict) else None
+    if not isinstance(config, dict):
+        raise SentimentError(f"{path / 'config.json'}: not a JSON object; reinstall or retrain the model")
+    version = config.get("format_version")
     if version != FORMAT_VERSION:
         raise SentimentError(f"{path}: bundle format_version {version!r}, this lstm-sentiment reads {FORMAT_VERSION}")
     weights = path / "model.safetensors"

@@ -271,7 +271,9 @@ def predict(
     if input is not None:
         items = iter_texts(input, text_column, strict)
     elif texts == ["-"]:
-        items = iter_texts("-", strict=strict)
+        items = iter_texts("-", text_column, strict=strict)
+    elif texts and text_column is not None:
+        raise ValueError("--text-column names a column of an --input file; texts given as arguments have none")
     elif texts:
         items = list(texts)
     else:

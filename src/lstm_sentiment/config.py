@@ -5,6 +5,7 @@ Defaults were chosen on the ``zh-reviews`` validation split (see the README, "Ch
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS
@@ -18,6 +19,14 @@ def _positive(obj, *names: str) -> None:
         value = getattr(obj, name)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{type(obj).__name__}.{name} must be > 0, got {value!r}")
+    _finite(obj, *names)
+
+
+def _finite(obj, *names: str) -> None:
+    # NaN passes every comparison-based range check, and training then fails late with a foreign message.
+    for name in names:
+        if not math.isfinite(getattr(obj, name)):
+            raise ValueError(f"{type(obj).__name__}.{name} must be a finite number, got {getattr(obj, name)!r}")
 
 
 class _FromDict:
@@ -78,6 +87,7 @@ class ModelConfig(_FromDict):
 
     def __post_init__(self) -> None:
         _positive(self, "embedding_dim", "hidden_size", "num_layers", "subword_min_n", "subword_max_n")
+        _finite(self, "forget_bias")
         if self.init not in INITS:
             raise ValueError(f"ModelConfig.init must be one of {INITS}, got {self.init!r}")
         if self.chrono_t_max < 2:
@@ -158,5 +168,8 @@ class TrainConfig(_FromDict):
             raise ValueError(f"TrainConfig.lm_epochs must be an integer >= 0, got {self.lm_epochs!r}")
         if not 0.0 <= self.plateau_factor < 1.0:
             raise ValueError(f"TrainConfig.plateau_factor must be in [0, 1), got {self.plateau_factor!r}")
-        if self.weight_decay < 0:
-            raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
+        if not 0 <= self.weight_decay < math.inf:
+            raise ValueError(f"TrainConfig.weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
+        # numpy's generator, which Lightning seeds, takes 32-bit unsigned seeds.
+        if not 0 <= self.seed < 2**32:
+            raise ValueError(f"TrainConfig.seed must be in [0, 2**32 - 1], got {self.seed!r}")

@@ -36,6 +36,8 @@ def load_vectors(path: Path):
     path = Path(path)
     if not path.is_file():
         raise SentimentError(f"{path}: embeddings file not found")
+    if path.stat().st_size == 0:
+        raise SentimentError(f"{path}: empty file, not a word2vec/GloVe/fastText vectors file")
     binary = path.suffix.lower() == ".bin"
     try:
         no_header = not binary and not _has_header(path)

@@ -236,14 +236,17 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
             and line; False: it is returned as a :class:`BadInput` and reading goes on.
     Raises:
         SentimentError: when reached: an unreadable file, a missing column (for CSV/TSV and JSONL the
-            header, or the first JSON object, is checked before the first text is returned), and with
-            ``strict`` a bad line.
+            header, or the first JSON object, is checked before the first text is returned), a
+            ``text_column`` for a .txt file or stdin, and with ``strict`` a bad line.
     """
+    fmt = "txt" if str(path) == "-" else file_format(Path(path))
+    if text_column is not None and fmt == "txt":
+        # Read silently as lines, the column would be ignored and its header line classified as a text.
+        raise SentimentError(f"{'<stdin>' if str(path) == '-' else path}: a text column names a column of a CSV/TSV/JSONL file; this input is read as one text per line")
     if str(path) == "-":
         yield from _decoded_lines(sys.stdin.buffer, "<stdin>", strict)
         return
     path = Path(path)
-    fmt = file_format(path)
     try:
         stream = path.open("rb")
     except OSError as err:

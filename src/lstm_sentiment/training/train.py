@@ -14,6 +14,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from torch import Tensor
 
 from lstm_sentiment.bundle import load_bundle, save_bundle
@@ -93,13 +94,15 @@ def train(
         process, None on the others.
     Raises:
         SentimentError: fewer than 2 classes, a class with < 2 examples, evaluation labels unseen in
-            training, or an unreadable ``init_from`` bundle.
+            training, an unreadable ``init_from`` bundle, or trainer settings this machine cannot run
+            (:func:`check_trainer_settings`).
         ValueError: both ``init_from`` and ``embeddings``.
     """
     if init_from is not None and embeddings is not None:
         raise ValueError("give --init-from or --embeddings, not both")
     started = time.perf_counter()
     check_trainable(train_data)
+    check_trainer_settings(train_cfg)
     id2label = label_order(train_data.labels)
     for part in (valid_data, test_data):
         unseen = sorted(set(part.labels) - set(id2label)) if part is not None else []
@@ -280,6 +283,26 @@ def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists,
     model.load_state_dict(state, strict=False)  # the embedding, n-gram table and (new) head are set above
     coverage = {"vocab_types": len(vocab) - 2, "words_added": len(new_words), "head": "kept" if same_labels else "new"}
     return model, vocab, coverage, f"bundle {name} (its word vectors, LSTM{' and head' if same_labels else ''})"
+
+
+def check_trainer_settings(config: TrainConfig) -> None:
+    """Build and drop a ``lightning.Trainer`` with ``config``'s accelerator, devices, nodes and strategy, so
+    that settings this machine cannot run (``accelerator="gpu"`` without one, ``devices="abc"``) fail before
+    the texts and vectors are read, on one line, not as Lightning's traceback after them.
+
+    Raises:
+        SentimentError: Lightning's objection, with the settings it was given.
+    """
+    logger = logging.getLogger("lightning.pytorch")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # its "GPU available" lines are printed once, by the trainer that trains
+    try:
+        L.Trainer(**_trainer_args(config), logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    except (MisconfigurationException, TypeError, ValueError, ModuleNotFoundError) as err:  # the last: tpu without torch_xla
+        settings = f"accelerator {config.accelerator!r}, devices {config.devices!r}, strategy {config.strategy!r}"
+        raise SentimentError(f"cannot train with {settings} here: {str(err).strip().splitlines()[0]}") from None
+    finally:
+        logger.setLevel(level)
 
 
 def _trainer_args(config: TrainConfig) -> dict:
