@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from lstm_sentiment.metrics import expected_calibration_error
-from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN, Scaling, fit_scaling, fold_bias
+from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN, T_MIN_SUPPORT, Scaling, fit_scaling, fold_bias
 
 
 def test_fit_scaling_recovers_the_generating_temperature_and_bias():
@@ -60,5 +60,8 @@ def test_ece_matches_numpy_oracle():
 
 def test_a_validation_set_the_model_gets_all_right_does_not_make_every_score_certain():
     # Four texts, all right: the likelihood grows without end as T → 0 (a 4-text run once fitted T = 2e-6).
-    log_probs = torch.log(torch.tensor([[0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.55, 0.45]]))
-    assert fit_scaling(log_probs, torch.tensor([1, 0, 1, 0])) == Scaling(T_MIN, None)
+    log_probs = torch.log(torch.tensor([[0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.55, 0.45]] * 10))
+    assert len(log_probs) >= T_MIN_SUPPORT
+    assert fit_scaling(log_probs, torch.tensor([1, 0, 1, 0] * 10)) == Scaling(T_MIN, None)
+    # Four such texts are too few to fit anything: the scores stay as trained (a 2-text fit gave T = 0.27).
+    assert fit_scaling(log_probs[:4], torch.tensor([1, 0, 1, 0])) == Scaling(1.0, None)

@@ -62,6 +62,22 @@ def test_missing_column_lists_columns(tmp_path):
         read_labelled(path, text_column="body", label_column="y")
 
 
+def test_one_column_as_text_and_label_and_a_first_object_without_a_label(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("text,label\n好看,1\n", encoding="utf-8")
+    # Read, every text was its own class: a 3 KB error listing them all.
+    with pytest.raises(SentimentError, match="'text' is both the text and the label column"):
+        read_labelled(path, label_column="text")
+    jsonl = tmp_path / "d.jsonl"
+    jsonl.write_text('{"text": "a"}\n{"text": "b", "label": 1}\n', encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"d\.jsonl: line 1 has no label in 'label'"):
+        read_labelled(jsonl)
+    array = tmp_path / "d.json"
+    array.write_text('[{"text": "a", "label": 1}]', encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"d\.json: a JSON array"):
+        read_labelled(array)
+
+
 @pytest.mark.parametrize(
     ("name", "content", "error"),
     [

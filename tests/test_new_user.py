@@ -297,6 +297,42 @@ def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
     assert_one_line_error(run_cli("train", "--data", str(data), "--out", str(out), "--embeddings", str(empty)), 1, r"empty\.vec: empty file, not a word2vec")
 
 
+def test_predict_output_options_that_were_ignored_are_refused_or_honoured(tiny_bundle, tmp_path):
+    model = ("--model", str(tiny_bundle))
+    written = tmp_path / "out.json"
+    assert run_cli("predict", *model, "好", "-o", str(written)).returncode == 0
+    # Its own JSON array read back as JSON Lines said "no text column; columns found: none".
+    assert_one_line_error(run_cli("predict", *model, "-i", str(written)), 1, r"out\.json: a JSON array .* use JSON Lines \(\.jsonl\)")
+    assert_one_line_error(run_cli("predict", *model, "好", "-o", str(tmp_path / "t.jsonl"), "-f", "table"), 1, "--format table is for the terminal")
+    assert_one_line_error(run_cli("predict", *model, "--lang", "en", "好"), 1, "give --model or --lang, not both")
+    to_stdout = run_cli("predict", *model, "好", "-o", "-", "-f", "jsonl", cwd=tmp_path)
+    assert to_stdout.returncode == 0 and json.loads(to_stdout.stdout)["text"] == "好"
+    assert not (tmp_path / "-").exists() and not (tmp_path / "t.jsonl").exists()
+
+
+def test_explain_refuses_one_path_for_png_and_html(tiny_bundle, tmp_path):
+    same = tmp_path / "walk.out"
+    assert_one_line_error(run_cli("explain", "好", "--model", str(tiny_bundle), "--png", str(same), "--html", str(same)), 1, "--png and --html both name")
+    assert not same.exists()
+
+
+def test_serve_option_ranges_are_usage_errors():
+    assert_one_line_error(run_cli("serve", "--port", "-1"), 2, "Invalid value for '--port'")
+    assert_one_line_error(run_cli("serve", "--workers", "0"), 2, "Invalid value for '--workers'")
+
+
+def test_fine_tuning_a_model_of_another_language_or_one_class_validation_is_refused(tmp_path):
+    data = tmp_path / "zh.csv"
+    data.write_text("text,label\n" + "".join(f"很好看 {i},positive\n太难看 {i},negative\n" for i in range(10)), encoding="utf-8")
+    one_class = tmp_path / "valid.csv"
+    one_class.write_text("text,label\n很好,positive\n不错,positive\n", encoding="utf-8")
+    out = tmp_path / "m"
+    # The en tokenizer would have read each Chinese sentence as one token.
+    assert_one_line_error(run_cli("train", "--data", str(data), "--init-from", "en", "--out", str(out)), 1, r"zh\.csv.*: the texts are zh \(by script\), the model en reads en")
+    assert_one_line_error(run_cli("train", "--data", str(data), "--valid", str(one_class), "--out", str(out)), 1, r"valid\.csv: validation holds one class \('positive'\)")
+    assert not out.exists()
+
+
 def test_errors_name_the_users_path_and_stale_temporaries_go(tmp_path):
     from lstm_sentiment.atomic import write_text_atomic
 

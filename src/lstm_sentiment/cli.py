@@ -254,8 +254,8 @@ def predict(
     lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
     input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat) instead of stdout."),
-    format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv. Default: table on the terminal; for --output, by its suffix (.csv, .json), else jsonl."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat) instead of stdout; - is stdout."),
+    format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv. Default: a table on stdout; for --output, by its suffix (.csv, .json), else jsonl."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first input line that holds no text (not UTF-8, not JSON, a blank JSONL line), leaving --output as it was. Default: such a line gets a record with an error at its place, the run goes on, and the exit code is 1."),
@@ -279,6 +279,12 @@ def predict(
     else:
         raise ValueError("no text given; pass TEXT…, --input FILE or -")
     items = unreadable = _Tally(items, BadInput)
+    if model is not None and lang != Lang.auto:
+        raise ValueError("give --model or --lang, not both: --lang picks a shipped model")
+    if output is not None and str(output) == "-":
+        output = None  # as for input, '-' is the standard stream
+    if output is not None and format == PredictFormat.table:
+        raise ValueError("--format table is for the terminal; with --output give json, jsonl or csv")
     if output is not None and output.is_dir():
         raise ValueError(f"--output {output} is a directory; give a file name")
     if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
@@ -290,7 +296,7 @@ def predict(
     threads = _inference_threads()  # --workers uses more cores
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
-        fmt = format.value if format not in (None, PredictFormat.table) else _OUTPUT_FORMATS.get(output.suffix.lower(), "jsonl")
+        fmt = format.value if format is not None else _OUTPUT_FORMATS.get(output.suffix.lower(), "jsonl")
         counter = predict_file(items, output, fmt, model, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
         typer.echo(f"wrote {counter.count} records to {output}", err=True)
     else:
@@ -398,6 +404,8 @@ def explain(
 
     if not text.strip():
         raise ValueError("empty text: nothing to explain")
+    if png is not None and html is not None and png.absolute() == html.absolute():
+        raise ValueError(f"--png and --html both name {png}; the page would replace the picture")
     _use_inference_threads()
     expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
     expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
@@ -484,8 +492,8 @@ def longrange(
 def serve(
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: the shipped zh and en, chosen per text by script."),
     host: str = typer.Option("127.0.0.1", help="Address to bind; the default answers this machine only."),
-    port: int = typer.Option(8000, help="TCP port."),
-    workers: int = typer.Option(1, help="Worker processes, each loading the model once."),
+    port: int = typer.Option(8000, min=0, max=65535, help="TCP port."),
+    workers: int = typer.Option(1, min=1, help="Worker processes, each loading the model once."),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log one line per request to stderr."),
 ) -> None:
     """Serve predict and explain over HTTP (JSON under /v1, schema at /openapi.json) and a web page at /."""

@@ -27,13 +27,32 @@ _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "j
 
 
 def file_format(path: Path) -> str:
-    """"csv", "tsv", "jsonl" or "txt", by suffix."""
+    """"csv", "tsv", "jsonl" or "txt", by suffix.
+
+    Raises:
+        SentimentError: a directory, an unknown suffix, or a JSON array where JSON Lines are read.
+    """
     fmt = _SUFFIX_FORMAT.get(Path(path).suffix.lower())
     if Path(path).is_dir():
         raise SentimentError(f"{path}: is a directory; give a file")
     if fmt is None:
         raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv, .jsonl or .txt")
+    if fmt == "jsonl" and _starts_with(path, b"["):
+        raise SentimentError(f"{path}: a JSON array (as predict -o FILE.json writes), not one JSON object per line; use JSON Lines (.jsonl)")
     return fmt
+
+
+def _starts_with(path: Path, mark: bytes) -> bool:
+    """Whether the regular file's first byte after a BOM and white space is ``mark``; False for a pipe
+    (peeking would consume its data) or a file that cannot be read."""
+    if not Path(path).is_file():
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False  # the reader names the fault
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(mark)
 
 
 def decode_lines(data: bytes, source: str, first_line: int = 1) -> str:
@@ -75,7 +94,8 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     text = read_text_file(path)
     if fmt == "jsonl":
         rows = list(_jsonl_rows(text.splitlines(), path))
-        columns = list(rows[0][1]) if rows else []
+        # Keys of every object, not only the first: a first row without a label is that row's fault.
+        columns = list(dict.fromkeys(key for _, row in rows for key in row))
         return columns, iter(rows)
     if fmt == "txt":
         raise SentimentError(f"{path}: a labelled dataset needs a header; use .csv, .tsv or .jsonl")
@@ -157,6 +177,8 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
     source = str(path)
     text_col = pick_column(columns, text_column, TEXT_COLUMNS, "text", source)
     label_col = pick_column(columns, label_column, LABEL_COLUMNS, "label", source)
+    if label_col == text_col:
+        raise SentimentError(f"{source}: {text_col!r} is both the text and the label column; name the other with --text-column or --label-column")
     texts, labels = [], []
     for number, row in rows:
         checked = _labelled_row(row, text_col, label_col)

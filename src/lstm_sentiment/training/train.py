@@ -94,8 +94,8 @@ def train(
         process, None on the others.
     Raises:
         SentimentError: fewer than 2 classes, a class with < 2 examples, evaluation labels unseen in
-            training, an unreadable ``init_from`` bundle, or trainer settings this machine cannot run
-            (:func:`check_trainer_settings`).
+            training, validation of one class, an unreadable ``init_from`` bundle or one of another language
+            than the texts, or trainer settings this machine cannot run (:func:`check_trainer_settings`).
         ValueError: both ``init_from`` and ``embeddings``.
     """
     if init_from is not None and embeddings is not None:
@@ -108,11 +108,15 @@ def train(
         unseen = sorted(set(part.labels) - set(id2label)) if part is not None else []
         if unseen:
             raise SentimentError(f"{part.source}: labels {unseen} do not occur in the training data")
+    if len(set(valid_data.labels)) < 2:
+        # Macro-F1 over one class says nothing about the other, yet early stopping and calibration follow it.
+        raise SentimentError(f"{valid_data.source}: validation holds one class ({valid_data.labels[0]!r}); it needs at least 2")
     index = {label: i for i, label in enumerate(id2label)}
 
     L.seed_everything(train_cfg.seed, workers=True, verbose=False)
     base = load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else Path(init_from)) if init_from is not None else None
     if base is not None:
+        check_language(train_data, base[3]["data"]["lang"], init_from)
         model_cfg = replace(ModelConfig.from_dict(base[3]["model"]), dropout=model_cfg.dropout, word_dropout=model_cfg.word_dropout, freeze_embeddings=model_cfg.freeze_embeddings)
         data_cfg = DataConfig.from_dict(base[3]["data"])
     tokenizer = Tokenizer(data_cfg.lang, data_cfg.max_tokens)
@@ -283,6 +287,17 @@ def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists,
     model.load_state_dict(state, strict=False)  # the embedding, n-gram table and (new) head are set above
     coverage = {"vocab_types": len(vocab) - 2, "words_added": len(new_words), "head": "kept" if same_labels else "new"}
     return model, vocab, coverage, f"bundle {name} (its word vectors, LSTM{' and head' if same_labels else ''})"
+
+
+def check_language(data: LabelledTexts, model_lang: str, name: str | Path) -> None:
+    """Fine-tuning keeps the model's tokenizer: Chinese texts read by the en tokenizer are one token each.
+
+    Raises:
+        SentimentError: the texts' language (by script, :func:`default_model_name`) is not ``model_lang``.
+    """
+    data_lang = default_model_name(data.texts)
+    if model_lang in DEFAULT_MODELS and data_lang != model_lang:
+        raise SentimentError(f"{data.source}: the texts are {data_lang} (by script), the model {name} reads {model_lang}; fine-tune a model of their language")
 
 
 def check_trainer_settings(config: TrainConfig) -> None:
