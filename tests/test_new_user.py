@@ -401,7 +401,7 @@ def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
     assert lines.count("GPU available: False, used: False") == 1 and "`Trainer.fit` stopped: `max_epochs=1` reached." in lines
     assert not [line for line in lines if line.startswith("INFO:")]
     assert "litlogger" not in result.stderr and "Tip:" not in result.stderr
-    assert "Epoch 0/0" in result.stderr and lines[-1] == f"wrote {out} (best epoch 0, {json.loads((out / 'metrics.json').read_text())['train_seconds']} s)"
+    assert "Epoch 0/0" in result.stderr and lines[-1] == f"wrote {out} (best epoch 0 of 1, counted from 0; {json.loads((out / 'metrics.json').read_text())['train_seconds']} s)"
 
 
 # --- Ctrl-C with workers (defect 1) -----------------------------------------------------------------------

@@ -243,7 +243,8 @@ def train(
         for name in ("validation", "test"):
             if metrics[name]:
                 console.print(report_table(metrics[name]))
-        typer.echo(f"wrote {out} (best epoch {metrics['best_epoch']}, {metrics['train_seconds']} s)", err=True)
+        # Epochs count from 0, as in Lightning's progress bar and training_log.csv.
+        typer.echo(f"wrote {out} (best epoch {metrics['best_epoch']} of {metrics['epochs_run']}, counted from 0; {metrics['train_seconds']} s)", err=True)
 
 
 @app.command()

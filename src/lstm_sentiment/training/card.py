@@ -80,7 +80,7 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         *[row for name, report in metrics.get("domains", {}).items() for row in _report_rows(f"test: {name}", report)],
         "",
         *_calibration_lines(metrics.get("calibration")),
-        f"Best epoch {metrics['best_epoch']} of {metrics['epochs_run']}; training took {metrics['train_seconds']} s.",
+        f"Best epoch {metrics['best_epoch']} of {metrics['epochs_run']} (counted from 0); training took {metrics['train_seconds']} s.",
         "Per-class precision, recall, F1 and the confusion matrix are in `metrics.json`; per-epoch figures in",
         "`training_log.csv`.",
         "",
