@@ -303,7 +303,7 @@ def check_language(data: LabelledTexts, model_lang: str, name: str | Path) -> No
 def check_trainer_settings(config: TrainConfig) -> None:
     """Build and drop a ``lightning.Trainer`` with ``config``'s accelerator, devices, nodes and strategy, so
     that settings this machine cannot run (``accelerator="gpu"`` without one, ``devices="abc"``) fail before
-    the texts and vectors are read, on one line, not as Lightning's traceback after them.
+    the texts are tokenized and the vectors read, on one line, not as Lightning's traceback after them.
 
     Raises:
         SentimentError: Lightning's objection, with the settings it was given.
