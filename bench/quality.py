@@ -123,7 +123,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("QUALITY.md"))
     args = parser.parse_args()
     started = time.perf_counter()
-    section = [f"## {datetime.date.today().isoformat()}: `python bench/quality.py --langs {args.langs} --train-domains {args.train_domains}`", ""]
+    command = f"python bench/quality.py --langs {args.langs}" + (f" --train-domains {args.train_domains}" if args.train_domains else "")
+    section = [f"## {datetime.date.today().isoformat()}: `{command}`", ""]
     for lang in args.langs.split(","):
         lines, _ = run_lang(lang, args.data, [d for d in args.train_domains.split(",") if d])
         section += [f"### {lang} (accuracy / macro-F1 on each domain's test split)", "", *lines, ""]

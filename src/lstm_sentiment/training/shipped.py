@@ -17,14 +17,14 @@ from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.domains import domains, mixture, unlabelled
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 
-# SST-2 rows are phrases and sentences of ~20 tokens, IMDB reviews ~230: all 32,163 SST-2 rows still weigh
-# less than 8,000 reviews in tokens.
-DOMAIN_CAP = {"zh": 12_000, "en": {"sst2": 40_000, "imdb": 8_000}}
+# SST-2 rows are phrases and sentences of ~20 tokens, IMDB reviews ~230: all 32,163 SST-2 rows weigh less
+# than 8,000 reviews in tokens, yet 16,000 reviews were ahead on both domains' validation (README).
+DOMAIN_CAP = {"zh": 12_000, "en": {"sst2": 40_000, "imdb": 16_000}}
 VALID_CAP = 1_000
 # The recipes, chosen on validation (README, "Choosing the recipe").
 RECIPES = {
     "zh": (ModelConfig(), DataConfig(lang="zh"), TrainConfig(epochs=14, patience=3, plateau_factor=0.3)),
-    "en": (ModelConfig(freeze_embeddings=False), DataConfig(lang="en"), TrainConfig(epochs=10, embedding_lr_scale=1.0)),
+    "en": (ModelConfig(freeze_embeddings=False), DataConfig(lang="en", max_tokens=512), TrainConfig(epochs=10, embedding_lr_scale=1.0, seed=1)),
 }
 
 
