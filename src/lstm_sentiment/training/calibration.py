@@ -44,9 +44,9 @@ def fit_scaling(log_probs: Tensor, labels: Tensor) -> Scaling:
         log_probs: float (N, C), log-softmax of the model at T = 1.
         labels: int64 (N,).
     Returns:
-        T within [:data:`T_MIN`, :data:`T_MAX`], 1 (not fitted) for fewer than :data:`T_MIN_SUPPORT` texts; b with any two entries at most 2 · :data:`BIAS_MAX` apart, None
-        (not fitted) when a class has fewer than :data:`BIAS_MIN_SUPPORT` texts. T = 1 and b = 0 leave the
-        probabilities as they are.
+        T within [:data:`T_MIN`, :data:`T_MAX`], or 1 (not fitted) for fewer than :data:`T_MIN_SUPPORT`
+        texts; b with any two entries at most 2 · :data:`BIAS_MAX` apart, None (not fitted) when a class has
+        fewer than :data:`BIAS_MIN_SUPPORT` texts. T = 1 and b = 0 leave the probabilities as they are.
     """
     num_classes = log_probs.shape[1]
     if len(labels) < T_MIN_SUPPORT:
