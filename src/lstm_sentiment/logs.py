@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def _one_line_warnings(message, category, filename, lineno, file=None, line=None):
@@ -36,3 +38,22 @@ def one_logger_for_lightning() -> None:
     logger = logging.getLogger(lightning.__name__)
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
+
+
+@contextmanager
+def quiet_lightning() -> Iterator[None]:
+    """Silence, for the ``with`` block, Lightning's per-fit banners ("GPU available: …"), its advice about
+    DataLoader workers (the long-range runs draw data in the main process on purpose: a batch costs
+    microseconds) and torch 2.13's FutureWarning about the ``LeafSpec`` that Lightning 2.6's ``_pytree``
+    still builds (harmless, once per fit otherwise)."""
+    logger = logging.getLogger("lightning.pytorch")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            warnings.filterwarnings("ignore", message=".*LitLogger.*")
+            warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
+            yield
+    finally:
+        logger.setLevel(level)

@@ -17,17 +17,17 @@ import logging
 import multiprocessing
 import sys
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
+
+from lstm_sentiment.logs import quiet_lightning
 
 from . import report
 from .config import LongRangeConfig
@@ -114,24 +114,6 @@ class Evaluator(L.Callback):
                 trainer.should_stop = True
 
 
-@contextmanager
-def _quiet_lightning() -> Iterator[None]:
-    """Silence Lightning's per-fit banners, its advice about DataLoader workers (data are drawn in the
-    main process on purpose: a batch costs microseconds) and torch 2.13's FutureWarning about the
-    ``LeafSpec`` that Lightning 2.6's ``_pytree`` still builds (harmless, once per fit otherwise)."""
-    logger = logging.getLogger("lightning.pytorch")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-            warnings.filterwarnings("ignore", message=".*LitLogger.*")
-            warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
-            yield
-    finally:
-        logger.setLevel(level)
-
-
 def train_one(
     config: LongRangeConfig, cell: str, length: int, seed: int, test_batches=None
 ) -> tuple[RunResult, SequenceModel]:
@@ -155,7 +137,7 @@ def train_one(
     module = LongRangeModule(model, task, config.lr)
     evaluator = Evaluator(task, test_batches, config.eval_every, config.steps, config.stop_when_solved)
     loader = DataLoader(FreshBatches(task, length, config.batch_size, train_seed(seed, length)), batch_size=None)
-    with _quiet_lightning():
+    with quiet_lightning():
         trainer = L.Trainer(
             max_steps=config.steps,
             accelerator="cpu",

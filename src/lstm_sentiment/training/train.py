@@ -24,6 +24,7 @@ from lstm_sentiment.embeddings import load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, probabilities
 from lstm_sentiment.inference.routing import default_model_name
+from lstm_sentiment.logs import quiet_lightning
 from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.tokenize import Tokenizer, warn_truncated
@@ -308,16 +309,12 @@ def check_trainer_settings(config: TrainConfig) -> None:
     Raises:
         SentimentError: Lightning's objection, with the settings it was given.
     """
-    logger = logging.getLogger("lightning.pytorch")
-    level = logger.level
-    logger.setLevel(logging.ERROR)  # its "GPU available" lines are printed once, by the trainer that trains
     try:
-        L.Trainer(**_trainer_args(config), logger=False, enable_checkpointing=False, enable_progress_bar=False)
+        with quiet_lightning():  # its "GPU available" lines are printed once, by the trainer that trains
+            L.Trainer(**_trainer_args(config), logger=False, enable_checkpointing=False, enable_progress_bar=False)
     except (MisconfigurationException, TypeError, ValueError, ModuleNotFoundError) as err:  # the last: tpu without torch_xla
         settings = f"accelerator {config.accelerator!r}, devices {config.devices!r}, strategy {config.strategy!r}"
         raise SentimentError(f"cannot train with {settings} here: {str(err).strip().splitlines()[0]}") from None
-    finally:
-        logger.setLevel(level)
 
 
 def _trainer_args(config: TrainConfig) -> dict:
