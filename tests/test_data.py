@@ -128,3 +128,27 @@ def test_read_texts_txt_keeps_blank_lines(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("好看\n\n难看\n", encoding="utf-8")
     assert read_texts(path) == ["好看", "", "难看"]
+
+
+def test_sst2_leak_free_split_shares_no_sentence_or_phrase(tmp_path):
+    # GLUE's SST-2 file holds each sentence and its labelled phrases; a random split scores phrases of
+    # training sentences. A synthetic file of the same shape (the build data is not read by tests).
+    from lstm_sentiment.data.domains import sst2_leak_free
+
+    words = "the film is a quiet and moving study of grief told with rare grace".split()
+    sentences = [" ".join(words[i : i + 7] + [f"w{n}"]) for n, i in enumerate(range(0, 8))]
+    rows = [(s, n % 2) for n, s in enumerate(sentences)]
+    rows += [(" ".join(s.split()[1:4]), n % 2) for n, s in enumerate(sentences)]  # phrases inside them
+    rows += [("good", 1), ("bad", 0)]
+    folder = tmp_path / "sst2"
+    folder.mkdir()
+    for name, part in (("train.csv", rows[::2]), ("dev.csv", rows[1::2])):
+        (folder / name).write_text("sentence,label\n" + "".join(f"{t},{y}\n" for t, y in part), encoding="utf-8")
+    train, valid, test = sst2_leak_free(tmp_path, held_out=2, seed=13)
+    held = valid.texts + test.texts
+    assert len(valid) == len(test) == 2 and set(held) <= set(sentences)  # whole sentences only
+    for h in held:
+        for t in train.texts:
+            assert f" {t} " not in f" {h} " and f" {h} " not in f" {t} ", (h, t)
+    assert {"good", "bad"} <= set(train.texts)  # what is in no held-out sentence stays for training
+    assert len(train) + len(held) < len(rows)  # the held-out sentences' phrases left training
