@@ -8,6 +8,7 @@ import csv
 import importlib
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -401,6 +402,10 @@ def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
     assert lines.count("GPU available: False, used: False") == 1 and "`Trainer.fit` stopped: `max_epochs=1` reached." in lines
     assert not [line for line in lines if line.startswith("INFO:")]
     assert "litlogger" not in result.stderr and "Tip:" not in result.stderr
+    # No logger version number in the bar; no advice about log_every_n_steps for an epoch of few batches.
+    assert "v_num" not in result.stderr and "log_every_n_steps" not in result.stderr
+    coverage = next(line for line in lines if line.startswith("vocabulary "))
+    assert re.search(r"token coverage 9\d\.\d\d%, subword token share \d\.\d\d%, unk token share 0\.0\d%$", coverage), coverage
     assert "Epoch 0/0" in result.stderr and lines[-1] == f"wrote {out} (best epoch 0 of 1, counted from 0; {json.loads((out / 'metrics.json').read_text())['train_seconds']} s)"
 
 

@@ -133,7 +133,7 @@ def train(
             vectors = shipped_vectors(lang)
             source = f"shipped {lang} word vectors ({vectors.config['method']})"
         model, vocab, coverage = _from_vectors(vectors, model_cfg, id2label, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
-    log.info("vocabulary %d words; vectors: %s; coverage %s", len(vocab), source, coverage)
+    log.info("vocabulary %d words; vectors: %s; %s", len(vocab), source, _describe(coverage))
 
     model_cfg = model.config
     pretraining = None
@@ -144,7 +144,7 @@ def train(
             [vocab.encode(t) for t in train_tokens + unlabelled_tokens],
             [vocab.encode(t) for t in valid_tokens],
             train_cfg,
-            {**_trainer_args(train_cfg), "logger": False, "enable_checkpointing": False, "callbacks": [RichProgressBar(console_kwargs={"stderr": True})]},
+            {**_trainer_args(train_cfg), "logger": False, "enable_checkpointing": False, "callbacks": [_ProgressBar()]},
         )
     task = SentimentTask(model, len(id2label), train_cfg)
     train_loader = _loader(vocab.encode, train_tokens, train_data.labels, index, train_cfg.batch_size, True, train_cfg.seed)
@@ -155,9 +155,10 @@ def train(
         trainer = L.Trainer(
             max_epochs=train_cfg.epochs,
             gradient_clip_val=train_cfg.grad_clip,
-            callbacks=[EarlyStopping("val_macro_f1", mode="max", patience=train_cfg.patience), checkpoint, RichProgressBar(console_kwargs={"stderr": True})],
+            callbacks=[EarlyStopping("val_macro_f1", mode="max", patience=train_cfg.patience), checkpoint, _ProgressBar()],
             logger=CSVLogger(work, name="log", version=0),
-            log_every_n_steps=10,
+            # Lightning warns when an epoch has fewer batches than the interval (a small CSV): log them all then.
+            log_every_n_steps=max(1, min(10, len(train_loader))),
             **_trainer_args(train_cfg),
         )
         trainer.fit(task, train_loader, valid_loader)
@@ -197,6 +198,27 @@ def train(
         card = model_card(out_dir.name, id2label, (model_cfg, data_cfg, train_cfg), metrics, info)
         save_bundle(out_dir, model, vocab, id2label, (model_cfg, data_cfg, train_cfg), metrics, info, card, Path(work) / "log" / "version_0" / "metrics.csv")
     return metrics
+
+
+class _ProgressBar(RichProgressBar):
+    """Lightning's rich progress bar, on stderr, without the CSV logger's version number ("v_num: 0.000"):
+    every run logs to a fresh folder as version 0, so it tells the user nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(console_kwargs={"stderr": True})
+
+    def get_metrics(self, trainer, pl_module) -> dict:
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)
+        return metrics
+
+
+def _describe(coverage: dict) -> str:
+    """The coverage dict as one readable phrase: shares of tokens in per cent, counts as they are."""
+    return ", ".join(
+        f"{key.replace('_', ' ')} {value:.2%}" if key.endswith(("share", "coverage")) else f"{key.replace('_', ' ')} {value}"
+        for key, value in coverage.items()
+    )
 
 
 class _Scorer:
