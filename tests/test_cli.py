@@ -138,8 +138,13 @@ def test_predict_never_loses_what_was_there(small_bundle, tmp_path):
     assert_one_line_error(run_cli("predict", *model, "--input", str(empty)), 1, "no texts in the input")
     train_csv = tmp_path / "t.csv"
     train_csv.write_text("text,label\n好,1\n坏,0\n", encoding="utf-8")
-    assert_one_line_error(run_cli("train", "--data", str(train_csv), "--out", str(folder)), 1, "holds files that are not a model bundle")
+    assert_one_line_error(run_cli("train", "--data", str(train_csv), "--out", str(folder)), 1, "holds sub, not a model bundle's")
     assert (folder / "sub" / "keep.txt").is_file()
+    # A config.json does not make a folder a bundle: a project folder, or a bundle with the user's notes added.
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    assert_one_line_error(run_cli("train", "--data", str(train_csv), "--out", str(folder)), 1, "holds notes.txt, sub, not a model bundle's")
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine" and (folder / "sub" / "keep.txt").is_file()
 
 
 def test_output_format_from_suffix_long_csv_fields_and_worker_cap(small_bundle, tmp_path):

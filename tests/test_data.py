@@ -32,6 +32,8 @@ def test_labels_fold_and_order():
         "negative", "positive", "positive", "negative", "positive", "positive"
     ]
     assert canonical_labels(["1", "5", "3.0"]) == ["1", "5", "3"]  # star ratings stay classes
+    assert canonical_labels(["-1", "0", "1", "0"]) == ["-1", "0", "1", "0"]  # 0 = neutral: three classes, not two
+    assert canonical_labels(["-1", "1"]) == ["negative", "positive"]
     assert label_order(["positive", "negative"]) == ["negative", "positive"]
     assert label_order(["5", "10", "1"]) == ["1", "5", "10"]
 
@@ -128,6 +130,19 @@ def test_read_texts_txt_keeps_blank_lines(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("好看\n\n难看\n", encoding="utf-8")
     assert read_texts(path) == ["好看", "", "难看"]
+
+
+def test_lines_end_at_newline_only(tmp_path):
+    # U+2028, U+0085, form feed and a lone \r are characters of a text (and legal raw in a JSON string), not
+    # line ends: outputs stay aligned with `wc -l`'s lines.
+    texts = ["好\u2028看", "差\u0085劲", "一\x0c般", "不\r错"]
+    txt = tmp_path / "t.txt"
+    txt.write_bytes(("\r\n".join(texts) + "\n").encode("utf-8"))
+    assert read_texts(txt) == texts
+    jsonl = tmp_path / "t.jsonl"
+    jsonl.write_text("".join(json.dumps({"text": t, "label": i % 2}, ensure_ascii=False) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
+    assert "\u2028" in jsonl.read_text(encoding="utf-8")  # written raw, as json.dumps(ensure_ascii=False) does
+    assert read_texts(jsonl) == texts and read_labelled(jsonl).texts == texts
 
 
 def test_sst2_leak_free_split_shares_no_sentence_or_phrase(tmp_path):

@@ -27,6 +27,8 @@ from lstm_sentiment.text.vocab import Vocab
 
 FORMAT_VERSION = 1
 REQUIRED_FILES = ("config.json", "model.safetensors", "vocab.txt")
+# Everything save_bundle writes: a folder holding anything else is not replaced (its other files would be lost).
+BUNDLE_FILES = frozenset(REQUIRED_FILES + ("metrics.json", "README.md", "training_log.csv"))
 # The word-vector tables are stored in float16 (half the bundle) and read back into float32: the shipped
 # vectors are float16 already; rounding fine-tuned rows moved 1 of 2,488 IMDB test labels of the en model
 # and no zh label (README, "Quality").
@@ -53,16 +55,23 @@ def library_versions() -> dict[str, str]:
 
 
 def check_bundle_target(out_dir: Path) -> None:
-    """Raise unless ``out_dir`` may take a bundle: absent, an empty directory or a bundle (to be replaced).
+    """Raise unless ``out_dir`` may take a bundle: absent, an empty directory or a bundle (to be replaced):
+    a directory whose entries are all files that :func:`save_bundle` writes, config.json among them.
 
     Raises:
-        SentimentError: a file, or a directory holding files that are not a bundle's (they would be lost).
+        SentimentError: a file, or a directory holding anything else (it would be lost), named.
     """
     out_dir = Path(out_dir)
     if out_dir.is_file():
         raise SentimentError(f"{out_dir} is a file; choose another --out")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "config.json").is_file():
-        raise SentimentError(f"{out_dir} holds files that are not a model bundle; choose another --out")
+    if not out_dir.is_dir():
+        return
+    entries = sorted(out_dir.iterdir())
+    foreign = [p.name for p in entries if p.name not in BUNDLE_FILES or not p.is_file() or p.is_symlink()]
+    if foreign or (entries and not (out_dir / "config.json").is_file()):
+        shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+        what = f"holds {shown}, not a model bundle's" if foreign else "holds files that are not a model bundle"
+        raise SentimentError(f"{out_dir} {what}; choose another --out")
 
 
 def save_bundle(

@@ -49,9 +49,11 @@ def deduplicate(data: LabelledTexts) -> LabelledTexts:
 
 def canonical_labels(raw: list) -> list[str]:
     """Lowercase class names. A binary label set spelled 0/1, -1/1, pos/neg or true/false folds to
-    "negative"/"positive"; any other set (1–5 stars, topic names) is kept as written."""
+    "negative"/"positive"; any other set (1–5 stars, -1/0/1 with 0 neutral, topic names) is kept as written."""
     cleaned = [_clean(x) for x in raw]
-    if set(cleaned) <= _NEGATIVE | _POSITIVE:
+    names = set(cleaned)
+    # Beside -1, a 0 is "neutral" (the -1/0/1 convention), not a second spelling of negative.
+    if names <= _NEGATIVE | _POSITIVE and not {"-1", "0"} <= names:
         return ["negative" if x in _NEGATIVE else "positive" for x in cleaned]
     return cleaned
 

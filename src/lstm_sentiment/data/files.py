@@ -73,6 +73,15 @@ def read_text_file(path: Path) -> str:
     return decode_lines(data, str(path))
 
 
+def _lines(text: str) -> list[str]:
+    """Lines ended by \n or \r\n only: JSON Lines' rule, and ``wc -l``'s. ``str.splitlines`` also breaks at
+    U+2028, U+0085, \f, …, which a JSON string may hold raw and a text may contain."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
 def _jsonl_rows(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) of each JSONL line; SentimentError names a blank line or one that is not a JSON
     object (as prediction does: a labelled row is never dropped without a word)."""
@@ -93,7 +102,7 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     fmt = file_format(path)
     text = read_text_file(path)
     if fmt == "jsonl":
-        rows = list(_jsonl_rows(text.splitlines(), path))
+        rows = list(_jsonl_rows(_lines(text), path))
         # Keys of every object, not only the first: a first row without a label is that row's fault.
         columns = list(dict.fromkeys(key for _, row in rows for key in row))
         return columns, iter(rows)
@@ -233,17 +242,16 @@ def _not_utf8(number: int, raw: bytes, err: UnicodeDecodeError) -> str:
 
 
 def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput]:
-    """Lines of a binary stream as ``str.splitlines()`` of the whole decoded text gives them, one by one;
+    """Lines of a binary stream as :func:`_lines` of the whole decoded text gives them, one by one;
     a line that is not UTF-8 raises (``strict``) or is one :class:`BadInput`.
 
     Raw lines end at b"\n", which is never part of a multi-byte UTF-8 character, so decoding line by
-    line names the same line as decoding the whole; ``splitlines`` of each then splits at the other
-    line breaks (\r, \u2028, …) exactly as it would on the whole text.
+    line names the same line as decoding the whole.
     """
     for number, raw in enumerate(stream, 1):
         try:
             # utf-8-sig on the first line drops a byte-order mark
-            yield from raw.decode("utf-8-sig" if number == 1 else "utf-8").splitlines()
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8").removesuffix("\n").removesuffix("\r")
         except UnicodeDecodeError as err:
             if strict:
                 raise SentimentError(f"{source}: {_not_utf8(number, raw, err)}; save the file as UTF-8") from None
