@@ -198,7 +198,7 @@ def test_bad_line_late_in_file_leaves_old_output_with_strict(small_bundle, tmp_p
 @pytest.mark.parametrize(
     "name,content,expected",
     [
-        ("a.txt", "\ufeff好\n\n\ufeff坏\r\n中\u2028间\rx\n最后", ["好", "", "\ufeff坏", "中", "间", "x", "最后"]),
+        ("a.txt", "\ufeff好\n\n\ufeff坏\r\n中\u2028间\rx\n最后", ["好", "", "\ufeff坏", "中\u2028间\rx", "最后"]),  # LF and CRLF end lines, not U+2028 or a lone CR
         ("b.txt", "", []),
         ("c.csv", "\ufefftext,label\n\"多\n行\",1\n,0\n好,1\n", ["多\n行", "", "好"]),
         ("d.tsv", "review\tx\n好\t1\n", ["好"]),
