@@ -74,8 +74,8 @@ def read_text_file(path: Path) -> str:
 
 
 def _lines(text: str) -> list[str]:
-    """Lines ended by \n or \r\n only: JSON Lines' rule, and ``wc -l``'s. ``str.splitlines`` also breaks at
-    U+2028, U+0085, \f, …, which a JSON string may hold raw and a text may contain."""
+    """Lines ended by LF or CRLF only: JSON Lines' rule, and ``wc -l``'s. ``str.splitlines`` also breaks at
+    U+2028, U+0085, form feed, a lone CR, …, which a JSON string may hold raw and a text may contain."""
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
@@ -251,7 +251,7 @@ def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput
     for number, raw in enumerate(stream, 1):
         try:
             # utf-8-sig on the first line drops a byte-order mark
-            yield raw.decode("utf-8-sig" if number == 1 else "utf-8").removesuffix("\n").removesuffix("\r")
+            yield from _lines(raw.decode("utf-8-sig" if number == 1 else "utf-8"))  # one line: raw ends at its LF
         except UnicodeDecodeError as err:
             if strict:
                 raise SentimentError(f"{source}: {_not_utf8(number, raw, err)}; save the file as UTF-8") from None
