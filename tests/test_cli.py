@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 
 import pytest
 
@@ -107,6 +108,9 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         (("train", "--data", "zh-reviews", "--out", "never-written", "--weight-decay", "nan"), "--weight-decay must be a finite number >= 0, got nan"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--forget-bias", "inf"), "--forget-bias must be a finite number, got inf"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--seed", "-1"), "--seed must be in [0, 2**32 - 1], got -1"),
+        # --init-from keeps its base's network and tokenizer: these options used to be ignored without a word.
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--hidden-size", "64", "--pooling", "max"),
+         "--hidden-size, --pooling: a fine-tuned model keeps the network and tokenizer of --init-from zh; drop them"),
     ],
 )
 def test_usage_errors_one_line_exit_2(args, message):
@@ -126,6 +130,21 @@ def test_predict_never_loses_what_was_there(small_bundle, tmp_path):
     assert (folder / "sub" / "keep.txt").read_text(encoding="utf-8") == "keep"
     assert_one_line_error(run_cli("predict", *model, "--input", str(source), "-o", str(source)), 1, "is the input file")
     assert source.read_text(encoding="utf-8") == "很好\n太差了\n"
+    # An output over a file of a bundle, the one being read or another, used to destroy that model.
+    bundle = tmp_path / "m"
+    shutil.copytree(small_bundle[0], bundle)
+    before = {p.name: p.read_bytes() for p in bundle.iterdir()}
+    link = tmp_path / "link.png"
+    link.symlink_to(bundle / "vocab.txt")
+    for args in (
+        ("predict", "--model", str(bundle), "好", "-o", str(bundle / "model.safetensors")),
+        ("explain", "--model", str(bundle), "好", "--html", str(bundle / "config.json")),
+        ("explain", *model, "好", "--png", str(link)),
+    ):
+        assert_one_line_error(run_cli(*args), 1, f"is a file of the model bundle {re.escape(str(bundle))}; choose another name")
+    assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
+    shutil.rmtree(bundle)
+    link.unlink()
     old = tmp_path / "old.jsonl"
     old.write_text("old\n", encoding="utf-8")
     empty, blank = tmp_path / "empty.txt", tmp_path / "blank.txt"

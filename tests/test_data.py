@@ -93,7 +93,10 @@ def test_one_column_as_text_and_label_and_a_first_object_without_a_label(tmp_pat
         ("listlabel.jsonl", '{"text": "a", "label": [1]}\n', r"listlabel.jsonl: line 1 has a label that is not a string or number: \[1\]"),
         ("blankline.jsonl", '{"text": "a", "label": 1}\n\n{"text": "b", "label": 0}\n', r"blankline.jsonl: line 2 is blank"),
         ("twice.csv", "text,text,label\na,b,1\n", r"twice.csv: the header names 'text' more than once"),
-        ("quote.csv", 'text,label\n好,1\n"坏,0\n差,0\n', r"quote.csv: the row from line 3 to line 4 \(an unclosed quote\?\) has 1 field, the header 2"),
+        ("quote.csv", 'text,label\n好,1\n"坏,0\n差,0\n', r"quote.csv: the quote that opens line 3 is never closed"),
+        # A stray opening quote used to swallow the rows up to the next quote into one text (exit 0).
+        ("stray.csv", 'text,label\n"好,1\n差,0\n他说"不错"呢,1\n坏,0\n', r"stray.csv: the quoted text from line 2 to line 4 goes on after its closing quote \(a stray \"\?\)"),
+        ("after.tsv", 'text\tlabel\n"好" 看\t1\n', r"after.tsv: line 2 goes on after its closing quote"),
     ],
 )
 def test_a_bad_training_row_is_named_not_dropped(tmp_path, name, content, error):

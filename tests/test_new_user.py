@@ -134,6 +134,10 @@ def test_a_csv_row_split_or_cut_is_a_bad_line_and_a_repeated_text_column_is_refu
     repeated.write_text("text\tid\ttext\n好\t1\t差\n", encoding="utf-8")
     with pytest.raises(SentimentError, match=r"two\.tsv: the header names 'text' more than once"):
         list(iter_texts(repeated, strict=False))
+    stray = tmp_path / "stray.csv"  # rows after a stray quote cannot be told apart: even without strict, stop
+    stray.write_text('id,text\n1,"好\n2,差\n3,他说"不错"呢\n', encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"stray\.csv: the quoted text from line 2 to line 4 goes on after its closing quote"):
+        list(iter_texts(stray, strict=False))
     other = tmp_path / "ids.csv"  # a repeated column that is not the text's is no fault for prediction
     other.write_text("id,text,id\n1,好,1\n", encoding="utf-8")
     assert list(iter_texts(other)) == ["好"]
@@ -215,6 +219,19 @@ def test_text_without_letters_is_flagged_like_emoji(tiny_bundle):
     assert punctuation["warning"] == "no known words" and punctuation["label"] is not None
     assert emoji["warning"] == "no known words"
     assert "warning" not in word
+
+
+def test_explain_warns_of_no_known_words_and_predict_takes_dash_alone(tiny_bundle):
+    model = ("--model", str(tiny_bundle))
+    for text in ("😀😀", "。。！"):  # predict flagged these; explain gave a confident walk-through without a word
+        result = run_cli("explain", text, *model, "-f", "json")
+        assert result.returncode == 0 and "warning: no known words" in result.stderr, result.stderr
+    result = run_cli("explain", "好!", *model, "-f", "json")
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+    # '-' among texts was classified as the text "-".
+    assert_one_line_error(run_cli("predict", "好", "-", *model), 1, "'-' reads stdin and stands alone")
+    if Path("/dev/full").exists():  # a full disk used to be reported without the path
+        assert_one_line_error(run_cli("predict", "好", *model, "-o", "/dev/full"), 1, r"^error: /dev/full: cannot write \(No space left on device\)$")
 
 
 # --- where --output writes (defect 4) ---------------------------------------------------------------------

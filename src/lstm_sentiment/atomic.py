@@ -30,7 +30,12 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """
     shown = Path(path)
     if _special(shown):
-        write(shown)
+        try:
+            write(shown)
+        except OSError as err:
+            if err.filename is not None:
+                raise  # an input the writer reads names itself
+            raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None  # /dev/full: ENOSPC
         return
     path = Path(os.path.realpath(shown))
     if path.is_file() and not _writable(path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shutil
 from datetime import datetime, timezone
@@ -72,6 +73,19 @@ def check_bundle_target(out_dir: Path) -> None:
         shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
         what = f"holds {shown}, not a model bundle's" if foreign else "holds files that are not a model bundle"
         raise SentimentError(f"{out_dir} {what}; choose another --out")
+
+
+def check_not_bundle_file(path: Path, option: str) -> None:
+    """Raise if ``path`` (through symbolic links) names a file of a model bundle: a name that
+    :func:`save_bundle` writes, in a folder holding a bundle's ``config.json`` and ``model.safetensors``.
+    An output written there would destroy the model, perhaps the one being read.
+
+    Raises:
+        SentimentError: naming ``option``, ``path`` and the bundle.
+    """
+    real = Path(os.path.realpath(path))
+    if real.name in BUNDLE_FILES and all((real.parent / name).is_file() for name in ("config.json", "model.safetensors")):
+        raise SentimentError(f"{option} {path} is a file of the model bundle {real.parent}; choose another name")
 
 
 def save_bundle(

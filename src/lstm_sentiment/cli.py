@@ -148,9 +148,14 @@ def _root() -> None:
     """A textbook LSTM for sentence sentiment, with every gate inspectable."""
 
 
+# Settings of the network and tokenizer that --init-from takes from its base model (train's docstring).
+_KEPT_BY_INIT_FROM = ("lang", "max_tokens", "min_count", "hidden_size", "num_layers", "bidirectional", "pooling", "forget_bias", "init", "chrono_t_max")
+
+
 @app.command()
 @command
 def train(
+    ctx: typer.Context,
     data: str = typer.Option(..., "--data", help="zh-reviews (built-in corpus) or a CSV/TSV/JSONL file with a header."),
     out: Path = typer.Option(..., "--out", help="Model bundle directory to write (replaced atomically)."),
     valid: Optional[Path] = typer.Option(None, help="Validation file; default: 10% of --data, stratified."),
@@ -192,6 +197,11 @@ def train(
     from lstm_sentiment.training.splits import training_splits
     from lstm_sentiment.training.train import train as run_training
 
+    if init_from is not None:
+        given = [name for name in _KEPT_BY_INIT_FROM if ctx.get_parameter_source(name).name != "DEFAULT"]
+        if given:
+            options = ", ".join("--" + name.replace("_", "-") for name in given)
+            _fail(f"{options}: a fine-tuned model keeps the network and tokenizer of --init-from {init_from}; drop {'it' if len(given) == 1 else 'them'}, or train without --init-from", 2)
     check_bundle_target(out)  # before training, not after
     one_logger_for_lightning()
     try:
@@ -263,6 +273,7 @@ def predict(
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
     # why here: each command imports only what it runs, so that --help starts without torch.
+    from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.data.files import BadInput, iter_texts
     from lstm_sentiment.inference.pool import available_cores
     from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
@@ -273,6 +284,8 @@ def predict(
         items = iter_texts(input, text_column, strict)
     elif texts == ["-"]:
         items = iter_texts("-", text_column, strict=strict)
+    elif texts and "-" in texts:
+        raise ValueError("'-' reads stdin and stands alone; give texts as arguments or '-', not both")
     elif texts and text_column is not None:
         raise ValueError("--text-column names a column of an --input file; texts given as arguments have none")
     elif texts:
@@ -290,6 +303,8 @@ def predict(
         raise ValueError(f"--output {output} is a directory; give a file name")
     if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
         raise ValueError(f"--output {output} is the input file; choose another name")
+    if output is not None:
+        check_not_bundle_file(output, "--output")
     cores = available_cores()
     if workers > cores:
         typer.echo(f"warning: {workers} workers on {cores} cores; using {cores}", err=True)
@@ -299,7 +314,7 @@ def predict(
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
         fmt = format.value if format is not None else _OUTPUT_FORMATS.get(output.suffix.lower(), "jsonl")
         counter = predict_file(items, output, fmt, model, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
-        typer.echo(f"wrote {counter.count} records to {output}", err=True)
+        typer.echo(f"wrote {counter.count} record{'' if counter.count == 1 else 's'} to {output}", err=True)
     else:
         counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads, precision=precision.value))
         records = list(counter)
@@ -395,21 +410,27 @@ def explain(
 ) -> None:
     """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
     # why here: each command imports only what it runs, so that --help starts without torch.
+    from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.explain.html import write_html
     from lstm_sentiment.explain.narrate import narrate as tell
     from lstm_sentiment.explain.plots import render_png
     from lstm_sentiment.explain.tables import rich_table, to_markdown
     from lstm_sentiment.explain.walk import dumps, explain as run_explain
-    from lstm_sentiment.inference.model import SentimentModel
+    from lstm_sentiment.inference.model import SentimentModel, has_known_word
     from lstm_sentiment.inference.routing import default_model_name
 
     if not text.strip():
         raise ValueError("empty text: nothing to explain")
     if png is not None and html is not None and png.absolute() == html.absolute():
         raise ValueError(f"--png and --html both name {png}; the page would replace the picture")
+    for option, path in (("--png", png), ("--html", html)):
+        if path is not None:
+            check_not_bundle_file(path, option)
     _use_inference_threads()
     expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
     expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
+    if not has_known_word(expl.words, expl.in_vocab):
+        typer.echo("warning: no known words (emoji or punctuation only?): the prediction rests on <unk> and punctuation alone", err=True)
     narration = None
     if narrate is not None:
         narration = tell(expl, narrate.value, layer, direction.value)

@@ -108,7 +108,7 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
         return columns, iter(rows)
     if fmt == "txt":
         raise SentimentError(f"{path}: a labelled dataset needs a header; use .csv, .tsv or .jsonl")
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if fmt == "tsv" else ",")
+    reader = _dict_reader(io.StringIO(text, newline=""), fmt)
     columns = list(reader.fieldnames or [])
     repeated = _repeated(columns)
     if repeated:  # DictReader would keep the last column of a name and drop the others without a word
@@ -116,22 +116,47 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     return columns, _csv_rows(reader, path, len(columns))
 
 
+def _dict_reader(stream, fmt: str) -> csv.DictReader:
+    # strict: a quoted field must end at its closing quote. Without it a stray opening quote (a text that
+    # starts with '"') swallows the rows after it up to the next quote into one text, without a word.
+    return csv.DictReader(stream, delimiter="\t" if fmt == "tsv" else ",", strict=True)
+
+
 def _csv_rows(reader: csv.DictReader, path: Path, width: int) -> Iterator[tuple[int, dict]]:
     """(line number, row) of each CSV/TSV row; SentimentError names a row with more or fewer fields than
     the header."""
-    for number, row, fault in _checked_rows(reader, width):
+    for number, row, fault in _checked_rows(reader, width, path):
         if fault:
             raise SentimentError(f"{path}: {fault}")
         yield number, row
 
 
-def _checked_rows(reader: csv.DictReader, width: int) -> Iterator[tuple[int, dict, str | None]]:
+def _checked_rows(reader: csv.DictReader, width: int, path: Path) -> Iterator[tuple[int, dict, str | None]]:
     """(last line, row, :func:`_row_fault`) of each row; a row read across several lines starts after the
-    previous row's last line."""
+    previous row's last line.
+
+    Raises:
+        SentimentError: a quoted field that is never closed, or text after a closing quote, naming the
+            lines the quote spans: the rows after a stray quote cannot be told apart, so reading stops.
+    """
     last = reader.line_num
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise SentimentError(f"{path}: {_quote_fault(err, last + 1, reader.reader.line_num)}") from None
         first, last = last + 1, reader.line_num
         yield last, row, _row_fault(row, width, first, last)
+
+
+def _quote_fault(err: csv.Error, first: int, last: int) -> str:
+    """What a csv.Error raised by a strict reader means, for the row from line ``first`` to ``last``."""
+    if "unexpected end of data" in str(err):
+        return f"the quote that opens line {first} is never closed; quote whole texts, doubling quotes inside them (\"\")"
+    where = f"line {first}" if first == last else f"the quoted text from line {first} to line {last}"
+    return f"{where} goes on after its closing quote (a stray \"?); quote whole texts, doubling quotes inside them (\"\")"
 
 
 def _row_fault(row: dict, width: int, first: int, last: int) -> str | None:
@@ -141,7 +166,7 @@ def _row_fault(row: dict, width: int, first: int, last: int) -> str | None:
     if None not in row and None not in row.values():
         return None
     fields = width + len(row.get(None, ())) - sum(value is None for value in row.values())
-    where = f"line {last}" if first == last else f"the row from line {first} to line {last} (an unclosed quote?)"
+    where = f"line {last}" if first == last else f"the row from line {first} to line {last}"
     return f"{where} has {fields} field{'' if fields == 1 else 's'}, the header {width}"
 
 
@@ -343,14 +368,14 @@ def _iter_csv_texts(stream, path: Path, fmt: str, text_column: str | None, stric
     # surrogateescape: a bad byte is kept in the row as a lone surrogate instead of stopping the reader,
     # so the row it is in, and only that row, is refused.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.DictReader(text, delimiter="\t" if fmt == "tsv" else ",")
+    reader = _dict_reader(text, fmt)
     columns = list(reader.fieldnames or [])
     if any(_UNDECODED.search(c) for c in columns if c):
         raise SentimentError(f"{path}: line 1 (the header) is not UTF-8; save the file as UTF-8")
     col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
     if col in _repeated(columns):  # DictReader would read the last of them, perhaps not the one meant
         raise SentimentError(f"{path}: the header names {col!r} more than once")
-    for number, row, fault in _checked_rows(reader, len(columns)):
+    for number, row, fault in _checked_rows(reader, len(columns), path):
         value = "" if row.get(col) is None else str(row[col])
         bad = _UNDECODED.search(value)
         if bad:

@@ -244,7 +244,7 @@ class SentimentModel:
             record = {"text": text, "label": labels[k], "score": p[k], "probs": dict(zip(labels, p))}
             if enc.truncated:
                 record["truncated"] = True
-            if not _has_known_word(enc.tokens, ids):
+            if not has_known_word(enc.tokens, [i != UNK_ID for i in ids]):
                 record["warning"] = "no known words"
             records.append(record)
         return records
@@ -262,7 +262,7 @@ class SentimentModel:
         return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
 
 
-def _has_known_word(tokens: Sequence[str], ids: Sequence[int]) -> bool:
+def has_known_word(tokens: Sequence[str], in_vocab: Sequence[bool]) -> bool:
     """Whether some token is in the vocabulary and holds a letter or digit. Punctuation alone ("。。！")
     is no word: a label resting on it alone is as unfounded as one for emoji, and is flagged the same way."""
-    return any(i != UNK_ID and has_word_char(token) for token, i in zip(tokens, ids))
+    return any(known and has_word_char(token) for token, known in zip(tokens, in_vocab))
