@@ -107,6 +107,7 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         (("train", "--data", "zh-reviews", "--out", "never-written", "--lr", "nan"), "--lr must be a finite number, got nan"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--weight-decay", "nan"), "--weight-decay must be a finite number >= 0, got nan"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--forget-bias", "inf"), "--forget-bias must be a finite number, got inf"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--forget-bias", "1e308"), "--forget-bias must be within float32's range (|x| <= 3.4e38), got 1e+308"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--seed", "-1"), "--seed must be in [0, 2**32 - 1], got -1"),
         # --init-from keeps its base's network and tokenizer: these options used to be ignored without a word.
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--hidden-size", "64", "--pooling", "max"),

@@ -52,14 +52,15 @@ def client(server: Server, timeout: float = 60) -> httpx.Client:
     return httpx.Client(base_url=server.url, timeout=timeout, trust_env=False)
 
 
-def start_server(bundle: Path, log: Path, *extra: str) -> Server:
-    """``python -m lstm_sentiment serve`` in its own process group, ready when /healthz answers."""
+def start_server(bundle: Path, log: Path, *extra: str, stderr: Path | None = None) -> Server:
+    """``python -m lstm_sentiment serve`` in its own process group, ready when /healthz answers; stdout
+    and stderr go to ``log``, or stderr to ``stderr`` when given."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-    with open(log, "w") as out:
+    with open(log, "w") as out, open(stderr or os.devnull, "w") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "lstm_sentiment", "serve", "--model", str(bundle), "--port", str(port), *extra],
-            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            stdout=out, stderr=err if stderr else subprocess.STDOUT, env=env, start_new_session=True,
         )
     server = Server(f"http://{HOST}:{port}", process, log)
     deadline = time.monotonic() + START_TIMEOUT
@@ -95,6 +96,21 @@ def server(small_bundle, tmp_path_factory):
     running = start_server(small_bundle[0], tmp_path_factory.mktemp("serve") / "server.log")
     yield running
     stop_server(running)
+
+
+def test_sigterm_stops_quietly_and_access_lines_go_to_stderr(small_bundle, tmp_path):
+    # Access lines went to stdout (uvicorn's default) though --help said stderr, and a SIGTERM, after a
+    # clean shutdown, ended in "error: terminated".
+    out, err = tmp_path / "stdout.log", tmp_path / "stderr.log"
+    server = start_server(small_bundle[0], out, stderr=err)
+    with client(server) as http:
+        assert http.post("/v1/predict", json={"texts": ["好"]}).status_code == 200
+    os.killpg(server.process.pid, signal.SIGTERM)
+    assert server.process.wait(timeout=20) == -signal.SIGTERM
+    log = err.read_text()
+    assert out.read_text() == ""
+    assert '"POST /v1/predict HTTP/1.1" 200' in log and "Application shutdown complete" in log, log
+    assert "error" not in log.lower(), log
 
 
 def assert_close(actual, expected, where="$"):

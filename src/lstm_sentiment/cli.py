@@ -112,6 +112,20 @@ def _use_inference_threads() -> None:
         torch.set_num_threads(threads)
 
 
+def _out_of_memory(err: BaseException, name: str) -> str | None:
+    """One line for an allocation that failed (torch's CPU allocator raises a RuntimeError, CUDA an
+    OutOfMemoryError), None for any other error."""
+    import torch  # why here: loaded by the command wrapper already; cli stays torch-free at import
+
+    text = str(err)
+    if not isinstance(err, (MemoryError, torch.OutOfMemoryError)) and "can't allocate memory" not in text:
+        return None
+    asked = re.search(r"allocate (\d+) bytes", text)
+    size = f" ({int(asked[1]) / 2**30:,.1f} GiB asked)" if asked else ""
+    hint = "; try a smaller --hidden-size, --num-layers, --batch-size or --max-tokens" if name == "train" else ""
+    return f"out of memory{size}{hint}"
+
+
 def command(func):
     """Run a command with one-line errors: known failures exit 1 with ``error: …`` on stderr."""
 
@@ -132,6 +146,11 @@ def command(func):
             _fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
         except csv.Error as err:
             _fail(f"malformed CSV/TSV: {err}")
+        except (MemoryError, RuntimeError) as err:
+            message = _out_of_memory(err, func.__name__)
+            if message is None:
+                raise
+            _fail(message)
         except KeyboardInterrupt:
             _interrupted()
         except ImportError as err:

@@ -12,6 +12,7 @@ from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS
 
 POOLINGS = ("mean", "max", "mean+max", "last")
 INITS = ("default", "chrono")
+FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max
 
 
 def _positive(obj, *names: str) -> None:
@@ -23,10 +24,14 @@ def _positive(obj, *names: str) -> None:
 
 
 def _finite(obj, *names: str) -> None:
-    # NaN passes every comparison-based range check, and training then fails late with a foreign message.
+    # NaN passes every comparison-based range check, and training then fails late with a foreign message;
+    # a float beyond float32's range becomes inf in the float32 weights it sets (a forget bias of 1e308).
     for name in names:
-        if not math.isfinite(getattr(obj, name)):
-            raise ValueError(f"{type(obj).__name__}.{name} must be a finite number, got {getattr(obj, name)!r}")
+        value = getattr(obj, name)
+        if not math.isfinite(value):
+            raise ValueError(f"{type(obj).__name__}.{name} must be a finite number, got {value!r}")
+        if abs(value) > FLOAT32_MAX:
+            raise ValueError(f"{type(obj).__name__}.{name} must be within float32's range (|x| <= 3.4e38), got {value!r}")
 
 
 class _FromDict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import warnings
 from collections.abc import Iterator
@@ -13,18 +14,23 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
     print(f"warning: {message}", file=sys.stderr)
 
 
-def _no_adverts(record: logging.LogRecord) -> bool:
-    # Lightning logs "💡 Tip: …" for its cloud services on every train; no user of ours can act on it.
-    return not record.getMessage().startswith("💡")
+# Lightning's lines that no user of ours can act on: "💡 Tip: …" for its cloud services, "TPU available:
+# False, …" for devices this machine lacks, and "`Trainer.fit` stopped: …" (train's last line says which
+# epoch was kept of how many).
+_NOISE = re.compile(r"💡|(?:GPU|TPU|HPU) available: False|`Trainer.fit` stopped")
+
+
+def _no_noise(record: logging.LogRecord) -> bool:
+    return not _NOISE.match(record.getMessage())
 
 
 def quiet_logging() -> None:
     """Our own progress at INFO on stderr, other libraries' at WARNING (torch logged its FakeTensor cache
-    statistics at exit), Lightning's adverts dropped, warnings as ``warning: …`` lines."""
+    statistics at exit), Lightning's adverts and idle-device lines dropped, warnings as ``warning: …`` lines."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     logging.getLogger("lstm_sentiment").setLevel(logging.INFO)
     for handler in logging.getLogger().handlers:
-        handler.addFilter(_no_adverts)
+        handler.addFilter(_no_noise)
     warnings.showwarning = _one_line_warnings
     # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
     warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")

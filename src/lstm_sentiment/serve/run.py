@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
+import signal
 import socket
 from pathlib import Path
 
@@ -66,7 +68,7 @@ def serve(
         host: address to bind; the default answers this machine only.
         port: TCP port (1–65535).
         workers: processes, each loading the model once.
-        access_log: one line per request on stderr.
+        access_log: one line per request on stderr, as uvicorn's other logs.
     Raises:
         SentimentError: the address cannot be bound, or a missing or broken bundle.
         ValueError: workers < 1 or a port out of range.
@@ -94,9 +96,22 @@ def serve(
          access_log=access_log, log_level="info")
 
 
+def _log_config() -> dict:
+    """uvicorn's logging settings with the access lines on stderr, beside its other logs: stdout is for
+    data, as in every command."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    return config
+
+
 def _run(uvicorn, app, **options) -> None:
+    # uvicorn stops gracefully on SIGTERM and SIGINT, then raises the signal again for the handler it
+    # found: the default one ends the process by that signal, quietly, as a service manager expects,
+    # where the CLI's handlers would add "error: terminated" after a clean shutdown.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
     try:
-        uvicorn.run(app, **options)
+        uvicorn.run(app, log_config=_log_config(), **options)
     except SystemExit as stop:
         # uvicorn exits 3 when it cannot start (it has logged why); the CLI's failures exit 1.
         if stop.code == 3:

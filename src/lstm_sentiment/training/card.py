@@ -55,7 +55,7 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         "",
         f"- train: {info['training_data']['train']}",
         f"- validation: {info['training_data']['validation']}",
-        f"- test: {info['training_data']['test']}",
+        f"- test: {info['training_data']['test'] or 'none'}",
         f"- labels (id order): {', '.join(id2label)}",
         *[f"- source: {line}" for line in info.get("provenance", [])],
         *([f"- at most {info['domain_cap']['train']} training and {info['domain_cap']['validation']} validation texts per domain (stratified samples)"] if "domain_cap" in info else []),

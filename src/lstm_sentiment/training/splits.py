@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
@@ -42,6 +43,10 @@ def training_splits(
         check_trainable(full)
         fractions = SPLIT_FRACTIONS_WITH_TEST if test is not None else SPLIT_FRACTIONS
         train_part, valid_part, split_test = stratified_split(full, fractions)
+        if test is None and not split_test.texts:
+            # A report of n=0 (accuracy 0, macro-F1 nan) would read as a measured failure.
+            warnings.warn(f"{data}: too few texts per class for a test split ({len(full)} in all); no test figures (give --test FILE)", stacklevel=2)
+            split_test = None
     else:
         train_part, split_test = full, None
         valid_part = load_dataset(str(valid), text_column, label_column)
