@@ -165,6 +165,8 @@ def test_predict_never_loses_what_was_there(small_bundle, tmp_path):
     (folder / "notes.txt").write_text("mine", encoding="utf-8")
     assert_one_line_error(run_cli("train", "--data", str(train_csv), "--out", str(folder)), 1, "holds notes.txt, sub, not a model bundle's")
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine" and (folder / "sub" / "keep.txt").is_file()
+    # A place that cannot take the bundle is named before training, not after it (a file on the way here).
+    assert_one_line_error(run_cli("train", "--data", str(train_csv), "--out", str(source / "m")), 1, r"in\.txt is a file, not a folder; choose another --out")
 
 
 def test_output_format_from_suffix_long_csv_fields_and_worker_cap(small_bundle, tmp_path):

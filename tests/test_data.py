@@ -8,6 +8,7 @@ from lstm_sentiment.data import check_trainable, label_order, load_zh_reviews, r
 from lstm_sentiment.data.corpus import corpus_counts
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.training.splits import training_splits
 
 
 def test_zh_reviews_deduplicated_consistent_and_split():
@@ -27,6 +28,14 @@ def test_zh_reviews_deduplicated_consistent_and_split():
         assert abs(share - train.labels.count("positive") / len(train)) < 0.01
 
 
+def test_a_test_file_of_some_classes_keeps_the_training_files_spelling(tmp_path):
+    rows = [f"{word}{i},{label}" for i in range(10) for word, label in (("好极了", "1"), ("一般般", "0"), ("太差了", "-1"))]
+    (tmp_path / "tri.csv").write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "sub.csv").write_text("text,label\n好极了,1\n太差了,-1\n", encoding="utf-8")
+    train, _, test = training_splits(str(tmp_path / "tri.csv"), test=tmp_path / "sub.csv")
+    assert set(train.labels) == {"-1", "0", "1"} and test.labels == ["1", "-1"]
+
+
 def test_labels_fold_and_order():
     assert canonical_labels([0, "1", "POS", "neg", "1.0", " Positive "]) == [
         "negative", "positive", "positive", "negative", "positive", "positive"
@@ -34,6 +43,11 @@ def test_labels_fold_and_order():
     assert canonical_labels(["1", "5", "3.0"]) == ["1", "5", "3"]  # star ratings stay classes
     assert canonical_labels(["-1", "0", "1", "0"]) == ["-1", "0", "1", "0"]  # 0 = neutral: three classes, not two
     assert canonical_labels(["-1", "1"]) == ["negative", "positive"]
+    # Beside a -1/0/1 model or training file, -1 and 1 are two of its classes: folded, evaluate and
+    # train --test refused them as unknown labels.
+    assert canonical_labels(["-1", "1"], known=["-1", "0", "1"]) == ["-1", "1"]
+    assert canonical_labels(["0", "1"], known=["negative", "positive"]) == ["negative", "positive"]
+    assert canonical_labels([" Positive ", "neg"], known=["negative", "positive"]) == ["positive", "negative"]
     assert label_order(["positive", "negative"]) == ["negative", "positive"]
     assert label_order(["5", "10", "1"]) == ["1", "5", "10"]
 

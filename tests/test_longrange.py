@@ -11,6 +11,7 @@ import torch
 from typer.testing import CliRunner
 
 from lstm_sentiment.cli import app
+from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.longrange import (
     ADDING_BASELINE_MSE,
     LongRangeConfig,
@@ -155,6 +156,23 @@ def test_cli_bad_input_is_a_one_line_usage_error(tmp_path, args, needle):
     assert "Traceback" not in message
     assert isinstance(result.exception, SystemExit) and result.exception.code == 2
     assert not (tmp_path / "out").exists()  # nothing ran
+
+
+def test_out_holding_other_files_is_refused_before_any_run(tmp_path):
+    # --out replaced a user's summary.md and results.csv, or filled a model bundle, without a word.
+    config = LongRangeConfig.quick(steps=2, eval_every=1, lengths=(10,), seeds=1)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "summary.md").write_text("my notes", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"mine holds files that are not a longrange report; choose another --out"):
+        run_longrange(config, mine)
+    (mine / "notes.txt").write_text("more", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"mine holds notes\.txt, not a longrange report's"):
+        run_longrange(config, mine)
+    assert (mine / "summary.md").read_text(encoding="utf-8") == "my notes" and len(list(mine.iterdir())) == 2
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"file is a file, not a folder"):
+        run_longrange(config, tmp_path / "file" / "out")
 
 
 def test_cli_help_states_the_config_defaults():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import importlib
+import io
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.files import BadInput, iter_texts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
+from lstm_sentiment.output import records_to_text
 from lstm_sentiment.inference.model import SentimentModel
 from lstm_sentiment.text.normalize import normalize
 from lstm_sentiment.text.vocab import Vocab
@@ -242,6 +244,27 @@ def test_a_file_too_small_for_a_test_split_gets_no_test_figures(tmp_path):
     with pytest.warns(UserWarning, match=r"t\.csv: too few texts per class for a test split \(6 in all\); no test figures"):
         train, valid, test = training_splits(str(data))
     assert (len(train), len(valid), test) == (4, 2, None)
+
+
+def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
+    # A -1/0/1 model on a file holding only -1 and 1: the file's labels were folded to negative/positive
+    # and refused as unknown to the model.
+    cfg = ModelConfig(embedding_dim=6, hidden_size=5)
+    vocab = Vocab(WORDS)
+    save_bundle(tmp_path / "tri", SentimentLSTM(len(vocab), 3, cfg).eval(), vocab, ["-1", "0", "1"], (cfg, DataConfig(), TrainConfig()), {}, {}, "tri\n")
+    data = tmp_path / "sub.csv"
+    data.write_text("text,label\n好,1\n差,-1\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(tmp_path / "tri"), "--data", str(data), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["n"] == 2
+
+
+def test_csv_output_quotes_a_text_holding_a_lone_cr():
+    # Written bare, "cr\rhere" read back as two rows: 5 records for 4 inputs.
+    records = [{"text": "cr\rhere", "label": "positive", "score": 0.75, "probs": {"negative": 0.25, "positive": 0.75}},
+               {"text": "ok", "label": "negative", "score": 0.5, "probs": {"negative": 0.5, "positive": 0.5}}]
+    rows = list(csv.reader(io.StringIO(records_to_text(records, "csv"), newline="")))
+    assert [row[:2] for row in rows] == [["text", "label"], ["cr\rhere", "positive"], ["ok", "negative"]]
 
 
 def test_train_out_of_memory_is_one_line(tmp_path):

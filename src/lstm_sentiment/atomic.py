@@ -71,6 +71,41 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         _remove_own(path.parent, own)
 
 
+def check_output_folder(out_dir: Path, names: frozenset[str], marker: str, kind: str, option: str, *, whole: bool) -> None:
+    """Raise unless ``out_dir`` may take an output folder of ``kind``, checked before the work that fills it:
+    it is absent, an empty directory, or an earlier such output (its entries are all regular files named in
+    ``names``, ``marker`` among them), and the folder that will be written in can be written.
+
+    Args:
+        whole: the output replaces ``out_dir`` whole (:func:`write_atomic`, writing in its parent), rather
+            than files inside it.
+    Raises:
+        SentimentError: a file; a directory holding anything else (it would be lost); a folder where a file
+            is on the way, or one that cannot be written; each named, with ``option`` to change.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.is_file():
+        raise SentimentError(f"{out_dir} is a file; choose another {option}")
+    if out_dir.is_dir():
+        entries = sorted(out_dir.iterdir())
+        foreign = [p.name for p in entries if p.name not in names or not p.is_file() or p.is_symlink()]
+        if foreign or (entries and not (out_dir / marker).is_file()):
+            shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+            what = f"holds {shown}, not {kind}'s" if foreign else f"holds files that are not {kind}"
+            raise SentimentError(f"{out_dir} {what}; choose another {option}")
+    folder = Path(os.path.abspath(out_dir))
+    folder = folder.parent if whole or not folder.is_dir() else folder
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise SentimentError(f"{out_dir}: {folder} is a file, not a folder; choose another {option}")
+    try:
+        # A probe, not os.access: root passes os.access on read-only folders, and immutable ones fail anyway.
+        os.rmdir(tempfile.mkdtemp(prefix=f".{folder.name}.probe.", dir=folder))
+    except OSError as err:
+        raise SentimentError(f"{out_dir}: cannot write in {folder} ({err.strerror}); choose another {option}") from None
+
+
 def _special(path: Path) -> bool:
     """True for an existing device, FIFO or socket (through links: /dev/stdout is one to a pipe or tty)."""
     try:

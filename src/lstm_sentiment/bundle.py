@@ -19,7 +19,7 @@ from pathlib import Path
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from lstm_sentiment.atomic import write_atomic
+from lstm_sentiment.atomic import check_output_folder, write_atomic
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
@@ -57,22 +57,14 @@ def library_versions() -> dict[str, str]:
 
 def check_bundle_target(out_dir: Path) -> None:
     """Raise unless ``out_dir`` may take a bundle: absent, an empty directory or a bundle (to be replaced):
-    a directory whose entries are all files that :func:`save_bundle` writes, config.json among them.
+    a directory whose entries are all files that :func:`save_bundle` writes, config.json among them; and its
+    folder can be written. See :func:`~lstm_sentiment.atomic.check_output_folder`.
 
     Raises:
-        SentimentError: a file, or a directory holding anything else (it would be lost), named.
+        SentimentError: a file, a directory holding anything else (it would be lost), or a place that cannot
+            be written, named.
     """
-    out_dir = Path(out_dir)
-    if out_dir.is_file():
-        raise SentimentError(f"{out_dir} is a file; choose another --out")
-    if not out_dir.is_dir():
-        return
-    entries = sorted(out_dir.iterdir())
-    foreign = [p.name for p in entries if p.name not in BUNDLE_FILES or not p.is_file() or p.is_symlink()]
-    if foreign or (entries and not (out_dir / "config.json").is_file()):
-        shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
-        what = f"holds {shown}, not a model bundle's" if foreign else "holds files that are not a model bundle"
-        raise SentimentError(f"{out_dir} {what}; choose another --out")
+    check_output_folder(out_dir, BUNDLE_FILES, "config.json", "a model bundle", "--out", whole=True)
 
 
 def check_not_bundle_file(path: Path, option: str) -> None:

@@ -389,8 +389,14 @@ def evaluate(
     from lstm_sentiment.inference.routing import default_model_name
 
     _use_inference_threads()
-    dataset = load_dataset(data, text_column, label_column)
-    report = SentimentModel.load(model or default_model_name(dataset.texts), precision=precision.value).evaluate(dataset)
+    if model is not None:
+        # The model's classes first: -1 and 1 of a file are two of a -1/0/1 model's classes, not folded.
+        loaded = SentimentModel.load(model, precision=precision.value)
+        dataset = load_dataset(data, text_column, label_column, loaded.id2label)
+    else:
+        dataset = load_dataset(data, text_column, label_column)  # its script picks the shipped model
+        loaded = SentimentModel.load(default_model_name(dataset.texts), precision=precision.value)
+    report = loaded.evaluate(dataset)
     if format == ReportFormat.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:

@@ -79,12 +79,16 @@ def _indent(text: str) -> str:
 
 def _write_csv(records: Iterable[dict], labels: list[str], stream: TextIO) -> int:
     writer = csv.writer(stream, lineterminator="\n")
+    # The csv module quotes a field holding the line terminator's characters only, so a lone CR (a JSONL
+    # text may hold one) went out bare, and every CSV reader ends a row there: such rows are quoted whole.
+    quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["text", "label", "score", *[f"prob_{label}" for label in labels], "flags"])
     count = 0
     for r in records:
         probs = r.get("probs") or {}
         flags = ";".join(f"{k}={r[k]}" for k in ("error", "warning", "truncated") if k in r)
-        writer.writerow([r["text"], r["label"] or "", "" if r["score"] is None else r["score"], *[probs.get(label, "") for label in labels], flags])
+        row = [r["text"], r["label"] or "", "" if r["score"] is None else r["score"], *[probs.get(label, "") for label in labels], flags]
+        (quoted if "\r" in r["text"] else writer).writerow(row)
         count += 1
     return count
 

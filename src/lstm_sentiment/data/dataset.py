@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from lstm_sentiment.errors import SentimentError
@@ -47,11 +48,18 @@ def deduplicate(data: LabelledTexts) -> LabelledTexts:
     return LabelledTexts(kept, [next(iter(labels[t])) for t in kept], data.source)
 
 
-def canonical_labels(raw: list) -> list[str]:
+def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[str]:
     """Lowercase class names. A binary label set spelled 0/1, -1/1, pos/neg or true/false folds to
-    "negative"/"positive"; any other set (1–5 stars, -1/0/1 with 0 neutral, topic names) is kept as written."""
+    "negative"/"positive"; any other set (1–5 stars, -1/0/1 with 0 neutral, topic names) is kept as written.
+
+    Args:
+        known: the class names of the model or training data these labels go with: labels that are all
+            among them are kept as written (-1 and 1 of a -1/0/1 model are two of its three classes).
+    """
     cleaned = [_clean(x) for x in raw]
     names = set(cleaned)
+    if known is not None and names <= set(known):
+        return cleaned
     # Beside -1, a 0 is "neutral" (the -1/0/1 convention), not a second spelling of negative.
     if names <= _NEGATIVE | _POSITIVE and not {"-1", "0"} <= names:
         return ["negative" if x in _NEGATIVE else "positive" for x in cleaned]

@@ -10,7 +10,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,13 +192,15 @@ def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, .
     )
 
 
-def read_labelled(path: Path, text_column: str | None = None, label_column: str | None = None) -> LabelledTexts:
+def read_labelled(path: Path, text_column: str | None = None, label_column: str | None = None, known_labels: Collection[str] | None = None) -> LabelledTexts:
     """A labelled dataset from CSV, TSV or JSONL with a header row.
 
     Args:
         path: the file; its suffix gives the format.
         text_column, label_column: column names; guessed from :data:`TEXT_COLUMNS` / :data:`LABEL_COLUMNS`
             when None.
+        known_labels: the classes of the model or training data the file goes with (see
+            :func:`canonical_labels`).
     Returns:
         texts and canonical labels (see :func:`canonical_labels`), in file order.
     Raises:
@@ -222,7 +224,7 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
         labels.append(checked[1])
     if not texts:
         raise SentimentError(f"{source}: no labelled rows")
-    return LabelledTexts(texts, canonical_labels(labels), source)
+    return LabelledTexts(texts, canonical_labels(labels, known_labels), source)
 
 
 def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object] | str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, SPLITS, load_zh_reviews
@@ -9,9 +10,10 @@ from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.files import read_labelled
 
 
-def load_dataset(spec: str, text_column: str | None = None, label_column: str | None = None) -> LabelledTexts:
+def load_dataset(spec: str, text_column: str | None = None, label_column: str | None = None, known_labels: Collection[str] | None = None) -> LabelledTexts:
     """``zh-reviews:SPLIT`` (train, validation or test; ``zh-reviews`` alone: its test split) or a labelled
-    CSV/TSV/JSONL file (see :func:`~lstm_sentiment.data.files.read_labelled`).
+    CSV/TSV/JSONL file (see :func:`~lstm_sentiment.data.files.read_labelled`; ``known_labels``, the classes
+    of the model or training data it goes with, keeps labels among them as written).
 
     Raises:
         ValueError: an unknown split of the corpus.
@@ -19,7 +21,7 @@ def load_dataset(spec: str, text_column: str | None = None, label_column: str | 
     """
     name, colon, split = spec.partition(":")
     if name != NAME:
-        return read_labelled(Path(spec), text_column, label_column)
+        return read_labelled(Path(spec), text_column, label_column, known_labels)
     split = split if colon else "test"
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r} of {NAME}; choose one of {', '.join(SPLITS)}")

@@ -22,6 +22,10 @@ from .tasks import TASK_SPECS
 
 FORMAT_VERSION = 1
 CSV_FIELDS = ("task", "cell", "length", "seed", "metric", "final", "solved", "solved_step", "steps", "wall_s")
+# Every file a report folder holds, with the temporary names a killed run may leave (``run_longrange``
+# refuses a folder with anything else).
+_REPORTS = ("results.csv", "results.json", "summary.md", "metric_vs_length.png", "learning_curves.png", "forget_gate.png")
+REPORT_FILES = frozenset(_REPORTS + tuple(f".{name}.tmp" for name in _REPORTS))
 CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green", "lstm-bias1": "tab:olive"}
 
 

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from lstm_sentiment.atomic import check_output_folder
 from lstm_sentiment.logs import quiet_lightning
 
 from . import report
@@ -193,13 +194,17 @@ def run_longrange(
 
     Args:
         config: what to run.
-        out_dir: output directory, created if missing.
+        out_dir: output directory, created if missing; an existing one must be empty or hold an earlier
+            report (only the files above).
         log: receives one progress line per finished run; stderr if None.
     Returns:
         The :class:`LongRangeReport`.
+    Raises:
+        SentimentError: ``out_dir`` holds other files (they would be replaced) or cannot be written.
     """
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out_dir)
+    check_output_folder(out, report.REPORT_FILES, "results.json", "a longrange report", "--out", whole=False)
     out.mkdir(parents=True, exist_ok=True)
     task = TASK_SPECS[config.task]
     jobs = [(cell, length, seed) for length in config.lengths for seed in range(config.seeds) for cell in config.cells]

@@ -49,6 +49,7 @@ def training_splits(
             split_test = None
     else:
         train_part, split_test = full, None
-        valid_part = load_dataset(str(valid), text_column, label_column)
-    test_part = load_dataset(str(test), text_column, label_column) if test is not None else split_test
+        valid_part = load_dataset(str(valid), text_column, label_column, set(full.labels))
+    # known: -1 and 1 of a test file are two of the training data's -1/0/1, not "negative" and "positive".
+    test_part = load_dataset(str(test), text_column, label_column, set(full.labels)) if test is not None else split_test
     return train_part, valid_part, test_part
