@@ -46,7 +46,6 @@ def test_evaluate_json(small_bundle, tmp_path):
     "args,message",
     [
         (("predict", "   "), "1 of 1 input(s) could not be classified; the first, input 1: empty text"),
-        (("predict",), "no text given"),
         (("evaluate", "--data", "missing.csv"), "missing.csv: cannot read"),
     ],
 )
@@ -109,6 +108,12 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         (("train", "--data", "zh-reviews", "--out", "never-written", "--forget-bias", "inf"), "--forget-bias must be a finite number, got inf"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--forget-bias", "1e308"), "--forget-bias must be within float32's range (|x| <= 3.4e38), got 1e+308"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--seed", "-1"), "--seed must be in [0, 2**32 - 1], got -1"),
+        # Options that contradict each other or that nothing reads are usage errors (they exited 1).
+        (("predict",), "no text given"),
+        (("predict", "--strict", "好"), "--strict is for an --input file or stdin"),
+        (("explain", "好", "--top-units", "5"), "--top-units is for -f json and --html"),
+        (("explain", "好", "--max-units", "3"), "--max-units is for the heatmaps of --png and --html"),
+        (("longrange", "--out", "never-written", "--hidden-size", "0"), "--hidden-size must be an int >= 1; got 0"),
         # --init-from keeps its base's network and tokenizer: these options used to be ignored without a word.
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--hidden-size", "64", "--pooling", "max"),
          "--hidden-size, --pooling: a fine-tuned model keeps the network and tokenizer of --init-from zh; drop them"),

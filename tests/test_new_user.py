@@ -23,7 +23,7 @@ import torch
 from conftest import assert_one_line_error, run_cli
 from lstm_sentiment.bundle import CHECKSUM_KEY, file_sha256, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.data.files import BadInput, iter_texts
+from lstm_sentiment.data.files import BadInput, iter_texts, read_labelled
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.output import records_to_text
@@ -232,7 +232,7 @@ def test_explain_warns_of_no_known_words_and_predict_takes_dash_alone(tiny_bundl
     result = run_cli("explain", "好!", *model, "-f", "json")
     assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
     # '-' among texts was classified as the text "-".
-    assert_one_line_error(run_cli("predict", "好", "-", *model), 1, "'-' reads stdin and stands alone")
+    assert_one_line_error(run_cli("predict", "好", "-", *model), 2, "'-' reads stdin and stands alone")
     if Path("/dev/full").exists():  # a full disk used to be reported without the path
         assert_one_line_error(run_cli("predict", "好", *model, "-o", "/dev/full"), 1, r"^error: /dev/full: cannot write \(No space left on device\)$")
 
@@ -257,6 +257,20 @@ def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
     result = run_cli("evaluate", "--model", str(tmp_path / "tri"), "--data", str(data), "-f", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["n"] == 2
+
+
+def test_utf16_files_are_refused_whole_and_explain_reads_stdin(tiny_bundle, tmp_path):
+    # A UTF-16 .txt gave a "not UTF-8" record per line and an extra "empty text" from the last NUL byte.
+    for name, content in (("in.txt", "good film\nbad film\n"), ("in.csv", "text\ngood film\n"), ("in.jsonl", '{"text": "good"}\n')):
+        (tmp_path / name).write_bytes(content.encode("utf-16"))
+        assert_one_line_error(run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / name)), 1, rf"{name}: UTF-16 or UTF-32 .*; save the file as UTF-8")
+    (tmp_path / "l.csv").write_bytes("text,label\ngood,1\nbad,0\n".encode("utf-16"))
+    with pytest.raises(SentimentError, match=r"l\.csv: UTF-16 or UTF-32"):
+        read_labelled(tmp_path / "l.csv")
+    # explain - walked the literal "-"; now it reads the text from stdin, as predict - does.
+    piped = run_cli("explain", "-", "--model", str(tiny_bundle), "-f", "json", stdin="我喜欢这个电影\n")
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["words"] == ["我", "喜欢", "这个", "电影"]
 
 
 def test_csv_output_quotes_a_text_holding_a_lone_cr():
@@ -341,7 +355,7 @@ def test_a_text_column_for_input_without_columns_is_refused(tiny_bundle, tmp_pat
     model = ("--model", str(tiny_bundle))
     assert_one_line_error(run_cli("predict", *model, "-i", str(lines), "--text-column", "review"), 1, r"in\.txt: a text column names a column of a CSV/TSV/JSONL file")
     assert_one_line_error(run_cli("predict", *model, "-", "--text-column", "review", stdin="review\n好\n"), 1, r"<stdin>: a text column")
-    assert_one_line_error(run_cli("predict", *model, "好", "--text-column", "review"), 1, "--text-column names a column of an --input file")
+    assert_one_line_error(run_cli("predict", *model, "好", "--text-column", "review"), 2, "--text-column names a column of an --input file")
 
 
 def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
@@ -364,8 +378,8 @@ def test_predict_output_options_that_were_ignored_are_refused_or_honoured(tiny_b
     assert run_cli("predict", *model, "好", "-o", str(written)).returncode == 0
     # Its own JSON array read back as JSON Lines said "no text column; columns found: none".
     assert_one_line_error(run_cli("predict", *model, "-i", str(written)), 1, r"out\.json: a JSON array .* use JSON Lines \(\.jsonl\)")
-    assert_one_line_error(run_cli("predict", *model, "好", "-o", str(tmp_path / "t.jsonl"), "-f", "table"), 1, "--format table is for the terminal")
-    assert_one_line_error(run_cli("predict", *model, "--lang", "en", "好"), 1, "give --model or --lang, not both")
+    assert_one_line_error(run_cli("predict", *model, "好", "-o", str(tmp_path / "t.jsonl"), "-f", "table"), 2, "--format table is for the terminal")
+    assert_one_line_error(run_cli("predict", *model, "--lang", "en", "好"), 2, "give --model or --lang, not both")
     to_stdout = run_cli("predict", *model, "好", "-o", "-", "-f", "jsonl", cwd=tmp_path)
     assert to_stdout.returncode == 0 and json.loads(to_stdout.stdout)["text"] == "好"
     assert not (tmp_path / "-").exists() and not (tmp_path / "t.jsonl").exists()
@@ -373,7 +387,7 @@ def test_predict_output_options_that_were_ignored_are_refused_or_honoured(tiny_b
 
 def test_explain_refuses_one_path_for_png_and_html(tiny_bundle, tmp_path):
     same = tmp_path / "walk.out"
-    assert_one_line_error(run_cli("explain", "好", "--model", str(tiny_bundle), "--png", str(same), "--html", str(same)), 1, "--png and --html both name")
+    assert_one_line_error(run_cli("explain", "好", "--model", str(tiny_bundle), "--png", str(same), "--html", str(same)), 2, "--png and --html both name")
     assert not same.exists()
 
 

@@ -181,7 +181,7 @@ def test_predict_records_equal_the_library(server, small_model):
     assert records[9]["truncated"] is True
 
 
-@pytest.mark.parametrize("text", ["我喜欢这个电影", "这个犇犇的东西 zzqqx 真好", LONG_ZH[:MAX_TEXT_CHARS]])
+@pytest.mark.parametrize("text", ["我喜欢这个电影", "这个犇犇的东西 zzqqx 真好", LONG_ZH[:MAX_TEXT_CHARS], "😀😀"])
 def test_explain_json_equals_the_library(server, small_model, text):
     with client(server) as http:
         full = http.post("/v1/explain", json={"text": text})
@@ -191,6 +191,8 @@ def test_explain_json_equals_the_library(server, small_model, text):
     assert_close(full.json(), json.loads(expl.to_json()))
     assert_close(small.json(), json.loads(expl.to_json(units=False)))
     assert "units" not in small.json()["layers"][0]["directions"][0]
+    # Emoji only: flagged as /v1/predict flags it (the walk-through came without a word).
+    assert full.json().get("warning") == ("no known words" if text == "😀😀" else None)
 
 
 # --- errors ---------------------------------------------------------------------------------------------
@@ -221,6 +223,8 @@ ERRORS = [
     ("explain list", "POST", "/v1/explain", {"json": {"text": ["好"]}}, 422, "invalid_request"),
     ("explain units not bool", "POST", "/v1/explain", {"json": {"text": "好", "units": "yes"}}, 422, "invalid_request"),
     ("unknown path", "GET", "/v2/predict", {}, 404, "not_found"),
+    # Was a bare 307 redirect to /v1/predict (a client may follow it as a GET).
+    ("trailing slash", "POST", "/v1/predict/", {"json": {"texts": ["好"]}}, 404, "not_found"),
     ("GET predict", "GET", "/v1/predict", {}, 405, "method_not_allowed"),
     ("POST model", "POST", "/v1/model", {"json": {}}, 405, "method_not_allowed"),
 ]

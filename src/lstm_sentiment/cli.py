@@ -65,6 +65,10 @@ class Precision(str, Enum):
     bfloat16 = "bfloat16"
 
 
+class _UsageError(ValueError):
+    """Options that contradict each other or that nothing would read: exit 2, as typer's own usage errors."""
+
+
 def _fail(message: str, code: int = 1):
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -140,6 +144,8 @@ def command(func):
         try:
             _import_torch()  # every command runs torch
             return func(*args, **kwargs)
+        except _UsageError as err:
+            _fail(str(err), 2)
         except (SentimentError, ValueError) as err:
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
         except OSError as err:
@@ -298,26 +304,28 @@ def predict(
     from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
 
     if input is not None and texts:
-        raise ValueError("give texts as arguments or --input, not both")
+        raise _UsageError("give texts as arguments or --input, not both")
     if input is not None:
         items = iter_texts(input, text_column, strict)
     elif texts == ["-"]:
         items = iter_texts("-", text_column, strict=strict)
     elif texts and "-" in texts:
-        raise ValueError("'-' reads stdin and stands alone; give texts as arguments or '-', not both")
+        raise _UsageError("'-' reads stdin and stands alone; give texts as arguments or '-', not both")
     elif texts and text_column is not None:
-        raise ValueError("--text-column names a column of an --input file; texts given as arguments have none")
+        raise _UsageError("--text-column names a column of an --input file; texts given as arguments have none")
+    elif texts and strict:
+        raise _UsageError("--strict is for an --input file or stdin; texts given as arguments are read whole")
     elif texts:
         items = list(texts)
     else:
-        raise ValueError("no text given; pass TEXT…, --input FILE or -")
+        raise _UsageError("no text given; pass TEXT…, --input FILE or -")
     items = unreadable = _Tally(items, BadInput)
     if model is not None and lang != Lang.auto:
-        raise ValueError("give --model or --lang, not both: --lang picks a shipped model")
+        raise _UsageError("give --model or --lang, not both: --lang picks a shipped model")
     if output is not None and str(output) == "-":
         output = None  # as for input, '-' is the standard stream
     if output is not None and format == PredictFormat.table:
-        raise ValueError("--format table is for the terminal; with --output give json, jsonl or csv")
+        raise _UsageError("--format table is for the terminal; with --output give json, jsonl or csv")
     if output is not None and output.is_dir():
         raise ValueError(f"--output {output} is a directory; give a file name")
     if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
@@ -422,7 +430,8 @@ class Direction(str, Enum):
 @app.command()
 @command
 def explain(
-    text: str = typer.Argument(..., help="The sentence to walk through, one token per time step."),
+    ctx: typer.Context,
+    text: str = typer.Argument(..., help="The sentence to walk through, one token per time step; - reads it from stdin."),
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: by the text's script."),
     format: ExplainFormat = typer.Option(ExplainFormat.table, "--format", "-f", help="table, json (every value, all layers and directions) or markdown."),
     narrate: Optional[Narration] = typer.Option(None, "--narrate", help="Also tell the walk-through in prose: zh or en."),
@@ -430,32 +439,40 @@ def explain(
     html: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps."),
     layer: int = typer.Option(0, help="LSTM layer for the table, narration and pictures (JSON has all)."),
     direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table and narration; pictures show both."),
-    top_units: int = typer.Option(3, help="Most active units kept per gate and step."),
-    max_units: int = typer.Option(16, help="Units drawn in the heatmaps, the same in every one; the most variable ones when H is larger."),
+    top_units: int = typer.Option(3, min=1, help="Most active units kept per gate and step, in the JSON and the --html page."),
+    max_units: int = typer.Option(16, min=1, help="Units drawn in the --png/--html heatmaps, the same in every one; the most variable ones when H is larger."),
 ) -> None:
     """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
     # why here: each command imports only what it runs, so that --help starts without torch.
     from lstm_sentiment.bundle import check_not_bundle_file
+    from lstm_sentiment.data.files import decode_lines
     from lstm_sentiment.explain.html import write_html
     from lstm_sentiment.explain.narrate import narrate as tell
     from lstm_sentiment.explain.plots import render_png
     from lstm_sentiment.explain.tables import rich_table, to_markdown
     from lstm_sentiment.explain.walk import dumps, explain as run_explain
-    from lstm_sentiment.inference.model import SentimentModel, has_known_word
+    from lstm_sentiment.inference.model import SentimentModel
     from lstm_sentiment.inference.routing import default_model_name
 
+    if text == "-":
+        # As for predict, '-' is stdin: the whole of it is the one text.
+        text = decode_lines(sys.stdin.buffer.read(), "<stdin>").removesuffix("\n").removesuffix("\r")
     if not text.strip():
         raise ValueError("empty text: nothing to explain")
+    if ctx.get_parameter_source("top_units").name != "DEFAULT" and format != ExplainFormat.json and html is None:
+        raise _UsageError("--top-units is for -f json and --html; the table and markdown show gate means")
+    if ctx.get_parameter_source("max_units").name != "DEFAULT" and png is None and html is None:
+        raise _UsageError("--max-units is for the heatmaps of --png and --html")
     if png is not None and html is not None and png.absolute() == html.absolute():
-        raise ValueError(f"--png and --html both name {png}; the page would replace the picture")
+        raise _UsageError(f"--png and --html both name {png}; the page would replace the picture")
     for option, path in (("--png", png), ("--html", html)):
         if path is not None:
             check_not_bundle_file(path, option)
     _use_inference_threads()
     expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
     expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
-    if not has_known_word(expl.words, expl.in_vocab):
-        typer.echo("warning: no known words (emoji or punctuation only?): the prediction rests on <unk> and punctuation alone", err=True)
+    if expl.warning:
+        typer.echo(f"warning: {expl.warning} (emoji or punctuation only?): the prediction rests on <unk> and punctuation alone", err=True)
     narration = None
     if narrate is not None:
         narration = tell(expl, narrate.value, layer, direction.value)
@@ -529,7 +546,10 @@ def longrange(
         )
         config = LongRangeConfig.quick(**overrides) if quick else LongRangeConfig.from_overrides(**overrides)
     except ValueError as exc:
-        _fail(str(exc), 2)  # a bad flag value is a usage error
+        # A bad flag value is a usage error; the config's checks name its field (hidden_size), the user typed a flag.
+        field = re.match(r"\w+", str(exc))
+        flag = f"--{field[0].replace('_', '-')}" if field and field[0] in _LONGRANGE.__dataclass_fields__ else None
+        _fail(str(exc) if flag is None else flag + str(exc)[field.end():], 2)
     run_longrange(config, out)
     typer.echo((out / "summary.md").read_text(encoding="utf-8"))
 

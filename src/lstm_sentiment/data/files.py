@@ -55,8 +55,21 @@ def _starts_with(path: Path, mark: bytes) -> bool:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(mark)
 
 
+def _refuse_utf16(head: bytes, source: str) -> None:
+    """A UTF-16 or UTF-32 byte-order mark: the whole file is in another encoding. Read line by line, every
+    line would be "not UTF-8" and the NUL bytes between them more lines than the file has."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        raise SentimentError(f"{source}: UTF-16 or UTF-32 (it starts with a byte-order mark for one); save the file as UTF-8")
+
+
 def decode_lines(data: bytes, source: str, first_line: int = 1) -> str:
-    """Bytes → str as UTF-8 (BOM dropped), naming the line of the first undecodable byte."""
+    """Bytes → str as UTF-8 (BOM dropped), naming the line of the first undecodable byte.
+
+    Raises:
+        SentimentError: a UTF-16/32 byte-order mark, or bytes that are not UTF-8.
+    """
+    if first_line == 1:
+        _refuse_utf16(data, source)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -276,6 +289,8 @@ def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput
     line names the same line as decoding the whole.
     """
     for number, raw in enumerate(stream, 1):
+        if number == 1:
+            _refuse_utf16(raw, source)
         try:
             # utf-8-sig on the first line drops a byte-order mark
             yield from _lines(raw.decode("utf-8-sig" if number == 1 else "utf-8"))  # one line: raw ends at its LF
@@ -314,6 +329,7 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
         elif fmt == "jsonl":
             yield from _iter_jsonl_texts(_decoded_lines(stream, str(path), strict), path, text_column, strict)
         else:
+            _refuse_utf16(stream.peek(4), str(path))
             yield from _iter_csv_texts(stream, path, fmt, text_column, strict)
 
 

@@ -32,7 +32,7 @@ import torch
 
 from lstm_sentiment.core.trace import STEP_FIELDS
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.inference.model import SentimentModel
+from lstm_sentiment.inference.model import SentimentModel, has_known_word
 from lstm_sentiment.text.vocab import UNK, UNK_ID
 
 SCHEMA_VERSION = 1
@@ -167,6 +167,8 @@ class Explanation:
                            ``input_gate``, ``forget_gate``, ``candidate``, ``output_gate``,
                            ``cell_state``, ``hidden_state``, each [L][H])
     ``fidelity``           ``explicit_max_abs_diff``: largest |p_explicit − p_predict| over classes
+    ``warning``            only when no token is a known word (emoji or punctuation only):
+                           "no known words", as ``predict`` flags it
     =====================  ==========================================================================
 
     Attributes:
@@ -241,6 +243,11 @@ class Explanation:
         order = sorted(range(len(self)), key=lambda j: (-abs(float(self.contributions[j])), j))
         return order[:k]
 
+    @property
+    def warning(self) -> str | None:
+        """"no known words" when no token is a word in the vocabulary, as ``predict`` flags it; else None."""
+        return None if has_known_word(self.words, self.in_vocab) else "no known words"
+
     def to_dict(self, units: bool = True) -> dict:
         """The JSON form (schema in the class docstring); ``units=False`` leaves out per-unit values."""
         labels = list(self.labels)
@@ -279,6 +286,7 @@ class Explanation:
                 {"layer": k, "directions": [d.to_dict(units) for d in directions]} for k, directions in enumerate(self.layers)
             ],
             "fidelity": {"explicit_max_abs_diff": float(self.explicit_max_abs_diff)},
+            **({"warning": self.warning} if self.warning else {}),
         }
 
     def to_json(self, units: bool = True, indent: int | None = 2) -> str:

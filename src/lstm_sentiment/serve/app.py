@@ -109,6 +109,7 @@ class ExplainResponse(BaseModel):
     steps: list[dict[str, Any]] = Field(description="Per token: t, token, word, in_vocab, running_probs, running_label, running_score.")
     contributions: list[dict[str, Any]]
     layers: list[dict[str, Any]]
+    warning: str | None = Field(None, description='"no known words" when no token is a word in the vocabulary.')
 
 
 class ErrorDetail(BaseModel):
@@ -311,6 +312,9 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
         served.warm_up()
     page = build_page()
     app = FastAPI(
+        # No redirect from /v1/predict/ to /v1/predict: a client that follows it may resend a POST as a
+        # GET; the route is unknown, a JSON 404 says so.
+        redirect_slashes=False,
         title="lstm-sentiment",
         version=__version__,
         summary="Sentence sentiment with a textbook LSTM: predict, and explain every gate.",
