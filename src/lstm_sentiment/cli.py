@@ -226,7 +226,7 @@ def train(
         given = [name for name in _KEPT_BY_INIT_FROM if ctx.get_parameter_source(name).name != "DEFAULT"]
         if given:
             options = ", ".join("--" + name.replace("_", "-") for name in given)
-            _fail(f"{options}: a fine-tuned model keeps the network and tokenizer of --init-from {init_from}; drop {'it' if len(given) == 1 else 'them'}, or train without --init-from", 2)
+            raise _UsageError(f"{options}: a fine-tuned model keeps the network and tokenizer of --init-from {init_from}; drop {'it' if len(given) == 1 else 'them'}, or train without --init-from")
     check_bundle_target(out)  # before training, not after
     one_logger_for_lightning()
     try:
