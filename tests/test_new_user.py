@@ -215,6 +215,13 @@ def test_nul_changes_nothing_and_alone_is_empty_text(tiny_bundle):
     assert nuls == {"text": "\0\0", "label": None, "score": None, "probs": None, "error": "empty text"}
 
 
+def test_predict_takes_a_generator(tiny_bundle):
+    # The type check used up a generator: predict(iter([...])) returned [] without a word.
+    model = SentimentModel.load(tiny_bundle)
+    records = model.predict(text for text in ["我喜欢这个电影", "不好"])
+    assert [r["text"] for r in records] == ["我喜欢这个电影", "不好"]
+
+
 def test_text_without_letters_is_flagged_like_emoji(tiny_bundle):
     model = SentimentModel.load(tiny_bundle)
     punctuation, emoji, word = model.predict(["。。！", "😀😀", "好!"])

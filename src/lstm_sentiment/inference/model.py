@@ -218,6 +218,7 @@ class SentimentModel:
         """
         if isinstance(texts, str):
             raise TypeError("texts must be a sequence of strings, not one string: predict([text])")
+        texts = list(texts)  # a generator would be used up by the check below, leaving nothing to predict
         bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
         if bad is not None:
             raise TypeError(f"texts[{bad}] is {type(texts[bad]).__name__}, not a string")
