@@ -1,8 +1,11 @@
 """The command line as a user runs it: outputs, formats, and one-line errors for bad input."""
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -117,6 +120,10 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         # --init-from keeps its base's network and tokenizer: these options used to be ignored without a word.
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--hidden-size", "64", "--pooling", "max"),
          "--hidden-size, --pooling: a fine-tuned model keeps the network and tokenizer of --init-from zh; drop them"),
+        # The flag as typed, not the name of its on/off pair.
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--unidirectional"),
+         "--unidirectional: a fine-tuned model keeps the network and tokenizer of --init-from zh; drop it"),
+        (("explain", "好", "--layer", "1"), "layer 1 out of range: the model has 1 layer(s), 0 to 0"),
     ],
 )
 def test_usage_errors_one_line_exit_2(args, message):
@@ -193,3 +200,17 @@ def test_shipped_model_names_are_not_shadowed_by_folders(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["label"] == "positive"
     assert_one_line_error(run_cli("predict", "--model", "./zh", "好", cwd=tmp_path), 1, "not a model bundle")
+
+
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+@pytest.mark.parametrize("args", [("predict", "好", "坏"), ("predict", "-f", "jsonl", "好", "坏"), ("explain", "我喜欢这个电影")])
+def test_a_reader_that_stops_early_ends_the_command_quietly(args, unbuffered):
+    # `… | head -1` on a long output: the pipe closes before the command writes. predict said
+    # "error: Broken pipe" (buffered: "Exception ignored … BrokenPipeError", exit 120) while explain ended
+    # silently; both end quietly now, exit 1, as rich's console does.
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    process = subprocess.Popen([sys.executable, "-m", "lstm_sentiment", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process.stdout.close()  # before the command has imported torch, let alone written
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert stderr == ""

@@ -172,7 +172,31 @@ def test_unknown_words_are_shown_as_unk_not_dropped(small_model):
     assert data["steps"][j]["token"] == "<unk>" and data["steps"][j]["word"] == "☃"
     from lstm_sentiment.explain.tables import to_markdown
 
-    assert "<unk> (☃)" in to_markdown(expl)
+    assert "\\<unk\\> (☃)" in to_markdown(expl)  # escaped: a bare <unk> is an HTML tag to Markdown, shown as nothing
+
+
+def test_markdown_shows_the_text_as_written_not_as_markup(small_model):
+    from markdown_it import MarkdownIt  # rich's own Markdown parser (CommonMark)
+
+    from lstm_sentiment.explain.narrate import narrate
+    from lstm_sentiment.explain.tables import to_markdown
+
+    text = "这个 *真* 好 __很__ <b>棒</b> [链接](x) `代码` a|b ☃"
+    expl = explain(small_model, text)
+    page = MarkdownIt("commonmark").enable("table").render(to_markdown(expl, narration=narrate(expl, "en")))
+    for tag in ("<em>", "<strong>很", "<b>", "<a ", "<code>代码"):
+        assert tag not in page
+    assert "&lt;b&gt;棒&lt;/b&gt;" in page and "*真*" in page and "__很__" in page and "[链接](x)" in page
+    assert "&lt;unk&gt; (☃)" in page  # in the table and in the narration
+    # the step table keeps its 11 columns: a | in the text splits no cell
+    assert all(row.count("<td") == 11 for row in page.split("<tr>")[2:2 + len(expl)])
+
+
+def test_explain_takes_one_string():
+    model = SentimentModel.load("zh")
+    for text in (None, ["好"], b"\xe5\xa5\xbd"):
+        with pytest.raises(TypeError, match="text must be one string"):
+            explain(model, text)
 
 
 def test_empty_text_is_refused(small_model):
@@ -224,9 +248,29 @@ def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
     assert all(expl.words[j] in last for j in expl.top_contributions(3))
     for word in ("memory", "carry", "记忆"):  # STYLE: h and c are the hidden and cell state
         assert word not in "".join(paragraphs)
-    assert "h_1" in paragraphs[1]
+    assert "h_0 = 0" in paragraphs[0] and "h_1" in paragraphs[1]
+    # Read right to left, the first step is token L, after the start state h_{L+1} = 0 (there is no h_0).
     reverse = narrate(expl, lang, direction="reverse")
-    assert "h_0 = 0" in reverse[len(expl) - 1] and "c_{t+1}" in reverse[0]
+    start = len(expl) + 1
+    assert f"h_{start} = 0" in reverse[len(expl) - 1] and f"c_{start} = 0" in reverse[len(expl) - 1] and "c_{t+1}" in reverse[0]
+    assert not any("h_0" in paragraph or "c_0" in paragraph for paragraph in reverse)
+    assert f"h_{len(expl)}" in reverse[len(expl) - 2]
+
+
+def test_narration_words_follow_the_printed_value():
+    from lstm_sentiment.explain.narrate import _TEXT, _bucket
+
+    most, more_than_half = _TEXT["en"]["f"][:2]
+    # 0.7496 prints as 0.75: "averages 0.75 … keeps more than half" contradicted itself.
+    assert _bucket(0.7496, _TEXT["en"]["f"]) == most
+    assert _bucket(0.7449, _TEXT["en"]["f"]) == more_than_half
+
+
+def test_zh_narration_quotes_class_names_it_does_not_translate():
+    from lstm_sentiment.explain.narrate import label_name
+
+    assert label_name("positive", "zh") == "正面" and label_name("-1", "zh") == "“-1”"
+    assert label_name("-1", "en") == "-1"
 
 
 # --- pictures -------------------------------------------------------------------------------------------

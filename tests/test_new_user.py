@@ -23,7 +23,7 @@ import torch
 from conftest import assert_one_line_error, run_cli
 from lstm_sentiment.bundle import CHECKSUM_KEY, file_sha256, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.data.files import BadInput, iter_texts, read_labelled
+from lstm_sentiment.data.files import BadInput, iter_texts, read_labelled, read_texts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.output import records_to_text
@@ -360,8 +360,11 @@ def test_a_text_column_for_input_without_columns_is_refused(tiny_bundle, tmp_pat
     lines = tmp_path / "in.txt"
     lines.write_text("review\n好\n", encoding="utf-8")
     model = ("--model", str(tiny_bundle))
-    assert_one_line_error(run_cli("predict", *model, "-i", str(lines), "--text-column", "review"), 1, r"in\.txt: a text column names a column of a CSV/TSV/JSONL file")
-    assert_one_line_error(run_cli("predict", *model, "-", "--text-column", "review", stdin="review\n好\n"), 1, r"<stdin>: a text column")
+    # Options that nothing would read: a usage error, exit 2, as for texts given as arguments.
+    assert_one_line_error(run_cli("predict", *model, "-i", str(lines), "--text-column", "review"), 2, rf"--text-column names a column of a CSV/TSV/JSONL file; {re.escape(str(lines))} is read as one text per line")
+    assert_one_line_error(run_cli("predict", *model, "-", "--text-column", "review", stdin="review\n好\n"), 2, r"; stdin is read as one text per line")
+    with pytest.raises(SentimentError, match=r"in\.txt: a text column names a column of a CSV/TSV/JSONL file"):
+        read_texts(lines, "review")  # the library's own check, for callers other than the command
     assert_one_line_error(run_cli("predict", *model, "好", "--text-column", "review"), 2, "--text-column names a column of an --input file")
 
 
@@ -474,7 +477,7 @@ def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
     with open(data, "w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(["text", "label"])
-        writer.writerows(list(zip(train.texts, train.labels))[::8])  # about 280 training texts: 5 batches, under the logging interval
+        writer.writerows(list(zip(train.texts, train.labels))[::10])  # about 280 rows: 4 training batches, under the logging interval
     out = tmp_path / "model"
     result = run_cli("train", "--data", str(data), "--out", str(out), "--epochs", "1", "--hidden-size", "8", "--accelerator", "cpu")
     assert result.returncode == 0, result.stderr
@@ -488,6 +491,11 @@ def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
     assert "v_num" not in result.stderr and "log_every_n_steps" not in result.stderr
     coverage = next(line for line in lines if line.startswith("vocabulary "))
     assert re.search(r"token coverage 9\d\.\d\d%, subword token share \d\.\d\d%, unk token share 0\.0\d%$", coverage), coverage
+    # About 28 validation texts are too few to fit a temperature (30 and more): the card says so, not "T = 1.000, fitted".
+    calibration = json.loads((out / "metrics.json").read_text())["calibration"]
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert calibration["n"] < 30 and calibration["temperature"] == 1.0
+    assert f"Scores are not temperature-scaled (T = 1): {data}:validation holds {calibration['n']} texts" in card and "T = 1.000" not in card
     assert "Epoch 0/0" in result.stderr and lines[-1] == f"wrote {out} (best epoch 0 of 1, counted from 0; {json.loads((out / 'metrics.json').read_text())['train_seconds']} s)"
 
 

@@ -63,6 +63,34 @@ def test_evaluate_matches_saved_test_metrics(small_bundle, small_splits):
     assert report["confusion_matrix"] == metrics["test"]["confusion_matrix"]
 
 
+def test_evaluate_reports_the_calibration_error_at_t_1_too(small_splits):
+    model = SentimentModel.load("zh")
+    data = small_splits[2]
+    report = model.evaluate(data)
+    assert model.temperature != 1.0 and report["temperature"] == model.temperature
+    model.temperature = 1.0  # the scores before scaling, by a second forward pass
+    unscaled = model.evaluate(data)
+    assert report["ece_unscaled"] == pytest.approx(unscaled["ece"], abs=1e-5)
+    assert report["ece_unscaled"] != pytest.approx(report["ece"], abs=1e-3)
+    assert report["accuracy"] == unscaled["accuracy"]  # a temperature changes no label
+
+
+def test_evaluate_and_labelled_texts_refuse_what_cannot_be_scored():
+    from lstm_sentiment.data.dataset import LabelledTexts
+
+    with pytest.raises(ValueError, match="m.csv: 2 texts but 1 labels"):
+        LabelledTexts(["好", "坏"], ["positive"], "m.csv")
+    with pytest.raises(SentimentError, match="empty.csv: no labelled texts to evaluate"):
+        SentimentModel.load("zh").evaluate(LabelledTexts([], [], "empty.csv"))
+
+
+def test_predict_records_hold_plain_strings():
+    import numpy as np
+
+    record = SentimentModel.load("zh").predict(np.array(["好", "坏"]))[0]
+    assert type(record["text"]) is str and record["text"] == "好"
+
+
 def test_corrupt_truncated_missing_and_other_version(small_bundle, tmp_path):
     source = small_bundle[0]
     with pytest.raises(SentimentError, match="model directory not found"):

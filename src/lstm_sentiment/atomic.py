@@ -14,7 +14,8 @@ from lstm_sentiment.errors import SentimentError
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it over ``path``.
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it over ``path``; missing
+    folders on the way to ``path`` are made.
 
     Works for a file or a directory. For a directory the old one is moved aside first and removed after,
     since rename cannot replace a non-empty directory. A symbolic link is written through: its target

@@ -1,7 +1,7 @@
 """The ``lstm-sentiment`` command. Commands only parse arguments and call public functions.
 
 Data goes to stdout, logs and warnings to stderr. Exit codes: 0 ok, 1 failure (a one-line message,
-no traceback), 2 usage.
+no traceback; no message when the reader of stdout closed it early, as ``head`` does), 2 usage.
 """
 
 from __future__ import annotations
@@ -143,11 +143,18 @@ def command(func):
         signal.signal(signal.SIGINT, interrupt.on_sigint)
         try:
             _import_torch()  # every command runs torch
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, among the handlers below, not in Python's exit
+            return result
         except _UsageError as err:
             _fail(str(err), 2)
         except (SentimentError, ValueError) as err:
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
+        except BrokenPipeError:
+            # The reader of stdout stopped early (head, say): quiet, as rich's console and Python's
+            # documentation end then, with stdout pointed at /dev/null so the exit flush cannot fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1)
         except OSError as err:
             _fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
         except csv.Error as err:
@@ -175,6 +182,15 @@ def _root() -> None:
 
 # Settings of the network and tokenizer that --init-from takes from its base model (train's docstring).
 _KEPT_BY_INIT_FROM = ("lang", "max_tokens", "min_count", "hidden_size", "num_layers", "bidirectional", "pooling", "forget_bias", "init", "chrono_t_max")
+
+
+def _typed_flag(ctx: typer.Context, name: str) -> str:
+    """The flag the user typed for a parameter: --unidirectional, not --bidirectional, for the off side
+    of an on/off pair."""
+    param = next(p for p in ctx.command.params if p.name == name)
+    if param.secondary_opts and not ctx.params[name]:
+        return param.secondary_opts[0]
+    return param.opts[0]
 
 
 @app.command()
@@ -225,7 +241,7 @@ def train(
     if init_from is not None:
         given = [name for name in _KEPT_BY_INIT_FROM if ctx.get_parameter_source(name).name != "DEFAULT"]
         if given:
-            options = ", ".join("--" + name.replace("_", "-") for name in given)
+            options = ", ".join(_typed_flag(ctx, name) for name in given)
             raise _UsageError(f"{options}: a fine-tuned model keeps the network and tokenizer of --init-from {init_from}; drop {'it' if len(given) == 1 else 'them'}, or train without --init-from")
     check_bundle_target(out)  # before training, not after
     one_logger_for_lightning()
@@ -290,7 +306,7 @@ def predict(
     lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
     input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat) instead of stdout; - is stdout."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat; missing folders are made) instead of stdout; - is stdout."),
     format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv. Default: a table on stdout; for --output, by its suffix (.csv, .json), else jsonl."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
@@ -299,12 +315,15 @@ def predict(
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
     # why here: each command imports only what it runs, so that --help starts without torch.
     from lstm_sentiment.bundle import check_not_bundle_file
-    from lstm_sentiment.data.files import BadInput, iter_texts
+    from lstm_sentiment.data.files import BadInput, file_format, iter_texts
     from lstm_sentiment.inference.pool import available_cores
     from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
 
     if input is not None and texts:
         raise _UsageError("give texts as arguments or --input, not both")
+    source = input if input is not None else ("-" if texts == ["-"] else None)
+    if text_column is not None and source is not None and (source == "-" or file_format(Path(source)) == "txt"):
+        raise _UsageError(f"--text-column names a column of a CSV/TSV/JSONL file; {'stdin' if source == '-' else source} is read as one text per line")
     if input is not None:
         items = iter_texts(input, text_column, strict)
     elif texts == ["-"]:
@@ -435,8 +454,8 @@ def explain(
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: by the text's script."),
     format: ExplainFormat = typer.Option(ExplainFormat.table, "--format", "-f", help="table, json (every value, all layers and directions) or markdown."),
     narrate: Optional[Narration] = typer.Option(None, "--narrate", help="Also tell the walk-through in prose: zh or en."),
-    png: Optional[Path] = typer.Option(None, "--png", help="Write heatmaps (units × tokens) of f, i, g, o, c, h of every direction of --layer, and the running prediction."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps."),
+    png: Optional[Path] = typer.Option(None, "--png", help="Write heatmaps (units × tokens) of f, i, g, o, c, h of every direction of --layer, and the running prediction (missing folders are made)."),
+    html: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps (missing folders are made)."),
     layer: int = typer.Option(0, help="LSTM layer for the table, narration and pictures (JSON has all)."),
     direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table and narration; pictures show both."),
     top_units: int = typer.Option(3, min=1, help="Most active units kept per gate and step, in the JSON and the --html page."),
@@ -470,7 +489,10 @@ def explain(
             check_not_bundle_file(path, option)
     _use_inference_threads()
     expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
-    expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
+    try:
+        expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
+    except ValueError as err:
+        raise _UsageError(str(err)) from None
     if expl.warning:
         typer.echo(f"warning: {expl.warning} (emoji or punctuation only?): the prediction rests on <unk> and punctuation alone", err=True)
     narration = None

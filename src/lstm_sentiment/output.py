@@ -115,7 +115,10 @@ def _shown(text: str) -> Text:
 def report_table(report: dict):
     """A rich Table of an evaluation report: per-class figures, then the confusion matrix."""
     dtype = f"  ({report['compute_dtype']})" if report.get("compute_dtype", "float32") != "float32" else ""
-    ece = f"  ECE={report['ece']:.4f} (T={report['temperature']:.2f})" if "ece" in report else ""
+    ece = ""
+    if "ece" in report:
+        unscaled = f"; {report['ece_unscaled']:.4f} at T=1" if "ece_unscaled" in report else ""  # absent from older metrics.json
+        ece = f"  ECE={report['ece']:.4f} (T={report['temperature']:.2f}{unscaled})"
     table = Table(title=f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}")
     labels = report["labels"]
     for column in ("class", "precision", "recall", "f1", "support", *[f"pred {label}" for label in labels]):

@@ -22,11 +22,18 @@ class LabelledTexts:
         texts: the raw texts.
         labels: one class name per text, lowercase.
         source: where they came from, for messages.
+
+    Raises:
+        ValueError: not one label per text.
     """
 
     texts: list[str]
     labels: list[str]
     source: str
+
+    def __post_init__(self) -> None:
+        if len(self.texts) != len(self.labels):
+            raise ValueError(f"{self.source}: {len(self.texts)} texts but {len(self.labels)} labels; give one label per text")
 
     def __len__(self) -> int:
         return len(self.texts)

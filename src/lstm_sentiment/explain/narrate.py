@@ -23,8 +23,8 @@ _TEXT = {
         "i": ("大量写入新内容", "写入了较多新内容", "写入了一部分新内容", "几乎不写入新内容"),
         "o": ("把大部分细胞状态输出到隐藏状态", "输出了一半以上的细胞状态", "只输出了一部分细胞状态", "几乎不输出细胞状态"),
         "unk": "（不在词表中，按 <unk> 读入）",
-        "first_state": "与初始隐藏状态 h_0 = 0 一起进入 LSTM",
-        "first_keep": "不过此时 c_0 = 0，没有旧的细胞状态可保留",
+        "first_state": "与初始隐藏状态 h_{start} = 0 一起进入 LSTM",
+        "first_keep": "不过此时 c_{start} = 0，没有旧的细胞状态可保留",
         "state": "与上一步的隐藏状态 h_{prev_t} 一起进入 LSTM",
         "keep": "{}",
         "step": (
@@ -50,8 +50,8 @@ _TEXT = {
         "i": ("writes a lot of new content", "writes much new content", "writes some new content", "writes almost nothing new"),
         "o": ("lets most of the cell state out into the hidden state", "lets more than half of the cell state out", "lets only part of the cell state out", "lets almost nothing of the cell state out"),
         "unk": " (not in the vocabulary, read as <unk>)",
-        "first_state": "together with the initial hidden state h_0 = 0",
-        "first_keep": "but c_0 = 0, so there is no old cell state to keep",
+        "first_state": "together with the initial hidden state h_{start} = 0",
+        "first_keep": "but c_{start} = 0, so there is no old cell state to keep",
         "state": "together with the previous hidden state h_{prev_t}",
         "keep": "and {}",
         "step": (
@@ -76,6 +76,8 @@ _TEXT = {
 
 
 def _bucket(value: float, phrases: tuple[str, ...]) -> str:
+    # The words follow the value as printed (2 decimals): 0.7496 shows as 0.75 and reads "most".
+    value = round(value, 2)
     for cut, phrase in zip(_CUTS, phrases):
         if value >= cut:
             return phrase
@@ -88,8 +90,9 @@ def _signed(value: float) -> str:
 
 
 def label_name(label: str, lang: str) -> str:
-    """A class name as the narration writes it (zh: 正面/负面/中性 for the usual labels)."""
-    return ZH_LABELS.get(label, label) if lang == "zh" else label
+    """A class name as the narration writes it (zh: 正面/负面/中性 for the usual labels, any other
+    quoted, so that "-1" reads as a class and not a number)."""
+    return ZH_LABELS.get(label, f"“{label}”") if lang == "zh" else label
 
 
 def narrate(expl: Explanation, lang: str = "zh", layer: int = 0, direction: str = "forward") -> list[str]:
@@ -120,13 +123,14 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
     f, i, g, o = (float(trace.means[name][j]) for name in "figo")
     first = (t == len(expl)) if reverse else (t == 1)
     label, score = expl.running(t)
-    # The reverse direction reads right to left: its previous step is token t+1.
+    # The reverse direction reads right to left: its previous step is token t+1, its start state h_{L+1}.
     prev_t = t + 1 if reverse else t - 1
+    start = len(expl) + 1 if reverse else 0
     paragraph = phrases["step"].format(
         t=t,
         token=f"“{expl.words[j]}”" + ("" if expl.in_vocab[j] else phrases["unk"]),
-        state=phrases["first_state"] if first else phrases["state"].format(prev_t=prev_t),
-        keep=phrases["first_keep"] if first else phrases["keep"].format(_bucket(f, phrases["f"])),
+        state=phrases["first_state"].format(start=start) if first else phrases["state"].format(prev_t=prev_t),
+        keep=phrases["first_keep"].format(start=start) if first else phrases["keep"].format(_bucket(f, phrases["f"])),
         f=f,
         f_unit=int(trace.top_index["f"][j][0]),
         f_top=float(trace.top_value["f"][j][0]),

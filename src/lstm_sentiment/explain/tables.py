@@ -7,6 +7,8 @@ active units of each gate.
 
 from __future__ import annotations
 
+import re
+
 from rich.table import Table
 
 from lstm_sentiment.explain.walk import GATES, Explanation
@@ -53,8 +55,13 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
     return table
 
 
+# Characters that would act as Markdown inside a line (emphasis, links, code, raw HTML such as <unk>,
+# table cells); CommonMark takes a backslash before any ASCII punctuation as the character itself.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~])")
+
+
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", narration: list[str] | None = None) -> str:
@@ -89,5 +96,5 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
     if narration:
         lines += ["", "### Walk-through", ""]
         for paragraph in narration:
-            lines += [paragraph, ""]
+            lines += [_escape(paragraph), ""]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -332,8 +332,11 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
         An :class:`Explanation`.
     Raises:
         SentimentError: empty or whitespace-only text, or a text with no words after normalisation.
+        TypeError: ``text`` is not a string (one text is explained at a time).
         ValueError: top_units < 1.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be one string, got {type(text).__name__}")
     if not isinstance(top_units, int) or top_units < 1:
         raise ValueError(f"top_units must be a positive int, got {top_units!r}")
     if not text or not text.strip():

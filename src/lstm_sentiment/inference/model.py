@@ -111,7 +111,9 @@ def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequen
         name: the model, for the error message.
     Returns:
         :func:`~lstm_sentiment.metrics.classification_report`'s dict, with ``ece`` (expected calibration
-        error, 15 bins), ``temperature``, ``source`` (the data's) and ``compute_dtype``.
+        error, 15 bins, of ``probs``), ``ece_unscaled`` (the same at T = 1: before temperature scaling;
+        fitted class biases are part of the output layer's bias, so they stay), ``temperature``,
+        ``source`` (the data's) and ``compute_dtype``.
     Raises:
         SentimentError: a label the model does not know, or non-finite scores.
     """
@@ -127,6 +129,9 @@ def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequen
     truth = [index[y] for y in data.labels]
     report = classification_report(truth, probs.argmax(-1).tolist(), list(id2label))
     report["ece"] = round(expected_calibration_error(probs, torch.tensor(truth)), 6)
+    # softmax(T · log softmax(z / T)) = softmax(z): the probabilities at T = 1 without a second forward pass.
+    unscaled = torch.softmax(temperature * probs.clamp_min(torch.finfo(probs.dtype).tiny).log(), dim=-1)
+    report["ece_unscaled"] = round(expected_calibration_error(unscaled, torch.tensor(truth)), 6)
     report["temperature"] = temperature
     report["source"] = data.source
     report["compute_dtype"] = precision  # "float32" or "bfloat16": not a classification figure
@@ -222,6 +227,7 @@ class SentimentModel:
         bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
         if bad is not None:
             raise TypeError(f"texts[{bad}] is {type(texts[bad]).__name__}, not a string")
+        texts = [str(text) for text in texts]  # records hold plain strings, not numpy.str_ and the like
         encoded = self.encode(texts)
         warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens)
         return self.records(texts, encoded, batch_size)
@@ -256,8 +262,10 @@ class SentimentModel:
         Returns:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
         Raises:
-            SentimentError: a label the model does not know, or non-finite scores.
+            SentimentError: no texts, a label the model does not know, or non-finite scores.
         """
+        if not len(data):
+            raise SentimentError(f"{data.source}: no labelled texts to evaluate")
         encoded = self.encode(data.texts)
         probs = self.probabilities([self.token_ids(e.tokens) or [UNK_ID] for e in encoded], batch_size)
         return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))

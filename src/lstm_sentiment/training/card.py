@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT
+from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN_SUPPORT
 
 
 def _report_rows(name: str, report: dict | None) -> list[str]:
@@ -25,10 +25,20 @@ def _coverage(emb: dict) -> str:
 def _calibration_lines(calibration: dict | None) -> list[str]:
     if calibration is None:
         return []
+    # Bundles made before "n" was recorded had it fitted only on enough texts.
+    if calibration.get("n", T_MIN_SUPPORT) < T_MIN_SUPPORT:
+        return [
+            f"Scores are not temperature-scaled (T = 1): {calibration['source']} holds {calibration['n']} texts, fewer than the"
+            f" {T_MIN_SUPPORT} a temperature is fitted on; expected calibration error ({calibration['bins']} bins) there {calibration['ece_before']:.4f}.",
+            "",
+        ]
     lines = [f"Scores are temperature-scaled (Guo et al. 2017): T = {calibration['temperature']:.3f}, fitted on {calibration['source']};"]
     # Bundles made before the class biases have no "logit_bias"; None means they were not fitted.
     if "logit_bias" in calibration and calibration["logit_bias"] is None:
-        lines.append(f"no class biases: a class has fewer than {BIAS_MIN_SUPPORT} validation texts;")
+        lines.append(
+            f"no class biases: a class has fewer than {BIAS_MIN_SUPPORT} validation texts; validation accuracy"
+            f" {calibration['accuracy_before']:.4f} (a temperature alone changes no label);"
+        )
     elif "logit_bias" in calibration:
         biases = ", ".join(f"{label} {b:+.3f}" for label, b in calibration["logit_bias"].items())
         lines.append(

@@ -251,7 +251,7 @@ def calibrate(network: SentimentLSTM, probs: Tensor, data: LabelledTexts, id2lab
         probs: float32 (N, C), the network's probabilities of ``data`` at T = 1, columns in ``id2label`` order.
     Returns:
         T, and ``{"temperature", "logit_bias", "ece_before", "ece_after", "accuracy_before",
-        "accuracy_after", "bins", "source"}`` (rounded to 6 decimals; ``logit_bias`` None when not fitted;
+        "accuracy_after", "bins", "source", "n"}`` (rounded to 6 decimals; ``logit_bias`` None when not fitted;
         ECE and accuracy at T = 1 with the output layer as trained, and after scaling).
     """
     index = {label: i for i, label in enumerate(id2label)}
@@ -270,6 +270,7 @@ def calibrate(network: SentimentLSTM, probs: Tensor, data: LabelledTexts, id2lab
         "accuracy_after": round(float((scaled.argmax(1) == labels).double().mean()), 6),
         "bins": ECE_BINS,
         "source": data.source,
+        "n": len(labels),
     }
 
 
