@@ -420,9 +420,10 @@ def test_cli_explain_json_and_table_note_truncation(small_bundle, small_model):
 
 
 def test_cli_explain_bad_input_is_one_line(small_bundle):
-    for args in (["   "], ["好", "--layer", "3"]):
+    # A blank text is bad input (1); a layer the model lacks, an option out of range (2, a usage error).
+    for args, code in ((["   "], 1), (["好", "--layer", "3"], 2)):
         result = run_cli("explain", "--model", str(small_bundle[0]), *args)
-        assert result.returncode == 1
+        assert result.returncode == code
         assert "Traceback" not in result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr

@@ -511,7 +511,8 @@ def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_with_workers_ends_at_once_and_keeps_the_old_output(tiny_bundle, tmp_path):
     source = tmp_path / "big.txt"
-    source.write_text("这部电影还不错，但是结尾有点仓促\n" * 200_000, encoding="utf-8")
+    # Long enough that the last press comes well before the end: 200,000 lines took 5.5 s on an idle machine.
+    source.write_text("这部电影还不错，但是结尾有点仓促\n" * 1_000_000, encoding="utf-8")
     out = tmp_path / "out.jsonl"
     out.write_text("old\n", encoding="utf-8")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -526,6 +527,7 @@ def test_ctrl_c_with_workers_ends_at_once_and_keeps_the_old_output(tiny_bundle, 
                 stderr=stderr_file, env=env, start_new_session=True,
             )
         time.sleep(delay)
+        assert process.poll() is None, f"the run ended before the press at {delay} s: the input is too short to test Ctrl-C"
         for _ in range(presses):
             os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C goes to the whole process group
             time.sleep(0.1)
