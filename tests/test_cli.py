@@ -124,6 +124,20 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--unidirectional"),
          "--unidirectional: a fine-tuned model keeps the network and tokenizer of --init-from zh; drop it"),
         (("explain", "好", "--layer", "1"), "layer 1 out of range: the model has 1 layer(s), 0 to 0"),
+        # Options that the others leave unread: each trained or ran without a word.
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--chrono-t-max", "5"), "--chrono-t-max sets --init chrono's time scale"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--init", "chrono", "--forget-bias", "3"), "--forget-bias is the default init's"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--embedding-lr-scale", "0.5"), "--embedding-lr-scale is the rate of fine-tuned word vectors"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--embeddings", "v.vec"), "give --init-from or --embeddings, not both"),
+        (("explain", "好", "-f", "json", "--direction", "reverse"), "--direction is for the table, markdown and --narrate; -f json holds both directions"),
+        (("explain", "好", "-f", "json", "--layer", "0"), "--layer is for the table, markdown, --narrate, --png and --html; -f json holds every layer"),
+        (("longrange", "--quick", "--out", "never-written", "--steps", "50", "--eval-every", "100"), "--eval-every 100 is more than the 50 steps of a run"),
+        # Sizes and rates no run can take: tracebacks (overflow), a hang (10**21 runs or layers), NaN results.
+        (("longrange", "--quick", "--out", "never-written", "--lr", "1e308"), "--lr must be a number > 0 within float32's range (<= 3.4e38); got 1e+308"),
+        (("longrange", "--quick", "--out", "never-written", "--lr", "inf"), "--lr must be a number > 0 within float32's range (<= 3.4e38); got inf"),
+        (("longrange", "--quick", "--out", "never-written", "--seeds", str(10**21)), "--seeds must be an int <= 10,000"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--hidden-size", str(10**20)), "--hidden-size must be <= 1,099,511,627,776"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--num-layers", str(10**20)), "--num-layers must be <= 1,000"),
     ],
 )
 def test_usage_errors_one_line_exit_2(args, message):

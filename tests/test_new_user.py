@@ -198,6 +198,8 @@ def test_predict_refuses_one_string_or_a_non_string():
     model = SentimentModel.load("zh")
     with pytest.raises(TypeError, match=r"not one string: predict\(\[text\]\)"):
         model.predict("我喜欢")  # was three records, one per character
+    with pytest.raises(TypeError, match=r"not one bytes object"):
+        model.predict(b"abc")  # was "texts[0] is int"
     with pytest.raises(TypeError, match=r"texts\[1\] is NoneType, not a string"):
         model.predict(["好", None])
 
@@ -264,6 +266,44 @@ def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
     result = run_cli("evaluate", "--model", str(tmp_path / "tri"), "--data", str(data), "-f", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["n"] == 2
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path):
+    # Read as UTF-8 it gave garbage records, and more records than lines (its NUL bytes).
+    for name, content, encoding in (("zh.txt", "好看\n坏\n", "utf-16-le"), ("en.csv", "text\ngood film\n", "utf-16-be")):
+        (tmp_path / name).write_bytes(content.encode(encoding))
+        assert_one_line_error(run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / name)), 1, rf"{name}: UTF-16 or UTF-32 \(\d+ of its first \d+ bytes are NUL\); save the file as UTF-8")
+    stdin = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), "-"],
+                           input="好看\n坏\n".encode("utf-16-le"), capture_output=True)
+    assert stdin.returncode == 1 and stdin.stderr.decode().startswith("error: <stdin>: UTF-16 or UTF-32")
+    # A lone NUL in UTF-8 text is a control character of that line, not another encoding.
+    (tmp_path / "nul.txt").write_bytes("a\x00b\n好\n".encode())
+    result = run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / "nul.txt"), "-f", "jsonl")
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 2, result.stderr
+
+
+def test_text_arguments_that_are_not_utf8_get_an_error_record(tiny_bundle):
+    # Python keeps such argv bytes as lone surrogates: the JSONL held a raw 0xFF byte, -o failed on encoding.
+    command = [sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), "-f", "jsonl", b"ab\xffcd good", "好"]
+    result = subprocess.run(command, capture_output=True)
+    assert result.returncode == 1
+    first, second = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+    assert first["text"] == "ab\ufffdcd good" and first["error"] == "argument 1 is not UTF-8 (byte 0xff)" and first["label"] is None
+    assert second["text"] == "好" and second["label"] is not None
+    explain = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "--model", str(tiny_bundle), b"ab\xffcd"], capture_output=True)
+    assert explain.returncode == 1 and explain.stderr.decode() == "error: argument 1 is not UTF-8 (byte 0xff); pass UTF-8 text\n"
+
+
+def test_a_jsonl_line_naming_a_key_twice_is_refused(tiny_bundle, tmp_path):
+    # json.loads keeps the last value without a word: {"text": "差", "text": "好"} was classified as 好.
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "差", "text": "好"}\n{"text": "坏", "meta": {"a": 1}}\n', encoding="utf-8")
+    records = [r if isinstance(r, str) else r.error for r in iter_texts(source, strict=False)]
+    assert records == ["line 1 names the key 'text' twice", "坏"]
+    labelled = tmp_path / "l.jsonl"
+    labelled.write_text('{"text": "好", "label": 1, "label": 0}\n', encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"l\.jsonl: line 1 names the key 'label' twice"):
+        read_labelled(labelled)
 
 
 def test_utf16_files_are_refused_whole_and_explain_reads_stdin(tiny_bundle, tmp_path):
@@ -380,6 +420,13 @@ def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
     empty = tmp_path / "empty.vec"
     empty.write_bytes(b"")
     assert_one_line_error(run_cli("train", "--data", str(data), "--out", str(out), "--embeddings", str(empty)), 1, r"empty\.vec: empty file, not a word2vec")
+    # 1/2 against 0/1 training labels: "['1', '2'] do not occur in the training data" though 1 did (as positive).
+    stars = tmp_path / "stars.csv"
+    stars.write_text("text,label\n" + "".join(f"好 {i},2\n差 {i},1\n" for i in range(5)), encoding="utf-8")
+    binary = tmp_path / "binary.csv"
+    binary.write_text("text,label\n" + "".join(f"好 {i},1\n差 {i},0\n" for i in range(10)), encoding="utf-8")
+    assert_one_line_error(run_cli("train", "--data", str(binary), "--valid", str(stars), "--out", str(out)), 1,
+                          r"stars\.csv: labels \['1', '2'\] are not among the training data's classes \(negative, positive\)")
 
 
 def test_predict_output_options_that_were_ignored_are_refused_or_honoured(tiny_bundle, tmp_path):
@@ -552,6 +599,34 @@ def test_ctrl_c_with_workers_ends_at_once_and_keeps_the_old_output(tiny_bundle, 
             pytest.fail(f"workers left running after Ctrl-C at {delay} s ({presses} press(es)):\n{stderr}")
         assert out.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "out.jsonl", "tiny"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_training_says_interrupted_and_keeps_the_old_bundle(small_splits, tiny_bundle, tmp_path):
+    # Lightning takes a Ctrl-C during fit, tears down and calls sys.exit(1): the command ended with exit 1
+    # and no message of its own.
+    train = small_splits[0]
+    data = tmp_path / "small.csv"
+    with open(data, "w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows([("text", "label"), *list(zip(train.texts, train.labels))[::20]])
+    before = {p.name: p.read_bytes() for p in tiny_bundle.iterdir()}
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as stderr_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lstm_sentiment", "train", "--data", str(data), "--out", str(tiny_bundle),
+             "--epochs", "500", "--patience", "500", "--hidden-size", "8", "--accelerator", "cpu"],
+            stderr=stderr_file, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    deadline = time.monotonic() + 120
+    while "vocabulary " not in log.read_text() and time.monotonic() < deadline:  # logged just before fit
+        time.sleep(0.2)
+    time.sleep(3)  # into the epochs
+    assert process.poll() is None, log.read_text()
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 130, log.read_text()
+    stderr = log.read_text()
+    assert stderr.strip().splitlines()[-1] == "error: interrupted" and "Traceback" not in stderr
+    assert {p.name: p.read_bytes() for p in tiny_bundle.iterdir()} == before
 
 
 @pytest.mark.parametrize("workers", [0, 1])

@@ -117,6 +117,12 @@ def test_corrupt_truncated_missing_and_other_version(small_bundle, tmp_path):
     (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
     with pytest.raises(SentimentError, match="format_version 0, this lstm-sentiment reads 1"):
         SentimentModel.load(old)
+    # Two logits under one name: a record's score (the best logit) and its probs (a dict) disagreed.
+    config["format_version"] = 1
+    config["id2label"] = ["negative", "negative"]
+    (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"corrupt model bundle \(id2label names a class twice"):
+        SentimentModel.load(old)
 
 
 def test_same_seed_same_model(small_bundle, small_splits, tmp_path):

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -89,7 +88,7 @@ def save_bundle(
     metrics: dict,
     extra: dict,
     card: str,
-    training_log: Path | None = None,
+    training_log: str | None = None,
 ) -> None:
     """Write a bundle directory atomically.
 
@@ -101,7 +100,7 @@ def save_bundle(
         metrics: validation and test reports (see :func:`~lstm_sentiment.metrics.classification_report`).
         extra: more ``config.json`` entries (data counts, embeddings source and coverage).
         card: the model card text.
-        training_log: the per-epoch CSV written by Lightning's CSVLogger, copied in if given.
+        training_log: the text of the per-epoch CSV written by Lightning's CSVLogger, written if given.
     """
     check_bundle_target(out_dir)
     model_cfg, data_cfg, train_cfg = configs
@@ -127,8 +126,8 @@ def save_bundle(
         vocab.save(directory / "vocab.txt")
         (directory / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (directory / "README.md").write_text(card, encoding="utf-8")
-        if training_log is not None and Path(training_log).is_file():
-            shutil.copyfile(training_log, directory / "training_log.csv")
+        if training_log is not None:
+            (directory / "training_log.csv").write_text(training_log, encoding="utf-8")
 
     write_atomic(out_dir, write)
 
@@ -173,6 +172,8 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
         model_cfg = ModelConfig.from_dict(config["model"])
         data_cfg = DataConfig.from_dict(config["data"])
         id2label = list(config["id2label"])
+        if len(set(id2label)) < len(id2label):  # two logits under one name: a record's score and probs would differ
+            raise ValueError(f"id2label names a class twice: {id2label}")
         vocab = Vocab.load(path / "vocab.txt")
         model = SentimentLSTM(len(vocab), len(id2label), model_cfg)
         model.load_state_dict(load_file(str(weights)))

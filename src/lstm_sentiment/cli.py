@@ -184,6 +184,21 @@ def _root() -> None:
 _KEPT_BY_INIT_FROM = ("lang", "max_tokens", "min_count", "hidden_size", "num_layers", "bidirectional", "pooling", "forget_bias", "init", "chrono_t_max")
 
 
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user set this parameter (on the command line or by environment), not its default."""
+    return ctx.get_parameter_source(name).name != "DEFAULT"
+
+
+def _refuse_unread_train_options(ctx: typer.Context, init: "Init", freeze_embeddings: bool) -> None:
+    """Raise a usage error for a train option its other options leave unread."""
+    if _given(ctx, "chrono_t_max") and init != Init.chrono:
+        raise _UsageError("--chrono-t-max sets --init chrono's time scale; add --init chrono or drop it")
+    if _given(ctx, "forget_bias") and init == Init.chrono:
+        raise _UsageError("--forget-bias is the default init's; --init chrono sets the forget-gate biases itself")
+    if _given(ctx, "embedding_lr_scale") and freeze_embeddings:
+        raise _UsageError("--embedding-lr-scale is the rate of fine-tuned word vectors; add --fine-tune-embeddings or drop it")
+
+
 def _typed_flag(ctx: typer.Context, name: str) -> str:
     """The flag the user typed for a parameter: --unidirectional, not --bidirectional, for the off side
     of an on/off pair."""
@@ -238,8 +253,11 @@ def train(
     from lstm_sentiment.training.splits import training_splits
     from lstm_sentiment.training.train import train as run_training
 
+    if init_from is not None and embeddings is not None:
+        raise _UsageError("give --init-from or --embeddings, not both: a fine-tuned model keeps its base's word vectors")
+    _refuse_unread_train_options(ctx, init, freeze_embeddings)
     if init_from is not None:
-        given = [name for name in _KEPT_BY_INIT_FROM if ctx.get_parameter_source(name).name != "DEFAULT"]
+        given = [name for name in _KEPT_BY_INIT_FROM if _given(ctx, name)]
         if given:
             options = ", ".join(_typed_flag(ctx, name) for name in given)
             raise _UsageError(f"{options}: a fine-tuned model keeps the network and tokenizer of --init-from {init_from}; drop {'it' if len(given) == 1 else 'them'}, or train without --init-from")
@@ -290,6 +308,8 @@ def train(
         init_from=init_from,
     )
     if metrics is not None:  # None on the other processes of a multi-process run
+        # --out is replaced: a Ctrl-C while the reports print would call this finished run interrupted.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         console = Console(stderr=True)
         for name in ("validation", "test"):
             if metrics[name]:
@@ -315,7 +335,7 @@ def predict(
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
     # why here: each command imports only what it runs, so that --help starts without torch.
     from lstm_sentiment.bundle import check_not_bundle_file
-    from lstm_sentiment.data.files import BadInput, file_format, iter_texts
+    from lstm_sentiment.data.files import BadInput, argument_texts, file_format, iter_texts
     from lstm_sentiment.inference.pool import available_cores
     from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
 
@@ -335,7 +355,7 @@ def predict(
     elif texts and strict:
         raise _UsageError("--strict is for an --input file or stdin; texts given as arguments are read whole")
     elif texts:
-        items = list(texts)
+        items = argument_texts(texts)
     else:
         raise _UsageError("no text given; pass TEXT…, --input FILE or -")
     items = unreadable = _Tally(items, BadInput)
@@ -464,7 +484,7 @@ def explain(
     """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
     # why here: each command imports only what it runs, so that --help starts without torch.
     from lstm_sentiment.bundle import check_not_bundle_file
-    from lstm_sentiment.data.files import decode_lines
+    from lstm_sentiment.data.files import BadInput, argument_texts, decode_lines
     from lstm_sentiment.explain.html import write_html
     from lstm_sentiment.explain.narrate import narrate as tell
     from lstm_sentiment.explain.plots import render_png
@@ -476,11 +496,20 @@ def explain(
     if text == "-":
         # As for predict, '-' is stdin: the whole of it is the one text.
         text = decode_lines(sys.stdin.buffer.read(), "<stdin>").removesuffix("\n").removesuffix("\r")
+    (argument,) = argument_texts([text])
+    if isinstance(argument, BadInput):
+        raise ValueError(f"{argument.error}; pass UTF-8 text")
     if not text.strip():
         raise ValueError("empty text: nothing to explain")
-    if ctx.get_parameter_source("top_units").name != "DEFAULT" and format != ExplainFormat.json and html is None:
+    if format == ExplainFormat.json and narrate is None:
+        # The JSON holds every layer and direction; the pictures draw both directions of --layer.
+        if _given(ctx, "direction"):
+            raise _UsageError("--direction is for the table, markdown and --narrate; -f json holds both directions")
+        if _given(ctx, "layer") and png is None and html is None:
+            raise _UsageError("--layer is for the table, markdown, --narrate, --png and --html; -f json holds every layer")
+    if _given(ctx, "top_units") and format != ExplainFormat.json and html is None:
         raise _UsageError("--top-units is for -f json and --html; the table and markdown show gate means")
-    if ctx.get_parameter_source("max_units").name != "DEFAULT" and png is None and html is None:
+    if _given(ctx, "max_units") and png is None and html is None:
         raise _UsageError("--max-units is for the heatmaps of --png and --html")
     if png is not None and html is not None and png.absolute() == html.absolute():
         raise _UsageError(f"--png and --html both name {png}; the page would replace the picture")
@@ -567,6 +596,8 @@ def longrange(
             clip_norm=clip_norm, eval_every=eval_every, threads=threads, workers=workers,
         )
         config = LongRangeConfig.quick(**overrides) if quick else LongRangeConfig.from_overrides(**overrides)
+        if eval_every is not None and eval_every > config.steps:
+            raise ValueError(f"eval_every {eval_every} is more than the {config.steps} steps of a run; nothing would be evaluated before the end")
     except ValueError as exc:
         # A bad flag value is a usage error; the config's checks name its field (hidden_size), the user typed a flag.
         field = re.match(r"\w+", str(exc))

@@ -15,6 +15,19 @@ INITS = ("default", "chrono")
 FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max
 
 
+# Sizes past these are slips of the keyboard, not models: a dimension past torch's int64 ends in a
+# traceback rather than "out of memory", and layers are built one by one (10**20 of them never finish).
+MAX_SIZE = 2**40
+MAX_LAYERS = 1_000
+
+
+def _at_most(obj, limit: int, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if value > limit:
+            raise ValueError(f"{type(obj).__name__}.{name} must be <= {limit:,}, got {value!r}")
+
+
 def _positive(obj, *names: str) -> None:
     for name in names:
         value = getattr(obj, name)
@@ -92,6 +105,8 @@ class ModelConfig(_FromDict):
 
     def __post_init__(self) -> None:
         _positive(self, "embedding_dim", "hidden_size", "num_layers", "subword_min_n", "subword_max_n")
+        _at_most(self, MAX_SIZE, "embedding_dim", "hidden_size", "subword_buckets")
+        _at_most(self, MAX_LAYERS, "num_layers")
         _finite(self, "forget_bias")
         if self.init not in INITS:
             raise ValueError(f"ModelConfig.init must be one of {INITS}, got {self.init!r}")

@@ -32,3 +32,20 @@ def check() -> None:
     nothing."""
     if _pressed:
         raise KeyboardInterrupt
+
+
+def fit(trainer, *args, **kwargs) -> None:
+    """``trainer.fit(*args, **kwargs)`` of a Lightning Trainer, with Ctrl-C kept a KeyboardInterrupt.
+
+    Lightning catches the KeyboardInterrupt of a press during fit, tears the run down and calls
+    ``sys.exit(1)``: the command would end with exit 1 and no message instead of "interrupted" and 130.
+
+    Raises:
+        KeyboardInterrupt: the run was interrupted (Lightning's ``trainer.interrupted``).
+    """
+    try:
+        trainer.fit(*args, **kwargs)
+    except SystemExit:
+        if trainer.interrupted:
+            raise KeyboardInterrupt from None
+        raise

@@ -10,7 +10,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,11 +55,19 @@ def _starts_with(path: Path, mark: bytes) -> bool:
     return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(mark)
 
 
+_HEAD = 4096  # bytes of a file looked at for its encoding before the first line is read
+
+
 def _refuse_utf16(head: bytes, source: str) -> None:
-    """A UTF-16 or UTF-32 byte-order mark: the whole file is in another encoding. Read line by line, every
-    line would be "not UTF-8" and the NUL bytes between them more lines than the file has."""
+    """A UTF-16 or UTF-32 byte-order mark, or NUL bytes in a tenth of the head or more (UTF-16 without a
+    mark: ASCII and line ends take a NUL each): the whole file is in another encoding. Read line by line,
+    every line would be garbage or "not UTF-8", and the NUL bytes between them more lines than the file has.
+    A NUL in UTF-8 text stands alone (a control character, removed in normalisation)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
         raise SentimentError(f"{source}: UTF-16 or UTF-32 (it starts with a byte-order mark for one); save the file as UTF-8")
+    nuls = head.count(0)
+    if nuls >= 2 and nuls * 10 >= len(head):
+        raise SentimentError(f"{source}: UTF-16 or UTF-32 ({nuls} of its first {len(head)} bytes are NUL); save the file as UTF-8")
 
 
 def decode_lines(data: bytes, source: str, first_line: int = 1) -> str:
@@ -95,18 +103,41 @@ def _lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    # json.loads keeps the last of a repeated key without a word ({"text": "差", "text": "好"} reads 好),
+    # as a CSV header naming a column twice would, which is refused.
+    row = dict(pairs)
+    if len(row) < len(pairs):
+        raise _RepeatedKey(next(key for i, (key, _) in enumerate(pairs) if key in dict(pairs[:i])))
+    return row
+
+
+def _json_object(line: str, number: int) -> tuple[dict | None, str | None]:
+    """(the JSON object of one JSONL line, None), or (None, why it is none, naming the line)."""
+    try:
+        row = json.loads(line, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as err:
+        return None, f"line {number} is not valid JSON ({err.msg})"
+    except _RepeatedKey as err:
+        return None, f"line {number} names the key {err.args[0]!r} twice"
+    if not isinstance(row, dict):
+        return None, f"line {number} is not a JSON object"
+    return row, None
+
+
 def _jsonl_rows(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) of each JSONL line; SentimentError names a blank line or one that is not a JSON
     object (as prediction does: a labelled row is never dropped without a word)."""
     for number, line in enumerate(lines, 1):
         if not line.strip():
             raise SentimentError(f"{path}: line {number} is blank")
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise SentimentError(f"{path}: line {number} is not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict):
-            raise SentimentError(f"{path}: line {number} is not a JSON object")
+        row, error = _json_object(line, number)
+        if error is not None:
+            raise SentimentError(f"{path}: {error}")
         yield number, row
 
 
@@ -271,6 +302,20 @@ class BadInput:
     error: str
 
 
+def argument_texts(texts: Sequence[str]) -> list[str | BadInput]:
+    """Texts given as command-line arguments: each kept, or a :class:`BadInput` for one that is not UTF-8
+    (Python keeps such bytes of ``sys.argv`` as lone surrogates, which no UTF-8 output can hold)."""
+    items: list[str | BadInput] = []
+    for number, text in enumerate(texts, 1):
+        bad = _UNDECODED.search(text)
+        if bad is None:
+            items.append(text)
+            continue
+        shown = text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+        items.append(BadInput(shown, f"argument {number} is not UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x})"))
+    return items
+
+
 def read_texts(path: Path | str, text_column: str | None = None, strict: bool = True) -> list[str | BadInput]:
     """Texts to predict: ``-`` for stdin or a .txt file (one per line, blank lines kept as inputs),
     or the text column of a CSV/TSV/JSONL file. See :func:`iter_texts` for ``strict``."""
@@ -316,6 +361,7 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
         # Read silently as lines, the column would be ignored and its header line classified as a text.
         raise SentimentError(f"{'<stdin>' if str(path) == '-' else path}: a text column names a column of a CSV/TSV/JSONL file; this input is read as one text per line")
     if str(path) == "-":
+        _refuse_utf16(sys.stdin.buffer.peek(_HEAD)[:_HEAD], "<stdin>")
         yield from _decoded_lines(sys.stdin.buffer, "<stdin>", strict)
         return
     path = Path(path)
@@ -324,12 +370,13 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
     except OSError as err:
         raise SentimentError(f"{path}: cannot read ({err.strerror})") from None
     with stream:
+        # More than the first line: a UTF-16 Chinese line holds no NUL before its line end.
+        _refuse_utf16(stream.peek(_HEAD)[:_HEAD], str(path))
         if fmt == "txt":
             yield from _decoded_lines(stream, str(path), strict)
         elif fmt == "jsonl":
             yield from _iter_jsonl_texts(_decoded_lines(stream, str(path), strict), path, text_column, strict)
         else:
-            _refuse_utf16(stream.peek(4), str(path))
             yield from _iter_csv_texts(stream, path, fmt, text_column, strict)
 
 
@@ -350,13 +397,9 @@ def _iter_jsonl_texts(lines: Iterator[str | BadInput], path: Path, text_column: 
             # stay aligned with the input's lines.
             yield _bad(path, line, f"line {number} is blank", strict)
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            yield _bad(path, line, f"line {number} is not valid JSON ({err.msg})", strict)
-            continue
-        if not isinstance(row, dict):
-            yield _bad(path, line, f"line {number} is not a JSON object", strict)
+        row, error = _json_object(line, number)
+        if error is not None:
+            yield _bad(path, line, error, strict)
             continue
         if col is None:
             col = pick_column(list(row), text_column, TEXT_COLUMNS, "text", str(path))

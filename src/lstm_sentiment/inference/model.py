@@ -218,11 +218,11 @@ class SentimentModel:
             so does a text whose probabilities are not finite (damaged weights), with an ``error``
             saying so.
         Raises:
-            TypeError: ``texts`` is one string (it would be read as one text per character) or holds
-                something that is not a string.
+            TypeError: ``texts`` is one string or bytes object (it would be read as one text per
+                character or per byte) or holds something that is not a string.
         """
-        if isinstance(texts, str):
-            raise TypeError("texts must be a sequence of strings, not one string: predict([text])")
+        if isinstance(texts, (str, bytes)):
+            raise TypeError(f"texts must be a sequence of strings, not one {'string' if isinstance(texts, str) else 'bytes object'}: predict([text])")
         texts = list(texts)  # a generator would be used up by the check below, leaving nothing to predict
         bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
         if bad is not None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from lstm_sentiment.config import FLOAT32_MAX, MAX_SIZE
+
 TASKS = ("adding", "recall")
 CELLS = ("rnn", "gru", "lstm", "lstm-bias1")
+MAX_SEEDS = 10_000
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,19 @@ class LongRangeConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1; got {value!r}")
+            # Past these the run list or a tensor dimension cannot be built: a hang or a traceback.
+            limit = MAX_SEEDS if name == "seeds" else MAX_SIZE
+            if value > limit:
+                raise ValueError(f"{name} must be an int <= {limit:,}; got {value!r}")
+        if max(self.lengths) > MAX_SIZE:
+            raise ValueError(f"lengths must be ints <= {MAX_SIZE:,}; got {max(self.lengths)!r}")
         if not isinstance(self.stop_when_solved, bool):
             raise ValueError(f"stop_when_solved must be a bool; got {self.stop_when_solved!r}")
         for name in ("lr", "clip_norm"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be a number > 0; got {value!r}")
+            # inf trains every cell to NaN; past float32's range the optimizer cannot hold it (a traceback).
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= FLOAT32_MAX:
+                raise ValueError(f"{name} must be a number > 0 within float32's range (<= 3.4e38); got {value!r}")
 
     @classmethod
     def quick(cls, **overrides) -> "LongRangeConfig":

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import check_output_folder
 from lstm_sentiment.logs import quiet_lightning
 
@@ -153,7 +154,7 @@ def train_one(
             callbacks=[evaluator],
         )
         start = time.perf_counter()
-        trainer.fit(module, train_dataloaders=loader)
+        interrupt.fit(trainer, module, train_dataloaders=loader)
         wall = time.perf_counter() - start
     last = evaluator.curve[-1]
     result = RunResult(

@@ -20,6 +20,7 @@ import lightning as L
 import torch
 from torch import Tensor, nn
 
+from lstm_sentiment import interrupt
 from lstm_sentiment.config import TrainConfig
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.vocab import PAD_ID, UNK_ID
@@ -117,7 +118,7 @@ def pretrain_language_model(
         return torch.utils.data.DataLoader(EncodedTexts(id_lists, [0] * len(id_lists)), batch_sampler=sampler, collate_fn=collate)
 
     trainer = L.Trainer(max_epochs=config.lm_epochs, gradient_clip_val=config.grad_clip, **trainer_args)
-    trainer.fit(task, loader(train_ids, True), loader(valid_ids, False) if valid_ids else None)
+    interrupt.fit(trainer, task, loader(train_ids, True), loader(valid_ids, False) if valid_ids else None)
     valid_loss = float(trainer.callback_metrics.get("lm_val_loss", float("nan")))
     result = {
         "epochs": config.lm_epochs,

@@ -17,6 +17,7 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from torch import Tensor
 
+from lstm_sentiment import interrupt
 from lstm_sentiment.bundle import load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, label_order
@@ -108,7 +109,8 @@ def train(
     for part in (valid_data, test_data):
         unseen = sorted(set(part.labels) - set(id2label)) if part is not None else []
         if unseen:
-            raise SentimentError(f"{part.source}: labels {unseen} do not occur in the training data")
+            # Named as read: 0/1 of the training file are "negative"/"positive" by now, 1/2 of this one are not.
+            raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes ({', '.join(id2label)})")
     if len(set(valid_data.labels)) < 2:
         # Macro-F1 over one class says nothing about the other, yet early stopping and calibration follow it.
         raise SentimentError(f"{valid_data.source}: validation holds one class ({valid_data.labels[0]!r}); it needs at least 2")
@@ -161,7 +163,7 @@ def train(
             log_every_n_steps=max(1, min(10, len(train_loader))),
             **_trainer_args(train_cfg),
         )
-        trainer.fit(task, train_loader, valid_loader)
+        interrupt.fit(trainer, task, train_loader, valid_loader)
         if not trainer.is_global_zero:
             return None
         best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
@@ -196,7 +198,11 @@ def train(
             **(extra or {}),
         }
         card = model_card(out_dir.name, id2label, (model_cfg, data_cfg, train_cfg), metrics, info)
-        save_bundle(out_dir, model, vocab, id2label, (model_cfg, data_cfg, train_cfg), metrics, info, card, Path(work) / "log" / "version_0" / "metrics.csv")
+        epochs_csv = Path(work) / "log" / "version_0" / "metrics.csv"
+        training_log = epochs_csv.read_text(encoding="utf-8") if epochs_csv.is_file() else None
+    # Written last, after the work folder is gone: a Ctrl-C after the bundle is in place would report as
+    # interrupted a run that has replaced --out.
+    save_bundle(out_dir, model, vocab, id2label, (model_cfg, data_cfg, train_cfg), metrics, info, card, training_log)
     return metrics
 
 
