@@ -192,6 +192,23 @@ def test_markdown_shows_the_text_as_written_not_as_markup(small_model):
     assert all(row.count("<td") == 11 for row in page.split("<tr>")[2:2 + len(expl)])
 
 
+def test_markdown_escape_keeps_any_text_as_written():
+    import html
+    import random
+
+    from markdown_it import MarkdownIt
+
+    from lstm_sentiment.explain.tables import _escape
+
+    # Random runs of Markdown's active characters beside letters, Han and underscores (h_t stays unescaped).
+    md, rng, alphabet = MarkdownIt("commonmark"), random.Random(0), list("_*a 很h{}[]()`<>&|~\\!#")
+    for _ in range(3000):
+        text = "x " + "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) + " y"
+        rendered = md.renderInline(_escape(text))
+        assert "<" not in rendered and html.unescape(rendered) == text, (text, rendered)
+    assert _escape("h_t, c_{t+1}") == "h_t, c_{t+1}"
+
+
 def test_explain_takes_one_string():
     model = SentimentModel.load("zh")
     for text in (None, ["好"], b"\xe5\xa5\xbd"):

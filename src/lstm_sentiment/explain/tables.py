@@ -56,12 +56,13 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
 
 
 # Characters that would act as Markdown inside a line (emphasis, links, code, raw HTML such as <unk>,
-# table cells); CommonMark takes a backslash before any ASCII punctuation as the character itself.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~])")
+# table cells); CommonMark takes a backslash before any ASCII punctuation as the character itself. An
+# underscore right after a letter or digit cannot open emphasis, so h_t and c_{t-1} stay as written.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>&|~]|(?<![^\W_])_")
 
 
 def _escape(text: str) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match[0], text)
 
 
 def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", narration: list[str] | None = None) -> str:
