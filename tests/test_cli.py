@@ -129,6 +129,8 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init", "chrono", "--forget-bias", "3"), "--forget-bias is the default init's"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--embedding-lr-scale", "0.5"), "--embedding-lr-scale is the rate of fine-tuned word vectors"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--embeddings", "v.vec"), "give --init-from or --embeddings, not both"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--valid", "v.csv", "--text-column", "review"),
+         "--valid, --text-column: zh-reviews comes with its own columns and train/validation/test splits; drop them"),
         (("explain", "好", "-f", "json", "--direction", "reverse"), "--direction is for the table, markdown and --narrate; -f json holds both directions"),
         (("explain", "好", "-f", "json", "--layer", "0"), "--layer is for the table, markdown, --narrate, --png and --html; -f json holds every layer"),
         (("longrange", "--quick", "--out", "never-written", "--steps", "50", "--eval-every", "100"), "--eval-every 100 is more than the 50 steps of a run"),

@@ -250,12 +250,17 @@ def train(
     """Train a model on the built-in corpus or your file; writes a bundle with metrics and a model card."""
     # why here: each command imports only what it runs, so that --help and predict start fast.
     from lstm_sentiment.bundle import check_bundle_target
+    from lstm_sentiment.data.corpus import NAME as CORPUS_NAME
     from lstm_sentiment.training.splits import training_splits
     from lstm_sentiment.training.train import train as run_training
 
     if init_from is not None and embeddings is not None:
         raise _UsageError("give --init-from or --embeddings, not both: a fine-tuned model keeps its base's word vectors")
     _refuse_unread_train_options(ctx, init, freeze_embeddings)
+    if data == CORPUS_NAME:
+        given = [name for name in ("valid", "test", "text_column", "label_column") if _given(ctx, name)]
+        if given:
+            raise _UsageError(f"{', '.join(_typed_flag(ctx, name) for name in given)}: {CORPUS_NAME} comes with its own columns and train/validation/test splits; drop {'it' if len(given) == 1 else 'them'}")
     if init_from is not None:
         given = [name for name in _KEPT_BY_INIT_FROM if _given(ctx, name)]
         if given:
