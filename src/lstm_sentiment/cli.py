@@ -65,6 +65,17 @@ class Precision(str, Enum):
     bfloat16 = "bfloat16"
 
 
+def _path(value: str) -> Path:
+    """A path option's value. Typer makes "" the current folder ("."), which would then be read, refused
+    as "a directory", or searched for a bundle under another name than the one typed."""
+    if not value:
+        raise typer.BadParameter("an empty path; give a file or folder name")
+    return Path(value)
+
+
+_PATH = "<path>"  # the metavar typer shows for its own Path options
+
+
 class _UsageError(ValueError):
     """Options that contradict each other or that nothing would read: exit 2, as typer's own usage errors."""
 
@@ -213,13 +224,13 @@ def _typed_flag(ctx: typer.Context, name: str) -> str:
 def train(
     ctx: typer.Context,
     data: str = typer.Option(..., "--data", help="zh-reviews (built-in corpus) or a CSV/TSV/JSONL file with a header."),
-    out: Path = typer.Option(..., "--out", help="Model bundle directory to write (replaced atomically)."),
-    valid: Optional[Path] = typer.Option(None, help="Validation file; default: 10% of --data, stratified."),
-    test: Optional[Path] = typer.Option(None, help="Test file; default: 10% of --data, stratified."),
+    out: Path = typer.Option(..., "--out", parser=_path, metavar=_PATH, help="Model bundle directory to write (replaced atomically)."),
+    valid: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Validation file; default: 10% of --data, stratified."),
+    test: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Test file; default: 10% of --data, stratified."),
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text/review/sentence/content."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity."),
     init_from: Optional[str] = typer.Option(None, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
-    embeddings: Optional[Path] = typer.Option(None, help="word2vec (.txt/.bin), GloVe or fastText .vec file; default: the shipped pretrained vectors of the data's language."),
+    embeddings: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="word2vec (.txt/.bin), GloVe or fastText .vec file; default: the shipped pretrained vectors of the data's language."),
     lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en."),
     max_tokens: int = typer.Option(DataConfig.max_tokens, help="Longer texts keep their head and tail."),
     min_count: int = typer.Option(DataConfig.min_count, help="Words seen fewer times in training become <unk>."),
@@ -331,7 +342,7 @@ def predict(
     lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
     input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write records here (atomically, streaming: memory stays flat; missing folders are made) instead of stdout; - is stdout."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made) instead of stdout; - is stdout."),
     format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv. Default: a table on stdout; for --output, by its suffix (.csv, .json), else jsonl."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
@@ -479,8 +490,8 @@ def explain(
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: by the text's script."),
     format: ExplainFormat = typer.Option(ExplainFormat.table, "--format", "-f", help="table, json (every value, all layers and directions) or markdown."),
     narrate: Optional[Narration] = typer.Option(None, "--narrate", help="Also tell the walk-through in prose: zh or en."),
-    png: Optional[Path] = typer.Option(None, "--png", help="Write heatmaps (units × tokens) of f, i, g, o, c, h of every direction of --layer, and the running prediction (missing folders are made)."),
-    html: Optional[Path] = typer.Option(None, "--html", help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps (missing folders are made)."),
+    png: Optional[Path] = typer.Option(None, "--png", parser=_path, metavar=_PATH, help="Write heatmaps (units × tokens) of f, i, g, o, c, h of every direction of --layer, and the running prediction (missing folders are made)."),
+    html: Optional[Path] = typer.Option(None, "--html", parser=_path, metavar=_PATH, help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps (missing folders are made)."),
     layer: int = typer.Option(0, help="LSTM layer for the table, narration and pictures (JSON has all)."),
     direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table and narration; pictures show both."),
     top_units: int = typer.Option(3, min=1, help="Most active units kept per gate and step, in the JSON and the --html page."),
@@ -568,7 +579,7 @@ _LONGRANGE = LongRangeConfig()
 @app.command()
 @command
 def longrange(
-    out: Path = typer.Option(..., "--out", help="Output directory for results.csv/json, summary.md and the PNG plots."),
+    out: Path = typer.Option(..., "--out", parser=_path, metavar=_PATH, help="Output directory for results.csv/json, summary.md and the PNG plots."),
     task: Optional[str] = typer.Option(None, help=f"adding (test MSE) or recall (test accuracy). Default: {_LONGRANGE.task}."),
     lengths: Optional[str] = typer.Option(
         None, help=f"Comma-separated sequence lengths T, each >= 2. Default: {','.join(map(str, _LONGRANGE.lengths))}."
