@@ -43,3 +43,13 @@ def test_readme_sentences_with_default_models():
     assert like["label"] == "positive"
     assert dislike["label"] == "negative"
     assert english["label"] == "negative"
+
+
+@pytest.mark.parametrize("name", ["zh", "en"])
+def test_model_cards_write_numbers_not_python_values(name):
+    from lstm_sentiment.training.card import _cap
+
+    # The en card read "at most {'sst2': 40000, 'imdb': 16000} training … texts per domain".
+    assert _cap({"sst2": 40_000, "imdb": 16_000}) == "40,000 (sst2), 16,000 (imdb)" and _cap(12_000) == "12,000"
+    card = (default_model_path(name) / "README.md").read_text(encoding="utf-8")
+    assert "{'" not in card and "None" not in card

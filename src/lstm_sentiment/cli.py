@@ -206,6 +206,8 @@ def _refuse_unread_train_options(ctx: typer.Context, init: "Init", freeze_embedd
         raise _UsageError("--chrono-t-max sets --init chrono's time scale; add --init chrono or drop it")
     if _given(ctx, "forget_bias") and init == Init.chrono:
         raise _UsageError("--forget-bias is the default init's; --init chrono sets the forget-gate biases itself")
+    if _given(ctx, "min_count") and ctx.params["embeddings"] is None:
+        raise _UsageError("--min-count is for --embeddings; the shipped vectors give every word a vector, through its subwords if need be")
     if _given(ctx, "embedding_lr_scale") and freeze_embeddings:
         raise _UsageError("--embedding-lr-scale is the rate of fine-tuned word vectors; add --fine-tune-embeddings or drop it")
 
@@ -233,7 +235,7 @@ def train(
     embeddings: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="word2vec (.txt/.bin), GloVe or fastText .vec file; default: the shipped pretrained vectors of the data's language."),
     lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en."),
     max_tokens: int = typer.Option(DataConfig.max_tokens, help="Longer texts keep their head and tail."),
-    min_count: int = typer.Option(DataConfig.min_count, help="Words seen fewer times in training become <unk>."),
+    min_count: int = typer.Option(DataConfig.min_count, help="With --embeddings: words seen fewer times in training become <unk>. The shipped vectors read every word (through its subwords if need be)."),
     hidden_size: int = typer.Option(ModelConfig.hidden_size, help="LSTM units per direction (H)."),
     num_layers: int = typer.Option(ModelConfig.num_layers, help="Stacked LSTM layers."),
     bidirectional: bool = typer.Option(ModelConfig.bidirectional, "--bidirectional/--unidirectional", help="Read the text both ways."),
@@ -539,7 +541,7 @@ def explain(
     except ValueError as err:
         raise _UsageError(str(err)) from None
     if expl.warning:
-        typer.echo(f"warning: {expl.warning} (emoji or punctuation only?): the prediction rests on <unk> and punctuation alone", err=True)
+        typer.echo(f"warning: {expl.warning} (emoji or punctuation only?): the prediction rests on no word", err=True)
     narration = None
     if narrate is not None:
         narration = tell(expl, narrate.value, layer, direction.value)

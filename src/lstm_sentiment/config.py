@@ -126,7 +126,8 @@ class DataConfig(_FromDict):
     Attributes:
         lang: "auto" (by script), "zh" or "en".
         max_tokens: longer texts keep head and tail (see :class:`~lstm_sentiment.text.Tokenizer`).
-        min_count: words seen fewer times in training map to ``<unk>``.
+        min_count: with vectors given as a word2vec/GloVe file, words seen fewer times in training map to
+            ``<unk>``; the shipped subword vectors give every word a vector, so it is unread there.
     """
 
     lang: str = "auto"

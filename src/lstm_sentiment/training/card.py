@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN_SUPPORT
 
@@ -20,6 +22,13 @@ def _coverage(emb: dict) -> str:
         f"of the training and validation tokens, {emb['token_coverage']:.1%} have a pretrained row, "
         f"{emb['subword_token_share']:.1%} a subword vector and {emb['unk_token_share']:.1%} are `<unk>`"
     )
+
+
+def _cap(cap: int | dict[str, int]) -> str:
+    """A per-domain cap as the card writes it: "12,000", or "40,000 (sst2), 16,000 (imdb)"."""
+    if isinstance(cap, dict):
+        return ", ".join(f"{n:,} ({domain})" for domain, n in cap.items())
+    return f"{cap:,}"
 
 
 def _calibration_lines(calibration: dict | None) -> list[str]:
@@ -68,7 +77,7 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         f"- test: {info['training_data']['test'] or 'none'}",
         f"- labels (id order): {', '.join(id2label)}",
         *[f"- source: {line}" for line in info.get("provenance", [])],
-        *([f"- at most {info['domain_cap']['train']} training and {info['domain_cap']['validation']} validation texts per domain (stratified samples)"] if "domain_cap" in info else []),
+        *([f"- at most {_cap(info['domain_cap']['train'])} training and {_cap(info['domain_cap']['validation'])} validation texts per domain (stratified samples)"] if "domain_cap" in info else []),
         "",
         "| split | " + " | ".join(id2label) + " |",
         "|---|" + "---:|" * len(id2label),
@@ -76,9 +85,9 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         "",
         "## Settings",
         "",
-        f"- model: {model_cfg.to_dict()}",
-        f"- data: {data_cfg.to_dict()}",
-        f"- train: {train_cfg.to_dict()}",
+        f"- model: `{json.dumps(model_cfg.to_dict())}`",
+        f"- data: `{json.dumps(data_cfg.to_dict())}`",
+        f"- train: `{json.dumps(train_cfg.to_dict())}`",
         f"- word vectors: {emb['source']}; vocabulary {emb['vocab_types']} words; {_coverage(emb)}",
         "",
         "## Figures",
