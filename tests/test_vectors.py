@@ -23,6 +23,22 @@ def tiny_fasttext():
     return model.wv, vectors
 
 
+def test_ngram_rows_equal_gensims_hashes():
+    from gensim.models.fasttext import ft_ngram_hashes
+
+    from lstm_sentiment.data import load_zh_reviews
+
+    # Every word of 500 reviews, and the edges of fastText's rules: bytes >= 0x80 hashed as signed chars,
+    # 4-byte characters, the lone < and > left out, words shorter and longer than max_n.
+    words = {word for text in load_zh_reviews()[0].texts[:500] for word in Tokenizer("zh")(text).tokens}
+    words |= {"a", "超级好看", "x😀y", "naïve", "don't", "<tag>", "𠀀字", "a" * 30, "ÿ"}
+    words = sorted(w for w in words if has_word_char(w))
+    assert len(words) > 3000
+    for min_n, max_n, buckets in ((1, 3, 100_000), (3, 5, 100_000), (2, 6, 2_000_003)):
+        for word in words:
+            assert ngram_rows(word, min_n, max_n, buckets) == list(ft_ngram_hashes(word, min_n, max_n, buckets)), word
+
+
 @pytest.mark.parametrize("word", ["喜欢电影", "好看", "手机壳", "boring"])
 def test_unseen_word_vector_matches_gensim(tiny_fasttext, word):
     wv, vectors = tiny_fasttext
