@@ -53,3 +53,22 @@ def test_model_cards_write_numbers_not_python_values(name):
     assert _cap({"sst2": 40_000, "imdb": 16_000}) == "40,000 (sst2), 16,000 (imdb)" and _cap(12_000) == "12,000"
     card = (default_model_path(name) / "README.md").read_text(encoding="utf-8")
     assert "{'" not in card and "None" not in card
+
+
+def test_prediction_holds_the_tables_in_float16_with_the_same_values():
+    import torch
+
+    from lstm_sentiment.bundle import load_bundle
+    from lstm_sentiment.inference.model import probabilities
+
+    model = SentimentModel.load("zh")
+    network = model.network
+    assert network.embedding.weight.dtype == torch.float16 and network.ngram_vectors.dtype == torch.float16
+    trained, *_ = load_bundle(default_model_path("zh"))  # float32, as training reads it
+    # The bundle stores both tables in float16: widened back they are exactly the float32 ones.
+    assert torch.equal(network.embedding.weight.float(), trained.embedding.weight)
+    assert torch.equal(network.ngram_vectors.float(), trained.ngram_vectors)
+    assert torch.equal(network.subword_vector("超级无敌好看"), trained.subword_vector("超级无敌好看"))
+    ids = [model.token_ids(e.tokens) for e in model.encode(["我喜欢这个电影", "物流很快，包装完好，质量不错", "一般般吧"])]
+    assert max(max(i) for i in ids) < network.embedding.num_embeddings  # vocabulary words only: both networks know them
+    assert torch.equal(probabilities(network, ids), probabilities(trained.eval(), ids))

@@ -183,6 +183,7 @@ class SentimentModel:
         shipped = isinstance(path_or_name, str) and path_or_name in DEFAULT_MODELS
         path = default_model_path(path_or_name) if shipped else Path(path_or_name)
         network, vocab, tokenizer, config = load_bundle(path)
+        network.keep_tables_in_float16()  # stored in float16: the same values in half the memory
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         return cls(network.to(device), vocab, tokenizer, config, path, precision)
