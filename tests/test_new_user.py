@@ -268,7 +268,7 @@ def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
     assert json.loads(result.stdout)["n"] == 2
 
 
-def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path):
+def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path, monkeypatch):
     # Read as UTF-8 it gave garbage records, and more records than lines (its NUL bytes).
     for name, content, encoding in (("zh.txt", "好看\n坏\n", "utf-16-le"), ("en.csv", "text\ngood film\n", "utf-16-be")):
         (tmp_path / name).write_bytes(content.encode(encoding))
@@ -276,6 +276,9 @@ def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path)
     stdin = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), "-"],
                            input="好看\n坏\n".encode("utf-16-le"), capture_output=True)
     assert stdin.returncode == 1 and stdin.stderr.decode().startswith("error: <stdin>: UTF-16 or UTF-32")
+    # A stand-in stdin without peek (io.BytesIO under a TextIOWrapper) is still read.
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("好\n坏\n".encode())))
+    assert read_texts("-") == ["好", "坏"]
     # A lone NUL in UTF-8 text is a control character of that line, not another encoding.
     (tmp_path / "nul.txt").write_bytes("a\x00b\n好\n".encode())
     result = run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / "nul.txt"), "-f", "jsonl")

@@ -361,7 +361,8 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
         # Read silently as lines, the column would be ignored and its header line classified as a text.
         raise SentimentError(f"{'<stdin>' if str(path) == '-' else path}: a text column names a column of a CSV/TSV/JSONL file; this input is read as one text per line")
     if str(path) == "-":
-        _refuse_utf16(sys.stdin.buffer.peek(_HEAD)[:_HEAD], "<stdin>")
+        if hasattr(sys.stdin.buffer, "peek"):  # a BufferedReader; a stand-in stdin (io.BytesIO) may lack it
+            _refuse_utf16(sys.stdin.buffer.peek(_HEAD)[:_HEAD], "<stdin>")
         yield from _decoded_lines(sys.stdin.buffer, "<stdin>", strict)
         return
     path = Path(path)
