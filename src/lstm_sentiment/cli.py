@@ -212,6 +212,14 @@ def _refuse_unread_train_options(ctx: typer.Context, init: "Init", freeze_embedd
         raise _UsageError("--embedding-lr-scale is the rate of fine-tuned word vectors; add --fine-tune-embeddings or drop it")
 
 
+def _refuse_given(ctx: typer.Context, names: tuple[str, ...], why: str, otherwise: str = "") -> None:
+    """A usage error naming those of ``names`` the user set, as typed: "--valid, --test: WHY; drop them"."""
+    given = [name for name in names if _given(ctx, name)]
+    if given:
+        flags = ", ".join(_typed_flag(ctx, name) for name in given)
+        raise _UsageError(f"{flags}: {why}; drop {'it' if len(given) == 1 else 'them'}{otherwise}")
+
+
 def _typed_flag(ctx: typer.Context, name: str) -> str:
     """The flag the user typed for a parameter: --unidirectional, not --bidirectional, for the off side
     of an on/off pair."""
@@ -271,14 +279,9 @@ def train(
         raise _UsageError("give --init-from or --embeddings, not both: a fine-tuned model keeps its base's word vectors")
     _refuse_unread_train_options(ctx, init, freeze_embeddings)
     if data == CORPUS_NAME:
-        given = [name for name in ("valid", "test", "text_column", "label_column") if _given(ctx, name)]
-        if given:
-            raise _UsageError(f"{', '.join(_typed_flag(ctx, name) for name in given)}: {CORPUS_NAME} comes with its own columns and train/validation/test splits; drop {'it' if len(given) == 1 else 'them'}")
+        _refuse_given(ctx, ("valid", "test", "text_column", "label_column"), f"{CORPUS_NAME} comes with its own columns and train/validation/test splits")
     if init_from is not None:
-        given = [name for name in _KEPT_BY_INIT_FROM if _given(ctx, name)]
-        if given:
-            options = ", ".join(_typed_flag(ctx, name) for name in given)
-            raise _UsageError(f"{options}: a fine-tuned model keeps the network and tokenizer of --init-from {init_from}; drop {'it' if len(given) == 1 else 'them'}, or train without --init-from")
+        _refuse_given(ctx, _KEPT_BY_INIT_FROM, f"a fine-tuned model keeps the network and tokenizer of --init-from {init_from}", ", or train without --init-from")
     check_bundle_target(out)  # before training, not after
     one_logger_for_lightning()
     try:
@@ -353,14 +356,14 @@ def predict(
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
     # why here: each command imports only what it runs, so that --help starts without torch.
     from lstm_sentiment.bundle import check_not_bundle_file
-    from lstm_sentiment.data.files import BadInput, argument_texts, file_format, iter_texts
+    from lstm_sentiment.data.files import BadInput, argument_texts, input_format, iter_texts
     from lstm_sentiment.inference.pool import available_cores
     from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
 
     if input is not None and texts:
         raise _UsageError("give texts as arguments or --input, not both")
     source = input if input is not None else ("-" if texts == ["-"] else None)
-    if text_column is not None and source is not None and (source == "-" or file_format(Path(source)) == "txt"):
+    if text_column is not None and source is not None and input_format(source) == "txt":
         raise _UsageError(f"--text-column names a column of a CSV/TSV/JSONL file; {'stdin' if source == '-' else source} is read as one text per line")
     if input is not None:
         items = iter_texts(input, text_column, strict)

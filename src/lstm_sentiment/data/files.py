@@ -345,6 +345,11 @@ def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput
             yield BadInput(raw.decode("utf-8", errors="replace").rstrip("\r\n"), _not_utf8(number, raw, err))
 
 
+def input_format(path: Path | str) -> str:
+    """:func:`file_format` of a file of texts to predict; ``-`` (stdin) is read as "txt", one text per line."""
+    return "txt" if str(path) == "-" else file_format(Path(path))
+
+
 def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = True) -> Iterator[str | BadInput]:
     """:func:`read_texts`, one text at a time: memory stays flat however long the file.
 
@@ -356,7 +361,7 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
             header, or the first JSON object, is checked before the first text is returned), a
             ``text_column`` for a .txt file or stdin, and with ``strict`` a bad line.
     """
-    fmt = "txt" if str(path) == "-" else file_format(Path(path))
+    fmt = input_format(path)
     if text_column is not None and fmt == "txt":
         # Read silently as lines, the column would be ignored and its header line classified as a text.
         raise SentimentError(f"{'<stdin>' if str(path) == '-' else path}: a text column names a column of a CSV/TSV/JSONL file; this input is read as one text per line")

@@ -128,10 +128,11 @@ def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequen
         raise SentimentError(f"{name}: the model gives non-finite scores (damaged or diverged weights)")
     truth = [index[y] for y in data.labels]
     report = classification_report(truth, probs.argmax(-1).tolist(), list(id2label))
-    report["ece"] = round(expected_calibration_error(probs, torch.tensor(truth)), 6)
+    labels = torch.tensor(truth)
+    report["ece"] = round(expected_calibration_error(probs, labels), 6)
     # softmax(T · log softmax(z / T)) = softmax(z): the probabilities at T = 1 without a second forward pass.
     unscaled = torch.softmax(temperature * probs.clamp_min(torch.finfo(probs.dtype).tiny).log(), dim=-1)
-    report["ece_unscaled"] = round(expected_calibration_error(unscaled, torch.tensor(truth)), 6)
+    report["ece_unscaled"] = round(expected_calibration_error(unscaled, labels), 6)
     report["temperature"] = temperature
     report["source"] = data.source
     report["compute_dtype"] = precision  # "float32" or "bfloat16": not a classification figure
