@@ -208,6 +208,10 @@ ERRORS = [
     ("unknown field", "POST", "/v1/predict", {"json": {"texts": ["好"], "model": "en"}}, 422, "invalid_request"),
     ("body not an object", "POST", "/v1/predict", {"json": ["好"]}, 422, "invalid_request"),
     ("malformed JSON", "POST", "/v1/predict", {"content": b'{"texts": ["\xe5\xa5\xbd"', "headers": JSON}, 422, "invalid_json"),
+    # json.loads would keep the last value: the model would label 好 where the client may have meant 差.
+    ("repeated key", "POST", "/v1/predict", {"content": '{"texts": ["差"], "texts": ["好"]}'.encode(), "headers": JSON}, 422, "invalid_json"),
+    ("explain repeated key", "POST", "/v1/explain", {"content": b'{"text": "x", "units": true, "units": false}', "headers": JSON}, 422,
+     "invalid_json"),
     ("not UTF-8", "POST", "/v1/predict", {"content": b'{"texts": ["\xff"]}', "headers": JSON}, 422, "invalid_json"),
     ("empty body", "POST", "/v1/predict", {"content": b"", "headers": JSON}, 422, "invalid_request"),
     ("100,000-deep array", "POST", "/v1/predict", {"content": b"[" * 100_000 + b"]" * 100_000, "headers": JSON}, 422, "invalid_json"),
@@ -236,6 +240,8 @@ def test_errors_are_json_with_the_right_status(server, name, method, path, kwarg
         error = assert_error(http.request(method, path, **kwargs), status, code)
         if status == 405:
             assert http.request(method, path, **kwargs).headers["allow"] in ("GET", "POST")
+        if "repeated" in name:
+            assert "twice" in error["message"] and ("'texts'" in error["message"] or "'units'" in error["message"])
         if code == "too_many_texts":
             assert str(MAX_TEXTS) in error["message"] and str(MAX_TEXTS + 1) in error["message"]
         if code == "text_too_long" and path == "/v1/predict":

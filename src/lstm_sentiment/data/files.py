@@ -103,26 +103,31 @@ def _lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
-class _RepeatedKey(ValueError):
-    pass
+class RepeatedKeyError(ValueError):
+    """A JSON object names a key twice; ``args[0]`` is the key."""
 
 
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+def unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """``object_pairs_hook`` for :func:`json.loads` that refuses a repeated key.
+
+    Raises:
+        RepeatedKeyError: the first key named twice.
+    """
     # json.loads keeps the last of a repeated key without a word ({"text": "差", "text": "好"} reads 好),
     # as a CSV header naming a column twice would, which is refused.
     row = dict(pairs)
     if len(row) < len(pairs):
-        raise _RepeatedKey(next(key for i, (key, _) in enumerate(pairs) if key in dict(pairs[:i])))
+        raise RepeatedKeyError(next(key for i, (key, _) in enumerate(pairs) if key in dict(pairs[:i])))
     return row
 
 
 def _json_object(line: str, number: int) -> tuple[dict | None, str | None]:
     """(the JSON object of one JSONL line, None), or (None, why it is none, naming the line)."""
     try:
-        row = json.loads(line, object_pairs_hook=_unique_keys)
+        row = json.loads(line, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as err:
         return None, f"line {number} is not valid JSON ({err.msg})"
-    except _RepeatedKey as err:
+    except RepeatedKeyError as err:
         return None, f"line {number} names the key {err.args[0]!r} twice"
     if not isinstance(row, dict):
         return None, f"line {number} is not a JSON object"

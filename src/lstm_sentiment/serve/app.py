@@ -17,7 +17,8 @@ status  code                       when
 413     ``body_too_large``         body over ``MAX_BODY_BYTES`` (Content-Length or bytes received)
 415     ``unsupported_media_type`` a body without ``Content-Type: application/json``
 422     ``invalid_json``           the body is not JSON (or not UTF-8, or nested too deeply for
-                                   the parser, as a 100,000-deep array is)
+                                   the parser, as a 100,000-deep array is), or an object in it
+                                   names a key twice
 422     ``invalid_request``        missing or unknown field, wrong type
 422     ``no_texts``               ``texts`` is an empty list
 422     ``too_many_texts``         more than ``MAX_TEXTS`` texts
@@ -50,10 +51,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lstm_sentiment import __version__
+from lstm_sentiment.data.files import RepeatedKeyError, unique_keys
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.explain.fonts import cjk_font_path
 from lstm_sentiment.explain.walk import explain
@@ -266,11 +269,35 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
     return error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid request')}", details)
 
 
+class _UniqueKeysRequest(Request):
+    """A request whose JSON body may not name a key twice: json.loads keeps the last value without a word
+    ({"texts": ["差"], "texts": ["好"]} would read 好), and the JSONL reader refuses such a line too."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), object_pairs_hook=unique_keys)
+        return self._json
+
+
+class _UniqueKeysRoute(APIRoute):
+    """A route that hands its endpoint a :class:`_UniqueKeysRequest` (FastAPI's custom-request pattern)."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def unique_keys_handler(request: Request):
+            return await handler(_UniqueKeysRequest(request.scope, request.receive))
+
+        return unique_keys_handler
+
+
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    if exc.status_code == 400 and isinstance(exc.__cause__, RepeatedKeyError):
+        return error_response(422, "invalid_json", f"malformed JSON: an object names the key {exc.__cause__.args[0]!r} twice")
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         # FastAPI's 400 for a body it cannot decode (not UTF-8, say): for a client that is malformed JSON.
         return error_response(422, "invalid_json", f"malformed JSON: {exc.__cause__}".splitlines()[0])
@@ -321,6 +348,7 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
         docs_url=None,  # Swagger UI and ReDoc load scripts from a CDN; the schema is at /openapi.json
         redoc_url=None,
     )
+    app.router.route_class = _UniqueKeysRoute
     app.state.models = served
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
