@@ -36,6 +36,22 @@ def test_a_test_file_of_some_classes_keeps_the_training_files_spelling(tmp_path)
     assert set(train.labels) == {"-1", "0", "1"} and test.labels == ["1", "-1"]
 
 
+def test_a_users_file_is_deduplicated_before_it_is_split(tmp_path, caplog):
+    # 60 distinct texts, each written 3 times, and one under both labels: split as it stood, the copies
+    # fell in train and test both and the test accuracy read 1.0.
+    rows = [f"好极了{i},pos" for i in range(30)] + [f"太差了{i},neg" for i in range(30)]
+    (tmp_path / "d.csv").write_text("text,label\n" + "\n".join(rows * 3 + ["一般般,pos", "一般般,neg"]) + "\n", encoding="utf-8")
+    with caplog.at_level("INFO", logger="lstm_sentiment"):
+        train, valid, test = training_splits(str(tmp_path / "d.csv"))
+    assert "60 of 182 texts left (repeats dropped: 121, the first copy kept; under two labels: 1)" in caplog.text
+    texts = train.texts + valid.texts + test.texts
+    assert sorted(texts) == sorted(r.split(",")[0] for r in rows) and len(test) == 6
+    # Given files are the user's to choose: kept whole, their overlap with training named.
+    (tmp_path / "t.csv").write_text("text,label\n好极了0,pos\n好极了99,pos\n太差了99,neg\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"t\.csv: 1 of 3 texts also in the training data"):
+        training_splits(str(tmp_path / "d.csv"), test=tmp_path / "t.csv")
+
+
 def test_labels_fold_and_order():
     assert canonical_labels([0, "1", "POS", "neg", "1.0", " Positive "]) == [
         "negative", "positive", "positive", "negative", "positive", "positive"
@@ -76,6 +92,9 @@ def test_missing_column_lists_columns(tmp_path):
         read_labelled(path)
     with pytest.raises(SentimentError, match="no label column 'y'; columns found: body, score"):
         read_labelled(path, text_column="body", label_column="y")
+    path.write_text("text;label\n好;1\n", encoding="utf-8")  # a spreadsheet's export in some locales
+    with pytest.raises(SentimentError, match=r"columns found: text;label \(separated by ';'\? CSV takes commas, TSV tabs\)"):
+        read_labelled(path)
 
 
 def test_one_column_as_text_and_label_and_a_first_object_without_a_label(tmp_path):

@@ -233,6 +233,24 @@ def test_text_without_letters_is_flagged_like_emoji(tiny_bundle):
     assert "warning" not in word
 
 
+def test_a_text_of_the_other_script_is_flagged():
+    # The en model read 我喜欢这个电影 as positive 0.95 without a word: each Han run is one token to it.
+    from lstm_sentiment.explain import explain
+
+    en, zh = SentimentModel.load("en"), SentimentModel.load("zh")
+    chinese, english = en.predict(["我喜欢这个电影", "i like it"])
+    assert chinese["warning"] == "zh text; the model reads en" and chinese["label"] is not None
+    assert "warning" not in english
+    flagged, mixed, digits = zh.predict(["i like this movie", "我喜欢 iphone", "123"])
+    assert flagged["warning"] == "en text; the model reads zh"
+    assert "warning" not in mixed and "warning" not in digits  # a Han character makes it zh; digits claim nothing
+    assert json.loads(explain(en, "我喜欢这个电影").to_json(units=False))["warning"] == "zh text; the model reads en"
+    result = run_cli("explain", "我喜欢这个电影", "--model", "en", "-f", "json")
+    assert result.returncode == 0 and "warning: zh text; the model reads en (give a zh model with --model" in result.stderr, result.stderr
+    routed = run_cli("predict", "-f", "jsonl", "我喜欢这个电影", "i like it")  # no --model: each text to its script's model
+    assert routed.returncode == 0 and "warning" not in routed.stdout, routed.stdout
+
+
 def test_explain_warns_of_no_known_words_and_predict_takes_dash_alone(tiny_bundle):
     model = ("--model", str(tiny_bundle))
     for text in ("😀😀", "。。！"):  # predict flagged these; explain gave a confident walk-through without a word

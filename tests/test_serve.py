@@ -394,6 +394,10 @@ def test_two_workers_each_load_the_model(small_bundle, small_model, tmp_path):
                 response = http.post("/v1/predict", json={"texts": [text]})
                 assert response.status_code == 200, response.text
                 assert_close(response.json()["records"], small_model.predict([text]))
+        # To the supervisor alone, as a service manager sends it: it stopped its workers and exited 0.
+        os.kill(running.process.pid, signal.SIGTERM)
+        assert running.process.wait(timeout=20) == -signal.SIGTERM
+        assert running.log.read_text().count("Application shutdown complete") == 2
     finally:
         stop_server(running)
 

@@ -82,6 +82,10 @@ def test_evaluate_and_labelled_texts_refuse_what_cannot_be_scored():
         LabelledTexts(["好", "坏"], ["positive"], "m.csv")
     with pytest.raises(SentimentError, match="empty.csv: no labelled texts to evaluate"):
         SentimentModel.load("zh").evaluate(LabelledTexts([], [], "empty.csv"))
+    # Was scored as a prediction from <unk> alone (accuracy 0 on [""]), where predict gives no label.
+    for text in ("", " \n", "<br><p></p>"):
+        with pytest.raises(SentimentError, match=r"m.csv: text 2 \(.*\) has nothing to read; predict gives it no label"):
+            SentimentModel.load("zh").evaluate(LabelledTexts(["好", text], ["positive", "negative"], "m.csv"))
 
 
 def test_predict_records_hold_plain_strings():
@@ -151,3 +155,22 @@ def test_long_text_truncated_with_flag_and_warning(small_bundle):
     probs = model.probabilities([model.token_ids(tokens)])[0].tolist()
     assert record["probs"] == pytest.approx(dict(zip(model.id2label, probs)), abs=1e-6)
     assert record["label"] == model.id2label[max(range(len(probs)), key=probs.__getitem__)]
+
+
+def test_api_arguments_out_of_range_raise_named_errors():
+    import torch
+
+    from lstm_sentiment.explain import explain
+
+    model = SentimentModel.load("zh")
+    # batch_size 0 or below ran, batched by padded steps alone; a bool is no batch size.
+    for bad in (0, -5, True, 2.5):
+        with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
+            model.predict(["好"], batch_size=bad)
+    with pytest.raises(ValueError, match="unknown device 'bogus'"):  # was torch's RuntimeError
+        SentimentModel.load("zh", device="bogus")
+    if not torch.cuda.is_available():  # was torch's AssertionError "Torch not compiled with CUDA enabled"
+        with pytest.raises(SentimentError, match="device 'cuda': no CUDA device here"):
+            SentimentModel.load("zh", device="cuda")
+    with pytest.raises(ValueError, match="top_units must be a positive int, got True"):
+        explain(model, "好", top_units=True)

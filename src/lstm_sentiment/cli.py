@@ -543,8 +543,10 @@ def explain(
         expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
     except ValueError as err:
         raise _UsageError(str(err)) from None
-    if expl.warning:
+    if expl.warning == "no known words":
         typer.echo(f"warning: {expl.warning} (emoji or punctuation only?): the prediction rests on no word", err=True)
+    elif expl.warning:
+        typer.echo(f"warning: {expl.warning} (give a {'en' if expl.lang == 'zh' else 'zh'} model with --model, or none: picked by script)", err=True)
     narration = None
     if narrate is not None:
         narration = tell(expl, narrate.value, layer, direction.value)

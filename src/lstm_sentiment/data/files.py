@@ -223,6 +223,13 @@ def _repeated(columns: list[str]) -> list[str]:
     return sorted({c for c in columns if columns.count(c) > 1})
 
 
+def _found(columns: list[str]) -> str:
+    found = f"columns found: {', '.join(map(str, columns)) or 'none'}"
+    # A header read as one column that holds a separator of another dialect: say so, not only "name it".
+    other = next((sep for sep in ";|" if len(columns) == 1 and columns[0] and sep in columns[0]), None)
+    return found + (f" (separated by {other!r}? CSV takes commas, TSV tabs)" if other else "")
+
+
 def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...], role: str, source: str) -> str:
     """The column named ``wanted``, or the first of ``candidates`` present (case-insensitive)."""
     lowered = {c.strip().lower(): c for c in columns if c is not None}
@@ -231,13 +238,12 @@ def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, .
             return wanted
         if wanted.lower() in lowered:
             return lowered[wanted.lower()]
-        raise SentimentError(f"{source}: no {role} column {wanted!r}; columns found: {', '.join(map(str, columns)) or 'none'}")
+        raise SentimentError(f"{source}: no {role} column {wanted!r}; {_found(columns)}")
     for name in candidates:
         if name in lowered:
             return lowered[name]
     raise SentimentError(
-        f"{source}: no {role} column ({'/'.join(candidates)}); columns found: {', '.join(map(str, columns)) or 'none'}; "
-        f"name it with --{role}-column"
+        f"{source}: no {role} column ({'/'.join(candidates)}); {_found(columns)}; name it with --{role}-column"
     )
 
 

@@ -32,7 +32,7 @@ import torch
 
 from lstm_sentiment.core.trace import STEP_FIELDS
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.inference.model import SentimentModel, has_known_word
+from lstm_sentiment.inference.model import SentimentModel, text_warning
 from lstm_sentiment.text.vocab import UNK, UNK_ID
 
 SCHEMA_VERSION = 1
@@ -167,8 +167,8 @@ class Explanation:
                            ``input_gate``, ``forget_gate``, ``candidate``, ``output_gate``,
                            ``cell_state``, ``hidden_state``, each [L][H])
     ``fidelity``           ``explicit_max_abs_diff``: largest |p_explicit − p_predict| over classes
-    ``warning``            only when no token is a known word (emoji or punctuation only):
-                           "no known words", as ``predict`` flags it
+    ``warning``            as ``predict`` flags it: "no known words" when no token is a known word
+                           (emoji or punctuation only), "zh text; the model reads en" (or the reverse)
     =====================  ==========================================================================
 
     Attributes:
@@ -245,8 +245,9 @@ class Explanation:
 
     @property
     def warning(self) -> str | None:
-        """"no known words" when no token is a word in the vocabulary, as ``predict`` flags it; else None."""
-        return None if has_known_word(self.words, self.in_vocab) else "no known words"
+        """``predict``'s warning for this text (:func:`text_warning`): "no known words", a text of the
+        other script than the model reads, or None."""
+        return text_warning(self.words, self.in_vocab, self.lang)
 
     def to_dict(self, units: bool = True) -> dict:
         """The JSON form (schema in the class docstring); ``units=False`` leaves out per-unit values."""
@@ -337,7 +338,7 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be one string, got {type(text).__name__}")
-    if not isinstance(top_units, int) or top_units < 1:
+    if isinstance(top_units, bool) or not isinstance(top_units, int) or top_units < 1:
         raise ValueError(f"top_units must be a positive int, got {top_units!r}")
     if not text or not text.strip():
         raise SentimentError("empty text: nothing to explain")

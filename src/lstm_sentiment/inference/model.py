@@ -17,6 +17,7 @@ from lstm_sentiment.bundle import load_bundle
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.batches import length_batches, pad_batch
+from lstm_sentiment.text.normalize import has_han
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.vectors.subword import has_word_char
@@ -89,7 +90,11 @@ def probabilities(
         network: a :class:`~lstm_sentiment.models.classifier.SentimentLSTM` in eval mode.
         id_lists: N lists of token ids, each non-empty.
         precision: "float32", or "bfloat16" (``torch.autocast`` over the forward pass).
+    Raises:
+        ValueError: ``batch_size`` < 1 (0 would batch by padded steps alone, without a word).
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
     probs = torch.empty(len(id_lists), network.classifier.out_features)
     device = next(network.parameters()).device
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
@@ -176,17 +181,25 @@ class SentimentModel:
                 bfloat16 LSTM, so the recurrence runs in float32 there. The gate trace of ``explain`` runs
                 float32 always.
         Raises:
-            SentimentError: missing, truncated, corrupt or other-version bundle.
-            ValueError: an unknown precision.
+            SentimentError: missing, truncated, corrupt or other-version bundle, or a device this torch
+                cannot use ("cuda" on a build without CUDA or a machine without a GPU).
+            ValueError: an unknown precision or device name.
         """
         # The names "zh" and "en" (as str) are the shipped models even where a folder has that name; a
         # Path, or "./zh", is a directory.
         shipped = isinstance(path_or_name, str) and path_or_name in DEFAULT_MODELS
         path = default_model_path(path_or_name) if shipped else Path(path_or_name)
-        network, vocab, tokenizer, config = load_bundle(path)
-        network.keep_tables_in_float16()  # stored in float16: the same values in half the memory
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            device = torch.device(device)
+        except RuntimeError:
+            raise ValueError(f"unknown device {device!r}; e.g. 'cpu', 'cuda', 'cuda:1'") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            # torch raises an AssertionError ("Torch not compiled with CUDA enabled") at .to() otherwise.
+            raise SentimentError(f"device {str(device)!r}: no CUDA device here (torch {torch.__version__})")
+        network, vocab, tokenizer, config = load_bundle(path)
+        network.keep_tables_in_float16()  # stored in float16: the same values in half the memory
         return cls(network.to(device), vocab, tokenizer, config, path, precision)
 
     @property
@@ -214,8 +227,9 @@ class SentimentModel:
         Returns:
             ``{"text", "label", "score", "probs"}``: ``label`` lowercase from ``id2label``, ``score`` the
             probability of ``label``, ``probs`` every class's probability. Flags: ``"truncated": true``
-            when the text was cut to the model's maximum; ``"warning": "no known words"`` when no
-            token is a word in the vocabulary (emoji or punctuation only, say). An empty or
+            when the text was cut to the model's maximum; ``"warning"`` (:func:`text_warning`): "no
+            known words" when no token is a word in the vocabulary (emoji or punctuation only, say),
+            or "zh text; the model reads en" (and the reverse) for a text of the other script. An empty or
             whitespace-only text gets ``label``/``score``/``probs`` null and ``"error": "empty text"``;
             so does a text whose probabilities are not finite (damaged weights), with an ``error``
             saying so.
@@ -253,8 +267,9 @@ class SentimentModel:
             record = {"text": text, "label": labels[k], "score": p[k], "probs": dict(zip(labels, p))}
             if enc.truncated:
                 record["truncated"] = True
-            if not has_known_word(enc.tokens, [i != UNK_ID for i in ids]):
-                record["warning"] = "no known words"
+            warning = text_warning(enc.tokens, [i != UNK_ID for i in ids], enc.lang)
+            if warning:
+                record["warning"] = warning
             records.append(record)
         return records
 
@@ -264,13 +279,33 @@ class SentimentModel:
         Returns:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
         Raises:
-            SentimentError: no texts, a label the model does not know, or non-finite scores.
+            SentimentError: no texts, a text with nothing to read (empty or whitespace, or only markup,
+                which :meth:`predict` gives no label either), a label the model does not know, or
+                non-finite scores.
         """
         if not len(data):
             raise SentimentError(f"{data.source}: no labelled texts to evaluate")
         encoded = self.encode(data.texts)
-        probs = self.probabilities([self.token_ids(e.tokens) or [UNK_ID] for e in encoded], batch_size)
+        empty = next((i for i, e in enumerate(encoded) if not e.tokens), None)
+        if empty is not None:
+            # Read as <unk> it would be scored as a prediction the model never made.
+            raise SentimentError(f"{data.source}: text {empty + 1} ({data.texts[empty][:40]!r}) has nothing to read; predict gives it no label")
+        probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
         return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
+
+
+def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str) -> str | None:
+    """Why a label may mean little, or None: "no known words" (:func:`has_known_word`), else, for a text of
+    one script read by the tokenizer of the other (``reader``, "zh" or "en"; a model trained on both reads
+    each by its script), "zh text; the model reads en" or "en text; the model reads zh"."""
+    if not has_known_word(tokens, in_vocab):
+        return "no known words"
+    # By script, as routing does: a Han character makes a text zh; without one, a Latin letter makes it en
+    # (digits, emoji or other scripts alone claim nothing).
+    script = "zh" if any(map(has_han, tokens)) else "en" if any(c.isascii() and c.isalpha() for t in tokens for c in t) else None
+    if script is not None and script != reader:
+        return f"{script} text; the model reads {reader}"
+    return None
 
 
 def has_known_word(tokens: Sequence[str], in_vocab: Sequence[bool]) -> bool:

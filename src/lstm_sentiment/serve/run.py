@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.serve.app import ServedModels, create_app
@@ -92,8 +93,8 @@ def serve(
         spec = str(Path(spec).resolve())
     ServedModels(spec or None)
     os.environ[MODEL_ENV] = spec
-    _run(uvicorn, "lstm_sentiment.serve.run:app_from_env", factory=True, host=host, port=port, workers=workers,
-         access_log=access_log, log_level="info")
+    _run_workers("lstm_sentiment.serve.run:app_from_env", factory=True, host=host, port=port, workers=workers,
+                 access_log=access_log, log_level="info")
 
 
 def _log_config() -> dict:
@@ -117,3 +118,31 @@ def _run(uvicorn, app, **options) -> None:
         if stop.code == 3:
             raise SentimentError(f"the server did not start on {options['host']}:{options['port']} (see above)") from None
         raise
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor of worker processes, which notes the signal that stopped it: it returns from
+    ``run`` as if nothing had happened, so the process exited 0 after SIGTERM or Ctrl-C."""
+
+    stopped_by: signal.Signals | None = None
+
+    def handle_int(self) -> None:
+        self.stopped_by = signal.SIGINT
+        super().handle_int()
+
+    def handle_term(self) -> None:
+        self.stopped_by = signal.SIGTERM
+        super().handle_term()
+
+
+def _run_workers(app: str, **options) -> None:
+    # uvicorn.run's path for workers > 1, with the supervisor above; the workers shut down gracefully
+    # first, then this process ends by the signal, as one process does (see _run).
+    config = uvicorn.Config(app, log_config=_log_config(), **options)
+    supervisor = _Supervisor(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if supervisor.stopped_by is None:
+        # The supervisor stops unasked only when a worker fails before it serves (it has logged why).
+        raise SentimentError(f"the server's workers did not start on {options['host']}:{options['port']} (see above)")
+    signal.signal(supervisor.stopped_by, signal.SIG_DFL)
+    signal.raise_signal(supervisor.stopped_by)

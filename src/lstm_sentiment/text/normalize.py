@@ -59,7 +59,7 @@ def has_han(text: str) -> bool:
 
 
 def normalize(text: str) -> str:
-    """Unicode NFKC, HTML tags and entities removed, control characters removed, traditional →
+    """Unicode NFKC, HTML tags removed and entities decoded (&amp; → &), control characters removed, traditional →
     simplified Chinese, lowercase, whitespace collapsed.
 
     NFKC folds full-width letters and digits (ＡＢＣ１２３ → ABC123), common in Chinese reviews.

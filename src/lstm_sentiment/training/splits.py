@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
-from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, stratified_split
+from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, deduplicate, stratified_split
 from lstm_sentiment.data.sources import load_dataset
 
 log = logging.getLogger("lstm_sentiment")
@@ -28,7 +28,8 @@ def training_splits(
     """(train, validation, test) for ``lstm-sentiment train``.
 
     Args:
-        data: ``zh-reviews`` (its fixed 80/10/10 splits; ``valid`` and ``test`` unused) or a labelled file.
+        data: ``zh-reviews`` (its fixed 80/10/10 splits; ``valid`` and ``test`` unused) or a labelled file,
+            de-duplicated as the built-in corpus is (:func:`deduplicate`; what it drops is logged).
         valid: a validation file; None: 10 % of ``data``, stratified (:data:`SPLIT_FRACTIONS`).
         test: a test file; None: 10 % of ``data`` when ``valid`` is None too, else no test.
         text_column, label_column: the files' columns; guessed when None.
@@ -38,7 +39,7 @@ def training_splits(
     if data == NAME:
         log.info("%s after de-duplication: %s", NAME, corpus_counts())
         return load_zh_reviews()
-    full = load_dataset(data, text_column, label_column)
+    full = _without_repeats(load_dataset(data, text_column, label_column))
     if valid is None:
         check_trainable(full)
         fractions = SPLIT_FRACTIONS_WITH_TEST if test is not None else SPLIT_FRACTIONS
@@ -52,4 +53,25 @@ def training_splits(
         valid_part = load_dataset(str(valid), text_column, label_column, set(full.labels))
     # known: -1 and 1 of a test file are two of the training data's -1/0/1, not "negative" and "positive".
     test_part = load_dataset(str(test), text_column, label_column, set(full.labels)) if test is not None else split_test
+    for part in (valid_part, test_part):  # parts split off the de-duplicated file share nothing
+        _warn_shared(train_part, part)
     return train_part, valid_part, test_part
+
+
+def _without_repeats(data: LabelledTexts) -> LabelledTexts:
+    # A text repeated in the file would land in train and test both (review exports repeat "好评" and the
+    # like) and inflate the test figures; one under two labels teaches nothing but noise.
+    kept = deduplicate(data)
+    if len(kept) < len(data):
+        distinct = len(set(data.texts))
+        log.info("%s: de-duplicated, %d of %d texts left (repeats dropped: %d, the first copy kept; under two labels: %d)", data.source, len(kept), len(data), len(data) - distinct, distinct - len(kept))
+    return kept
+
+
+def _warn_shared(train: LabelledTexts, part: LabelledTexts | None) -> None:
+    if part is None:
+        return
+    seen = set(train.texts)
+    shared = sum(text in seen for text in part.texts)
+    if shared:
+        warnings.warn(f"{part.source}: {shared} of {len(part)} texts also in the training data; its figures count them as unseen", stacklevel=3)
