@@ -7,6 +7,7 @@ the network it has just trained with them): :class:`WordIds`, :func:`probabiliti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -294,6 +295,9 @@ class SentimentModel:
         return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
 
 
+_LATIN = re.compile("[A-Za-z]")
+
+
 def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str) -> str | None:
     """Why a label may mean little, or None: "no known words" (:func:`has_known_word`), else, for a text of
     one script read by the tokenizer of the other (``reader``, "zh" or "en"; a model trained on both reads
@@ -302,7 +306,8 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str) -
         return "no known words"
     # By script, as routing does: a Han character makes a text zh; without one, a Latin letter makes it en
     # (digits, emoji or other scripts alone claim nothing).
-    script = "zh" if any(map(has_han, tokens)) else "en" if any(c.isascii() and c.isalpha() for t in tokens for c in t) else None
+    joined = "".join(tokens)
+    script = "zh" if has_han(joined) else "en" if _LATIN.search(joined) else None
     if script is not None and script != reader:
         return f"{script} text; the model reads {reader}"
     return None
