@@ -274,6 +274,38 @@ def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
     assert f"h_{len(expl)}" in reverse[len(expl) - 2]
 
 
+@pytest.mark.parametrize("direction", ["forward", "reverse"])
+def test_narration_tells_the_share_of_the_cell_state_kept_and_the_size_of_the_write(small_model, direction):
+    # It bucketed the mean of f_t ("averages 0.47 … drops more than half of the old cell state") where
+    # the units holding a large c_t had f_t near 1 and 73 % of ‖c_{t−1}‖ stayed; "writes almost nothing
+    # new" followed the mean of i_t while ‖i_t ⊙ g_t‖ was half of ‖c_t‖.
+    from lstm_sentiment.explain.narrate import _TEXT, _bucket, narrate
+
+    expl = explain(small_model, "剧情拖沓，演员的表演也很一般，但是配乐和摄影都很好，总的来说还可以")
+    paragraphs = narrate(expl, "en", direction=direction)
+    units = expl.trace(0, direction).units
+    reverse = direction == "reverse"
+    c_name = "c_{t+1}" if reverse else "c_{t−1}"
+    for j in range(len(expl)):
+        if j == (len(expl) - 1 if reverse else 0):
+            continue  # the first step in reading order keeps nothing: c starts at 0
+        c_prev = units["c"][j + 1 if reverse else j - 1]
+        kept = np.linalg.norm(units["f"][j] * c_prev)
+        written = np.linalg.norm(units["i"][j] * units["g"][j])
+        share = kept / np.linalg.norm(c_prev)
+        assert f"{_bucket(share, _TEXT['en']['f'])} (‖f_t ⊙ {c_name}‖ = {share:.2f} × ‖{c_name}‖)" in paragraphs[j]
+        assert f"{_bucket(written / (written + kept), _TEXT['en']['i'])} (‖i_t ⊙ g_t‖ = {written:.2f} beside the kept ‖f_t ⊙ {c_name}‖ = {kept:.2f})" in paragraphs[j]
+
+
+def test_narration_of_a_higher_layer_names_its_input():
+    from lstm_sentiment.explain.narrate import narrate
+
+    expl = explain(tiny_model(num_layers=2), "我喜欢这个电影")
+    assert narrate(expl, "en", layer=1)[0].startswith("t=1: layer 0's h_t at “我” enters layer 1")
+    assert narrate(expl, "zh", layer=1)[0].startswith("t=1：第 1 层读入第 0 层在“我”处的 h_t")
+    assert narrate(expl, "en", layer=0)[0].startswith("t=1: the word “我” enters the LSTM")
+
+
 def test_narration_words_follow_the_printed_value():
     from lstm_sentiment.explain.narrate import _TEXT, _bucket
 

@@ -2,17 +2,22 @@
 
 One paragraph per token (t = 1 … L, token order, for one layer and direction), then one with the final
 prediction and the words that mattered most. Every number comes from the :class:`Explanation`; the words
-around them ("keeps most of the old cell state") only bucket those numbers, with the thresholds below.
+around them ("keeps most of the old cell state") only bucket measured shares, with the thresholds below:
+what the forget gate keeps is ‖f_t ⊙ c_{t−1}‖ / ‖c_{t−1}‖, not the mean of f_t (the units that hold a large
+c_t are the ones whose f_t is near 1, so a mean f_t of 0.47 can keep more than half of ‖c_{t−1}‖),
+and what the step writes is ‖i_t ⊙ g_t‖ against that kept part, not the mean of i_t.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from lstm_sentiment.explain.walk import Explanation
 
 LANGS = ("zh", "en")
 ZH_LABELS = {"positive": "正面", "negative": "负面", "neutral": "中性"}
 
-# Quarters of (0, 1) for the sigmoid gates: "most", "more than half", "less than half", "almost none".
+# Quarters of (0, 1) for the shares told: "most", "more than half", "less than half", "almost none".
 _CUTS = (0.75, 0.5, 0.25)
 
 # Every sentence of the narration in each language, filled in by _step and _conclusion with str.format.
@@ -20,15 +25,19 @@ _TEXT = {
     "zh": {
         # What each gate does, from the highest quarter of _CUTS to the lowest.
         "f": ("保留了大部分旧的细胞状态", "保留了一半以上旧的细胞状态", "丢掉了一半以上旧的细胞状态", "几乎清空了旧的细胞状态"),
-        "i": ("大量写入新内容", "写入了较多新内容", "写入了一部分新内容", "几乎不写入新内容"),
+        "i": ("大量写入新内容", "写入了较多新内容", "写入了一部分新内容", "写入的新内容很少"),
         "o": ("把大部分细胞状态输出到隐藏状态", "输出了一半以上的细胞状态", "只输出了一部分细胞状态", "几乎不输出细胞状态"),
         "unk": "（不在词表中，按 <unk> 读入）",
         "first_state": "与初始隐藏状态 h_{start} = 0 一起进入 LSTM",
         "first_keep": "不过此时 c_{start} = 0，没有旧的细胞状态可保留",
         "state": "与上一步的隐藏状态 h_{prev_t} 一起进入 LSTM",
-        "keep": "{}",
+        "keep": "{phrase}（‖f_t ⊙ {c_prev}‖ = {kept:.2f} × ‖{c_prev}‖）",
+        "word_in": "输入{token}",
+        "layer_in": "第 {layer} 层读入第 {below} 层在{token}处的 h_t",
+        "written": "（‖i_t ⊙ g_t‖ = {written:.2f}）",
+        "written_beside": "（‖i_t ⊙ g_t‖ = {written:.2f}，保留的 ‖f_t ⊙ {c_prev}‖ = {kept:.2f}）",
         "step": (
-            "t={t}：输入{token}，{state}。"
+            "t={t}：{entry}，{state}。"
             "遗忘门 f_t 平均 {f:.2f}（最大的单元 u{f_unit} = {f_top:.2f}），{keep}；"
             "输入门 i_t 平均 {i:.2f}（最大的单元 u{i_unit} = {i_top:.2f}），候选值 g_t 平均 {g}，{write}；"
             "细胞状态变化 {change} = {delta:.2f}，现在 ‖c_t‖ = {c_norm:.2f}；"
@@ -47,15 +56,19 @@ _TEXT = {
     },
     "en": {
         "f": ("keeps most of the old cell state", "keeps more than half of the old cell state", "drops more than half of the old cell state", "all but clears the old cell state"),
-        "i": ("writes a lot of new content", "writes much new content", "writes some new content", "writes almost nothing new"),
+        "i": ("writes a lot of new content", "writes much new content", "writes some new content", "writes little new content"),
         "o": ("lets most of the cell state out into the hidden state", "lets more than half of the cell state out", "lets only part of the cell state out", "lets almost nothing of the cell state out"),
         "unk": " (not in the vocabulary, read as <unk>)",
         "first_state": "together with the initial hidden state h_{start} = 0",
         "first_keep": "but c_{start} = 0, so there is no old cell state to keep",
         "state": "together with the previous hidden state h_{prev_t}",
-        "keep": "and {}",
+        "keep": "and {phrase} (‖f_t ⊙ {c_prev}‖ = {kept:.2f} × ‖{c_prev}‖)",
+        "word_in": "the word {token} enters the LSTM",
+        "layer_in": "layer {below}'s h_t at {token} enters layer {layer}",
+        "written": " (‖i_t ⊙ g_t‖ = {written:.2f})",
+        "written_beside": " (‖i_t ⊙ g_t‖ = {written:.2f} beside the kept ‖f_t ⊙ {c_prev}‖ = {kept:.2f})",
         "step": (
-            "t={t}: the word {token} enters the LSTM {state}. "
+            "t={t}: {entry} {state}. "
             "The forget gate f_t averages {f:.2f} (largest unit u{f_unit} = {f_top:.2f}), {keep}; "
             "the input gate i_t averages {i:.2f} (largest unit u{i_unit} = {i_top:.2f}) with the candidate g_t averaging {g}, "
             "so the step {write}; the cell state moves by {change} = {delta:.2f} to ‖c_t‖ = {c_norm:.2f}; "
@@ -122,15 +135,27 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
     j = t - 1
     f, i, g, o = (float(trace.means[name][j]) for name in "figo")
     first = (t == len(expl)) if reverse else (t == 1)
+    units = trace.units
+    # The state before step t in reading order: the left neighbour forward, the right one in reverse.
+    c_prev = np.zeros_like(units["c"][j]) if first else units["c"][j + 1 if reverse else j - 1]
+    kept = float(np.linalg.norm(units["f"][j] * c_prev))
+    written = float(np.linalg.norm(units["i"][j] * units["g"][j]))
+    c_name = "c_{t+1}" if reverse else "c_{t−1}"
+    token = f"“{expl.words[j]}”" + ("" if expl.in_vocab[j] else phrases["unk"])
+    entry = phrases["word_in"].format(token=token) if trace.layer == 0 else phrases["layer_in"].format(layer=trace.layer, below=trace.layer - 1, token=token)
+    keep_share = kept / max(float(np.linalg.norm(c_prev)), 1e-12)
+    keep = phrases["keep"].format(phrase=_bucket(keep_share, phrases["f"]), c_prev=c_name, kept=keep_share)
+    write_share = written / max(written + kept, 1e-12)
+    write = _bucket(write_share, phrases["i"]) + (phrases["written"].format(written=written) if first else phrases["written_beside"].format(written=written, c_prev=c_name, kept=kept))
     label, score = expl.running(t)
     # The reverse direction reads right to left: its previous step is token t+1, its start state h_{L+1}.
     prev_t = t + 1 if reverse else t - 1
     start = len(expl) + 1 if reverse else 0
     paragraph = phrases["step"].format(
         t=t,
-        token=f"“{expl.words[j]}”" + ("" if expl.in_vocab[j] else phrases["unk"]),
+        entry=entry,
         state=phrases["first_state"].format(start=start) if first else phrases["state"].format(prev_t=prev_t),
-        keep=phrases["first_keep"].format(start=start) if first else phrases["keep"].format(_bucket(f, phrases["f"])),
+        keep=phrases["first_keep"].format(start=start) if first else keep,
         f=f,
         f_unit=int(trace.top_index["f"][j][0]),
         f_top=float(trace.top_value["f"][j][0]),
@@ -138,7 +163,7 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
         i_unit=int(trace.top_index["i"][j][0]),
         i_top=float(trace.top_value["i"][j][0]),
         g=_signed(g),
-        write=_bucket(i, phrases["i"]),
+        write=write,
         change="‖c_t − c_{t+1}‖" if reverse else "‖c_t − c_{t−1}‖",
         delta=float(trace.cell_delta_norm[j]),
         c_norm=float(trace.cell_norm[j]),
