@@ -261,3 +261,53 @@ def test_quick_run_writes_reports_and_the_lstm_beats_the_baseline(tmp_path):
     shortest = min(config.lengths)
     lstm = [float(r["final"]) for r in rows if r["cell"] == "lstm" and int(r["length"]) == shortest]
     assert max(lstm) < 0.5 * ADDING_BASELINE_MSE, lstm
+
+
+def test_sigterm_stops_the_runs_in_progress(tmp_path):
+    # The pool's shutdown waited for the runs in progress (minutes each at T=400), and Lightning in the
+    # workers took their own SIGTERM as a note: "error: terminated", then the three processes ran on.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lstm_sentiment", "longrange", "--task", "adding", "--lengths", "400", "--seeds", "2",
+             "--cells", "rnn", "--steps", "100000", "--workers", "2", "--out", str(tmp_path / "out")],
+            stderr=stderr, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while len(_running_in_group(process.pid)) < 4 and time.monotonic() < deadline:  # + resource tracker, 2 workers
+            time.sleep(0.5)
+        time.sleep(3)  # and into their runs
+        assert process.poll() is None, log.read_text()
+        os.kill(process.pid, signal.SIGTERM)  # to the parent alone, as a service manager or `kill` sends it
+        process.wait(timeout=20)
+        assert log.read_text().splitlines()[-1] == "error: terminated"
+        time.sleep(1)  # killed workers are gone by now; they stay in the run's process group
+        assert _running_in_group(process.pid) == [], "workers left running"
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _running_in_group(pgid: int) -> list[int]:
+    """Processes of process group ``pgid`` that are not zombies (Linux /proc; this machine's init may leave
+    an orphan's zombie unreaped)."""
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except OSError:
+            continue
+        if int(group) == pgid and state != "Z":
+            found.append(int(stat.parent.name))
+    return found

@@ -179,6 +179,15 @@ def _train_job(config: LongRangeConfig, cell: str, length: int, seed: int) -> tu
     return result, model.state_dict() if traced else None
 
 
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14's; before it, the pool's own table
+    if kill is not None:
+        kill()
+        return
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+
+
 def _run_order(config: LongRangeConfig, run: RunResult) -> tuple[int, int, int]:
     return config.lengths.index(run.length), run.seed, config.cells.index(run.cell)
 
@@ -237,6 +246,11 @@ def run_longrange(
                 f"{task.metric} {result.final:.4f}, {solved}, {result.steps} steps, {result.wall_s:.1f} s"
             )
             report.write_tables(LongRangeReport(config, runs, time.perf_counter() - start), out)
+    except BaseException:
+        # SIGTERM to this process, a failed run: shutdown() would wait for the runs in progress (minutes
+        # each at T=400), and Lightning in the workers takes SIGTERM as a note to itself.
+        _kill_workers(pool)
+        raise
     finally:
         pool.shutdown(cancel_futures=True)
     result = LongRangeReport(config, runs, time.perf_counter() - start)

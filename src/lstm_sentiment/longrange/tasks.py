@@ -2,7 +2,8 @@
 
 Both ask one question: can the network carry what it read at an early step across many later steps
 that say nothing? Every batch is freshly drawn from a ``torch.Generator``, so training never runs out of
-data and a test set drawn from a separate generator is never seen in training.
+data and a test set is drawn from a separate generator (the same sequence can occur in both only where
+there are few of them: recall below T ≈ 8, see :func:`recall_batch`).
 
 Shape letters: N sequences, L = T steps.
 """
