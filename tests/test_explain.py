@@ -275,7 +275,7 @@ def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
 
 
 @pytest.mark.parametrize("direction", ["forward", "reverse"])
-def test_narration_tells_the_share_of_the_cell_state_kept_and_the_size_of_the_write(small_model, direction):
+def test_narration_tells_the_shares_kept_written_and_shown(small_model, direction):
     # It bucketed the mean of f_t ("averages 0.47 … drops more than half of the old cell state") where
     # the units holding a large c_t had f_t near 1 and 73 % of ‖c_{t−1}‖ stayed; "writes almost nothing
     # new" followed the mean of i_t while ‖i_t ⊙ g_t‖ was half of ‖c_t‖.
@@ -295,6 +295,8 @@ def test_narration_tells_the_share_of_the_cell_state_kept_and_the_size_of_the_wr
         share = kept / np.linalg.norm(c_prev)
         assert f"{_bucket(share, _TEXT['en']['f'])} (‖f_t ⊙ {c_name}‖ = {share:.2f} × ‖{c_name}‖)" in paragraphs[j]
         assert f"{_bucket(written / (written + kept), _TEXT['en']['i'])} (‖i_t ⊙ g_t‖ = {written:.2f} beside the kept ‖f_t ⊙ {c_name}‖ = {kept:.2f})" in paragraphs[j]
+        shown = np.linalg.norm(units["h"][j]) / np.linalg.norm(np.tanh(units["c"][j]))
+        assert f"{_bucket(shown, _TEXT['en']['o'])} (‖h_t‖ = {np.linalg.norm(units['h'][j]):.2f} = {shown:.2f} × ‖tanh(c_t)‖)" in paragraphs[j]
 
 
 def test_narration_of_a_higher_layer_names_its_input():

@@ -5,7 +5,8 @@ prediction and the words that mattered most. Every number comes from the :class:
 around them ("keeps most of the old cell state") only bucket measured shares, with the thresholds below:
 what the forget gate keeps is ‖f_t ⊙ c_{t−1}‖ / ‖c_{t−1}‖, not the mean of f_t (the units that hold a large
 c_t are the ones whose f_t is near 1, so a mean f_t of 0.47 can keep more than half of ‖c_{t−1}‖),
-and what the step writes is ‖i_t ⊙ g_t‖ against that kept part, not the mean of i_t.
+what the step writes is ‖i_t ⊙ g_t‖ against that kept part, not the mean of i_t, and what the output gate
+lets out is ‖h_t‖ / ‖tanh(c_t)‖, not the mean of o_t.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _TEXT = {
         # What each gate does, from the highest quarter of _CUTS to the lowest.
         "f": ("保留了大部分旧的细胞状态", "保留了一半以上旧的细胞状态", "丢掉了一半以上旧的细胞状态", "几乎清空了旧的细胞状态"),
         "i": ("大量写入新内容", "写入了较多新内容", "写入了一部分新内容", "写入的新内容很少"),
-        "o": ("把大部分细胞状态输出到隐藏状态", "输出了一半以上的细胞状态", "只输出了一部分细胞状态", "几乎不输出细胞状态"),
+        "o": ("把大部分 tanh(c_t) 输出到隐藏状态", "输出了一半以上的 tanh(c_t)", "只输出了一部分 tanh(c_t)", "几乎不输出 tanh(c_t)"),
         "unk": "（不在词表中，按 <unk> 读入）",
         "first_state": "与初始隐藏状态 h_{start} = 0 一起进入 LSTM",
         "first_keep": "不过此时 c_{start} = 0，没有旧的细胞状态可保留",
@@ -41,7 +42,7 @@ _TEXT = {
             "遗忘门 f_t 平均 {f:.2f}（最大的单元 u{f_unit} = {f_top:.2f}），{keep}；"
             "输入门 i_t 平均 {i:.2f}（最大的单元 u{i_unit} = {i_top:.2f}），候选值 g_t 平均 {g}，{write}；"
             "细胞状态变化 {change} = {delta:.2f}，现在 ‖c_t‖ = {c_norm:.2f}；"
-            "输出门 o_t 平均 {o:.2f}，{out}，‖h_t‖ = {h_norm:.2f}。"
+            "输出门 o_t 平均 {o:.2f}，{out}（‖h_t‖ = {h_norm:.2f} = {shown:.2f} × ‖tanh(c_t)‖）。"
         ),
         "verdict": "只看前 {t} 个词，模型判断为{label} {score:.2f}",
         "turn": "，由{prev}转为{label}",
@@ -57,7 +58,7 @@ _TEXT = {
     "en": {
         "f": ("keeps most of the old cell state", "keeps more than half of the old cell state", "drops more than half of the old cell state", "all but clears the old cell state"),
         "i": ("writes a lot of new content", "writes much new content", "writes some new content", "writes little new content"),
-        "o": ("lets most of the cell state out into the hidden state", "lets more than half of the cell state out", "lets only part of the cell state out", "lets almost nothing of the cell state out"),
+        "o": ("lets most of tanh(c_t) out into the hidden state", "lets more than half of tanh(c_t) out", "lets only part of tanh(c_t) out", "lets almost nothing of tanh(c_t) out"),
         "unk": " (not in the vocabulary, read as <unk>)",
         "first_state": "together with the initial hidden state h_{start} = 0",
         "first_keep": "but c_{start} = 0, so there is no old cell state to keep",
@@ -72,7 +73,7 @@ _TEXT = {
             "The forget gate f_t averages {f:.2f} (largest unit u{f_unit} = {f_top:.2f}), {keep}; "
             "the input gate i_t averages {i:.2f} (largest unit u{i_unit} = {i_top:.2f}) with the candidate g_t averaging {g}, "
             "so the step {write}; the cell state moves by {change} = {delta:.2f} to ‖c_t‖ = {c_norm:.2f}; "
-            "the output gate o_t averages {o:.2f} and {out}, ‖h_t‖ = {h_norm:.2f}. "
+            "the output gate o_t averages {o:.2f} and {out} (‖h_t‖ = {h_norm:.2f} = {shown:.2f} × ‖tanh(c_t)‖). "
         ),
         "verdict": "On the first {t} word{s} alone the model would say {label} {score:.2f}",
         "turn": ", turning from {prev} to {label}",
@@ -146,6 +147,7 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
     keep_share = kept / max(float(np.linalg.norm(c_prev)), 1e-12)
     keep = phrases["keep"].format(phrase=_bucket(keep_share, phrases["f"]), c_prev=c_name, kept=keep_share)
     write_share = written / max(written + kept, 1e-12)
+    shown = float(trace.hidden_norm[j]) / max(float(np.linalg.norm(np.tanh(units["c"][j]))), 1e-12)
     write = _bucket(write_share, phrases["i"]) + (phrases["written"].format(written=written) if first else phrases["written_beside"].format(written=written, c_prev=c_name, kept=kept))
     label, score = expl.running(t)
     # The reverse direction reads right to left: its previous step is token t+1, its start state h_{L+1}.
@@ -168,7 +170,8 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
         delta=float(trace.cell_delta_norm[j]),
         c_norm=float(trace.cell_norm[j]),
         o=o,
-        out=_bucket(o, phrases["o"]),
+        out=_bucket(shown, phrases["o"]),
+        shown=shown,
         h_norm=float(trace.hidden_norm[j]),
     )
     paragraph += phrases["verdict"].format(t=t, s="s" if t > 1 else "", label=label_name(label, lang), score=score)
