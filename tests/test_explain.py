@@ -308,6 +308,21 @@ def test_narration_of_a_higher_layer_names_its_input():
     assert narrate(expl, "en", layer=0)[0].startswith("t=1: the word “我” enters the LSTM")
 
 
+def test_no_word_is_named_as_mattering_when_none_moved_the_prediction():
+    from lstm_sentiment.explain.narrate import narrate
+    from lstm_sentiment.explain.tables import _contribution, to_markdown
+
+    # Every token <unk>: the conclusion ranked three words "lowering positive by 0.00".
+    expl = explain(tiny_model(), "😀 🎬 ✨")
+    assert not expl.contributions.any()
+    assert narrate(expl, "en")[-1].endswith(f"No word mattered alone: replacing any one by <unk> moves {expl.label} by less than 0.005.")
+    assert "没有哪个词单独起作用" in narrate(expl, "zh")[-1]
+    assert "“" not in narrate(expl, "en")[-1]
+    # A change too small to print is +0.000, never -0.000.
+    assert _contribution(-0.0001) == "+0.000" and _contribution(-0.0006) == "-0.001" and _contribution(0.0) == "+0.000"
+    assert "-0.000" not in to_markdown(expl)
+
+
 def test_narration_words_follow_the_printed_value():
     from lstm_sentiment.explain.narrate import _TEXT, _bucket
 

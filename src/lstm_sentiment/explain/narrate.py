@@ -53,6 +53,7 @@ _TEXT = {
         "word": "“{word}”（{effect}）",
         "join": "、",
         "final": "最终判断：{label} {score:.2f}（与 predict 相同）。影响最大的词：{words}。",
+        "final_none": "最终判断：{label} {score:.2f}（与 predict 相同）。没有哪个词单独起作用：把任何一个词换成 <unk>，{label}的概率变化都不到 0.005。",
         "note": "注意：文本超过模型上限 {max_tokens} 个词，已像 predict 一样截断（保留开头和结尾）。",
     },
     "en": {
@@ -84,6 +85,7 @@ _TEXT = {
         "word": "“{word}” ({effect})",
         "join": "; ",
         "final": "Final prediction: {label} {score:.2f} (the same as predict). The words that mattered most: {words}.",
+        "final_none": "Final prediction: {label} {score:.2f} (the same as predict). No word mattered alone: replacing any one by <unk> moves {label} by less than 0.005.",
         "note": " Note: {note}.",
     },
 }
@@ -188,11 +190,15 @@ def _conclusion(expl: Explanation, lang: str) -> str:
     phrases = _TEXT[lang]
     name = label_name(expl.label, lang)
     words = []
-    for j in expl.top_contributions(3):
+    # A word whose contribution prints as 0.00 (every word <unk>, say) did not matter, whatever its rank.
+    for j in (j for j in expl.top_contributions(3) if round(abs(float(expl.contributions[j])), 2) > 0):
         delta = float(expl.contributions[j])
         effect = phrases["lowers" if delta >= 0 else "raises"].format(label=name, delta=abs(delta))
         words.append(phrases["word"].format(word=expl.words[j], effect=effect))
-    paragraph = phrases["final"].format(label=name, score=expl.score, words=phrases["join"].join(words))
+    if words:
+        paragraph = phrases["final"].format(label=name, score=expl.score, words=phrases["join"].join(words))
+    else:
+        paragraph = phrases["final_none"].format(label=name, score=expl.score)
     if expl.note:
         paragraph += phrases["note"].format(max_tokens=expl.max_tokens, note=expl.note)
     return paragraph

@@ -50,7 +50,7 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
             f"{trace.hidden_norm[j]:.2f}",
             f"{trace.cell_delta_norm[j]:.2f}",
             f"{label} {score:.2f}",
-            f"{expl.contributions[j]:+.3f}",
+            _contribution(expl.contributions[j]),
         )
     return table
 
@@ -87,7 +87,7 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
         means = " | ".join(f"{trace.means[name][j]:.2f}" for name in _HEADS)
         lines.append(
             f"| {j + 1} | {_escape(_token_cell(expl, j))} | {means} | {trace.cell_norm[j]:.2f} | {trace.hidden_norm[j]:.2f} "
-            f"| {trace.cell_delta_norm[j]:.2f} | {label} {score:.2f} | {expl.contributions[j]:+.3f} |"
+            f"| {trace.cell_delta_norm[j]:.2f} | {label} {score:.2f} | {_contribution(expl.contributions[j])} |"
         )
     lines += ["", "Most active units (unit: value, largest |value| first):", ""]
     lines += ["| t | token | " + " | ".join(GATES[name] for name in "figo") + " |", "|---:|---|---|---|---|---|"]
@@ -99,3 +99,8 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
         for paragraph in narration:
             lines += [_escape(paragraph), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _contribution(delta: float) -> str:
+    # Signed to 3 places, without a "-0.000" for a change too small to print (+ 0.0 turns -0.0 into 0.0).
+    return f"{round(float(delta), 3) + 0.0:+.3f}"
