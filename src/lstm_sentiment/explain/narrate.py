@@ -18,16 +18,16 @@ from lstm_sentiment.explain.walk import Explanation
 LANGS = ("zh", "en")
 ZH_LABELS = {"positive": "正面", "negative": "负面", "neutral": "中性"}
 
-# Quarters of (0, 1) for the shares told: "most", "more than half", "less than half", "almost none".
+# Quarters of (0, 1) for the shares told: "most", "more than half", "less than half", "less than a quarter".
 _CUTS = (0.75, 0.5, 0.25)
 
 # Every sentence of the narration in each language, filled in by _step and _conclusion with str.format.
 _TEXT = {
     "zh": {
         # What each gate does, from the highest quarter of _CUTS to the lowest.
-        "f": ("保留了大部分旧的细胞状态", "保留了一半以上旧的细胞状态", "丢掉了一半以上旧的细胞状态", "几乎清空了旧的细胞状态"),
+        "f": ("保留了大部分旧的细胞状态", "保留了一半以上旧的细胞状态", "丢掉了一半以上旧的细胞状态", "丢掉了四分之三以上旧的细胞状态"),
         "i": ("大量写入新内容", "写入了较多新内容", "写入了一部分新内容", "写入的新内容很少"),
-        "o": ("把大部分 tanh(c_t) 输出到隐藏状态", "输出了一半以上的 tanh(c_t)", "只输出了一部分 tanh(c_t)", "几乎不输出 tanh(c_t)"),
+        "o": ("把大部分 tanh(c_t) 输出到隐藏状态", "输出了一半以上的 tanh(c_t)", "只输出了一部分 tanh(c_t)", "只输出了不到四分之一的 tanh(c_t)"),
         "unk": "（不在词表中，按 <unk> 读入）",
         "first_state": "与初始隐藏状态 h_{start} = 0 一起进入 LSTM",
         "first_keep": "不过此时 c_{start} = 0，没有旧的细胞状态可保留",
@@ -57,9 +57,9 @@ _TEXT = {
         "note": "注意：文本超过模型上限 {max_tokens} 个词，已像 predict 一样截断（保留开头和结尾）。",
     },
     "en": {
-        "f": ("keeps most of the old cell state", "keeps more than half of the old cell state", "drops more than half of the old cell state", "all but clears the old cell state"),
+        "f": ("keeps most of the old cell state", "keeps more than half of the old cell state", "drops more than half of the old cell state", "drops more than three quarters of the old cell state"),
         "i": ("writes a lot of new content", "writes much new content", "writes some new content", "writes little new content"),
-        "o": ("lets most of tanh(c_t) out into the hidden state", "lets more than half of tanh(c_t) out", "lets only part of tanh(c_t) out", "lets almost nothing of tanh(c_t) out"),
+        "o": ("lets most of tanh(c_t) out into the hidden state", "lets more than half of tanh(c_t) out", "lets only part of tanh(c_t) out", "lets less than a quarter of tanh(c_t) out"),
         "unk": " (not in the vocabulary, read as <unk>)",
         "first_state": "together with the initial hidden state h_{start} = 0",
         "first_keep": "but c_{start} = 0, so there is no old cell state to keep",
@@ -168,7 +168,7 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
         i_top=float(trace.top_value["i"][j][0]),
         g=_signed(g),
         write=write,
-        change="‖c_t − c_{t+1}‖" if reverse else "‖c_t − c_{t−1}‖",
+        change=f"‖c_t − {c_name}‖",
         delta=float(trace.cell_delta_norm[j]),
         c_norm=float(trace.cell_norm[j]),
         o=o,
