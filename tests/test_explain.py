@@ -272,6 +272,8 @@ def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
     assert f"h_{start} = 0" in reverse[len(expl) - 1] and f"c_{start} = 0" in reverse[len(expl) - 1] and "c_{t+1}" in reverse[0]
     assert not any("h_0" in paragraph or "c_0" in paragraph for paragraph in reverse)
     assert f"h_{len(expl)}" in reverse[len(expl) - 2]
+    # Its running prediction is the whole model's on the left-to-right prefix, as the forward narration's.
+    assert all(("left-to-right prefix" if lang == "en" else "从左到右的前缀") in paragraph for paragraph in reverse[:-1])
 
 
 @pytest.mark.parametrize("direction", ["forward", "reverse"])

@@ -45,6 +45,8 @@ _TEXT = {
             "输出门 o_t 平均 {o:.2f}，{out}（‖h_t‖ = {h_norm:.2f} = {shown:.2f} × ‖tanh(c_t)‖）。"
         ),
         "verdict": "只看前 {t} 个词，模型判断为{label} {score:.2f}",
+        # The running prediction is the whole model on the first t words, whichever direction is told.
+        "verdict_reverse": "整个模型只看前 {t} 个词（从左到右的前缀，两个方向都读它）判断为{label} {score:.2f}",
         "turn": "，由{prev}转为{label}",
         "was": "（上一步 {prev_score:.2f}）",
         "end": "。",
@@ -77,6 +79,7 @@ _TEXT = {
             "the output gate o_t averages {o:.2f} and {out} (‖h_t‖ = {h_norm:.2f} = {shown:.2f} × ‖tanh(c_t)‖). "
         ),
         "verdict": "On the first {t} word{s} alone the model would say {label} {score:.2f}",
+        "verdict_reverse": "The whole model on the first {t} word{s} alone (the left-to-right prefix, which both directions read) would say {label} {score:.2f}",
         "turn": ", turning from {prev} to {label}",
         "was": " (was {prev_score:.2f})",
         "end": ".",
@@ -176,7 +179,7 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
         shown=shown,
         h_norm=float(trace.hidden_norm[j]),
     )
-    paragraph += phrases["verdict"].format(t=t, s="s" if t > 1 else "", label=label_name(label, lang), score=score)
+    paragraph += phrases["verdict_reverse" if reverse else "verdict"].format(t=t, s="s" if t > 1 else "", label=label_name(label, lang), score=score)
     if t > 1:
         prev_label, prev_score = expl.running(t - 1)
         if prev_label != label:
