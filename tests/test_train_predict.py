@@ -127,6 +127,12 @@ def test_corrupt_truncated_missing_and_other_version(small_bundle, tmp_path):
     (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
     with pytest.raises(SentimentError, match=r"corrupt model bundle \(id2label names a class twice"):
         SentimentModel.load(old)
+    # An edit of the informational "tokenizer" entry had no effect: "data" builds the tokenizer.
+    config["id2label"] = ["negative", "positive"]
+    config["tokenizer"]["max_tokens"] = 512
+    (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"corrupt model bundle \(\"tokenizer\" says max_tokens 512, \"data\" 256; \"data\" is the one read\)"):
+        SentimentModel.load(old)
 
 
 def test_same_seed_same_model(small_bundle, small_splits, tmp_path):

@@ -171,6 +171,12 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     try:
         model_cfg = ModelConfig.from_dict(config["model"])
         data_cfg = DataConfig.from_dict(config["data"])
+        # "tokenizer" restates "data" for the reader; the tokenizer is built from "data", so an edit of one
+        # alone would be silently ignored.
+        told = config.get("tokenizer", {})
+        for key in ("lang", "max_tokens"):
+            if key in told and told[key] != getattr(data_cfg, key):
+                raise ValueError(f'"tokenizer" says {key} {told[key]!r}, "data" {getattr(data_cfg, key)!r}; "data" is the one read')
         id2label = list(config["id2label"])
         if len(set(id2label)) < len(id2label):  # two logits under one name: a record's score and probs would differ
             raise ValueError(f"id2label names a class twice: {id2label}")
