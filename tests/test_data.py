@@ -43,13 +43,22 @@ def test_a_users_file_is_deduplicated_before_it_is_split(tmp_path, caplog):
     (tmp_path / "d.csv").write_text("text,label\n" + "\n".join(rows * 3 + ["一般般,pos", "一般般,neg"]) + "\n", encoding="utf-8")
     with caplog.at_level("INFO", logger="lstm_sentiment"):
         train, valid, test = training_splits(str(tmp_path / "d.csv"))
-    assert "60 of 182 texts left (repeats dropped: 121, the first copy kept; under two labels: 1)" in caplog.text
+    assert "60 of 182 left (copies of a kept text: 120; texts under two labels: 2)" in caplog.text
     texts = train.texts + valid.texts + test.texts
     assert sorted(texts) == sorted(r.split(",")[0] for r in rows) and len(test) == 6
     # Given files are the user's to choose: kept whole, their overlap with training named.
     (tmp_path / "t.csv").write_text("text,label\n好极了0,pos\n好极了99,pos\n太差了99,neg\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"t\.csv: 1 of 3 texts also in the training data"):
         training_splits(str(tmp_path / "d.csv"), test=tmp_path / "t.csv")
+    # The same as the model reads them: case, spaces, entities and full-width forms aside.
+    rows = ["good movie,pos", "  GOOD   movie ,pos", "good&nbsp;movie,pos", "ｇｏｏｄ movie,pos", "bad movie,neg", "Bad Movie,pos"]
+    (tmp_path / "v.csv").write_text("text,label\n" + "\n".join(rows + [f"word{i},{'pos' if i % 2 else 'neg'}" for i in range(40)]) + "\n", encoding="utf-8")
+    train, valid, test = training_splits(str(tmp_path / "v.csv"))
+    texts = train.texts + valid.texts + test.texts
+    assert texts.count("good movie") == 1 and not {"  GOOD   movie ", "ｇｏｏｄ movie", "bad movie", "Bad Movie"} & set(texts)
+    (tmp_path / "u.csv").write_text("text,label\nWORD1 ,pos\nnew,neg\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"u\.csv: 1 of 2 texts also in the training data \(as the model reads them\)"):
+        training_splits(str(tmp_path / "v.csv"), test=tmp_path / "u.csv")
 
 
 def test_labels_fold_and_order():
@@ -93,7 +102,7 @@ def test_missing_column_lists_columns(tmp_path):
     with pytest.raises(SentimentError, match="no label column 'y'; columns found: body, score"):
         read_labelled(path, text_column="body", label_column="y")
     path.write_text("text;label\n好;1\n", encoding="utf-8")  # a spreadsheet's export in some locales
-    with pytest.raises(SentimentError, match=r"columns found: text;label \(separated by ';'\? CSV takes commas, TSV tabs\)"):
+    with pytest.raises(SentimentError, match=r"columns found: text;label \(separated by ';'\? CSV takes commas, TSV tabs\)$"):
         read_labelled(path)
 
 

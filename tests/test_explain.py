@@ -304,10 +304,12 @@ def test_narration_tells_the_shares_kept_written_and_shown(small_model, directio
 def test_narration_of_a_higher_layer_names_its_input():
     from lstm_sentiment.explain.narrate import narrate
 
-    expl = explain(tiny_model(num_layers=2), "我喜欢这个电影")
+    expl = explain(tiny_model(num_layers=2, bidirectional=False), "我喜欢这个电影")
     assert narrate(expl, "en", layer=1)[0].startswith("t=1: layer 0's h_t at “我” enters layer 1")
     assert narrate(expl, "zh", layer=1)[0].startswith("t=1：第 1 层读入第 0 层在“我”处的 h_t")
     assert narrate(expl, "en", layer=0)[0].startswith("t=1: the word “我” enters the LSTM")
+    both = explain(tiny_model(num_layers=2, bidirectional=True), "我喜欢这个电影")
+    assert narrate(both, "en", layer=1, direction="reverse")[0].startswith("t=1: layer 0's [h→_t; h←_t] at “我” enters layer 1")
 
 
 def test_no_word_is_named_as_mattering_when_none_moved_the_prediction():
@@ -321,6 +323,9 @@ def test_no_word_is_named_as_mattering_when_none_moved_the_prediction():
     assert "没有哪个词单独起作用" in narrate(expl, "zh")[-1]
     assert "“" not in narrate(expl, "en")[-1]
     # A change too small to print is +0.000, never -0.000.
+    from lstm_sentiment.explain.narrate import _signed
+
+    assert _signed(-0.004) == "+0.00" and _signed(-0.006) == "−0.01"
     assert _contribution(-0.0001) == "+0.000" and _contribution(-0.0006) == "-0.001" and _contribution(0.0) == "+0.000"
     assert "-0.000" not in to_markdown(expl)
 

@@ -178,5 +178,10 @@ def test_api_arguments_out_of_range_raise_named_errors():
     if not torch.cuda.is_available():  # was torch's AssertionError "Torch not compiled with CUDA enabled"
         with pytest.raises(SentimentError, match="device 'cuda': no CUDA device here"):
             SentimentModel.load("zh", device="cuda")
+    with pytest.raises(ValueError, match="device 'meta' holds shapes, not values"):  # loaded, then predict failed
+        SentimentModel.load("zh", device="meta")
+    if not torch.backends.mps.is_available():  # was torch's RuntimeError "PyTorch is not linked with support for mps"
+        with pytest.raises(SentimentError, match="device 'mps': "):
+            SentimentModel.load("zh", device="mps")
     with pytest.raises(ValueError, match="top_units must be a positive int, got True"):
         explain(model, "好", top_units=True)

@@ -233,7 +233,7 @@ def _typed_flag(ctx: typer.Context, name: str) -> str:
 @command
 def train(
     ctx: typer.Context,
-    data: str = typer.Option(..., "--data", help="zh-reviews (built-in corpus) or a CSV/TSV/JSONL file with a header."),
+    data: str = typer.Option(..., "--data", help="zh-reviews (built-in corpus) or a CSV/TSV/JSONL file with a header (de-duplicated as the model reads its texts)."),
     out: Path = typer.Option(..., "--out", parser=_path, metavar=_PATH, help="Model bundle directory to write (replaced atomically)."),
     valid: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Validation file; default: 10% of --data, stratified."),
     test: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Test file; default: 10% of --data, stratified."),
@@ -546,7 +546,7 @@ def explain(
     if expl.warning == "no known words":
         typer.echo(f"warning: {expl.warning} (emoji or punctuation only?): the prediction rests on no word", err=True)
     elif expl.warning:
-        typer.echo(f"warning: {expl.warning} (give a {'en' if expl.lang == 'zh' else 'zh'} model with --model, or none: picked by script)", err=True)
+        typer.echo(f"warning: {expl.warning} (give {'an en' if expl.lang == 'zh' else 'a zh'} model with --model, or none: picked by script)", err=True)
     narration = None
     if narrate is not None:
         narration = tell(expl, narrate.value, layer, direction.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from lstm_sentiment.errors import SentimentError
@@ -46,13 +46,21 @@ def _clean(raw: object) -> str:
     return text
 
 
-def deduplicate(data: LabelledTexts) -> LabelledTexts:
-    """First occurrence of each text kept, in order; texts that occur under two labels dropped."""
+def deduplicate(data: LabelledTexts, key: Callable[[str], str] | None = None) -> LabelledTexts:
+    """First occurrence of each text kept, in order; texts that occur under two labels dropped.
+
+    Args:
+        key: what makes two texts the same (e.g. the normalised text the model reads); None: the text as
+            written. The kept texts are as written.
+    """
     labels: dict[str, set[str]] = {}
+    first: dict[str, str] = {}
     for text, label in zip(data.texts, data.labels):
-        labels.setdefault(text, set()).add(label)
-    kept = [t for t in labels if len(labels[t]) == 1]
-    return LabelledTexts(kept, [next(iter(labels[t])) for t in kept], data.source)
+        same = key(text) if key is not None else text
+        labels.setdefault(same, set()).add(label)
+        first.setdefault(same, text)
+    kept = [k for k in labels if len(labels[k]) == 1]
+    return LabelledTexts([first[k] for k in kept], [next(iter(labels[k])) for k in kept], data.source)
 
 
 def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[str]:

@@ -223,11 +223,14 @@ def _repeated(columns: list[str]) -> list[str]:
     return sorted({c for c in columns if columns.count(c) > 1})
 
 
-def _found(columns: list[str]) -> str:
+def _found(columns: list[str], role: str | None = None) -> str:
+    """"columns found: …", then what would help: a header read as one column that holds a separator of
+    another dialect is named (no column name would help), else naming the column with --ROLE-column."""
     found = f"columns found: {', '.join(map(str, columns)) or 'none'}"
-    # A header read as one column that holds a separator of another dialect: say so, not only "name it".
     other = next((sep for sep in ";|" if len(columns) == 1 and columns[0] and sep in columns[0]), None)
-    return found + (f" (separated by {other!r}? CSV takes commas, TSV tabs)" if other else "")
+    if other:
+        return found + f" (separated by {other!r}? CSV takes commas, TSV tabs)"
+    return found + (f"; name it with --{role}-column" if role else "")
 
 
 def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...], role: str, source: str) -> str:
@@ -243,7 +246,7 @@ def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, .
         if name in lowered:
             return lowered[name]
     raise SentimentError(
-        f"{source}: no {role} column ({'/'.join(candidates)}); {_found(columns)}; name it with --{role}-column"
+        f"{source}: no {role} column ({'/'.join(candidates)}); {_found(columns, role)}"
     )
 
 

@@ -34,7 +34,7 @@ _TEXT = {
         "state": "与上一步的隐藏状态 h_{prev_t} 一起进入 LSTM",
         "keep": "{phrase}（‖f_t ⊙ {c_prev}‖ = {kept:.2f} × ‖{c_prev}‖）",
         "word_in": "输入{token}",
-        "layer_in": "第 {layer} 层读入第 {below} 层在{token}处的 h_t",
+        "layer_in": "第 {layer} 层读入第 {below} 层在{token}处的 {h}",
         "written": "（‖i_t ⊙ g_t‖ = {written:.2f}）",
         "written_beside": "（‖i_t ⊙ g_t‖ = {written:.2f}，保留的 ‖f_t ⊙ {c_prev}‖ = {kept:.2f}）",
         "step": (
@@ -68,7 +68,7 @@ _TEXT = {
         "state": "together with the previous hidden state h_{prev_t}",
         "keep": "and {phrase} (‖f_t ⊙ {c_prev}‖ = {kept:.2f} × ‖{c_prev}‖)",
         "word_in": "the word {token} enters the LSTM",
-        "layer_in": "layer {below}'s h_t at {token} enters layer {layer}",
+        "layer_in": "layer {below}'s {h} at {token} enters layer {layer}",
         "written": " (‖i_t ⊙ g_t‖ = {written:.2f})",
         "written_beside": " (‖i_t ⊙ g_t‖ = {written:.2f} beside the kept ‖f_t ⊙ {c_prev}‖ = {kept:.2f})",
         "step": (
@@ -104,8 +104,9 @@ def _bucket(value: float, phrases: tuple[str, ...]) -> str:
 
 
 def _signed(value: float) -> str:
-    # A real minus sign, and an explicit plus, so the direction of a change reads at a glance.
-    return f"{value:+.2f}".replace("-", "−")
+    # A real minus sign, and an explicit plus, so the direction of a change reads at a glance; a value that
+    # rounds to zero is +0.00 (+ 0.0 turns -0.0 into 0.0).
+    return f"{round(value, 2) + 0.0:+.2f}".replace("-", "−")
 
 
 def label_name(label: str, lang: str) -> str:
@@ -148,7 +149,9 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
     written = float(np.linalg.norm(units["i"][j] * units["g"][j]))
     c_name = "c_{t+1}" if reverse else "c_{t−1}"
     token = f"“{expl.words[j]}”" + ("" if expl.in_vocab[j] else phrases["unk"])
-    entry = phrases["word_in"].format(token=token) if trace.layer == 0 else phrases["layer_in"].format(layer=trace.layer, below=trace.layer - 1, token=token)
+    # A layer above the first reads the layer below's h_t, both directions' side by side if it has two.
+    below = "[h→_t; h←_t]" if len(expl.layers[trace.layer - 1]) == 2 else "h_t"
+    entry = phrases["word_in"].format(token=token) if trace.layer == 0 else phrases["layer_in"].format(layer=trace.layer, below=trace.layer - 1, h=below, token=token)
     keep_share = kept / max(float(np.linalg.norm(c_prev)), 1e-12)
     keep = phrases["keep"].format(phrase=_bucket(keep_share, phrases["f"]), c_prev=c_name, kept=keep_share)
     write_share = written / max(written + kept, 1e-12)

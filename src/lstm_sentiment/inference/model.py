@@ -183,8 +183,8 @@ class SentimentModel:
                 float32 always.
         Raises:
             SentimentError: missing, truncated, corrupt or other-version bundle, or a device this torch
-                cannot use ("cuda" on a build without CUDA or a machine without a GPU).
-            ValueError: an unknown precision or device name.
+                cannot use ("cuda" on a build without CUDA or a machine without a GPU, "mps" off Apple's).
+            ValueError: an unknown precision or device name, or "meta".
         """
         # The names "zh" and "en" (as str) are the shipped models even where a folder has that name; a
         # Path, or "./zh", is a directory.
@@ -196,12 +196,18 @@ class SentimentModel:
             device = torch.device(device)
         except RuntimeError:
             raise ValueError(f"unknown device {device!r}; e.g. 'cpu', 'cuda', 'cuda:1'") from None
+        if device.type == "meta":
+            raise ValueError("device 'meta' holds shapes, not values: nothing could be predicted on it")
         if device.type == "cuda" and not torch.cuda.is_available():
             # torch raises an AssertionError ("Torch not compiled with CUDA enabled") at .to() otherwise.
             raise SentimentError(f"device {str(device)!r}: no CUDA device here (torch {torch.__version__})")
         network, vocab, tokenizer, config = load_bundle(path)
         network.keep_tables_in_float16()  # stored in float16: the same values in half the memory
-        return cls(network.to(device), vocab, tokenizer, config, path, precision)
+        try:
+            network = network.to(device)
+        except (RuntimeError, AssertionError) as err:  # e.g. "mps" on a torch built without it
+            raise SentimentError(f"device {str(device)!r}: {str(err).splitlines()[0]}") from None
+        return cls(network, vocab, tokenizer, config, path, precision)
 
     @property
     def device(self) -> torch.device:

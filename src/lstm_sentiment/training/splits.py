@@ -9,6 +9,7 @@ from pathlib import Path
 from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
 from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, deduplicate, stratified_split
 from lstm_sentiment.data.sources import load_dataset
+from lstm_sentiment.text.normalize import normalize
 
 log = logging.getLogger("lstm_sentiment")
 
@@ -29,7 +30,8 @@ def training_splits(
 
     Args:
         data: ``zh-reviews`` (its fixed 80/10/10 splits; ``valid`` and ``test`` unused) or a labelled file,
-            de-duplicated as the built-in corpus is (:func:`deduplicate`; what it drops is logged).
+            de-duplicated as the built-in corpus is (:func:`deduplicate`), texts being the same when
+            :func:`normalize` makes them so; what it drops is logged.
         valid: a validation file; None: 10 % of ``data``, stratified (:data:`SPLIT_FRACTIONS`).
         test: a test file; None: 10 % of ``data`` when ``valid`` is None too, else no test.
         text_column, label_column: the files' columns; guessed when None.
@@ -60,18 +62,26 @@ def training_splits(
 
 def _without_repeats(data: LabelledTexts) -> LabelledTexts:
     # A text repeated in the file would land in train and test both (review exports repeat "好评" and the
-    # like) and inflate the test figures; one under two labels teaches nothing but noise.
-    kept = deduplicate(data)
+    # like) and inflate the test figures; one under two labels teaches nothing but noise. Texts are the
+    # same when the model reads them the same: case, spacing, entities and full-width forms aside.
+    read_as = {text: normalize(text) for text in set(data.texts)}
+    kept = deduplicate(data, key=read_as.__getitem__)
     if len(kept) < len(data):
-        distinct = len(set(data.texts))
-        log.info("%s: de-duplicated, %d of %d texts left (repeats dropped: %d, the first copy kept; under two labels: %d)", data.source, len(kept), len(data), len(data) - distinct, distinct - len(kept))
+        labels: dict[str, set[str]] = {}
+        for text, label in zip(data.texts, data.labels):
+            labels.setdefault(read_as[text], set()).add(label)
+        conflicting = sum(len(labels[read_as[text]]) > 1 for text in data.texts)
+        log.info(
+            "%s: de-duplicated as the model reads the texts, %d of %d left (copies of a kept text: %d; texts under two labels: %d)",
+            data.source, len(kept), len(data), len(data) - conflicting - len(kept), conflicting,
+        )
     return kept
 
 
 def _warn_shared(train: LabelledTexts, part: LabelledTexts | None) -> None:
     if part is None:
         return
-    seen = set(train.texts)
-    shared = sum(text in seen for text in part.texts)
+    seen = set(map(normalize, train.texts))
+    shared = sum(normalize(text) in seen for text in part.texts)
     if shared:
-        warnings.warn(f"{part.source}: {shared} of {len(part)} texts also in the training data; its figures count them as unseen", stacklevel=3)
+        warnings.warn(f"{part.source}: {shared} of {len(part)} texts also in the training data (as the model reads them); its figures count them as unseen", stacklevel=3)
