@@ -251,6 +251,24 @@ def test_a_text_of_the_other_script_is_flagged():
     assert routed.returncode == 0 and "warning" not in routed.stdout, routed.stdout
 
 
+def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():
+    # The default --lang auto: the tokenizer reads each text by its own script, so the warning needs the
+    # training texts' script, which training records.
+    from lstm_sentiment.explain import explain
+    from lstm_sentiment.inference.model import reading_language
+    from test_explain import tiny_model
+
+    assert reading_language({"data": {"lang": "auto"}, "training_scripts": {"en": 0.995, "zh": 0.005}}) == "en"
+    assert reading_language({"data": {"lang": "auto"}, "training_scripts": {"en": 0.6, "zh": 0.4}}) is None  # both
+    assert reading_language({"data": {"lang": "auto"}}) is None  # a bundle from before the record
+    assert reading_language({"data": {"lang": "zh"}}) == "zh"
+    model = tiny_model()
+    model.reads = "en"
+    chinese, english = model.predict(["我喜欢这个电影", "i like this movie"])
+    assert chinese["warning"] == "zh text; the model reads en" and "warning" not in english
+    assert explain(model, "我喜欢这个电影").warning == "zh text; the model reads en"
+
+
 def test_explain_warns_of_no_known_words_and_predict_takes_dash_alone(tiny_bundle):
     model = ("--model", str(tiny_bundle))
     for text in ("😀😀", "。。！"):  # predict flagged these; explain gave a confident walk-through without a word

@@ -21,6 +21,8 @@ def test_bundle_files_and_metrics(small_bundle):
     # zh-reviews is part of the vectors' corpus: nearly every token has its own row, the rest subwords.
     assert 0.97 < config["embeddings"]["token_coverage"] <= 1.0
     assert config["embeddings"]["unk_token_share"] < 0.005
+    # zh-reviews: Chinese but for a few texts of Latin letters alone ("good!"), none of neither script.
+    assert set(config["training_scripts"]) <= {"zh", "en"} and config["training_scripts"]["zh"] > 0.99
     saved = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     test = saved["test"]
     assert test["n"] == 348 and sum(map(sum, test["confusion_matrix"])) == 348

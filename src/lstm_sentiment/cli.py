@@ -546,7 +546,7 @@ def explain(
     if expl.warning == "no known words":
         typer.echo(f"warning: {expl.warning} (emoji or punctuation only?): the prediction rests on no word", err=True)
     elif expl.warning:
-        typer.echo(f"warning: {expl.warning} (give {'an en' if expl.lang == 'zh' else 'a zh'} model with --model, or none: picked by script)", err=True)
+        typer.echo(f"warning: {expl.warning} (give {'a zh' if expl.model_reads == 'en' else 'an en'} model with --model, or none: picked by script)", err=True)
     narration = None
     if narrate is not None:
         narration = tell(expl, narrate.value, layer, direction.value)

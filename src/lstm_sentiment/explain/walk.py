@@ -181,6 +181,7 @@ class Explanation:
         layers: ``layers[k][d]`` is the :class:`DirectionTrace` of layer k, direction d.
         explicit_max_abs_diff: see ``fidelity`` above.
         model: where the model was loaded from.
+        model_reads: the script the model reads ("zh", "en"; None: both), for :attr:`warning`.
     """
 
     text: str
@@ -198,6 +199,7 @@ class Explanation:
     explicit_max_abs_diff: float
     model: str = ""
     note: str | None = field(default=None)
+    model_reads: str | None = None
 
     @property
     def label_index(self) -> int:
@@ -247,7 +249,7 @@ class Explanation:
     def warning(self) -> str | None:
         """``predict``'s warning for this text (:func:`text_warning`): "no known words", a text of the
         other script than the model reads, or None."""
-        return text_warning(self.words, self.in_vocab, self.lang)
+        return text_warning(self.words, self.in_vocab, self.model_reads)
 
     def to_dict(self, units: bool = True) -> dict:
         """The JSON form (schema in the class docstring); ``units=False`` leaves out per-unit values."""
@@ -386,4 +388,5 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
         explicit_max_abs_diff=float(np.max(np.abs(explicit - final))),
         model=str(model.path),
         note=_truncation_note(max_tokens) if encoded.truncated else None,
+        model_reads=model.reads,
     )

@@ -166,6 +166,8 @@ class SentimentModel:
         # validation by training, 1.0 for bundles without it.
         self.temperature = float(config.get("temperature", 1.0))
         self.token_ids = WordIds(network, vocab)
+        # "zh", "en" or None (both): a text of the other script gets a warning (:func:`text_warning`).
+        self.reads = reading_language(config)
 
     @classmethod
     def load(cls, path_or_name: str | Path = "zh", device: str | torch.device | None = None, precision: str = "float32") -> "SentimentModel":
@@ -274,7 +276,7 @@ class SentimentModel:
             record = {"text": text, "label": labels[k], "score": p[k], "probs": dict(zip(labels, p))}
             if enc.truncated:
                 record["truncated"] = True
-            warning = text_warning(enc.tokens, [i != UNK_ID for i in ids], enc.lang)
+            warning = text_warning(enc.tokens, [i != UNK_ID for i in ids], self.reads)
             if warning:
                 record["warning"] = warning
             records.append(record)
@@ -304,19 +306,33 @@ class SentimentModel:
 _LATIN = re.compile("[A-Za-z]")
 
 
-def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str) -> str | None:
+def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | None) -> str | None:
     """Why a label may mean little, or None: "no known words" (:func:`has_known_word`), else, for a text of
-    one script read by the tokenizer of the other (``reader``, "zh" or "en"; a model trained on both reads
-    each by its script), "zh text; the model reads en" or "en text; the model reads zh"."""
+    one script given to a model of the other (``reader``: :func:`reading_language`; None, a model of
+    both), "zh text; the model reads en" or "en text; the model reads zh"."""
     if not has_known_word(tokens, in_vocab):
         return "no known words"
-    # By script, as routing does: a Han character makes a text zh; without one, a Latin letter makes it en
-    # (digits, emoji or other scripts alone claim nothing).
-    joined = "".join(tokens)
-    script = "zh" if has_han(joined) else "en" if _LATIN.search(joined) else None
-    if script is not None and script != reader:
+    script = token_script(tokens)
+    if reader is not None and script is not None and script != reader:
         return f"{script} text; the model reads {reader}"
     return None
+
+
+def token_script(tokens: Sequence[str]) -> str | None:
+    """"zh", "en" or None: the script of a tokenized text, as routing tells it (a Han character makes a text
+    zh; without one, a Latin letter makes it en; digits, emoji or other scripts alone claim nothing)."""
+    joined = "".join(tokens)
+    return "zh" if has_han(joined) else "en" if _LATIN.search(joined) else None
+
+
+def reading_language(config: dict) -> str | None:
+    """The script a bundle reads: its data language when "zh" or "en"; for a model trained with lang
+    "auto", the script of at least 99 % of its training texts (``training_scripts`` in config.json, written
+    by training since 2026-12-04); None for a model of both, or a bundle without the record."""
+    lang = config.get("data", {}).get("lang")
+    if lang in DEFAULT_MODELS:
+        return lang
+    return next((script for script, share in config.get("training_scripts", {}).items() if share >= 0.99), None)
 
 
 def has_known_word(tokens: Sequence[str], in_vocab: Sequence[bool]) -> bool:

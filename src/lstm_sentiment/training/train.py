@@ -23,7 +23,7 @@ from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, label_order
 from lstm_sentiment.embeddings import load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, probabilities
+from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, probabilities, token_script
 from lstm_sentiment.inference.routing import default_model_name
 from lstm_sentiment.logs import quiet_lightning
 from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
@@ -181,8 +181,11 @@ def train(
             "epochs_run": trainer.current_epoch,
             "train_seconds": round(time.perf_counter() - started, 1),
         }
+        scripts = Counter(filter(None, map(token_script, train_tokens)))
         info = {
             "temperature": calibration["temperature"],
+            # Which script the texts were in: a model trained with lang "auto" on one warns of the other.
+            "training_scripts": {script: round(n / sum(scripts.values()), 4) for script, n in sorted(scripts.items())},
             "training_data": {
                 "train": train_data.source,
                 "validation": valid_data.source,
