@@ -55,8 +55,10 @@ def training_splits(
         valid_part = load_dataset(str(valid), text_column, label_column, set(full.labels))
     # known: -1 and 1 of a test file are two of the training data's -1/0/1, not "negative" and "positive".
     test_part = load_dataset(str(test), text_column, label_column, set(full.labels)) if test is not None else split_test
-    for part in (valid_part, test_part):  # parts split off the de-duplicated file share nothing
-        _warn_shared(train_part, part)
+    if valid is not None or test is not None:  # parts split off the de-duplicated file share nothing
+        seen = set(map(normalize, train_part.texts))
+        for part in (valid_part, test_part):
+            _warn_shared(seen, part)
     return train_part, valid_part, test_part
 
 
@@ -78,10 +80,10 @@ def _without_repeats(data: LabelledTexts) -> LabelledTexts:
     return kept
 
 
-def _warn_shared(train: LabelledTexts, part: LabelledTexts | None) -> None:
+def _warn_shared(seen: set[str], part: LabelledTexts | None) -> None:
+    """Warn when ``part`` holds texts whose normalised form is in ``seen`` (the training texts')."""
     if part is None:
         return
-    seen = set(map(normalize, train.texts))
     shared = sum(normalize(text) in seen for text in part.texts)
     if shared:
         warnings.warn(f"{part.source}: {shared} of {len(part)} texts also in the training data (as the model reads them); its figures count them as unseen", stacklevel=3)
