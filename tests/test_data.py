@@ -50,6 +50,10 @@ def test_a_users_file_is_deduplicated_before_it_is_split(tmp_path, caplog):
     (tmp_path / "t.csv").write_text("text,label\n好极了0,pos\n好极了99,pos\n太差了99,neg\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"t\.csv: 1 of 3 texts also in the training data"):
         training_splits(str(tmp_path / "d.csv"), test=tmp_path / "t.csv")
+    # One class left: the error says de-duplication did it.
+    (tmp_path / "one.csv").write_text("text,label\n好,pos\n好,neg\n坏,neg\n差,neg\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"need at least 2 classes to train, found 'negative' after de-duplication \(copies dropped: 0; texts under two labels: 2\)"):
+        training_splits(str(tmp_path / "one.csv"))
     # The same as the model reads them: case, spaces, entities and full-width forms aside.
     rows = ["good movie,pos", "  GOOD   movie ,pos", "good&nbsp;movie,pos", "ｇｏｏｄ movie,pos", "bad movie,neg", "Bad Movie,pos"]
     (tmp_path / "v.csv").write_text("text,label\n" + "\n".join(rows + [f"word{i},{'pos' if i % 2 else 'neg'}" for i in range(40)]) + "\n", encoding="utf-8")

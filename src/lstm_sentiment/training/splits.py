@@ -9,6 +9,7 @@ from pathlib import Path
 from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
 from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, deduplicate, stratified_split
 from lstm_sentiment.data.sources import load_dataset
+from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.normalize import normalize
 
 log = logging.getLogger("lstm_sentiment")
@@ -73,10 +74,15 @@ def _without_repeats(data: LabelledTexts) -> LabelledTexts:
         for text, label in zip(data.texts, data.labels):
             labels.setdefault(read_as[text], set()).add(label)
         conflicting = sum(len(labels[read_as[text]]) > 1 for text in data.texts)
+        copies = len(data) - conflicting - len(kept)
         log.info(
             "%s: de-duplicated as the model reads the texts, %d of %d left (copies of a kept text: %d; texts under two labels: %d)",
-            data.source, len(kept), len(data), len(data) - conflicting - len(kept), conflicting,
+            data.source, len(kept), len(data), copies, conflicting,
         )
+        try:
+            check_trainable(kept)
+        except SentimentError as err:  # say that the file had enough before
+            raise SentimentError(f"{err} after de-duplication (copies dropped: {copies}; texts under two labels: {conflicting})") from None
     return kept
 
 
