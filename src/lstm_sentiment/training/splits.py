@@ -70,10 +70,9 @@ def _without_repeats(data: LabelledTexts) -> LabelledTexts:
     read_as = {text: normalize(text) for text in set(data.texts)}
     kept = deduplicate(data, key=read_as.__getitem__)
     if len(kept) < len(data):
-        labels: dict[str, set[str]] = {}
-        for text, label in zip(data.texts, data.labels):
-            labels.setdefault(read_as[text], set()).add(label)
-        conflicting = sum(len(labels[read_as[text]]) > 1 for text in data.texts)
+        # A text deduplicate dropped whole had two labels: its reading is not among the kept ones.
+        kept_readings = {read_as[text] for text in kept.texts}
+        conflicting = sum(read_as[text] not in kept_readings for text in data.texts)
         copies = len(data) - conflicting - len(kept)
         log.info(
             "%s: de-duplicated as the model reads the texts, %d of %d left (copies of a kept text: %d; texts under two labels: %d)",

@@ -182,10 +182,11 @@ def train(
             "train_seconds": round(time.perf_counter() - started, 1),
         }
         scripts = Counter(filter(None, map(token_script, train_tokens)))
+        scripted = sum(scripts.values())
         info = {
             "temperature": calibration["temperature"],
             # Which script the texts were in: a model trained with lang "auto" on one warns of the other.
-            "training_scripts": {script: round(n / sum(scripts.values()), 4) for script, n in sorted(scripts.items())},
+            "training_scripts": {script: round(n / scripted, 4) for script, n in sorted(scripts.items())},
             "training_data": {
                 "train": train_data.source,
                 "validation": valid_data.source,
