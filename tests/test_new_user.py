@@ -744,3 +744,27 @@ def test_workers_end_with_a_parent_killed_by_sigkill(tiny_bundle, tmp_path):
     for pid in alive:
         os.kill(pid, signal.SIGKILL)
     assert not alive, f"workers {alive} outlived their parent"
+
+
+# --- SIGTERM at start-up (stop 24's trial, defect 1) ------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sigterm_while_torch_loads_ends_with_one_line(tiny_bundle, tmp_path):
+    # SIGTERM 0.15–0.8 s into a command raised the handler's exit inside torch's import: a crash (exit 139) or
+    # "partially initialized module 'torch'" tracebacks, as the exit went through the out-of-memory check.
+    log = tmp_path / "stderr.txt"
+    for delay in (0.15, 0.3, 0.5, 0.8, 1.2):
+        with open(log, "w") as stderr_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), "我喜欢这个电影"],
+                stdout=subprocess.DEVNULL, stderr=stderr_file,
+            )
+        time.sleep(delay)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=30)
+        stderr = log.read_text()
+        # Before the handler is installed (or after the work is done, in Python's shutdown) the signal's own
+        # action ends the process quietly; otherwise the handler's one line and 143.
+        assert code in (0, -signal.SIGTERM) or (code == 143 and stderr.splitlines()[-1] == "error: terminated"), (delay, code, stderr)
+        assert "Traceback" not in stderr, (delay, stderr)

@@ -97,15 +97,19 @@ def _interrupted():
 
 
 def _import_torch() -> None:
-    """Import torch with Ctrl-C held back until it is done: torch's compiled module imports numpy and
-    takes any failure there, a KeyboardInterrupt included, for "numpy missing", so Ctrl-C at that moment
-    was lost and the run went on (once in 13 tries at start-up)."""
+    """Import torch with Ctrl-C and SIGTERM held back until it is done: torch's compiled module imports
+    numpy and takes any failure there, a KeyboardInterrupt included, for "numpy missing", so Ctrl-C at that
+    moment was lost and the run went on (once in 13 tries at start-up); an exception raised by the SIGTERM
+    handler mid-import left torch half-initialised (a traceback, or a crash inside its C++ start-up)."""
     received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    hold = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         import torch  # noqa: F401  # why here: the import is what this function guards
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, previous in hold.items():
+            signal.signal(signum, previous)
+    if signal.SIGTERM in received:
+        _terminated(signal.SIGTERM, None)
     if received:
         interrupt.on_sigint(signal.SIGINT, None)
 
@@ -157,6 +161,8 @@ def command(func):
             result = func(*args, **kwargs)
             sys.stdout.flush()  # a closed pipe shows here, among the handlers below, not in Python's exit
             return result
+        except typer.Exit:
+            raise  # a RuntimeError to Python, but already the one-line end of the command (SIGTERM's, say)
         except _UsageError as err:
             _fail(str(err), 2)
         except (SentimentError, ValueError) as err:
