@@ -504,6 +504,21 @@ def test_fine_tuning_a_model_of_another_language_or_one_class_validation_is_refu
     assert not out.exists()
 
 
+def test_fine_tuning_a_lang_auto_model_on_the_other_script_is_refused(tiny_bundle, tmp_path):
+    # A base trained with --lang auto on Chinese texts records the script it reads in training_scripts; its
+    # data.lang "auto" let English texts through (stop 24's trial, defect 2).
+    config_path = tiny_bundle / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["data"]["lang"] = "auto"
+    config["training_scripts"] = {"zh": 1.0}
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    data = tmp_path / "en.csv"
+    data.write_text("text,label\n" + "".join(f"great fun {i},positive\nawful mess {i},negative\n" for i in range(10)), encoding="utf-8")
+    out = tmp_path / "m"
+    assert_one_line_error(run_cli("train", "--data", str(data), "--init-from", str(tiny_bundle), "--out", str(out)), 1, r"en\.csv.*: the texts are en \(by script\), the model .*tiny reads zh")
+    assert not out.exists()
+
+
 def test_errors_name_the_users_path_and_stale_temporaries_go(tmp_path):
     from lstm_sentiment.atomic import write_text_atomic
 

@@ -23,7 +23,7 @@ from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, label_order
 from lstm_sentiment.embeddings import load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, probabilities, token_script
+from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, probabilities, reading_language, token_script
 from lstm_sentiment.inference.routing import default_model_name
 from lstm_sentiment.logs import quiet_lightning
 from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
@@ -119,7 +119,7 @@ def train(
     L.seed_everything(train_cfg.seed, workers=True, verbose=False)
     base = load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else Path(init_from)) if init_from is not None else None
     if base is not None:
-        check_language(train_data, base[3]["data"]["lang"], init_from)
+        check_language(train_data, reading_language(base[3]), init_from)
         model_cfg = replace(ModelConfig.from_dict(base[3]["model"]), dropout=model_cfg.dropout, word_dropout=model_cfg.word_dropout, freeze_embeddings=model_cfg.freeze_embeddings)
         data_cfg = DataConfig.from_dict(base[3]["data"])
     tokenizer = Tokenizer(data_cfg.lang, data_cfg.max_tokens)
@@ -323,8 +323,10 @@ def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists,
     return model, vocab, coverage, f"bundle {name} (its word vectors, LSTM{' and head' if same_labels else ''})"
 
 
-def check_language(data: LabelledTexts, model_lang: str, name: str | Path) -> None:
-    """Fine-tuning keeps the model's tokenizer: Chinese texts read by the en tokenizer are one token each.
+def check_language(data: LabelledTexts, model_lang: str | None, name: str | Path) -> None:
+    """Fine-tuning keeps the model's tokenizer and vectors: Chinese texts read by the en tokenizer are one
+    token each, English words in zh vectors mostly subword guesses. ``model_lang`` is the script the base
+    reads (:func:`~lstm_sentiment.inference.model.reading_language`; None for a model of both, not checked).
 
     Raises:
         SentimentError: the texts' language (by script, :func:`default_model_name`) is not ``model_lang``.
