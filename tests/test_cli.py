@@ -234,3 +234,17 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(args, unbuffered):
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 1
     assert stderr == ""
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "table"])
+def test_a_reader_that_stops_mid_output_ends_the_command_with_exit_1(fmt, tmp_path):
+    # `predict -i many.txt | head -1`: the reader left during one 300 KB write, which the kernel cut short
+    # and Python's buffered writer then counted as done: exit 0 with most records lost, no word said.
+    source = tmp_path / "many.txt"
+    source.write_text("这部电影还不错\n" * 5_000, encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "lstm_sentiment", "predict", "-i", str(source), "-f", fmt], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline()  # the first line, as `head -1` reads it; then the reader is gone
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1, stderr
+    assert stderr == ""

@@ -441,9 +441,22 @@ _OUTPUT_FORMATS = {".csv": "csv", ".json": "json"}  # --output suffix → format
 def _emit_records(records, fmt: str) -> None:
     """Records to stdout: a table, or data."""
     if fmt == "table":
-        Console().print(records_table(records))
+        console = Console()
+        with console.capture() as captured:
+            console.print(records_table(records))
+        _write_stdout(captured.get())
         return
-    sys.stdout.write(records_to_text(records, fmt))
+    _write_stdout(records_to_text(records, fmt))
+
+
+def _write_stdout(text: str) -> None:
+    """``text`` to stdout in pieces of 64 KiB, each flushed. One large write to a pipe whose reader stops
+    (``| head``) is cut short by the kernel, and Python's buffered writer then drops the rest without an
+    error (exit 0, the output silently short); a piece written after that raises BrokenPipeError, which
+    :func:`command` ends with exit 1."""
+    for start in range(0, len(text), 1 << 16):
+        sys.stdout.write(text[start : start + (1 << 16)])
+        sys.stdout.flush()
 
 
 @app.command()
@@ -472,7 +485,7 @@ def evaluate(
         loaded = SentimentModel.load(default_model_name(dataset.texts), precision=precision.value)
     report = loaded.evaluate(dataset)
     if format == ReportFormat.json:
-        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        _write_stdout(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
         Console().print(report_table(report))
 
@@ -569,9 +582,9 @@ def explain(
         data = expl.to_dict()
         if narration is not None:
             data["narration"] = narration
-        sys.stdout.write(dumps(data))
+        _write_stdout(dumps(data))
     elif format == ExplainFormat.markdown:
-        sys.stdout.write(to_markdown(expl, layer, direction.value, narration))
+        _write_stdout(to_markdown(expl, layer, direction.value, narration))
     else:
         console = Console()
         if not console.is_terminal:
