@@ -1,9 +1,10 @@
 """Temperature and class-bias scaling, and ECE against a NumPy oracle."""
 
 import numpy as np
+import pytest
 import torch
 
-from lstm_sentiment.metrics import expected_calibration_error
+from lstm_sentiment.metrics import classification_report, expected_calibration_error
 from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN, T_MIN_SUPPORT, Scaling, fit_scaling, fold_bias
 
 
@@ -65,3 +66,14 @@ def test_a_validation_set_the_model_gets_all_right_does_not_make_every_score_cer
     assert fit_scaling(log_probs, torch.tensor([1, 0, 1, 0] * 10)) == Scaling(T_MIN, None)
     # Four such texts are too few to fit anything: the scores stay as trained (a 2-text fit gave T = 0.27).
     assert fit_scaling(log_probs[:4], torch.tensor([1, 0, 1, 0])) == Scaling(1.0, None)
+
+
+def test_macro_f1_counts_a_class_that_is_predicted_but_absent_from_the_data():
+    # Two positive texts, one read as negative: negative F1 0 (1 false positive), positive F1 2/3. The
+    # macro average had left negative out (0.6667) while the table beside it listed both.
+    report = classification_report([1, 1], [0, 1], ["negative", "positive"])
+    assert report["per_class"]["negative"]["f1"] == 0.0
+    assert report["per_class"]["positive"]["f1"] == pytest.approx(2 / 3, abs=1e-6)
+    assert report["macro_f1"] == pytest.approx(1 / 3, abs=1e-6)
+    # A class neither in the data nor predicted stays out (a 3-class model on 2-class data).
+    assert classification_report([0, 1], [0, 1], ["negative", "positive", "neutral"])["macro_f1"] == 1.0

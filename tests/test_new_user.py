@@ -783,3 +783,15 @@ def test_sigterm_while_torch_loads_ends_with_one_line(tiny_bundle, tmp_path):
         # action ends the process quietly; otherwise the handler's one line and 143.
         assert code in (0, -signal.SIGTERM) or (code == 143 and stderr.splitlines()[-1] == "error: terminated"), (delay, code, stderr)
         assert "Traceback" not in stderr, (delay, stderr)
+
+
+def test_evaluate_on_one_class_data_warns_and_reports_macro_f1_over_the_classes_it_shows(tiny_bundle, tmp_path):
+    data = tmp_path / "one.csv"
+    data.write_text("text,label\n很好,positive\n不错,positive\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "warning: the data hold one class (positive); macro-F1 and the other classes' figures say little"
+    report = json.loads(result.stdout)
+    labels, matrix = report["labels"], report["confusion_matrix"]
+    shown = [k for k in range(len(labels)) if sum(matrix[k]) + sum(row[k] for row in matrix) > 0]
+    assert report["macro_f1"] == pytest.approx(sum(report["per_class"][labels[k]]["f1"] for k in shown) / len(shown), abs=1e-6)

@@ -484,6 +484,9 @@ def evaluate(
         dataset = load_dataset(data, text_column, label_column)  # its script picks the shipped model
         loaded = SentimentModel.load(default_model_name(dataset.texts), precision=precision.value)
     report = loaded.evaluate(dataset)
+    classes = sorted(set(dataset.labels))
+    if len(classes) == 1:
+        typer.echo(f"warning: the data hold one class ({classes[0]}); macro-F1 and the other classes' figures say little", err=True)
     if format == ReportFormat.json:
         _write_stdout(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:

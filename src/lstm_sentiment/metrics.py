@@ -18,7 +18,9 @@ def classification_report(y_true: list[int], y_pred: list[int], id2label: list[s
     Returns:
         ``{"n", "accuracy", "macro_f1", "per_class": {label: {precision, recall, f1, support}},
         "confusion_matrix": rows = true class, columns = predicted, in id2label order, "labels"}``.
-        A class never predicted has precision 0 (and F1 0), as in scikit-learn's zero_division=0.
+        A class never predicted has precision 0 (and F1 0), as in scikit-learn's zero_division=0. Macro-F1
+        averages the classes that occur in ``y_true`` or ``y_pred``, as scikit-learn's ``f1_score`` does:
+        a class absent from the data but predicted counts with its F1 of 0, as the per-class table shows it.
     """
     num_classes = len(id2label)
     cm = multiclass_confusion_matrix(torch.tensor(y_pred), torch.tensor(y_true), num_classes).double()
@@ -26,7 +28,7 @@ def classification_report(y_true: list[int], y_pred: list[int], id2label: list[s
     precision = torch.where(cm.sum(0) > 0, tp / cm.sum(0).clamp(min=1), 0.0)
     recall = torch.where(cm.sum(1) > 0, tp / cm.sum(1).clamp(min=1), 0.0)
     f1 = torch.where(precision + recall > 0, 2 * precision * recall / (precision + recall).clamp(min=1e-12), 0.0)
-    present = cm.sum(1) > 0  # macro average over classes present in the data
+    present = (cm.sum(1) + cm.sum(0)) > 0
     return {
         "n": len(y_true),
         "accuracy": round(float(tp.sum() / max(len(y_true), 1)), 6),
