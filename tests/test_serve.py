@@ -167,6 +167,9 @@ def test_openapi_schema_describes_the_api(server):
     responses = schema["paths"]["/v1/predict"]["post"]["responses"]
     for status in ("413", "422"):
         assert responses[status]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+    # GET and HEAD /healthz shared one id ("Duplicate Operation ID" in the server log); ids name one operation.
+    ids = [operation["operationId"] for path in schema["paths"].values() for operation in path.values()]
+    assert len(ids) == len(set(ids)) and set(schema["paths"]["/healthz"]) == {"get", "head"}
 
 
 def test_predict_records_equal_the_library(server, small_model):

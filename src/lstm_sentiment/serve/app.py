@@ -375,10 +375,13 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
         """The served model(s): labels, settings, validation and test figures, versions; the request limits."""
         return JSONResponse(served.describe())
 
-    @app.api_route("/healthz", methods=["GET", "HEAD"], tags=["ops"])
+    @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:
         """`{"status": "ok"}`: the model is loaded and the worker answers."""
         return {"status": "ok"}
+
+    # A route of its own: one route for both methods gave both the same OpenAPI operation id.
+    app.add_api_route("/healthz", healthz, methods=["HEAD"], tags=["ops"], operation_id="healthz_head")
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
