@@ -21,6 +21,7 @@ from lstm_sentiment.longrange import (
     recall_batch,
     run_longrange,
 )
+from lstm_sentiment.longrange.config import QUICK
 from lstm_sentiment.longrange.tasks import (
     FILLER_WORDS,
     NEGATIVE_WORDS,
@@ -133,6 +134,17 @@ def test_parsers_and_config_name_the_bad_field_and_value():
         LongRangeConfig.from_overrides(stepz=3)
     quick = LongRangeConfig.quick(seeds=1)
     assert quick.seeds == 1 and quick.lengths == (10, 20)
+    # --quick --steps 20 kept the preset's 25 between evaluations: one, at the end, while the summary said 25.
+    assert LongRangeConfig.quick(steps=20).eval_every == 20 and LongRangeConfig.quick(steps=20, eval_every=5).eval_every == 5
+    assert LongRangeConfig.from_overrides(steps=10).eval_every == 10 and LongRangeConfig.quick().eval_every == QUICK["eval_every"]
+
+
+def test_summary_names_the_workers_that_ran(tmp_path):
+    # One run on the default 2 workers: the summary said "2 worker process(es)".
+    config = LongRangeConfig(task="recall", lengths=(6,), cells=("lstm",), seeds=1, steps=4, eval_every=2, test_size=16, hidden_size=4)
+    run_longrange(config, tmp_path / "out", log=lambda line: None)
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert "; 1 worker process(es) of" in summary and "evaluated every 2 steps" in summary
 
 
 @pytest.mark.parametrize(

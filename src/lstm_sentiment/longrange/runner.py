@@ -18,6 +18,7 @@ import multiprocessing
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -220,6 +221,7 @@ def run_longrange(
     jobs = [(cell, length, seed) for length in config.lengths for seed in range(config.seeds) for cell in config.cells]
     # Longest sequences first, so that the last runs to finish are short ones and no worker idles long.
     jobs.sort(key=lambda job: -job[1])
+    config = replace(config, workers=min(config.workers, len(jobs)))  # as many as run, for the log and summary
     runs: list[RunResult] = []
     lstm_states: dict[tuple[str, int, int], tuple[RunResult, dict]] = {}
     log(
