@@ -795,3 +795,11 @@ def test_evaluate_on_one_class_data_warns_and_reports_macro_f1_over_the_classes_
     labels, matrix = report["labels"], report["confusion_matrix"]
     shown = [k for k in range(len(labels)) if sum(matrix[k]) + sum(row[k] for row in matrix) > 0]
     assert report["macro_f1"] == pytest.approx(sum(report["per_class"][labels[k]]["f1"] for k in shown) / len(shown), abs=1e-6)
+
+
+@pytest.mark.parametrize("command", [("predict", "-i"), ("evaluate", "--data"), ("train", "--data")])
+def test_a_missing_file_without_a_suffix_is_named_missing(command, tmp_path):
+    # "/nonexistent" got "unknown file type ''; use .csv, …", as if the file were there.
+    missing = tmp_path / "nonexistent"
+    args = [*command, str(missing)] + (["--out", str(tmp_path / "m")] if command[0] == "train" else [])
+    assert_one_line_error(run_cli(*args), 1, r"nonexistent: cannot read \(No such file or directory\)")

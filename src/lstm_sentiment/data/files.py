@@ -30,11 +30,14 @@ def file_format(path: Path) -> str:
     """"csv", "tsv", "jsonl" or "txt", by suffix.
 
     Raises:
-        SentimentError: a directory, an unknown suffix, or a JSON array where JSON Lines are read.
+        SentimentError: a directory, a missing file, an unknown suffix, or a JSON array where JSON Lines
+            are read.
     """
     fmt = _SUFFIX_FORMAT.get(Path(path).suffix.lower())
     if Path(path).is_dir():
         raise SentimentError(f"{path}: is a directory; give a file")
+    if not Path(path).exists():  # before the suffix: a mistyped name is missing, whatever it ends with
+        raise SentimentError(f"{path}: cannot read (No such file or directory)")
     if fmt is None:
         raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv, .jsonl or .txt")
     if fmt == "jsonl" and _starts_with(path, b"["):
