@@ -125,7 +125,9 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
          "--unidirectional: a fine-tuned model keeps the network and tokenizer of --init-from zh; drop it"),
         (("explain", "好", "--layer", "1"), "layer 1 out of range: the model has 1 layer(s), 0 to 0"),
         # "" was taken for "." (the current folder): "--output . is a directory", a bundle searched there.
-        (("predict", "好", "-o", ""), "Invalid value for '--output' / '-o': an empty path; give a file or folder name"),
+        (("predict", "好", "-o", ""), "Invalid value for '--output' / '-o': an empty path; give a name"),
+        # It offered "a file or folder name", though --png takes a file.
+        (("explain", "好", "--png", ""), "Invalid value for '--png': an empty path; give a name"),
         (("train", "--data", "d.csv", "--out", ""), "Invalid value for '--out': an empty path"),
         # Options that the others leave unread: each trained or ran without a word.
         (("train", "--data", "zh-reviews", "--out", "never-written", "--chrono-t-max", "5"), "--chrono-t-max sets --init chrono's time scale"),

@@ -69,7 +69,7 @@ def _path(value: str) -> Path:
     """A path option's value. Typer makes "" the current folder ("."), which would then be read, refused
     as "a directory", or searched for a bundle under another name than the one typed."""
     if not value:
-        raise typer.BadParameter("an empty path; give a file or folder name")
+        raise typer.BadParameter("an empty path; give a name")  # of a file or a folder, as the option reads it
     return Path(value)
 
 
