@@ -37,7 +37,7 @@ from lstm_sentiment.vectors.subword import WordVectors, ngram_rows
 
 log = logging.getLogger("lstm_sentiment")
 
-ZH_SETTINGS = {"dim": 100, "min_n": 1, "max_n": 3, "buckets": 100_000, "window": 5, "epochs": 5, "min_count": 3, "words": 80_000, "seed": 7}
+ZH_SETTINGS = {"dim": 100, "min_n": 1, "max_n": 3, "buckets": 100_000, "window": 5, "epochs": 15, "min_count": 3, "words": 80_000, "seed": 7}
 EN_SETTINGS = {"dim": 50, "min_n": 3, "max_n": 5, "buckets": 100_000, "words": 100_000, "damp": 0.05, "fit_iterations": 200, "seed": 7}
 # People's Daily lines are "word/tag  word/tag": the tag is a Latin part-of-speech label after the slash.
 _TAG = re.compile(r"/[A-Za-z]+\s*")
