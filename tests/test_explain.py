@@ -248,7 +248,7 @@ def test_json_schema(small_model):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
-    from lstm_sentiment.explain.narrate import narrate
+    from lstm_sentiment.explain.narrate import _TEXT, label_name, narrate
 
     expl = explain(small_model, "我不喜欢这个电影")
     paragraphs = narrate(expl, lang)
@@ -269,9 +269,16 @@ def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
     # Read right to left, the first step is token L, after the start state h_{L+1} = 0 (there is no h_0).
     reverse = narrate(expl, lang, direction="reverse")
     start = len(expl) + 1
-    assert f"h_{start} = 0" in reverse[len(expl) - 1] and f"c_{start} = 0" in reverse[len(expl) - 1] and "c_{t+1}" in reverse[0]
+    # In reading order, t = L … 1: it began at t = 1 and named h_{t+1} before telling it.
+    assert [p.split("=", 1)[1].split(":")[0].split("：")[0] for p in reverse[:-1]] == [str(t) for t in range(len(expl), 0, -1)]
+    assert f"h_{start} = 0" in reverse[0] and f"c_{start} = 0" in reverse[0] and "c_{t+1}" in reverse[-2]
     assert not any("h_0" in paragraph or "c_0" in paragraph for paragraph in reverse)
-    assert f"h_{len(expl)}" in reverse[len(expl) - 2]
+    assert f"h_{len(expl)}" in reverse[1]
+    # Each paragraph's "was" is the figure of the paragraph before it (the prefix one word longer).
+    (longer, longer_score), (shorter, _) = expl.running(len(expl)), expl.running(len(expl) - 1)
+    phrases = _TEXT[lang]
+    told = phrases["was"].format(prev_score=longer_score) if longer == shorter else phrases["turn"].format(prev=label_name(longer, lang), label=label_name(shorter, lang))
+    assert told in reverse[1] and phrases["was"].split("{")[0] not in reverse[0]  # the first step compares with nothing
     # Its running prediction is the whole model's on the left-to-right prefix, as the forward narration's.
     assert all(("left-to-right prefix" if lang == "en" else "从左到右的前缀") in paragraph for paragraph in reverse[:-1])
 
@@ -295,10 +302,11 @@ def test_narration_tells_the_shares_kept_written_and_shown(small_model, directio
         kept = np.linalg.norm(units["f"][j] * c_prev)
         written = np.linalg.norm(units["i"][j] * units["g"][j])
         share = kept / np.linalg.norm(c_prev)
-        assert f"{_bucket(share, _TEXT['en']['f'])} (‖f_t ⊙ {c_name}‖ = {share:.2f} × ‖{c_name}‖)" in paragraphs[j]
-        assert f"{_bucket(written / (written + kept), _TEXT['en']['i'])} (‖i_t ⊙ g_t‖ = {written:.2f} beside the kept ‖f_t ⊙ {c_name}‖ = {kept:.2f})" in paragraphs[j]
+        paragraph = paragraphs[len(expl) - 1 - j if reverse else j]  # in reading order
+        assert f"{_bucket(share, _TEXT['en']['f'])} (‖f_t ⊙ {c_name}‖ = {share:.2f} × ‖{c_name}‖)" in paragraph
+        assert f"{_bucket(written / (written + kept), _TEXT['en']['i'])} (‖i_t ⊙ g_t‖ = {written:.2f} beside the kept ‖f_t ⊙ {c_name}‖ = {kept:.2f})" in paragraph
         shown = np.linalg.norm(units["h"][j]) / np.linalg.norm(np.tanh(units["c"][j]))
-        assert f"{_bucket(shown, _TEXT['en']['o'])} (‖h_t‖ = {np.linalg.norm(units['h'][j]):.2f} = {shown:.2f} × ‖tanh(c_t)‖)" in paragraphs[j]
+        assert f"{_bucket(shown, _TEXT['en']['o'])} (‖h_t‖ = {np.linalg.norm(units['h'][j]):.2f} = {shown:.2f} × ‖tanh(c_t)‖)" in paragraph
 
 
 def test_narration_of_a_higher_layer_names_its_input():
@@ -309,7 +317,7 @@ def test_narration_of_a_higher_layer_names_its_input():
     assert narrate(expl, "zh", layer=1)[0].startswith("t=1：第 1 层读入第 0 层在“我”处的 h_t")
     assert narrate(expl, "en", layer=0)[0].startswith("t=1: the word “我” enters the LSTM")
     both = explain(tiny_model(num_layers=2, bidirectional=True), "我喜欢这个电影")
-    assert narrate(both, "en", layer=1, direction="reverse")[0].startswith("t=1: layer 0's [h→_t; h←_t] at “我” enters layer 1")
+    assert narrate(both, "en", layer=1, direction="reverse")[-2].startswith("t=1: layer 0's [h→_t; h←_t] at “我” enters layer 1")
 
 
 def test_no_word_is_named_as_mattering_when_none_moved_the_prediction():

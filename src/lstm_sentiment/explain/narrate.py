@@ -124,7 +124,8 @@ def narrate(expl: Explanation, lang: str = "zh", layer: int = 0, direction: str 
         layer, direction: whose gates to tell (default: the first layer reading left to right, the
             textbook picture).
     Returns:
-        L + 1 strings.
+        L + 1 strings: one per step in the direction's reading order (t = 1 … L forward, t = L … 1
+        reverse), then the conclusion.
     Raises:
         ValueError: unknown lang, layer or direction.
     """
@@ -132,7 +133,10 @@ def narrate(expl: Explanation, lang: str = "zh", layer: int = 0, direction: str 
         raise ValueError(f"narration language must be zh or en, got {lang!r}")
     trace = expl.trace(layer, direction)
     reverse = direction == "reverse"
-    paragraphs = [_step(expl, trace, t, lang, reverse) for t in range(1, len(expl) + 1)]
+    # In the order the direction reads: the reverse pass meets token L first, and each paragraph builds on
+    # the state the one before it told.
+    steps = range(len(expl), 0, -1) if reverse else range(1, len(expl) + 1)
+    paragraphs = [_step(expl, trace, t, lang, reverse) for t in steps]
     paragraphs.append(_conclusion(expl, lang))
     return paragraphs
 
@@ -183,8 +187,10 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
         h_norm=float(trace.hidden_norm[j]),
     )
     paragraph += phrases["verdict_reverse" if reverse else "verdict"].format(t=t, s="s" if t > 1 else "", label=label_name(label, lang), score=score)
-    if t > 1:
-        prev_label, prev_score = expl.running(t - 1)
+    # Beside the running prediction of the paragraph before: the prefix one word shorter forward, one word
+    # longer in reverse.
+    if 1 <= prev_t <= len(expl):
+        prev_label, prev_score = expl.running(prev_t)
         if prev_label != label:
             paragraph += phrases["turn"].format(prev=label_name(prev_label, lang), label=label_name(label, lang))
         else:
