@@ -693,7 +693,7 @@ def test_a_press_whose_keyboard_interrupt_was_lost_still_stops_the_run(tiny_bund
     interrupt.reset()
     try:
         try:  # Ctrl-C whose KeyboardInterrupt a finalizer swallowed: only the note is left
-            interrupt.on_sigint(signal.SIGINT, None)
+            interrupt.on_signal(signal.SIGINT, None)
         except KeyboardInterrupt:
             pass
         with pytest.raises(KeyboardInterrupt):
@@ -769,7 +769,8 @@ def test_sigterm_while_torch_loads_ends_with_one_line(tiny_bundle, tmp_path):
     # SIGTERM 0.15–0.8 s into a command raised the handler's exit inside torch's import: a crash (exit 139) or
     # "partially initialized module 'torch'" tracebacks, as the exit went through the out-of-memory check.
     log = tmp_path / "stderr.txt"
-    for delay in (0.15, 0.3, 0.5, 0.8, 1.2):
+    # 1.0–1.6 s: while the model loads or Lightning imports (a SIGTERM there was taken for a corrupt bundle).
+    for delay in (0.15, 0.3, 0.5, 0.8, 1.0, 1.2, 1.4, 1.6):
         with open(log, "w") as stderr_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), "我喜欢这个电影"],
@@ -803,3 +804,42 @@ def test_a_missing_file_without_a_suffix_is_named_missing(command, tmp_path):
     missing = tmp_path / "nonexistent"
     args = [*command, str(missing)] + (["--out", str(tmp_path / "m")] if command[0] == "train" else [])
     assert_one_line_error(run_cli(*args), 1, r"nonexistent: cannot read \(No such file or directory\)")
+
+
+def test_sigterm_while_a_bundle_loads_is_no_corrupt_bundle(tiny_bundle, monkeypatch):
+    # The SIGTERM handler raised typer's exit, a RuntimeError, which the loader took for damaged weights:
+    # "corrupt model bundle (143)", exit 1. It now raises KeyboardInterrupt, which no error handler takes.
+    from lstm_sentiment import interrupt
+
+    def signalled(self, state, *args, **kwargs):
+        interrupt.on_signal(signal.SIGTERM, None)
+
+    monkeypatch.setattr(SentimentLSTM, "load_state_dict", signalled)
+    interrupt.reset()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            SentimentModel.load(tiny_bundle)
+        assert interrupt.received() == signal.SIGTERM
+    finally:
+        interrupt.reset()
+
+
+@pytest.mark.slow
+def test_a_signal_whose_keyboard_interrupt_was_lost_stops_training_before_out_is_written(small_splits, tmp_path):
+    # A SIGTERM during Lightning's imports was swallowed there: training ran on and wrote --out, exit 0.
+    from lstm_sentiment import interrupt
+    from lstm_sentiment.training.train import train
+
+    out = tmp_path / "m"
+    interrupt.reset()
+    try:
+        try:  # a library that took the KeyboardInterrupt for its own error: only the note is left
+            interrupt.on_signal(signal.SIGTERM, None)
+        except KeyboardInterrupt:
+            pass
+        train_part, valid_part, _ = small_splits
+        with pytest.raises(KeyboardInterrupt):
+            train(train_part, valid_part, None, out, ModelConfig(hidden_size=8), DataConfig(), TrainConfig(epochs=1))
+    finally:
+        interrupt.reset()
+    assert not out.exists()

@@ -85,22 +85,20 @@ def _fail(message: str, code: int = 1):
     raise typer.Exit(code)
 
 
-def _terminated(signum, frame):
-    # Unwind as Ctrl-C does, so temporary files are removed and worker processes stopped.
-    _fail("terminated", 128 + signum)
-
-
 def _interrupted():
-    # Everything is cleaned up by now; another Ctrl-C while exiting would only print a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Everything is cleaned up by now; another signal while exiting would only print a traceback.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    if interrupt.received() == signal.SIGTERM:
+        _fail("terminated", 128 + signal.SIGTERM)
     _fail("interrupted", 130)
 
 
 def _import_torch() -> None:
     """Import torch with Ctrl-C and SIGTERM held back until it is done: torch's compiled module imports
     numpy and takes any failure there, a KeyboardInterrupt included, for "numpy missing", so Ctrl-C at that
-    moment was lost and the run went on (once in 13 tries at start-up); an exception raised by the SIGTERM
-    handler mid-import left torch half-initialised (a traceback, or a crash inside its C++ start-up)."""
+    moment was lost and the run went on (once in 13 tries at start-up); a signal raised mid-import left
+    torch half-initialised (a traceback, or a crash inside its C++ start-up)."""
     received: list[int] = []
     hold = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -108,10 +106,8 @@ def _import_torch() -> None:
     finally:
         for signum, previous in hold.items():
             signal.signal(signum, previous)
-    if signal.SIGTERM in received:
-        _terminated(signal.SIGTERM, None)
     if received:
-        interrupt.on_sigint(signal.SIGINT, None)
+        interrupt.on_signal(received[0], None)
 
 
 def _inference_threads() -> int | None:
@@ -151,18 +147,18 @@ def command(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         quiet_logging()
-        signal.signal(signal.SIGTERM, _terminated)
-        # Ctrl-C is noted as well as raised, so that a press whose KeyboardInterrupt Python loses still
-        # stops the run at its next safe point (see lstm_sentiment.interrupt).
+        # Ctrl-C and SIGTERM are noted as well as raised (as KeyboardInterrupt), so that one whose exception
+        # Python or a library loses still stops the run at its next safe point (see lstm_sentiment.interrupt).
         interrupt.reset()
-        signal.signal(signal.SIGINT, interrupt.on_sigint)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, interrupt.on_signal)
         try:
             _import_torch()  # every command runs torch
             result = func(*args, **kwargs)
             sys.stdout.flush()  # a closed pipe shows here, among the handlers below, not in Python's exit
             return result
         except typer.Exit:
-            raise  # a RuntimeError to Python, but already the one-line end of the command (SIGTERM's, say)
+            raise  # a RuntimeError to Python, but already the one-line end of the command (_fail's)
         except _UsageError as err:
             _fail(str(err), 2)
         except (SentimentError, ValueError) as err:
@@ -336,7 +332,8 @@ def train(
     )
     if metrics is not None:  # None on the other processes of a multi-process run
         # --out is replaced: a Ctrl-C while the reports print would call this finished run interrupted.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
         console = Console(stderr=True)
         for name in ("validation", "test"):
             if metrics[name]:

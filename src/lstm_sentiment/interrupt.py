@@ -1,36 +1,47 @@
-"""Ctrl-C noted when it arrives, so that a command stops even where Python loses its KeyboardInterrupt.
+"""Ctrl-C and SIGTERM noted when they arrive, so that a command stops even where Python loses the
+KeyboardInterrupt they raise.
 
 Python raises KeyboardInterrupt wherever the main thread is when the signal is handled, and there it can
 be lost: in a finalizer or a weakref callback (printed as "Exception ignored", and the program goes on),
 or in compiled code that takes any error for its own (torch's import of numpy took it for a missing
-numpy). A command that was pressed once must still stop, and keep its old output, so :func:`on_sigint`
-(the command line's SIGINT handler) also notes the press, and the places that hold something to clean up
-call :func:`check` at their safe points: a press that was lost stops the run there.
+numpy). A command that was pressed once must still stop, and keep its old output, so :func:`on_signal`
+(the command line's SIGINT and SIGTERM handler) also notes the signal, and the places that hold something to
+clean up call :func:`check` at their safe points: a signal that was lost stops the run there. SIGTERM takes
+the same path, as a KeyboardInterrupt: an exception of its own (a ``RuntimeError``, as typer's exit is)
+was caught by libraries that take any error for theirs (a bundle's loader called the weights corrupt;
+an import half done was taken for a missing module and training ran on).
 """
 
 from __future__ import annotations
 
-_pressed = False
+_received: int | None = None
 
 
-def on_sigint(signum: int, frame) -> None:
-    """SIGINT handler: note the press, then raise KeyboardInterrupt as Python's own handler does."""
-    global _pressed
-    _pressed = True
+def on_signal(signum: int, frame) -> None:
+    """SIGINT and SIGTERM handler: note the signal (the first one), then raise KeyboardInterrupt as
+    Python's own SIGINT handler does."""
+    global _received
+    if _received is None:
+        _received = signum
     raise KeyboardInterrupt
 
 
+def received() -> int | None:
+    """The signal noted since :func:`reset`, or None."""
+    return _received
+
+
 def reset() -> None:
-    """Forget earlier presses (a new command starts)."""
-    global _pressed
-    _pressed = False
+    """Forget earlier signals (a new command starts)."""
+    global _received
+    _received = None
 
 
 def check() -> None:
-    """Raise KeyboardInterrupt if Ctrl-C was pressed since :func:`reset`, whether or not its own
-    KeyboardInterrupt got through. Without :func:`on_sigint` installed nothing is noted, and this does
+    """Raise KeyboardInterrupt if a signal was noted since :func:`reset`, whether or not its own
+    KeyboardInterrupt got through. Without :func:`on_signal` installed nothing is noted, and this does
     nothing."""
-    if _pressed:
+    if _received is not None:
         raise KeyboardInterrupt
 
 

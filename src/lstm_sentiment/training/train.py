@@ -205,7 +205,9 @@ def train(
         epochs_csv = Path(work) / "log" / "version_0" / "metrics.csv"
         training_log = epochs_csv.read_text(encoding="utf-8") if epochs_csv.is_file() else None
     # Written last, after the work folder is gone: a Ctrl-C after the bundle is in place would report as
-    # interrupted a run that has replaced --out.
+    # interrupted a run that has replaced --out. A signal whose KeyboardInterrupt a library swallowed
+    # (during an import, say) stops the run here, before --out is replaced.
+    interrupt.check()
     save_bundle(out_dir, model, vocab, id2label, (model_cfg, data_cfg, train_cfg), metrics, info, card, training_log)
     return metrics
 
