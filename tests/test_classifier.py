@@ -82,3 +82,15 @@ def test_plateau_factor_cuts_the_rate_after_each_epoch_without_a_better_macro_f1
         plateau.step(f1)
         rates.append(adamw.param_groups[-1]["lr"])
     assert rates == pytest.approx([1e-2, 1e-2, 5e-3, 2.5e-3, 2.5e-3, 1.25e-3])
+
+
+def test_default_epochs_give_a_small_training_set_more_passes():
+    from lstm_sentiment.config import MIN_STEPS, TrainConfig
+
+    # 8 epochs of the 1,753 hotel reviews were 224 steps; 20 were 1.9 points ahead on validation.
+    assert TrainConfig().max_epochs(28) == 20 == math.ceil(MIN_STEPS / 28)
+    assert TrainConfig().max_epochs(188) == 8  # 12,000 movie comments: as before
+    assert TrainConfig().max_epochs(1) == 20  # at most 20
+    assert TrainConfig(epochs=3).max_epochs(1) == 3  # a number given is kept
+    with pytest.raises(ValueError, match=r"TrainConfig.epochs must be > 0, got 0"):
+        TrainConfig(epochs=0)

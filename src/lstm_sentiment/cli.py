@@ -24,7 +24,7 @@ from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
-from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 from lstm_sentiment.output import records_table, records_to_text, report_table
@@ -256,7 +256,7 @@ def train(
     forget_bias: float = typer.Option(ModelConfig.forget_bias, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
     init: Init = typer.Option(ModelConfig.init, help="LSTM bias init: default (--forget-bias) or chrono (Tallec & Ollivier 2018)."),
     chrono_t_max: int = typer.Option(ModelConfig.chrono_t_max, min=2, help="T_max of --init chrono, in tokens (match --max-tokens)."),
-    epochs: int = typer.Option(TrainConfig.epochs, help="Most epochs; early stopping on validation macro-F1 usually ends sooner."),
+    epochs: Optional[int] = typer.Option(None, help=f"Most epochs; early stopping on validation macro-F1 may end sooner. Default: {DEFAULT_EPOCHS}, or up to {MAX_AUTO_EPOCHS} for a small training set, so that it gets at least {MIN_STEPS} steps."),
     batch_size: int = typer.Option(TrainConfig.batch_size, help="Sentences per batch."),
     lr: float = typer.Option(TrainConfig.lr, help="AdamW learning rate."),
     weight_decay: float = typer.Option(TrainConfig.weight_decay, help="AdamW weight decay."),

@@ -142,12 +142,19 @@ class DataConfig(_FromDict):
             raise ValueError(f"DataConfig.max_tokens must be >= 2, got {self.max_tokens!r}")
 
 
+DEFAULT_EPOCHS = 8
+MIN_STEPS = 560  # 20 epochs of the hotel reviews' 28 batches, the setting measured
+MAX_AUTO_EPOCHS = 20
+
+
 @dataclass(frozen=True)
 class TrainConfig(_FromDict):
     """Optimisation (AdamW, Loshchilov & Hutter 2019) and the Lightning trainer.
 
     Attributes:
-        epochs: upper bound; early stopping may end sooner.
+        epochs: upper bound; early stopping may end sooner. None (the default): 8, or more for a small
+            training set, so that training takes at least :data:`MIN_STEPS` optimizer steps, at most
+            :data:`MAX_AUTO_EPOCHS` epochs (see :meth:`max_epochs`).
         batch_size: sentences per batch (batches are bucketed by length).
         lr: AdamW learning rate.
         weight_decay: AdamW decoupled weight decay.
@@ -168,7 +175,7 @@ class TrainConfig(_FromDict):
         accelerator, devices, num_nodes, strategy: passed to ``lightning.Trainer``.
     """
 
-    epochs: int = 8
+    epochs: int | None = None
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 1e-2
@@ -185,7 +192,7 @@ class TrainConfig(_FromDict):
     strategy: str = "auto"
 
     def __post_init__(self) -> None:
-        _positive(self, "epochs", "batch_size", "lr", "grad_clip", "patience", "embedding_lr_scale", "num_nodes")
+        _positive(self, *(["epochs"] if self.epochs is not None else []), "batch_size", "lr", "grad_clip", "patience", "embedding_lr_scale", "num_nodes")
         _positive(self, "lm_targets")
         if not isinstance(self.lm_epochs, int) or self.lm_epochs < 0:
             raise ValueError(f"TrainConfig.lm_epochs must be an integer >= 0, got {self.lm_epochs!r}")
@@ -196,3 +203,12 @@ class TrainConfig(_FromDict):
         # numpy's generator, which Lightning seeds, takes 32-bit unsigned seeds.
         if not 0 <= self.seed < 2**32:
             raise ValueError(f"TrainConfig.seed must be in [0, 2**32 - 1], got {self.seed!r}")
+
+    def max_epochs(self, steps_per_epoch: int) -> int:
+        """``epochs`` if set; else 8, raised for a small training set to the epochs that make
+        :data:`MIN_STEPS` optimizer steps, at most :data:`MAX_AUTO_EPOCHS`. On the 1,753 hotel reviews (28
+        steps an epoch) 20 epochs were 1.9 points ahead of 8 on validation over 5 seeds, where the larger
+        domains (188 and more steps an epoch) run 8 either way (README "Choosing the recipe")."""
+        if self.epochs is not None:
+            return self.epochs
+        return min(MAX_AUTO_EPOCHS, max(DEFAULT_EPOCHS, math.ceil(MIN_STEPS / max(steps_per_epoch, 1))))

@@ -155,7 +155,7 @@ def train(
     with tempfile.TemporaryDirectory(prefix="lstm-sentiment-train-") as work:
         checkpoint = ModelCheckpoint(dirpath=Path(work) / "checkpoints", monitor="val_macro_f1", mode="max", save_top_k=1, save_weights_only=True)
         trainer = L.Trainer(
-            max_epochs=train_cfg.epochs,
+            max_epochs=train_cfg.max_epochs(len(train_loader)),
             gradient_clip_val=train_cfg.grad_clip,
             callbacks=[EarlyStopping("val_macro_f1", mode="max", patience=train_cfg.patience), checkpoint, _ProgressBar()],
             logger=CSVLogger(work, name="log", version=0),
