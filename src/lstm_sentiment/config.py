@@ -160,8 +160,8 @@ class TrainConfig(_FromDict):
         weight_decay: AdamW decoupled weight decay.
         grad_clip: gradient-norm clipping threshold (Pascanu et al. 2013).
         patience: epochs without a better validation macro-F1 before stopping (the best epoch's weights are
-            kept either way). 8, as many as the default epochs: on a small validation split (219 hotel
-            reviews) a lucky first epoch stopped runs after 3 with patience 2 (README "Choosing the recipe").
+            kept either way). The default 8: on a small validation split (219 hotel reviews) a lucky first
+            epoch stopped runs after 3 with patience 2 (README "Choosing the recipe").
         seed: seeds weights and batches; the same seed gives the same model on CPU.
         embedding_lr_scale: word vectors, when fine-tuned, learn at ``lr`` times this (a lower rate keeps
             pretrained vectors close to where they started; Howard & Ruder 2018 use rates per layer).
