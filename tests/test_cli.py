@@ -132,7 +132,7 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         # Options that the others leave unread: each trained or ran without a word.
         (("train", "--data", "zh-reviews", "--out", "never-written", "--chrono-t-max", "5"), "--chrono-t-max sets --init chrono's time scale"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init", "chrono", "--forget-bias", "3"), "--forget-bias is the default init's"),
-        (("train", "--data", "zh-reviews", "--out", "never-written", "--embedding-lr-scale", "0.5"), "--embedding-lr-scale is the rate of fine-tuned word vectors"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--freeze-embeddings", "--embedding-lr-scale", "0.5"), "--embedding-lr-scale is the rate of fine-tuned word vectors"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--min-count", "50"), "--min-count is for --embeddings; the shipped vectors give every word a vector"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--embeddings", "v.vec"), "give --init-from or --embeddings, not both"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--valid", "v.csv", "--text-column", "review"),

@@ -843,3 +843,15 @@ def test_a_signal_whose_keyboard_interrupt_was_lost_stops_training_before_out_is
     finally:
         interrupt.reset()
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_train_on_english_texts_fine_tunes_the_vectors_by_default(tmp_path):
+    # The zh recipe (frozen vectors) was every language's default; GloVe gains from the task (README).
+    data = tmp_path / "en.csv"
+    data.write_text("text,label\n" + "".join(f"a great fun film {i},positive\nan awful dull mess {i},negative\n" for i in range(30)), encoding="utf-8")
+    out = tmp_path / "m"
+    result = run_cli("train", "--data", str(data), "--out", str(out), "--epochs", "1")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert config["model"]["freeze_embeddings"] is False and config["train"]["embedding_lr_scale"] == 1.0

@@ -24,7 +24,7 @@ from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
-from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_defaults
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 from lstm_sentiment.output import records_table, records_to_text, report_table
@@ -210,7 +210,7 @@ def _refuse_unread_train_options(ctx: typer.Context, init: "Init", freeze_embedd
         raise _UsageError("--forget-bias is the default init's; --init chrono sets the forget-gate biases itself")
     if _given(ctx, "min_count") and ctx.params["embeddings"] is None:
         raise _UsageError("--min-count is for --embeddings; the shipped vectors give every word a vector, through its subwords if need be")
-    if _given(ctx, "embedding_lr_scale") and freeze_embeddings:
+    if _given(ctx, "embedding_lr_scale") and _given(ctx, "freeze_embeddings") and freeze_embeddings:
         raise _UsageError("--embedding-lr-scale is the rate of fine-tuned word vectors; add --fine-tune-embeddings or drop it")
 
 
@@ -252,7 +252,7 @@ def train(
     dropout: float = typer.Option(ModelConfig.dropout, help="Dropout on pooled features and between layers."),
     word_dropout: float = typer.Option(ModelConfig.word_dropout, help="Training-time probability of replacing a word by <unk>."),
     pooling: str = typer.Option(ModelConfig.pooling, help="mean, max, mean+max or last."),
-    freeze_embeddings: bool = typer.Option(ModelConfig.freeze_embeddings, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned)."),
+    freeze_embeddings: bool = typer.Option(ModelConfig.freeze_embeddings, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned). Default by the data's language: zh fixed, en fine-tuned at the full rate; fine-tuned when --embedding-lr-scale is given."),
     forget_bias: float = typer.Option(ModelConfig.forget_bias, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
     init: Init = typer.Option(ModelConfig.init, help="LSTM bias init: default (--forget-bias) or chrono (Tallec & Ollivier 2018)."),
     chrono_t_max: int = typer.Option(ModelConfig.chrono_t_max, min=2, help="T_max of --init chrono, in tokens (match --max-tokens)."),
@@ -263,7 +263,7 @@ def train(
     grad_clip: float = typer.Option(TrainConfig.grad_clip, help="Gradient-norm clipping."),
     patience: int = typer.Option(TrainConfig.patience, help="Epochs without improvement before stopping."),
     seed: int = typer.Option(TrainConfig.seed, help="Same seed, same model (CPU)."),
-    embedding_lr_scale: float = typer.Option(TrainConfig.embedding_lr_scale, help="Learning rate of fine-tuned word vectors, as a fraction of --lr."),
+    embedding_lr_scale: float = typer.Option(TrainConfig.embedding_lr_scale, help="Learning rate of fine-tuned word vectors, as a fraction of --lr. Default by the data's language: zh 0.1, en 1."),
     plateau_factor: float = typer.Option(TrainConfig.plateau_factor, help="Multiply the learning rate by this after each epoch without a better validation macro-F1; 0: constant rate."),
     accelerator: str = typer.Option(TrainConfig.accelerator, help="Lightning accelerator: auto, cpu, gpu."),
     devices: str = typer.Option(TrainConfig.devices, help="Lightning devices per node (e.g. 2, or auto)."),
@@ -274,6 +274,7 @@ def train(
     # why here: each command imports only what it runs, so that --help and predict start fast.
     from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.data.corpus import NAME as CORPUS_NAME
+    from lstm_sentiment.inference.routing import default_model_name
     from lstm_sentiment.training.splits import training_splits
     from lstm_sentiment.training.train import train as run_training
 
@@ -319,6 +320,13 @@ def train(
         # The settings' checks name their field ("TrainConfig.epochs"); the user typed the option.
         _fail(re.sub(r"\b(?:Model|Data|Train)Config\.(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), str(err)), 2)
     train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
+    try:
+        model_cfg, train_cfg = with_vector_defaults(
+            model_cfg, train_cfg, lang.value if lang.value != "auto" else default_model_name(train_part.texts),
+            freeze_given=_given(ctx, "freeze_embeddings"), scale_given=_given(ctx, "embedding_lr_scale"),
+        )
+    except ValueError as err:
+        _fail(re.sub(r"\bTrainConfig\.(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), str(err)), 2)
     metrics = run_training(
         train_part,
         valid_part,
