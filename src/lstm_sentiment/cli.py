@@ -320,13 +320,11 @@ def train(
         # The settings' checks name their field ("TrainConfig.epochs"); the user typed the option.
         _fail(re.sub(r"\b(?:Model|Data|Train)Config\.(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), str(err)), 2)
     train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
-    try:
-        model_cfg, train_cfg = with_vector_defaults(
-            model_cfg, train_cfg, lang.value if lang.value != "auto" else default_model_name(train_part.texts),
-            freeze_given=_given(ctx, "freeze_embeddings"), scale_given=_given(ctx, "embedding_lr_scale"),
-        )
-    except ValueError as err:
-        _fail(re.sub(r"\bTrainConfig\.(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), str(err)), 2)
+    # The vectors' settings the user left out, by the data's language (both given and contradicting: refused above).
+    model_cfg, train_cfg = with_vector_defaults(
+        model_cfg, train_cfg, lang.value if lang.value != "auto" else default_model_name(train_part.texts),
+        freeze_given=_given(ctx, "freeze_embeddings"), scale_given=_given(ctx, "embedding_lr_scale"),
+    )
     metrics = run_training(
         train_part,
         valid_part,
