@@ -274,9 +274,8 @@ def train(
     # why here: each command imports only what it runs, so that --help and predict start fast.
     from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.data.corpus import NAME as CORPUS_NAME
-    from lstm_sentiment.inference.routing import default_model_name
     from lstm_sentiment.training.splits import training_splits
-    from lstm_sentiment.training.train import train as run_training
+    from lstm_sentiment.training.train import data_language, train as run_training
 
     if init_from is not None and embeddings is not None:
         raise _UsageError("give --init-from or --embeddings, not both: a fine-tuned model keeps its base's word vectors")
@@ -322,7 +321,7 @@ def train(
     train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
     # The vectors' settings the user left out, by the data's language (both given and contradicting: refused above).
     model_cfg, train_cfg = with_vector_defaults(
-        model_cfg, train_cfg, lang.value if lang.value != "auto" else default_model_name(train_part.texts),
+        model_cfg, train_cfg, data_language(data_cfg, train_part),
         freeze_given=_given(ctx, "freeze_embeddings"), scale_given=_given(ctx, "embedding_lr_scale"),
     )
     metrics = run_training(

@@ -42,7 +42,7 @@ def training_splits(
     if data == NAME:
         log.info("%s after de-duplication: %s", NAME, corpus_counts())
         return load_zh_reviews()
-    full = _without_repeats(load_dataset(data, text_column, label_column))
+    full, read_as = _without_repeats(load_dataset(data, text_column, label_column))
     if valid is None:
         check_trainable(full)
         fractions = SPLIT_FRACTIONS_WITH_TEST if test is not None else SPLIT_FRACTIONS
@@ -57,13 +57,14 @@ def training_splits(
     # known: -1 and 1 of a test file are two of the training data's -1/0/1, not "negative" and "positive".
     test_part = load_dataset(str(test), text_column, label_column, set(full.labels)) if test is not None else split_test
     if valid is not None or test is not None:  # parts split off the de-duplicated file share nothing
-        seen = set(map(normalize, train_part.texts))
+        seen = {read_as[text] for text in train_part.texts}
         for part in (valid_part, test_part):
             _warn_shared(seen, part)
     return train_part, valid_part, test_part
 
 
-def _without_repeats(data: LabelledTexts) -> LabelledTexts:
+def _without_repeats(data: LabelledTexts) -> tuple[LabelledTexts, dict[str, str]]:
+    """The texts de-duplicated, and each text's normalised form (kept for the overlap warnings)."""
     # A text repeated in the file would land in train and test both (review exports repeat "好评" and the
     # like) and inflate the test figures; one under two labels teaches nothing but noise. Texts are the
     # same when the model reads them the same: case, spacing, entities and full-width forms aside.
@@ -82,7 +83,7 @@ def _without_repeats(data: LabelledTexts) -> LabelledTexts:
             check_trainable(kept)
         except SentimentError as err:  # say that the file had enough before
             raise SentimentError(f"{err} after de-duplication (copies dropped: {copies}; texts under two labels: {conflicting})") from None
-    return kept
+    return kept, read_as
 
 
 def _warn_shared(seen: set[str], part: LabelledTexts | None) -> None:

@@ -131,7 +131,7 @@ def train(
         if embeddings is not None:
             vectors, source = load_vectors(embeddings), str(embeddings)
         else:
-            lang = data_cfg.lang if data_cfg.lang != "auto" else default_model_name(train_data.texts)
+            lang = data_language(data_cfg, train_data)
             vectors = shipped_vectors(lang)
             source = f"shipped {lang} word vectors ({vectors.config['method']})"
         model, vocab, coverage = _from_vectors(vectors, model_cfg, id2label, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
@@ -323,6 +323,12 @@ def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists,
     model.load_state_dict(state, strict=False)  # the embedding, n-gram table and (new) head are set above
     coverage = {"vocab_types": len(vocab) - 2, "words_added": len(new_words), "head": "kept" if same_labels else "new"}
     return model, vocab, coverage, f"bundle {name} (its word vectors, LSTM{' and head' if same_labels else ''})"
+
+
+def data_language(data_cfg: DataConfig, data: LabelledTexts) -> str:
+    """"zh" or "en": ``data_cfg.lang``, or for "auto" the script of most texts (:func:`default_model_name`):
+    whose shipped vectors a model starts from, and (``lstm-sentiment train``) whose vector settings apply."""
+    return data_cfg.lang if data_cfg.lang != "auto" else default_model_name(data.texts)
 
 
 def check_language(data: LabelledTexts, model_lang: str | None, name: str | Path) -> None:
