@@ -41,6 +41,10 @@ VARIANTS = {
     "LM 2 epochs": ({}, {"lm_epochs": 2}, {}),
     "512 tokens": ({}, {}, {"max_tokens": 512}),
     "fine-tuned-lr1 + 512 tokens": ({"freeze_embeddings": False}, {"embedding_lr_scale": 1.0}, {"max_tokens": 512}),
+    "fine-tuned-lr1 + H=256": ({"freeze_embeddings": False, "hidden_size": 256}, {"embedding_lr_scale": 1.0}, {}),
+    "fine-tuned-lr1 + 2 layers": ({"freeze_embeddings": False, "num_layers": 2}, {"embedding_lr_scale": 1.0}, {}),
+    "fine-tuned-lr1 + pooling max": ({"freeze_embeddings": False, "pooling": "max"}, {"embedding_lr_scale": 1.0}, {}),
+    "fine-tuned-lr1 + pooling mean": ({"freeze_embeddings": False, "pooling": "mean"}, {"embedding_lr_scale": 1.0}, {}),
 }
 
 

@@ -129,6 +129,9 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         # It offered "a file or folder name", though --png takes a file.
         (("explain", "好", "--png", ""), "Invalid value for '--png': an empty path; give a name"),
         (("train", "--data", "d.csv", "--out", ""), "Invalid value for '--out': an empty path"),
+        # The picture was written under any name: a PNG called heat.txt, a page called page.png.
+        (("explain", "好", "--png", "heat.txt"), "--png heat.txt: --png writes .png, not .txt; rename it"),
+        (("explain", "好", "--html", "page.png"), "--html page.png: --html writes .html or .htm, not .png; rename it"),
         # Options that the others leave unread: each trained or ran without a word.
         (("train", "--data", "zh-reviews", "--out", "never-written", "--chrono-t-max", "5"), "--chrono-t-max sets --init chrono's time scale"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init", "chrono", "--forget-bias", "3"), "--forget-bias is the default init's"),
