@@ -295,9 +295,15 @@ def test_narration_tells_the_shares_kept_written_and_shown(small_model, directio
     units = expl.trace(0, direction).units
     reverse = direction == "reverse"
     c_name = "c_{t+1}" if reverse else "c_{t−1}"
+    first = len(expl) - 1 if reverse else 0
+    # The first step keeps nothing (c starts at 0): its write was told as "a lot" whatever its size.
+    written = np.linalg.norm(units["i"][first] * units["g"][first])
+    ceiling = np.sqrt(units["i"][first].size)
+    told = f"{_bucket(written / ceiling, _TEXT['en']['i'])} (‖i_t ⊙ g_t‖ = {written:.2f} of at most √H = {ceiling:.2f})"
+    assert told in paragraphs[0], paragraphs[0]
     for j in range(len(expl)):
-        if j == (len(expl) - 1 if reverse else 0):
-            continue  # the first step in reading order keeps nothing: c starts at 0
+        if j == first:
+            continue
         c_prev = units["c"][j + 1 if reverse else j - 1]
         kept = np.linalg.norm(units["f"][j] * c_prev)
         written = np.linalg.norm(units["i"][j] * units["g"][j])

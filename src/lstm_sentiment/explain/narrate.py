@@ -5,8 +5,9 @@ prediction and the words that mattered most. Every number comes from the :class:
 around them ("keeps most of the old cell state") only bucket measured shares, with the thresholds below:
 what the forget gate keeps is ‖f_t ⊙ c_{t−1}‖ / ‖c_{t−1}‖, not the mean of f_t (the units that hold a large
 c_t are the ones whose f_t is near 1, so a mean f_t of 0.47 can keep more than half of ‖c_{t−1}‖),
-what the step writes is ‖i_t ⊙ g_t‖ against that kept part, not the mean of i_t, and what the output gate
-lets out is ‖h_t‖ / ‖tanh(c_t)‖, not the mean of o_t.
+what the step writes is ‖i_t ⊙ g_t‖ against that kept part, not the mean of i_t (at the first step, where
+nothing is kept, against the most a step can write: each unit's |i_t g_t| < 1, so ‖i_t ⊙ g_t‖ < √H), and what
+the output gate lets out is ‖h_t‖ / ‖tanh(c_t)‖, not the mean of o_t.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ _TEXT = {
         "keep": "{phrase}（‖f_t ⊙ {c_prev}‖ = {kept:.2f} × ‖{c_prev}‖）",
         "word_in": "输入{token}",
         "layer_in": "第 {layer} 层读入第 {below} 层在{token}处的 {h}",
-        "written": "（‖i_t ⊙ g_t‖ = {written:.2f}）",
+        "written": "（‖i_t ⊙ g_t‖ = {written:.2f}，最多 √H = {ceiling:.2f}）",
         "written_beside": "（‖i_t ⊙ g_t‖ = {written:.2f}，保留的 ‖f_t ⊙ {c_prev}‖ = {kept:.2f}）",
         "step": (
             "t={t}：{entry}，{state}。"
@@ -69,7 +70,7 @@ _TEXT = {
         "keep": "and {phrase} (‖f_t ⊙ {c_prev}‖ = {kept:.2f} × ‖{c_prev}‖)",
         "word_in": "the word {token} enters the LSTM",
         "layer_in": "layer {below}'s {h} at {token} enters layer {layer}",
-        "written": " (‖i_t ⊙ g_t‖ = {written:.2f})",
+        "written": " (‖i_t ⊙ g_t‖ = {written:.2f} of at most √H = {ceiling:.2f})",
         "written_beside": " (‖i_t ⊙ g_t‖ = {written:.2f} beside the kept ‖f_t ⊙ {c_prev}‖ = {kept:.2f})",
         "step": (
             "t={t}: {entry} {state}. "
@@ -158,9 +159,11 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
     entry = phrases["word_in"].format(token=token) if trace.layer == 0 else phrases["layer_in"].format(layer=trace.layer, below=trace.layer - 1, h=below, token=token)
     keep_share = kept / max(float(np.linalg.norm(c_prev)), 1e-12)
     keep = phrases["keep"].format(phrase=_bucket(keep_share, phrases["f"]), c_prev=c_name, kept=keep_share)
-    write_share = written / max(written + kept, 1e-12)
+    # Beside nothing kept, any write would be all of c_t: the first step's share is of the largest write.
+    ceiling = float(np.sqrt(units["i"][j].size))
+    write_share = written / ceiling if first else written / max(written + kept, 1e-12)
     shown = float(trace.hidden_norm[j]) / max(float(np.linalg.norm(np.tanh(units["c"][j]))), 1e-12)
-    write = _bucket(write_share, phrases["i"]) + (phrases["written"].format(written=written) if first else phrases["written_beside"].format(written=written, c_prev=c_name, kept=kept))
+    write = _bucket(write_share, phrases["i"]) + (phrases["written"].format(written=written, ceiling=ceiling) if first else phrases["written_beside"].format(written=written, c_prev=c_name, kept=kept))
     label, score = expl.running(t)
     # The reverse direction reads right to left: its previous step is token t+1, its start state h_{L+1}.
     prev_t = t + 1 if reverse else t - 1
