@@ -855,3 +855,22 @@ def test_train_on_english_texts_fine_tunes_the_vectors_by_default(tmp_path):
     assert result.returncode == 0, result.stderr
     config = json.loads((out / "config.json").read_text(encoding="utf-8"))
     assert config["model"]["freeze_embeddings"] is False and config["train"]["embedding_lr_scale"] == 1.0
+
+
+def test_evaluate_warns_when_texts_are_of_the_script_the_model_does_not_read(tmp_path):
+    # An en model scored on Chinese data printed accuracy 0.41 without a word; predict flags each such text.
+    torch.manual_seed(0)
+    cfg = ModelConfig(embedding_dim=6, hidden_size=5)
+    vocab = Vocab(["<pad>", "<unk>", "good", "bad"])
+    model = tmp_path / "en"
+    save_bundle(model, SentimentLSTM(len(vocab), 2, cfg).eval(), vocab, ["negative", "positive"],
+                (cfg, DataConfig(lang="en"), TrainConfig()), {}, {}, "tiny en\n")
+    data = tmp_path / "mixed.csv"
+    data.write_text("text,label\n很好,positive\n太差了,negative\ngood,positive\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(model), "--data", str(data), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "warning: 2 of 3 texts are zh text; the model reads en: its figures on them say little"
+    assert json.loads(result.stdout)["n"] == 3
+    english = tmp_path / "en.csv"
+    english.write_text("text,label\ngood,positive\nbad,negative\n", encoding="utf-8")
+    assert run_cli("evaluate", "--model", str(model), "--data", str(english)).stderr == ""

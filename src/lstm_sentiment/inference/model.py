@@ -8,6 +8,7 @@ the network it has just trained with them): :class:`WordIds`, :func:`probabiliti
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -287,6 +288,8 @@ class SentimentModel:
 
         Returns:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
+        Warns:
+            UserWarning: texts of the other script than the model reads (:func:`text_warning`), counted.
         Raises:
             SentimentError: no texts, a text with nothing to read (empty or whitespace, or only markup,
                 which :meth:`predict` gives no label either), a label the model does not know, or
@@ -299,6 +302,11 @@ class SentimentModel:
         if empty is not None:
             # Read as <unk> it would be scored as a prediction the model never made.
             raise SentimentError(f"{data.source}: text {empty + 1} ({data.texts[empty][:40]!r}) has nothing to read; predict gives it no label")
+        if self.reads is not None:
+            other = [script for e in encoded if (script := token_script(e.tokens)) not in (None, self.reads)]
+            if other:
+                # predict flags such texts one by one; a score over them would otherwise look like the model's.
+                warnings.warn(f"{len(other)} of {len(encoded)} texts are {other[0]} text; the model reads {self.reads}: its figures on them say little", stacklevel=2)
         probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
         return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
 
