@@ -560,10 +560,10 @@ def explain(
         raise _UsageError(f"--png and --html both name {png}; the page would replace the picture")
     for option, path, suffixes in (("--png", png, (".png",)), ("--html", html, (".html", ".htm"))):
         if path is not None:
+            check_not_bundle_file(path, option)
             # A viewer picks the program by the suffix: a PNG named .txt or .html opens as garbage.
             if path.suffix and path.suffix.lower() not in suffixes:
                 raise _UsageError(f"{option} {path}: {option} writes {' or '.join(suffixes)}, not {path.suffix}; rename it")
-            check_not_bundle_file(path, option)
     _use_inference_threads()
     expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
     try:
