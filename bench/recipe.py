@@ -7,8 +7,9 @@ times the learning rate: fine-tuned, fine-tuned-lr1), layers, hidden size, pooli
 learning rate (constant, or cut by 0.3 on a plateau), epochs, texts read up to 512 tokens (not 256), the LSTM's
 chrono initialisation (T_max = 256, the longest text read), language-model pretraining of the LSTM (1 or 2
 epochs) on every domain's whole train split, labels unused; for en, the fine-tuned recipe with a plateau cut,
-dropout 0.3, vectors at 0.3 × the rate, 512 tokens, H = 256, 2 layers, or max or mean pooling. Prints a Markdown table: validation accuracy and
-macro-F1 of the mixture and per domain, best epoch, seconds. Test splits are not read.
+dropout 0.3, vectors at 0.3 × the rate, 512 tokens, H = 256, 2 layers, or max or mean pooling. Prints a
+Markdown table: validation accuracy and macro-F1 of the mixture and per domain, best epoch, seconds. Test
+splits are not read.
 """
 
 from __future__ import annotations

@@ -869,7 +869,7 @@ def test_evaluate_warns_when_texts_are_of_the_script_the_model_does_not_read(tmp
     data.write_text("text,label\n很好,positive\n太差了,negative\ngood,positive\n", encoding="utf-8")
     result = run_cli("evaluate", "--model", str(model), "--data", str(data), "-f", "json")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == "warning: 2 of 3 texts are zh text; the model reads en: its figures on them say little"
+    assert result.stderr.strip() == "warning: 2 of 3 texts are zh; the model reads en, so its figures on them say little"
     assert json.loads(result.stdout)["n"] == 3
     english = tmp_path / "en.csv"
     english.write_text("text,label\ngood,positive\nbad,negative\n", encoding="utf-8")

@@ -306,7 +306,7 @@ class SentimentModel:
             other = [script for e in encoded if (script := token_script(e.tokens)) not in (None, self.reads)]
             if other:
                 # predict flags such texts one by one; a score over them would otherwise look like the model's.
-                warnings.warn(f"{len(other)} of {len(encoded)} texts are {other[0]} text; the model reads {self.reads}: its figures on them say little", stacklevel=2)
+                warnings.warn(f"{len(other)} of {len(encoded)} texts are {other[0]}; the model reads {self.reads}, so its figures on them say little", stacklevel=2)
         probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
         return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
 
