@@ -8,7 +8,9 @@ STAMP := $(VENV)/.installed-stamp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	# A newer pip is a nicety: the venv's own (23.2 here) installs the project too, so an index that answers
+	# badly for pip itself (seen once: truncated JSON) does not stop the setup.
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip || echo "warning: pip not upgraded; installing with the virtual environment's own pip" >&2
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
