@@ -86,9 +86,7 @@ def _fail(message: str, code: int = 1):
 
 
 def _interrupted():
-    # Everything is cleaned up by now; another signal while exiting would only print a traceback.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, signal.SIG_IGN)
+    interrupt.ignore()  # everything is cleaned up by now
     if interrupt.received() == signal.SIGTERM:
         _fail("terminated", 128 + signal.SIGTERM)
     _fail("interrupted", 130)
@@ -100,7 +98,7 @@ def _import_torch() -> None:
     moment was lost and the run went on (once in 13 tries at start-up); a signal raised mid-import left
     torch half-initialised (a traceback, or a crash inside its C++ start-up)."""
     received: list[int] = []
-    hold = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in (signal.SIGINT, signal.SIGTERM)}
+    hold = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in interrupt.SIGNALS}
     try:
         import torch  # noqa: F401  # why here: the import is what this function guards
     finally:
@@ -150,7 +148,7 @@ def command(func):
         # Ctrl-C and SIGTERM are noted as well as raised (as KeyboardInterrupt), so that one whose exception
         # Python or a library loses still stops the run at its next safe point (see lstm_sentiment.interrupt).
         interrupt.reset()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in interrupt.SIGNALS:
             signal.signal(signum, interrupt.on_signal)
         try:
             _import_torch()  # every command runs torch
@@ -336,9 +334,7 @@ def train(
         init_from=init_from,
     )
     if metrics is not None:  # None on the other processes of a multi-process run
-        # --out is replaced: a Ctrl-C while the reports print would call this finished run interrupted.
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
+        interrupt.ignore()  # --out is replaced: a signal while the reports print would call this run interrupted
         console = Console(stderr=True)
         for name in ("validation", "test"):
             if metrics[name]:

@@ -14,6 +14,11 @@ an import half done was taken for a missing module and training ran on).
 
 from __future__ import annotations
 
+import signal
+
+# The signals :func:`on_signal` handles: Ctrl-C, and the polite request to stop that kill and service managers send.
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 _received: int | None = None
 
 
@@ -24,6 +29,13 @@ def on_signal(signum: int, frame) -> None:
     if _received is None:
         _received = signum
     raise KeyboardInterrupt
+
+
+def ignore() -> None:
+    """Ignore :data:`SIGNALS` from now on: once the work is cleaned up, or its output in place, a signal
+    would only print a traceback or call a finished run interrupted."""
+    for signum in SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def received() -> int | None:

@@ -304,7 +304,7 @@ class SentimentModel:
             # Read as <unk> it would be scored as a prediction the model never made.
             raise SentimentError(f"{data.source}: text {empty + 1} ({data.texts[empty][:40]!r}) has nothing to read; predict gives it no label")
         if self.reads is not None:
-            other = [script for e in encoded if (script := token_script(e.tokens)) not in (None, self.reads)]
+            other = [script for e in encoded if (script := other_script(e.tokens, self.reads))]
             # predict flags such texts one by one; a score over many would otherwise look like the model's.
             # A stray one (zh-reviews' test split holds one English hotel review) changes the figures little.
             if len(other) >= OTHER_SCRIPT_SHARE * len(encoded):
@@ -323,10 +323,15 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | 
     both), "zh text; the model reads en" or "en text; the model reads zh"."""
     if not has_known_word(tokens, in_vocab):
         return "no known words"
+    script = other_script(tokens, reader)
+    return f"{script} text; the model reads {reader}" if script else None
+
+
+def other_script(tokens: Sequence[str], reader: str | None) -> str | None:
+    """The script of a tokenized text (:func:`token_script`) when it is not the one ``reader`` reads, else
+    None (also for a model of both, ``reader`` None, and for a text that claims no script)."""
     script = token_script(tokens)
-    if reader is not None and script is not None and script != reader:
-        return f"{script} text; the model reads {reader}"
-    return None
+    return script if reader is not None and script is not None and script != reader else None
 
 
 def token_script(tokens: Sequence[str]) -> str | None:
