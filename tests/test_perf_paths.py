@@ -225,8 +225,18 @@ def test_write_records_streamed_equals_records_to_text():
     assert records_to_text(records, "json") == json.dumps(records, ensure_ascii=False, indent=2) + "\n"
 
 
-@pytest.mark.parametrize("args", [["--help"], ["predict", "--help"]])
-def test_help_does_not_import_torch(args):
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["predict", "--help"],
+        # A mistyped setting was refused only after torch and Lightning loaded: 5.5 s for one line.
+        ["train", "--data", "zh-reviews", "--out", "never-written", "--epochs", "0"],
+        ["train", "--data", "zh-reviews", "--out", "never-written", "--chrono-t-max", "5"],
+        ["longrange", "--quick", "--out", "never-written", "--lr", "inf"],
+    ],
+)
+def test_help_and_mistyped_settings_do_not_import_torch(args):
     code = (
         "import sys\n"
         f"sys.argv = ['lstm-sentiment', *{args!r}]\n"

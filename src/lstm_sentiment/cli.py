@@ -93,10 +93,12 @@ def _interrupted():
 
 
 def _import_torch() -> None:
-    """Import torch with Ctrl-C and SIGTERM held back until it is done: torch's compiled module imports
-    numpy and takes any failure there, a KeyboardInterrupt included, for "numpy missing", so Ctrl-C at that
-    moment was lost and the run went on (once in 13 tries at start-up); a signal raised mid-import left
-    torch half-initialised (a traceback, or a crash inside its C++ start-up)."""
+    """Import torch with Ctrl-C and SIGTERM held back until it is done; each command calls this before the
+    imports that load torch (train and longrange after checking their options, which takes no torch).
+
+    Torch's compiled module imports numpy and takes any failure there, a KeyboardInterrupt included, for
+    "numpy missing", so Ctrl-C at that moment was lost and the run went on (once in 13 tries at start-up); a
+    signal raised mid-import left torch half-initialised (a traceback, or a crash inside its C++ start-up)."""
     received: list[int] = []
     hold = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in interrupt.SIGNALS}
     try:
@@ -120,7 +122,7 @@ def _use_inference_threads() -> None:
     """Apply :func:`_inference_threads` to this process, for commands that run the model here only."""
     threads = _inference_threads()
     if threads is not None:
-        import torch  # why here: loaded by the command wrapper, never at start-up (--help)
+        import torch  # why here: loaded by the command already, never at start-up (--help)
 
         torch.set_num_threads(threads)
 
@@ -128,7 +130,7 @@ def _use_inference_threads() -> None:
 def _out_of_memory(err: BaseException, name: str) -> str | None:
     """One line for an allocation that failed (torch's CPU allocator raises a RuntimeError, CUDA an
     OutOfMemoryError), None for any other error."""
-    import torch  # why here: loaded by the command wrapper already; cli stays torch-free at import
+    import torch  # why here: cli stays torch-free at import; loaded by the command already, if it got that far
 
     text = str(err)
     if not isinstance(err, (MemoryError, torch.OutOfMemoryError)) and "can't allocate memory" not in text:
@@ -151,7 +153,6 @@ def command(func):
         for signum in interrupt.SIGNALS:
             signal.signal(signum, interrupt.on_signal)
         try:
-            _import_torch()  # every command runs torch
             result = func(*args, **kwargs)
             sys.stdout.flush()  # a closed pipe shows here, among the handlers below, not in Python's exit
             return result
@@ -269,11 +270,7 @@ def train(
     strategy: str = typer.Option(TrainConfig.strategy, help="Lightning strategy, e.g. ddp."),
 ) -> None:
     """Train a model on the built-in corpus or your file; writes a bundle with metrics and a model card."""
-    # why here: each command imports only what it runs, so that --help and predict start fast.
-    from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.data.corpus import NAME as CORPUS_NAME
-    from lstm_sentiment.training.splits import training_splits
-    from lstm_sentiment.training.train import data_language, train as run_training
 
     if init_from is not None and embeddings is not None:
         raise _UsageError("give --init-from or --embeddings, not both: a fine-tuned model keeps its base's word vectors")
@@ -282,8 +279,6 @@ def train(
         _refuse_given(ctx, ("valid", "test", "text_column", "label_column"), f"{CORPUS_NAME} comes with its own columns and train/validation/test splits")
     if init_from is not None:
         _refuse_given(ctx, _KEPT_BY_INIT_FROM, f"a fine-tuned model keeps the network and tokenizer of --init-from {init_from}", ", or train without --init-from")
-    check_bundle_target(out)  # before training, not after
-    one_logger_for_lightning()
     try:
         model_cfg = ModelConfig(
             hidden_size=hidden_size,
@@ -316,6 +311,14 @@ def train(
     except ValueError as err:
         # The settings' checks name their field ("TrainConfig.epochs"); the user typed the option.
         _fail(re.sub(r"\b(?:Model|Data|Train)Config\.(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), str(err)), 2)
+    # why here, after the checks of the settings: torch and Lightning take seconds to import, a typo none.
+    _import_torch()
+    from lstm_sentiment.bundle import check_bundle_target
+    from lstm_sentiment.training.splits import training_splits
+    from lstm_sentiment.training.train import data_language, train as run_training
+
+    check_bundle_target(out)  # before training, not after
+    one_logger_for_lightning()
     train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
     # The vectors' settings the user left out, by the data's language (both given and contradicting: refused above).
     model_cfg, train_cfg = with_vector_defaults(
@@ -359,6 +362,7 @@ def predict(
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
     # why here: each command imports only what it runs, so that --help starts without torch.
+    _import_torch()
     from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.data.files import BadInput, argument_texts, input_format, iter_texts
     from lstm_sentiment.inference.pool import available_cores
@@ -469,6 +473,7 @@ def evaluate(
 ) -> None:
     """Accuracy, macro-F1, per-class figures and the confusion matrix of a model on labelled data."""
     # why here: each command imports only what it runs, so that --help starts without torch.
+    _import_torch()
     from lstm_sentiment.data.sources import load_dataset
     from lstm_sentiment.inference.model import SentimentModel
     from lstm_sentiment.inference.routing import default_model_name
@@ -524,6 +529,7 @@ def explain(
 ) -> None:
     """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
     # why here: each command imports only what it runs, so that --help starts without torch.
+    _import_torch()
     from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.data.files import BadInput, argument_texts, decode_lines
     from lstm_sentiment.explain.html import write_html
@@ -629,8 +635,7 @@ def longrange(
     quick: bool = typer.Option(False, "--quick", help="Small preset (T=10,20; 2 seeds; 300 steps), under 3 minutes; other flags override it."),
 ) -> None:
     """Long-range memory, measured: train a tanh RNN, a GRU and our LSTM (chrono and forget-bias-1 init) on a long-gap task under one budget."""
-    # why here: Lightning and torch, for this command only.
-    from lstm_sentiment.longrange import parse_cells, parse_lengths, run_longrange
+    from lstm_sentiment.longrange.config import parse_cells, parse_lengths
 
     # Flags left out are None, so that --quick's preset fills them and flags given with it still win.
     try:
@@ -649,6 +654,9 @@ def longrange(
         field = re.match(r"\w+", str(exc))
         flag = f"--{field[0].replace('_', '-')}" if field and field[0] in _LONGRANGE.__dataclass_fields__ else None
         _fail(str(exc) if flag is None else flag + str(exc)[field.end():], 2)
+    _import_torch()  # why here: torch and Lightning take seconds to import, a mistyped flag none
+    from lstm_sentiment.longrange import run_longrange
+
     run_longrange(config, out)
     typer.echo((out / "summary.md").read_text(encoding="utf-8"))
 
@@ -663,6 +671,7 @@ def serve(
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log one line per request to stderr."),
 ) -> None:
     """Serve predict and explain over HTTP (JSON under /v1, schema at /openapi.json) and a web page at /."""
+    _import_torch()
     from lstm_sentiment.serve import serve as run_server  # why here: FastAPI, for this command only
 
     run_server(model, host, port, workers, access_log)
