@@ -234,6 +234,7 @@ def test_write_records_streamed_equals_records_to_text():
         ["train", "--data", "zh-reviews", "--out", "never-written", "--epochs", "0"],
         ["train", "--data", "zh-reviews", "--out", "never-written", "--chrono-t-max", "5"],
         ["longrange", "--quick", "--out", "never-written", "--lr", "inf"],
+        ["predict", "--strict", "好"],
     ],
 )
 def test_help_and_mistyped_settings_do_not_import_torch(args):

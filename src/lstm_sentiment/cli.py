@@ -361,12 +361,7 @@ def predict(
     strict: bool = typer.Option(False, "--strict", help="Stop at the first input line that holds no text (not UTF-8, not JSON, a blank JSONL line), leaving --output as it was. Default: such a line gets a record with an error at its place, the run goes on, and the exit code is 1."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
-    # why here: each command imports only what it runs, so that --help starts without torch.
-    _import_torch()
-    from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.data.files import BadInput, argument_texts, input_format, iter_texts
-    from lstm_sentiment.inference.pool import available_cores
-    from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
 
     if input is not None and texts:
         raise _UsageError("give texts as arguments or --input, not both")
@@ -398,6 +393,12 @@ def predict(
         raise ValueError(f"--output {output} is a directory; give a file name")
     if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
         raise ValueError(f"--output {output} is the input file; choose another name")
+    # why here, after the checks of the options: torch takes seconds to import, a mistyped option none.
+    _import_torch()
+    from lstm_sentiment.bundle import check_not_bundle_file
+    from lstm_sentiment.inference.pool import available_cores
+    from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
+
     if output is not None:
         check_not_bundle_file(output, "--output")
     cores = available_cores()
