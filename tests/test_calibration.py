@@ -63,9 +63,32 @@ def test_a_validation_set_the_model_gets_all_right_does_not_make_every_score_cer
     # Four texts, all right: the likelihood grows without end as T → 0 (a 4-text run once fitted T = 2e-6).
     log_probs = torch.log(torch.tensor([[0.3, 0.7], [0.6, 0.4], [0.2, 0.8], [0.55, 0.45]] * 10))
     assert len(log_probs) >= T_MIN_SUPPORT
-    assert fit_scaling(log_probs, torch.tensor([1, 0, 1, 0] * 10)) == Scaling(T_MIN, None)
+    scaling = fit_scaling(log_probs, torch.tensor([1, 0, 1, 0] * 10))
+    assert scaling.temperature == pytest.approx(T_MIN, abs=1e-6) and scaling.bias is None
     # Four such texts are too few to fit anything: the scores stay as trained (a 2-text fit gave T = 0.27).
     assert fit_scaling(log_probs[:4], torch.tensor([1, 0, 1, 0])) == Scaling(1.0, None)
+
+
+def test_scaling_fitted_at_the_temperature_bound_does_not_undo_the_model():
+    # A model after one epoch: margins of a few hundredths of a logit, 0.725 accurate, leaning one way. T was
+    # fitted freely (far below the bound), raised to T_MIN afterwards, and kept the biases fitted for the
+    # smaller T (±0.27), which at 0.25 outweighed the logits: accuracy 0.725 → 0.547 on the texts it was fitted on.
+    rng = np.random.default_rng(0)
+    labels = torch.from_numpy(rng.integers(0, 2, 1_200))
+    margin = torch.from_numpy((2 * labels.numpy() - 1) * 0.04 + rng.normal(0.03, 0.06, 1_200))
+    log_probs = torch.log_softmax(torch.stack([-margin / 2, margin / 2], dim=1), dim=-1)
+
+    def nll_and_accuracy(scaling: Scaling) -> tuple[float, float]:
+        logits = log_probs / scaling.temperature + torch.tensor(scaling.bias or (0.0, 0.0), dtype=torch.float64)
+        return torch.nn.functional.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).double().mean().item()
+
+    scaling = fit_scaling(log_probs, labels)
+    assert scaling.temperature == pytest.approx(T_MIN, abs=1e-6)
+    nll, accuracy = nll_and_accuracy(scaling)
+    nll_before, accuracy_before = nll_and_accuracy(Scaling(1.0, None))
+    assert accuracy_before == pytest.approx(0.73, abs=0.02)
+    assert nll < nll_before - 0.04  # 0.673 → 0.620 (the clamped fit: 0.654)
+    assert accuracy >= accuracy_before  # 0.732 (the clamped fit: 0.547)
 
 
 def test_macro_f1_counts_a_class_that_is_predicted_but_absent_from_the_data():
