@@ -345,6 +345,21 @@ def test_a_jsonl_line_naming_a_key_twice_is_refused(tiny_bundle, tmp_path):
         read_labelled(labelled)
 
 
+def test_a_jsonl_line_nested_too_deeply_or_with_a_huge_number_names_its_line(tiny_bundle, tmp_path):
+    # 100,000 nested "[" were a RecursionError traceback; a 5,000-digit number told the user to call
+    # sys.set_int_max_str_digits(), with no file or line.
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "好"}\n{"text": ' + "[" * 100_000 + "]" * 100_000 + '}\n{"text": "坏", "n": ' + "9" * 5_000 + "}\n", encoding="utf-8")
+    records = [r if isinstance(r, str) else r.error for r in iter_texts(source, strict=False)]
+    assert records == ["好", "line 2 is nested too deeply", f"line 3 holds a number of more than {sys.get_int_max_str_digits()} digits"]
+    result = run_cli("predict", "--model", str(tiny_bundle), "--strict", "-i", str(source), "-f", "csv")
+    assert_one_line_error(result, 1, r"in\.jsonl: line 2 is nested too deeply")
+    labelled = tmp_path / "l.jsonl"
+    labelled.write_text('{"text": "好", "label": ' + "1" * 5_000 + "}\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"l\.jsonl: line 1 holds a number of more than \d+ digits"):
+        read_labelled(labelled)
+
+
 def test_utf16_files_are_refused_whole_and_explain_reads_stdin(tiny_bundle, tmp_path):
     # A UTF-16 .txt gave a "not UTF-8" record per line and an extra "empty text" from the last NUL byte.
     for name, content in (("in.txt", "good film\nbad film\n"), ("in.csv", "text\ngood film\n"), ("in.jsonl", '{"text": "good"}\n')):
@@ -489,6 +504,8 @@ def test_explain_refuses_one_path_for_png_and_html(tiny_bundle, tmp_path):
 
 def test_serve_option_ranges_are_usage_errors():
     assert_one_line_error(run_cli("serve", "--port", "-1"), 2, "Invalid value for '--port'")
+    # 0 passed the flag's range (0 to 65535) and failed the server's (1 to 65535): exit 1, two ranges told.
+    assert_one_line_error(run_cli("serve", "--port", "0"), 2, re.escape("Invalid value for '--port': 0 is not in the range 1<=x<=65535"))
     assert_one_line_error(run_cli("serve", "--workers", "0"), 2, "Invalid value for '--workers'")
 
 

@@ -218,6 +218,8 @@ ERRORS = [
     ("not UTF-8", "POST", "/v1/predict", {"content": b'{"texts": ["\xff"]}', "headers": JSON}, 422, "invalid_json"),
     ("empty body", "POST", "/v1/predict", {"content": b"", "headers": JSON}, 422, "invalid_request"),
     ("100,000-deep array", "POST", "/v1/predict", {"content": b"[" * 100_000 + b"]" * 100_000, "headers": JSON}, 422, "invalid_json"),
+    # Python's limit on long integers: its message told the client to call sys.set_int_max_str_digits().
+    ("5,000-digit number", "POST", "/v1/predict", {"content": b'{"texts": [' + b"9" * 5_000 + b"]}", "headers": JSON}, 422, "invalid_json"),
     ("form body", "POST", "/v1/predict", {"data": {"texts": "好"}}, 415, "unsupported_media_type"),
     ("text/plain JSON", "POST", "/v1/predict", {"content": b'{"texts": ["x"]}', "headers": {"Content-Type": "text/plain"}}, 415,
      "unsupported_media_type"),
@@ -245,6 +247,8 @@ def test_errors_are_json_with_the_right_status(server, name, method, path, kwarg
             assert http.request(method, path, **kwargs).headers["allow"] in ("GET", "POST")
         if "repeated" in name:
             assert "twice" in error["message"] and ("'texts'" in error["message"] or "'units'" in error["message"])
+        if "digit" in name:
+            assert error["message"] == f"malformed JSON: a number of more than {sys.get_int_max_str_digits()} digits"
         if code == "too_many_texts":
             assert str(MAX_TEXTS) in error["message"] and str(MAX_TEXTS + 1) in error["message"]
         if code == "text_too_long" and path == "/v1/predict":

@@ -667,7 +667,7 @@ def longrange(
 def serve(
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: the shipped zh and en, chosen per text by script."),
     host: str = typer.Option("127.0.0.1", help="Address to bind; the default answers this machine only."),
-    port: int = typer.Option(8000, min=0, max=65535, help="TCP port."),
+    port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(1, min=1, help="Worker processes, each loading the model once."),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log one line per request to stderr."),
 ) -> None:

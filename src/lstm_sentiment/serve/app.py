@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -298,6 +299,9 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     if exc.status_code == 400 and isinstance(exc.__cause__, RepeatedKeyError):
         return error_response(422, "invalid_json", f"malformed JSON: an object names the key {exc.__cause__.args[0]!r} twice")
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError) and "integer string conversion" in str(exc.__cause__):
+        # Python's own limit on decoding long integers; its message told the client to call a Python function.
+        return error_response(422, "invalid_json", f"malformed JSON: a number of more than {sys.get_int_max_str_digits()} digits")
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         # FastAPI's 400 for a body it cannot decode (not UTF-8, say): for a client that is malformed JSON.
         return error_response(422, "invalid_json", f"malformed JSON: {exc.__cause__}".splitlines()[0])
