@@ -133,7 +133,8 @@ def _json_object(line: str, number: int) -> tuple[dict | None, str | None]:
     except RepeatedKeyError as err:
         return None, f"line {number} names the key {err.args[0]!r} twice"
     except ValueError:
-        # Python's limit on decoding long integers (its message says to call sys.set_int_max_str_digits).
+        # json.loads's one ValueError besides JSONDecodeError: Python's limit on decoding long integers, whose
+        # message tells the user to call sys.set_int_max_str_digits().
         return None, f"line {number} holds a number of more than {sys.get_int_max_str_digits()} digits"
     except RecursionError:
         # json.loads recurses once per nesting level: a line of 100,000 "[" was a traceback.
