@@ -483,6 +483,24 @@ def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
                           r"stars\.csv: labels \['1', '2'\] are not among the training data's classes \(negative, positive\)")
 
 
+def test_text_vectors_named_bin_are_refused_before_training(tmp_path):
+    from lstm_sentiment.embeddings import load_vectors
+
+    text = "3 4\ngood 0.5 0.1 -0.2 0.3\nbad -0.4 0.2 0.1 -0.3\nfilm 0.05 0.6 0.2 0.1\n"
+    (tmp_path / "v.txt").write_text(text, encoding="utf-8")
+    assert load_vectors(tmp_path / "v.txt").vectors.shape == (3, 4)
+    # Read as binary, its digits became float32 values of 1e-19 to 1e31: training ran to NaN and blamed the weights.
+    (tmp_path / "v.bin").write_text(text, encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"v\.bin: a text file, but \.bin is read as binary word2vec"):
+        load_vectors(tmp_path / "v.bin")
+    # The same vectors written as binary word2vec by gensim load as they are.
+    load_vectors(tmp_path / "v.txt").save_word2vec_format(str(tmp_path / "real.bin"), binary=True)
+    assert load_vectors(tmp_path / "real.bin").vectors.tolist() == load_vectors(tmp_path / "v.txt").vectors.tolist()
+    (tmp_path / "nan.txt").write_text("2 2\ngood 0.5 nan\nbad 0.1 0.2\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"nan\.txt: holds values that are not finite numbers"):
+        load_vectors(tmp_path / "nan.txt")
+
+
 def test_predict_output_options_that_were_ignored_are_refused_or_honoured(tiny_bundle, tmp_path):
     model = ("--model", str(tiny_bundle))
     written = tmp_path / "out.json"

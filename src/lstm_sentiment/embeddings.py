@@ -25,11 +25,27 @@ def _has_header(path: Path) -> bool:
     return len(first) == 2 and all(part.isdigit() for part in first)
 
 
+def _is_text(path: Path) -> bool:
+    """Whether the first 4 KiB after the header line are UTF-8 text (no control bytes but whitespace): a
+    binary word2vec file's float32 values give such bytes within a few vectors."""
+    with open(path, "rb") as f:
+        f.readline()
+        head = f.read(4096)
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        # A multi-byte character cut by the 4 KiB boundary is still text.
+        if err.start < len(head) - 3:
+            return False
+        text = head[: err.start].decode("utf-8")
+    return bool(text) and all(ch.isprintable() or ch in "\n\r\t" for ch in text)
+
+
 def load_vectors(path: Path):
     """Load a vectors file as gensim ``KeyedVectors``; the format is told from the suffix and first line.
 
     Raises:
-        SentimentError: missing or unparsable file.
+        SentimentError: missing or unparsable file, a text file named ``.bin``, or values that are not finite.
     """
     from gensim.models import KeyedVectors  # why here: gensim takes about 0.5 s to import; only --embeddings needs it
 
@@ -39,11 +55,18 @@ def load_vectors(path: Path):
     if path.stat().st_size == 0:
         raise SentimentError(f"{path}: empty file, not a word2vec/GloVe/fastText vectors file")
     binary = path.suffix.lower() == ".bin"
+    if binary and _is_text(path):
+        # Read as binary, a text file's digits become float32 values of 1e-19 or 1e31: training ran to NaN
+        # and blamed the model's weights at the end.
+        raise SentimentError(f"{path}: a text file, but .bin is read as binary word2vec; give text vectors a .txt or .vec name")
     try:
         no_header = not binary and not _has_header(path)
-        return KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=no_header, unicode_errors="replace")
+        vectors = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=no_header, unicode_errors="replace")
     except (ValueError, EOFError, UnicodeDecodeError) as err:
         raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({err})") from None
+    if not np.isfinite(vectors.vectors).all():  # "nan" and "inf" parse as floats
+        raise SentimentError(f"{path}: holds values that are not finite numbers (nan or inf)")
+    return vectors
 
 
 def vocabulary_and_matrix(vectors, token_lists: Sequence[Sequence[str]], min_count: int, seed: int) -> tuple[Vocab, torch.Tensor, dict]:
