@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from lstm_sentiment.metrics import classification_report, expected_calibration_error
+from lstm_sentiment.output import report_table
 from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN, T_MIN_SUPPORT, Scaling, fit_scaling, fold_bias
 
 
@@ -98,5 +99,29 @@ def test_macro_f1_counts_a_class_that_is_predicted_but_absent_from_the_data():
     assert report["per_class"]["negative"]["f1"] == 0.0
     assert report["per_class"]["positive"]["f1"] == pytest.approx(2 / 3, abs=1e-6)
     assert report["macro_f1"] == pytest.approx(1 / 3, abs=1e-6)
-    # A class neither in the data nor predicted stays out (a 3-class model on 2-class data).
-    assert classification_report([0, 1], [0, 1], ["negative", "positive", "neutral"])["macro_f1"] == 1.0
+    # A class neither in the data nor predicted stays out (a 3-class model on 2-class data), and has no
+    # figures: it was listed with F1 0 beside a macro-F1 of 1 that leaves it out.
+    report = classification_report([0, 1], [0, 1], ["negative", "positive", "neutral"])
+    assert report["macro_f1"] == 1.0
+    assert report["per_class"]["neutral"] == {"precision": None, "recall": None, "f1": None, "support": 0}
+    from rich.console import Console
+
+    console = Console(width=100, record=True)
+    console.print(report_table(report))
+    assert [[cell.strip() for cell in line.split("│")[2:5]] for line in console.export_text().splitlines() if line.startswith("│ neutral")] == [["–"] * 3]
+
+
+def test_the_report_table_of_five_classes_keeps_its_figures_in_80_columns():
+    # Every column shrank alike: the figures read "0.92…" and the headers "prec…".
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 5, 500).tolist()
+    report = classification_report(truth, [t if rng.random() < 0.9 else int(rng.integers(0, 5)) for t in truth], list("12345"))
+    from rich.console import Console
+
+    console = Console(width=80, record=True)
+    console.print(report_table(report))
+    text = console.export_text()
+    assert "…" not in text and max(map(len, text.splitlines())) <= 80
+    for label in "12345":
+        row = next(line for line in text.splitlines() if line.startswith(f"│ {label} "))
+        assert [float(cell) for cell in row.split("│")[2:5]] == [round(report["per_class"][label][k], 4) for k in ("precision", "recall", "f1")]

@@ -20,7 +20,9 @@ def classification_report(y_true: list[int], y_pred: list[int], id2label: list[s
         "confusion_matrix": rows = true class, columns = predicted, in id2label order, "labels"}``.
         A class never predicted has precision 0 (and F1 0), as in scikit-learn's zero_division=0. Macro-F1
         averages the classes that occur in ``y_true`` or ``y_pred``, as scikit-learn's ``f1_score`` does:
-        a class absent from the data but predicted counts with its F1 of 0, as the per-class table shows it.
+        a class absent from the data but predicted counts with its F1 of 0, as the per-class table shows it;
+        a class neither in the data nor predicted has precision, recall and F1 None (it has no figures, and
+        a 0 listed beside a macro-F1 that leaves it out read as a contradiction).
     """
     num_classes = len(id2label)
     cm = multiclass_confusion_matrix(torch.tensor(y_pred), torch.tensor(y_true), num_classes).double()
@@ -36,9 +38,9 @@ def classification_report(y_true: list[int], y_pred: list[int], id2label: list[s
         "labels": list(id2label),
         "per_class": {
             label: {
-                "precision": round(float(precision[k]), 6),
-                "recall": round(float(recall[k]), 6),
-                "f1": round(float(f1[k]), 6),
+                "precision": round(float(precision[k]), 6) if present[k] else None,
+                "recall": round(float(recall[k]), 6) if present[k] else None,
+                "f1": round(float(f1[k]), 6) if present[k] else None,
                 "support": int(cm[k].sum()),
             }
             for k, label in enumerate(id2label)

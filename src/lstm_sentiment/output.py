@@ -119,11 +119,18 @@ def report_table(report: dict):
     if "ece" in report:
         unscaled = f"; {report['ece_unscaled']:.4f} at T=1" if "ece_unscaled" in report else ""  # absent from older metrics.json
         ece = f"  ECE={report['ece']:.4f} (T={report['temperature']:.2f}{unscaled})"
-    table = Table(title=f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}")
+    table = Table(title=f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}", collapse_padding=len(report["labels"]) > 3)
     labels = report["labels"]
-    for column in ("class", "precision", "recall", "f1", "support", *[f"pred {label}" for label in labels]):
-        table.add_column(column, justify="left" if column == "class" else "right")
+    table.add_column("class", overflow="fold")
+    # A narrow terminal shrinks every column alike: with 5 classes in 80 columns the figures read "0.92…".
+    # They keep the width of "0.0000"; the headers fold instead, and with more than 3 classes neighbouring
+    # cells share their padding, so that 5 classes fit in 80 columns.
+    for column in ("precision", "recall", "f1"):
+        table.add_column(column, justify="right", min_width=6, overflow="fold")
+    for column in ("support", *[f"pred {label}" for label in labels]):
+        table.add_column(column, justify="right", overflow="fold")
     for label, row in zip(labels, report["confusion_matrix"]):
         c = report["per_class"][label]
-        table.add_row(label, f"{c['precision']:.4f}", f"{c['recall']:.4f}", f"{c['f1']:.4f}", str(c["support"]), *map(str, row))
+        figures = ("–" if c[name] is None else f"{c[name]:.4f}" for name in ("precision", "recall", "f1"))
+        table.add_row(label, *figures, str(c["support"]), *map(str, row))
     return table
