@@ -493,6 +493,9 @@ def test_text_vectors_named_bin_are_refused_before_training(tmp_path):
     (tmp_path / "v.bin").write_text(text, encoding="utf-8")
     with pytest.raises(SentimentError, match=r"v\.bin: a text file, but \.bin is read as binary word2vec"):
         load_vectors(tmp_path / "v.bin")
+    # A folder was "embeddings file not found", though it exists.
+    with pytest.raises(SentimentError, match=r": a directory; give the vectors file"):
+        load_vectors(tmp_path)
     # The same vectors written as binary word2vec by gensim load as they are.
     load_vectors(tmp_path / "v.txt").save_word2vec_format(str(tmp_path / "real.bin"), binary=True)
     assert load_vectors(tmp_path / "real.bin").vectors.tolist() == load_vectors(tmp_path / "v.txt").vectors.tolist()
@@ -819,6 +822,12 @@ def test_sigterm_while_torch_loads_ends_with_one_line(tiny_bundle, tmp_path):
         # action ends the process quietly; otherwise the handler's one line and 143.
         assert code in (0, -signal.SIGTERM) or (code == 143 and stderr.splitlines()[-1] == "error: terminated"), (delay, code, stderr)
         assert "Traceback" not in stderr, (delay, stderr)
+
+
+def test_evaluate_in_python_names_the_type_it_takes(tiny_bundle):
+    # A list of (text, label) pairs failed on "'list' object has no attribute 'texts'".
+    with pytest.raises(TypeError, match=r"evaluate takes LabelledTexts\(texts, labels, source\) .*, not list"):
+        SentimentModel.load(tiny_bundle).evaluate([("很好", "positive")])
 
 
 def test_evaluate_on_one_class_data_warns_and_reports_macro_f1_over_the_classes_it_shows(tiny_bundle, tmp_path):

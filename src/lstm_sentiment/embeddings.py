@@ -50,6 +50,8 @@ def load_vectors(path: Path):
     from gensim.models import KeyedVectors  # why here: gensim takes about 0.5 s to import; only --embeddings needs it
 
     path = Path(path)
+    if path.is_dir():
+        raise SentimentError(f"{path}: a directory; give the vectors file")
     if not path.is_file():
         raise SentimentError(f"{path}: embeddings file not found")
     if path.stat().st_size == 0:

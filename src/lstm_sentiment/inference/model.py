@@ -295,7 +295,11 @@ class SentimentModel:
             SentimentError: no texts, a text with nothing to read (empty or whitespace, or only markup,
                 which :meth:`predict` gives no label either), a label the model does not know, or
                 non-finite scores.
+            TypeError: ``data`` is not a :class:`LabelledTexts`.
         """
+        if not isinstance(data, LabelledTexts):
+            # A list of (text, label) pairs failed on "'list' object has no attribute 'texts'".
+            raise TypeError(f"evaluate takes LabelledTexts(texts, labels, source) from lstm_sentiment.data.dataset, not {type(data).__name__}")
         if not len(data):
             raise SentimentError(f"{data.source}: no labelled texts to evaluate")
         encoded = self.encode(data.texts)
