@@ -504,6 +504,26 @@ def test_text_vectors_named_bin_are_refused_before_training(tmp_path):
         load_vectors(tmp_path / "nan.txt")
 
 
+def test_coverage_of_a_vectors_file_is_told_for_the_words_kept(tmp_path):
+    # Counted on the file alone, --min-count 1000 read as "token coverage 83.33 %, unk 16.67 %" while the
+    # vocabulary held no word and every token was <unk>; a file sharing no word with the data trained silently.
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\n" + "".join(f"good film {i},positive\nbad film {i},negative\n" for i in range(12)), encoding="utf-8")
+    vectors = tmp_path / "v.txt"
+    vectors.write_text("3 2\ngood 0.5 0.1\nbad -0.4 0.2\nfilm 0.1 0.6\n", encoding="utf-8")
+    out = tmp_path / "m"
+    result = run_cli("train", "--data", str(data), "--embeddings", str(vectors), "--min-count", "1000", "--epochs", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "warning: no word of the data has a vector in " in result.stderr and "every token is <unk>" in result.stderr
+    coverage = json.loads((out / "config.json").read_text())["embeddings"]
+    assert (coverage["token_coverage"], coverage["learned_token_share"], coverage["unk_token_share"]) == (0.0, 0.0, 1.0)
+    result = run_cli("train", "--data", str(data), "--embeddings", str(vectors), "--min-count", "1", "--epochs", "1", "--out", str(out))
+    coverage = json.loads((out / "config.json").read_text())["embeddings"]
+    # good/bad/film have rows; the numbers 0-11 (a third of the tokens) are kept words learned from scratch.
+    assert (coverage["token_coverage"], coverage["learned_token_share"], coverage["unk_token_share"]) == (0.6667, 0.3333, 0.0)
+    assert "warning" not in result.stderr and "a vector learned from scratch" in (out / "README.md").read_text()
+
+
 def test_predict_output_options_that_were_ignored_are_refused_or_honoured(tiny_bundle, tmp_path):
     model = ("--model", str(tiny_bundle))
     written = tmp_path / "out.json"

@@ -82,7 +82,8 @@ def vocabulary_and_matrix(vectors, token_lists: Sequence[Sequence[str]], min_cou
 
     Returns:
         the :class:`Vocab`, float32 (V, E) matrix, and coverage: vocabulary size and the share of tokens
-        found in the pretrained rows, read through subwords, and left as ``<unk>``.
+        of the vocabulary's words with a pretrained row, read through subwords (``WordVectors``) or of kept
+        words without a row, learned from N(0, σ²) (gensim), and ``<unk>``.
     """
     counts = Counter(t for tokens in token_lists for t in tokens)
     subwords = isinstance(vectors, WordVectors)
@@ -103,12 +104,18 @@ def vocabulary_and_matrix(vectors, token_lists: Sequence[Sequence[str]], min_cou
         if row is not None:
             matrix[i] = row
     total = sum(counts.values()) or 1
-    found = sum(n for t, n in counts.items() if t in known)
-    unk = sum(n for t, n in counts.items() if t not in known and not (subwords and has_word_char(t)))
+    if subwords:
+        found = sum(n for t, n in counts.items() if t in known)
+        unk = sum(n for t, n in counts.items() if t not in known and not has_word_char(t))
+    else:
+        # Of the words kept (seen min_count times), those with a row start from it, the others from noise;
+        # the rest are <unk>. Counted on the file alone, --min-count 1000 read as 83 % covered, 0 % in fact.
+        found = sum(n for t, n in counts.items() if t in vocab.stoi and t in known)
+        unk = sum(n for t, n in counts.items() if t not in vocab.stoi)
     coverage = {
         "vocab_types": len(vocab) - 2,
         "token_coverage": round(found / total, 4),
-        "subword_token_share": round((total - found - unk) / total, 4),
+        ("subword_token_share" if subwords else "learned_token_share"): round((total - found - unk) / total, 4),
         "unk_token_share": round(unk / total, 4),
     }
     return vocab, torch.from_numpy(matrix), coverage

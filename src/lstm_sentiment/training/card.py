@@ -18,9 +18,10 @@ def _report_rows(name: str, report: dict | None) -> list[str]:
 def _coverage(emb: dict) -> str:
     if "token_coverage" not in emb:
         return f"{emb['words_added']} words added from the new data"
+    middle = f"{emb['subword_token_share']:.1%} a subword vector" if "subword_token_share" in emb else f"{emb['learned_token_share']:.1%} a vector learned from scratch"
     return (
         f"of the training and validation tokens, {emb['token_coverage']:.1%} have a pretrained row, "
-        f"{emb['subword_token_share']:.1%} a subword vector and {emb['unk_token_share']:.1%} are `<unk>`"
+        f"{middle} and {emb['unk_token_share']:.1%} are `<unk>`"
     )
 
 

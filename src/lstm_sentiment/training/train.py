@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -136,6 +137,9 @@ def train(
             source = f"shipped {lang} word vectors ({vectors.config['method']})"
         model, vocab, coverage = _from_vectors(vectors, model_cfg, id2label, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
     log.info("vocabulary %d words; vectors: %s; %s", len(vocab), source, _describe(coverage))
+    if coverage.get("token_coverage") == 0:
+        kept = "" if coverage["vocab_types"] else "; no word is kept either (lower --min-count): every token is <unk>"
+        warnings.warn(f"no word of the data has a vector in {source}: every word vector is learned from scratch{kept}", stacklevel=2)
 
     model_cfg = model.config
     pretraining = None
