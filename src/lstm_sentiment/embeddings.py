@@ -81,9 +81,9 @@ def vocabulary_and_matrix(vectors, token_lists: Sequence[Sequence[str]], min_cou
     ``<pad>`` is zero.
 
     Returns:
-        the :class:`Vocab`, float32 (V, E) matrix, and coverage: vocabulary size and the share of tokens
-        of the vocabulary's words with a pretrained row, read through subwords (``WordVectors``) or of kept
-        words without a row, learned from N(0, σ²) (gensim), and ``<unk>``.
+        the :class:`Vocab`, float32 (V, E) matrix, and coverage: vocabulary size and three shares of the
+        tokens: of words with a pretrained row; of words read through subwords (``WordVectors``), or of words
+        kept without a row, whose vectors start from N(0, σ²) (gensim); and of ``<unk>``.
     """
     counts = Counter(t for tokens in token_lists for t in tokens)
     subwords = isinstance(vectors, WordVectors)
