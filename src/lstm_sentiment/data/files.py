@@ -124,6 +124,12 @@ def unique_keys(pairs: list[tuple[str, object]]) -> dict:
     return row
 
 
+def too_many_digits() -> str:
+    """What a JSON number over Python's limit on decoding long integers is called here: Python's own message
+    tells the user to call ``sys.set_int_max_str_digits()``."""
+    return f"a number of more than {sys.get_int_max_str_digits()} digits"
+
+
 def _json_object(line: str, number: int) -> tuple[dict | None, str | None]:
     """(the JSON object of one JSONL line, None), or (None, why it is none, naming the line)."""
     try:
@@ -132,10 +138,8 @@ def _json_object(line: str, number: int) -> tuple[dict | None, str | None]:
         return None, f"line {number} is not valid JSON ({err.msg})"
     except RepeatedKeyError as err:
         return None, f"line {number} names the key {err.args[0]!r} twice"
-    except ValueError:
-        # json.loads's one ValueError besides JSONDecodeError: Python's limit on decoding long integers, whose
-        # message tells the user to call sys.set_int_max_str_digits().
-        return None, f"line {number} holds a number of more than {sys.get_int_max_str_digits()} digits"
+    except ValueError:  # json.loads's one ValueError besides JSONDecodeError: see too_many_digits
+        return None, f"line {number} holds {too_many_digits()}"
     except RecursionError:
         # json.loads recurses once per nesting level: a line of 100,000 "[" was a traceback.
         return None, f"line {number} is nested too deeply"

@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -31,7 +31,6 @@ from lstm_sentiment.inference.routing import ModelRef, Target, classify
 from lstm_sentiment.text.tokenize import warm_up
 
 TASK_TEXTS = 500
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 POLL_SECONDS = 0.1  # how often a wait for results looks for a noted signal
 TRIM_EVERY = 16  # tasks between returns of free heap memory to the system (see _release_free_memory)
 
@@ -70,7 +69,7 @@ def _start_worker(parent: int) -> None:
 
 
 @contextmanager
-def _blocked(signums: set[int]) -> Iterator[None]:
+def _blocked(signums: Iterable[int]) -> Iterator[None]:
     """Hold ``signums`` back from this thread and those it starts (delivered when the block ends)."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, signums)
     try:
@@ -136,13 +135,13 @@ class PredictPool:
         self._handlers: dict[int, object] = {}
         try:
             if threading.current_thread() is threading.main_thread():  # only there may handlers be set
-                for signum in _STOP_SIGNALS:
+                for signum in interrupt.SIGNALS:
                     self._handlers[signum] = signal.signal(signum, self._on_signal)
             # With fork, the first submit starts every worker, from this process as it is now, and the
             # executor's threads. The stop signals are blocked meanwhile: the workers and threads inherit
             # the mask, so no worker runs this process's handler before its initializer, and the
             # signals reach this thread only, once the block ends, where the handler runs.
-            with _blocked(_STOP_SIGNALS):
+            with _blocked(interrupt.SIGNALS):
                 self._executor.submit(int).result()
             self._check()
         except BaseException:

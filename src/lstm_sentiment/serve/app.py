@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -57,7 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lstm_sentiment import __version__
-from lstm_sentiment.data.files import RepeatedKeyError, unique_keys
+from lstm_sentiment.data.files import RepeatedKeyError, too_many_digits, unique_keys
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.explain.fonts import cjk_font_path
 from lstm_sentiment.explain.walk import explain
@@ -300,8 +299,7 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
     if exc.status_code == 400 and isinstance(exc.__cause__, RepeatedKeyError):
         return error_response(422, "invalid_json", f"malformed JSON: an object names the key {exc.__cause__.args[0]!r} twice")
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError) and "integer string conversion" in str(exc.__cause__):
-        # Python's own limit on decoding long integers; its message told the client to call a Python function.
-        return error_response(422, "invalid_json", f"malformed JSON: a number of more than {sys.get_int_max_str_digits()} digits")
+        return error_response(422, "invalid_json", f"malformed JSON: {too_many_digits()}")
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         # FastAPI's 400 for a body it cannot decode (not UTF-8, say): for a client that is malformed JSON.
         return error_response(422, "invalid_json", f"malformed JSON: {exc.__cause__}".splitlines()[0])
