@@ -35,6 +35,12 @@ from lstm_sentiment.training.splits import training_splits
 WORDS = ["<pad>", "<unk>", "我", "喜欢", "这个", "电影", "不", "好", "差", "i", "like", "this", "movie", "!"]
 
 
+def two_class_csv(path: Path, positive: str, negative: str, pairs: int, labels: tuple[str, str] = ("positive", "negative")) -> None:
+    """Write a text,label CSV of ``pairs`` texts each way, "{positive} {i}" and "{negative} {i}" (numbered, so
+    that de-duplication keeps them all), labelled ``labels``."""
+    path.write_text("text,label\n" + "".join(f"{positive} {i},{labels[0]}\n{negative} {i},{labels[1]}\n" for i in range(pairs)), encoding="utf-8")
+
+
 @pytest.fixture
 def tiny_bundle(tmp_path) -> Path:
     """A bundle of random weights, written as training writes one (with the weights' checksum)."""
@@ -464,7 +470,7 @@ def test_a_text_column_for_input_without_columns_is_refused(tiny_bundle, tmp_pat
 
 def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
     data = tmp_path / "d.csv"
-    data.write_text("text,label\n" + "".join(f"好 {i},positive\n差 {i},negative\n" for i in range(10)), encoding="utf-8")
+    two_class_csv(data, "好", "差", 10)
     out = tmp_path / "m"
     cases = [("--devices", "abc"), ("--strategy", "nosuch")] + ([] if torch.cuda.is_available() else [("--accelerator", "gpu")])
     for option, value in cases:
@@ -476,9 +482,9 @@ def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
     assert_one_line_error(run_cli("train", "--data", str(data), "--out", str(out), "--embeddings", str(empty)), 1, r"empty\.vec: empty file, not a word2vec")
     # 1/2 against 0/1 training labels: "['1', '2'] do not occur in the training data" though 1 did (as positive).
     stars = tmp_path / "stars.csv"
-    stars.write_text("text,label\n" + "".join(f"好 {i},2\n差 {i},1\n" for i in range(5)), encoding="utf-8")
+    two_class_csv(stars, "好", "差", 5, labels=("2", "1"))
     binary = tmp_path / "binary.csv"
-    binary.write_text("text,label\n" + "".join(f"好 {i},1\n差 {i},0\n" for i in range(10)), encoding="utf-8")
+    two_class_csv(binary, "好", "差", 10, labels=("1", "0"))
     assert_one_line_error(run_cli("train", "--data", str(binary), "--valid", str(stars), "--out", str(out)), 1,
                           r"stars\.csv: labels \['1', '2'\] are not among the training data's classes \(negative, positive\)")
 
@@ -508,7 +514,7 @@ def test_coverage_of_a_vectors_file_is_told_for_the_words_kept(tmp_path):
     # Counted on the file alone, --min-count 1000 read as "token coverage 83.33 %, unk 16.67 %" while the
     # vocabulary held no word and every token was <unk>; a file sharing no word with the data trained silently.
     data = tmp_path / "d.csv"
-    data.write_text("text,label\n" + "".join(f"good film {i},positive\nbad film {i},negative\n" for i in range(12)), encoding="utf-8")
+    two_class_csv(data, "good film", "bad film", 12)
     vectors = tmp_path / "v.txt"
     vectors.write_text("3 2\ngood 0.5 0.1\nbad -0.4 0.2\nfilm 0.1 0.6\n", encoding="utf-8")
     out = tmp_path / "m"
@@ -556,7 +562,7 @@ def test_serve_option_ranges_are_usage_errors():
 
 def test_fine_tuning_a_model_of_another_language_or_one_class_validation_is_refused(tmp_path):
     data = tmp_path / "zh.csv"
-    data.write_text("text,label\n" + "".join(f"很好看 {i},positive\n太难看 {i},negative\n" for i in range(10)), encoding="utf-8")
+    two_class_csv(data, "很好看", "太难看", 10)
     one_class = tmp_path / "valid.csv"
     one_class.write_text("text,label\n很好,positive\n不错,positive\n", encoding="utf-8")
     out = tmp_path / "m"
@@ -575,7 +581,7 @@ def test_fine_tuning_a_lang_auto_model_on_the_other_script_is_refused(tiny_bundl
     config["training_scripts"] = {"zh": 1.0}
     config_path.write_text(json.dumps(config), encoding="utf-8")
     data = tmp_path / "en.csv"
-    data.write_text("text,label\n" + "".join(f"great fun {i},positive\nawful mess {i},negative\n" for i in range(10)), encoding="utf-8")
+    two_class_csv(data, "great fun", "awful mess", 10)
     out = tmp_path / "m"
     assert_one_line_error(run_cli("train", "--data", str(data), "--init-from", str(tiny_bundle), "--out", str(out)), 1, r"en\.csv.*: the texts are en \(by script\), the model .*tiny reads zh")
     assert not out.exists()
@@ -917,7 +923,7 @@ def test_a_signal_whose_keyboard_interrupt_was_lost_stops_training_before_out_is
 def test_train_on_english_texts_fine_tunes_the_vectors_by_default(tmp_path):
     # The zh recipe (frozen vectors) was every language's default; GloVe gains from the task (README).
     data = tmp_path / "en.csv"
-    data.write_text("text,label\n" + "".join(f"a great fun film {i},positive\nan awful dull mess {i},negative\n" for i in range(30)), encoding="utf-8")
+    two_class_csv(data, "a great fun film", "an awful dull mess", 30)
     out = tmp_path / "m"
     result = run_cli("train", "--data", str(data), "--out", str(out), "--epochs", "1")
     assert result.returncode == 0, result.stderr
