@@ -510,6 +510,39 @@ def test_text_vectors_named_bin_are_refused_before_training(tmp_path):
         load_vectors(tmp_path / "nan.txt")
 
 
+def test_vectors_files_gensim_reads_load_and_broken_ones_name_their_line(tmp_path):
+    import bz2
+    import gzip
+
+    from lstm_sentiment.embeddings import load_vectors
+
+    rows = ["good 0.5 0.1 -0.2", "bad -0.4 0.2 0.1", "film 0.05 0.6 0.2"]
+    text = "3 3\n" + "\n".join(rows) + "\n"
+    (tmp_path / "v.txt").write_text(text, encoding="utf-8")
+    expected = load_vectors(tmp_path / "v.txt").vectors.tolist()
+    # Compressed files were read raw: the gzip bytes hid the header, and the error was a numpy broadcast.
+    (tmp_path / "v.txt.gz").write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "v.vec.bz2").write_bytes(bz2.compress(text.encode()))
+    load_vectors(tmp_path / "v.txt").save_word2vec_format(str(tmp_path / "v.bin.gz"), binary=True)
+    for name in ("v.txt.gz", "v.vec.bz2", "v.bin.gz"):
+        assert load_vectors(tmp_path / name).vectors.tolist() == expected, name
+    broken = {
+        "short.txt": ("3 3\n" + rows[0] + "\nbad -0.4 0.2\n" + rows[2] + "\n", r"line 3 has 2 values, not 3"),
+        "glove.txt": ("\n".join(rows[:2]) + "\nfilm 0.05 0.6 0.2 0.7\n", r"line 3 has 4 values, not 3"),
+        "tabs.txt": (text.replace(" ", "\t").replace("3\t3", "3 3"), r"line 2 separates its values by tabs"),
+        "word.txt": (text.replace("0.6", "x"), r"line 4: could not convert string to float: 'x'"),
+        # Read as the word '', it was accepted, and trained as a word no text holds.
+        "space.txt": (text.replace("bad ", " "), r"space\.txt: line 3 starts with a space: its word is empty$"),
+    }
+    for name, (content, message) in broken.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        with pytest.raises(SentimentError, match=message):
+            load_vectors(tmp_path / name)
+    (tmp_path / "utf16.txt").write_text(text, encoding="utf-16")
+    with pytest.raises(SentimentError, match=r"utf16\.txt: UTF-16 text; vectors files are read as UTF-8"):
+        load_vectors(tmp_path / "utf16.txt")
+
+
 def test_coverage_of_a_vectors_file_is_told_for_the_words_kept(tmp_path):
     # Counted on the file alone, --min-count 1000 read as "token coverage 83.33 %, unk 16.67 %" while the
     # vocabulary held no word and every token was <unk>; a file sharing no word with the data trained silently.

@@ -241,7 +241,7 @@ def train(
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text/review/sentence/content."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity."),
     init_from: Optional[str] = typer.Option(None, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
-    embeddings: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="word2vec (.txt/.bin), GloVe or fastText .vec file; default: the shipped pretrained vectors of the data's language."),
+    embeddings: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="word2vec (.txt/.bin), GloVe or fastText .vec file, or the same .gz/.bz2; default: the shipped pretrained vectors of the data's language."),
     lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en."),
     max_tokens: int = typer.Option(DataConfig.max_tokens, help="Longer texts keep their head and tail."),
     min_count: int = typer.Option(DataConfig.min_count, help="With --embeddings: words seen fewer times in training become <unk>. The shipped vectors read every word (through its subwords if need be)."),

@@ -7,6 +7,7 @@ Formats (gensim ``KeyedVectors.load_word2vec_format``): word2vec text (header "c
 
 from __future__ import annotations
 
+import codecs
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,8 +20,15 @@ from lstm_sentiment.text.vocab import PAD, PAD_ID, UNK, Vocab
 from lstm_sentiment.vectors import WordVectors, has_word_char
 
 
+def _open(path: Path):
+    """The file's bytes, decompressed for ``.gz`` and ``.bz2`` as gensim reads them (smart_open)."""
+    from gensim import utils
+
+    return utils.open(str(path), "rb")
+
+
 def _has_header(path: Path) -> bool:
-    with open(path, "rb") as f:
+    with _open(path) as f:
         first = f.readline().split()
     return len(first) == 2 and all(part.isdigit() for part in first)
 
@@ -28,7 +36,7 @@ def _has_header(path: Path) -> bool:
 def _is_text(path: Path) -> bool:
     """Whether the first 4 KiB after the header line are UTF-8 text (no control bytes but whitespace): a
     binary word2vec file's float32 values give such bytes within a few vectors."""
-    with open(path, "rb") as f:
+    with _open(path) as f:
         f.readline()
         head = f.read(4096)
     try:
@@ -41,11 +49,42 @@ def _is_text(path: Path) -> bool:
     return bool(text) and all(ch.isprintable() or ch in "\n\r\t" for ch in text)
 
 
+def _first_bad_line(path: Path, header: bool) -> str | None:
+    """Where a text vectors file breaks the format, as "line N …", or None.
+
+    gensim reports a short line as a numpy broadcast error without its place, and reads a line that starts
+    with a space as the empty word; a scan on the error path alone costs nothing when the file is sound.
+    """
+    size = None
+    with _open(path) as f:
+        for number, raw in enumerate(f, 1):
+            if number == 1 and header:
+                size = int(raw.split()[1])
+                continue
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if "\t" in line:
+                return f"line {number} separates its values by tabs; the format separates them by spaces"
+            parts = line.rstrip(" ").split(" ")
+            if not parts[0]:
+                return f"line {number} starts with a space: its word is empty"
+            size = len(parts) - 1 if size is None else size
+            if len(parts) - 1 != size:
+                return f"line {number} has {len(parts) - 1} values, not {size}"
+            try:
+                [float(value) for value in parts[1:]]
+            except ValueError as err:
+                return f"line {number}: {err}"
+    return None
+
+
 def load_vectors(path: Path):
     """Load a vectors file as gensim ``KeyedVectors``; the format is told from the suffix and first line.
 
+    ``.gz`` and ``.bz2`` files are read decompressed (``vectors.txt.gz``, ``vectors.bin.gz``).
+
     Raises:
-        SentimentError: missing or unparsable file, a text file named ``.bin``, or values that are not finite.
+        SentimentError: missing or unparsable file (naming the first line that breaks the text format), UTF-16
+            text, a text file named ``.bin``, an empty word, or values that are not finite.
     """
     from gensim.models import KeyedVectors  # why here: gensim takes about 0.5 s to import; only --embeddings needs it
 
@@ -56,16 +95,23 @@ def load_vectors(path: Path):
         raise SentimentError(f"{path}: embeddings file not found")
     if path.stat().st_size == 0:
         raise SentimentError(f"{path}: empty file, not a word2vec/GloVe/fastText vectors file")
-    binary = path.suffix.lower() == ".bin"
+    with _open(path) as f:
+        if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise SentimentError(f"{path}: UTF-16 text; vectors files are read as UTF-8, save it so")
+    binary = ".bin" in [suffix.lower() for suffix in path.suffixes[-2:]]
     if binary and _is_text(path):
-        # Read as binary, a text file's digits become float32 values of 1e-19 or 1e31: training ran to NaN
-        # and blamed the model's weights at the end.
+        # Read as binary, a text file's digits become float32 values of 1e-19 or 1e31: training ran to NaN and
+        # blamed the model's weights at the end.
         raise SentimentError(f"{path}: a text file, but .bin is read as binary word2vec; give text vectors a .txt or .vec name")
+    header = binary or _has_header(path)
     try:
-        no_header = not binary and not _has_header(path)
-        vectors = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=no_header, unicode_errors="replace")
+        vectors = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not header, unicode_errors="replace")
     except (ValueError, EOFError, UnicodeDecodeError) as err:
-        raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({err})") from None
+        where = None if binary else _first_bad_line(path, header)
+        raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({where or err})") from None
+    if "" in vectors.key_to_index:
+        where = None if binary else _first_bad_line(path, header)
+        raise SentimentError(f"{path}: {where or 'holds an empty word'}")
     if not np.isfinite(vectors.vectors).all():  # "nan" and "inf" parse as floats
         raise SentimentError(f"{path}: holds values that are not finite numbers (nan or inf)")
     return vectors
