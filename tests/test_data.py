@@ -77,6 +77,7 @@ def test_labels_fold_and_order():
     assert canonical_labels(["-1", "1"], known=["-1", "0", "1"]) == ["-1", "1"]
     assert canonical_labels(["0", "1"], known=["negative", "positive"]) == ["negative", "positive"]
     assert canonical_labels([" Positive ", "neg"], known=["negative", "positive"]) == ["positive", "negative"]
+    assert canonical_labels(["0", "1"], known=["1", "2", "3"]) == ["0", "1"]  # named as written when refused
     assert label_order(["positive", "negative"]) == ["negative", "positive"]
     assert label_order(["5", "10", "1"]) == ["1", "5", "10"]
 

@@ -308,6 +308,17 @@ def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
     result = run_cli("evaluate", "--model", str(tmp_path / "tri"), "--data", str(data), "-f", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["n"] == 2
+    # pos/neg beside it were folded first, and the error named labels no file held.
+    data.write_text("text,label\n好,pos\n差,neg\n", encoding="utf-8")
+    assert_one_line_error(run_cli("evaluate", "--model", str(tmp_path / "tri"), "--data", str(data)), 1,
+                          r"sub\.csv: labels \['neg', 'pos'\] unknown to the model \(it knows \['-1', '0', '1'\]\)")
+
+
+def test_labels_unknown_to_a_binary_model_are_told_its_spellings(tiny_bundle, tmp_path):
+    data = tmp_path / "three.csv"
+    data.write_text("text,label\n好,1\n差,0\n一般,2\n", encoding="utf-8")
+    assert_one_line_error(run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data)), 1,
+                          r"labels \['0', '1', '2'\] unknown to the model \(it knows \['negative', 'positive'\], also spelled 0/1, -1/1, neg/pos or true/false\)")
 
 
 def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path, monkeypatch):

@@ -69,11 +69,13 @@ def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[st
 
     Args:
         known: the class names of the model or training data these labels go with: labels that are all
-            among them are kept as written (-1 and 1 of a -1/0/1 model are two of its three classes).
+            among them are kept as written (-1 and 1 of a -1/0/1 model are two of its three classes), and
+            only beside negative/positive classes is a binary spelling folded.
     """
     cleaned = [_clean(x) for x in raw]
     names = set(cleaned)
-    if known is not None and names <= set(known):
+    # Beside a star-rating model, 0/1 are refused as written, not as "negative"/"positive" that no file held.
+    if known is not None and (names <= set(known) or not set(known) <= {"negative", "positive"}):
         return cleaned
     # Beside -1, a 0 is "neutral" (the -1/0/1 convention), not a second spelling of negative.
     if names <= _NEGATIVE | _POSITIVE and not {"-1", "0"} <= names:

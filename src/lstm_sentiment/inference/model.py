@@ -130,7 +130,8 @@ def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequen
     index = {label: i for i, label in enumerate(id2label)}
     unknown = sorted(set(data.labels) - set(index))
     if unknown:
-        raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {list(id2label)})")
+        spelled = ", also spelled 0/1, -1/1, neg/pos or true/false" if set(id2label) == {"negative", "positive"} else ""
+        raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {list(id2label)}{spelled})")
     if not bool(probs.isfinite().all()):
         raise SentimentError(f"{name}: the model gives non-finite scores (damaged or diverged weights)")
     truth = [index[y] for y in data.labels]
