@@ -549,6 +549,10 @@ def test_vectors_files_gensim_reads_load_and_broken_ones_name_their_line(tmp_pat
         (tmp_path / name).write_text(content, encoding="utf-8")
         with pytest.raises(SentimentError, match=message):
             load_vectors(tmp_path / name)
+    # gensim logged each repeated word on a line of its own, without our "warning:" prefix.
+    (tmp_path / "twice.txt").write_text(text.replace("3 3", "5 3") + "good 0.9 0.9 0.9\nbad 0 0 0\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"twice\.txt: 2 words with more than one row \(good, bad\); the first row of each is used"):
+        assert load_vectors(tmp_path / "twice.txt").vectors.tolist() == expected
     (tmp_path / "utf16.txt").write_text(text, encoding="utf-16")
     with pytest.raises(SentimentError, match=r"utf16\.txt: UTF-16 text; vectors files are read as UTF-8"):
         load_vectors(tmp_path / "utf16.txt")

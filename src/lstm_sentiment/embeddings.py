@@ -8,6 +8,8 @@ Formats (gensim ``KeyedVectors.load_word2vec_format``): word2vec text (header "c
 from __future__ import annotations
 
 import codecs
+import logging
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,6 +79,21 @@ def _first_bad_line(path: Path, header: bool) -> str | None:
     return None
 
 
+class _Duplicates(logging.Filter):
+    """Takes gensim's "duplicate word …" log records (one line each, without our ``warning:`` prefix) and
+    keeps the words, to be told in one warning."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg.startswith("duplicate word"):
+            self.words.append(str(record.args[0]))
+            return False
+        return True
+
+
 def load_vectors(path: Path):
     """Load a vectors file as gensim ``KeyedVectors``; the format is told from the suffix and first line.
 
@@ -104,11 +121,24 @@ def load_vectors(path: Path):
         # blamed the model's weights at the end.
         raise SentimentError(f"{path}: a text file, but .bin is read as binary word2vec; give text vectors a .txt or .vec name")
     header = binary or _has_header(path)
+    gensim_log, duplicates = logging.getLogger("gensim.models.keyedvectors"), _Duplicates()
+    gensim_log.addFilter(duplicates)
     try:
         vectors = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not header, unicode_errors="replace")
     except (ValueError, EOFError, UnicodeDecodeError) as err:
         where = None if binary else _first_bad_line(path, header)
         raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({where or err})") from None
+    finally:
+        gensim_log.removeFilter(duplicates)
+    if duplicates.words:
+        # gensim leaves a zero row and a None key at the end for each repeated word: they would count in σ.
+        kept = [word for word in vectors.index_to_key if word is not None]
+        trimmed = KeyedVectors(vectors.vector_size)
+        trimmed.add_vectors(kept, vectors[kept])
+        vectors = trimmed
+        shown = ", ".join(duplicates.words[:5]) + (", …" if len(duplicates.words) > 5 else "")
+        count = len(duplicates.words)
+        warnings.warn(f"{path}: {count} word{'s' if count > 1 else ''} with more than one row ({shown}); the first row of each is used", stacklevel=2)
     if "" in vectors.key_to_index:
         where = None if binary else _first_bad_line(path, header)
         raise SentimentError(f"{path}: {where or 'holds an empty word'}")
