@@ -377,6 +377,20 @@ def test_heatmaps_render_chinese_without_missing_glyphs(small_model):
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_characters_no_font_has_are_drawn_as_code_points(small_model):
+    from lstm_sentiment.explain.fonts import drawable
+    from lstm_sentiment.explain.plots import render_png
+
+    # 🦩 and 🥰 are in neither font: matplotlib drew empty boxes and warned once per glyph.
+    assert drawable("好看 🦩 good 🥰") == "好看 U+1F9A9 good U+1F970"
+    # A keycap's enclosing mark and a flag's tag characters have no glyph and no width of their own.
+    assert drawable("1\u20e3 \U0001f3f4\U000e0067\U000e007f") == "1 U+1F3F4"
+    expl = explain(small_model, "好看 🦩 good 🥰 ✨")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert render_png(expl, 0, max_units=8).startswith(b"\x89PNG")
+
+
 def test_heatmaps_of_a_one_word_text_keep_their_layout():
     from lstm_sentiment.explain.plots import render_png
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +49,32 @@ def register_cjk_font() -> str:
 def font_families() -> list[str]:
     """The ``font.family`` list to render text in any of our languages: DejaVu Sans, then the CJK font."""
     return ["DejaVu Sans", register_cjk_font()]
+
+
+@lru_cache(maxsize=1)
+def _drawn_code_points() -> frozenset[int]:
+    """The code points that DejaVu Sans or the CJK font has a glyph for (their cmap tables)."""
+    from fontTools.ttLib import TTFont  # why here: pictures only
+    from matplotlib import font_manager
+
+    codes: set[int] = set()
+    for path in (font_manager.findfont("DejaVu Sans", fallback_to_default=False), cjk_font_path()):
+        codes |= TTFont(str(path), lazy=True).getBestCmap().keys()
+    return frozenset(codes)
+
+
+def drawable(text: str) -> str:
+    """``text`` as :func:`font_families` can draw it: a character neither font has (most emoji: 🦩, 🥰) is
+    written ``U+1F9A9``, where matplotlib drew an empty box and printed a warning per glyph; a format
+    character or combining mark without a glyph (a keycap's U+20E3, a flag's tag characters) is dropped."""
+    drawn = _drawn_code_points()
+    out = []
+    for ch in text:
+        if ord(ch) in drawn or ch in "\n ":
+            out.append(ch)
+        elif unicodedata.category(ch) not in ("Cf", "Mn", "Me"):
+            out.append(f"U+{ord(ch):04X}")
+    return "".join(out)
 
 
 def font_subset(text: str) -> bytes:

@@ -8,13 +8,14 @@ Chinese tokens render as Chinese.
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from lstm_sentiment.atomic import write_atomic
-from lstm_sentiment.explain.fonts import font_families
+from lstm_sentiment.explain.fonts import drawable, font_families
 from lstm_sentiment.explain.walk import Explanation
 
 DEFAULT_MAX_UNITS = 16
@@ -52,8 +53,17 @@ def select_units(panels: Sequence[np.ndarray], max_units: int) -> np.ndarray:
     return np.sort(np.argsort(-score, kind="stable")[:max_units])
 
 
+# Points a 10-point DejaVu Sans character takes on average; a Han character takes two.
+_CHAR_PT = 6.5
+
+
+def _label_width(label: str) -> int:
+    """A tick label's widest line in half-width characters (a Han character counts 2)."""
+    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in label.split("\n"))
+
+
 def _tick_label(expl: Explanation, j: int) -> str:
-    return expl.words[j] if expl.in_vocab[j] else f"{expl.words[j]}\n<unk>"
+    return drawable(expl.words[j] if expl.in_vocab[j] else f"{expl.words[j]}\n<unk>")
 
 
 def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS):
@@ -112,13 +122,16 @@ def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS
         for ax in axes[:-1]:
             ax.tick_params(labelbottom=False)
         bottom = axes[-1]
-        rotation = 0 if length <= 20 else 90
-        bottom.set_xticklabels([_tick_label(expl, j) for j in positions], rotation=rotation, fontsize=10 if length <= 30 else 8)
+        labels = [_tick_label(expl, j) for j in positions]
+        # Upright, a label wider than its token's share of the axis ran into its neighbours ("U+1F9A9").
+        fits = (width - 3.0) / (length * len(traces)) * 72 / _CHAR_PT
+        rotation = 0 if length <= 20 and max(map(_label_width, labels)) <= fits else 90
+        bottom.set_xticklabels(labels, rotation=rotation, fontsize=10 if length <= 30 else 8)
         for j, tick in enumerate(bottom.get_xticklabels()):
             if not expl.in_vocab[j]:
                 tick.set_color("0.45")
     text = expl.text if len(expl.text) <= 60 else expl.text[:57] + "…"
-    fig.suptitle(f"{text}  →  {expl.label} {expl.score:.2f}   (layer {layer}, {' and '.join(t.direction for t in traces)})", fontsize=12)
+    fig.suptitle(f"{drawable(text)}  →  {expl.label} {expl.score:.2f}   (layer {layer}, {' and '.join(t.direction for t in traces)})", fontsize=12)
     return fig
 
 
