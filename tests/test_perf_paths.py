@@ -235,6 +235,8 @@ def test_write_records_streamed_equals_records_to_text():
         ["train", "--data", "zh-reviews", "--out", "never-written", "--chrono-t-max", "5"],
         ["longrange", "--quick", "--out", "never-written", "--lr", "inf"],
         ["predict", "--strict", "好"],
+        ["explain", "好", "--max-units", "3"],
+        ["explain", "好", "--png", "x.txt"],
     ],
 )
 def test_help_and_mistyped_settings_do_not_import_torch(args):

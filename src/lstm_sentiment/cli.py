@@ -530,16 +530,7 @@ def explain(
 ) -> None:
     """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
     # why here: each command imports only what it runs, so that --help starts without torch.
-    _import_torch()
-    from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.data.files import BadInput, argument_texts, decode_lines
-    from lstm_sentiment.explain.html import write_html
-    from lstm_sentiment.explain.narrate import narrate as tell
-    from lstm_sentiment.explain.plots import render_png
-    from lstm_sentiment.explain.tables import rich_table, to_markdown
-    from lstm_sentiment.explain.walk import dumps, explain as run_explain
-    from lstm_sentiment.inference.model import SentimentModel
-    from lstm_sentiment.inference.routing import default_model_name
 
     if text == "-":
         # As for predict, '-' is stdin: the whole of it is the one text.
@@ -561,12 +552,25 @@ def explain(
         raise _UsageError("--max-units is for the heatmaps of --png and --html")
     if png is not None and html is not None and png.absolute() == html.absolute():
         raise _UsageError(f"--png and --html both name {png}; the page would replace the picture")
-    for option, path, suffixes in (("--png", png, (".png",)), ("--html", html, (".html", ".htm"))):
-        if path is not None:
-            check_not_bundle_file(path, option)
-            # A viewer picks the program by the suffix: a PNG named .txt or .html opens as garbage.
-            if path.suffix and path.suffix.lower() not in suffixes:
-                raise _UsageError(f"{option} {path}: {option} writes {' or '.join(suffixes)}, not {path.suffix}; rename it")
+    outputs = {option: path for option, path in (("--png", png), ("--html", html)) if path is not None}
+    for option, path in outputs.items():
+        suffixes = (".png",) if option == "--png" else (".html", ".htm")
+        # A viewer picks the program by the suffix: a PNG named .txt or .html opens as garbage.
+        if path.suffix and path.suffix.lower() not in suffixes:
+            raise _UsageError(f"{option} {path}: {option} writes {' or '.join(suffixes)}, not {path.suffix}; rename it")
+    # why here: the checks above take no torch (a mistyped option is refused at once), what follows does.
+    _import_torch()
+    from lstm_sentiment.bundle import check_not_bundle_file
+    from lstm_sentiment.explain.html import write_html
+    from lstm_sentiment.explain.narrate import narrate as tell
+    from lstm_sentiment.explain.plots import render_png
+    from lstm_sentiment.explain.tables import rich_table, to_markdown
+    from lstm_sentiment.explain.walk import dumps, explain as run_explain
+    from lstm_sentiment.inference.model import SentimentModel
+    from lstm_sentiment.inference.routing import default_model_name
+
+    for option, path in outputs.items():
+        check_not_bundle_file(path, option)
     _use_inference_threads()
     expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
     try:
