@@ -553,6 +553,17 @@ def test_vectors_files_gensim_reads_load_and_broken_ones_name_their_line(tmp_pat
     (tmp_path / "twice.txt").write_text(text.replace("3 3", "5 3") + "good 0.9 0.9 0.9\nbad 0 0 0\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"twice\.txt: 2 words with more than one row \(good, bad\); the first row of each is used"):
         assert load_vectors(tmp_path / "twice.txt").vectors.tolist() == expected
+    # A cut .gz raised EOFError, which click took for Ctrl-C: "interrupted", exit 130 (stop 27's trial).
+    (tmp_path / "cut.txt.gz").write_bytes(gzip.compress(text.encode())[:40])
+    with pytest.raises(SentimentError, match=r"cut\.txt\.gz: Compressed file ended before .* \(a damaged file, or not \.gz compressed\?\)"):
+        load_vectors(tmp_path / "cut.txt.gz")
+    (tmp_path / "plain.vec.gz").write_text(text, encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"plain\.vec\.gz: Not a gzipped file"):
+        load_vectors(tmp_path / "plain.vec.gz")
+    # GBK words became U+FFFD strings that match no text: training went on with every vector learned anew.
+    (tmp_path / "gbk.txt").write_bytes("2 3\n好看 0.1 0.2 0.3\n难看 0.3 0.2 0.1\n".encode("gbk"))
+    with pytest.raises(SentimentError, match=r"gbk\.txt: not UTF-8 \(2 of 2 words are not\); save the file as UTF-8"):
+        load_vectors(tmp_path / "gbk.txt")
     (tmp_path / "utf16.txt").write_text(text, encoding="utf-16")
     with pytest.raises(SentimentError, match=r"utf16\.txt: UTF-16 text; vectors files are read as UTF-8"):
         load_vectors(tmp_path / "utf16.txt")
@@ -567,15 +578,21 @@ def test_coverage_of_a_vectors_file_is_told_for_the_words_kept(tmp_path):
     vectors.write_text("3 2\ngood 0.5 0.1\nbad -0.4 0.2\nfilm 0.1 0.6\n", encoding="utf-8")
     out = tmp_path / "m"
 
-    def train_with_min_count(n: int) -> tuple[str, tuple[float, float, float]]:
-        result = run_cli("train", "--data", str(data), "--embeddings", str(vectors), "--min-count", str(n), "--epochs", "1", "--out", str(out))
+    def train_with_min_count(n: int, path=vectors) -> tuple[str, tuple[float, float, float]]:
+        result = run_cli("train", "--data", str(data), "--embeddings", str(path), "--min-count", str(n), "--epochs", "1", "--out", str(out))
         assert result.returncode == 0, result.stderr
         coverage = json.loads((out / "config.json").read_text())["embeddings"]
         return result.stderr, (coverage["token_coverage"], coverage["learned_token_share"], coverage["unk_token_share"])
 
-    stderr, shares = train_with_min_count(1000)
-    assert "warning: no word of the data has a vector in " in stderr and "every token is <unk>" in stderr
-    assert shares == (0.0, 0.0, 1.0)
+    # With no word kept, every text was <unk> alone: a model of one answer, saved with exit 0 (stop 27's trial).
+    assert_one_line_error(run_cli("train", "--data", str(data), "--embeddings", str(vectors), "--min-count", "1000", "--out", str(out)), 1,
+                          r"no word of the data is seen 1000 times \(--min-count\): every token would be <unk>; lower it")
+    assert not out.exists()
+    other = tmp_path / "other.txt"
+    other.write_text("2 2\nfun 0.5 0.1\ndull -0.4 0.2\n", encoding="utf-8")
+    stderr, shares = train_with_min_count(1, other)
+    assert f"warning: no word of the data has a vector in {other}: every word vector is learned from scratch" in stderr
+    assert shares == (0.0, 1.0, 0.0)
     stderr, shares = train_with_min_count(1)
     # good/bad/film have rows; the numbers 0-11 (a third of the tokens) are kept words learned from scratch.
     assert shares == (0.6667, 0.3333, 0.0)

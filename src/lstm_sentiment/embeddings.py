@@ -100,8 +100,9 @@ def load_vectors(path: Path):
     ``.gz`` and ``.bz2`` files are read decompressed (``vectors.txt.gz``, ``vectors.bin.gz``).
 
     Raises:
-        SentimentError: missing or unparsable file (naming the first line that breaks the text format), UTF-16
-            text, a text file named ``.bin``, an empty word, or values that are not finite.
+        SentimentError: missing, unreadable or unparsable file (naming the first line that breaks the text
+            format), a damaged or misnamed compressed file, UTF-16 or other non-UTF-8 text, a text file named
+            ``.bin``, an empty word, or values that are not finite.
     """
     from gensim.models import KeyedVectors  # why here: gensim takes about 0.5 s to import; only --embeddings needs it
 
@@ -112,6 +113,16 @@ def load_vectors(path: Path):
         raise SentimentError(f"{path}: embeddings file not found")
     if path.stat().st_size == 0:
         raise SentimentError(f"{path}: empty file, not a word2vec/GloVe/fastText vectors file")
+    try:
+        return _read_vectors(path, KeyedVectors)
+    except (OSError, EOFError) as err:
+        # gzip's "Not a gzipped file" is an OSError, a .gz or .bz2 cut short an EOFError, which click took for
+        # Ctrl-C ("interrupted", exit 130).
+        compressed = path.suffix.lower() in (".gz", ".bz2")
+        raise SentimentError(f"{path}: {err}" + (f" (a damaged file, or not {path.suffix} compressed?)" if compressed else "")) from None
+
+
+def _read_vectors(path: Path, KeyedVectors):
     with _open(path) as f:
         if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             raise SentimentError(f"{path}: UTF-16 text; vectors files are read as UTF-8, save it so")
@@ -130,6 +141,12 @@ def load_vectors(path: Path):
         raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({where or err})") from None
     finally:
         gensim_log.removeFilter(duplicates)
+    # Bytes that are not UTF-8 are read as U+FFFD: a GBK file trained on, its words matching none of the data's.
+    garbled = [word for word in vectors.index_to_key if word is not None and "\ufffd" in word]
+    if len(garbled) > 0.05 * len(vectors.index_to_key):
+        raise SentimentError(f"{path}: not UTF-8 ({len(garbled)} of {len(vectors.index_to_key)} words are not); save the file as UTF-8")
+    if garbled:
+        warnings.warn(f"{path}: {len(garbled)} words are not UTF-8 and match no word of any text", stacklevel=3)
     if duplicates.words:
         # gensim leaves a zero row and a None key at the end for each repeated word: they would count in σ.
         kept = [word for word in vectors.index_to_key if word is not None]
@@ -138,7 +155,7 @@ def load_vectors(path: Path):
         vectors = trimmed
         shown = ", ".join(duplicates.words[:5]) + (", …" if len(duplicates.words) > 5 else "")
         count = len(duplicates.words)
-        warnings.warn(f"{path}: {count} word{'s' if count > 1 else ''} with more than one row ({shown}); the first row of each is used", stacklevel=2)
+        warnings.warn(f"{path}: {count} word{'s' if count > 1 else ''} with more than one row ({shown}); the first row of each is used", stacklevel=3)
     if "" in vectors.key_to_index:
         where = None if binary else _first_bad_line(path, header)
         raise SentimentError(f"{path}: {where or 'holds an empty word'}")

@@ -97,7 +97,7 @@ def train(
         process, None on the others.
     Raises:
         SentimentError: fewer than 2 classes, a class with < 2 examples, evaluation labels unseen in
-            training, validation of one class, an unreadable ``init_from`` bundle or one of another language
+            training, validation of one class, no word kept by ``data_cfg.min_count``, an unreadable ``init_from`` bundle or one of another language
             than the texts, or trainer settings this machine cannot run (:func:`check_trainer_settings`).
         ValueError: both ``init_from`` and ``embeddings``.
     """
@@ -137,9 +137,11 @@ def train(
             source = f"shipped {lang} word vectors ({vectors.config['method']})"
         model, vocab, coverage = _from_vectors(vectors, model_cfg, id2label, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
     log.info("vocabulary %d words; vectors: %s; %s", len(vocab), source, _describe(coverage))
+    if not coverage["vocab_types"]:
+        # Trained on, every text was <unk> alone: a model that says one class, saved with exit 0.
+        raise SentimentError(f"no word of the data is seen {data_cfg.min_count} times (--min-count): every token would be <unk>; lower it")
     if coverage.get("token_coverage") == 0:
-        kept = "" if coverage["vocab_types"] else "; no word is kept either (lower --min-count): every token is <unk>"
-        warnings.warn(f"no word of the data has a vector in {source}: every word vector is learned from scratch{kept}", stacklevel=2)
+        warnings.warn(f"no word of the data has a vector in {source}: every word vector is learned from scratch", stacklevel=2)
 
     model_cfg = model.config
     pretraining = None
