@@ -618,6 +618,18 @@ def test_explain_refuses_one_path_for_png_and_html(tiny_bundle, tmp_path):
     assert not same.exists()
 
 
+def test_explain_refuses_an_unwritable_picture_path_before_the_work(tiny_bundle, tmp_path):
+    # A read-only --png was refused after the whole walk-through had been computed and printed (stop 27's trial).
+    locked = tmp_path / "locked.png"
+    locked.write_bytes(b"old")
+    locked.chmod(0o444)
+    result = run_cli("explain", "好", "--model", str(tiny_bundle), "--png", str(locked))
+    assert_one_line_error(result, 1, r"--png .*locked\.png is read-only; make it writable or choose another name")
+    assert result.stdout == "" and locked.read_bytes() == b"old"
+    (tmp_path / "folder.html").mkdir()
+    assert_one_line_error(run_cli("explain", "好", "--model", str(tiny_bundle), "--html", str(tmp_path / "folder.html")), 1, r"--html .*folder\.html is a directory")
+
+
 def test_serve_option_ranges_are_usage_errors():
     assert_one_line_error(run_cli("serve", "--port", "-1"), 2, "Invalid value for '--port'")
     # 0 passed the flag's range (0 to 65535) and failed the server's (1 to 65535): exit 1, two ranges told.

@@ -95,16 +95,39 @@ def check_output_folder(out_dir: Path, names: frozenset[str], marker: str, kind:
             what = f"holds {shown}, not {kind}'s" if foreign else f"holds files that are not {kind}"
             raise SentimentError(f"{out_dir} {what}; choose another {option}")
     folder = Path(os.path.abspath(out_dir))
-    folder = folder.parent if whole or not folder.is_dir() else folder
+    _check_folder_writable(out_dir, folder.parent if whole or not folder.is_dir() else folder, option)
+
+
+def check_output_file(path: Path, option: str) -> None:
+    """Raise where :func:`write_atomic` of a file would, before the work that makes it: a directory, a
+    read-only file, a folder that cannot be written. A device or pipe passes (it is written into).
+
+    Raises:
+        SentimentError: naming ``path``, and ``option`` to change.
+    """
+    shown = Path(path)
+    if _special(shown):
+        return
+    real = Path(os.path.realpath(shown))
+    if real.is_dir():
+        raise SentimentError(f"{option} {shown} is a directory; choose another name")
+    if real.is_file() and not _writable(real):
+        raise SentimentError(f"{option} {shown} is read-only; make it writable or choose another name")
+    _check_folder_writable(shown, real.parent, option)
+
+
+def _check_folder_writable(out: Path, folder: Path, option: str) -> None:
+    """Raise unless ``folder`` (or, where missing, the nearest folder above, in which it will be made) can be
+    written in."""
     while not folder.exists():
         folder = folder.parent
     if not folder.is_dir():
-        raise SentimentError(f"{out_dir}: {folder} is a file, not a folder; choose another {option}")
+        raise SentimentError(f"{out}: {folder} is a file, not a folder; choose another {option}")
     try:
         # A probe, not os.access: root passes os.access on read-only folders, and immutable ones fail anyway.
         os.rmdir(tempfile.mkdtemp(prefix=f".{folder.name}.probe.", dir=folder))
     except OSError as err:
-        raise SentimentError(f"{out_dir}: cannot write in {folder} ({err.strerror}); choose another {option}") from None
+        raise SentimentError(f"{out}: cannot write in {folder} ({err.strerror}); choose another {option}") from None
 
 
 def _special(path: Path) -> bool:

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 
 from lstm_sentiment import interrupt
-from lstm_sentiment.atomic import write_atomic
+from lstm_sentiment.atomic import check_output_file, write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_defaults
@@ -558,6 +558,7 @@ def explain(
         # A viewer picks the program by the suffix: a PNG named .txt or .html opens as garbage.
         if path.suffix and path.suffix.lower() not in suffixes:
             raise _UsageError(f"{option} {path}: {option} writes {' or '.join(suffixes)}, not {path.suffix}; rename it")
+        check_output_file(path, option)  # read-only or a folder: said before the work, not after it
     # why here: the checks above take no torch (a mistyped option is refused at once), what follows does.
     _import_torch()
     from lstm_sentiment.bundle import check_not_bundle_file
