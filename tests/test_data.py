@@ -1,6 +1,7 @@
 """The built-in corpus and user files."""
 
 import json
+import re
 
 import pytest
 
@@ -109,6 +110,14 @@ def test_missing_column_lists_columns(tmp_path):
     path.write_text("text;label\n好;1\n", encoding="utf-8")  # a spreadsheet's export in some locales
     with pytest.raises(SentimentError, match=r"columns found: text;label \(separated by ';'\? CSV takes commas, TSV tabs\)$"):
         read_labelled(path)
+
+
+def test_an_empty_labelled_file_is_called_empty(tmp_path):
+    # It was "no text column (text/review/…); columns found: none; name it with --text-column".
+    for name, content in (("d.csv", ""), ("d.tsv", "\n \n"), ("d.jsonl", "\n")):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        with pytest.raises(SentimentError, match=rf"{re.escape(name)}: empty file$"):
+            read_labelled(tmp_path / name)
 
 
 def test_one_column_as_text_and_label_and_a_first_object_without_a_label(tmp_path):

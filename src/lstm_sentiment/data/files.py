@@ -164,6 +164,8 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     """Column names and (line number, row dict) pairs of a CSV/TSV/JSONL file."""
     fmt = file_format(path)
     text = read_text_file(path)
+    if not text.strip():  # "no text column … name it with --text-column" could not help
+        raise SentimentError(f"{path}: empty file")
     if fmt == "jsonl":
         rows = list(_jsonl_rows(_lines(text), path))
         # Keys of every object, not only the first: a first row without a label is that row's fault.
