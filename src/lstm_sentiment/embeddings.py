@@ -2,7 +2,8 @@
 through gensim.
 
 Formats (gensim ``KeyedVectors.load_word2vec_format``): word2vec text (header "count dim") and binary
-(``.bin``), fastText ``.vec`` (word2vec text format) and GloVe (no header).
+(``.bin``), fastText ``.vec`` (word2vec text format) and GloVe (no header), each also ``.gz`` or ``.bz2``
+compressed.
 """
 
 from __future__ import annotations
@@ -104,8 +105,6 @@ def load_vectors(path: Path):
             format), a damaged or misnamed compressed file, UTF-16 or other non-UTF-8 text, a text file named
             ``.bin``, an empty word, or values that are not finite.
     """
-    from gensim.models import KeyedVectors  # why here: gensim takes about 0.5 s to import; only --embeddings needs it
-
     path = Path(path)
     if path.is_dir():
         raise SentimentError(f"{path}: a directory; give the vectors file")
@@ -114,7 +113,7 @@ def load_vectors(path: Path):
     if path.stat().st_size == 0:
         raise SentimentError(f"{path}: empty file, not a word2vec/GloVe/fastText vectors file")
     try:
-        return _read_vectors(path, KeyedVectors)
+        return _read_vectors(path)
     except (OSError, EOFError) as err:
         # gzip's "Not a gzipped file" is an OSError, a .gz or .bz2 cut short an EOFError, which click took for
         # Ctrl-C ("interrupted", exit 130).
@@ -122,7 +121,10 @@ def load_vectors(path: Path):
         raise SentimentError(f"{path}: {err}" + (f" (a damaged file, or not {path.suffix} compressed?)" if compressed else "")) from None
 
 
-def _read_vectors(path: Path, KeyedVectors):
+def _read_vectors(path: Path):
+    """The vectors of an existing, non-empty file: :func:`load_vectors` past its checks of the path."""
+    from gensim.models import KeyedVectors  # why here: gensim takes about 0.5 s to import; only --embeddings needs it
+
     with _open(path) as f:
         if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             raise SentimentError(f"{path}: UTF-16 text; vectors files are read as UTF-8, save it so")
