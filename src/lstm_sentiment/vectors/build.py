@@ -157,7 +157,7 @@ def build_en(data_dir: Path, settings: dict = EN_SETTINGS) -> tuple[WordVectors,
     extra_glove = [torch.from_numpy(np.array(glove_table[glove_rows[w]], dtype=np.float32)) if w in glove_rows else general.subword_vector(w) for w in extra]
     words = glove_words[:n] + extra
     domain = torch.from_numpy(np.stack([wv[w] for w in words]))
-    # Skip-gram vectors spread about 2.6 times less than GloVe's: equal spread lets the fine-tuned halves move alike.
+    # Skip-gram vectors spread about 2.9 times less than GloVe's: equal spread lets the fine-tuned halves move alike.
     scale = float(glove.std() / domain[:n].std())
     word_vectors = torch.cat([torch.cat([glove, torch.stack(extra_glove)]) if extra else glove, domain * scale], dim=1)
     ngrams = torch.cat([glove_ngrams, torch.from_numpy(wv.vectors_ngrams) * scale], dim=1)
