@@ -98,7 +98,8 @@ def train(
     Raises:
         SentimentError: fewer than 2 classes, a class with < 2 examples, evaluation labels unseen in
             training, validation of one class, no word kept by ``data_cfg.min_count``, an unreadable
-            ``init_from`` bundle or one of another language than the texts, or trainer settings this machine cannot run (:func:`check_trainer_settings`).
+            ``init_from`` bundle or one of another language than the texts, or trainer settings this
+            machine cannot run (:func:`check_trainer_settings`).
         ValueError: both ``init_from`` and ``embeddings``.
     """
     if init_from is not None and embeddings is not None:
