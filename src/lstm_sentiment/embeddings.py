@@ -30,10 +30,10 @@ def _open(path: Path):
     return utils.open(str(path), "rb")
 
 
-def _has_header(path: Path) -> bool:
-    with _open(path) as f:
-        first = f.readline().split()
-    return len(first) == 2 and all(part.isdigit() for part in first)
+def _is_header(line: bytes) -> bool:
+    """Whether a text file's first line is word2vec's "count dim" header (GloVe has none)."""
+    parts = line.split()
+    return len(parts) == 2 and all(part.isdigit() for part in parts)
 
 
 def _is_text(path: Path) -> bool:
@@ -126,14 +126,15 @@ def _read_vectors(path: Path):
     from gensim.models import KeyedVectors  # why here: gensim takes about 0.5 s to import; only --embeddings needs it
 
     with _open(path) as f:
-        if f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            raise SentimentError(f"{path}: UTF-16 text; vectors files are read as UTF-8, save it so")
+        first = f.readline()
+    if first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise SentimentError(f"{path}: UTF-16 text; vectors files are read as UTF-8, save it so")
     binary = ".bin" in [suffix.lower() for suffix in path.suffixes[-2:]]
     if binary and _is_text(path):
         # Read as binary, a text file's digits become float32 values of 1e-19 or 1e31: training ran to NaN and
         # blamed the model's weights at the end.
         raise SentimentError(f"{path}: a text file, but .bin is read as binary word2vec; give text vectors a .txt or .vec name")
-    header = binary or _has_header(path)
+    header = binary or _is_header(first)
     gensim_log, duplicates = logging.getLogger("gensim.models.keyedvectors"), _Duplicates()
     gensim_log.addFilter(duplicates)
     try:
