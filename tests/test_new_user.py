@@ -25,6 +25,7 @@ from lstm_sentiment.bundle import CHECKSUM_KEY, file_sha256, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.files import BadInput, iter_texts, read_labelled, read_texts
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.output import records_to_text
 from lstm_sentiment.inference.model import SentimentModel
@@ -255,6 +256,23 @@ def test_a_text_of_the_other_script_is_flagged():
     assert result.returncode == 0 and "warning: zh text; the model reads en (give a zh model with --model" in result.stderr, result.stderr
     routed = run_cli("predict", "-f", "jsonl", "我喜欢这个电影", "i like it")  # no --model: each text to its script's model
     assert routed.returncode == 0 and "warning" not in routed.stdout, routed.stdout
+
+
+def test_a_text_of_a_third_script_is_flagged_not_read_as_noise():
+    # Before: the en model gave Отличный фильм ("excellent film") negative 0.74 with no flag (its words
+    # read through n-gram rows that only hash collisions had trained); the zh model, which holds a few
+    # single Cyrillic letters as words, negative 0.9999; Japanese went to the zh model unflagged.
+    en, zh = SentimentModel.load("en"), SentimentModel.load("zh")
+    assert en.token_ids(["фильм"]) == [UNK_ID] and en.token_ids(["unwatchablish"]) != [UNK_ID]
+    assert en.token_ids(["café"]) != [UNK_ID]  # é is in the vocabulary's words: read through its subwords
+    cyrillic, hangul = en.predict(["Отличный фильм", "안녕하세요 좋아요"])
+    assert cyrillic["warning"] == "Cyrillic text; the model reads en" and hangul["warning"] == "Hangul text; the model reads en"
+    russian, japanese, han = zh.predict(["Отличный фильм", "とても良い映画でした", "日本語の本はいい"])
+    assert russian["warning"] == "Cyrillic text; the model reads zh"
+    assert japanese["warning"] == "kana text; the model reads zh"
+    assert "warning" not in han  # as many Han characters as kana: zh, as routing reads it
+    result = run_cli("explain", "Отличный фильм", "--model", "zh", "-f", "json")
+    assert result.returncode == 0 and "warning: Cyrillic text; the model reads zh (the shipped models read zh and en)" in result.stderr, result.stderr
 
 
 def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():

@@ -567,7 +567,7 @@ def explain(
     from lstm_sentiment.explain.plots import render_png
     from lstm_sentiment.explain.tables import rich_table, to_markdown
     from lstm_sentiment.explain.walk import dumps, explain as run_explain
-    from lstm_sentiment.inference.model import SentimentModel
+    from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel
     from lstm_sentiment.inference.routing import default_model_name
 
     for option, path in outputs.items():
@@ -579,9 +579,11 @@ def explain(
     except ValueError as err:
         raise _UsageError(str(err)) from None
     if expl.warning == "no known words":
-        typer.echo(f"warning: {expl.warning} (emoji or punctuation only?): the prediction rests on no word", err=True)
-    elif expl.warning:
+        typer.echo(f"warning: {expl.warning} (emoji, punctuation or a script the model never saw?): the prediction rests on no word", err=True)
+    elif expl.warning and expl.warning.split()[0] in DEFAULT_MODELS:
         typer.echo(f"warning: {expl.warning} (give {'a zh' if expl.model_reads == 'en' else 'an en'} model with --model, or none: picked by script)", err=True)
+    elif expl.warning:
+        typer.echo(f"warning: {expl.warning} (the shipped models read zh and en): the prediction says little", err=True)
     narration = None
     if narrate is not None:
         narration = tell(expl, narrate.value, layer, direction.value)

@@ -8,7 +8,9 @@ the network it has just trained with them): :class:`WordIds`, :func:`probabiliti
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -19,7 +21,7 @@ from lstm_sentiment.bundle import load_bundle
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.batches import length_batches, pad_batch
-from lstm_sentiment.text.normalize import has_han
+from lstm_sentiment.text.normalize import han_count
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.vectors.subword import has_word_char
@@ -47,13 +49,17 @@ class WordIds:
 
     A vocabulary word gets its row; any other word the id of its subword vector (mean of its character
     n-gram rows, when the network has them and the word holds a letter, digit or Han character), added to
-    the network at first sight (at most :data:`MAX_ADDED_WORDS`); else ``<unk>``.
+    the network at first sight (at most :data:`MAX_ADDED_WORDS`); else ``<unk>``. A word with a letter or
+    digit that no vocabulary word holds (Cyrillic for the en model, say) is ``<unk>`` too: the n-gram rows
+    it hashes to were trained only on other n-grams that share their bucket, so its "vector" would be noise
+    read as if it were a word, and the text would get a confident label without the "no known words" flag.
     """
 
     def __init__(self, network, vocab) -> None:
         self.network = network
         self.vocab = vocab
         self._added: dict[str, int] = {}
+        self._seen_chars: frozenset[str] | None = None
 
     def __call__(self, tokens: Sequence[str]) -> list[int]:
         """Ids of ``tokens``; empty for no tokens."""
@@ -66,11 +72,18 @@ class WordIds:
     def _added_id(self, word: str) -> int:
         i = self._added.get(word)
         if i is None:
+            if not self._chars_seen(word):
+                return UNK_ID
             vector = self.network.subword_vector(word)
             if vector is None or len(self._added) >= MAX_ADDED_WORDS:
                 return UNK_ID
             i = self._added[word] = self.network.add_word(vector)
         return i
+
+    def _chars_seen(self, word: str) -> bool:
+        if self._seen_chars is None:  # built at the first unseen word: most texts never need it
+            self._seen_chars = frozenset("".join(self.vocab.itos))
+        return all(ch in self._seen_chars for ch in word if ch.isalnum())
 
 
 @torch.inference_mode()
@@ -319,31 +332,49 @@ class SentimentModel:
 
 
 _LATIN = re.compile("[A-Za-z]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
 OTHER_SCRIPT_SHARE = 0.01  # evaluate warns when at least this share of the texts is of the other script
 
 
 def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | None) -> str | None:
-    """Why a label may mean little, or None: "no known words" (:func:`has_known_word`), else, for a text of
-    one script given to a model of the other (``reader``: :func:`reading_language`; None, a model of
-    both), "zh text; the model reads en" or "en text; the model reads zh"."""
-    if not has_known_word(tokens, in_vocab):
-        return "no known words"
+    """Why a label may mean little, or None: for a text of a script the model does not read (``reader``:
+    :func:`reading_language`; None, a model of both zh and en), "zh text; the model reads en", "Cyrillic
+    text; the model reads zh" and the like (:func:`other_script`); else "no known words"
+    (:func:`has_known_word`). The script comes first: it says which model to use instead."""
     script = other_script(tokens, reader)
-    return f"{script} text; the model reads {reader}" if script else None
+    if script:
+        return f"{script} text; the model reads {reader or 'zh and en'}"
+    return None if has_known_word(tokens, in_vocab) else "no known words"
 
 
 def other_script(tokens: Sequence[str], reader: str | None) -> str | None:
     """The script of a tokenized text (:func:`token_script`) when it is not the one ``reader`` reads, else
-    None (also for a model of both, ``reader`` None, and for a text that claims no script)."""
+    None (also for a text that claims no script). A model of both (``reader`` None) reads zh and en, so
+    only a third script is other to it."""
     script = token_script(tokens)
-    return script if reader is not None and script is not None and script != reader else None
+    if script is None or script == reader:
+        return None
+    return script if reader is not None or script not in DEFAULT_MODELS else None
 
 
 def token_script(tokens: Sequence[str]) -> str | None:
-    """"zh", "en" or None: the script of a tokenized text, as routing tells it (a Han character makes a text
-    zh; without one, a Latin letter makes it en; digits, emoji or other scripts alone claim nothing)."""
+    """"zh", "en", another script's name ("Cyrillic", "kana", "Hangul"…) or None: the script of a tokenized
+    text. A Han character makes a text zh, as routing tells it, unless kana outnumber the Han characters
+    (Japanese); without one, a Latin letter makes it en; else the script of most of its letters, by their
+    Unicode names. Digits or emoji alone claim nothing."""
     joined = "".join(tokens)
-    return "zh" if has_han(joined) else "en" if _LATIN.search(joined) else None
+    han = han_count(joined)
+    if han and han >= len(_KANA.findall(joined)):
+        return "zh"
+    if _LATIN.search(joined):
+        return "en"
+    scripts = Counter(_letter_script(ch) for ch in joined if ch.isalpha())
+    return scripts.most_common(1)[0][0] if scripts else None
+
+
+def _letter_script(ch: str) -> str:
+    name = unicodedata.name(ch, "other").split()[0]
+    return "kana" if name in ("HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA") else "zh" if name == "CJK" else name.capitalize()
 
 
 def reading_language(config: dict) -> str | None:
