@@ -556,7 +556,9 @@ def test_vectors_files_gensim_reads_load_and_broken_ones_name_their_line(tmp_pat
     for name in ("v.txt.gz", "v.vec.bz2", "v.bin.gz"):
         assert load_vectors(tmp_path / name).vectors.tolist() == expected, name
     broken = {
-        "short.txt": ("3 3\n" + rows[0] + "\nbad -0.4 0.2\n" + rows[2] + "\n", r"line 3 has 2 values, not 3"),
+        "short.txt": ("3 3\n" + rows[0] + "\nbad -0.4 0.2\n" + rows[2] + "\n", r"line 3 has 2 values, not 3\)$"),
+        # A file cut inside its last line said only "line 4 has 2 values, not 3".
+        "cut.txt": (text[:-6], r"line 4 has 2 values, not 3; the file ends inside it: cut short\?\)$"),
         "glove.txt": ("\n".join(rows[:2]) + "\nfilm 0.05 0.6 0.2 0.7\n", r"line 3 has 4 values, not 3"),
         "tabs.txt": (text.replace(" ", "\t").replace("3\t3", "3 3"), r"line 2 separates its values by tabs"),
         "word.txt": (text.replace("0.6", "x"), r"line 4: could not convert string to float: 'x'"),

@@ -72,7 +72,9 @@ def _first_bad_line(path: Path, header: bool) -> str | None:
                 return f"line {number} starts with a space: its word is empty"
             size = len(parts) - 1 if size is None else size
             if len(parts) - 1 != size:
-                return f"line {number} has {len(parts) - 1} values, not {size}"
+                # A last line without its newline is where a copy or download stopped.
+                cut = "; the file ends inside it: cut short?" if not raw.endswith(b"\n") else ""
+                return f"line {number} has {len(parts) - 1} values, not {size}{cut}"
             try:
                 [float(value) for value in parts[1:]]
             except ValueError as err:
