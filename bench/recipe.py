@@ -1,6 +1,6 @@
 """Choose the training recipe on validation: each variant trained on a sample of every domain's train split.
 
-Usage: python bench/recipe.py --data DATA --lang zh [--cap 5000] [--variants frozen,fine-tuned,...] [--domains imdb]
+Usage: python bench/recipe.py --data DATA --lang zh [--cap 5000] [--variants frozen,fine-tuned,...] [--domains imdb] [--seed 1]
 
 Every variant changes one thing from the base (the defaults): word vectors frozen or fine-tuned (at 0.1 or 1
 times the learning rate: fine-tuned, fine-tuned-lr1), layers, hidden size, pooling, dropout, batch size,
@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=5000, help="training texts per domain")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0, help="TrainConfig.seed of every variant")
     parser.add_argument("--domains", default=None, help="only these domains (comma-separated), e.g. imdb for the longest texts")
     args = parser.parse_args()
     from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
@@ -75,7 +76,7 @@ def main() -> None:
     print("|---|---:|---:|" + "---:|" * len(valid_domains) + "---:|---:|")
     for name in args.variants.split(","):
         model_over, train_over, data_over = VARIANTS[name]
-        train_cfg = replace(TrainConfig(), **{**train_over, **({"epochs": args.epochs} if args.epochs else {})})
+        train_cfg = replace(TrainConfig(seed=args.seed), **{**train_over, **({"epochs": args.epochs} if args.epochs else {})})
         with tempfile.TemporaryDirectory() as work:
             started = time.perf_counter()
             metrics = train(train_part, valid_part, None, Path(work) / "m", replace(ModelConfig(), **model_over), DataConfig(lang=args.lang, **data_over), train_cfg, domain_tests=valid_domains, unlabelled=extra_texts)
