@@ -10,10 +10,10 @@ from lstm_sentiment.inference.routing import predict_texts
 
 
 SST2_SAMPLE = Path(__file__).parent / "data" / "sst2-leak-free-test.csv"
-# The shipped en model scores 0.816 on these 500 leak-free sentences (0.8300 on all 1,500; TF-IDF + logistic
-# regression trained on the same data 0.8267 there, README "Quality"; the model before the twelfth round's
-# vectors 0.802): the floor below which it is broken.
-THRESHOLD_EN = 0.81
+# The shipped en model scores 0.838 on these 500 leak-free sentences (0.8513 on all 1,500; TF-IDF + logistic
+# regression trained on the same data 0.8267 there, README "Quality"; the model with fine-tuned vectors before
+# the thirteenth round 0.816, the one before the twelfth round's vectors 0.802): the floor below which it is broken.
+THRESHOLD_EN = 0.83
 
 
 @pytest.mark.parametrize("name", ["zh", "en"])

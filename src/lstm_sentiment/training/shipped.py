@@ -24,7 +24,7 @@ VALID_CAP = 1_000
 # The recipes, chosen on validation (README, "Choosing the recipe").
 RECIPES = {
     "zh": (ModelConfig(), DataConfig(lang="zh"), TrainConfig(epochs=14, patience=3, plateau_factor=0.3, seed=1)),
-    "en": (ModelConfig(freeze_embeddings=False), DataConfig(lang="en", max_tokens=512), TrainConfig(epochs=10, embedding_lr_scale=1.0, seed=1)),
+    "en": (ModelConfig(), DataConfig(lang="en", max_tokens=512), TrainConfig(epochs=10, seed=1)),
 }
 
 
