@@ -79,7 +79,7 @@ def token_shares(model, tests: dict) -> dict:
 
 
 def run_lang(lang: str, data_dir: Path, train_domains: list[str]) -> tuple[list[str], dict]:
-    from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig, with_vector_defaults
+    from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
     from lstm_sentiment.data.domains import domains, mixture
     from lstm_sentiment.inference.model import SentimentModel
     from lstm_sentiment.training.shipped import DOMAIN_CAP
@@ -97,9 +97,8 @@ def run_lang(lang: str, data_dir: Path, train_domains: list[str]) -> tuple[list[
         train_part, valid_part, test_part = splits[name]
         with tempfile.TemporaryDirectory() as work:
             started = time.perf_counter()
-            # The command line's defaults: ModelConfig() and TrainConfig() with the vector settings of the language.
-            model_cfg, train_cfg = with_vector_defaults(ModelConfig(), TrainConfig(), lang, freeze_given=False, scale_given=False)
-            metrics = train(train_part, valid_part, test_part, Path(work) / "m", model_cfg, DataConfig(), train_cfg)
+            # The command line's defaults.
+            metrics = train(train_part, valid_part, test_part, Path(work) / "m", ModelConfig(), DataConfig(), TrainConfig())
             seconds = time.perf_counter() - started
         own = {name: (metrics["test"]["accuracy"], metrics["test"]["macro_f1"])}
         columns.setdefault("`train` defaults (own domain)", {}).update(own)

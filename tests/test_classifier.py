@@ -96,19 +96,14 @@ def test_default_epochs_give_a_small_training_set_more_passes():
         TrainConfig(epochs=0)
 
 
-def test_vector_defaults_follow_the_data_language_unless_given():
-    from lstm_sentiment.config import TrainConfig, with_vector_defaults
+def test_vectors_stay_frozen_unless_fine_tuning_is_asked_for():
+    from lstm_sentiment.config import with_vector_choice
 
-    zh = with_vector_defaults(ModelConfig(), TrainConfig(), "zh", freeze_given=False, scale_given=False)
-    en = with_vector_defaults(ModelConfig(), TrainConfig(), "en", freeze_given=False, scale_given=False)
-    assert (zh[0].freeze_embeddings, zh[1].embedding_lr_scale) == (True, 0.1)
-    assert (en[0].freeze_embeddings, en[1].embedding_lr_scale) == (False, 1.0)  # the en recipe's
-    given = with_vector_defaults(ModelConfig(freeze_embeddings=True), TrainConfig(), "en", freeze_given=True, scale_given=False)
-    assert given[0].freeze_embeddings is True
-    tuned = with_vector_defaults(ModelConfig(freeze_embeddings=False), TrainConfig(embedding_lr_scale=0.3), "zh", freeze_given=True, scale_given=True)
-    assert (tuned[0].freeze_embeddings, tuned[1].embedding_lr_scale) == (False, 0.3)
+    # Until the thirteenth round en data fine-tuned their vectors by default; now every language keeps them.
+    assert with_vector_choice(ModelConfig(), freeze_given=False, scale_given=False).freeze_embeddings is True
+    assert with_vector_choice(ModelConfig(freeze_embeddings=False), freeze_given=True, scale_given=False).freeze_embeddings is False
+    assert with_vector_choice(ModelConfig(freeze_embeddings=False), freeze_given=True, scale_given=True).freeze_embeddings is False
     # A rate given alone asks for fine-tuned vectors; with frozen ones it would go unread.
-    rated = with_vector_defaults(ModelConfig(), TrainConfig(embedding_lr_scale=0.5), "zh", freeze_given=False, scale_given=True)
-    assert (rated[0].freeze_embeddings, rated[1].embedding_lr_scale) == (False, 0.5)
+    assert with_vector_choice(ModelConfig(), freeze_given=False, scale_given=True).freeze_embeddings is False
     with pytest.raises(ValueError, match=r"embedding_lr_scale is the rate of fine-tuned word vectors, and they are to stay frozen"):
-        with_vector_defaults(ModelConfig(freeze_embeddings=True), TrainConfig(embedding_lr_scale=0.5), "zh", freeze_given=True, scale_given=True)
+        with_vector_choice(ModelConfig(freeze_embeddings=True), freeze_given=True, scale_given=True)

@@ -24,7 +24,7 @@ from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import check_output_file, write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
-from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_defaults
+from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 from lstm_sentiment.output import records_table, records_to_text, report_table
@@ -251,7 +251,7 @@ def train(
     dropout: float = typer.Option(ModelConfig.dropout, help="Dropout on pooled features and between layers."),
     word_dropout: float = typer.Option(ModelConfig.word_dropout, help="Training-time probability of replacing a word by <unk>."),
     pooling: str = typer.Option(ModelConfig.pooling, help="mean, max, mean+max or last."),
-    freeze_embeddings: bool = typer.Option(ModelConfig.freeze_embeddings, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned). Default by the data's language: zh fixed, en fine-tuned at the full rate; fine-tuned when --embedding-lr-scale is given."),
+    freeze_embeddings: bool = typer.Option(ModelConfig.freeze_embeddings, "--freeze-embeddings/--fine-tune-embeddings", help="Keep word vectors fixed (<unk> still learned), as both shipped models do; fine-tuned when --embedding-lr-scale is given."),
     forget_bias: float = typer.Option(ModelConfig.forget_bias, help="Initial forget-gate bias (Jozefowicz et al. 2015)."),
     init: Init = typer.Option(ModelConfig.init, help="LSTM bias init: default (--forget-bias) or chrono (Tallec & Ollivier 2018)."),
     chrono_t_max: int = typer.Option(ModelConfig.chrono_t_max, min=2, help="T_max of --init chrono, in tokens (match --max-tokens)."),
@@ -262,7 +262,7 @@ def train(
     grad_clip: float = typer.Option(TrainConfig.grad_clip, help="Gradient-norm clipping."),
     patience: int = typer.Option(TrainConfig.patience, help="Epochs without improvement before stopping."),
     seed: int = typer.Option(TrainConfig.seed, help="Same seed, same model (CPU)."),
-    embedding_lr_scale: float = typer.Option(TrainConfig.embedding_lr_scale, help="Learning rate of fine-tuned word vectors, as a fraction of --lr. Default by the data's language: zh 0.1, en 1."),
+    embedding_lr_scale: float = typer.Option(TrainConfig.embedding_lr_scale, help="Learning rate of fine-tuned word vectors, as a fraction of --lr; given alone, it fine-tunes them."),
     plateau_factor: float = typer.Option(TrainConfig.plateau_factor, help="Multiply the learning rate by this after each epoch without a better validation macro-F1; 0: constant rate."),
     accelerator: str = typer.Option(TrainConfig.accelerator, help="Lightning accelerator: auto, cpu, gpu."),
     devices: str = typer.Option(TrainConfig.devices, help="Lightning devices per node (e.g. 2, or auto)."),
@@ -315,16 +315,13 @@ def train(
     _import_torch()
     from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.training.splits import training_splits
-    from lstm_sentiment.training.train import data_language, train as run_training
+    from lstm_sentiment.training.train import train as run_training
 
     check_bundle_target(out)  # before training, not after
     one_logger_for_lightning()
     train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
-    # The vectors' settings the user left out, by the data's language (both given and contradicting: refused above).
-    model_cfg, train_cfg = with_vector_defaults(
-        model_cfg, train_cfg, data_language(data_cfg, train_part),
-        freeze_given=_given(ctx, "freeze_embeddings"), scale_given=_given(ctx, "embedding_lr_scale"),
-    )
+    # Both given and contradicting: refused above.
+    model_cfg = with_vector_choice(model_cfg, freeze_given=_given(ctx, "freeze_embeddings"), scale_given=_given(ctx, "embedding_lr_scale"))
     metrics = run_training(
         train_part,
         valid_part,
