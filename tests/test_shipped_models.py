@@ -54,6 +54,8 @@ def test_model_cards_write_numbers_not_python_values(name):
     assert _cap({"sst2": 40_000, "imdb": 16_000}) == "40,000 (sst2), 16,000 (imdb)" and _cap(12_000) == "12,000"
     card = (default_model_path(name) / "README.md").read_text(encoding="utf-8")
     assert "{'" not in card and "None" not in card
+    # The card is titled by the folder it was trained into: the en card of 2026-12-05 read "en_frozen_s1".
+    assert card.startswith(f"# Model card: {name}\n")
 
 
 def test_prediction_holds_the_tables_in_float16_with_the_same_values():
