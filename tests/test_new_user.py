@@ -291,6 +291,10 @@ def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():
     chinese, english = model.predict(["我喜欢这个电影", "i like this movie"])
     assert chinese["warning"] == "zh text; the model reads en" and "warning" not in english
     assert explain(model, "我喜欢这个电影").warning == "zh text; the model reads en"
+    # Since 2026-12-05 training records third scripts too: a model of Russian texts reads Cyrillic.
+    assert reading_language({"data": {"lang": "auto"}, "training_scripts": {"Cyrillic": 1.0}}) == "Cyrillic"
+    model.reads = "Cyrillic"
+    assert model.predict(["我喜欢这个电影"])[0]["warning"] == "zh text; the model reads Cyrillic"
 
 
 def test_explain_warns_of_no_known_words_and_predict_takes_dash_alone(tiny_bundle):

@@ -577,8 +577,8 @@ def explain(
         raise _UsageError(str(err)) from None
     if expl.warning == "no known words":
         typer.echo(f"warning: {expl.warning} (emoji, punctuation or a script the model never saw?): the prediction rests on no word", err=True)
-    elif expl.warning and expl.warning.split()[0] in DEFAULT_MODELS:
-        typer.echo(f"warning: {expl.warning} (give {'a zh' if expl.model_reads == 'en' else 'an en'} model with --model, or none: picked by script)", err=True)
+    elif expl.warning and (script := expl.warning.split()[0]) in DEFAULT_MODELS:
+        typer.echo(f"warning: {expl.warning} (give {'an' if script == 'en' else 'a'} {script} model with --model, or none: picked by script)", err=True)
     elif expl.warning:
         typer.echo(f"warning: {expl.warning} (the shipped models read zh and en): the prediction says little", err=True)
     narration = None
