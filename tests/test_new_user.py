@@ -271,6 +271,8 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise():
     assert russian["warning"] == "Cyrillic text; the model reads zh"
     assert japanese["warning"] == "kana text; the model reads zh"
     assert "warning" not in han  # as many Han characters as kana: zh, as routing reads it
+    # A Latin letter made a text en whatever the rest: Cyrillic with one English word was "en".
+    assert en.predict(["Отличный фильм, great"])[0]["warning"] == "Cyrillic text; the model reads en"
     result = run_cli("explain", "Отличный фильм", "--model", "zh", "-f", "json")
     assert result.returncode == 0 and "warning: Cyrillic text; the model reads zh (the shipped models read zh and en)" in result.stderr, result.stderr
 

@@ -331,7 +331,6 @@ class SentimentModel:
         return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
 
 
-_LATIN = re.compile("[A-Za-z]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 OTHER_SCRIPT_SHARE = 0.01  # evaluate warns when at least this share of the texts is of the other script
 
@@ -359,22 +358,23 @@ def other_script(tokens: Sequence[str], reader: str | None) -> str | None:
 
 def token_script(tokens: Sequence[str]) -> str | None:
     """"zh", "en", another script's name ("Cyrillic", "kana", "Hangul"…) or None: the script of a tokenized
-    text. A Han character makes a text zh, as routing tells it, unless kana outnumber the Han characters
-    (Japanese); without one, a Latin letter makes it en; else the script of most of its letters, by their
-    Unicode names. Digits or emoji alone claim nothing."""
+    text. A Han character makes a text zh, as routing tells it (Chinese with English words is Chinese),
+    unless kana outnumber the Han characters (Japanese); else the script of most of its letters, by their
+    Unicode names (Latin: en). Digits or emoji alone claim nothing."""
     joined = "".join(tokens)
     han = han_count(joined)
     if han and han >= len(_KANA.findall(joined)):
         return "zh"
-    if _LATIN.search(joined):
-        return "en"
     scripts = Counter(_letter_script(ch) for ch in joined if ch.isalpha())
     return scripts.most_common(1)[0][0] if scripts else None
 
 
+_SCRIPT_NAMES = {"LATIN": "en", "CJK": "zh", "HIRAGANA": "kana", "KATAKANA": "kana", "KATAKANA-HIRAGANA": "kana"}
+
+
 def _letter_script(ch: str) -> str:
     name = unicodedata.name(ch, "other").split()[0]
-    return "kana" if name in ("HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA") else "zh" if name == "CJK" else name.capitalize()
+    return _SCRIPT_NAMES.get(name, name.capitalize())
 
 
 def reading_language(config: dict) -> str | None:
