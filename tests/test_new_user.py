@@ -271,8 +271,12 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise():
     assert russian["warning"] == "Cyrillic text; the model reads zh"
     assert japanese["warning"] == "kana text; the model reads zh"
     assert "warning" not in han  # as many Han characters as kana: zh, as routing reads it
-    # A Latin letter made a text en whatever the rest: Cyrillic with one English word was "en".
+    # A Latin letter made a text en whatever the rest: Cyrillic with one English word was "en"; and a Han
+    # character made it zh: 我喜欢这个电影 with Отличный фильм went negative 0.9997 unflagged, Korean with Hanja too.
     assert en.predict(["Отличный фильм, great"])[0]["warning"] == "Cyrillic text; the model reads en"
+    russian_too, korean, drawn_out = zh.predict(["我喜欢这个电影 Отличный фильм", "韓國 영화 정말 좋아요", "赞ーーーー"])
+    assert russian_too["warning"] == "Cyrillic text; the model reads zh" and korean["warning"] == "Hangul text; the model reads zh"
+    assert "warning" not in drawn_out  # ー lengthens Chinese internet spellings too: no kana
     result = run_cli("explain", "Отличный фильм", "--model", "zh", "-f", "json")
     assert result.returncode == 0 and "warning: Cyrillic text; the model reads zh (the shipped models read zh and en)" in result.stderr, result.stderr
 
@@ -1050,6 +1054,11 @@ def test_evaluate_warns_when_texts_are_of_the_script_the_model_does_not_read(tmp
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "warning: 2 of 3 texts are zh; the model reads en, so its figures on them say little"
     assert json.loads(result.stdout)["n"] == 3
+    # The first flagged text's script stood for all of them (14 texts of 7 scripts were "14 … are Cyrillic").
+    several = tmp_path / "several.csv"
+    several.write_text("text,label\n很好,positive\nотлично,positive\nплохо,negative\ngood,positive\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(model), "--data", str(several), "-f", "json")
+    assert result.stderr.strip() == "warning: 3 of 4 texts are of other scripts (Cyrillic 2, zh 1); the model reads en, so its figures on them say little"
     # One stray text in a hundred and one (zh-reviews' test split holds an English review) is no warning.
     mostly = tmp_path / "mostly-en.csv"
     mostly.write_text("text,label\n很好,positive\n" + "good,positive\nbad,negative\n" * 50, encoding="utf-8")

@@ -7,7 +7,6 @@ the network it has just trained with them): :class:`WordIds`, :func:`probabiliti
 
 from __future__ import annotations
 
-import re
 import unicodedata
 import warnings
 from collections import Counter
@@ -21,7 +20,6 @@ from lstm_sentiment.bundle import load_bundle
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.batches import length_batches, pad_batch
-from lstm_sentiment.text.normalize import han_count
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.vectors.subword import has_word_char
@@ -326,12 +324,14 @@ class SentimentModel:
             # predict flags such texts one by one; a score over many would otherwise look like the model's.
             # A stray one (zh-reviews' test split holds one English hotel review) changes the figures little.
             if len(other) >= OTHER_SCRIPT_SHARE * len(encoded):
-                warnings.warn(f"{len(other)} of {len(encoded)} texts are {other[0]}; the model reads {self.reads}, so its figures on them say little", stacklevel=2)
+                # Named per script: the first one's name stood for all (14 texts of 7 scripts were "Cyrillic").
+                scripts = Counter(other).most_common()
+                what = scripts[0][0] if len(scripts) == 1 else "of other scripts (" + ", ".join(f"{script} {n}" for script, n in scripts) + ")"
+                warnings.warn(f"{len(other)} of {len(encoded)} texts are {what}; the model reads {self.reads}, so its figures on them say little", stacklevel=2)
         probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
         return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
 
 
-_KANA = re.compile(r"[\u3040-\u30ff]")
 OTHER_SCRIPT_SHARE = 0.01  # evaluate warns when at least this share of the texts is of the other script
 
 
@@ -358,23 +358,26 @@ def other_script(tokens: Sequence[str], reader: str | None) -> str | None:
 
 def token_script(tokens: Sequence[str]) -> str | None:
     """"zh", "en", another script's name ("Cyrillic", "kana", "Hangul"…) or None: the script of a tokenized
-    text. A Han character makes a text zh, as routing tells it (Chinese with English words is Chinese),
-    unless kana outnumber the Han characters (Japanese); else the script of most of its letters, by their
-    Unicode names (Latin: en). Digits or emoji alone claim nothing."""
-    joined = "".join(tokens)
-    han = han_count(joined)
-    if han and han >= len(_KANA.findall(joined)):
+    text, by the Unicode names of its letters. A text with Han characters is zh, as routing tells it (Chinese
+    with English words is Chinese), unless the letters of third scripts outnumber them (Japanese kana,
+    Korean Hangul beside Hanja, Russian beside Chinese); any other text is the script of most of its letters
+    (Latin: en). Digits or emoji alone claim nothing."""
+    scripts = Counter(_letter_script(ch) for ch in "".join(tokens) if ch.isalpha())
+    scripts.pop(None, None)
+    han = scripts["zh"]
+    if han and han >= sum(n for script, n in scripts.items() if script not in DEFAULT_MODELS):
         return "zh"
-    scripts = Counter(_letter_script(ch) for ch in joined if ch.isalpha())
     return scripts.most_common(1)[0][0] if scripts else None
 
 
-_SCRIPT_NAMES = {"LATIN": "en", "CJK": "zh", "HIRAGANA": "kana", "KATAKANA": "kana", "KATAKANA-HIRAGANA": "kana"}
+_SCRIPT_NAMES = {"LATIN": "en", "CJK": "zh", "HIRAGANA": "kana", "KATAKANA": "kana"}
+# ー (the long-vowel mark) lengthens Chinese internet spellings as well (赞ーーー): it claims no script.
+_NO_SCRIPT = ("KATAKANA-HIRAGANA",)
 
 
-def _letter_script(ch: str) -> str:
+def _letter_script(ch: str) -> str | None:
     name = unicodedata.name(ch, "other").split()[0]
-    return _SCRIPT_NAMES.get(name, name.capitalize())
+    return None if name in _NO_SCRIPT else _SCRIPT_NAMES.get(name, name.capitalize())
 
 
 def reading_language(config: dict) -> str | None:

@@ -58,11 +58,6 @@ def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
-def han_count(text: str) -> int:
-    """How many Han (Chinese) characters ``text`` holds."""
-    return len(_HAN.findall(text))
-
-
 def normalize(text: str) -> str:
     """Unicode NFKC, HTML tags removed and entities decoded (&amp; → &), control characters removed, traditional →
     simplified Chinese, lowercase, whitespace collapsed.
