@@ -569,6 +569,9 @@ def test_vectors_files_gensim_reads_load_and_broken_ones_name_their_line(tmp_pat
         "short.txt": ("3 3\n" + rows[0] + "\nbad -0.4 0.2\n" + rows[2] + "\n", r"line 3 has 2 values, not 3\)$"),
         # A file cut inside its last line said only "line 4 has 2 values, not 3".
         "cut.txt": (text[:-6], r"line 4 has 2 values, not 3; the file ends inside it: cut short\?\)$"),
+        # One value was copied into every number of the row, and the file loaded (a new user's trial).
+        "one.txt": (text[:-10], r"line 4 has 1 values, not 3; the file ends inside it: cut short\?\)$"),
+        "lone.txt": (text.replace("bad -0.4 0.2 0.1", "bad 0.5"), r"line 3 has 1 values, not 3\)$"),
         "glove.txt": ("\n".join(rows[:2]) + "\nfilm 0.05 0.6 0.2 0.7\n", r"line 3 has 4 values, not 3"),
         "tabs.txt": (text.replace(" ", "\t").replace("3\t3", "3 3"), r"line 2 separates its values by tabs"),
         "word.txt": (text.replace("0.6", "x"), r"line 4: could not convert string to float: 'x'"),
@@ -579,6 +582,8 @@ def test_vectors_files_gensim_reads_load_and_broken_ones_name_their_line(tmp_pat
         (tmp_path / name).write_text(content, encoding="utf-8")
         with pytest.raises(SentimentError, match=message):
             load_vectors(tmp_path / name)
+    (tmp_path / "zeros.txt").write_text(text.replace("0.05 0.6 0.2", "0 0 0"), encoding="utf-8")  # a true row of equal values
+    assert load_vectors(tmp_path / "zeros.txt")["film"].tolist() == [0, 0, 0]
     # gensim logged each repeated word on a line of its own, without our "warning:" prefix.
     (tmp_path / "twice.txt").write_text(text.replace("3 3", "5 3") + "good 0.9 0.9 0.9\nbad 0 0 0\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"twice\.txt: 2 words with more than one row \(good, bad\); the first row of each is used"):

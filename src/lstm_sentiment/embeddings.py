@@ -164,6 +164,13 @@ def _read_vectors(path: Path):
     if "" in vectors.key_to_index:
         where = None if binary else _first_bad_line(path, header)
         raise SentimentError(f"{path}: {where or 'holds an empty word'}")
+    table = vectors.vectors
+    if not binary and table.shape[1] > 1 and (table == table[:, :1]).all(axis=1).any():
+        # gensim copies a line's lone value into every number of its row (numpy broadcasting): a file cut
+        # after "word 0.5" loaded. Only such a row costs the scan; a true row of equal values passes it.
+        where = _first_bad_line(path, header)
+        if where:
+            raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({where})")
     if not np.isfinite(vectors.vectors).all():  # "nan" and "inf" parse as floats
         raise SentimentError(f"{path}: holds values that are not finite numbers (nan or inf)")
     return vectors
