@@ -258,7 +258,7 @@ def test_a_text_of_the_other_script_is_flagged():
     assert routed.returncode == 0 and "warning" not in routed.stdout, routed.stdout
 
 
-def test_a_text_of_a_third_script_is_flagged_not_read_as_noise():
+def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
     # Before: the en model gave Отличный фильм ("excellent film") negative 0.74 with no flag (its words
     # read through n-gram rows that only hash collisions had trained); the zh model, which holds a few
     # single Cyrillic letters as words, negative 0.9999; Japanese went to the zh model unflagged.
@@ -279,6 +279,13 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise():
     assert "warning" not in drawn_out  # ー lengthens Chinese internet spellings too: no kana
     result = run_cli("explain", "Отличный фильм", "--model", "zh", "-f", "json")
     assert result.returncode == 0 and "warning: Cyrillic text; the model reads zh (the shipped models read zh and en)" in result.stderr, result.stderr
+    # The Markdown report and the HTML page showed the prediction without the warning (stderr alone had it).
+    from lstm_sentiment.explain import explain
+    from lstm_sentiment.explain.tables import to_markdown
+
+    assert "> **Warning:** Cyrillic text; the model reads en." in to_markdown(explain(en, "Отличный фильм"))
+    page = run_cli("explain", "Отличный фильм", "--model", "en", "--html", str(tmp_path / "w.html"))
+    assert page.returncode == 0 and '<div class="note">warning: Cyrillic text; the model reads en</div>' in (tmp_path / "w.html").read_text(encoding="utf-8")
 
 
 def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():

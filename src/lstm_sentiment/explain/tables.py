@@ -33,10 +33,11 @@ def _view(expl: Explanation, layer: int, direction: str) -> str:
 
 
 def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
-    """A rich Table of the steps, titled with the prediction (and the truncation note, if any)."""
+    """A rich Table of the steps, titled with the prediction (and the truncation note and the warning, if any)."""
     trace = expl.trace(layer, direction)
     title = f"{_summary(expl)}\n{_view(expl, layer, direction)}"
-    table = Table(title=title, caption=f"note: {expl.note}" if expl.note else None)
+    caption = "\n".join(f"{kind}: {text}" for kind, text in (("note", expl.note), ("warning", expl.warning)) if text)
+    table = Table(title=title, caption=caption or None)
     columns = ["t", "token", *_HEADS.values(), "‖c‖", "‖h‖", "‖Δc‖", "running", "contrib."]
     for column in columns:
         table.add_column(column, justify="left" if column in ("token", "running") else "right")
@@ -78,6 +79,8 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
     ]
     if expl.note:
         lines += [f"> **Note:** {expl.note}.", ""]
+    if expl.warning:  # the prediction may mean little: said where the report is read, not only on stderr
+        lines += [f"> **Warning:** {_escape(expl.warning)}.", ""]
     lines += [
         "| t | token | f mean | i mean | g mean | o mean | ‖c‖ | ‖h‖ | ‖Δc‖ | running | contrib. |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
