@@ -7,6 +7,7 @@ the network it has just trained with them): :class:`WordIds`, :func:`probabiliti
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 import warnings
 from collections import Counter
@@ -375,6 +376,7 @@ _SCRIPT_NAMES = {"LATIN": "en", "CJK": "zh", "HIRAGANA": "kana", "KATAKANA": "ka
 _NO_SCRIPT = ("KATAKANA-HIRAGANA",)
 
 
+@functools.lru_cache(maxsize=None)  # a text's letters repeat, and there are only so many of them
 def _letter_script(ch: str) -> str | None:
     name = unicodedata.name(ch, "other").split()[0]
     return None if name in _NO_SCRIPT else _SCRIPT_NAMES.get(name, name.capitalize())
