@@ -564,7 +564,7 @@ def explain(
     from lstm_sentiment.explain.plots import render_png
     from lstm_sentiment.explain.tables import rich_table, to_markdown
     from lstm_sentiment.explain.walk import dumps, explain as run_explain
-    from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel
+    from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, other_script
     from lstm_sentiment.inference.routing import default_model_name
 
     for option, path in outputs.items():
@@ -577,10 +577,12 @@ def explain(
         raise _UsageError(str(err)) from None
     if expl.warning == "no known words":
         typer.echo(f"warning: {expl.warning} (emoji, punctuation or a script the model never saw?): the prediction rests on no word", err=True)
-    elif expl.warning and (script := expl.warning.split()[0]) in DEFAULT_MODELS:
-        typer.echo(f"warning: {expl.warning} (give {'an' if script == 'en' else 'a'} {script} model with --model, or none: picked by script)", err=True)
     elif expl.warning:
-        typer.echo(f"warning: {expl.warning} (the shipped models read zh and en): the prediction says little", err=True)
+        script = other_script(expl.words, expl.model_reads)
+        if script in DEFAULT_MODELS:
+            typer.echo(f"warning: {expl.warning} (give {'an' if script == 'en' else 'a'} {script} model with --model, or none: picked by script)", err=True)
+        else:
+            typer.echo(f"warning: {expl.warning} (the shipped models read zh and en): the prediction says little", err=True)
     narration = None
     if narrate is not None:
         narration = tell(expl, narrate.value, layer, direction.value)

@@ -230,7 +230,7 @@ def write_html(
     legend += '<span class="meta">colour: the running prediction (stronger = surer)</span>'
     probs = ", ".join(f"{esc(label)} {p:.4f}" for label, p in zip(expl.labels, expl.probs))
     meta = f"{esc(expl.text)}<br>prediction: <b>{esc(expl.label)} {expl.score:.4f}</b> ({probs}) · model: {esc(expl.model)}"
-    note = "".join(f'<div class="note">{kind}: {esc(text)}</div>' for kind, text in (("note", expl.note), ("warning", expl.warning)) if text)
+    note = "".join(f'<div class="note">{kind}: {esc(text)}</div>' for kind, text in expl.notices)
     rows = []
     scale = max(1e-9, float(max(abs(float(x)) for x in expl.contributions)))
     for j, delta in enumerate(expl.contributions):

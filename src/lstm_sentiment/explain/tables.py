@@ -36,7 +36,7 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
     """A rich Table of the steps, titled with the prediction (and the truncation note and the warning, if any)."""
     trace = expl.trace(layer, direction)
     title = f"{_summary(expl)}\n{_view(expl, layer, direction)}"
-    caption = "\n".join(f"{kind}: {text}" for kind, text in (("note", expl.note), ("warning", expl.warning)) if text)
+    caption = "\n".join(f"{kind}: {text}" for kind, text in expl.notices)
     table = Table(title=title, caption=caption or None)
     columns = ["t", "token", *_HEADS.values(), "‖c‖", "‖h‖", "‖Δc‖", "running", "contrib."]
     for column in columns:

@@ -251,6 +251,12 @@ class Explanation:
         other script than the model reads, or None."""
         return text_warning(self.words, self.in_vocab, self.model_reads)
 
+    @property
+    def notices(self) -> list[tuple[str, str]]:
+        """("note", the truncation note) and ("warning", :attr:`warning`), those there are: what every
+        report shows beside the prediction."""
+        return [(kind, text) for kind, text in (("note", self.note), ("warning", self.warning)) if text]
+
     def to_dict(self, units: bool = True) -> dict:
         """The JSON form (schema in the class docstring); ``units=False`` leaves out per-unit values."""
         labels = list(self.labels)

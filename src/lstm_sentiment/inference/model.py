@@ -371,15 +371,15 @@ def token_script(tokens: Sequence[str]) -> str | None:
     return scripts.most_common(1)[0][0] if scripts else None
 
 
-_SCRIPT_NAMES = {"LATIN": "en", "CJK": "zh", "HIRAGANA": "kana", "KATAKANA": "kana"}
-# ー (the long-vowel mark) lengthens Chinese internet spellings as well (赞ーーー): it claims no script.
-_NO_SCRIPT = ("KATAKANA-HIRAGANA",)
+# By the first word of a letter's Unicode name; any other name is its own script ("CYRILLIC": "Cyrillic").
+# ー (KATAKANA-HIRAGANA PROLONGED SOUND MARK) lengthens Chinese internet spellings too (赞ーーー): no script.
+_SCRIPT_NAMES = {"LATIN": "en", "CJK": "zh", "HIRAGANA": "kana", "KATAKANA": "kana", "KATAKANA-HIRAGANA": None}
 
 
 @functools.lru_cache(maxsize=None)  # a text's letters repeat, and there are only so many of them
 def _letter_script(ch: str) -> str | None:
     name = unicodedata.name(ch, "other").split()[0]
-    return None if name in _NO_SCRIPT else _SCRIPT_NAMES.get(name, name.capitalize())
+    return _SCRIPT_NAMES.get(name, name.capitalize())
 
 
 def reading_language(config: dict) -> str | None:
