@@ -262,6 +262,9 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
     # Before: the en model gave Отличный фильм ("excellent film") negative 0.74 with no flag (its words
     # read through n-gram rows that only hash collisions had trained); the zh model, which holds a few
     # single Cyrillic letters as words, negative 0.9999; Japanese went to the zh model unflagged.
+    from lstm_sentiment.explain import explain
+    from lstm_sentiment.explain.tables import to_markdown
+
     en, zh = SentimentModel.load("en"), SentimentModel.load("zh")
     assert en.token_ids(["фильм"]) == [UNK_ID] and en.token_ids(["unwatchablish"]) != [UNK_ID]
     assert en.token_ids(["café"]) != [UNK_ID]  # é is in the vocabulary's words: read through its subwords
@@ -277,12 +280,15 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
     russian_too, korean, drawn_out = zh.predict(["我喜欢这个电影 Отличный фильм", "韓國 영화 정말 좋아요", "赞ーーーー"])
     assert russian_too["warning"] == "Cyrillic text; the model reads zh" and korean["warning"] == "Hangul text; the model reads zh"
     assert "warning" not in drawn_out  # ー lengthens Chinese internet spellings too: no kana
+    # Fewer Cyrillic letters than Han ones: a zh text, yet its five <unk> letters (jieba cuts фильм into
+    # them) turned 我喜欢这个电影 from positive 0.83 to negative 0.96 with no flag.
+    one_word, plain, emoji = zh.predict(["我喜欢这个电影 фильм", "我喜欢这个电影", "我喜欢这个电影😀"])
+    assert one_word["warning"] == "Cyrillic words read as <unk>" and one_word["label"] is not None
+    assert "warning" not in plain and "warning" not in emoji  # 😀 is <unk> too, but <unk> was learned from such
+    assert explain(zh, "我喜欢这个电影 фильм").warning == "Cyrillic words read as <unk>"
     result = run_cli("explain", "Отличный фильм", "--model", "zh", "-f", "json")
     assert result.returncode == 0 and "warning: Cyrillic text; the model reads zh (the shipped models read zh and en)" in result.stderr, result.stderr
     # The Markdown report and the HTML page showed the prediction without the warning (stderr alone had it).
-    from lstm_sentiment.explain import explain
-    from lstm_sentiment.explain.tables import to_markdown
-
     assert "> **Warning:** Cyrillic text; the model reads en." in to_markdown(explain(en, "Отличный фильм"))
     page = run_cli("explain", "Отличный фильм", "--model", "en", "--html", str(tmp_path / "w.html"))
     assert page.returncode == 0 and '<div class="note">warning: Cyrillic text; the model reads en</div>' in (tmp_path / "w.html").read_text(encoding="utf-8")

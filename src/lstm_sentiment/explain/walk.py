@@ -168,7 +168,8 @@ class Explanation:
                            ``cell_state``, ``hidden_state``, each [L][H])
     ``fidelity``           ``explicit_max_abs_diff``: largest |p_explicit − p_predict| over classes
     ``warning``            as ``predict`` flags it: "no known words" when no token is a known word
-                           (emoji or punctuation only), "zh text; the model reads en" (or the reverse)
+                           (emoji or punctuation only), "zh text; the model reads en" (or the reverse),
+                           "Cyrillic words read as <unk>" (and the like)
     =====================  ==========================================================================
 
     Attributes:
@@ -248,7 +249,7 @@ class Explanation:
     @property
     def warning(self) -> str | None:
         """``predict``'s warning for this text (:func:`text_warning`): "no known words", a text of the
-        other script than the model reads, or None."""
+        other script than the model reads, words of a third script read as ``<unk>``, or None."""
         return text_warning(self.words, self.in_vocab, self.model_reads)
 
     @property
