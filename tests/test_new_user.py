@@ -488,14 +488,41 @@ def test_a_fifo_or_device_output_is_written_into_never_replaced(tiny_bundle, tmp
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and list(Path("/dev").glob(".null*")) == []
 
 
-@pytest.mark.parametrize("temperature", [None, "hot", -1.8, 0, float("inf")])
+@pytest.mark.parametrize("temperature", [None, "hot", -1.8, 0, float("inf"), 1e308])
 def test_a_bundle_with_a_bad_temperature_is_refused_in_one_line(tiny_bundle, temperature):
+    # 1e308 loaded and gave every text 0.5 / 0.5, labelled by the first class.
     config_path = tiny_bundle / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["temperature"] = temperature
     config_path.write_text(json.dumps(config), encoding="utf-8")
-    with pytest.raises(SentimentError, match=r"config\.json: temperature must be a number > 0, got "):
+    with pytest.raises(SentimentError, match=r"config\.json: temperature must be a number in \[0\.25, 10\.0\], got "):
         SentimentModel.load(tiny_bundle)
+
+
+@pytest.mark.parametrize(
+    "key,value,message",
+    [
+        # predict, explain and evaluate ended in a traceback (AttributeError, TypeError) for these two.
+        ("training_scripts", "zh", "training_scripts must map scripts to shares, got \"zh\""),
+        ("training_scripts", {"zh": "x"}, 'training_scripts must map scripts to shares, got {"zh": "x"}'),
+        # These loaded, and predict named the classes "a" and "b", or 0 and 1.
+        ("id2label", "ab", 'id2label must be a list of class names, got "ab"'),
+        ("id2label", [0, 1], "id2label must be a list of class names, got [0, 1]"),
+        ("model", None, "config.json has no 'model' entry"),
+    ],
+)
+def test_a_bundle_with_a_bad_config_entry_is_refused_in_one_line(tiny_bundle, key, value, message):
+    config_path = tiny_bundle / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    if value is None:
+        del config[key]
+    else:
+        config[key] = value
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(SentimentError, match=re.escape(f"corrupt model bundle ({message})")):
+        SentimentModel.load(tiny_bundle)
+    result = run_cli("predict", "--model", str(tiny_bundle), "好")
+    assert result.returncode == 1 and "Traceback" not in result.stderr and message in result.stderr, result.stderr
 
 
 def test_a_file_or_a_non_object_config_is_refused_as_a_bundle(tiny_bundle, tmp_path):

@@ -24,6 +24,7 @@ from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.text.vocab import Vocab
+from lstm_sentiment.training.calibration import T_MAX, T_MIN
 
 FORMAT_VERSION = 1
 REQUIRED_FILES = ("config.json", "model.safetensors", "vocab.txt")
@@ -139,8 +140,9 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
         the network in eval mode on CPU, the vocabulary, the tokenizer it was trained with, the config dict.
     Raises:
         SentimentError: missing directory or file, another format version, a corrupt/truncated file,
-            weights whose SHA-256 differs from the one recorded in ``config.json``, or a temperature that is
-            not a number > 0.
+            weights whose SHA-256 differs from the one recorded in ``config.json``, a temperature that is
+            not a number in [T_MIN, T_MAX] (training's bounds), an entry of config.json missing or of the wrong
+            type.
     """
     path = Path(path)
     if path.is_file():
@@ -165,9 +167,10 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
         raise SentimentError(f"{weights}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model")
     # Not covered by the checksum: a null temperature would fail at the first prediction, a negative one
     # would flip every label.
+    # A temperature of 1e308 gave every text 0.5 / 0.5; training fits one within [T_MIN, T_MAX] or keeps 1.
     temperature = config.get("temperature", 1.0)
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < float("inf"):
-        raise SentimentError(f"{path / 'config.json'}: temperature must be a number > 0, got {temperature!r}; reinstall or retrain the model")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not T_MIN <= temperature <= T_MAX:
+        raise SentimentError(f"{path / 'config.json'}: temperature must be a number in [{T_MIN}, {T_MAX}], got {temperature!r}; reinstall or retrain the model")
     try:
         model_cfg = ModelConfig.from_dict(config["model"])
         data_cfg = DataConfig.from_dict(config["data"])
@@ -177,13 +180,22 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
         for key in ("lang", "max_tokens"):
             if key in told and told[key] != getattr(data_cfg, key):
                 raise ValueError(f'"tokenizer" says {key} {told[key]!r}, "data" {getattr(data_cfg, key)!r}; "data" is the one read')
-        id2label = list(config["id2label"])
+        id2label = config["id2label"]
+        # A string or a list of numbers loaded, and predict named its classes "b" or 1.
+        if not isinstance(id2label, list) or not all(isinstance(name, str) and name for name in id2label):
+            raise ValueError(f"id2label must be a list of class names, got {json.dumps(id2label, ensure_ascii=False)[:80]}")
         if len(set(id2label)) < len(id2label):  # two logits under one name: a record's score and probs would differ
             raise ValueError(f"id2label names a class twice: {id2label}")
+        scripts = config.get("training_scripts", {})
+        # Read at every prediction (reading_language): a string or null there crashed predict with a traceback.
+        if not isinstance(scripts, dict) or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in scripts.values()):
+            raise ValueError(f"training_scripts must map scripts to shares, got {json.dumps(scripts, ensure_ascii=False)[:80]}")
         vocab = Vocab.load(path / "vocab.txt")
         model = SentimentLSTM(len(vocab), len(id2label), model_cfg)
         model.load_state_dict(load_file(str(weights)))
-    except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError, UnicodeDecodeError) as err:
+    except KeyError as err:  # its message is the bare key: "corrupt model bundle ('model')"
+        raise SentimentError(f"{path}: corrupt model bundle (config.json has no {err.args[0]!r} entry)") from None
+    except (TypeError, ValueError, RuntimeError, SafetensorError, UnicodeDecodeError) as err:
         lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
         # load_state_dict's first line only says that loading failed; the next one says what did not match.
         first = " ".join(lines[:2]) if lines and lines[0].startswith("Error(s) in loading") else lines[0] if lines else type(err).__name__
