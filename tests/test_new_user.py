@@ -486,6 +486,19 @@ def test_a_fifo_or_device_output_is_written_into_never_replaced(tiny_bundle, tmp
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert run_cli("predict", "--model", str(tiny_bundle), "好", "-o", "/dev/null").returncode == 0
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and list(Path("/dev").glob(".null*")) == []
+    # `predict -o /dev/stdout >> log`: /dev/stdout led to the file itself, which was replaced: the lines
+    # before were lost and the shell's next ones went to a deleted file.
+    log = tmp_path / "log.jsonl"
+    log.write_text("before\n", encoding="utf-8")
+    inode = log.stat().st_ino
+    for text in ("好", "坏"):
+        with log.open("ab") as sink:
+            subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), text, "-f", "jsonl", "-o", "/dev/stdout"], stdout=sink, check=True, timeout=300)
+    with log.open("a", encoding="utf-8") as sink:
+        sink.write("after\n")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert log.stat().st_ino == inode and lines[0] == "before" and lines[3] == "after"
+    assert [json.loads(line)["text"] for line in lines[1:3]] == ["好", "坏"]
 
 
 @pytest.mark.parametrize("temperature", [None, "hot", -1.8, 0, float("inf"), 1e308])

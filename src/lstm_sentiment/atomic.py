@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -22,7 +23,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     is replaced and the link stays. A file that replaces another keeps that one's permissions. A device,
     pipe or socket (``/dev/null``, ``/dev/stdout``, a FIFO) is written into directly, never replaced by a
     file: there is nothing in it to lose. Temporary folders left by a killed run (their process is gone)
-    are removed first.
+    are removed first. A name of one of this process's open descriptors (``/dev/stdout``, ``/dev/fd/3``)
+    that the shell pointed at a file (``>> log``) is written through that descriptor, after the rest of
+    its output: replacing the file would drop what was in it and send what follows to a deleted file.
 
     Raises:
         SentimentError: ``path`` is a directory and ``write`` made a file, or the other way round;
@@ -30,6 +33,10 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             message names ``path``, never the temporary one).
     """
     shown = Path(path)
+    fd = _own_descriptor(shown)
+    if fd is not None:
+        _write_through(fd, shown, write)
+        return
     if _special(shown):
         try:
             write(shown)
@@ -106,6 +113,10 @@ def check_output_file(path: Path, option: str) -> None:
         SentimentError: naming ``path``, and ``option`` to change.
     """
     shown = Path(path)
+    fd = _own_descriptor(shown)
+    if fd is not None:
+        _write_through(fd, shown, write)
+        return
     if _special(shown):
         return
     real = Path(os.path.realpath(shown))
@@ -128,6 +139,39 @@ def _check_folder_writable(out: Path, folder: Path, option: str) -> None:
         os.rmdir(tempfile.mkdtemp(prefix=f".{folder.name}.probe.", dir=folder))
     except OSError as err:
         raise SentimentError(f"{out}: cannot write in {folder} ({err.strerror}); choose another {option}") from None
+
+
+_DESCRIPTOR = re.compile(r"/(?:dev/fd|proc/self/fd|proc/%d/fd)/(\d+)" % os.getpid())
+
+
+def _own_descriptor(path: Path) -> int | None:
+    """N when ``path`` names this process's open descriptor N of a regular file, through any links
+    (/dev/stdout → /proc/self/fd/1); resolving the whole path would give the file itself."""
+    name = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on links in a path
+        match = _DESCRIPTOR.fullmatch(name)
+        if match:
+            try:
+                return int(match[1]) if stat.S_ISREG(os.fstat(int(match[1])).st_mode) else None
+            except OSError:  # not open here
+                return None
+        if not os.path.islink(name):
+            return None
+        name = os.path.normpath(os.path.join(os.path.dirname(name), os.readlink(name)))
+    return None
+
+
+def _write_through(fd: int, shown: Path, write: Callable[[Path], None]) -> None:
+    """``write`` to a temporary file, then its bytes into descriptor ``fd`` (its offset moves on, so the
+    shell's later writes follow them)."""
+    with tempfile.TemporaryDirectory(prefix="lstm-sentiment-out-") as tmp:
+        target = Path(tmp) / shown.name
+        write(target)
+        try:
+            with target.open("rb") as source, os.fdopen(os.dup(fd), "wb") as sink:
+                shutil.copyfileobj(source, sink)
+        except OSError as err:
+            raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
 
 
 def _special(path: Path) -> bool:
