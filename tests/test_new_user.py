@@ -215,6 +215,13 @@ def test_control_characters_are_stripped():
     assert normalize("好\x00看\x1b[0m\x7f\x9f") == "好看[0m"
     assert normalize("a\tb\x0bc\x1cd\x85e") == "a b c d e"  # whitespace controls are spaces
     assert normalize("\0\0") == ""
+    # Invisible format characters were tokens, each <unk>: zero-width spaces between the characters of
+    # 我喜欢这个电影 made it negative 0.95, direction marks around 我喜欢 negative 0.81.
+    assert normalize("\ufeff" + "\u200b".join("我喜欢这个电影")) == "我喜欢这个电影"
+    assert normalize("\u202e我喜欢\u202c \u2066a\u2069\u200e\u2060") == "我喜欢 a"
+    zh = SentimentModel.load("zh")
+    plain, hidden = zh.predict(["我喜欢这个电影", "\u200b".join("我喜欢这个电影")])
+    assert hidden["label"] == plain["label"] == "positive" and hidden["score"] == plain["score"]
 
 
 def test_nul_changes_nothing_and_alone_is_empty_text(tiny_bundle):
