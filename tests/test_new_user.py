@@ -196,9 +196,11 @@ def test_cli_strict_stops_at_the_first_bad_line_and_keeps_the_output(tiny_bundle
 
 def test_the_table_shows_input_text_as_text_not_markup_nor_terminal_codes(tiny_bundle):
     # "[/bold]" used to stop the table with a rich MarkupError traceback; ESC [2J would clear the terminal.
-    result = run_cli("predict", "--model", str(tiny_bundle), "[/bold] 好", "\x1b[2J好")
+    result = run_cli("predict", "--model", str(tiny_bundle), "[/bold] 好", "\x1b[2J好", "\u202e好\u202c", "👨\u200d👩 好")
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert "[/bold] 好" in result.stdout and "\\x1b[2J好" in result.stdout and "\x1b" not in result.stdout
+    # A right-to-left override reversed the rest of its row; the joiner of an emoji sequence stays.
+    assert "\\u202e好\\u202c" in result.stdout and "\u202e" not in result.stdout and "👨\u200d👩 好" in result.stdout
 
 
 def test_predict_refuses_one_string_or_a_non_string():

@@ -107,9 +107,19 @@ def records_table(records: Sequence[dict], title: str | None = None):
 
 
 def _shown(text: str) -> Text:
-    """Input text for the terminal: as plain text (a "[/bold]" in it is no rich markup), control characters
-    written as escapes (an ESC sequence in the input would clear or recolour the terminal)."""
-    return Text("".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in text))
+    """Input text for the terminal: as plain text (a "[/bold]" in it is no rich markup), control and format
+    characters written as escapes (an ESC sequence in the input would clear or recolour the terminal, a
+    right-to-left override U+202E reverse the rest of the row)."""
+    return Text("".join(map(_escaped, text)))
+
+
+def _escaped(c: str) -> str:
+    category = unicodedata.category(c)
+    if category == "Cc":
+        return f"\\x{ord(c):02x}"
+    if category == "Cf" and c != "\u200d":  # the zero-width joiner holds emoji sequences together (👨‍👩‍👧)
+        return f"\\u{ord(c):04x}"
+    return c
 
 
 def report_table(report: dict):
