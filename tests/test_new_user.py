@@ -508,6 +508,10 @@ def test_a_fifo_or_device_output_is_written_into_never_replaced(tiny_bundle, tmp
     lines = log.read_text(encoding="utf-8").splitlines()
     assert log.stat().st_ino == inode and lines[0] == "before" and lines[3] == "after"
     assert [json.loads(line)["text"] for line in lines[1:3]] == ["好", "坏"]
+    page = tmp_path / "page.html"
+    with page.open("wb") as sink:  # explain checks its outputs before the work: that check passes it too
+        subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "好", "--model", str(tiny_bundle), "--html", "/dev/stdout"], stdout=sink, check=True, timeout=300)
+    assert page.read_text(encoding="utf-8").startswith("<!doctype html>")
 
 
 @pytest.mark.parametrize("temperature", [None, "hot", -1.8, 0, float("inf"), 1e308])

@@ -107,17 +107,14 @@ def check_output_folder(out_dir: Path, names: frozenset[str], marker: str, kind:
 
 def check_output_file(path: Path, option: str) -> None:
     """Raise where :func:`write_atomic` of a file would, before the work that makes it: a directory, a
-    read-only file, a folder that cannot be written. A device or pipe passes (it is written into).
+    read-only file, a folder that cannot be written. A device or pipe passes (it is written into), and so
+    does an open descriptor of this process (written through).
 
     Raises:
         SentimentError: naming ``path``, and ``option`` to change.
     """
     shown = Path(path)
-    fd = _own_descriptor(shown)
-    if fd is not None:
-        _write_through(fd, shown, write)
-        return
-    if _special(shown):
+    if _special(shown) or _own_descriptor(shown) is not None:
         return
     real = Path(os.path.realpath(shown))
     if real.is_dir():
