@@ -462,6 +462,15 @@ def test_train_out_of_memory_is_one_line(tmp_path):
 # --- where --output writes (defect 4) ---------------------------------------------------------------------
 
 
+def test_output_under_a_file_names_the_file(tiny_bundle, tmp_path):
+    # "cannot write (File exists)" or "(Not a directory)", from mkdir, named neither the file nor the fix.
+    (tmp_path / "afile").write_text("keep\n", encoding="utf-8")
+    for output in (tmp_path / "afile" / "x.jsonl", tmp_path / "afile" / "sub" / "x.jsonl"):
+        result = run_cli("predict", "--model", str(tiny_bundle), "好", "-o", str(output))
+        assert result.returncode == 1 and result.stderr.splitlines() == [f"error: {output}: {tmp_path / 'afile'} is a file, not a folder; choose another name"]
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "keep\n"
+
+
 def test_output_read_only_refused_symlink_written_through(tiny_bundle, tmp_path):
     read_only = tmp_path / "ro.jsonl"
     read_only.write_text("old\n", encoding="utf-8")

@@ -55,6 +55,10 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             _remove_stale(path)
             tmp = Path(tempfile.mkdtemp(prefix=own, dir=path.parent))
         except OSError as err:
+            # mkdir says "File exists" or "Not a directory" for a file on the way, naming neither.
+            above = next(folder for folder in path.parents if folder.exists())
+            if not above.is_dir():
+                raise SentimentError(f"{shown}: {above} is a file, not a folder; choose another name") from None
             raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
         try:
             target = tmp / "new"
