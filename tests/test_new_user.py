@@ -544,6 +544,7 @@ def test_a_bundle_with_a_bad_temperature_is_refused_in_one_line(tiny_bundle, tem
         ("id2label", "ab", 'id2label must be a list of class names, got "ab"'),
         ("id2label", [0, 1], "id2label must be a list of class names, got [0, 1]"),
         ("model", None, "config.json has no 'model' entry"),
+        ("data", {"lang": "zh", "max_tokens": "256", "min_count": 2}, "DataConfig.max_tokens must be an integer >= 2, got '256'"),
     ],
 )
 def test_a_bundle_with_a_bad_config_entry_is_refused_in_one_line(tiny_bundle, key, value, message):

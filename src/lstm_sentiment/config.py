@@ -138,8 +138,9 @@ class DataConfig(_FromDict):
         if self.lang not in LANGS:
             raise ValueError(f"DataConfig.lang must be one of {LANGS}, got {self.lang!r}")
         _positive(self, "min_count")
-        if self.max_tokens < 2:
-            raise ValueError(f"DataConfig.max_tokens must be >= 2, got {self.max_tokens!r}")
+        # A string from a hand-edited config.json failed on "'<' not supported between 'str' and 'int'".
+        if not isinstance(self.max_tokens, int) or isinstance(self.max_tokens, bool) or self.max_tokens < 2:
+            raise ValueError(f"DataConfig.max_tokens must be an integer >= 2, got {self.max_tokens!r}")
 
 
 DEFAULT_EPOCHS = 8
