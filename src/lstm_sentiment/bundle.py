@@ -166,8 +166,7 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     if expected is not None and file_sha256(weights) != expected:
         raise SentimentError(f"{weights}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model")
     # Not covered by the checksum: a null temperature would fail at the first prediction, a negative one
-    # would flip every label.
-    # A temperature of 1e308 gave every text 0.5 / 0.5; training fits one within [T_MIN, T_MAX] or keeps 1.
+    # would flip every label, 1e308 gave every text 0.5 / 0.5. Training fits T within [T_MIN, T_MAX] or keeps 1.
     temperature = config.get("temperature", 1.0)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not T_MIN <= temperature <= T_MAX:
         raise SentimentError(f"{path / 'config.json'}: temperature must be a number in [{T_MIN}, {T_MAX}], got {temperature!r}; reinstall or retrain the model")

@@ -11,9 +11,9 @@ _TAG = re.compile(r"<[^>]{0,200}>")  # HTML tags such as <br /> (IMDb-style revi
 _SPACE = re.compile(r"\s+")
 # Control characters (Unicode category Cc) that are not whitespace: NUL, ESC, DEL, C1 controls. Kept, each
 # became a word of its own, unknown to the model, and moved the score (0.66 → 0.82 with one NUL); the
-# whitespace ones (\t \n \v \f \r \x1c-\x1f \x85) are collapsed with the other spaces below. So are the
-# invisible format characters (category Cf): zero-width space and joiners, direction marks and embeddings,
-# word joiner, byte-order mark. Each was an <unk> of its own: a zero-width space between the characters of
+# whitespace ones (\t \n \v \f \r \x1c-\x1f \x85) are collapsed with the other spaces below. The invisible
+# format characters (category Cf) are removed too: zero-width space and joiners, direction marks and
+# embeddings, word joiner, byte-order mark. Each was an <unk> of its own: a zero-width space between the characters of
 # 我喜欢这个电影 turned it from positive 0.83 to negative 0.95. None occurs in the corpora the shipped vectors
 # and models were built from, so `make vectors` still rebuilds them byte for byte; the soft hyphen does (once,
 # in IMDB) and stays.
