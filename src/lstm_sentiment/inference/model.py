@@ -341,8 +341,8 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | 
     """Why a label may mean little, or None: for a text of a script the model does not read (``reader``:
     :func:`reading_language`; None, a model of both zh and en), "zh text; the model reads en", "Cyrillic
     text; the model reads zh" and the like (:func:`other_script`); else "no known words"
-    (:func:`has_known_word`); else, for words with letters read as ``<unk>`` (letters no vocabulary word
-    holds, see :class:`WordIds`), "Cyrillic words read as <unk>" and the like. The script comes first: it
+    (:func:`has_known_word`); else, for words of a third script read as ``<unk>`` (letters no vocabulary
+    word holds, see :class:`WordIds`), "Cyrillic words read as <unk>" and the like. The script comes first: it
     says which model to use instead."""
     script = other_script(tokens, reader)
     if script:
@@ -350,9 +350,11 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | 
     if not has_known_word(tokens, in_vocab):
         return "no known words"
     # <unk> was learned from emoji and symbols: five of them for the letters of фильм turned 我喜欢这个电影
-    # from positive 0.83 to negative 0.96, and the text's script (Han) raised no flag.
+    # from positive 0.83 to negative 0.96, and the text's script (Han) raised no flag. A rare character of
+    # the model's own script (犇) is no reason to doubt the label.
     unread = [token for token, known in zip(tokens, in_vocab) if not known and any(ch.isalpha() for ch in token)]
-    return f"{token_script(unread) or 'other'} words read as <unk>" if unread else None
+    script = token_script(unread)
+    return f"{script} words read as <unk>" if script is not None and script not in DEFAULT_MODELS else None
 
 
 def other_script(tokens: Sequence[str], reader: str | None) -> str | None:
