@@ -56,9 +56,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             tmp = Path(tempfile.mkdtemp(prefix=own, dir=path.parent))
         except OSError as err:
             # mkdir says "File exists" or "Not a directory" for a file on the way, naming neither.
-            above = next(folder for folder in path.parents if folder.exists())
-            if not above.is_dir():
-                raise SentimentError(f"{shown}: {above} is a file, not a folder; choose another name") from None
+            _nearest_folder(shown, path.parent, "name")
             raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
         try:
             target = tmp / "new"
@@ -131,15 +129,22 @@ def check_output_file(path: Path, option: str) -> None:
 def _check_folder_writable(out: Path, folder: Path, option: str) -> None:
     """Raise unless ``folder`` (or, where missing, the nearest folder above, in which it will be made) can be
     written in."""
-    while not folder.exists():
-        folder = folder.parent
-    if not folder.is_dir():
-        raise SentimentError(f"{out}: {folder} is a file, not a folder; choose another {option}")
+    folder = _nearest_folder(out, folder, option)
     try:
         # A probe, not os.access: root passes os.access on read-only folders, and immutable ones fail anyway.
         os.rmdir(tempfile.mkdtemp(prefix=f".{folder.name}.probe.", dir=folder))
     except OSError as err:
         raise SentimentError(f"{out}: cannot write in {folder} ({err.strerror}); choose another {option}") from None
+
+
+def _nearest_folder(out: Path, folder: Path, choose: str) -> Path:
+    """``folder``, or where it is missing the nearest path above it that exists; raises naming ``out`` when
+    that is a file, in the way of every folder below it."""
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise SentimentError(f"{out}: {folder} is a file, not a folder; choose another {choose}")
+    return folder
 
 
 _DESCRIPTOR = re.compile(r"/(?:dev/fd|proc/self/fd|proc/%d/fd)/(\d+)" % os.getpid())

@@ -77,10 +77,9 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
         "contrib. = drop of the predicted label's probability when the token is replaced by `<unk>`.",
         "",
     ]
-    if expl.note:
-        lines += [f"> **Note:** {expl.note}.", ""]
-    if expl.warning:  # the prediction may mean little: said where the report is read, not only on stderr
-        lines += [f"> **Warning:** {_escape(expl.warning)}.", ""]
+    # A warning (the prediction may mean little) is said where the report is read, not only on stderr.
+    for kind, text in expl.notices:
+        lines += [f"> **{kind.capitalize()}:** {_escape(text)}.", ""]
     lines += [
         "| t | token | f mean | i mean | g mean | o mean | ‖c‖ | ‖h‖ | ‖Δc‖ | running | contrib. |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",

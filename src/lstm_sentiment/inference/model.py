@@ -352,8 +352,7 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | 
     # <unk> was learned from emoji and symbols: five of them for the letters of фильм turned 我喜欢这个电影
     # from positive 0.83 to negative 0.96, and the text's script (Han) raised no flag. A rare character of
     # the model's own script (犇) is no reason to doubt the label.
-    unread = [token for token, known in zip(tokens, in_vocab) if not known and any(ch.isalpha() for ch in token)]
-    script = token_script(unread)
+    script = token_script([token for token, known in zip(tokens, in_vocab) if not known])  # by letters alone
     return f"{script} words read as <unk>" if script is not None and script not in DEFAULT_MODELS else None
 
 
