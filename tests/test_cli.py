@@ -129,6 +129,9 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         # It offered "a file or folder name", though --png takes a file.
         (("explain", "好", "--png", ""), "Invalid value for '--png': an empty path; give a name"),
         (("train", "--data", "d.csv", "--out", ""), "Invalid value for '--out': an empty path"),
+        # Path("out/") drops the slash: a missing folder typed as one was written as a file of its name.
+        (("predict", "好", "-o", "never-written/"), "Invalid value for '--output' / '-o': never-written/ ends with a slash, which names a folder; give a file name"),
+        (("explain", "好", "--html", "never-written/"), "Invalid value for '--html': never-written/ ends with a slash"),
         # The picture was written under any name: a PNG called heat.txt, a page called page.png.
         (("explain", "好", "--png", "heat.txt"), "--png heat.txt: --png writes .png, not .txt; rename it"),
         (("explain", "好", "--html", "page.png"), "--html page.png: --html writes .html or .htm, not .png; rename it"),

@@ -73,6 +73,14 @@ def _path(value: str) -> Path:
     return Path(value)
 
 
+def _file_path(value: str) -> Path:
+    """A path option naming a file to write. Path("out/") drops the slash, so a name typed as a folder
+    would be written as a file of that name."""
+    if value.endswith(("/", os.sep)):
+        raise typer.BadParameter(f"{value} ends with a slash, which names a folder; give a file name")
+    return _path(value)
+
+
 _PATH = "<path>"  # the metavar typer shows for its own Path options
 
 
@@ -351,7 +359,7 @@ def predict(
     lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
     input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made) instead of stdout; - is stdout."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made) instead of stdout; - is stdout."),
     format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv. Default: a table on stdout; for --output, by its suffix (.csv, .json), else jsonl."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
@@ -518,8 +526,8 @@ def explain(
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: by the text's script."),
     format: ExplainFormat = typer.Option(ExplainFormat.table, "--format", "-f", help="table, json (every value, all layers and directions) or markdown."),
     narrate: Optional[Narration] = typer.Option(None, "--narrate", help="Also tell the walk-through in prose: zh or en."),
-    png: Optional[Path] = typer.Option(None, "--png", parser=_path, metavar=_PATH, help="Write heatmaps (units × tokens) of f, i, g, o, c, h of every direction of --layer, and the running prediction (missing folders are made)."),
-    html: Optional[Path] = typer.Option(None, "--html", parser=_path, metavar=_PATH, help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps (missing folders are made)."),
+    png: Optional[Path] = typer.Option(None, "--png", parser=_file_path, metavar=_PATH, help="Write heatmaps (units × tokens) of f, i, g, o, c, h of every direction of --layer, and the running prediction (missing folders are made)."),
+    html: Optional[Path] = typer.Option(None, "--html", parser=_file_path, metavar=_PATH, help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps (missing folders are made)."),
     layer: int = typer.Option(0, help="LSTM layer for the table, narration and pictures (JSON has all)."),
     direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table and narration; pictures show both."),
     top_units: int = typer.Option(3, min=1, help="Most active units kept per gate and step, in the JSON and the --html page."),
