@@ -296,6 +296,9 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
     assert "warning" not in plain and "warning" not in emoji  # 😀 is <unk> too, but <unk> was learned from such
     assert "warning" not in zh.predict(["这个犇犇的东西真好"])[0]  # a rare Han character is no third script
     assert explain(zh, "我喜欢这个电影 фильм").warning == "Cyrillic words read as <unk>"
+    # explain's hint said "(the shipped models read zh and en): the prediction says little", for whole texts.
+    hint = run_cli("explain", "我喜欢这个电影 фильм", "--model", "zh", "-f", "json").stderr
+    assert "warning: Cyrillic words read as <unk> (one vector, learned from emoji and symbols, for every such word): drop or translate them" in hint, hint
     result = run_cli("explain", "Отличный фильм", "--model", "zh", "-f", "json")
     assert result.returncode == 0 and "warning: Cyrillic text; the model reads zh (the shipped models read zh and en)" in result.stderr, result.stderr
     # The Markdown report and the HTML page showed the prediction without the warning (stderr alone had it).
