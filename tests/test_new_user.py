@@ -1148,3 +1148,57 @@ def test_evaluate_warns_when_texts_are_of_the_script_the_model_does_not_read(tmp
     mostly = tmp_path / "mostly-en.csv"
     mostly.write_text("text,label\n很好,positive\n" + "good,positive\nbad,negative\n" * 50, encoding="utf-8")
     assert run_cli("evaluate", "--model", str(model), "--data", str(mostly)).stderr == ""
+
+
+def test_a_label_cell_that_marks_no_value_is_refused_not_learned(tmp_path):
+    # "NaN" became a class of its own: id2label ['nan', 'neg', 'pos'], and with a third class pos/neg no
+    # longer folded to negative/positive.
+    rows = "".join(f"text {i},{'pos' if i % 2 else 'neg'}\n" for i in range(6))
+    (tmp_path / "nan.csv").write_text("text,label\n" + rows + "text 6,NaN\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"nan\.csv: line 8 has no label in 'label' \(NaN: a missing value\)$"):
+        read_labelled(tmp_path / "nan.csv")
+    (tmp_path / "nan.jsonl").write_text('{"text": "a", "label": 1}\n{"text": "b", "label": NaN}\n', encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"line 2 has no label in 'label' \(nan: a missing value\)$"):
+        read_labelled(tmp_path / "nan.jsonl")
+    (tmp_path / "na.csv").write_text("text,label\n" + rows + "text 6,N/A\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"line 8 has no label in 'label' \(N/A: a missing value\)$"):
+        read_labelled(tmp_path / "na.csv")
+    (tmp_path / "none.csv").write_text("text,label\na,joy\nb,none\n", encoding="utf-8")
+    assert read_labelled(tmp_path / "none.csv").labels == ["joy", "none"]  # a class of emotion sets (NLPCC)
+
+
+def test_binary_spellings_fold_beside_a_model_of_more_classes(small_bundle, tmp_path):
+    from lstm_sentiment.data.dataset import canonical_labels
+
+    # A negative/neutral/positive model refused a pos/neg file ("labels ['neg', 'pos'] unknown").
+    assert canonical_labels(["pos", "neg", "neutral"], known=["negative", "neutral", "positive"]) == ["positive", "negative", "neutral"]
+    assert canonical_labels(["0", "1"], known=["negative", "neutral", "positive"]) == ["negative", "positive"]
+    assert canonical_labels(["pos", "neg", "neutral"]) == ["pos", "neg", "neutral"]  # training data: as written
+    # evaluate named pos unknown in the sentence that says neg/pos is a spelling it knows.
+    (tmp_path / "other.csv").write_text("text,label\n很好,pos\n还行,neutral\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(small_bundle[0]), "--data", str(tmp_path / "other.csv"))
+    assert_one_line_error(result, 1, re.escape("labels ['neutral'] unknown to the model (it knows ['negative', 'positive'], also spelled"))
+
+
+def test_class_names_reach_the_tables_as_plain_text(small_model):
+    import dataclasses
+
+    from rich.console import Console
+
+    from lstm_sentiment.explain import explain
+    from lstm_sentiment.explain.tables import rich_table
+    from lstm_sentiment.metrics import classification_report
+    from lstm_sentiment.output import records_table, report_table
+
+    # Class names come from the training file: "[red]bad[/red]" was read as rich markup (the tag vanished)
+    # and an ESC in one reached the terminal, in evaluate's and explain's tables alike.
+    names = ["[red]bad[/red]\x1b[31m", "<b>good</b>"]
+    shown = "[red]bad[/red]\\x1b[31m"
+    report = classification_report([0, 1], [0, 1], names)
+    expl = dataclasses.replace(explain(small_model, "很好"), labels=tuple(names))
+    records = [{"text": "很好", "label": names[0], "score": 0.9}]
+    for table in (report_table(report), rich_table(expl), records_table(records)):
+        console = Console(width=200, record=True)
+        console.print(table)
+        text = console.export_text()
+        assert shown in text and "\x1b" not in text, text

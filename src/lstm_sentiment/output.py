@@ -102,13 +102,13 @@ def records_table(records: Sequence[dict], title: str | None = None):
         text = r["text"] if len(r["text"]) <= 60 else r["text"][:57] + "…"
         note = ", ".join(str(r[k]) if k != "truncated" else "truncated" for k in ("error", "warning", "truncated") if k in r)
         score = "" if r["score"] is None else f"{r['score']:.4f}"
-        table.add_row(str(i), _shown(text), r["label"] or "-", score, _shown(note))
+        table.add_row(str(i), shown(text), shown(r["label"] or "-"), score, shown(note))
     return table
 
 
-def _shown(text: str) -> Text:
-    """Input text for the terminal: as plain text (a "[/bold]" in it is no rich markup), control and format
-    characters written as escapes (an ESC sequence in the input would clear or recolour the terminal, a
+def shown(text: str) -> Text:
+    """Input text (and what is made of it: class names, file names) for the terminal: as plain text (a
+    "[/bold]" in it is no rich markup), control and format characters written as escapes (an ESC sequence in the input would clear or recolour the terminal, a
     right-to-left override U+202E reverse the rest of the row)."""
     return Text("".join(map(_escaped, text)))
 
@@ -129,7 +129,7 @@ def report_table(report: dict):
     if "ece" in report:
         unscaled = f"; {report['ece_unscaled']:.4f} at T=1" if "ece_unscaled" in report else ""  # absent from older metrics.json
         ece = f"  ECE={report['ece']:.4f} (T={report['temperature']:.2f}{unscaled})"
-    table = Table(title=f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}", collapse_padding=len(report["labels"]) > 3)
+    table = Table(title=shown(f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}"), collapse_padding=len(report["labels"]) > 3)
     labels = report["labels"]
     table.add_column("class", overflow="fold")
     # A narrow terminal shrinks every column alike: with 5 classes in 80 columns the figures read "0.92…".
@@ -138,9 +138,9 @@ def report_table(report: dict):
     for column in ("precision", "recall", "f1"):
         table.add_column(column, justify="right", min_width=6, overflow="fold")
     for column in ("support", *[f"pred {label}" for label in labels]):
-        table.add_column(column, justify="right", overflow="fold")
+        table.add_column(shown(column), justify="right", overflow="fold")
     for label, row in zip(labels, report["confusion_matrix"]):
         c = report["per_class"][label]
         figures = ("–" if c[name] is None else f"{c[name]:.4f}" for name in ("precision", "recall", "f1"))
-        table.add_row(label, *figures, str(c["support"]), *map(str, row))
+        table.add_row(shown(label), *figures, str(c["support"]), *map(str, row))
     return table

@@ -69,18 +69,32 @@ def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[st
 
     Args:
         known: the class names of the model or training data these labels go with: labels that are all
-            among them are kept as written (-1 and 1 of a -1/0/1 model are two of its three classes), and
-            only beside negative/positive classes is a binary spelling folded.
+            among them are kept as written (-1 and 1 of a -1/0/1 model are two of its three classes);
+            beside classes that hold negative and positive, each binary spelling folds (pos, neg and
+            neutral for a negative/neutral/positive model), beside others none does.
     """
     cleaned = [_clean(x) for x in raw]
     names = set(cleaned)
     # Beside a star-rating model, 0/1 are refused as written, not as "negative"/"positive" that no file held.
-    if known is not None and (names <= set(known) or not set(known) <= {"negative", "positive"}):
+    if known is not None and (names <= set(known) or not {"negative", "positive"} <= set(known)):
         return cleaned
-    # Beside -1, a 0 is "neutral" (the -1/0/1 convention), not a second spelling of negative.
-    if names <= _NEGATIVE | _POSITIVE and not {"-1", "0"} <= names:
-        return ["negative" if x in _NEGATIVE else "positive" for x in cleaned]
-    return cleaned
+    # Beside -1, a 0 is "neutral" (the -1/0/1 convention), not a second spelling of negative. A training
+    # file of other names beside the spellings (neg, neutral, pos) keeps its names as written.
+    if {"-1", "0"} <= names or (known is None and not names <= _NEGATIVE | _POSITIVE):
+        return cleaned
+    return ["negative" if x in _NEGATIVE else "positive" if x in _POSITIVE else x for x in cleaned]
+
+
+# Cells that spreadsheets and pandas write for "no value" (from pandas.read_csv's default na_values,
+# lowercased; not "none", a class of some emotion sets): "NaN" was read as a class of its own, and with a
+# third class pos/neg no longer folded.
+_MISSING = {"nan", "-nan", "na", "n/a", "#n/a", "#na", "null", "<na>"}
+
+
+def is_missing_label(raw: object) -> bool:
+    """True for a label cell that holds no class: None (JSON null), blank, or a "no value" mark (NaN, N/A,
+    NULL, #N/A…; JSON's NaN as a float)."""
+    return raw is None or _clean(raw) in _MISSING or not str(raw).strip()
 
 
 def label_order(labels: list[str]) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, is_missing_label
 from lstm_sentiment.errors import SentimentError
 
 # The csv module refuses fields over 128 KiB; a review pasted whole may be longer (a 1 MB text is cut to
@@ -279,7 +279,7 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
         texts and canonical labels (see :func:`canonical_labels`), in file order.
     Raises:
         SentimentError: unreadable file, bad encoding or JSON, missing column, no rows, or a bad row, named by
-            its line: a CSV/TSV row with more or fewer fields than the header, a missing or blank label, a
+            its line: a CSV/TSV row with more or fewer fields than the header, a missing, blank or NaN label, a
             missing or empty text, a JSONL text that is not a string or a label that is not a string or number.
             Training data stays strict: a row silently dropped or read as "" would change what is learned.
     """
@@ -304,8 +304,9 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
 def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object] | str:
     """(text, label) of a row, or what is wrong with it (the caller names file and line)."""
     text, label = row.get(text_col), row.get(label_col)
-    if label is None or not str(label).strip():
-        return f"has no label in {label_col!r}"
+    if is_missing_label(label):
+        marked = "" if label is None or not str(label).strip() else f" ({label}: a missing value)"
+        return f"has no label in {label_col!r}{marked}"
     if not isinstance(label, (str, int, float)):
         return f"has a label that is not a string or number: {json.dumps(label, ensure_ascii=False)[:80]}"
     if text is None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 from rich.table import Table
+from rich.text import Text
 
 from lstm_sentiment.explain.walk import GATES, Explanation
+from lstm_sentiment.output import shown
 
 # Short column heads: f̄ is the mean of f_t over the H units, and so on.
 _HEADS = {"f": "f mean", "i": "i mean", "g": "g mean", "o": "o mean"}
@@ -35,8 +37,10 @@ def _view(expl: Explanation, layer: int, direction: str) -> str:
 def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
     """A rich Table of the steps, titled with the prediction (and the truncation note and the warning, if any)."""
     trace = expl.trace(layer, direction)
-    title = f"{_summary(expl)}\n{_view(expl, layer, direction)}"
-    caption = "\n".join(f"{kind}: {text}" for kind, text in expl.notices)
+    # Class names come from the training file as tokens come from the text: plain text, not rich markup,
+    # line by line (shown writes a newline as an escape).
+    title = Text("\n").join([shown(_summary(expl)), Text(_view(expl, layer, direction))])
+    caption = Text("\n").join(shown(f"{kind}: {text}") for kind, text in expl.notices)
     table = Table(title=title, caption=caption or None)
     columns = ["t", "token", *_HEADS.values(), "‖c‖", "‖h‖", "‖Δc‖", "running", "contrib."]
     for column in columns:
@@ -45,12 +49,12 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
         label, score = expl.running(j + 1)
         table.add_row(
             str(j + 1),
-            _token_cell(expl, j),
+            shown(_token_cell(expl, j)),
             *(f"{trace.means[name][j]:.2f}" for name in _HEADS),
             f"{trace.cell_norm[j]:.2f}",
             f"{trace.hidden_norm[j]:.2f}",
             f"{trace.cell_delta_norm[j]:.2f}",
-            f"{label} {score:.2f}",
+            shown(f"{label} {score:.2f}"),
             _contribution(expl.contributions[j]),
         )
     return table
