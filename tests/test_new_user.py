@@ -1202,3 +1202,16 @@ def test_class_names_reach_the_tables_as_plain_text(small_model):
         console.print(table)
         text = console.export_text()
         assert shown in text and "\x1b" not in text, text
+
+
+def test_train_refuses_a_tokenizer_of_another_language_than_the_texts(tmp_path):
+    # --lang en on Chinese texts trained without a word (40 % of the tokens read, every later prediction
+    # flagged); --init-from en on them was refused, untested.
+    rows = "".join(f"这部电影{'真好看' if i % 2 else '太难看了'}{i},{i % 2}\n" for i in range(20))
+    (tmp_path / "zh.csv").write_text("text,label\n" + rows, encoding="utf-8")
+    out = tmp_path / "never-written"
+    result = run_cli("train", "--data", str(tmp_path / "zh.csv"), "--lang", "en", "--out", str(out))
+    assert_one_line_error(result, 1, re.escape("zh.csv:train: the texts are zh (by script), --lang en reads en; drop --lang"))
+    result = run_cli("train", "--data", str(tmp_path / "zh.csv"), "--init-from", "en", "--out", str(out))
+    assert_one_line_error(result, 1, re.escape("zh.csv:train: the texts are zh (by script), the model en reads en; fine-tune a model of their language"))
+    assert not out.exists()

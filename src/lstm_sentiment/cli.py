@@ -250,7 +250,7 @@ def train(
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity."),
     init_from: Optional[str] = typer.Option(None, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
     embeddings: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="word2vec (.txt/.bin), GloVe or fastText .vec file, or the same .gz/.bz2; default: the shipped pretrained vectors of the data's language."),
-    lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en."),
+    lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en; other than the texts' script only with --embeddings."),
     max_tokens: int = typer.Option(DataConfig.max_tokens, help="Longer texts keep their head and tail."),
     min_count: int = typer.Option(DataConfig.min_count, help="With --embeddings: words seen fewer times in training become <unk>. The shipped vectors read every word (through its subwords if need be)."),
     hidden_size: int = typer.Option(ModelConfig.hidden_size, help="LSTM units per direction (H)."),

@@ -98,7 +98,8 @@ def train(
     Raises:
         SentimentError: fewer than 2 classes, a class with < 2 examples, evaluation labels unseen in
             training, validation of one class, no word kept by ``data_cfg.min_count``, an unreadable
-            ``init_from`` bundle or one of another language than the texts, or trainer settings this
+            ``init_from`` bundle or one of another language than the texts, a ``data_cfg.lang`` that is not
+            the texts' (with the shipped vectors), or trainer settings this
             machine cannot run (:func:`check_trainer_settings`).
         ValueError: both ``init_from`` and ``embeddings``.
     """
@@ -121,9 +122,12 @@ def train(
     L.seed_everything(train_cfg.seed, workers=True, verbose=False)
     base = load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else Path(init_from)) if init_from is not None else None
     if base is not None:
-        check_language(train_data, reading_language(base[3]), init_from)
+        check_language(train_data, reading_language(base[3]), f"the model {init_from}", "fine-tune a model of their language")
         model_cfg = replace(ModelConfig.from_dict(base[3]["model"]), dropout=model_cfg.dropout, word_dropout=model_cfg.word_dropout, freeze_embeddings=model_cfg.freeze_embeddings)
         data_cfg = DataConfig.from_dict(base[3]["data"])
+    elif embeddings is None and data_cfg.lang != "auto":
+        # Such a run trained without a word, 40 % of its tokens read.
+        check_language(train_data, data_cfg.lang, f"--lang {data_cfg.lang}", "drop --lang")
     tokenizer = Tokenizer(data_cfg.lang, data_cfg.max_tokens)
     train_tokens = _encode(tokenizer, train_data)
     valid_tokens = _encode(tokenizer, valid_data)
@@ -338,17 +342,20 @@ def data_language(data_cfg: DataConfig, data: LabelledTexts) -> str:
     return data_cfg.lang if data_cfg.lang != "auto" else default_model_name(data.texts)
 
 
-def check_language(data: LabelledTexts, model_lang: str | None, name: str | Path) -> None:
-    """Fine-tuning keeps the model's tokenizer and vectors: Chinese texts read by the en tokenizer are one
-    token each, English words in zh vectors mostly subword guesses. ``model_lang`` is the script the base
-    reads (:func:`~lstm_sentiment.inference.model.reading_language`; None for a model of both, not checked).
+def check_language(data: LabelledTexts, model_lang: str | None, reader: str, advice: str) -> None:
+    """Refuse texts of another language than the tokenizer and vectors that would read them: Chinese texts
+    read by the en tokenizer are one token a clause, English words in zh vectors mostly subword guesses.
 
+    Args:
+        model_lang: the script read (a base bundle's :func:`~lstm_sentiment.inference.model.reading_language`,
+            None for a model of both: not checked; or ``--lang``).
+        reader: what reads them, for the message ("the model zh", "--lang en"); advice: what to do instead.
     Raises:
         SentimentError: the texts' language (by script, :func:`default_model_name`) is not ``model_lang``.
     """
     data_lang = default_model_name(data.texts)
     if model_lang in DEFAULT_MODELS and data_lang != model_lang:
-        raise SentimentError(f"{data.source}: the texts are {data_lang} (by script), the model {name} reads {model_lang}; fine-tune a model of their language")
+        raise SentimentError(f"{data.source}: the texts are {data_lang} (by script), {reader} reads {model_lang}; {advice}")
 
 
 def check_trainer_settings(config: TrainConfig) -> None:
