@@ -1215,3 +1215,21 @@ def test_train_refuses_a_tokenizer_of_another_language_than_the_texts(tmp_path):
     result = run_cli("train", "--data", str(tmp_path / "zh.csv"), "--init-from", "en", "--out", str(out))
     assert_one_line_error(result, 1, re.escape("zh.csv:train: the texts are zh (by script), the model en reads en; fine-tune a model of their language"))
     assert not out.exists()
+
+
+def test_a_guessed_column_is_named_when_another_fits_too(tmp_path):
+    # 'label' (noise) was read over 'sentiment' (the labels) without a word: validation 0.50.
+    path = tmp_path / "both.csv"
+    path.write_text("id,review,text,sentiment,label\n1,好看,好看,pos,0\n2,难看,难看,neg,1\n", encoding="utf-8")
+    with pytest.warns(UserWarning) as caught:
+        data = read_labelled(path)
+    assert data.labels == ["negative", "positive"]
+    assert [str(w.message) for w in caught] == [
+        f"{path}: text column 'text' guessed, 'review' fits too; name the one meant with --text-column",
+        f"{path}: label column 'label' guessed, 'sentiment' fits too; name the one meant with --label-column",
+    ]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_labelled(path, "review", "sentiment").labels == ["positive", "negative"]

@@ -10,6 +10,7 @@ import io
 import json
 import re
 import sys
+import warnings
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,7 +251,8 @@ def _found(columns: list[str], role: str | None = None) -> str:
 
 
 def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...], role: str, source: str) -> str:
-    """The column named ``wanted``, or the first of ``candidates`` present (case-insensitive)."""
+    """The column named ``wanted``, or the first of ``candidates`` present (case-insensitive); a warning
+    names the others present, one of which may be the one meant."""
     lowered = {c.strip().lower(): c for c in columns if c is not None}
     if wanted is not None:
         if wanted in columns:
@@ -258,9 +260,14 @@ def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, .
         if wanted.lower() in lowered:
             return lowered[wanted.lower()]
         raise SentimentError(f"{source}: no {role} column {wanted!r}; {_found(columns)}")
-    for name in candidates:
-        if name in lowered:
-            return lowered[name]
+    present = [lowered[name] for name in candidates if name in lowered]
+    if len(present) > 1:
+        # A file with 'sentiment' (the labels) and 'label' (something else) trained on the wrong one
+        # without a word: validation 0.50.
+        others = ", ".join(map(repr, present[1:]))
+        warnings.warn(f"{source}: {role} column {present[0]!r} guessed, {others} fits too; name the one meant with --{role}-column", stacklevel=2)
+    if present:
+        return present[0]
     raise SentimentError(
         f"{source}: no {role} column ({'/'.join(candidates)}); {_found(columns, role)}"
     )
