@@ -187,6 +187,39 @@ def test_out_holding_other_files_is_refused_before_any_run(tmp_path):
         run_longrange(config, tmp_path / "file" / "out")
 
 
+def test_a_run_that_fails_leaves_no_folder_it_made(tmp_path):
+    # Out of memory at the first run: "error: out of memory (95.4 GiB asked)", and an empty --out stayed.
+    from conftest import assert_one_line_error, run_cli
+
+    out = tmp_path / "new" / "out"
+    result = run_cli("longrange", "--out", str(out), "--lengths", "100000000", "--seeds", "1", "--steps", "1",
+                     "--eval-every", "1", "--cells", "rnn", "--hidden-size", "2")
+    assert_one_line_error(result, 1, r"out of memory \(95\.4 GiB asked\)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_held_signals_arrive_when_the_block_is_done():
+    # A SIGTERM between results.csv and results.json left the csv a run ahead of the json and summary.
+    import os
+    import signal
+
+    from lstm_sentiment import interrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt.on_signal)
+    interrupt.reset()
+    done = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with interrupt.held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                done.append("after the signal")
+        assert done == ["after the signal"] and interrupt.received() == signal.SIGTERM
+        assert signal.getsignal(signal.SIGTERM) is interrupt.on_signal
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        interrupt.reset()
+
+
 def test_cli_help_states_the_config_defaults():
     result = CliRunner().invoke(app, ["longrange", "--help"])
     assert result.exit_code == 0

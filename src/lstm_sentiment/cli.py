@@ -107,15 +107,8 @@ def _import_torch() -> None:
     Torch's compiled module imports numpy and takes any failure there, a KeyboardInterrupt included, for
     "numpy missing", so Ctrl-C at that moment was lost and the run went on (once in 13 tries at start-up); a
     signal raised mid-import left torch half-initialised (a traceback, or a crash inside its C++ start-up)."""
-    received: list[int] = []
-    hold = {signum: signal.signal(signum, lambda signum, frame: received.append(signum)) for signum in interrupt.SIGNALS}
-    try:
+    with interrupt.held():
         import torch  # noqa: F401  # why here: the import is what this function guards
-    finally:
-        for signum, previous in hold.items():
-            signal.signal(signum, previous)
-    if received:
-        interrupt.on_signal(received[0], None)
 
 
 def _inference_threads() -> int | None:

@@ -15,6 +15,9 @@ an import half done was taken for a missing module and training ran on).
 from __future__ import annotations
 
 import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # The signals :func:`on_signal` handles: Ctrl-C, and the polite request to stop that kill and service managers send.
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -36,6 +39,26 @@ def ignore() -> None:
     would only print a traceback or call a finished run interrupted."""
     for signum in SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """:data:`SIGNALS` held back until the block is done, then delivered to the handler of before (on the
+    command line :func:`on_signal`): for work that a KeyboardInterrupt must not cut in half, an import that
+    takes any error for its own, files that go together. Outside the main thread, where no handler can be
+    set, the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {signum: signal.signal(signum, lambda signum, frame: caught.append(signum)) for signum in SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if caught:
+        signal.raise_signal(caught[0])
 
 
 def received() -> int | None:

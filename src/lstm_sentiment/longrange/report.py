@@ -17,6 +17,8 @@ from pathlib import Path
 import lightning
 import torch
 
+from lstm_sentiment import interrupt
+
 from .results import LongRangeReport, RunResult, config_dict
 from .tasks import TASK_SPECS
 
@@ -158,10 +160,12 @@ def to_markdown(report: LongRangeReport) -> str:
 
 
 def write_tables(report: LongRangeReport, out: Path) -> None:
-    """Write ``results.csv``, ``results.json`` and ``summary.md`` into ``out``."""
-    _atomic_write_text(out / "results.csv", to_csv(report.runs))
-    _atomic_write_text(out / "results.json", json.dumps(to_json(report), indent=1, ensure_ascii=False) + "\n")
-    _atomic_write_text(out / "summary.md", to_markdown(report))
+    """Write ``results.csv``, ``results.json`` and ``summary.md`` into ``out``, all three or (after Ctrl-C
+    or SIGTERM) none: a stop between them left results.csv a run ahead of the others."""
+    tables = {"results.csv": to_csv(report.runs), "results.json": json.dumps(to_json(report), indent=1, ensure_ascii=False) + "\n", "summary.md": to_markdown(report)}
+    with interrupt.held():
+        for name, text in tables.items():
+            _atomic_write_text(out / name, text)
 
 
 def write_all(report: LongRangeReport, out: Path) -> None:

@@ -216,6 +216,7 @@ def run_longrange(
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out_dir)
     check_output_folder(out, report.REPORT_FILES, "results.json", "a longrange report", "--out", whole=False)
+    made = [folder for folder in (out, *out.parents) if not folder.exists()]  # innermost first
     out.mkdir(parents=True, exist_ok=True)
     task = TASK_SPECS[config.task]
     jobs = [(cell, length, seed) for length in config.lengths for seed in range(config.seeds) for cell in config.cells]
@@ -252,6 +253,10 @@ def run_longrange(
         # SIGTERM to this process, a failed run: shutdown() would wait for the runs in progress (minutes
         # each at T=400), and Lightning in the workers takes SIGTERM as a note to itself.
         _kill_workers(pool)
+        for folder in made:  # a first run that failed (out of memory) left the folders it made, empty
+            if any(folder.iterdir()):
+                break
+            folder.rmdir()
         raise
     finally:
         pool.shutdown(cancel_futures=True)
