@@ -1174,6 +1174,7 @@ def test_binary_spellings_fold_beside_a_model_of_more_classes(small_bundle, tmp_
     assert canonical_labels(["pos", "neg", "neutral"], known=["negative", "neutral", "positive"]) == ["positive", "negative", "neutral"]
     assert canonical_labels(["0", "1"], known=["negative", "neutral", "positive"]) == ["negative", "positive"]
     assert canonical_labels(["pos", "neg", "neutral"]) == ["pos", "neg", "neutral"]  # training data: as written
+    assert canonical_labels(["0", "1", "2"], known=["negative", "positive"]) == ["0", "1", "2"]  # numbered classes
     # evaluate named pos unknown in the sentence that says neg/pos is a spelling it knows.
     (tmp_path / "other.csv").write_text("text,label\n很好,pos\n还行,neutral\n", encoding="utf-8")
     result = run_cli("evaluate", "--model", str(small_bundle[0]), "--data", str(tmp_path / "other.csv"))

@@ -71,18 +71,29 @@ def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[st
         known: the class names of the model or training data these labels go with: labels that are all
             among them are kept as written (-1 and 1 of a -1/0/1 model are two of its three classes);
             beside classes that hold negative and positive, each binary spelling folds (pos, neg and
-            neutral for a negative/neutral/positive model), beside others none does.
+            neutral for a negative/neutral/positive model) unless other numbers are among the labels
+            (0/1/2), beside other classes none does.
     """
     cleaned = [_clean(x) for x in raw]
     names = set(cleaned)
     # Beside a star-rating model, 0/1 are refused as written, not as "negative"/"positive" that no file held.
     if known is not None and (names <= set(known) or not {"negative", "positive"} <= set(known)):
         return cleaned
-    # Beside -1, a 0 is "neutral" (the -1/0/1 convention), not a second spelling of negative. A training
-    # file of other names beside the spellings (neg, neutral, pos) keeps its names as written.
-    if {"-1", "0"} <= names or (known is None and not names <= _NEGATIVE | _POSITIVE):
+    # Beside -1, a 0 is "neutral" (the -1/0/1 convention), not a second spelling of negative; beside a 2,
+    # 0/1/2 or 1/2 are numbered classes. A training file of other names beside the spellings (neg,
+    # neutral, pos) keeps its names as written.
+    others = names - _NEGATIVE - _POSITIVE
+    if {"-1", "0"} <= names or any(map(_is_number, others)) or (known is None and others):
         return cleaned
     return ["negative" if x in _NEGATIVE else "positive" if x in _POSITIVE else x for x in cleaned]
+
+
+def _is_number(label: str) -> bool:
+    try:
+        float(label)
+    except ValueError:
+        return False
+    return True
 
 
 # Cells that spreadsheets and pandas write for "no value" (from pandas.read_csv's default na_values,

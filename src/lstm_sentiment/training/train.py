@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -163,7 +165,9 @@ def train(
     train_loader = _loader(vocab.encode, train_tokens, train_data.labels, index, train_cfg.batch_size, True, train_cfg.seed)
     valid_loader = _loader(vocab.encode, valid_tokens, valid_data.labels, index, 256, False, 0)
 
-    with tempfile.TemporaryDirectory(prefix="lstm-sentiment-train-") as work:
+    # DDP's other processes run this command again: their work folders go inside this one, whose removal
+    # takes them along (a Ctrl-C to this process alone left theirs in /tmp, killed before their cleanup).
+    with tempfile.TemporaryDirectory(prefix="lstm-sentiment-train-", dir=os.environ.get(_WORK_ENV)) as work, _inherited(_WORK_ENV, work):
         checkpoint = ModelCheckpoint(dirpath=Path(work) / "checkpoints", monitor="val_macro_f1", mode="max", save_top_k=1, save_weights_only=True)
         trainer = L.Trainer(
             max_epochs=train_cfg.max_epochs(len(train_loader)),
@@ -221,6 +225,23 @@ def train(
     interrupt.check()
     save_bundle(out_dir, model, vocab, id2label, (model_cfg, data_cfg, train_cfg), metrics, info, card, training_log)
     return metrics
+
+
+_WORK_ENV = "LSTM_SENTIMENT_TRAIN_WORK"  # the work folder of the process that started DDP's others
+
+
+@contextmanager
+def _inherited(name: str, value: str) -> Iterator[None]:
+    """Environment variable ``name`` set to ``value`` for the processes started inside the block (unless
+    set already: DDP's other processes keep the first one's)."""
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        del os.environ[name]
 
 
 class _ProgressBar(RichProgressBar):
