@@ -245,6 +245,14 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(args, unbuffered):
     assert stderr == ""
 
 
+def test_records_to_stdout_come_as_they_are_made():
+    # `yes 好 | predict -i - -f jsonl | head -1`: every record was held (830 MB and growing after 37 s) and
+    # nothing printed until the input ended, which it never did.
+    command = f"yes 好 | {sys.executable} -m lstm_sentiment predict -i - -f jsonl | head -1"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert json.loads(result.stdout)["label"] == "positive", result.stderr
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "table"])
 def test_a_reader_that_stops_mid_output_ends_the_command_with_exit_1(fmt, tmp_path):
     # `predict -i many.txt | head -1`: the reader left during one 300 KB write, which the kernel cut short

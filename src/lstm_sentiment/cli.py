@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 import json
 import os
 import re
 import signal
 import sys
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -27,7 +29,7 @@ from lstm_sentiment.atomic import check_output_file, write_atomic
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
-from lstm_sentiment.output import records_table, records_to_text, report_table
+from lstm_sentiment.output import records_table, report_table, write_records
 
 app = typer.Typer(
     add_completion=False,
@@ -411,10 +413,11 @@ def predict(
         typer.echo(f"wrote {counter.count} record{'' if counter.count == 1 else 's'} to {output}", err=True)
     else:
         counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads, precision=precision.value))
-        records = list(counter)
-        if not records:
+        records = iter(counter)
+        first = next(records, None)
+        if first is None:
             raise ValueError("no texts in the input")
-        _emit_records(records, (format or PredictFormat.table).value)
+        _emit_records(itertools.chain([first], records), (format or PredictFormat.table).value)
     if counter.failed:
         typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified; the first, input {counter.first_failed}: {counter.first_error}", err=True)
         # An unreadable line is the input's fault, unlike an empty text, and a script must see it.
@@ -439,15 +442,26 @@ class _Tally:
 _OUTPUT_FORMATS = {".csv": "csv", ".json": "json"}  # --output suffix → format; others get JSONL
 
 
-def _emit_records(records, fmt: str) -> None:
-    """Records to stdout: a table, or data."""
+def _emit_records(records: Iterable[dict], fmt: str) -> None:
+    """Records to stdout: a table (once all are in: its columns fit the widest), or data as each record is
+    made (CSV spooled first: its header names every class)."""
     if fmt == "table":
         console = Console()
         with console.capture() as captured:
-            console.print(records_table(records))
+            console.print(records_table(list(records)))
         _write_stdout(captured.get())
         return
-    _write_stdout(records_to_text(records, fmt))
+    write_records(records, fmt, _FlushedStdout())
+
+
+class _FlushedStdout:
+    """stdout with every write flushed: records reach a reader as they are made (``yes 好 | predict -i -
+    -f jsonl`` held them all, growing, until its input ended), and a reader that stops early (``| head``)
+    ends the command at the next write (BrokenPipeError), as :func:`_write_stdout`'s pieces do."""
+
+    def write(self, text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 def _write_stdout(text: str) -> None:
