@@ -190,6 +190,11 @@ def test_markdown_shows_the_text_as_written_not_as_markup(small_model):
     assert "&lt;unk&gt; (☃)" in page  # in the table and in the narration
     # the step table keeps its 11 columns: a | in the text splits no cell
     assert all(row.count("<td") == 11 for row in page.split("<tr>")[2:2 + len(expl)])
+    # A line of the text that reads as Markdown made a heading of the report ("# heading", "---" under a line).
+    lines = explain(small_model, "很好\n# heading\n很差\n---\r\n好")
+    page = MarkdownIt("commonmark").enable("table").render(to_markdown(lines))
+    assert "<h1>" not in page and "<h2>" not in page and "<hr" not in page
+    assert "很好<br># heading<br>很差<br>---<br>好" in page
 
 
 def test_markdown_escape_keeps_any_text_as_written():

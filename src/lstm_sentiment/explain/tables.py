@@ -66,8 +66,12 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
 _MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>&|~]|(?<![^\W_])_")
 
 
+# A line break would start a new block: "# heading" or "---" on the next line of a text became a heading.
+_LINE_BREAK = re.compile("\r\n|[\r\n\u2028\u2029]")
+
+
 def _escape(text: str) -> str:
-    return _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match[0], text)
+    return _LINE_BREAK.sub("<br>", _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match[0], text))
 
 
 def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", narration: list[str] | None = None) -> str:
