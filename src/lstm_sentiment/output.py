@@ -107,9 +107,10 @@ def records_table(records: Sequence[dict], title: str | None = None):
 
 
 def shown(text: str) -> Text:
-    """Input text (and what is made of it: class names, file names) for the terminal: as plain text (a
-    "[/bold]" in it is no rich markup), control and format characters written as escapes (an ESC sequence in the input would clear or recolour the terminal, a
-    right-to-left override U+202E reverse the rest of the row)."""
+    """Input text (and what comes from a user's files: class names, file names) for the terminal: as plain
+    text (a "[/bold]" in it is no rich markup), control and format characters written as escapes (an ESC
+    sequence in the input would clear or recolour the terminal, a right-to-left override U+202E reverse the
+    rest of the row)."""
     return Text("".join(map(_escaped, text)))
 
 

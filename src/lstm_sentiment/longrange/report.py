@@ -160,8 +160,8 @@ def to_markdown(report: LongRangeReport) -> str:
 
 
 def write_tables(report: LongRangeReport, out: Path) -> None:
-    """Write ``results.csv``, ``results.json`` and ``summary.md`` into ``out``, all three or (after Ctrl-C
-    or SIGTERM) none: a stop between them left results.csv a run ahead of the others."""
+    """Write ``results.csv``, ``results.json`` and ``summary.md`` into ``out``, all three before a Ctrl-C or
+    SIGTERM that arrives meanwhile takes effect: a stop between them left results.csv a run ahead."""
     tables = {"results.csv": to_csv(report.runs), "results.json": json.dumps(to_json(report), indent=1, ensure_ascii=False) + "\n", "summary.md": to_markdown(report)}
     with interrupt.held():
         for name, text in tables.items():
