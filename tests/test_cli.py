@@ -253,6 +253,17 @@ def test_records_to_stdout_come_as_they_are_made():
     assert json.loads(result.stdout)["label"] == "positive", result.stderr
 
 
+def test_a_pipe_without_a_suffix_is_read_as_lines():
+    # `predict -i <(cmd)`: "/dev/fd/63: unknown file type ''"; only `-i -` took a pipe.
+    command = f"{sys.executable} -m lstm_sentiment predict -i <(printf '好看\\n难看\\n') -f jsonl"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["好看", "难看"], result.stderr
+    # Labelled data needs its columns, which a suffix names: said as such, before the pipe is read.
+    command = f"{sys.executable} -m lstm_sentiment train --data <(printf 'text,label\\n好,1\\n') --out never-written"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert_one_line_error(result, 1, r"/dev/fd/\d+: a pipe has no suffix to name its format; save labelled data as \.csv, \.tsv or \.jsonl")
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "table"])
 def test_a_reader_that_stops_mid_output_ends_the_command_with_exit_1(fmt, tmp_path):
     # `predict -i many.txt | head -1`: the reader left during one 300 KB write, which the kernel cut short

@@ -28,7 +28,8 @@ _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "j
 
 
 def file_format(path: Path) -> str:
-    """"csv", "tsv", "jsonl" or "txt", by suffix.
+    """"csv", "tsv", "jsonl" or "txt", by suffix; a pipe without one (``-i <(cmd)``, ``/dev/stdin``) is
+    "txt", as stdin is.
 
     Raises:
         SentimentError: a directory, a missing file, an unknown suffix, or a JSON array where JSON Lines
@@ -39,6 +40,8 @@ def file_format(path: Path) -> str:
         raise SentimentError(f"{path}: is a directory; give a file")
     if not Path(path).exists():  # before the suffix: a mistyped name is missing, whatever it ends with
         raise SentimentError(f"{path}: cannot read (No such file or directory)")
+    if fmt is None and not Path(path).suffix and not Path(path).is_file():
+        return "txt"  # a process substitution's /dev/fd/63 was "unknown file type ''"
     if fmt is None:
         raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv, .jsonl or .txt")
     if fmt == "jsonl" and _starts_with(path, b"["):
@@ -164,6 +167,10 @@ def _jsonl_rows(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
 def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     """Column names and (line number, row dict) pairs of a CSV/TSV/JSONL file."""
     fmt = file_format(path)
+    if fmt == "txt" and not Path(path).suffix:
+        raise SentimentError(f"{path}: a pipe has no suffix to name its format; save labelled data as .csv, .tsv or .jsonl")
+    if fmt == "txt":
+        raise SentimentError(f"{path}: a labelled dataset needs a header; use .csv, .tsv or .jsonl")
     text = read_text_file(path)
     if not text.strip():  # "no text column … name it with --text-column" could not help
         raise SentimentError(f"{path}: empty file")
@@ -172,8 +179,6 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
         # Keys of every object, not only the first: a first row without a label is that row's fault.
         columns = list(dict.fromkeys(key for _, row in rows for key in row))
         return columns, iter(rows)
-    if fmt == "txt":
-        raise SentimentError(f"{path}: a labelled dataset needs a header; use .csv, .tsv or .jsonl")
     reader = _dict_reader(io.StringIO(text, newline=""), fmt)
     columns = list(reader.fieldnames or [])
     repeated = _repeated(columns)
