@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -251,6 +252,32 @@ def test_records_to_stdout_come_as_they_are_made():
     command = f"yes 好 | {sys.executable} -m lstm_sentiment predict -i - -f jsonl | head -1"
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
     assert json.loads(result.stdout)["label"] == "positive", result.stderr
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_stdin_that_pauses_gets_its_records_and_ctrl_c_ends_the_wait(workers):
+    # A pipe that feeds a few lines and stays open (`tail -f log | predict -i - -f jsonl`) got no record
+    # until 4,000 lines had come; reading it in a thread, a fork beside it hung the workers, and Ctrl-C
+    # while it waited aborted the interpreter (its stdin reader was busy in that thread).
+    import queue
+    import threading
+
+    process = subprocess.Popen([sys.executable, "-m", "lstm_sentiment", "predict", "-i", "-", "-f", "jsonl", "--workers", workers],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    try:
+        process.stdin.write("好看\n难看\n".encode())
+        process.stdin.flush()
+        assert [json.loads(lines.get(timeout=120))["label"] for _ in range(2)] == ["positive", "negative"]
+        process.stdin.write("很好\n".encode())
+        process.stdin.flush()
+        assert json.loads(lines.get(timeout=60))["text"] == "很好"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+        assert process.stderr.read().decode() == "error: interrupted\n"
+    finally:
+        process.kill()
 
 
 def test_a_pipe_without_a_suffix_is_read_as_lines():

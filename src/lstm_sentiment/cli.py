@@ -412,7 +412,10 @@ def predict(
         counter = predict_file(items, output, fmt, model, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
         typer.echo(f"wrote {counter.count} record{'' if counter.count == 1 else 's'} to {output}", err=True)
     else:
-        counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads, precision=precision.value))
+        # Input that arrives over time (stdin, a pipe) is classified as it pauses, not a chunk late: a
+        # `tail -f` piped in showed nothing until 4,000 lines had come.
+        live = source is not None and (source == "-" or not Path(source).is_file())
+        counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads, precision=precision.value, wait=_INPUT_PAUSE if live else None))
         records = iter(counter)
         first = next(records, None)
         if first is None:
@@ -440,6 +443,7 @@ class _Tally:
 
 
 _OUTPUT_FORMATS = {".csv": "csv", ".json": "json"}  # --output suffix → format; others get JSONL
+_INPUT_PAUSE = 0.1  # seconds without a new line of stdin or a pipe before the records read so far are written
 
 
 def _emit_records(records: Iterable[dict], fmt: str) -> None:

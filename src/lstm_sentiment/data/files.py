@@ -409,9 +409,10 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
         # Read silently as lines, the column would be ignored and its header line classified as a text.
         raise SentimentError(f"{'<stdin>' if str(path) == '-' else path}: a text column names a column of a CSV/TSV/JSONL file; this input is read as one text per line")
     if str(path) == "-":
-        if hasattr(sys.stdin.buffer, "peek"):  # a BufferedReader; a stand-in stdin (io.BytesIO) may lack it
-            _refuse_utf16(sys.stdin.buffer.peek(_HEAD)[:_HEAD], "<stdin>")
-        yield from _decoded_lines(sys.stdin.buffer, "<stdin>", strict)
+        stdin = _stdin_bytes()
+        if hasattr(stdin, "peek"):  # a BufferedReader; a stand-in stdin (io.BytesIO) may lack it
+            _refuse_utf16(stdin.peek(_HEAD)[:_HEAD], "<stdin>")
+        yield from _decoded_lines(stdin, "<stdin>", strict)
         return
     path = Path(path)
     try:
@@ -427,6 +428,18 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
             yield from _iter_jsonl_texts(_decoded_lines(stream, str(path), strict), path, text_column, strict)
         else:
             yield from _iter_csv_texts(stream, path, fmt, text_column, strict)
+
+
+def _stdin_bytes():
+    """stdin's bytes through a reader of this module's own on its descriptor. Prediction reads stdin in a
+    thread (:mod:`lstm_sentiment.inference.stream`), and one blocked in ``sys.stdin``'s reader at exit made
+    the interpreter abort ("could not acquire lock for <stdin> at interpreter shutdown"). A stand-in stdin
+    without a descriptor (a test's) is read as it is."""
+    try:
+        descriptor = sys.stdin.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return sys.stdin.buffer
+    return open(descriptor, "rb", closefd=False)
 
 
 def _bad(path: Path, line: str, error: str, strict: bool) -> BadInput:

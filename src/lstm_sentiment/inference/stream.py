@@ -9,6 +9,8 @@ from a single ``predict`` call over all texts in the last bits of float32 (about
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
@@ -33,6 +35,54 @@ def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
+_END = object()  # what the reader thread of _live_chunks puts after the last text
+
+
+class _ReadFailed:
+    """The exception the reader thread met, to be raised where the chunks are consumed."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _live_chunks(texts: Iterable[str], size: int, wait: float) -> Iterator[list[str]]:
+    """Chunks of up to ``size`` texts, each cut short when no text has come for ``wait`` seconds, and then
+    an empty chunk every ``wait`` seconds while the input pauses: the caller writes the records it holds and
+    looks for Ctrl-C meanwhile. A thread reads ``texts`` (at most one chunk ahead), as a pipe that pauses
+    blocks its reader."""
+    items: queue.Queue = queue.Queue(maxsize=size)
+
+    def read() -> None:
+        try:
+            for text in texts:
+                items.put(text)
+        except BaseException as error:  # noqa: BLE001  # raised again in the consuming thread
+            items.put(_ReadFailed(error))
+        items.put(_END)
+
+    threading.Thread(target=read, name="lstm-sentiment-input", daemon=True).start()
+    chunk: list[str] = []
+    while True:
+        try:
+            item = items.get(timeout=wait)
+        except queue.Empty:
+            if chunk:
+                yield chunk
+                chunk = []
+            yield []
+            continue
+        if item is _END:
+            break
+        if isinstance(item, _ReadFailed):
+            raise item.error
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def iter_predictions(
     texts: Iterable[str],
     model: SentimentModel | str | Path | None = None,
@@ -42,6 +92,7 @@ def iter_predictions(
     threads: int | None = None,
     precision: str = "float32",
     pool: PredictPool | None = None,
+    wait: float | None = None,
 ) -> Iterator[dict]:
     """Prediction records (see :meth:`SentimentModel.predict`), one per text, in input order, lazily.
 
@@ -63,6 +114,9 @@ def iter_predictions(
             loaded ``model``, which keeps its own.
         pool: a running pool to use instead of starting ``workers`` processes (its workers keep the models
             they loaded, from one call to the next).
+        wait: for input that arrives over time (stdin, a pipe): seconds without a new text after which the
+            records of the texts read so far are made and yielded; None (default): every chunk is filled,
+            so records come a chunk late.
     Raises:
         ValueError: chunk_size < 1, workers < 0, an unknown precision.
         SentimentError: a model that cannot be loaded.
@@ -72,11 +126,16 @@ def iter_predictions(
     if workers < 0:
         raise ValueError(f"workers must be >= 0, got {workers}")
     target = target_of(model, lang, precision)
-    chunks = _chunks(texts, chunk_size)
-    first = next(chunks, None)
-    if first is None:
-        return  # no pool started for nothing
-    chunks = chain((first,), chunks)
+    if wait is None:
+        chunks = _chunks(texts, chunk_size)
+        first = next(chunks, None)
+        if first is None:
+            return  # no pool started for nothing
+        chunks = chain((first,), chunks)
+    else:
+        # Its reader thread starts at the first chunk asked for, after the pool's workers are forked: a
+        # fork beside a thread blocked in a read left the workers hung.
+        chunks = _live_chunks(texts, chunk_size, wait)
     if pool is not None:
         yield from _predict_chunks(chunks, _in_pool(pool, target))
         return
@@ -120,6 +179,13 @@ def _predict_chunks(chunks: Iterable[list], start: Start) -> Iterator[dict]:
     pending = None
     for texts in chunks:
         interrupt.check()  # a Ctrl-C whose KeyboardInterrupt was lost stops the run here
+        if not texts:  # the input paused (_live_chunks): what is held goes out before waiting for more
+            if pending is not None:
+                yield from finish(*pending)
+            else:
+                start([])  # nothing to classify; a pool looks for a Ctrl-C it noted (its handler only notes)
+            pending = None
+            continue
         following = begin(texts)
         if pending is not None:
             yield from finish(*pending)
