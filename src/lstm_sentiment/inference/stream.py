@@ -38,13 +38,6 @@ def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
 _END = object()  # what the reader thread of _live_chunks puts after the last text
 
 
-class _ReadFailed:
-    """The exception the reader thread met, to be raised where the chunks are consumed."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
 def _live_chunks(texts: Iterable[str], size: int, wait: float) -> Iterator[list[str]]:
     """Chunks of up to ``size`` texts, each cut short when no text has come for ``wait`` seconds, and then
     an empty chunk every ``wait`` seconds while the input pauses: the caller writes the records it holds and
@@ -56,8 +49,8 @@ def _live_chunks(texts: Iterable[str], size: int, wait: float) -> Iterator[list[
         try:
             for text in texts:
                 items.put(text)
-        except BaseException as error:  # noqa: BLE001  # raised again in the consuming thread
-            items.put(_ReadFailed(error))
+        except BaseException as error:  # noqa: BLE001  # raised again in the consuming thread (texts are never exceptions)
+            items.put(error)
         items.put(_END)
 
     threading.Thread(target=read, name="lstm-sentiment-input", daemon=True).start()
@@ -73,8 +66,8 @@ def _live_chunks(texts: Iterable[str], size: int, wait: float) -> Iterator[list[
             continue
         if item is _END:
             break
-        if isinstance(item, _ReadFailed):
-            raise item.error
+        if isinstance(item, BaseException):
+            raise item
         chunk.append(item)
         if len(chunk) == size:
             yield chunk
