@@ -33,6 +33,7 @@ from lstm_sentiment.longrange.tasks import (
     train_seed,
 )
 from lstm_sentiment.longrange.models import SequenceModel
+from lstm_sentiment.longrange.runner import check_memory
 
 
 def _generator(seed: int = 0) -> torch.Generator:
@@ -187,15 +188,66 @@ def test_out_holding_other_files_is_refused_before_any_run(tmp_path):
         run_longrange(config, tmp_path / "file" / "out")
 
 
-def test_a_run_that_fails_leaves_no_folder_it_made(tmp_path):
-    # Out of memory at the first run: "error: out of memory (95.4 GiB asked)", and an empty --out stayed.
+def test_a_run_that_fails_leaves_no_folder_it_made(tmp_path, monkeypatch):
+    # Out of memory at the first run (torch asked for 95.4 GiB) left an empty --out. The estimate refuses
+    # such a run before any folder is made, so it is told here that the memory is there.
+    from lstm_sentiment.longrange import runner
+
+    monkeypatch.setattr(runner, "_available_bytes", lambda: 2**60)
+    out = tmp_path / "new" / "out"
+    config = LongRangeConfig.from_overrides(lengths=(100_000_000,), seeds=1, steps=1, eval_every=1, cells=("rnn",), hidden_size=2)
+    with pytest.raises(RuntimeError, match="can't allocate memory"):
+        run_longrange(config, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_past_the_memory_is_refused_before_anything_runs(tmp_path):
+    # T = 1,000,000 ran until the system killed a worker (23.8 GB), then a BrokenProcessPool traceback.
     from conftest import assert_one_line_error, run_cli
 
     out = tmp_path / "new" / "out"
-    result = run_cli("longrange", "--out", str(out), "--lengths", "100000000", "--seeds", "1", "--steps", "1",
-                     "--eval-every", "1", "--cells", "rnn", "--hidden-size", "2")
-    assert_one_line_error(result, 1, r"out of memory \(95\.4 GiB asked\)")
+    result = run_cli("longrange", "--out", str(out), "--quick", "--lengths", "1000000")
+    assert_one_line_error(
+        result, 1, r"this run needs about 1,[\d,.]+ GiB of memory \(T up to 1,000,000, batch 32, H = 128, 2 run\(s\) at once\) "
+        r"and [\d,.]+ GiB are available: use shorter --lengths"
+    )
     assert list(tmp_path.iterdir()) == []
+    config = LongRangeConfig.quick(lengths=(1000,))
+    check_memory(config, available=config.peak_bytes())  # exactly enough passes
+    with pytest.raises(SentimentError, match=rf"needs about {config.peak_bytes() / 2**30:.1f} GiB .* and 1\.0 GiB are available"):
+        check_memory(config, available=2**30)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_memory_estimate_is_at_most_a_half_above_a_measured_peak(cell):
+    # The estimate behind the refusal above, against the peak memory of a real run (a fresh process: the
+    # peak is the process's high-water mark). Below the measured peak it would let a killed run through.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import resource; from lstm_sentiment.longrange.config import LongRangeConfig; "
+        "from lstm_sentiment.longrange.runner import train_one; "
+        f"c = LongRangeConfig.from_overrides(lengths=(2000,), cells=({cell!r},), seeds=1, steps=2, eval_every=1, batch_size=8, test_size=256); "
+        f"train_one(c, {cell!r}, 2000, 0); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, c.run_bytes({cell!r}, 2000))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    measured, estimate = map(int, done.stdout.split()[-2:])
+    assert measured <= estimate <= 1.5 * measured, (measured, estimate)
+
+
+def test_a_killed_worker_is_one_line_with_the_flags_that_help():
+    from concurrent.futures.process import BrokenProcessPool
+
+    from lstm_sentiment.cli import _out_of_memory
+
+    assert _out_of_memory(BrokenProcessPool("gone"), "longrange") == (
+        "a worker process was killed (by the system: out of memory, most likely); try shorter --lengths, "
+        "a smaller --batch-size or --hidden-size, or fewer --workers"
+    )
+    assert _out_of_memory(BrokenProcessPool("gone"), "predict").endswith("; try fewer --workers")
+    assert _out_of_memory(ValueError("other"), "predict") is None
 
 
 def test_held_signals_arrive_when_the_block_is_done():

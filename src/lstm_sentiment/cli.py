@@ -130,17 +130,29 @@ def _use_inference_threads() -> None:
         torch.set_num_threads(threads)
 
 
+_MEMORY_HINTS = {
+    "train": "; try a smaller --hidden-size, --num-layers, --batch-size or --max-tokens",
+    "longrange": "; try shorter --lengths, a smaller --batch-size or --hidden-size, or fewer --workers",
+}
+
+
 def _out_of_memory(err: BaseException, name: str) -> str | None:
     """One line for an allocation that failed (torch's CPU allocator raises a RuntimeError, CUDA an
-    OutOfMemoryError), None for any other error."""
-    import torch  # why here: cli stays torch-free at import; loaded by the command already, if it got that far
+    OutOfMemoryError) or a worker process the system killed (a BrokenProcessPool, a RuntimeError too),
+    None for any other error."""
+    # why here: cli stays torch-free at import (and multiprocessing-free); loaded by the command already
+    from concurrent.futures.process import BrokenProcessPool
 
+    import torch
+
+    hint = _MEMORY_HINTS.get(name, "")
+    if isinstance(err, BrokenProcessPool):
+        return f"a worker process was killed (by the system: out of memory, most likely){hint or '; try fewer --workers'}"
     text = str(err)
     if not isinstance(err, (MemoryError, torch.OutOfMemoryError)) and "can't allocate memory" not in text:
         return None
     asked = re.search(r"allocate (\d+) bytes", text)
     size = f" ({int(asked[1]) / 2**30:,.1f} GiB asked)" if asked else ""
-    hint = "; try a smaller --hidden-size, --num-layers, --batch-size or --max-tokens" if name == "train" else ""
     return f"out of memory{size}{hint}"
 
 

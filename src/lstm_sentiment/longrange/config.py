@@ -9,6 +9,16 @@ from lstm_sentiment.config import FLOAT32_MAX, MAX_SIZE
 TASKS = ("adding", "recall")
 CELLS = ("rnn", "gru", "lstm", "lstm-bias1")
 MAX_SEEDS = 10_000
+TEST_BATCH = 256  # test sequences evaluated at once
+
+# Bytes of one run's peak memory per sequence × step × hidden unit, by cell: the training batch's stored
+# activations for backpropagation through time and the evaluation batch's outputs. Measured here (peak RSS
+# of ``train_one`` at T = 2,000, 4,000 and 8,000, H = 128 and 256, batch 8 and 32, 256 test sequences; the
+# growth with T was 10.8 (rnn), 16.6 (gru) and 7.3 (lstm) bytes) and rounded up.
+_RUN_BYTES = {"rnn": 12, "gru": 20, "lstm": 8, "lstm-bias1": 8}
+_GATES = {"rnn": 1, "gru": 3, "lstm": 4, "lstm-bias1": 4}
+_PROCESS_BYTES = 2**29  # torch and Lightning loaded, before the first step (measured: about 400 MB)
+_TRACE_BYTES = 24  # f, i, g, o, c and h of every test sequence, step and unit, float32 (the recall trace)
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,24 @@ class LongRangeConfig:
             # inf trains every cell to NaN; past float32's range the optimizer cannot hold it (a traceback).
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= FLOAT32_MAX:
                 raise ValueError(f"{name} must be a number > 0 within float32's range (<= 3.4e38); got {value!r}")
+
+    def run_bytes(self, cell: str, length: int) -> int:
+        """Estimated peak memory of one run (one worker process), in bytes: up to 15 % above the peaks
+        measured on this project's machine (see ``_RUN_BYTES``); weights, gradients and Adam's two moments
+        counted as four float32 copies of the recurrent weights."""
+        sequences = self.batch_size + min(self.test_size, TEST_BATCH)
+        weights = 16 * _GATES[cell] * self.hidden_size * (self.hidden_size + self.embed_dim + 2)
+        return _PROCESS_BYTES + _RUN_BYTES[cell] * sequences * length * self.hidden_size + weights
+
+    def peak_bytes(self) -> int:
+        """Estimated peak memory of the whole benchmark, in bytes: the ``workers`` largest runs at once
+        (runs go longest first), or the recall task's gate trace of its longest length afterwards (every
+        test sequence at once), whichever is larger."""
+        runs = sorted((self.run_bytes(cell, length) for cell in self.cells for length in self.lengths), reverse=True)
+        training = _PROCESS_BYTES + sum(runs[: self.workers])  # this process beside the workers
+        traced = self.task == "recall" and any(cell in ("lstm", "lstm-bias1") for cell in self.cells)
+        trace = _PROCESS_BYTES + _TRACE_BYTES * self.test_size * max(self.lengths) * self.hidden_size if traced else 0
+        return max(training, trace)
 
     @classmethod
     def quick(cls, **overrides) -> "LongRangeConfig":

@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 
 from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import check_output_folder
+from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import quiet_lightning
 
 from . import report
@@ -193,6 +194,41 @@ def _run_order(config: LongRangeConfig, run: RunResult) -> tuple[int, int, int]:
     return config.lengths.index(run.length), run.seed, config.cells.index(run.cell)
 
 
+def _available_bytes() -> int | None:
+    """Memory the kernel can give without swapping (Linux's MemAvailable), None where it is not known."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_memory(config: LongRangeConfig, available: int | None = None) -> None:
+    """Refuse a benchmark whose estimated peak (:meth:`LongRangeConfig.peak_bytes`) is above the memory
+    available, before anything runs: past it the system kills a worker mid-run.
+
+    Args:
+        config: the benchmark.
+        available: bytes available; read from /proc/meminfo if None (no check where it cannot be read).
+    Raises:
+        SentimentError: naming the estimate, what is available and the flags that shrink it.
+    """
+    available = _available_bytes() if available is None else available
+    needed = config.peak_bytes()
+    if available is None or needed <= available:
+        return
+    gib = 2**30
+    raise SentimentError(
+        f"this run needs about {needed / gib:,.1f} GiB of memory (T up to {max(config.lengths):,}, batch "
+        f"{config.batch_size}, H = {config.hidden_size}, {config.workers} run(s) at once) and "
+        f"{available / gib:,.1f} GiB are available: use shorter --lengths, a smaller --batch-size or "
+        "--hidden-size, or fewer --workers"
+    )
+
+
 def run_longrange(
     config: LongRangeConfig, out_dir: str | Path, log: Callable[[str], None] | None = None
 ) -> LongRangeReport:
@@ -211,10 +247,14 @@ def run_longrange(
     Returns:
         The :class:`LongRangeReport`.
     Raises:
-        SentimentError: ``out_dir`` holds other files (they would be replaced) or cannot be written.
+        SentimentError: ``out_dir`` holds other files (they would be replaced) or cannot be written, or the
+            run would need more memory than is available (:func:`check_memory`).
     """
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out_dir)
+    # As many workers as there are runs: for the memory estimate, the log and the summary.
+    config = replace(config, workers=min(config.workers, len(config.cells) * len(config.lengths) * config.seeds))
+    check_memory(config)
     check_output_folder(out, report.REPORT_FILES, "results.json", "a longrange report", "--out", whole=False)
     made = [folder for folder in (out, *out.parents) if not folder.exists()]  # innermost first
     out.mkdir(parents=True, exist_ok=True)
@@ -222,7 +262,6 @@ def run_longrange(
     jobs = [(cell, length, seed) for length in config.lengths for seed in range(config.seeds) for cell in config.cells]
     # Longest sequences first, so that the last runs to finish are short ones and no worker idles long.
     jobs.sort(key=lambda job: -job[1])
-    config = replace(config, workers=min(config.workers, len(jobs)))  # as many as run, for the log and summary
     runs: list[RunResult] = []
     lstm_states: dict[tuple[str, int, int], tuple[RunResult, dict]] = {}
     log(

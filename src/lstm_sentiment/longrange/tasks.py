@@ -17,6 +17,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import IterableDataset
 
+from .config import TEST_BATCH
+
 # Always answering 1.0 (the mean of the target) scores Var(u_a + u_b) = 2 · Var(U[0, 1]) = 2/12.
 ADDING_BASELINE_MSE = 1.0 / 6.0
 # The issue's criterion: well below the baseline, i.e. the marked values are actually being added.
@@ -163,7 +165,7 @@ def heldout_seed(length: int) -> int:
     return length
 
 
-def make_test_set(task: TaskSpec, length: int, size: int, batch_size: int = 256) -> list[tuple[Tensor, Tensor]]:
+def make_test_set(task: TaskSpec, length: int, size: int, batch_size: int = TEST_BATCH) -> list[tuple[Tensor, Tensor]]:
     """The fixed test set of one length, in batches, drawn from a generator training never uses.
 
     Args:
