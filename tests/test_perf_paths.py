@@ -251,3 +251,24 @@ def test_help_and_mistyped_settings_do_not_import_torch(args):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout, result.stdout[-500:]
+
+
+def test_a_live_input_is_read_at_most_a_chunk_ahead_and_whole():
+    # The reader thread of a pipe is bounded (memory: two chunks at most) and loses or reorders nothing.
+    import time
+
+    from lstm_sentiment.inference.stream import _live_chunks
+
+    pulled = 0
+
+    def texts():
+        nonlocal pulled
+        for i in range(95):
+            pulled += 1
+            yield str(i)
+
+    chunks = (chunk for chunk in _live_chunks(texts(), 10, wait=0.5) if chunk)
+    first = next(chunks)
+    time.sleep(0.3)  # the reader has had time to run ahead, as far as it may
+    assert first == [str(i) for i in range(10)] and pulled == 20
+    assert [text for chunk in chunks for text in chunk] == [str(i) for i in range(10, 95)]
