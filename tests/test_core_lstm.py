@@ -1,5 +1,7 @@
 """Parity of the explicit and fused paths with torch.nn.LSTM and the NumPy oracle, gradients, masking."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -360,3 +362,32 @@ def test_bfloat16_autocast_without_onednn_kernels_runs_the_recurrence_in_float32
     assert output.dtype == torch.float32
     torch.testing.assert_close(output, expected[0])
     torch.testing.assert_close(h_n, expected[1][0])
+    # With c_n asked for too, unpadded and padded (the unpadded one raised oneDNN's error).
+    for given in (None, lengths):
+        with torch.no_grad():
+            expected = lstm(x, given)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                output, (h_n, c_n) = lstm(x, given)
+        torch.testing.assert_close(output, expected[0])
+        torch.testing.assert_close(c_n, expected[1][1])
+
+
+def test_arguments_of_another_kind_are_refused_in_words():
+    # Each of these built a module or ran, and failed later in torch's words (or gave NaN everywhere).
+    for kwargs, message in (
+        (dict(bidirectional="no"), "bidirectional must be True or False, got 'no'"),
+        (dict(bidirectional=1), "bidirectional must be True or False, got 1"),
+        (dict(forget_bias=float("nan")), "forget_bias must be a finite number, got nan"),
+        (dict(forget_bias=float("inf")), "forget_bias must be a finite number, got inf"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            LSTM(H_IN, H, **kwargs)
+    lstm = LSTM(H_IN, H)
+    x = torch.randn(2, 3, H_IN)
+    with pytest.raises(ValueError, match=r"x is torch\.float64 and the weights torch\.float32: convert x with x\.to\(torch\.float32\)"):
+        lstm(x.double(), return_trace=True)
+    with pytest.raises(ValueError, match=r"state h_0 must be a tensor of shape \(1, 2, 7\), got NoneType \(state=None starts from zeros\)"):
+        lstm(x, state=(None, None))
+    with pytest.raises(ValueError, match="state must be a pair"):
+        lstm(x, state=torch.zeros(1, 2, H))
+    assert lstm.double()(x.double(), return_trace=True)[0].dtype == torch.float64  # a float64 model reads float64

@@ -219,6 +219,9 @@ def test_explain_takes_one_string():
     for text in (None, ["好"], b"\xe5\xa5\xbd"):
         with pytest.raises(TypeError, match="text must be one string"):
             explain(model, text)
+    # A name in the model's place failed inside str.encode ("argument 'encoding' must be str, not list").
+    with pytest.raises(TypeError, match=r"model must be a loaded SentimentModel \(SentimentModel\.load\('zh'\) loads one\), got str"):
+        explain("zh", "好")
 
 
 def test_empty_text_is_refused(small_model):

@@ -23,6 +23,7 @@ import torch
 from conftest import assert_one_line_error, run_cli
 from lstm_sentiment.bundle import CHECKSUM_KEY, file_sha256, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.files import BadInput, iter_texts, read_labelled, read_texts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.vocab import UNK_ID
@@ -90,8 +91,6 @@ def test_bundle_without_checksum_loads_and_never_emits_nan(tiny_bundle):
                           "error": f"non-finite scores from the model {tiny_bundle}"}
     assert records[1]["error"] == "empty text"
     json.dumps(records, allow_nan=False)  # valid JSON: raises on NaN
-    from lstm_sentiment.data.dataset import LabelledTexts
-
     with pytest.raises(SentimentError, match="non-finite scores"):
         model.evaluate(LabelledTexts(["好", "差"], ["positive", "negative"], "x.csv"))
 
@@ -1050,6 +1049,17 @@ def test_evaluate_in_python_names_the_type_it_takes(tiny_bundle):
     # A list of (text, label) pairs failed on "'list' object has no attribute 'texts'".
     with pytest.raises(TypeError, match=r"evaluate takes LabelledTexts\(texts, labels, source\) .*, not list"):
         SentimentModel.load(tiny_bundle).evaluate([("很好", "positive")])
+
+
+def test_evaluate_in_python_folds_labels_as_a_file_is_read():
+    # LabelledTexts(texts, [1, 0]) was refused with a message that named 0/1 as a spelling it takes.
+    model = SentimentModel.load("zh")
+    texts = ["这部电影太好看了，强烈推荐", "质量很差，非常失望"]
+    for labels in ([1, 0], ["pos", "neg"], [True, False]):
+        report = model.evaluate(LabelledTexts(texts, labels, "x"))
+        assert report["accuracy"] == 1.0 and report["n"] == 2, labels
+    with pytest.raises(SentimentError, match=r"labels \['3', '5'\] unknown to the model"):
+        model.evaluate(LabelledTexts(texts, [5, 3], "x"))
 
 
 def test_evaluate_on_one_class_data_warns_and_reports_macro_f1_over_the_classes_it_shows(tiny_bundle, tmp_path):

@@ -11,6 +11,7 @@ Shape letters: N batch, L time steps, H_in input features, H hidden units, D = 2
 from __future__ import annotations
 
 import functools
+import math
 from typing import Literal
 
 import torch
@@ -66,8 +67,9 @@ class LSTM(nn.LSTM):
         t_max: T_max ≥ 2, the longest dependency expected, in steps; required by "chrono", and only
             accepted with it.
     Raises:
-        ValueError: a size < 1, dropout outside [0, 1), an unknown impl or init, t_max missing or < 2
-            with "chrono", or t_max given with "default".
+        ValueError: a size < 1, bidirectional not a bool, dropout outside [0, 1), forget_bias not a finite
+            number, an unknown impl or init, t_max missing or < 2 with "chrono", or t_max given with
+            "default".
     """
 
     def __init__(
@@ -85,8 +87,12 @@ class LSTM(nn.LSTM):
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not 0.0 <= dropout < 1.0:
+        if not isinstance(bidirectional, bool):
+            raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float)) or not math.isfinite(forget_bias):
+            raise ValueError(f"forget_bias must be a finite number, got {forget_bias!r}")
         if impl not in IMPLS:
             raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
         if init not in INITS:
@@ -166,8 +172,9 @@ class LSTM(nn.LSTM):
             direction); ``c_n`` is None when ``cell_state=False``. ``trace[k][d]`` is the
             :class:`GateTrace` of layer k, direction d.
         Raises:
-            ValueError: x not a floating 3-D tensor with H_in features; lengths of the wrong shape,
-                dtype or range; state of the wrong shape; a trace asked of ``impl="fused"``.
+            ValueError: x not a floating 3-D tensor with H_in features, or of another dtype than the
+                weights (outside autocast); lengths of the wrong shape, dtype or range; state not a pair
+                of tensors of the right shape; a trace asked of ``impl="fused"``.
         """
         lengths = self._check_inputs(x, lengths, state)
         impl = self.impl
@@ -178,12 +185,13 @@ class LSTM(nn.LSTM):
             if not cell_state:
                 final = (final[0], None)
             return (output, final, trace) if return_trace else (output, final)
+        if x.device.type == "cpu" and _bfloat16_without_onednn():
+            # oneDNN builds no bfloat16 LSTM on CPUs without AVX512-BF16 or AMX (it raised "could not
+            # create a primitive descriptor"): the recurrence runs in float32, the rest stays bfloat16.
+            with torch.autocast("cpu", enabled=False):
+                state = None if state is None else (state[0].float(), state[1].float())
+                return self.forward(x.float(), lengths, state, cell_state=cell_state)
         if not cell_state and x.device.type == "cpu":
-            if _bfloat16_without_onednn():
-                # oneDNN builds no bfloat16 LSTM on CPUs without AVX512-BF16 or AMX (it raised "could not
-                # create a primitive descriptor"): the recurrence runs in float32, the rest stays bfloat16.
-                with torch.autocast("cpu", enabled=False):
-                    return self._forward_padded(x.float(), lengths, state)
             # Also without padding, so a text gets the same float32 result in any batch.
             return self._forward_padded(x, lengths, state)
         output, final = self._forward_fused(x, lengths, state)
@@ -199,9 +207,17 @@ class LSTM(nn.LSTM):
             raise ValueError(f"x has {features} features per step, expected input_size={self.input_size}")
         if length == 0:
             raise ValueError("x has L=0 time steps")
+        weights = self.weight_ih_l0.dtype
+        if x.dtype != weights and not torch.is_autocast_enabled(x.device.type):
+            # The fused path says so in torch's words; the explicit one failed inside a matmul.
+            raise ValueError(f"x is {x.dtype} and the weights {weights}: convert x with x.to({weights}) or the model with .to({x.dtype})")
         if state is not None:
             expected = (self.num_layers * self.num_directions, n, self.hidden_size)
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                raise ValueError(f"state must be a pair (h_0, c_0) or None, got {type(state).__name__}")
             for name, tensor in zip(("h_0", "c_0"), state):
+                if not isinstance(tensor, Tensor):
+                    raise ValueError(f"state {name} must be a tensor of shape {expected}, got {type(tensor).__name__} (state=None starts from zeros)")
                 if tuple(tensor.shape) != expected:
                     raise ValueError(f"state {name} must have shape {expected}, got {tuple(tensor.shape)}")
         if lengths is None:

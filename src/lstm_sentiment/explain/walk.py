@@ -342,9 +342,12 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
         An :class:`Explanation`.
     Raises:
         SentimentError: empty or whitespace-only text, or a text with no words after normalisation.
-        TypeError: ``text`` is not a string (one text is explained at a time).
+        TypeError: ``model`` is not a loaded model (a name or path is loaded with
+            ``SentimentModel.load``), or ``text`` is not a string (one text is explained at a time).
         ValueError: top_units < 1.
     """
+    if not isinstance(model, SentimentModel):
+        raise TypeError(f"model must be a loaded SentimentModel (SentimentModel.load({model!r}) loads one), got {type(model).__name__}")
     if not isinstance(text, str):
         raise TypeError(f"text must be one string, got {type(text).__name__}")
     if isinstance(top_units, bool) or not isinstance(top_units, int) or top_units < 1:

@@ -7,6 +7,7 @@ the network it has just trained with them): :class:`WordIds`, :func:`probabiliti
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import unicodedata
 import warnings
@@ -18,7 +19,7 @@ from pathlib import Path
 import torch
 
 from lstm_sentiment.bundle import load_bundle
-from lstm_sentiment.data.dataset import LabelledTexts
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.batches import length_batches, pad_batch
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
@@ -298,7 +299,9 @@ class SentimentModel:
         return records
 
     def evaluate(self, data: LabelledTexts, batch_size: int = PREDICT_BATCH) -> dict:
-        """Accuracy, macro-F1, per-class figures and confusion matrix on labelled texts.
+        """Accuracy, macro-F1, per-class figures and confusion matrix on labelled texts; their labels are
+        folded as a file's are (:func:`~lstm_sentiment.data.dataset.canonical_labels`: 0/1 read as
+        negative/positive beside a model of those classes).
 
         Returns:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
@@ -316,6 +319,8 @@ class SentimentModel:
             raise TypeError(f"evaluate takes LabelledTexts(texts, labels, source) from lstm_sentiment.data.dataset, not {type(data).__name__}")
         if not len(data):
             raise SentimentError(f"{data.source}: no labelled texts to evaluate")
+        # As load_dataset folds a file's labels (1/0, pos/neg, True/False beside negative/positive).
+        data = dataclasses.replace(data, labels=canonical_labels(data.labels, self.id2label))
         encoded = self.encode(data.texts)
         empty = next((i for i, e in enumerate(encoded) if not e.tokens), None)
         if empty is not None:
