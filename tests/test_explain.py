@@ -550,3 +550,19 @@ def test_cli_explain_bad_input_is_one_line(small_bundle):
         assert "Traceback" not in result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+
+
+def test_a_long_page_wraps_between_tokens_never_inside_one(small_model, tmp_path, chromium_tab):
+    # A token broke at a line's end: 有 closed one row and 点 opened the next, so 有点 read as two tokens.
+    from lstm_sentiment.explain.html import write_html
+
+    expl = explain(small_model, "这部电影的剧情非常精彩，演员的表演也很到位，但是结尾有点仓促，让人觉得意犹未尽。" * 6)
+    path = tmp_path / "long.html"
+    write_html(path, expl, None, "zh")
+    tab = chromium_tab.page
+    tab.goto(path.as_uri(), wait_until="load")
+    boxes = tab.evaluate("Array.from(document.querySelectorAll('#sentence .tok'), e => e.getClientRects().length)")
+    rows = tab.evaluate("new Set(Array.from(document.querySelectorAll('#sentence .tok'), e => Math.round(e.getBoundingClientRect().top))).size")
+    assert len(boxes) == len(expl) and rows > 3
+    assert boxes == [1] * len(expl)
+    chromium_tab.screenshot("explain-long-page.png")

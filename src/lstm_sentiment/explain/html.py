@@ -53,7 +53,7 @@ h2 { font-size: 1.05rem; margin-top: 1.6rem; }
 .meta { color: #555; font-size: 0.9rem; }
 .note { background: #fff6d6; border-left: 4px solid #e0b000; padding: 0.4rem 0.7rem; margin: 0.8rem 0; }
 #sentence { font-size: 1.6rem; line-height: 2.6rem; margin: 1rem 0 0.4rem; }
-.tok { padding: 0.15rem 0.35rem; margin: 0 0.08rem; border-radius: 0.3rem; cursor: pointer; border: 2px solid transparent; }
+.tok { display: inline-block; line-height: 1.9rem; padding: 0.15rem 0.35rem; margin: 0.12rem 0.08rem; border-radius: 0.3rem; cursor: pointer; border: 2px solid transparent; }
 .tok.unk { text-decoration: underline dotted; }
 .tok.selected { border-color: #222; }
 .tok sub { font-size: 0.6rem; color: #444; margin-left: 0.1rem; }
