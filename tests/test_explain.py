@@ -411,6 +411,13 @@ def test_long_texts_name_every_token_once_and_thin_the_other_ticks():
     assert len(heatmaps) == 12 and counts[-2:] == [130, 130] and max(counts[:-2]) <= MAX_GUIDES
     assert [t.get_text() for t in heatmaps[5].get_xticklabels()][:2] == ["good", "good"]  # the bottom, forward
     assert len(fig.axes[0].get_xticks()) <= MAX_GUIDES  # the running prediction
+    # At 300 tokens in each of two directions (7 points of axis a token) every label made one smear:
+    # every other token is named, with the room of two.
+    expl = explain(SentimentModel.load("en"), "good " * 300)
+    with font_context():
+        fig = figure(expl, 0, max_units=4)
+    bottom = [ax for ax in fig.axes if ax.images][5]
+    assert len(expl) == 300 and [t.get_text() for t in bottom.get_xticklabels()] == ["good", ""] * 150
 
 
 def test_heatmaps_of_a_one_word_text_keep_their_layout():

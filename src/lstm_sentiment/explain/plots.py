@@ -8,6 +8,7 @@ Chinese tokens render as Chinese.
 from __future__ import annotations
 
 import io
+import math
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +58,7 @@ def select_units(panels: Sequence[np.ndarray], max_units: int) -> np.ndarray:
 MAX_GUIDES = 60
 # Points a 10-point DejaVu Sans character takes on average; a Han character takes two.
 _CHAR_PT = 6.5
+_LINE_PT = 12.0  # the height of a 10-point line of text, spacing included
 
 
 def _label_width(label: str) -> int:
@@ -89,7 +91,7 @@ def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS
     positions = np.arange(length)
     # Every t on the running prediction and on the upper panels: for a long text thousands of tick objects,
     # most of explain --png's time (25 s at 512 tokens), and a grey band rather than guides. The bottom
-    # panel still names every token.
+    # panel names every token that has room for its label.
     guides = positions[:: max(1, -(-length // MAX_GUIDES))]
 
     top = fig.add_subplot(grid[0, :-1])
@@ -129,10 +131,17 @@ def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS
             ax.tick_params(labelbottom=False)
         bottom = axes[-1]
         labels = [_tick_label(expl, j) for j in positions]
+        share = (width - 3.0) / (length * len(traces)) * 72  # points of the axis per token
+        size = 10 if length <= 30 else 8
         # Upright, a label wider than its token's share of the axis ran into its neighbours ("U+1F9A9").
-        fits = (width - 3.0) / (length * len(traces)) * 72 / _CHAR_PT
-        rotation = 0 if length <= 20 and max(map(_label_width, labels)) <= fits else 90
-        bottom.set_xticklabels(labels, rotation=rotation, fontsize=10 if length <= 30 else 8)
+        rotation = 0 if length <= 20 and max(map(_label_width, labels)) <= share / _CHAR_PT else 90
+        if rotation:
+            # Turned, each label needs its lines' height; past the widest figure (about 200 tokens a
+            # direction) every token's label made one smear, so every k-th token is named.
+            lines = max(label.count("\n") + 1 for label in labels)
+            step = math.ceil(lines * _LINE_PT * size / 10 / share)
+            labels = [label if j % step == 0 else "" for j, label in enumerate(labels)]
+        bottom.set_xticklabels(labels, rotation=rotation, fontsize=size)
         for j, tick in enumerate(bottom.get_xticklabels()):
             if not expl.in_vocab[j]:
                 tick.set_color("0.45")
