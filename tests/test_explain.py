@@ -535,6 +535,29 @@ def test_cli_explain_with_narration_png_and_html(small_bundle, tmp_path):
     assert not list(tmp_path.glob(".*"))  # atomic writes leave no temporary files behind
 
 
+def test_cli_explain_page_or_picture_to_stdout_comes_alone(small_bundle, tmp_path):
+    # --html /dev/stdout wrote the page and then the table into one file; --html - wrote a file named "-".
+    import subprocess
+    import sys
+
+    from conftest import assert_one_line_error
+
+    for target in ("-", "/dev/stdout"):
+        result = run_cli("explain", "--model", str(small_bundle[0]), "好", "--html", target, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("<!doctype html>") and result.stdout.rstrip().endswith("</html>")
+    png = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "--model", str(small_bundle[0]), "好", "--png", "-"],
+                         capture_output=True, timeout=300, cwd=tmp_path)
+    assert png.returncode == 0 and png.stdout.startswith(b"\x89PNG\r\n\x1a\n") and png.stdout.endswith(b"IEND\xaeB`\x82")
+    assert list(tmp_path.iterdir()) == []
+    for args, message in (
+        (["--html", "-", "-f", "json"], "--html writes to stdout, where the report would go too; write one of them to a file"),
+        (["--png", "-", "--narrate", "zh"], "--png writes to stdout, where the narration would go too"),
+        (["--png", "-", "--html", "/dev/stdout"], "--png and --html both name stdout"),
+    ):
+        assert_one_line_error(run_cli("explain", "--model", str(small_bundle[0]), "好", *args, cwd=tmp_path), 2, re.escape(message))
+
+
 def test_cli_explain_json_and_table_note_truncation(small_bundle, small_model):
     text = LONG_ZH + "☃"
     result = run_cli("explain", "--model", str(small_bundle[0]), text, "--format", "json")

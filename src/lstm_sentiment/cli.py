@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import itertools
 import json
 import os
@@ -154,6 +155,14 @@ def _out_of_memory(err: BaseException, name: str) -> str | None:
     asked = re.search(r"allocate (\d+) bytes", text)
     size = f" ({int(asked[1]) / 2**30:,.1f} GiB asked)" if asked else ""
     return f"out of memory{size}{hint}"
+
+
+def _names_stdout(path: Path) -> bool:
+    """Whether writing ``path`` writes this process's stdout (/dev/stdout, or the file stdout goes to)."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def command(func):
@@ -578,9 +587,17 @@ def explain(
         raise _UsageError("--top-units is for -f json and --html; the table and markdown show gate means")
     if _given(ctx, "max_units") and png is None and html is None:
         raise _UsageError("--max-units is for the heatmaps of --png and --html")
+    # "-" is stdout, as elsewhere: it wrote a file named "-".
+    png, html = (Path("/dev/stdout") if path is not None and str(path) == "-" else path for path in (png, html))
+    outputs = {option: path for option, path in (("--png", png), ("--html", html)) if path is not None}
+    on_stdout = [option for option, path in outputs.items() if _names_stdout(path)]
+    if len(on_stdout) > 1:
+        raise _UsageError("--png and --html both name stdout; write one of them to a file")
+    # The picture or page alone goes to stdout: the report after it made the file neither (a page, then a table).
+    if on_stdout and (_given(ctx, "format") or (narrate is not None and html is None)):
+        raise _UsageError(f"{on_stdout[0]} writes to stdout, where the {'narration' if narrate is not None and not _given(ctx, 'format') else 'report'} would go too; write one of them to a file")
     if png is not None and html is not None and png.absolute() == html.absolute():
         raise _UsageError(f"--png and --html both name {png}; the page would replace the picture")
-    outputs = {option: path for option, path in (("--png", png), ("--html", html)) if path is not None}
     for option, path in outputs.items():
         suffixes = (".png",) if option == "--png" else (".html", ".htm")
         # A viewer picks the program by the suffix: a PNG named .txt or .html opens as garbage.
@@ -629,6 +646,8 @@ def explain(
     if html is not None:
         write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, png=image)
         typer.echo(f"wrote {html}", err=True)
+    if on_stdout:
+        return
     if format == ExplainFormat.json:
         data = expl.to_dict()
         if narration is not None:
