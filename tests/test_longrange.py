@@ -158,6 +158,8 @@ def test_summary_names_the_workers_that_ran(tmp_path):
         (["--seeds", "0"], "seeds"),
         (["--workers", "0"], "workers"),
         (["--cells", "lstm-bias2"], "cells"),
+        # Threads past the cores spin: --threads 1000 ran a quick run six times as long.
+        (["--threads", "100000"], "--threads 100000 is more than the"),
     ],
 )
 def test_cli_bad_input_is_a_one_line_usage_error(tmp_path, args, needle):

@@ -692,7 +692,7 @@ def longrange(
     eval_every: Optional[int] = typer.Option(None, help=f"Steps between test evaluations. Default: {_LONGRANGE.eval_every}."),
     threads: Optional[int] = typer.Option(None, help=f"torch threads of each worker. Default: {_LONGRANGE.threads}."),
     workers: Optional[int] = typer.Option(None, help=f"Runs trained at once, one process each. Default: {_LONGRANGE.workers}."),
-    quick: bool = typer.Option(False, "--quick", help="Small preset (T=10,20; 2 seeds; 300 steps), under 3 minutes; other flags override it."),
+    quick: bool = typer.Option(False, "--quick", help="Small preset (T=10,20; 2 seeds; 300 steps, evaluated every 25 on 256 test sequences), under a minute on 2 cores; other flags override it."),
 ) -> None:
     """Long-range memory, measured: train a tanh RNN, a GRU and our LSTM (chrono and forget-bias-1 init) on a long-gap task under one budget."""
     from lstm_sentiment.longrange.config import parse_cells, parse_lengths
@@ -707,6 +707,9 @@ def longrange(
             clip_norm=clip_norm, eval_every=eval_every, threads=threads, workers=workers,
         )
         config = LongRangeConfig.quick(**overrides) if quick else LongRangeConfig.from_overrides(**overrides)
+        if config.threads > (os.cpu_count() or 1):
+            # Threads past the cores spin against each other: --threads 1000 took 75 s where 1 took 12.5 s.
+            raise ValueError(f"threads {config.threads} is more than the {os.cpu_count()} cores of this machine; use at most {os.cpu_count()}")
         if eval_every is not None and eval_every > config.steps:
             raise ValueError(f"eval_every {eval_every} is more than the {config.steps} steps of a run; nothing would be evaluated before the end")
     except ValueError as exc:
