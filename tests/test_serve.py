@@ -216,6 +216,8 @@ ERRORS = [
     ("explain repeated key", "POST", "/v1/explain", {"content": b'{"text": "x", "units": true, "units": false}', "headers": JSON}, 422,
      "invalid_json"),
     ("not UTF-8", "POST", "/v1/predict", {"content": b'{"texts": ["\xff"]}', "headers": JSON}, 422, "invalid_json"),
+    # Python's json reads UTF-16 too: a 200 for what the README lists as refused.
+    ("UTF-16", "POST", "/v1/predict", {"content": '{"texts": ["good"]}'.encode("utf-16"), "headers": JSON}, 422, "invalid_json"),
     ("empty body", "POST", "/v1/predict", {"content": b"", "headers": JSON}, 422, "invalid_request"),
     ("100,000-deep array", "POST", "/v1/predict", {"content": b"[" * 100_000 + b"]" * 100_000, "headers": JSON}, 422, "invalid_json"),
     # Python's limit on long integers: its message told the client to call sys.set_int_max_str_digits().
@@ -232,6 +234,7 @@ ERRORS = [
     ("explain list", "POST", "/v1/explain", {"json": {"text": ["好"]}}, 422, "invalid_request"),
     ("explain units not bool", "POST", "/v1/explain", {"json": {"text": "好", "units": "yes"}}, 422, "invalid_request"),
     ("unknown path", "GET", "/v2/predict", {}, 404, "not_found"),
+    ("path of bytes not UTF-8", "GET", "/%ff%fe", {}, 404, "not_found"),
     # Was a bare 307 redirect to /v1/predict (a client may follow it as a GET).
     ("trailing slash", "POST", "/v1/predict/", {"json": {"texts": ["好"]}}, 404, "not_found"),
     ("GET predict", "GET", "/v1/predict", {}, 405, "method_not_allowed"),
@@ -249,6 +252,10 @@ def test_errors_are_json_with_the_right_status(server, name, method, path, kwarg
             assert "twice" in error["message"] and ("'texts'" in error["message"] or "'units'" in error["message"])
         if "digit" in name:
             assert error["message"] == f"malformed JSON: a number of more than {sys.get_int_max_str_digits()} digits"
+        if status == 404:
+            assert error["message"] == f"no route {path}; see /openapi.json"  # /%ff%fe read "/\ufffd\ufffd"
+        if name == "UTF-16":
+            assert error["message"] == "the body is not UTF-8 (byte 0); send JSON as UTF-8"
         if code == "too_many_texts":
             assert str(MAX_TEXTS) in error["message"] and str(MAX_TEXTS + 1) in error["message"]
         if code == "text_too_long" and path == "/v1/predict":

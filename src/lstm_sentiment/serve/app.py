@@ -301,17 +301,19 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError) and "integer string conversion" in str(exc.__cause__):
         return error_response(422, "invalid_json", f"malformed JSON: {too_many_digits()}")
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-        # FastAPI's 400 for a body it cannot decode (not UTF-8, say): for a client that is malformed JSON.
+        # FastAPI's 400 for a body its parser cannot read (BodyLimit has refused one that is not UTF-8).
         return error_response(422, "invalid_json", f"malformed JSON: {exc.__cause__}".splitlines()[0])
     if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
         # json.loads recurses once per nesting level; a body of 100,000 "[" gets here. No request of
         # this API nests deeper than 2.
         return error_response(422, "invalid_json", "malformed JSON: nested too deeply")
+    # The path as sent: decoded, /%ff%fe read "/\ufffd\ufffd".
+    path = request.scope.get("raw_path", b"").decode("ascii", "replace") or request.url.path
     if exc.status_code == 404:
-        message = f"no route {request.url.path}; see /openapi.json"
+        message = f"no route {path}; see /openapi.json"
     elif exc.status_code == 405:
         allowed = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("allow", "?")
-        message = f"{request.method} not allowed on {request.url.path}; allowed: {allowed}"
+        message = f"{request.method} not allowed on {path}; allowed: {allowed}"
     else:
         message = str(exc.detail)
     return error_response(exc.status_code, code, message, headers=exc.headers)

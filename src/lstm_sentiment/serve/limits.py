@@ -56,10 +56,13 @@ def error_response(status: int, code: str, message: str, details: list | None = 
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for a request body over ``max_bytes``.
+    """ASGI middleware: 413 for a request body over ``max_bytes``, 422 ``invalid_json`` for one that is
+    not UTF-8.
 
     Checks the declared Content-Length first (nothing is read), then counts the bytes actually received,
-    which also covers chunked bodies; a body within the limit is handed on unchanged.
+    which also covers chunked bodies; a body within the limit is handed on unchanged. JSON between
+    systems is UTF-8 (RFC 8259 §8.1); Python's parser also reads UTF-16 and UTF-32, which the API
+    documents as refused.
     """
 
     def __init__(self, app, max_bytes: int = MAX_BODY_BYTES) -> None:
@@ -88,6 +91,12 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as err:
+            response = error_response(422, "invalid_json", f"the body is not UTF-8 (byte {err.start}); send JSON as UTF-8")
+            await response(scope, receive, send)
+            return
         sent = False
 
         async def replay():
