@@ -272,3 +272,27 @@ def test_a_live_input_is_read_at_most_a_chunk_ahead_and_whole():
     time.sleep(0.3)  # the reader has had time to run ahead, as far as it may
     assert first == [str(i) for i in range(10)] and pulled == 20
     assert [text for chunk in chunks for text in chunk] == [str(i) for i in range(10, 95)]
+
+
+def test_a_live_input_left_early_stops_its_reader():
+    # A caller that left the loop (a library user's break) left the reader thread blocked for good.
+    import threading
+    import time
+
+    from lstm_sentiment.inference.stream import _live_chunks
+
+    pulled = 0
+
+    def texts():
+        nonlocal pulled
+        for i in range(1000):
+            pulled += 1
+            yield str(i)
+
+    chunks = _live_chunks(texts(), 10, wait=0.5)
+    assert next(chunks) == [str(i) for i in range(10)]
+    chunks.close()
+    deadline = time.monotonic() + 5
+    while any(t.name == "lstm-sentiment-input" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(t.name == "lstm-sentiment-input" for t in threading.enumerate()) and pulled <= 30

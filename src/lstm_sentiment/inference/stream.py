@@ -47,6 +47,7 @@ def _live_chunks(texts: Iterable[str], size: int, wait: float) -> Iterator[list[
     # queue.Queue, locked twice per text, cost 12 % of a large piped input.
     items: queue.SimpleQueue = queue.SimpleQueue()
     room = threading.Semaphore(0)  # a chunk taken by the consumer: the reader may put one more
+    stopped = threading.Event()  # the consumer is done: a reader that wakes up reads no further
 
     def read() -> None:
         try:
@@ -54,6 +55,8 @@ def _live_chunks(texts: Iterable[str], size: int, wait: float) -> Iterator[list[
                 items.put(text)
                 if count % size == 0:
                     room.acquire()
+                    if stopped.is_set():
+                        return
         except BaseException as error:  # noqa: BLE001  # raised again in the consuming thread (texts are never exceptions)
             items.put(error)
         items.put(_END)
@@ -61,28 +64,34 @@ def _live_chunks(texts: Iterable[str], size: int, wait: float) -> Iterator[list[
     threading.Thread(target=read, name="lstm-sentiment-input", daemon=True).start()
     chunk: list[str] = []
     taken = 0
-    while True:
-        try:
-            item = items.get(timeout=wait)
-        except queue.Empty:
-            if chunk:
+    try:
+        while True:
+            try:
+                item = items.get(timeout=wait)
+            except queue.Empty:
+                if chunk:
+                    yield chunk
+                    chunk = []
+                yield []
+                continue
+            if item is _END:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            chunk.append(item)
+            taken += 1
+            if taken % size == 0:
+                room.release()
+            if len(chunk) == size:
                 yield chunk
                 chunk = []
-            yield []
-            continue
-        if item is _END:
-            break
-        if isinstance(item, BaseException):
-            raise item
-        chunk.append(item)
-        taken += 1
-        if taken % size == 0:
-            room.release()
-        if len(chunk) == size:
+        if chunk:
             yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    finally:
+        # A consumer that stops early (an error, or a caller that leaves the loop) leaves no reader
+        # blocked for good; one waiting on the input itself ends after its next text.
+        stopped.set()
+        room.release()
 
 
 def iter_predictions(
