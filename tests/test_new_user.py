@@ -278,10 +278,12 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
     assert en.token_ids(["café"]) != [UNK_ID]  # é is in the vocabulary's words: read through its subwords
     cyrillic, hangul = en.predict(["Отличный фильм", "안녕하세요 좋아요"])
     assert cyrillic["warning"] == "Cyrillic text; the model reads en" and hangul["warning"] == "Hangul text; the model reads en"
-    russian, japanese, han = zh.predict(["Отличный фильм", "とても良い映画でした", "日本語の本はいい"])
+    russian, japanese, han, headline, slang = zh.predict(["Отличный фильм", "とても良い映画でした", "日本語の本はいい", "日本映画の名作を観て感動した", "我の电影"])
     assert russian["warning"] == "Cyrillic text; the model reads zh"
     assert japanese["warning"] == "kana text; the model reads zh"
-    assert "warning" not in han  # as many Han characters as kana: zh, as routing reads it
+    # Japanese with as many Han characters as kana, or more, went to the zh model unflagged.
+    assert han["warning"] == headline["warning"] == "kana text; the model reads zh"
+    assert "warning" not in slang  # の alone is Chinese internet writing's 的
     # A Latin letter made a text en whatever the rest: Cyrillic with one English word was "en"; and a Han
     # character made it zh: 我喜欢这个电影 with Отличный фильм went negative 0.9997 unflagged, Korean with Hanja too.
     assert en.predict(["Отличный фильм, great"])[0]["warning"] == "Cyrillic text; the model reads en"

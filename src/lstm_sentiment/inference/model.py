@@ -374,12 +374,18 @@ def other_script(tokens: Sequence[str], reader: str | None) -> str | None:
 def token_script(tokens: Sequence[str]) -> str | None:
     """"zh", "en", another script's name ("Cyrillic", "kana", "Hangul"…) or None: the script of a tokenized
     text, by the Unicode names of its letters. A text with Han characters is zh, as routing tells it (Chinese
-    with English words is Chinese), unless the letters of third scripts outnumber them (Japanese kana,
-    Korean Hangul beside Hanja, Russian beside Chinese); any other text is the script of most of its letters
-    (Latin: en). Digits or emoji alone claim nothing."""
-    scripts = Counter(_letter_script(ch) for ch in "".join(tokens) if ch.isalpha())
+    with English words is Chinese), unless the letters of third scripts outnumber them (Korean Hangul beside
+    Hanja, Russian beside Chinese) or it holds kana: two or more, and a quarter as many as its Han characters
+    (Chinese writes none but の, the internet's 的, and a Japanese name now and then; a Japanese sentence may
+    hold more Han than kana: 16 of the 102,326 zh training texts are so read); any other text
+    is the script of most of its letters (Latin: en). Digits or emoji alone claim nothing."""
+    letters = "".join(ch for ch in "".join(tokens) if ch.isalpha())
+    scripts = Counter(_letter_script(ch) for ch in letters)
     scripts.pop(None, None)
     han = scripts["zh"]
+    kana = scripts["kana"] - letters.count("の")
+    if han and kana >= max(2, han / 4):
+        return "kana"
     if han and han >= sum(n for script, n in scripts.items() if script not in DEFAULT_MODELS):
         return "zh"
     return scripts.most_common(1)[0][0] if scripts else None
