@@ -55,6 +55,37 @@ def tiny_bundle(tmp_path) -> Path:
     return out
 
 
+def test_a_full_disk_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    # A full disk in safetensors' write was a 40-line traceback (SafetensorError "... (os error 28)"); in
+    # predict's, "error: No space left on device" without the file (a file object's write names none).
+    import errno
+
+    from safetensors import SafetensorError
+
+    from lstm_sentiment import bundle
+    from lstm_sentiment.atomic import write_atomic
+
+    def full(*args, **kwargs):
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    cfg = ModelConfig(embedding_dim=6, hidden_size=5)
+    vocab = Vocab(WORDS)
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "config.json").write_text("the old bundle", encoding="utf-8")
+    monkeypatch.setattr(bundle, "save_file", full)
+    with pytest.raises(SentimentError, match=rf"^{re.escape(str(out))}: cannot write \(No space left on device\)$"):
+        save_bundle(out, SentimentLSTM(len(vocab), 2, cfg).eval(), vocab, ["negative", "positive"], (cfg, DataConfig(), TrainConfig()), {}, {}, "x\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"] and (out / "config.json").read_text(encoding="utf-8") == "the old bundle"
+
+    def write(tmp: Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(SentimentError, match=r"out\.jsonl: cannot write \(No space left on device\)$"):
+        write_atomic(tmp_path / "out.jsonl", write)
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
 def overwrite_tensor_bytes(weights: Path) -> None:
     """Overwrite every tensor byte with 0xff (a NaN in float32), keeping the header and the size."""
     data = weights.read_bytes()

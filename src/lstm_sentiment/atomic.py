@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import re
@@ -73,8 +74,10 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
                     target.chmod(path.stat().st_mode & 0o7777)
                 os.replace(target, path)
         except OSError as err:
-            if err.filename is None or not str(err.filename).startswith(str(tmp)):
-                raise  # not ours: an input the writer reads names itself
+            # A full disk names no file (a file object's write); an input the writer reads names itself.
+            ours = err.errno in (errno.ENOSPC, errno.EDQUOT) or (err.filename is not None and str(err.filename).startswith(str(tmp)))
+            if not ours:
+                raise
             raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
     finally:
         # By name, not by `tmp`: Ctrl-C inside mkdtemp leaves a folder that `tmp` never named.

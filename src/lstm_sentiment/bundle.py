@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -121,8 +122,17 @@ def save_bundle(
     def write(directory: Path) -> None:
         directory.mkdir()
         state = {k: (v.half() if k in HALF_PRECISION else v).detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
-        checksum = {CHECKSUM_KEY: file_sha256(directory / "model.safetensors")}
+        weights = directory / "model.safetensors"
+        try:
+            save_file(state, str(weights), metadata={"format": "pt"})
+        except SafetensorError as err:
+            # Its write failures come as its own error ("I/O error: No space left on device (os error 28)"):
+            # as an OSError of the file, write_atomic names the bundle, as for the other files.
+            code = re.search(r"os error (\d+)", str(err))
+            if code is None:
+                raise
+            raise OSError(int(code[1]), os.strerror(int(code[1])), str(weights)) from None
+        checksum = {CHECKSUM_KEY: file_sha256(weights)}
         (directory / "config.json").write_text(json.dumps({**config, **checksum}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         vocab.save(directory / "vocab.txt")
         (directory / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
