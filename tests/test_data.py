@@ -162,6 +162,17 @@ def test_a_bad_training_row_is_named_not_dropped(tmp_path, name, content, error)
         read_labelled(path)
 
 
+def test_a_spreadsheets_columns_without_a_name_are_no_fault(tmp_path):
+    # Excel writes "Text,Label,," for cells once touched, pandas ",text,label" for its index: train and
+    # evaluate refused both ("the header names '' more than once"), predict read them.
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffText,Label,,\r\n很好,1,,\r\n很差,0,,\r\n".encode("utf-8"))
+    data = read_labelled(path)
+    assert data.texts == ["很好", "很差"] and data.labels == ["positive", "negative"]
+    path.write_text(",Review Text, Label ,,\n0,很好,1,,\n1,很差,0,,\n", encoding="utf-8")
+    assert read_labelled(path, "review text", "label").texts == ["很好", "很差"]
+
+
 def test_a_directory_as_input_is_named(tmp_path):
     with pytest.raises(SentimentError, match=r": is a directory; give a file$"):
         read_texts(tmp_path)

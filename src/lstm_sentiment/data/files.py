@@ -181,8 +181,10 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
         return columns, iter(rows)
     reader = _dict_reader(io.StringIO(text, newline=""), fmt)
     columns = list(reader.fieldnames or [])
-    repeated = _repeated(columns)
-    if repeated:  # DictReader would keep the last column of a name and drop the others without a word
+    # DictReader would keep the last column of a name and drop the others without a word. Columns without
+    # a name are never read: a spreadsheet's export holds some (an index, cells once touched: "text,label,,").
+    repeated = [name for name in _repeated(columns) if name.strip()]
+    if repeated:
         raise SentimentError(f"{path}: the header names {', '.join(map(repr, repeated))} more than once")
     return columns, _csv_rows(reader, path, len(columns))
 
