@@ -378,9 +378,14 @@ def test_a_file_too_small_for_a_test_split_gets_no_test_figures(tmp_path):
     # 3 texts a class leave none for a test split: train reported "n=0 accuracy=0.0000 macro-F1=nan".
     data = tmp_path / "t.csv"
     data.write_text("text,label\n好,1\n坏,0\n很好,1\n很差,0\n好极了,1\n差极了,0\n", encoding="utf-8")
-    with pytest.warns(UserWarning, match=r"t\.csv: too few texts per class for a test split \(6 in all\); no test figures"):
+    with pytest.warns(UserWarning, match=r"t\.csv: too few texts in a class for a test split that holds every class \(negative 3, positive 3; 4 needed\); no test figures"):
         train, valid, test = training_splits(str(data))
     assert (len(train), len(valid), test) == (4, 2, None)
+    # 7 and 3: a test split of one negative text was reported as "n=1 accuracy=1.0000", without a word.
+    data.write_text("text,label\n" + "".join(f"差{i},0\n" for i in range(7)) + "好,1\n很好,1\n好极了,1\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"\(positive 3; 4 needed\); no test figures"):
+        train, valid, test = training_splits(str(data))
+    assert (len(train), len(valid), test) == (8, 2, None)
 
 
 def test_evaluate_reads_labels_as_the_models_classes(tmp_path):

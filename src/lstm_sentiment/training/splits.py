@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections import Counter
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
@@ -47,9 +48,14 @@ def training_splits(
         check_trainable(full)
         fractions = SPLIT_FRACTIONS_WITH_TEST if test is not None else SPLIT_FRACTIONS
         train_part, valid_part, split_test = stratified_split(full, fractions)
-        if test is None and not split_test.texts:
-            # A report of n=0 (accuracy 0, macro-F1 nan) would read as a measured failure.
-            warnings.warn(f"{data}: too few texts per class for a test split ({len(full)} in all); no test figures (give --test FILE)", stacklevel=2)
+        missing = sorted(set(full.labels) - set(split_test.labels))
+        if test is None and missing:
+            # A report of n=0 (accuracy 0, macro-F1 nan) would read as a measured failure, and one of a
+            # class or two, with others missing, as a measurement (n=1, accuracy 1.0 on 10 texts).
+            counts = Counter(full.labels)
+            few = ", ".join(f"{label} {counts[label]}" for label in missing)
+            warnings.warn(f"{data}: too few texts in a class for a test split that holds every class ({few}; 4 needed); no test figures (give --test FILE)", stacklevel=2)
+            train_part, valid_part, _ = stratified_split(full, SPLIT_FRACTIONS_WITH_TEST)  # the test texts train
             split_test = None
     else:
         train_part, split_test = full, None
