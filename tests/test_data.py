@@ -196,6 +196,20 @@ def test_one_class_or_tiny_class_refused():
         check_trainable(LabelledTexts(["a", "b", "c"], ["positive", "positive", "negative"], "x.csv"))
 
 
+def test_a_file_to_split_needs_three_of_a_class_and_scores_are_named(tmp_path):
+    # Two of a class: the split kept one to train on, and the message ("x.csv:train: ... got {'2': 1}")
+    # named a count the file did not hold. Scores as labels trained an 11-class model without a word.
+    from lstm_sentiment.training.splits import training_splits
+
+    path = tmp_path / "x.csv"
+    path.write_text("text,label\n" + "".join(f"文本{i},{i % 2}\n" for i in range(10)) + "好吧,2\n还行,2\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=re.escape("x.csv: each class needs at least 3 examples (2 to train on, 1 to validate), got {'2': 2}")):
+        training_splits(str(path))
+    path.write_text("text,label\n" + "".join(f"文本{i},{i % 11 / 10}\n" for i in range(44)), encoding="utf-8")
+    with pytest.warns(UserWarning, match=re.escape("x.csv: the labels are 11 numbers from 0 to 1, not all whole: each value is a class of its own")):
+        training_splits(str(path))
+
+
 def test_read_texts_txt_keeps_blank_lines(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("好看\n\n难看\n", encoding="utf-8")

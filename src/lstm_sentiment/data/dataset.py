@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -123,15 +124,32 @@ def label_order(labels: list[str]) -> list[str]:
     return sorted(names, key=key)
 
 
-def check_trainable(data: LabelledTexts) -> None:
-    """Raise SentimentError unless there are ≥ 2 classes with ≥ 2 examples each."""
+def check_trainable(data: LabelledTexts, split: bool = False) -> None:
+    """Raise SentimentError unless there are ≥ 2 classes with ≥ 2 examples each (≥ 3 when a validation
+    text of each class is to be split off: two of a class then left one to train on, and the message
+    named the training part's count)."""
     counts = Counter(data.labels)
     if len(counts) < 2:
         found = ", ".join(f"{k!r}" for k in counts) or "none"
         raise SentimentError(f"{data.source}: need at least 2 classes to train, found {found}")
-    small = {k: n for k, n in counts.items() if n < 2}
+    least = 3 if split else 2
+    small = {k: n for k, n in counts.items() if n < least}
     if small:
-        raise SentimentError(f"{data.source}: each class needs at least 2 examples, got {small}")
+        why = " (2 to train on, 1 to validate)" if split else ""
+        raise SentimentError(f"{data.source}: each class needs at least {least} examples{why}, got {small}")
+
+
+def warn_score_labels(data: LabelledTexts) -> None:
+    """Warn when the labels look like scores rather than classes: more than 5 numbers, not all whole
+    (0.0, 0.1, … 1.0 trained an 11-class model, validation accuracy 0.08, without a word)."""
+    names = set(data.labels)
+    if len(names) > 5 and all(map(_is_number, names)) and not all(float(n).is_integer() for n in names):
+        values = sorted(map(float, names))
+        warnings.warn(
+            f"{data.source}: the labels are {len(names)} numbers from {values[0]:g} to {values[-1]:g}, not all whole: "
+            "each value is a class of its own (scores? round or bin them into classes)",
+            stacklevel=3,
+        )
 
 
 def stratified_split(

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
-from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, deduplicate, stratified_split
+from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, deduplicate, stratified_split, warn_score_labels
 from lstm_sentiment.data.sources import load_dataset
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.normalize import normalize
@@ -44,8 +44,9 @@ def training_splits(
         log.info("%s after de-duplication: %s", NAME, corpus_counts())
         return load_zh_reviews()
     full, read_as = _without_repeats(load_dataset(data, text_column, label_column))
+    warn_score_labels(full)
     if valid is None:
-        check_trainable(full)
+        check_trainable(full, split=True)
         fractions = SPLIT_FRACTIONS_WITH_TEST if test is not None else SPLIT_FRACTIONS
         train_part, valid_part, split_test = stratified_split(full, fractions)
         missing = sorted(set(full.labels) - set(split_test.labels))
