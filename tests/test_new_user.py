@@ -869,7 +869,16 @@ def test_evaluate_and_explain_run_on_one_torch_thread_as_predict(tiny_bundle, tm
 
 
 @pytest.mark.slow
-def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
+def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path, monkeypatch):
+    # Also: a work folder of a run killed with SIGKILL (its 64 MB checkpoint) stayed in /tmp for good;
+    # the next run removes it, and leaves a live run's.
+    work = tmp_path / "tmp"
+    work.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (work / f"lstm-sentiment-train-{gone.pid}.x1" / "checkpoints").mkdir(parents=True)
+    (work / f"lstm-sentiment-train-{os.getpid()}.x2").mkdir()
+    monkeypatch.setenv("TMPDIR", str(work))
     train = small_splits[0]
     data = tmp_path / "small.csv"
     with open(data, "w", encoding="utf-8", newline="") as stream:
@@ -895,6 +904,7 @@ def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path):
     assert calibration["n"] < 30 and calibration["temperature"] == 1.0
     assert f"Scores are not temperature-scaled (T = 1): {data}:validation holds {calibration['n']} texts" in card and "T = 1.000" not in card
     assert "Epoch 0/0" in result.stderr and lines[-1] == f"wrote {out} (best epoch 0 of 1, counted from 0; {json.loads((out / 'metrics.json').read_text())['train_seconds']} s)"
+    assert [p.name for p in work.glob("lstm-sentiment-train-*")] == [f"lstm-sentiment-train-{os.getpid()}.x2"]
 
 
 # --- Ctrl-C with workers (defect 1) -----------------------------------------------------------------------

@@ -222,8 +222,13 @@ def _remove_stale(path: Path) -> None:
     Their names hold the writer's process id (``.NAME.PID.random``); one of a live process is another
     run writing now, and stays.
     """
-    prefix = _tmp_prefix(path)
-    for entry in path.parent.glob(f"{glob.escape(prefix)}*"):
+    remove_dead_folders(path.parent, _tmp_prefix(path))
+
+
+def remove_dead_folders(folder: Path, prefix: str) -> None:
+    """Remove the folders in ``folder`` named ``PREFIX PID . anything`` whose process ``PID`` is gone: work
+    folders of runs killed before their cleanup (SIGKILL, out of memory). A live process's stay."""
+    for entry in Path(folder).glob(f"{glob.escape(prefix)}*"):
         pid = entry.name[len(prefix):].partition(".")[0]
         if entry.is_dir() and not entry.is_symlink() and pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(entry, ignore_errors=True)

@@ -21,6 +21,7 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from torch import Tensor
 
 from lstm_sentiment import interrupt
+from lstm_sentiment.atomic import remove_dead_folders
 from lstm_sentiment.bundle import load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, label_order
@@ -167,7 +168,11 @@ def train(
 
     # DDP's other processes run this command again: their work folders go inside this one, whose removal
     # takes them along (a Ctrl-C to this process alone left theirs in /tmp, killed before their cleanup).
-    with tempfile.TemporaryDirectory(prefix="lstm-sentiment-train-", dir=os.environ.get(_WORK_ENV)) as work, _inherited(_WORK_ENV, work):
+    # Named by process id, so that the next run removes the folder of one killed with SIGKILL (64 MB of
+    # checkpoint stayed in /tmp).
+    parent = os.environ.get(_WORK_ENV) or tempfile.gettempdir()
+    remove_dead_folders(Path(parent), _WORK_PREFIX)
+    with tempfile.TemporaryDirectory(prefix=f"{_WORK_PREFIX}{os.getpid()}.", dir=parent) as work, _inherited(_WORK_ENV, work):
         checkpoint = ModelCheckpoint(dirpath=Path(work) / "checkpoints", monitor="val_macro_f1", mode="max", save_top_k=1, save_weights_only=True)
         trainer = L.Trainer(
             max_epochs=train_cfg.max_epochs(len(train_loader)),
@@ -228,6 +233,7 @@ def train(
 
 
 _WORK_ENV = "LSTM_SENTIMENT_TRAIN_WORK"  # the work folder of the process that started DDP's others
+_WORK_PREFIX = "lstm-sentiment-train-"  # then the process id: lstm-sentiment-train-PID.random
 
 
 @contextmanager
