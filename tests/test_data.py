@@ -55,6 +55,10 @@ def test_a_users_file_is_deduplicated_before_it_is_split(tmp_path, caplog):
     (tmp_path / "one.csv").write_text("text,label\n好,pos\n好,neg\n坏,neg\n差,neg\n", encoding="utf-8")
     with pytest.raises(SentimentError, match=r"need at least 2 classes to train, found 'negative' after de-duplication \(copies dropped: 0; texts under two labels: 2\)"):
         training_splits(str(tmp_path / "one.csv"))
+    # Labels in the text column: "found none" said nothing of why.
+    (tmp_path / "swapped.csv").write_text("text,label\n1,很好看的电影\n0,太难看了\n1,演员很棒\n0,剧情拖沓\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"texts under two labels: 4\); 2 distinct texts and 4 distinct labels: are the text and label columns swapped\?$"):
+        training_splits(str(tmp_path / "swapped.csv"))
     # The same as the model reads them: case, spaces, entities and full-width forms aside.
     rows = ["good movie,pos", "  GOOD   movie ,pos", "good&nbsp;movie,pos", "ｇｏｏｄ movie,pos", "bad movie,neg", "Bad Movie,pos"]
     (tmp_path / "v.csv").write_text("text,label\n" + "\n".join(rows + [f"word{i},{'pos' if i % 2 else 'neg'}" for i in range(40)]) + "\n", encoding="utf-8")

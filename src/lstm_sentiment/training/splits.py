@@ -89,7 +89,10 @@ def _without_repeats(data: LabelledTexts) -> tuple[LabelledTexts, dict[str, str]
         try:
             check_trainable(kept)
         except SentimentError as err:  # say that the file had enough before
-            raise SentimentError(f"{err} after de-duplication (copies dropped: {copies}; texts under two labels: {conflicting})") from None
+            texts, labels = len(set(data.texts)), len(set(data.labels))
+            # Labels in the text column: every "text" (0 or 1) stood under many labels, all dropped.
+            swapped = f"; {texts} distinct texts and {labels} distinct labels: are the text and label columns swapped?" if labels > texts else ""
+            raise SentimentError(f"{err} after de-duplication (copies dropped: {copies}; texts under two labels: {conflicting}){swapped}") from None
     return kept, read_as
 
 
