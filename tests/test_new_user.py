@@ -416,7 +416,13 @@ def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path,
     # Read as UTF-8 it gave garbage records, and more records than lines (its NUL bytes).
     for name, content, encoding in (("zh.txt", "好看\n坏\n", "utf-16-le"), ("en.csv", "text\ngood film\n", "utf-16-be")):
         (tmp_path / name).write_bytes(content.encode(encoding))
-        assert_one_line_error(run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / name)), 1, rf"{name}: UTF-16 or UTF-32 \(\d+ of its first \d+ bytes are NUL\); save the file as UTF-8")
+        assert_one_line_error(run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / name)), 1, rf"{name}: UTF-16 or UTF-32 \(\d+ of its first \d+ bytes are NUL\), or not text; save the file as UTF-8")
+    # A workbook or a program renamed .csv was called UTF-16, or "line 1 is not UTF-8".
+    for signature, kind in ((b"PK\x03\x04\x14\x00\x06\x00", "a zip archive (an Excel .xlsx or an .ods workbook is one)"), (Path(sys.executable).read_bytes()[:64], "a program (ELF)")):
+        (tmp_path / "book.csv").write_bytes(signature + b"\x00" * 40 + b"text,label\n")
+        for command in (("predict", "-i"), ("evaluate", "--data")):
+            assert_one_line_error(run_cli(command[0], "--model", str(tiny_bundle), command[1], str(tmp_path / "book.csv")), 1,
+                                  re.escape(f"book.csv: {kind}, not text; save or export it as UTF-8 text (CSV UTF-8, say)"))
     stdin = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), "-"],
                            input="好看\n坏\n".encode("utf-16-le"), capture_output=True)
     assert stdin.returncode == 1 and stdin.stderr.decode().startswith("error: <stdin>: UTF-16 or UTF-32")

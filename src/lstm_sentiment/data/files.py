@@ -65,6 +65,16 @@ def _starts_with(path: Path, mark: bytes) -> bool:
 _HEAD = 4096  # bytes of a file looked at for its encoding before the first line is read
 
 
+# File signatures (the first bytes of a format, as its specification fixes them) of files taken for text.
+_BINARY = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx or an .ods workbook is one)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE2 file (an Excel .xls workbook is one)"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x7fELF", "a program (ELF)"),
+)
+
+
 def _refuse_utf16(head: bytes, source: str) -> None:
     """A UTF-16 or UTF-32 byte-order mark, or NUL bytes in a tenth of the head or more (UTF-16 without a
     mark: ASCII and line ends take a NUL each): the whole file is in another encoding. Read line by line,
@@ -72,9 +82,12 @@ def _refuse_utf16(head: bytes, source: str) -> None:
     A NUL in UTF-8 text stands alone (a control character, removed in normalisation)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
         raise SentimentError(f"{source}: UTF-16 or UTF-32 (it starts with a byte-order mark for one); save the file as UTF-8")
+    for signature, kind in _BINARY:
+        if head.startswith(signature):  # a zip (an Excel workbook) or a program renamed .csv was called UTF-16
+            raise SentimentError(f"{source}: {kind}, not text; save or export it as UTF-8 text (CSV UTF-8, say)")
     nuls = head.count(0)
     if nuls >= 2 and nuls * 10 >= len(head):
-        raise SentimentError(f"{source}: UTF-16 or UTF-32 ({nuls} of its first {len(head)} bytes are NUL); save the file as UTF-8")
+        raise SentimentError(f"{source}: UTF-16 or UTF-32 ({nuls} of its first {len(head)} bytes are NUL), or not text; save the file as UTF-8")
 
 
 def decode_lines(data: bytes, source: str, first_line: int = 1) -> str:
