@@ -47,3 +47,14 @@ def test_cli_init_from_trains_and_records_it(small_bundle, small_splits, tmp_pat
     assert config["init_from"] == str(small_bundle[0])
     assert config["model"]["hidden_size"] == 32  # the base's architecture, not the defaults
     assert config["temperature"] > 0
+    # The base on the same validation split, for the warning when the fine-tuned model ends below it.
+    from lstm_sentiment.inference.model import SentimentModel
+    from lstm_sentiment.training.splits import training_splits
+
+    base = SentimentModel.load(small_bundle[0]).evaluate(training_splits(str(data))[1])["macro_f1"]
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert abs(metrics["base_validation_macro_f1"] - base) < 1e-6
+    worse = run_cli("train", "--data", str(data), "--out", str(tmp_path / "worse"), "--epochs", "1", "--lr", "3", "--init-from", str(small_bundle[0]))
+    assert worse.returncode == 0, worse.stderr[-2000:]
+    tuned = json.loads((tmp_path / "worse" / "metrics.json").read_text(encoding="utf-8"))["validation"]["macro_f1"]
+    assert tuned < base and f"warning: the fine-tuned model is below its base {small_bundle[0]} on {data}:validation: macro-F1 {tuned:.4f} against {base:.4f}" in worse.stderr

@@ -134,7 +134,12 @@ def train(
     tokenizer = Tokenizer(data_cfg.lang, data_cfg.max_tokens)
     train_tokens = _encode(tokenizer, train_data)
     valid_tokens = _encode(tokenizer, valid_data)
+    base_macro_f1 = None
     if base is not None:
+        if list(base[3]["id2label"]) == id2label:
+            # The base on the same validation texts: a fine-tuning that ended below it (one epoch at this
+            # rate, say) replaced a better model without a word.
+            base_macro_f1 = _Scorer(base[0], base[1], base[2], id2label, str(init_from)).evaluate(valid_data)["macro_f1"]
         model, vocab, coverage, source = _from_bundle(base, model_cfg, id2label, train_tokens + valid_tokens, train_cfg.seed, init_from)
     else:
         if embeddings is not None:
@@ -200,7 +205,14 @@ def train(
             "best_epoch": _best_epoch(checkpoint),
             "epochs_run": trainer.current_epoch,
             "train_seconds": round(time.perf_counter() - started, 1),
+            **({"base_validation_macro_f1": base_macro_f1} if base_macro_f1 is not None else {}),
         }
+        if base_macro_f1 is not None and metrics["validation"]["macro_f1"] < base_macro_f1:
+            warnings.warn(
+                f"the fine-tuned model is below its base {init_from} on {valid_data.source}: macro-F1 "
+                f"{metrics['validation']['macro_f1']:.4f} against {base_macro_f1:.4f} (more --epochs, a lower --lr, or keep the base)",
+                stacklevel=2,
+            )
         scripts = Counter(filter(None, map(token_script, train_tokens)))
         scripted = sum(scripts.values())
         info = {
