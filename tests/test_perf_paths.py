@@ -253,24 +253,29 @@ def test_help_and_mistyped_settings_do_not_import_torch(args):
     assert "HEAVY []" in result.stdout, result.stdout[-500:]
 
 
+class _Counted:
+    """The texts "0" … "n-1", counting how many a reader has taken."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.pulled = n, 0
+
+    def __iter__(self):
+        for i in range(self.n):
+            self.pulled += 1
+            yield str(i)
+
+
 def test_a_live_input_is_read_at_most_a_chunk_ahead_and_whole():
     # The reader thread of a pipe is bounded (memory: two chunks at most) and loses or reorders nothing.
     import time
 
     from lstm_sentiment.inference.stream import _live_chunks
 
-    pulled = 0
-
-    def texts():
-        nonlocal pulled
-        for i in range(95):
-            pulled += 1
-            yield str(i)
-
-    chunks = (chunk for chunk in _live_chunks(texts(), 10, wait=0.5) if chunk)
+    texts = _Counted(95)
+    chunks = (chunk for chunk in _live_chunks(iter(texts), 10, wait=0.5) if chunk)
     first = next(chunks)
     time.sleep(0.3)  # the reader has had time to run ahead, as far as it may
-    assert first == [str(i) for i in range(10)] and pulled == 20
+    assert first == [str(i) for i in range(10)] and texts.pulled == 20
     assert [text for chunk in chunks for text in chunk] == [str(i) for i in range(10, 95)]
 
 
@@ -281,18 +286,11 @@ def test_a_live_input_left_early_stops_its_reader():
 
     from lstm_sentiment.inference.stream import _live_chunks
 
-    pulled = 0
-
-    def texts():
-        nonlocal pulled
-        for i in range(1000):
-            pulled += 1
-            yield str(i)
-
-    chunks = _live_chunks(texts(), 10, wait=0.5)
+    texts = _Counted(1000)
+    chunks = _live_chunks(iter(texts), 10, wait=0.5)
     assert next(chunks) == [str(i) for i in range(10)]
     chunks.close()
     deadline = time.monotonic() + 5
     while any(t.name == "lstm-sentiment-input" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not any(t.name == "lstm-sentiment-input" for t in threading.enumerate()) and pulled <= 30
+    assert not any(t.name == "lstm-sentiment-input" for t in threading.enumerate()) and texts.pulled <= 30
