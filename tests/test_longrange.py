@@ -216,6 +216,9 @@ def test_a_run_past_the_memory_is_refused_before_anything_runs(tmp_path):
     assert list(tmp_path.iterdir()) == []
     config = LongRangeConfig.quick(lengths=(1000,))
     check_memory(config, available=config.peak_bytes())  # exactly enough passes
+    # Two seeds of one cell and length run at once: both count.
+    one = LongRangeConfig.quick(lengths=(1000,), cells=("gru",), seeds=2, workers=2)
+    assert one.peak_bytes() == 2**29 + 2 * one.run_bytes("gru", 1000)
     with pytest.raises(SentimentError, match=rf"needs about {config.peak_bytes() / 2**30:.1f} GiB .* and 1\.0 GiB are available"):
         check_memory(config, available=2**30)
 

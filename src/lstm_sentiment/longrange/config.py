@@ -115,7 +115,7 @@ class LongRangeConfig:
                 raise ValueError(f"{name} must be a number > 0 within float32's range (<= 3.4e38); got {value!r}")
 
     def run_bytes(self, cell: str, length: int) -> int:
-        """Estimated peak memory of one run (one worker process), in bytes: up to 15 % above the peaks
+        """Estimated peak memory of one run (one worker process), in bytes: 5–20 % above the peaks
         measured on this project's machine (see ``_RUN_BYTES``); weights, gradients and Adam's two moments
         counted as four float32 copies of the recurrent weights."""
         sequences = self.batch_size + min(self.test_size, TEST_BATCH)
@@ -126,7 +126,9 @@ class LongRangeConfig:
         """Estimated peak memory of the whole benchmark, in bytes: the ``workers`` largest runs at once
         (runs go longest first), or the recall task's gate trace of its longest length afterwards (every
         test sequence at once), whichever is larger."""
-        runs = sorted((self.run_bytes(cell, length) for cell in self.cells for length in self.lengths), reverse=True)
+        # Each cell and length once per seed (up to the workers): two seeds of the longest run go at once.
+        each = min(self.seeds, self.workers)
+        runs = sorted((self.run_bytes(cell, length) for cell in self.cells for length in self.lengths for _ in range(each)), reverse=True)
         training = _PROCESS_BYTES + sum(runs[: self.workers])  # this process beside the workers
         traced = self.task == "recall" and any(cell in ("lstm", "lstm-bias1") for cell in self.cells)
         trace = _PROCESS_BYTES + _TRACE_BYTES * self.test_size * max(self.lengths) * self.hidden_size if traced else 0
