@@ -38,7 +38,11 @@ def training_splits(
         test: a test file; None: 10 % of ``data`` when ``valid`` is None too, else no test.
         text_column, label_column: the files' columns; guessed when None.
     Raises:
-        SentimentError: unreadable files, one-class data, a class with fewer than 2 examples.
+        SentimentError: unreadable files, one-class data, a class with fewer than 2 examples (3 when the
+            validation split is cut from ``data``).
+    Warns:
+        UserWarning: labels that look like scores (:func:`warn_score_labels`); a test split that would miss a
+            class (its texts then train); validation or test texts also in the training data.
     """
     if data == NAME:
         log.info("%s after de-duplication: %s", NAME, corpus_counts())
