@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
+from lstm_sentiment.config import T_MIN
 from lstm_sentiment.metrics import classification_report, expected_calibration_error
 from lstm_sentiment.output import report_table
-from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN, T_MIN_SUPPORT, Scaling, fit_scaling, fold_bias
+from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN_SUPPORT, Scaling, fit_scaling, fold_bias
 
 
 def test_fit_scaling_recovers_the_generating_temperature_and_bias():

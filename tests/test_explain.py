@@ -550,6 +550,13 @@ def test_cli_explain_page_or_picture_to_stdout_comes_alone(small_bundle, tmp_pat
                          capture_output=True, timeout=300, cwd=tmp_path)
     assert png.returncode == 0 and png.stdout.startswith(b"\x89PNG\r\n\x1a\n") and png.stdout.endswith(b"IEND\xaeB`\x82")
     assert list(tmp_path.iterdir()) == []
+    # A reader that stops early (`| head -c 8`) ends it quietly, as for the other output ("cannot write
+    # (Broken pipe)" was said).
+    early = subprocess.Popen([sys.executable, "-m", "lstm_sentiment", "explain", "--model", str(small_bundle[0]), "好", "--png", "-"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert early.stdout.read(8) == b"\x89PNG\r\n\x1a\n"
+    early.stdout.close()
+    assert early.wait(timeout=300) == 1 and b"error" not in early.stderr.read()
     for args, message in (
         (["--html", "-", "-f", "json"], "--html writes to stdout, where the report would go too; write one of them to a file"),
         (["--png", "-", "--narrate", "zh"], "--png writes to stdout, where the narration would go too"),

@@ -42,8 +42,8 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         try:
             write(shown)
         except OSError as err:
-            if err.filename is not None:
-                raise  # an input the writer reads names itself
+            if err.filename is not None or isinstance(err, BrokenPipeError):
+                raise  # an input the writer reads names itself; a reader that stopped early ends quietly
             raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None  # /dev/full: ENOSPC
         return
     path = Path(os.path.realpath(shown))
@@ -179,6 +179,8 @@ def _write_through(fd: int, shown: Path, write: Callable[[Path], None]) -> None:
         try:
             with target.open("rb") as source, os.fdopen(os.dup(fd), "wb") as sink:
                 shutil.copyfileobj(source, sink)
+        except BrokenPipeError:
+            raise  # the reader stopped early (`| head`): the command ends quietly, as for its other output
         except OSError as err:
             raise SentimentError(f"{shown}: cannot write ({err.strerror})") from None
 

@@ -20,12 +20,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from lstm_sentiment.atomic import check_output_folder, write_atomic
-from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.config import T_MAX, T_MIN, DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.text.vocab import Vocab
-from lstm_sentiment.training.calibration import T_MAX, T_MIN
 
 FORMAT_VERSION = 1
 REQUIRED_FILES = ("config.json", "model.safetensors", "vocab.txt")
