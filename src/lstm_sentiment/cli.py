@@ -595,7 +595,8 @@ def explain(
         raise _UsageError("--png and --html both name stdout; write one of them to a file")
     # The picture or page alone goes to stdout: the report after it made the file neither (a page, then a table).
     if on_stdout and (_given(ctx, "format") or (narrate is not None and html is None)):
-        raise _UsageError(f"{on_stdout[0]} writes to stdout, where the {'narration' if narrate is not None and not _given(ctx, 'format') else 'report'} would go too; write one of them to a file")
+        lost = "report" if _given(ctx, "format") else "narration"
+        raise _UsageError(f"{on_stdout[0]} writes to stdout, where the {lost} would go too; write one of them to a file")
     if png is not None and html is not None and png.absolute() == html.absolute():
         raise _UsageError(f"--png and --html both name {png}; the page would replace the picture")
     for option, path in outputs.items():
@@ -707,9 +708,10 @@ def longrange(
             clip_norm=clip_norm, eval_every=eval_every, threads=threads, workers=workers,
         )
         config = LongRangeConfig.quick(**overrides) if quick else LongRangeConfig.from_overrides(**overrides)
-        if config.threads > (os.cpu_count() or 1):
+        cores = os.cpu_count() or 1
+        if config.threads > cores:
             # Threads past the cores spin against each other: --threads 1000 took 75 s where 1 took 12.5 s.
-            raise ValueError(f"threads {config.threads} is more than the {os.cpu_count()} cores of this machine; use at most {os.cpu_count()}")
+            raise ValueError(f"threads {config.threads} is more than the {cores} cores of this machine; use at most {cores}")
         if eval_every is not None and eval_every > config.steps:
             raise ValueError(f"eval_every {eval_every} is more than the {config.steps} steps of a run; nothing would be evaluated before the end")
     except ValueError as exc:

@@ -252,16 +252,16 @@ def run_longrange(
     """
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out_dir)
+    jobs = [(cell, length, seed) for length in config.lengths for seed in range(config.seeds) for cell in config.cells]
+    # Longest sequences first, so that the last runs to finish are short ones and no worker idles long.
+    jobs.sort(key=lambda job: -job[1])
     # As many workers as there are runs: for the memory estimate, the log and the summary.
-    config = replace(config, workers=min(config.workers, len(config.cells) * len(config.lengths) * config.seeds))
+    config = replace(config, workers=min(config.workers, len(jobs)))
     check_memory(config)
     check_output_folder(out, report.REPORT_FILES, "results.json", "a longrange report", "--out", whole=False)
     made = [folder for folder in (out, *out.parents) if not folder.exists()]  # innermost first
     out.mkdir(parents=True, exist_ok=True)
     task = TASK_SPECS[config.task]
-    jobs = [(cell, length, seed) for length in config.lengths for seed in range(config.seeds) for cell in config.cells]
-    # Longest sequences first, so that the last runs to finish are short ones and no worker idles long.
-    jobs.sort(key=lambda job: -job[1])
     runs: list[RunResult] = []
     lstm_states: dict[tuple[str, int, int], tuple[RunResult, dict]] = {}
     log(
