@@ -33,6 +33,7 @@ from lstm_sentiment.longrange.tasks import (
     train_seed,
 )
 from lstm_sentiment.longrange.models import SequenceModel
+from lstm_sentiment.longrange.results import LongRangeReport, RunResult
 from lstm_sentiment.longrange.runner import check_memory
 
 
@@ -146,6 +147,23 @@ def test_summary_names_the_workers_that_ran(tmp_path):
     run_longrange(config, tmp_path / "out", log=lambda line: None)
     summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
     assert "; 1 worker process(es) of" in summary and "evaluated every 2 steps" in summary
+
+
+@pytest.mark.parametrize("lengths", [(20,), (10, 20), (5, 10, 15, 20)])
+def test_learning_curves_legend_covers_no_panel(tmp_path, monkeypatch, lengths):
+    # With one or two lengths the legend, given a fixed tenth of the width, covered the last panel's edge.
+    from lstm_sentiment.longrange import report as report_module
+
+    figures = []
+    monkeypatch.setattr(report_module, "_atomic_savefig", lambda fig, path: figures.append(fig))
+    cells = ("rnn", "gru", "lstm", "lstm-bias1")
+    config = LongRangeConfig(task="adding", lengths=lengths, cells=cells)
+    curve = [{"step": step, "test": 1.0 / step, "train_loss": 1.0, "elapsed_s": 0.1} for step in (1, 2)]
+    runs = [RunResult("adding", cell, length, 0, "mse", 0.5, False, None, 2, 0.2, curve) for length in lengths for cell in cells]
+    report_module.plot_learning_curves(LongRangeReport(config, runs, 1.0), tmp_path / "curves.png")
+    legend = figures[0].legends[0].get_window_extent()
+    panels = [ax.get_window_extent() for ax in figures[0].axes if ax.get_visible()]
+    assert len(panels) == len(lengths) and all(panel.x1 < legend.x0 for panel in panels), (legend, panels)
 
 
 @pytest.mark.parametrize(

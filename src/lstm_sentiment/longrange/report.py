@@ -244,9 +244,12 @@ def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
         ax.set_visible(False)
     axes[0][0].set_ylabel("test MSE (log)" if task.metric == "mse" else "test accuracy", fontsize=8)
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center right", fontsize=7)  # outside the panels: curves stay visible
+    legend = fig.legend(handles, labels, loc="center right", fontsize=7)  # outside the panels: curves stay visible
     fig.suptitle(f"{task.name}: learning curves (one line per seed)", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    # The panels end where the legend starts: a fixed tenth of the width was too little for one or two
+    # panels, and the legend covered the right edge of the last one.
+    legend_width = legend.get_window_extent().width / fig.bbox.width
+    fig.tight_layout(rect=(0, 0, 1 - legend_width - 0.01, 1))
     _atomic_savefig(fig, path)
     plt.close(fig)
 
