@@ -1,5 +1,7 @@
 """The command line as a user runs it: outputs, formats, and one-line errors for bad input."""
 
+import csv
+import io
 import json
 import os
 import re
@@ -27,6 +29,33 @@ def test_predict_jsonl_and_csv_in_input_order(small_bundle, tmp_path):
     assert result.returncode == 0, result.stderr
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "text,label,score,prob_negative,prob_positive,flags" and len(lines) == 3
+
+
+def test_predict_keeps_the_input_rows_other_columns(small_bundle, tmp_path):
+    # A user's ids, and a test file's own labels, came back nowhere: rows matched only by their order.
+    model = str(small_bundle[0])
+    source = tmp_path / "in.csv"
+    source.write_bytes("id,text,label,,input_x\n7,非常好，推荐,pos,,a\n8,太差\xff了,neg,,b\n9,oops,too,many,fields,here\n10,很差劲,neg,,c\n".encode("utf-8").replace(b"\xc3\xbf", b"\xff"))
+    out = tmp_path / "out.csv"
+    result = run_cli("predict", "--model", model, "-i", str(source), "-o", str(out), "--workers", "2")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr  # two unreadable rows
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert list(rows[0])[:5] == ["id", "input_label", "input_input_x", "text", "label"]
+    assert [(r["id"], r["input_label"], r["input_input_x"]) for r in rows] == [("7", "pos", "a"), ("8", "neg", "b"), ("", "", ""), ("10", "neg", "c")]
+    alone = run_cli("predict", "--model", model, "-f", "jsonl", "非常好，推荐", "很差劲")
+    first, last = (json.loads(line)["label"] for line in alone.stdout.splitlines())
+    assert [r["label"] for r in rows] == [first, "", "", last]
+    assert "not UTF-8" in rows[1]["flags"] and "fields" in rows[2]["flags"]
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text('{"n": 1, "text": "好", "meta": {"a": [1, 2]}}\n{"text": "差", "note": "\\ud800"}\n{"text": 3, "n": 4}\n', encoding="utf-8")
+    result = run_cli("predict", "--model", model, "-i", str(jsonl), "-f", "csv")
+    assert result.returncode == 1, result.stderr  # a text that is a number
+    rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+    assert [(r["n"], r["meta"], r["note"], r["text"]) for r in rows] == [("1", '{"a": [1, 2]}', "", "好"), ("", "", "?", "差"), ("4", "", "", '{"text": 3, "n": 4}')]
+    result = run_cli("predict", "--model", model, "-i", str(jsonl), "-f", "jsonl")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [list(r)[:3] for r in records] == [["n", "meta", "text"], ["note", "text", "label"], ["n", "text", "label"]]
+    assert records[0]["meta"] == {"a": [1, 2]} and records[2]["n"] == 4 and "error" in records[2]
 
 
 def test_predict_stdin_with_blank_line(small_bundle):

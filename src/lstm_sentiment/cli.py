@@ -30,7 +30,7 @@ from lstm_sentiment.atomic import check_output_file, write_atomic
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
-from lstm_sentiment.output import records_table, report_table, write_records
+from lstm_sentiment.output import KeptColumns, records_table, report_table, write_records
 
 app = typer.Typer(
     add_completion=False,
@@ -382,7 +382,7 @@ def predict(
     strict: bool = typer.Option(False, "--strict", help="Stop at the first input line that holds no text (not UTF-8, not JSON, a blank JSONL line), leaving --output as it was. Default: such a line gets a record with an error at its place, the run goes on, and the exit code is 1."),
 ) -> None:
     """Label texts positive/negative (or your classes), with a score: a record per input, in input order."""
-    from lstm_sentiment.data.files import BadInput, argument_texts, input_format, iter_texts
+    from lstm_sentiment.data.files import BadInput, argument_texts, input_format, iter_rows
 
     if input is not None and texts:
         raise _UsageError("give texts as arguments or --input, not both")
@@ -390,9 +390,9 @@ def predict(
     if text_column is not None and source is not None and input_format(source) == "txt":
         raise _UsageError(f"--text-column names a column of a CSV/TSV/JSONL file; {'stdin' if source == '-' else source} is read as one text per line")
     if input is not None:
-        items = iter_texts(input, text_column, strict)
+        rows = iter_rows(input, text_column, strict)
     elif texts == ["-"]:
-        items = iter_texts("-", text_column, strict=strict)
+        rows = iter_rows("-", text_column, strict=strict)
     elif texts and "-" in texts:
         raise _UsageError("'-' reads stdin and stands alone; give texts as arguments or '-', not both")
     elif texts and text_column is not None:
@@ -400,10 +400,11 @@ def predict(
     elif texts and strict:
         raise _UsageError("--strict is for an --input file or stdin; texts given as arguments are read whole")
     elif texts:
-        items = argument_texts(texts)
+        rows = ((text, {}) for text in argument_texts(texts))
     else:
         raise _UsageError("no text given; pass TEXT…, --input FILE or -")
-    items = unreadable = _Tally(items, BadInput)
+    columns = KeptColumns(rows)
+    items = unreadable = _Tally(columns.texts(), BadInput)
     if model is not None and lang != Lang.auto:
         raise _UsageError("give --model or --lang, not both: --lang picks a shipped model")
     if output is not None and str(output) == "-":
@@ -430,13 +431,13 @@ def predict(
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
         fmt = format.value if format is not None else _OUTPUT_FORMATS.get(output.suffix.lower(), "jsonl")
-        counter = predict_file(items, output, fmt, model, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
+        counter = predict_file(items, output, fmt, model, columns, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
         typer.echo(f"wrote {counter.count} record{'' if counter.count == 1 else 's'} to {output}", err=True)
     else:
         # Input that arrives over time (stdin, a pipe) is classified as it pauses, not a chunk late: a
         # `tail -f` piped in showed nothing until 4,000 lines had come.
         live = source is not None and (source == "-" or not Path(source).is_file())
-        counter = RecordCounter(iter_predictions(items, model, lang.value, workers=workers, threads=threads, precision=precision.value, wait=_INPUT_PAUSE if live else None))
+        counter = RecordCounter(columns.records(iter_predictions(items, model, lang.value, workers=workers, threads=threads, precision=precision.value, wait=_INPUT_PAUSE if live else None)))
         records = iter(counter)
         first = next(records, None)
         if first is None:

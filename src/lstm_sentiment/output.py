@@ -7,7 +7,8 @@ import io
 import json
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -15,20 +16,63 @@ from rich.table import Table
 from rich.text import Text
 
 FORMATS = ("table", "json", "jsonl", "csv")
+# The keys of a prediction record (see SentimentModel.predict); any other key is a column of the input row.
+RECORD_KEYS = ("text", "label", "score", "probs", "error", "warning", "truncated")
 
 
-def _labels(records: Iterable[dict]) -> list[str]:
-    seen: dict[str, None] = {}
-    for record in records:
+def input_column_key(name: str) -> str:
+    """The key of an input row's column in its record: its name, or ``input_<name>`` where that is a
+    record's key or a CSV column of its own (``label``, ``score``, ``flags``, ``prob_…``; a labelled test
+    file's ``label`` is kept as ``input_label`` beside the predicted one) or itself starts with ``input_``,
+    so that no two columns get one key."""
+    if name in RECORD_KEYS or name == "flags" or name.startswith(("prob_", "input_")):
+        return f"input_{name}"
+    return name
+
+
+class KeptColumns:
+    """Input rows' other columns (see :func:`~lstm_sentiment.data.files.iter_rows`), held while their texts
+    are classified and put back on their records, first, under :func:`input_column_key`.
+
+    The texts go to the model alone (to worker processes too); records come back one per text, in input
+    order, so each takes the oldest columns held. Only the texts read ahead of the records are held.
+    """
+
+    def __init__(self, rows: Iterable[tuple[object, dict]]) -> None:
+        self._rows = rows
+        self._held: deque[dict] = deque()  # appended by the reader (a thread, for live input), taken here
+
+    def texts(self) -> Iterator[object]:
+        for text, others in self._rows:
+            self._held.append(others)
+            yield text
+
+    def records(self, records: Iterable[dict]) -> Iterator[dict]:
+        for record in records:
+            others = self._held.popleft()
+            yield {**{input_column_key(name): value for name, value in others.items()}, **record} if others else record
+
+
+class _Header:
+    """The CSV header's variable parts, in order of first appearance: the input's columns, the classes."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, None] = {}
+        self.labels: dict[str, None] = {}
+
+    def add(self, record: dict) -> None:
+        for key in record:
+            if key not in RECORD_KEYS:
+                self.columns.setdefault(key, None)
         for label in record.get("probs") or {}:
-            seen.setdefault(label, None)
-    return list(seen)
+            self.labels.setdefault(label, None)
 
 
 def records_to_text(records: Sequence[dict], fmt: str) -> str:
     """Serialise prediction records (see :meth:`SentimentModel.predict`) as "json", "jsonl" or "csv".
 
-    CSV columns: text, label, score, one ``prob_<label>`` column per class, flags.
+    CSV columns: the input row's other columns (if any: see :func:`input_column_key`), text, label, score,
+    one ``prob_<label>`` column per class, flags.
     """
     buffer = io.StringIO(newline="")
     write_records(records, fmt, buffer)
@@ -38,8 +82,8 @@ def records_to_text(records: Sequence[dict], fmt: str) -> str:
 def write_records(records: Iterable[dict], fmt: str, stream: TextIO, spool_dir: Path | None = None) -> int:
     """Write records to a text stream as :func:`records_to_text` would, one record at a time.
 
-    CSV's header names every class seen in any record, so records that are not a list are first spooled
-    as JSON lines to a temporary file (in ``spool_dir``) and read back: memory stays flat.
+    CSV's header names every class and input column seen in any record, so records that are not a list
+    are first spooled as JSON lines to a temporary file (in ``spool_dir``) and read back: memory stays flat.
 
     Returns:
         the number of records written.
@@ -60,16 +104,17 @@ def write_records(records: Iterable[dict], fmt: str, stream: TextIO, spool_dir: 
         stream.write("\n]\n" if count else "[]\n")
         return count
     if fmt == "csv":
+        header = _Header()
         if isinstance(records, Sequence):
-            return _write_csv(records, _labels(records), stream)
-        with tempfile.TemporaryFile("w+", encoding="utf-8", dir=spool_dir) as spool:
-            seen: dict[str, None] = {}
             for r in records:
-                for label in r.get("probs") or {}:
-                    seen.setdefault(label, None)
+                header.add(r)
+            return _write_csv(records, header, stream)
+        with tempfile.TemporaryFile("w+", encoding="utf-8", dir=spool_dir) as spool:
+            for r in records:
+                header.add(r)
                 spool.write(json.dumps(r, ensure_ascii=False) + "\n")
             spool.seek(0)
-            return _write_csv((json.loads(line) for line in spool), list(seen), stream)
+            return _write_csv((json.loads(line) for line in spool), header, stream)
     raise ValueError(f"format must be json, jsonl or csv here, got {fmt!r}")
 
 
@@ -77,20 +122,30 @@ def _indent(text: str) -> str:
     return "  " + text.replace("\n", "\n  ")
 
 
-def _write_csv(records: Iterable[dict], labels: list[str], stream: TextIO) -> int:
+def _write_csv(records: Iterable[dict], header: _Header, stream: TextIO) -> int:
     writer = csv.writer(stream, lineterminator="\n")
     # The csv module quotes a field holding the line terminator's characters only, so a lone CR (a JSONL
     # text may hold one) went out bare, and every CSV reader ends a row there: such rows are quoted whole.
     quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(["text", "label", "score", *[f"prob_{label}" for label in labels], "flags"])
+    columns, labels = list(header.columns), list(header.labels)
+    writer.writerow([*columns, "text", "label", "score", *[f"prob_{label}" for label in labels], "flags"])
     count = 0
     for r in records:
         probs = r.get("probs") or {}
         flags = ";".join(f"{k}={r[k]}" for k in ("error", "warning", "truncated") if k in r)
-        row = [r["text"], r["label"] or "", "" if r["score"] is None else r["score"], *[probs.get(label, "") for label in labels], flags]
-        (quoted if "\r" in r["text"] else writer).writerow(row)
+        kept = [_field(r.get(column)) for column in columns]
+        row = [*kept, r["text"], r["label"] or "", "" if r["score"] is None else r["score"], *[probs.get(label, "") for label in labels], flags]
+        (quoted if any("\r" in field for field in (r["text"], *kept)) else writer).writerow(row)
         count += 1
     return count
+
+
+def _field(value) -> str:
+    """An input column's value as a CSV field: a string as it is, a JSONL value other than a string as JSON,
+    a column the row lacks empty."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def records_table(records: Sequence[dict], title: str | None = None):

@@ -419,6 +419,16 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
             header, or the first JSON object, is checked before the first text is returned), a
             ``text_column`` for a .txt file or stdin, and with ``strict`` a bad line.
     """
+    return (text for text, _ in iter_rows(path, text_column, strict))
+
+
+def iter_rows(path: Path | str, text_column: str | None = None, strict: bool = True) -> Iterator[tuple[str | BadInput, dict]]:
+    """:func:`iter_texts`, each text with the other columns of its row: a CSV/TSV row's other named fields
+    (strings) or a JSONL object's other keys (any JSON value), in the file's order. ``{}`` for a .txt line,
+    stdin, and a line whose row could not be read (not UTF-8, not JSON, more or fewer fields than the
+    header); a column without a name (a spreadsheet's trailing comma, pandas' index) is not kept. Bytes
+    that are not UTF-8 in another column, or a lone surrogate in a JSON string, are kept as U+FFFD (or
+    ``?``): no UTF-8 output could hold them."""
     fmt = input_format(path)
     if text_column is not None and fmt == "txt":
         # Read silently as lines, the column would be ignored and its header line classified as a text.
@@ -427,7 +437,7 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
         stdin = _stdin_bytes()
         if hasattr(stdin, "peek"):  # a BufferedReader; a stand-in stdin (io.BytesIO) may lack it
             _refuse_utf16(stdin.peek(_HEAD)[:_HEAD], "<stdin>")
-        yield from _decoded_lines(stdin, "<stdin>", strict)
+        yield from _alone(_decoded_lines(stdin, "<stdin>", strict))
         return
     path = Path(path)
     try:
@@ -438,11 +448,15 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
         # More than the first line: a UTF-16 Chinese line holds no NUL before its line end.
         _refuse_utf16(stream.peek(_HEAD)[:_HEAD], str(path))
         if fmt == "txt":
-            yield from _decoded_lines(stream, str(path), strict)
+            yield from _alone(_decoded_lines(stream, str(path), strict))
         elif fmt == "jsonl":
-            yield from _iter_jsonl_texts(_decoded_lines(stream, str(path), strict), path, text_column, strict)
+            yield from _iter_jsonl_rows(_decoded_lines(stream, str(path), strict), path, text_column, strict)
         else:
-            yield from _iter_csv_texts(stream, path, fmt, text_column, strict)
+            yield from _iter_csv_rows(stream, path, fmt, text_column, strict)
+
+
+def _alone(texts: Iterable[str | BadInput]) -> Iterator[tuple[str | BadInput, dict]]:
+    return ((text, {}) for text in texts)
 
 
 def _stdin_bytes():
@@ -463,36 +477,44 @@ def _bad(path: Path, line: str, error: str, strict: bool) -> BadInput:
     return BadInput(line, error)
 
 
-def _iter_jsonl_texts(lines: Iterator[str | BadInput], path: Path, text_column: str | None, strict: bool) -> Iterator[str | BadInput]:
+def _iter_jsonl_rows(lines: Iterator[str | BadInput], path: Path, text_column: str | None, strict: bool) -> Iterator[tuple[str | BadInput, dict]]:
     col = None
     for number, line in enumerate(lines, 1):
         if isinstance(line, BadInput):
-            yield line
+            yield line, {}
             continue
         if not line.strip():
             # An empty text would be '{"text": ""}'; a blank line is a fault, kept in place so outputs
             # stay aligned with the input's lines.
-            yield _bad(path, line, f"line {number} is blank", strict)
+            yield _bad(path, line, f"line {number} is blank", strict), {}
             continue
         row, error = _json_object(line, number)
         if error is not None:
-            yield _bad(path, line, error, strict)
+            yield _bad(path, line, error, strict), {}
             continue
         if col is None:
             col = pick_column(list(row), text_column, TEXT_COLUMNS, "text", str(path))
+        others = _writable({key: value for key, value in row.items() if key != col})
         value = row.get(col)
         if not isinstance(value, str):  # a number's or an object's Python repr is no text
             what = "missing" if col not in row else f"a JSON {_JSON_TYPES.get(type(value), 'value')}, not text"
-            yield _bad(path, line, f"line {number}: {col!r} is {what}", strict)
+            yield _bad(path, line, f"line {number}: {col!r} is {what}", strict), others
             continue
-        text = value
-        surrogate = _SURROGATE.search(text)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
+        surrogate = _SURROGATE.search(value)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
         if surrogate:
-            yield _bad(path, line, f"line {number}: {col!r} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text", strict)
+            yield _bad(path, line, f"line {number}: {col!r} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text", strict), others
             continue
-        yield text
+        yield value, others
     if col is None:
         pick_column([], text_column, TEXT_COLUMNS, "text", str(path))  # raises: no rows, no columns
+
+
+def _writable(values: dict) -> dict:
+    """A JSON object's values with every lone surrogate (a ``"\\ud800"`` escape) as ``?``."""
+    dumped = json.dumps(values, ensure_ascii=False)
+    if not _SURROGATE.search(dumped):
+        return values
+    return json.loads(dumped.encode("utf-8", errors="replace").decode("utf-8"))
 
 
 _JSON_TYPES = {dict: "object", list: "array", int: "number", float: "number", bool: "boolean", type(None): "null"}
@@ -502,7 +524,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
-def _iter_csv_texts(stream, path: Path, fmt: str, text_column: str | None, strict: bool) -> Iterator[str | BadInput]:
+def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict: bool) -> Iterator[tuple[str | BadInput, dict]]:
     # surrogateescape: a bad byte is kept in the row as a lone surrogate instead of stopping the reader,
     # so the row it is in, and only that row, is refused.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -516,13 +538,20 @@ def _iter_csv_texts(stream, path: Path, fmt: str, text_column: str | None, stric
     for number, row, fault in _checked_rows(reader, len(columns), path):
         value = "" if row.get(col) is None else str(row[col])
         bad = _UNDECODED.search(value)
+        # An unquoted comma splits a text, a missing field empties it: either way the text read is not
+        # the one written, nor are the other fields.
+        others = {} if fault else {name: _replaced(field) for name, field in row.items() if name and name != col}
         if bad:
-            line = value.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
-            yield _bad(path, line, f"line {number} is not UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x})", strict)
+            yield _bad(path, _replaced(value), f"line {number} is not UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x})", strict), others
         elif fault:
-            # An unquoted comma splits a text, a missing field empties it: either way the text read is
-            # not the one written.
             fields = [v for v in row.values() if isinstance(v, str)] + list(row.get(None, ()))
-            yield _bad(path, "\t,"[fmt == "csv"].join(fields), fault, strict)
+            yield _bad(path, "\t,"[fmt == "csv"].join(fields), fault, strict), {}
         else:
-            yield value
+            yield value, others
+
+
+def _replaced(field: str) -> str:
+    """A field read with surrogateescape, its bytes that are not UTF-8 as U+FFFD."""
+    if not _UNDECODED.search(field):
+        return field
+    return field.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")

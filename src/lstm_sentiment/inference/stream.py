@@ -24,7 +24,7 @@ from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import SentimentModel
 from lstm_sentiment.inference.pool import PredictPool
 from lstm_sentiment.inference.routing import ByScript, ModelRef, Target, classify, in_input_order, target_of, warn_truncations
-from lstm_sentiment.output import write_records
+from lstm_sentiment.output import KeptColumns, write_records
 
 CHUNK_TEXTS = 4_000
 
@@ -249,19 +249,21 @@ class RecordCounter:
             yield record
 
 
-def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=None, **options) -> RecordCounter:
+def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=None, columns: KeptColumns | None = None, **options) -> RecordCounter:
     """Classify ``texts`` into ``output`` ("jsonl", "json" or "csv"), streaming, written atomically.
 
     Records go to a temporary file beside ``output``, renamed over it at the end; if anything fails the
     old ``output`` is left as it was. ``model`` and ``options`` (``lang``, ``workers``, ``precision``…)
-    are :func:`iter_predictions`'s.
+    are :func:`iter_predictions`'s; ``columns``, the :class:`KeptColumns` whose ``texts()`` are ``texts``,
+    puts the input rows' other columns on their records.
 
     Returns:
         the counts of records written and of failed ones.
     Raises:
         SentimentError: no texts, or none that could be classified (``output`` is left as it was).
     """
-    counter = RecordCounter(iter_predictions(texts, model, **options))
+    records = iter_predictions(texts, model, **options)
+    counter = RecordCounter(records if columns is None else columns.records(records))
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:  # newlines as write_text_atomic writes them
