@@ -58,6 +58,13 @@ def test_predict_keeps_the_input_rows_other_columns(small_bundle, tmp_path):
     assert records[0]["meta"] == {"a": [1, 2]} and records[2]["n"] == 4 and "error" in records[2]
 
 
+def test_an_output_encoding_without_the_text_is_named_with_the_way_out(small_bundle):
+    # PYTHONIOENCODING=ascii ended in Python's "'ascii' codec can't encode characters in position 10-16".
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(small_bundle[0]), "-f", "jsonl", "我喜欢这个电影"], capture_output=True, text=True, env=env, timeout=300)
+    assert_one_line_error(result, 1, r"the output's encoding \(ascii\) cannot hold '我喜欢这个电影'; set PYTHONIOENCODING=utf-8$")
+
+
 def test_predict_stdin_with_blank_line(small_bundle):
     result = run_cli("predict", "--model", str(small_bundle[0]), "-f", "json", "-", stdin="不错\n\n一般\n")
     assert result.returncode == 0

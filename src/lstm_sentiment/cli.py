@@ -184,6 +184,9 @@ def command(func):
             raise  # a RuntimeError to Python, but already the one-line end of the command (_fail's)
         except _UsageError as err:
             _fail(str(err), 2)
+        except UnicodeEncodeError as err:
+            # PYTHONIOENCODING=ascii, say: Python's own words named neither the stream nor the way out.
+            _fail(f"the output's encoding ({err.encoding}) cannot hold {err.object[err.start:min(err.end, err.start + 20)]!r}; set PYTHONIOENCODING=utf-8")
         except (SentimentError, ValueError) as err:
             _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
         except BrokenPipeError:
