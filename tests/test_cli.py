@@ -5,6 +5,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -339,3 +340,49 @@ def test_a_reader_that_stops_mid_output_ends_the_command_with_exit_1(fmt, tmp_pa
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 1, stderr
     assert stderr == ""
+
+
+_EIGHT = "text,label\n好极了,1\n太差,0\n很好,1\n很差,0\n不错,1\n垃圾,0\n喜欢,1\n讨厌,0\n"
+
+
+def test_a_second_run_into_one_out_is_refused_while_the_first_holds_it(tmp_path):
+    # Two trains into one --out both said "wrote" and the first one's model was gone without a word.
+    from lstm_sentiment.atomic import claimed
+
+    data = tmp_path / "d.csv"
+    data.write_text(_EIGHT, encoding="utf-8")
+    out = tmp_path / "same"
+    with claimed(out, "--out"):
+        result = run_cli("train", "--data", str(data), "--out", str(out), "--epochs", "1")
+        assert_one_line_error(result, 1, rf"same is being written by another run \(process {os.getpid()}\); wait for it or choose another --out")
+        assert "warning" not in result.stderr  # refused before the data was read
+        result = run_cli("longrange", "--quick", "--out", str(out))
+        assert_one_line_error(result, 1, r"same is being written by another run")
+    assert not out.exists() and not list(tmp_path.glob(".same*"))  # the lock file went with its claim
+
+
+def test_train_refuses_the_installed_package_and_warns_of_a_shipped_models_name(tmp_path):
+    # --out …/assets/models/zh replaced the shipped model every command reads by default.
+    from importlib import resources
+
+    shipped = resources.files("lstm_sentiment") / "assets" / "models" / "zh"
+    weights = (shipped / "model.safetensors").stat().st_mtime_ns
+    data = tmp_path / "d.csv"
+    data.write_text(_EIGHT, encoding="utf-8")
+    result = run_cli("train", "--data", str(data), "--out", str(shipped), "--epochs", "1")
+    assert_one_line_error(result, 1, r"is inside the installed package .*; choose another --out")
+    assert (shipped / "model.safetensors").stat().st_mtime_ns == weights
+    # ./zh is written, but --model zh reads the shipped model.
+    result = run_cli("train", "--data", "d.csv", "--out", "zh", "--epochs", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning: --model zh names the shipped model; read this one with --model ./zh" in result.stderr
+    assert (tmp_path / "zh" / "config.json").is_file()
+
+
+@pytest.mark.parametrize("command", ["predict 好 -f jsonl", "predict 好", "explain 好", "evaluate --data zh-reviews:test --model en", "predict - < /dev/null <&-", "explain - <&-"])
+def test_a_closed_stdout_or_stdin_is_one_line(command):
+    # `>&-` left sys.stdout None: "AttributeError: 'NoneType' object has no attribute 'write'".
+    redirect = "" if "<&-" in command else " >&-"
+    result = subprocess.run(["bash", "-c", f"{shlex.quote(sys.executable)} -m lstm_sentiment {command}{redirect}"], capture_output=True, text=True, timeout=300)
+    stream = "stdin" if "<&-" in command else "stdout"
+    assert_one_line_error(result, 1, rf"^error: {stream} is closed$")

@@ -1298,3 +1298,22 @@ def test_a_guessed_column_is_named_when_another_fits_too(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert read_labelled(path, "review", "sentiment").labels == ["positive", "negative"]
+
+
+def test_a_folder_is_replaced_in_one_step(tmp_path, monkeypatch):
+    # Replaced by two renames (old aside, new in), a bundle was missing for a moment: a predict or serve
+    # started then said "model directory not found" (874 of 550,000 checks beside repeated writes).
+    from lstm_sentiment import atomic
+
+    def folder_of(text):
+        return lambda tmp: (tmp.mkdir(), (tmp / "config.json").write_text(text))
+
+    bundle = tmp_path / "bundle"
+    atomic.write_atomic(bundle, folder_of("old"))
+
+    def no_second_rename(*args):
+        raise AssertionError(f"renamed in two steps: {args}")
+
+    monkeypatch.setattr(atomic.os, "replace", no_second_rename)
+    atomic.write_atomic(bundle, folder_of("new"))
+    assert (bundle / "config.json").read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["bundle"]

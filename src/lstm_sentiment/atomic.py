@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import errno
+import fcntl
 import glob
 import os
 import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from lstm_sentiment.errors import SentimentError
@@ -19,8 +22,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it over ``path``; missing
     folders on the way to ``path`` are made.
 
-    Works for a file or a directory. For a directory the old one is moved aside first and removed after,
-    since rename cannot replace a non-empty directory. A symbolic link is written through: its target
+    Works for a file or a directory. A directory is swapped with the old one in one step where Linux can
+    (renameat2), else the old one is moved aside first (rename cannot replace a non-empty directory); the
+    old one is removed after. A symbolic link is written through: its target
     is replaced and the link stays. A file that replaces another keeps that one's permissions. A device,
     pipe or socket (``/dev/null``, ``/dev/stdout``, a FIFO) is written into directly, never replaced by a
     file: there is nothing in it to lose. Temporary folders left by a killed run (their process is gone)
@@ -66,9 +70,9 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
                 raise SentimentError(f"{shown} is a {'directory' if path.is_dir() else 'file'}; choose another name")
             _default_permissions(target)
             if path.is_dir():
-                old = tmp / "old"
-                os.replace(path, old)
-                os.replace(target, path)
+                if not _exchange(target, path):
+                    os.replace(path, tmp / "old")
+                    os.replace(target, path)
             else:
                 if path.is_file():
                     target.chmod(path.stat().st_mode & 0o7777)
@@ -82,6 +86,63 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         # By name, not by `tmp`: Ctrl-C inside mkdtemp leaves a folder that `tmp` never named.
         _remove_own(path.parent, own)
+
+
+def _exchange(new: Path, old: Path) -> bool:
+    """Swap two directories in one step (Linux's renameat2 with RENAME_EXCHANGE), so that a reader of ``old``
+    sees the old or the new one, never neither: two renames (old aside, new in) left a moment with nothing
+    there, and a model read then was "not found". False where the system or file system lacks it (the
+    caller then renames twice); ``new`` then holds what ``old`` held."""
+    renameat2 = getattr(_LIBC, "renameat2", None)
+    if renameat2 is None:
+        return False
+    return renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(old), _RENAME_EXCHANGE) == 0
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2  # <fcntl.h>, <linux/fs.h>
+
+
+@contextlib.contextmanager
+def claimed(path: Path, option: str) -> Iterator[None]:
+    """Hold ``path`` for this process while a command works toward it (a training run, before its bundle is
+    written): another process that claims it meanwhile is refused at once. Two runs into one ``--out`` both
+    said "wrote" and the first one's model was gone, replaced by the second's without a word.
+
+    The claim is an advisory lock (flock) on a hidden file beside ``path`` (``.NAME.lock``, holding the
+    process id), released and removed at the end, also when the process is killed (the kernel drops the
+    lock; the next claim takes over the file).
+
+    Raises:
+        SentimentError: another process holds ``path`` (its id named), or the lock cannot be made there.
+    """
+    real = Path(os.path.realpath(path))
+    lock = real.parent / f".{real.name}.lock"
+    while True:
+        try:
+            real.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise SentimentError(f"{path}: cannot write ({err.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise SentimentError(f"{path} is being written by another run (process {holder}); wait for it or choose another {option}") from None
+        # The last holder may have removed the file between our open and our lock: then claim the new one.
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(fd), os.stat(lock)):
+                break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
 
 
 def check_output_folder(out_dir: Path, names: frozenset[str], marker: str, kind: str, option: str, *, whole: bool) -> None:

@@ -6,7 +6,9 @@ no traceback; no message when the reader of stdout closed it early, as ``head`` 
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import functools
 import io
 import itertools
@@ -16,6 +18,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterable
+from importlib import resources
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -24,7 +27,7 @@ import typer
 from rich.console import Console
 
 from lstm_sentiment import interrupt
-from lstm_sentiment.atomic import check_output_file, write_atomic
+from lstm_sentiment.atomic import check_output_file, claimed, write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
@@ -112,6 +115,27 @@ def _import_torch() -> None:
     signal raised mid-import left torch half-initialised (a traceback, or a crash inside its C++ start-up)."""
     with interrupt.held():
         import torch  # noqa: F401  # why here: the import is what this function guards
+
+
+def _check_not_shipped(out: Path) -> None:
+    """Refuse a --out inside the installed package, and warn of one named as a shipped model is.
+
+    ``train --out …/assets/models/zh`` replaced the shipped model that every command reads by default;
+    ``train --out zh`` wrote ./zh, which ``--model zh`` never reads (it names the shipped model).
+    """
+    from lstm_sentiment.inference.model import DEFAULT_MODELS  # why here: torch, imported by train by now
+
+    package = Path(os.path.realpath(str(resources.files("lstm_sentiment"))))
+    if Path(os.path.realpath(out)).is_relative_to(package):
+        raise SentimentError(f"--out {out} is inside the installed package {package} (its shipped models and vectors); choose another --out")
+    if str(out) in DEFAULT_MODELS:
+        typer.echo(f"warning: --model {out} names the shipped model; read this one with --model ./{out}", err=True)
+
+
+def _first_process() -> bool:
+    """Whether this is the process a user started, not one that a multi-process run (Lightning's DDP
+    launcher, torchrun, another node) started again with its rank in the environment."""
+    return all(os.environ.get(name, "0") == "0" for name in ("LOCAL_RANK", "NODE_RANK", "RANK"))
 
 
 def _inference_threads() -> int | None:
@@ -344,22 +368,25 @@ def train(
     from lstm_sentiment.training.splits import training_splits
     from lstm_sentiment.training.train import train as run_training
 
+    _check_not_shipped(out)
     check_bundle_target(out)  # before training, not after
-    one_logger_for_lightning()
-    train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
-    # Both given and contradicting: refused above.
-    model_cfg = with_vector_choice(model_cfg, freeze_given=_given(ctx, "freeze_embeddings"), scale_given=_given(ctx, "embedding_lr_scale"))
-    metrics = run_training(
-        train_part,
-        valid_part,
-        test_part,
-        out,
-        model_cfg=model_cfg,
-        data_cfg=data_cfg,
-        train_cfg=train_cfg,
-        embeddings=embeddings,
-        init_from=init_from,
-    )
+    # The processes a multi-process run starts run this command again; the first one holds --out.
+    with claimed(out, "--out") if _first_process() else contextlib.nullcontext():
+        one_logger_for_lightning()
+        train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
+        # Both given and contradicting: refused above.
+        model_cfg = with_vector_choice(model_cfg, freeze_given=_given(ctx, "freeze_embeddings"), scale_given=_given(ctx, "embedding_lr_scale"))
+        metrics = run_training(
+            train_part,
+            valid_part,
+            test_part,
+            out,
+            model_cfg=model_cfg,
+            data_cfg=data_cfg,
+            train_cfg=train_cfg,
+            embeddings=embeddings,
+            init_from=init_from,
+        )
     if metrics is not None:  # None on the other processes of a multi-process run
         interrupt.ignore()  # --out is replaced: a signal while the reports print would call this run interrupted
         console = Console(stderr=True)
@@ -726,7 +753,8 @@ def longrange(
     _import_torch()  # why here: torch and Lightning take seconds to import, a mistyped flag none
     from lstm_sentiment.longrange import run_longrange
 
-    run_longrange(config, out)
+    with claimed(out, "--out"):
+        run_longrange(config, out)
     typer.echo((out / "summary.md").read_text(encoding="utf-8"))
 
 
@@ -746,6 +774,29 @@ def serve(
     run_server(model, host, port, workers, access_log)
 
 
+class _ClosedStream:
+    """A standard stream the shell closed: reading or writing it is an OSError naming it (one line, exit 1),
+    where ``None.write`` was a traceback; flushing it is nothing, so a command that writes nothing there
+    (train's report goes to stderr) ends as it would have."""
+
+    encoding = "utf-8"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _closed(self, *args, **kwargs):
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    write = read = readline = fileno = _closed
+    buffer = property(_closed)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 def main() -> None:
     """Entry point of ``lstm-sentiment`` and ``python -m lstm_sentiment``.
 
@@ -758,6 +809,9 @@ def main() -> None:
     except ImportError:
         from click.exceptions import ClickException
 
+    for name in ("stdin", "stdout"):
+        if getattr(sys, name) is None:  # closed by the shell (`>&-`, `<&-`): Python leaves None there
+            setattr(sys, name, _ClosedStream(name))
     try:
         code = app(standalone_mode=False)
     except ClickException as err:
