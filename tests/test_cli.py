@@ -59,11 +59,24 @@ def test_predict_keeps_the_input_rows_other_columns(small_bundle, tmp_path):
     assert records[0]["meta"] == {"a": [1, 2]} and records[2]["n"] == 4 and "error" in records[2]
 
 
-def test_an_output_encoding_without_the_text_is_named_with_the_way_out(small_bundle):
-    # PYTHONIOENCODING=ascii ended in Python's "'ascii' codec can't encode characters in position 10-16".
-    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
-    result = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(small_bundle[0]), "-f", "jsonl", "我喜欢这个电影"], capture_output=True, text=True, env=env, timeout=300)
-    assert_one_line_error(result, 1, r"the output's encoding \(ascii\) cannot hold '我喜欢这个电影'; set PYTHONIOENCODING=utf-8$")
+def test_a_locale_without_utf8_gets_utf8_data_and_a_named_table_error(small_bundle, tmp_path):
+    # LC_ALL=C without Python's UTF-8 mode: a Chinese record was "'ascii' codec can't encode characters in
+    # position 10-16", and explain read its UTF-8 argument as "argument 1 is not UTF-8 (byte 0xe6)".
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    base = [sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(small_bundle[0]), "我喜欢这个电影"]
+    data = subprocess.run([*base, "-f", "jsonl"], capture_output=True, env=env, timeout=300)
+    assert data.returncode == 0, data.stderr
+    assert json.loads(data.stdout.decode("utf-8"))["text"] == "我喜欢这个电影"  # JSON is UTF-8 (RFC 8259)
+    explained = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "--model", str(small_bundle[0]), "-f", "json", "我喜欢这个电影"], capture_output=True, env=env, timeout=300)
+    assert explained.returncode == 0, explained.stderr
+    assert json.loads(explained.stdout.decode("utf-8"))["words"] == ["我", "喜欢", "这个", "电影"]
+    table = subprocess.run(base, capture_output=True, text=True, encoding="utf-8", env=env, timeout=300)
+    assert_one_line_error(table, 1, r"the output's encoding \(ascii\) cannot hold '我喜欢这个电影'; set PYTHONIOENCODING=utf-8$")
+    gbk = tmp_path / "gbk.jsonl"
+    gbk.write_bytes('{"text": "好"}\n{"text": "差"}\n'.encode("gbk"))
+    result = run_cli("predict", "--model", str(small_bundle[0]), "-i", str(gbk))
+    # It said "no text column (text/review/sentence/content); columns found: none".
+    assert_one_line_error(result, 1, r"gbk\.jsonl: no line holds a JSON object to read; the first: line 1 is not UTF-8 \(byte 0xba\); save the file as UTF-8$")
 
 
 def test_predict_stdin_with_blank_line(small_bundle):
@@ -358,7 +371,7 @@ def test_a_second_run_into_one_out_is_refused_while_the_first_holds_it(tmp_path)
         assert "warning" not in result.stderr  # refused before the data was read
         result = run_cli("longrange", "--quick", "--out", str(out))
         assert_one_line_error(result, 1, r"same is being written by another run")
-    assert not out.exists() and not list(tmp_path.glob(".same*"))  # the lock file went with its claim
+    assert not out.exists() and list(tmp_path.iterdir()) == [data]  # nothing made beside it
 
 
 def test_train_refuses_the_installed_package_and_warns_of_a_shipped_models_name(tmp_path):
@@ -386,3 +399,10 @@ def test_a_closed_stdout_or_stdin_is_one_line(command):
     result = subprocess.run(["bash", "-c", f"{shlex.quote(sys.executable)} -m lstm_sentiment {command}{redirect}"], capture_output=True, text=True, timeout=300)
     stream = "stdin" if "<&-" in command else "stdout"
     assert_one_line_error(result, 1, rf"^error: {stream} is closed$")
+
+
+@pytest.mark.parametrize("args", [("predict", "--model", "", "好"), ("explain", "--model", " ", "好"), ("train", "--data", "zh-reviews", "--init-from", "", "--out", "never")])
+def test_an_empty_model_path_is_named(args, tmp_path):
+    # Path("") is the current folder: "--model ''" said ".: not a model bundle".
+    assert_one_line_error(run_cli(*args, cwd=tmp_path), 1, r"an empty model path; give a bundle directory, or zh or en$")
+    assert not (tmp_path / "never").exists()

@@ -331,6 +331,7 @@ def test_auto_is_fused_without_trace_and_fused_refuses_trace(monkeypatch):
         (torch.randn(2, 3, H_IN), torch.tensor([3, 2, 1]), "lengths has 3 entries, expected N=2"),
         (torch.randn(2, 3, H_IN), torch.tensor([3.0, 2.0]), "lengths must be a 1-D int tensor"),
         (torch.randn(3, H_IN), None, "x must be \\(N, L, H_in\\)"),
+        (torch.randn(0, 3, H_IN), torch.tensor([]), "x holds N=0 sequences"),
     ],
 )
 def test_bad_arguments_raise_value_error(x, lengths, match):

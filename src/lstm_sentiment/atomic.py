@@ -7,6 +7,7 @@ import ctypes
 import errno
 import fcntl
 import glob
+import hashlib
 import os
 import re
 import shutil
@@ -109,21 +110,21 @@ def claimed(path: Path, option: str) -> Iterator[None]:
     written): another process that claims it meanwhile is refused at once. Two runs into one ``--out`` both
     said "wrote" and the first one's model was gone, replaced by the second's without a word.
 
-    The claim is an advisory lock (flock) on a hidden file beside ``path`` (``.NAME.lock``, holding the
-    process id), released and removed at the end, also when the process is killed (the kernel drops the
-    lock; the next claim takes over the file).
+    The claim is an advisory lock (flock) on a file of the system's temporary folder named by a hash of
+    ``path``'s real path (``lstm-sentiment-HASH.lock``, holding the process id): no folder is made for it
+    beside an output that may never be written. It is released and removed at the end, and dropped by the
+    kernel when the process is killed (the next claim takes the file over).
 
     Raises:
-        SentimentError: another process holds ``path`` (its id named), or the lock cannot be made there.
+        SentimentError: another process holds ``path`` (its id named), or the lock cannot be made.
     """
-    real = Path(os.path.realpath(path))
-    lock = real.parent / f".{real.name}.lock"
+    digest = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:16]
+    lock = Path(tempfile.gettempdir()) / f"lstm-sentiment-{digest}.lock"
     while True:
         try:
-            real.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as err:
-            raise SentimentError(f"{path}: cannot write ({err.strerror})") from None
+            raise SentimentError(f"{lock}: cannot make the lock of {option} {path} ({err.strerror})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -6,6 +6,7 @@ no traceback; no message when the reader of stdout closed it early, as ``head`` 
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import errno
@@ -33,7 +34,7 @@ from lstm_sentiment.atomic import check_output_file, claimed, write_atomic
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
-from lstm_sentiment.output import KeptColumns, records_table, report_table, write_records
+from lstm_sentiment.output import KeptColumns, fitting_console, records_table, report_table, write_records
 
 app = typer.Typer(
     add_completion=False,
@@ -389,10 +390,10 @@ def train(
         )
     if metrics is not None:  # None on the other processes of a multi-process run
         interrupt.ignore()  # --out is replaced: a signal while the reports print would call this run interrupted
-        console = Console(stderr=True)
         for name in ("validation", "test"):
             if metrics[name]:
-                console.print(report_table(metrics[name]))
+                table = report_table(metrics[name])
+                fitting_console(table, stderr=True).print(table)
         # Epochs count from 0, as in Lightning's progress bar and training_log.csv.
         typer.echo(f"wrote {out} (best epoch {metrics['best_epoch']} of {metrics['epochs_run']}, counted from 0; {metrics['train_seconds']} s)", err=True)
 
@@ -472,6 +473,8 @@ def predict(
         first = next(records, None)
         if first is None:
             raise ValueError("no texts in the input")
+        if format not in (None, PredictFormat.table):
+            _utf8_stdout()
         _emit_records(itertools.chain([first], records), (format or PredictFormat.table).value)
     if counter.failed:
         typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified; the first, input {counter.first_failed}: {counter.first_error}", err=True)
@@ -502,9 +505,10 @@ def _emit_records(records: Iterable[dict], fmt: str) -> None:
     """Records to stdout: a table (once all are in: its columns fit the widest), or data as each record is
     made (CSV spooled first: its header names every class)."""
     if fmt == "table":
-        console = Console()
+        table = records_table(list(records))
+        console = fitting_console(table)
         with console.capture() as captured:
-            console.print(records_table(list(records)))
+            console.print(table)
         _write_stdout(captured.get())
         return
     write_records(records, fmt, _FlushedStdout())
@@ -518,6 +522,14 @@ class _FlushedStdout:
     def write(self, text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
+
+
+def _utf8_stdout() -> None:
+    """Data (JSON, JSON Lines, CSV, Markdown) go to stdout in UTF-8 whatever the locale's encoding: JSON is
+    UTF-8 by its standard (RFC 8259, 8.1), and these outputs are read back as UTF-8. Under ``LC_ALL=C``
+    without Python's UTF-8 mode a Chinese record failed to print; under GB18030 the file was GB18030."""
+    if isinstance(sys.stdout, io.TextIOWrapper) and codecs.lookup(sys.stdout.encoding).name != "utf-8":
+        sys.stdout.reconfigure(encoding="utf-8")
 
 
 def _write_stdout(text: str) -> None:
@@ -560,9 +572,11 @@ def evaluate(
     if len(classes) == 1:
         typer.echo(f"warning: the data hold one class ({classes[0]}); macro-F1 and the other classes' figures say little", err=True)
     if format == ReportFormat.json:
+        _utf8_stdout()
         _write_stdout(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        Console().print(report_table(report))
+        table = report_table(report)
+        fitting_console(table).print(table)
 
 
 class ExplainFormat(str, Enum):
@@ -603,9 +617,9 @@ def explain(
     if text == "-":
         # As for predict, '-' is stdin: the whole of it is the one text.
         text = decode_lines(sys.stdin.buffer.read(), "<stdin>").removesuffix("\n").removesuffix("\r")
-    (argument,) = argument_texts([text])
-    if isinstance(argument, BadInput):
-        raise ValueError(f"{argument.error}; pass UTF-8 text")
+    (text,) = argument_texts([text])
+    if isinstance(text, BadInput):
+        raise ValueError(f"{text.error}; pass UTF-8 text")
     if not text.strip():
         raise ValueError("empty text: nothing to explain")
     if format == ExplainFormat.json and narrate is None:
@@ -680,6 +694,8 @@ def explain(
         typer.echo(f"wrote {html}", err=True)
     if on_stdout:
         return
+    if format in (ExplainFormat.json, ExplainFormat.markdown):
+        _utf8_stdout()
     if format == ExplainFormat.json:
         data = expl.to_dict()
         if narration is not None:
@@ -688,10 +704,9 @@ def explain(
     elif format == ExplainFormat.markdown:
         _write_stdout(to_markdown(expl, layer, direction.value, narration))
     else:
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=160)  # piped: wide enough that rows stay on one line
-        console.print(rich_table(expl, layer, direction.value))
+        table = rich_table(expl, layer, direction.value)
+        console = fitting_console(table)
+        console.print(table)
         for paragraph in narration or []:
             console.print()
             # soft_wrap: a paragraph stays one line in a file or pipe; the terminal wraps it for display.

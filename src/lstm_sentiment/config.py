@@ -52,7 +52,25 @@ def _finite(obj, *names: str) -> None:
             raise ValueError(f"{type(obj).__name__}.{name} must be within float32's range (|x| <= 3.4e38), got {value!r}")
 
 
+# Python types a field's annotation allows (annotations are strings here: `from __future__ import annotations`).
+_KINDS = {"int": int, "float": (int, float), "bool": bool, "str": str}
+_WANTED = {"int": "an integer", "float": "a number", "bool": "True or False", "str": "a string"}
+
+
 class _FromDict:
+    def _check_types(self) -> None:
+        """Each field of its annotated type (``int | None``: an int or None; a bool is no number): given
+        from Python, "false" for a bool was read as true, 1.5 epochs failed inside Lightning on a bare
+        AssertionError, "0.5" for a float on a comparison of str and float."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kinds = [kind.strip() for kind in str(f.type).split("|")]
+            if value is None and "None" in kinds:
+                continue
+            if not any(isinstance(value, _KINDS[k]) and (k == "bool" or not isinstance(value, bool)) for k in kinds if k in _KINDS):
+                wanted = " or ".join(_WANTED[k] for k in kinds if k in _KINDS)
+                raise ValueError(f"{type(self).__name__}.{f.name} must be {wanted}, got {value!r}")
+
     @classmethod
     def from_dict(cls, values: dict):
         """Build from a dict, rejecting unknown keys by name."""
@@ -109,7 +127,12 @@ class ModelConfig(_FromDict):
     subword_max_n: int = 3
 
     def __post_init__(self) -> None:
+        self._check_types()
         _positive(self, "embedding_dim", "hidden_size", "num_layers", "subword_min_n", "subword_max_n")
+        if self.subword_buckets < 0:
+            raise ValueError(f"ModelConfig.subword_buckets must be >= 0 (0: no subword table), got {self.subword_buckets!r}")
+        if self.subword_min_n > self.subword_max_n:
+            raise ValueError(f"ModelConfig.subword_min_n must be <= subword_max_n, got {self.subword_min_n} > {self.subword_max_n}")
         _at_most(self, MAX_SIZE, "embedding_dim", "hidden_size", "subword_buckets")
         _at_most(self, MAX_LAYERS, "num_layers")
         _finite(self, "forget_bias")
@@ -140,12 +163,12 @@ class DataConfig(_FromDict):
     min_count: int = 2
 
     def __post_init__(self) -> None:
+        self._check_types()
         if self.lang not in LANGS:
             raise ValueError(f"DataConfig.lang must be one of {LANGS}, got {self.lang!r}")
         _positive(self, "min_count")
-        # A string from a hand-edited config.json failed on "'<' not supported between 'str' and 'int'".
-        if not isinstance(self.max_tokens, int) or isinstance(self.max_tokens, bool) or self.max_tokens < 2:
-            raise ValueError(f"DataConfig.max_tokens must be an integer >= 2, got {self.max_tokens!r}")
+        if self.max_tokens < 2:
+            raise ValueError(f"DataConfig.max_tokens must be >= 2, got {self.max_tokens!r}")
 
 
 DEFAULT_EPOCHS = 8
@@ -198,10 +221,11 @@ class TrainConfig(_FromDict):
     strategy: str = "auto"
 
     def __post_init__(self) -> None:
+        self._check_types()
         _positive(self, *(["epochs"] if self.epochs is not None else []), "batch_size", "lr", "grad_clip", "patience", "embedding_lr_scale", "num_nodes")
         _positive(self, "lm_targets")
-        if not isinstance(self.lm_epochs, int) or self.lm_epochs < 0:
-            raise ValueError(f"TrainConfig.lm_epochs must be an integer >= 0, got {self.lm_epochs!r}")
+        if self.lm_epochs < 0:
+            raise ValueError(f"TrainConfig.lm_epochs must be >= 0, got {self.lm_epochs!r}")
         if not 0.0 <= self.plateau_factor < 1.0:
             raise ValueError(f"TrainConfig.plateau_factor must be in [0, 1), got {self.plateau_factor!r}")
         if not 0 <= self.weight_decay < math.inf:

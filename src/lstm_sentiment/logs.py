@@ -29,6 +29,8 @@ def quiet_logging() -> None:
     statistics at exit), Lightning's adverts and idle-device lines dropped, warnings as ``warning: …`` lines."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     logging.getLogger("lstm_sentiment").setLevel(logging.INFO)
+    # Without a writable HOME matplotlib says, in two lines, that it made a temporary cache folder: it works.
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_no_noise)
     warnings.showwarning = _one_line_warnings

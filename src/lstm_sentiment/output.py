@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -148,11 +150,30 @@ def _field(value) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def fitting_console(table: Table, stderr: bool = False) -> Console:
+    """A console that prints ``table`` with nothing cut away: to a file or pipe as wide as its widest row
+    (every row on one line), in a terminal at least as wide as the table's narrowest layout. At the 80
+    columns that rich assumes for a pipe an 8-class report lost its last confusion-matrix column, and
+    ``COLUMNS=0`` printed nothing at all."""
+    console = Console(stderr=stderr)
+    measured = Measurement.get(console, console.options.update_width(_UNBOUNDED), table)
+    width = measured.maximum if not console.is_terminal else max(console.width, measured.minimum)
+    return Console(stderr=stderr, width=max(width, 1))
+
+
+_UNBOUNDED = 100_000  # columns to measure a table in: more than any table here needs
+
+
 def records_table(records: Sequence[dict], title: str | None = None):
-    """A rich Table of prediction records (texts shortened to 60 characters)."""
+    """A rich Table of prediction records (texts shortened to 60 characters); the label, score and number
+    are never shortened (a narrow terminal read "posit…"), the text and note wrap."""
     table = Table(title=title)
-    for column, justify in (("#", "right"), ("text", "left"), ("label", "left"), ("score", "right"), ("note", "left")):
-        table.add_column(column, justify=justify)
+    labels = [r["label"] or "-" for r in records]
+    table.add_column("#", justify="right", no_wrap=True, min_width=len(str(len(records))))
+    table.add_column("text", justify="left", overflow="fold")
+    table.add_column("label", justify="left", no_wrap=True, min_width=max(map(len, labels), default=1))
+    table.add_column("score", justify="right", no_wrap=True, min_width=6)
+    table.add_column("note", justify="left", overflow="fold")
     for i, r in enumerate(records, 1):
         text = r["text"] if len(r["text"]) <= 60 else r["text"][:57] + "…"
         note = ", ".join(str(r[k]) if k != "truncated" else "truncated" for k in ("error", "warning", "truncated") if k in r)
@@ -185,7 +206,9 @@ def report_table(report: dict):
     if "ece" in report:
         unscaled = f"; {report['ece_unscaled']:.4f} at T=1" if "ece_unscaled" in report else ""  # absent from older metrics.json
         ece = f"  ECE={report['ece']:.4f} (T={report['temperature']:.2f}{unscaled})"
-    table = Table(title=shown(f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}"), collapse_padding=len(report["labels"]) > 3)
+    title = shown(f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}")
+    title.overflow = "fold"  # a path longer than the table breaks, not cut
+    table = Table(title=title, collapse_padding=len(report["labels"]) > 3)
     labels = report["labels"]
     table.add_column("class", overflow="fold")
     # A narrow terminal shrinks every column alike: with 5 classes in 80 columns the figures read "0.92…".
@@ -193,8 +216,9 @@ def report_table(report: dict):
     # cells share their padding, so that 5 classes fit in 80 columns.
     for column in ("precision", "recall", "f1"):
         table.add_column(column, justify="right", min_width=6, overflow="fold")
+    counts = [str(c["support"]) for c in report["per_class"].values()] + [str(n) for row in report["confusion_matrix"] for n in row]
     for column in ("support", *[f"pred {label}" for label in labels]):
-        table.add_column(shown(column), justify="right", overflow="fold")
+        table.add_column(shown(column), justify="right", overflow="fold", min_width=max(map(len, counts), default=1))
     for label, row in zip(labels, report["confusion_matrix"]):
         c = report["per_class"][label]
         figures = ("–" if c[name] is None else f"{c[name]:.4f}" for name in ("precision", "recall", "f1"))

@@ -207,6 +207,8 @@ class LSTM(nn.LSTM):
             raise ValueError(f"x has {features} features per step, expected input_size={self.input_size}")
         if length == 0:
             raise ValueError("x has L=0 time steps")
+        if n == 0:
+            raise ValueError("x holds N=0 sequences")  # torch's words were "min(): Expected reduction dim…"
         weights = self.weight_ih_l0.dtype
         if x.dtype != weights and not torch.is_autocast_enabled(x.device.type):
             # The fused path says so in torch's words; the explicit one failed inside a matmul.

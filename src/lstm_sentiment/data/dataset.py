@@ -124,6 +124,17 @@ def label_order(labels: list[str]) -> list[str]:
     return sorted(names, key=key)
 
 
+def check_rows(data: LabelledTexts) -> None:
+    """Raise SentimentError, by row, for a text that is not a string or a missing label (None, NaN, blank:
+    :func:`is_missing_label`), which a file reader refuses too: given from Python, a None text failed on
+    "object of type 'NoneType' has no len()", a None label became a class "none"."""
+    for row, (text, label) in enumerate(zip(data.texts, data.labels), 1):
+        if not isinstance(text, str):
+            raise SentimentError(f"{data.source}: text {row} is {type(text).__name__}, not a string")
+        if is_missing_label(label):
+            raise SentimentError(f"{data.source}: text {row} has no label ({label!r})")
+
+
 def check_trainable(data: LabelledTexts, split: bool = False) -> None:
     """Raise SentimentError unless there are ≥ 2 classes with ≥ 2 examples each (≥ 3 when a validation
     text of each class is to be split off: two of a class then left one to train on, and the message

@@ -362,15 +362,20 @@ class BadInput:
 
 def argument_texts(texts: Sequence[str]) -> list[str | BadInput]:
     """Texts given as command-line arguments: each kept, or a :class:`BadInput` for one that is not UTF-8
-    (Python keeps such bytes of ``sys.argv`` as lone surrogates, which no UTF-8 output can hold)."""
+    (Python keeps such bytes of ``sys.argv`` as lone surrogates, which no UTF-8 output can hold). An
+    argument that Python read in a locale's encoding other than UTF-8, keeping its bytes so, is read as UTF-8."""
     items: list[str | BadInput] = []
     for number, text in enumerate(texts, 1):
         bad = _UNDECODED.search(text)
         if bad is None:
             items.append(text)
             continue
-        shown = text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
-        items.append(BadInput(shown, f"argument {number} is not UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x})"))
+        raw = text.encode("utf-8", errors="surrogateescape")  # the bytes the shell gave
+        try:
+            # UTF-8 read under a locale that is not (LC_ALL=C with PYTHONUTF8=0): "not UTF-8", it said.
+            items.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            items.append(BadInput(raw.decode("utf-8", errors="replace"), f"argument {number} is not UTF-8 (byte 0x{raw[err.start]:02x})"))
     return items
 
 
@@ -479,17 +484,21 @@ def _bad(path: Path, line: str, error: str, strict: bool) -> BadInput:
 
 def _iter_jsonl_rows(lines: Iterator[str | BadInput], path: Path, text_column: str | None, strict: bool) -> Iterator[tuple[str | BadInput, dict]]:
     col = None
+    first_fault = None  # of the lines before the first JSON object
     for number, line in enumerate(lines, 1):
         if isinstance(line, BadInput):
+            first_fault = first_fault or line.error
             yield line, {}
             continue
         if not line.strip():
             # An empty text would be '{"text": ""}'; a blank line is a fault, kept in place so outputs
             # stay aligned with the input's lines.
+            first_fault = first_fault or f"line {number} is blank"
             yield _bad(path, line, f"line {number} is blank", strict), {}
             continue
         row, error = _json_object(line, number)
         if error is not None:
+            first_fault = first_fault or error
             yield _bad(path, line, error, strict), {}
             continue
         if col is None:
@@ -505,6 +514,10 @@ def _iter_jsonl_rows(lines: Iterator[str | BadInput], path: Path, text_column: s
             yield _bad(path, line, f"line {number}: {col!r} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text", strict), others
             continue
         yield value, others
+    if col is None and first_fault is not None:
+        # A whole file in GBK said "no text column … columns found: none", naming neither line nor encoding.
+        hint = "; save the file as UTF-8" if "not UTF-8" in first_fault else ""
+        raise SentimentError(f"{path}: no line holds a JSON object to read; the first: {first_fault}{hint}")
     if col is None:
         pick_column([], text_column, TEXT_COLUMNS, "text", str(path))  # raises: no rows, no columns
 

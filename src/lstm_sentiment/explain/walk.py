@@ -358,14 +358,17 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
     if not encoded.tokens:
         raise SentimentError("no words in the text after normalisation: nothing to explain")
     words = encoded.tokens
-    ids = model.token_ids(words)
-    length = len(ids)
-
     # Prefix t holds the first t tokens; occluded copy j has token j replaced by <unk>. One call on the
     # path predict uses: its rows are predict's numbers for those token lists.
-    prefixes = [ids[:t] for t in range(1, length + 1)]
-    occluded = [ids[:j] + [UNK_ID] + ids[j + 1 :] for j in range(length)]
-    probs = model.probabilities(prefixes + occluded).double().numpy()  # (2L, C)
+    with model.token_ids.reading():  # the ids index words added to the model until its passes are done
+        ids = model.token_ids(words)
+        length = len(ids)
+        prefixes = [ids[:t] for t in range(1, length + 1)]
+        occluded = [ids[:j] + [UNK_ID] + ids[j + 1 :] for j in range(length)]
+        probs = model.probabilities(prefixes + occluded).double().numpy()  # (2L, C)
+        with torch.inference_mode():
+            token_ids = torch.tensor([ids], dtype=torch.long, device=model.device)
+            logits, trace = model.network(token_ids, torch.tensor([length]), return_trace=True)
     running, occluded_probs = probs[:length], probs[length:]
     final = running[-1]
     best = int(np.argmax(final))
@@ -373,9 +376,6 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
     # Replacing <unk> by <unk> changes nothing; make that exact rather than a float32 residue.
     contributions[np.array(ids) == UNK_ID] = 0.0
 
-    with torch.inference_mode():
-        token_ids = torch.tensor([ids], dtype=torch.long, device=model.device)
-        logits, trace = model.network(token_ids, torch.tensor([length]), return_trace=True)
     explicit = torch.softmax(logits / model.temperature, dim=-1)[0].double().cpu().numpy()
     layers = tuple(
         tuple(DirectionTrace.from_gate_trace(gate_trace, k, d, top_units) for d, gate_trace in enumerate(layer))

@@ -7,19 +7,21 @@ the network it has just trained with them): :class:`WordIds`, :func:`probabiliti
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import threading
 import unicodedata
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
 import torch
 
 from lstm_sentiment.bundle import load_bundle
-from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.batches import length_batches, pad_batch
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
@@ -32,8 +34,10 @@ PREDICT_BATCH = 256
 # Padded steps (N · L_max) per inference batch: 64 texts of 64 words, or 16 of 256. Bounds the memory of
 # the LSTM's activations, which for 256 texts of 256 words would take several hundred MB.
 PREDICT_BATCH_TOKENS = 4_096
-# Words met after training that keep their subword vector, per loaded model; beyond this, further new
-# words are read as <unk> (a server reading endless new text stays within ~40 MB of them at E = 100).
+# Words met after training whose subword vectors a loaded model keeps (~40 MB at E = 100): past this many,
+# the next call that starts while no other is reading clears them (each is made again, the same, when next
+# met), so a server reading endless new text stays within bounds. Calls that overlap without a gap let the
+# table grow to twice this; past that, new words are read as <unk>.
 MAX_ADDED_WORDS = 100_000
 
 
@@ -42,6 +46,18 @@ def default_model_path(name: str) -> Path:
     if name not in DEFAULT_MODELS:
         raise SentimentError(f"unknown default model {name!r}; choose one of {', '.join(DEFAULT_MODELS)} or a directory")
     return Path(str(resources.files("lstm_sentiment").joinpath("assets", "models", name)))
+
+
+def model_path(path: str | Path) -> Path:
+    """A bundle directory given by the user, as a Path.
+
+    Raises:
+        SentimentError: an empty or blank name (``Path("")`` is the current folder: "--model ''" said
+            ".: not a model bundle").
+    """
+    if not str(path).strip():
+        raise SentimentError("an empty model path; give a bundle directory, or zh or en")
+    return Path(path)
 
 
 class WordIds:
@@ -60,6 +76,26 @@ class WordIds:
         self.vocab = vocab
         self._added: dict[str, int] = {}
         self._seen_chars: frozenset[str] | None = None
+        # Threads that predict with one model (serve's pool) add words to one table: two at once wrote a
+        # word's row into a table the other was replacing (a zero vector, silently wrong scores) or past its end.
+        self._lock = threading.Lock()
+        self._readers = 0
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold the words added so far for ids made within (they index the network's table until its
+        forward pass is done). Past :data:`MAX_ADDED_WORDS`, a call that starts while no other reads first
+        clears them: a text's scores never depend on what was read before."""
+        with self._lock:
+            if not self._readers and len(self._added) >= MAX_ADDED_WORDS:
+                self._added.clear()
+                self.network.clear_added_words()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._readers -= 1
 
     def __call__(self, tokens: Sequence[str]) -> list[int]:
         """Ids of ``tokens``; empty for no tokens."""
@@ -75,9 +111,14 @@ class WordIds:
             if not self._chars_seen(word):
                 return UNK_ID
             vector = self.network.subword_vector(word)
-            if vector is None or len(self._added) >= MAX_ADDED_WORDS:
+            if vector is None:
                 return UNK_ID
-            i = self._added[word] = self.network.add_word(vector)
+            with self._lock:
+                i = self._added.get(word)  # another thread may have added it meanwhile
+                if i is None:
+                    if len(self._added) >= 2 * MAX_ADDED_WORDS:
+                        return UNK_ID
+                    i = self._added[word] = self.network.add_word(vector)
         return i
 
     def _chars_seen(self, word: str) -> bool:
@@ -206,7 +247,7 @@ class SentimentModel:
         # The names "zh" and "en" (as str) are the shipped models even where a folder has that name; a
         # Path, or "./zh", is a directory.
         shipped = isinstance(path_or_name, str) and path_or_name in DEFAULT_MODELS
-        path = default_model_path(path_or_name) if shipped else Path(path_or_name)
+        path = default_model_path(path_or_name) if shipped else model_path(path_or_name)
         if device is None:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         try:
@@ -275,8 +316,9 @@ class SentimentModel:
 
     def records(self, texts: Sequence[str], encoded: Sequence[Tokenized], batch_size: int = PREDICT_BATCH) -> list[dict]:
         """:meth:`predict`'s records for texts already tokenized by :meth:`encode` (no truncation warning)."""
-        id_lists = [self.token_ids(e.tokens) for e in encoded]
-        probs = self.probabilities([ids or [UNK_ID] for ids in id_lists], batch_size)
+        with self.token_ids.reading():
+            id_lists = [self.token_ids(e.tokens) for e in encoded]
+            probs = self.probabilities([ids or [UNK_ID] for ids in id_lists], batch_size)
         best = probs.argmax(-1).tolist()  # the first of equal maxima, as max() would pick
         labels = self.id2label
         records = []
@@ -309,7 +351,8 @@ class SentimentModel:
             UserWarning: texts of the other script than the model reads (:func:`text_warning`), counted,
                 when they are at least ``OTHER_SCRIPT_SHARE`` (1 %) of the data.
         Raises:
-            SentimentError: no texts, a text with nothing to read (empty or whitespace, or only markup,
+            SentimentError: no texts, a text that is not a string or a missing label (by row), a text
+                with nothing to read (empty or whitespace, or only markup,
                 which :meth:`predict` gives no label either), a label the model does not know, or
                 non-finite scores.
             TypeError: ``data`` is not a :class:`LabelledTexts`.
@@ -319,6 +362,7 @@ class SentimentModel:
             raise TypeError(f"evaluate takes LabelledTexts(texts, labels, source) from lstm_sentiment.data.dataset, not {type(data).__name__}")
         if not len(data):
             raise SentimentError(f"{data.source}: no labelled texts to evaluate")
+        check_rows(data)
         # As load_dataset folds a file's labels (1/0, pos/neg, True/False beside negative/positive).
         data = dataclasses.replace(data, labels=canonical_labels(data.labels, self.id2label))
         encoded = self.encode(data.texts)
@@ -335,7 +379,8 @@ class SentimentModel:
                 scripts = Counter(other).most_common()
                 what = scripts[0][0] if len(scripts) == 1 else "of other scripts (" + ", ".join(f"{script} {n}" for script, n in scripts) + ")"
                 warnings.warn(f"{len(other)} of {len(encoded)} texts are {what}; the model reads {self.reads}, so its figures on them say little", stacklevel=2)
-        probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
+        with self.token_ids.reading():
+            probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
         return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
 
 

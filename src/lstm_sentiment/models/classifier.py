@@ -139,6 +139,11 @@ class SentimentLSTM(nn.Module):
         self.added += 1
         return self.embedding.num_embeddings + self.added - 1
 
+    def clear_added_words(self) -> None:
+        """Drop the words :meth:`add_word` gave (their ids are free again), and the memory they held."""
+        self.added_vectors = self.added_vectors.new_zeros(0, self.added_vectors.size(1))
+        self.added = 0
+
     def pool(self, output: Tensor, h_n: Tensor, lengths: Tensor) -> Tensor:
         """One vector per text from the step outputs (N, L, D·H), zero past each length."""
         pooling = self.config.pooling

@@ -22,12 +22,12 @@ from torch import Tensor
 
 from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import remove_dead_folders
-from lstm_sentiment.bundle import load_bundle, save_bundle
+from lstm_sentiment.bundle import check_bundle_target, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, label_order
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, check_trainable, label_order
 from lstm_sentiment.embeddings import load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, probabilities, reading_language, token_script
+from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, model_path, probabilities, reading_language, token_script
 from lstm_sentiment.inference.routing import default_model_name
 from lstm_sentiment.logs import quiet_lightning
 from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
@@ -62,7 +62,7 @@ def train(
     train_data: LabelledTexts,
     valid_data: LabelledTexts,
     test_data: LabelledTexts | None,
-    out_dir: Path,
+    out_dir: str | Path,
     model_cfg: ModelConfig = ModelConfig(),
     data_cfg: DataConfig = DataConfig(),
     train_cfg: TrainConfig = TrainConfig(),
@@ -95,11 +95,17 @@ def train(
 
     ``domain_tests`` (name → test split) are evaluated too, into ``metrics["domains"]`` and the card.
 
+    The splits are used as given: repeated texts, and texts that two splits share, are the caller's to
+    drop (the command line's :func:`~lstm_sentiment.training.splits.training_splits` does).
+
     Returns:
         ``{"validation": report, "test": report | None, "calibration": {...}, ...}`` on the main
         process, None on the others.
     Raises:
-        SentimentError: fewer than 2 classes, a class with < 2 examples, evaluation labels unseen in
+        SentimentError: checked before any work: an ``out_dir`` that may not take a bundle
+            (:func:`check_bundle_target`), a text that is not a string, a missing label (labels are folded
+            as a file's: 0/1 and True/False are negative/positive), no validation texts; fewer than 2
+            classes, a class with < 2 examples, evaluation labels unseen in
             training, validation of one class, no word kept by ``data_cfg.min_count``, an unreadable
             ``init_from`` bundle or one of another language than the texts, a ``data_cfg.lang`` that is not
             the texts' (with the shipped vectors), or trainer settings this
@@ -109,6 +115,11 @@ def train(
     if init_from is not None and embeddings is not None:
         raise ValueError("give --init-from or --embeddings, not both")
     started = time.perf_counter()
+    # Before the work: a str path, a folder of other files, int labels or a None text failed after training.
+    out_dir = Path(out_dir)
+    check_bundle_target(out_dir)
+    train_data = _checked(train_data)
+    valid_data, test_data = (_checked(part, train_data.labels) if part is not None else None for part in (valid_data, test_data))
     check_trainable(train_data)
     check_trainer_settings(train_cfg)
     id2label = label_order(train_data.labels)
@@ -117,13 +128,15 @@ def train(
         if unseen:
             # Named as read: 0/1 of the training file are "negative"/"positive" by now, 1/2 of this one are not.
             raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes ({', '.join(id2label)})")
+    if not valid_data.texts:
+        raise SentimentError(f"{valid_data.source}: no validation texts")
     if len(set(valid_data.labels)) < 2:
         # Macro-F1 over one class says nothing about the other, yet early stopping and calibration follow it.
         raise SentimentError(f"{valid_data.source}: validation holds one class ({valid_data.labels[0]!r}); it needs at least 2")
     index = {label: i for i, label in enumerate(id2label)}
 
     L.seed_everything(train_cfg.seed, workers=True, verbose=False)
-    base = load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else Path(init_from)) if init_from is not None else None
+    base = load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else model_path(init_from)) if init_from is not None else None
     if base is not None:
         check_language(train_data, reading_language(base[3]), f"the model {init_from}", "fine-tune a model of their language")
         model_cfg = replace(ModelConfig.from_dict(base[3]["model"]), dropout=model_cfg.dropout, word_dropout=model_cfg.word_dropout, freeze_embeddings=model_cfg.freeze_embeddings)
@@ -273,6 +286,18 @@ class _ProgressBar(RichProgressBar):
         metrics = super().get_metrics(trainer, pl_module)
         metrics.pop("v_num", None)
         return metrics
+
+
+def _checked(data: LabelledTexts, training_labels: list[str] | None = None) -> LabelledTexts:
+    """``data`` with its labels folded as a file's are (:func:`canonical_labels`: 0/1, True/False or
+    pos/neg are negative/positive; a validation or test split's against the training classes).
+
+    Raises:
+        SentimentError: see :func:`check_rows`.
+    """
+    check_rows(data)
+    known = None if training_labels is None else set(training_labels)
+    return LabelledTexts(list(data.texts), canonical_labels(list(data.labels), known), data.source)
 
 
 def _describe(coverage: dict) -> str:
