@@ -406,3 +406,15 @@ def test_an_empty_model_path_is_named(args, tmp_path):
     # Path("") is the current folder: "--model ''" said ".: not a model bundle".
     assert_one_line_error(run_cli(*args, cwd=tmp_path), 1, r"an empty model path; give a bundle directory, or zh or en$")
     assert not (tmp_path / "never").exists()
+
+
+def test_a_tsv_output_is_tab_separated_and_a_text_like_an_option_is_hinted(small_bundle, tmp_path):
+    # -o pred.tsv wrote JSON Lines into the .tsv file; "-1/10, terrible" said "No such option: -1" alone.
+    source = tmp_path / "in.tsv"
+    source.write_text('id\ttext\n1\t好\n2\t"差,\t很差"\n', encoding="utf-8")
+    out = tmp_path / "pred.tsv"
+    result = run_cli("predict", "--model", str(small_bundle[0]), "-i", str(source), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline=""), delimiter="\t"))
+    assert [(r["id"], r["text"]) for r in rows] == [("1", "好"), ("2", "差,\t很差")] and all(r["label"] for r in rows)
+    assert_one_line_error(run_cli("predict", "--model", str(small_bundle[0]), "-1/10, terrible"), 2, r"No such option: -1; a text that starts with '-' goes after '--'")

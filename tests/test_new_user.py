@@ -1423,3 +1423,43 @@ def test_python_train_checks_its_arguments_first_and_folds_labels(tmp_path):
     for data, message in ((LabelledTexts(["好", None], [1, 0], "E"), r"E: text 2 is NoneType"), (LabelledTexts(["好", "差"], [1, None], "E"), r"E: text 2 has no label")):
         with pytest.raises(SentimentError, match=message):
             model.evaluate(data)
+
+
+def test_a_text_of_markup_only_is_refused_in_a_file_and_left_out_in_python(tmp_path):
+    # "&nbsp;" or "<br /><br />" alone trained as nothing without a word, where predict says "empty text".
+    from lstm_sentiment.training.train import train
+
+    rows = "\n".join(f"{t},{y}" for t, y in [("好极了", 1), ("太差", 0), ("很好", 1), ("很差", 0), ("&nbsp;", 1), ("不错", 1), ("垃圾", 0)])
+    (tmp_path / "d.csv").write_text(f"text,label\n{rows}\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"d\.csv: line 6 has no words in 'text' once normalised \(markup or control characters only: '&nbsp;'\)"):
+        read_labelled(tmp_path / "d.csv")
+    texts = ["好极了", "太差", "很好", "很差", "不错", "垃圾", "喜欢", "讨厌"] * 2
+    data = LabelledTexts([*texts, "<br /><br />"], [*[1, 0] * 8, 1], "T")
+    with pytest.warns(UserWarning, match=r"T: 1 text\(s\) hold no word once normalised .*text 17, '<br /><br />'\): left out"):
+        metrics = train(data, LabelledTexts(texts[:6], [1, 0] * 3, "V"), None, tmp_path / "m", ModelConfig(hidden_size=8), DataConfig(), TrainConfig(epochs=1))
+    config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
+    assert config["training_data"]["counts"]["train"] == {"negative": 8, "positive": 8}
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("Crouching Tiger (卧虎藏龙) is a breathtaking, beautiful masterpiece. I loved every minute.", "en"),
+        ("这个电影 is terrible", "zh"),
+        ("剧情太boring了", "zh"),
+        ("这个app的UI design很nice, but bug太多", "zh"),
+        ("good film", "en"),
+    ],
+)
+def test_a_text_goes_to_the_model_of_most_of_its_words(text, lang):
+    # An English review quoting a Chinese title went to zh on its Han characters: positive 0.52, not 0.9997.
+    from lstm_sentiment.inference.routing import route
+
+    assert route(text).lang == lang
+
+
+def test_chinese_words_in_an_english_text_are_flagged():
+    from lstm_sentiment import SentimentModel
+
+    (record,) = SentimentModel.load("en").predict(["Crouching Tiger (卧虎藏龙) is a breathtaking, beautiful masterpiece."])
+    assert record["label"] == "positive" and record["warning"] == "Chinese words read as <unk>"

@@ -60,3 +60,21 @@ def test_vocab_build_encode_roundtrip(tmp_path):
     assert vocab.encode(["好", "差"]) == [2, 1]
     vocab.save(tmp_path / "vocab.txt")
     assert Vocab.load(tmp_path / "vocab.txt").itos == vocab.itos
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("It isn’t worth it", "it isn't worth it"),  # read "isn | ’ | t": the en model's negations reversed
+        ("I didn´t enjoy it", "i didn't enjoy it"),
+        ("TOM`S GARDEN", "tom's garden"),
+        ("Sound <5 out of 10, awful mixing -> 10/10", "sound <5 out of 10, awful mixing -> 10/10"),  # lost 14 words
+        ("I <3 this, the acting is > anything", "i <3 this, the acting is > anything"),
+        ("Great film&lt;br /&gt;&lt;br /&gt;Loved it", "great film loved it"),  # left "< br / >" tokens
+        ("a<br /><br />b <!-- x --> <B>c</B>", "a b c"),
+        ("看过<穿PRADA的恶魔>后", "看过<穿prada的恶魔>后"),  # a title, not a tag
+        ("他说‘好’", "他说‘好’"),  # quotes, not apostrophes
+    ],
+)
+def test_apostrophes_tags_and_entities(raw, expected):
+    assert normalize(raw) == expected

@@ -60,6 +60,7 @@ class PredictFormat(str, Enum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    tsv = "tsv"
 
 
 class ReportFormat(str, Enum):
@@ -407,7 +408,7 @@ def predict(
     input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin; a pipe without a suffix (<(cmd)) is read as .txt."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made) instead of stdout; - is stdout."),
-    format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv. Default: a table on stdout; for --output, by its suffix (.csv, .json), else jsonl."),
+    format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or tsv. Default: a table on stdout; for --output, by its suffix (.csv, .tsv, .json), else jsonl."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first input line that holds no text (not UTF-8, not JSON, a blank JSONL line), leaving --output as it was. Default: such a line gets a record with an error at its place, the run goes on, and the exit code is 1."),
@@ -441,7 +442,7 @@ def predict(
     if output is not None and str(output) == "-":
         output = None  # as for input, '-' is the standard stream
     if output is not None and format == PredictFormat.table:
-        raise _UsageError("--format table is for the terminal; with --output give json, jsonl or csv")
+        raise _UsageError("--format table is for the terminal; with --output give json, jsonl, csv or tsv")
     if output is not None and output.is_dir():
         raise ValueError(f"--output {output} is a directory; give a file name")
     if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
@@ -497,7 +498,7 @@ class _Tally:
             yield item
 
 
-_OUTPUT_FORMATS = {".csv": "csv", ".json": "json"}  # --output suffix → format; others get JSONL
+_OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json"}  # --output suffix → format; others get JSONL
 _INPUT_PAUSE = 0.1  # seconds without a new line of stdin or a pipe before the records read so far are written
 
 
@@ -830,8 +831,12 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except ClickException as err:
-        if err.format_message():  # empty when the help was shown instead (no command given)
-            typer.echo(f"error: {err.format_message()} (see --help)", err=True)
+        message = err.format_message()  # empty when the help was shown instead (no command given)
+        if re.match(r"No such option: -\d", message):
+            # predict "-1/10, terrible" read the text as an option.
+            message += "; a text that starts with '-' goes after '--' (predict -- '-1/10, terrible')"
+        if message:
+            typer.echo(f"error: {message} (see --help)", err=True)
         sys.exit(err.exit_code)
     except typer.Abort:
         typer.echo("error: interrupted", err=True)

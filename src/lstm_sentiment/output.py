@@ -17,7 +17,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-FORMATS = ("table", "json", "jsonl", "csv")
+FORMATS = ("table", "json", "jsonl", "csv", "tsv")
 # The keys of a prediction record (see SentimentModel.predict); any other key is a column of the input row.
 RECORD_KEYS = ("text", "label", "score", "probs", "error", "warning", "truncated")
 
@@ -71,7 +71,8 @@ class _Header:
 
 
 def records_to_text(records: Sequence[dict], fmt: str) -> str:
-    """Serialise prediction records (see :meth:`SentimentModel.predict`) as "json", "jsonl" or "csv".
+    """Serialise prediction records (see :meth:`SentimentModel.predict`) as "json", "jsonl", "csv" or "tsv"
+    (the CSV columns, tab-separated).
 
     CSV columns: the input row's other columns (if any: see :func:`input_column_key`), text, label, score,
     one ``prob_<label>`` column per class, flags.
@@ -105,30 +106,31 @@ def write_records(records: Iterable[dict], fmt: str, stream: TextIO, spool_dir: 
             count += 1
         stream.write("\n]\n" if count else "[]\n")
         return count
-    if fmt == "csv":
+    if fmt in ("csv", "tsv"):
+        delimiter = "," if fmt == "csv" else "\t"
         header = _Header()
         if isinstance(records, Sequence):
             for r in records:
                 header.add(r)
-            return _write_csv(records, header, stream)
+            return _write_csv(records, header, stream, delimiter)
         with tempfile.TemporaryFile("w+", encoding="utf-8", dir=spool_dir) as spool:
             for r in records:
                 header.add(r)
                 spool.write(json.dumps(r, ensure_ascii=False) + "\n")
             spool.seek(0)
-            return _write_csv((json.loads(line) for line in spool), header, stream)
-    raise ValueError(f"format must be json, jsonl or csv here, got {fmt!r}")
+            return _write_csv((json.loads(line) for line in spool), header, stream, delimiter)
+    raise ValueError(f"format must be json, jsonl, csv or tsv here, got {fmt!r}")
 
 
 def _indent(text: str) -> str:
     return "  " + text.replace("\n", "\n  ")
 
 
-def _write_csv(records: Iterable[dict], header: _Header, stream: TextIO) -> int:
-    writer = csv.writer(stream, lineterminator="\n")
+def _write_csv(records: Iterable[dict], header: _Header, stream: TextIO, delimiter: str = ",") -> int:
+    writer = csv.writer(stream, delimiter=delimiter, lineterminator="\n")
     # The csv module quotes a field holding the line terminator's characters only, so a lone CR (a JSONL
     # text may hold one) went out bare, and every CSV reader ends a row there: such rows are quoted whole.
-    quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    quoted = csv.writer(stream, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
     columns, labels = list(header.columns), list(header.labels)
     writer.writerow([*columns, "text", "label", "score", *[f"prob_{label}" for label in labels], "flags"])
     count = 0

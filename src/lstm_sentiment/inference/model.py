@@ -392,7 +392,8 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | 
     :func:`reading_language`; None, a model of both zh and en), "zh text; the model reads en", "Cyrillic
     text; the model reads zh" and the like (:func:`other_script`); else "no known words"
     (:func:`has_known_word`); else, for words of a third script read as ``<unk>`` (letters no vocabulary
-    word holds, see :class:`WordIds`), "Cyrillic words read as <unk>" and the like. The script comes first: it
+    word holds, see :class:`WordIds`), "Cyrillic words read as <unk>" and the like, and for an en model
+    "Chinese words read as <unk>". The script comes first: it
     says which model to use instead."""
     script = other_script(tokens, reader)
     if script:
@@ -403,7 +404,10 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | 
     # from positive 0.83 to negative 0.96, and the text's script (Han) raised no flag. A rare character of
     # the model's own script (犇) is no reason to doubt the label.
     script = token_script([token for token, known in zip(tokens, in_vocab) if not known])  # by letters alone
-    return f"{script} words read as <unk>" if script is not None and script not in DEFAULT_MODELS else None
+    # English words in Chinese are many (iPhone, ok) and the zh model knows some; Chinese in English is <unk>.
+    if script is None or script == reader or (script in DEFAULT_MODELS and reader != "en"):
+        return None
+    return f"{'Chinese' if script == 'zh' else script} words read as <unk>"
 
 
 def other_script(tokens: Sequence[str], reader: str | None) -> str | None:
@@ -418,8 +422,9 @@ def other_script(tokens: Sequence[str], reader: str | None) -> str | None:
 
 def token_script(tokens: Sequence[str]) -> str | None:
     """"zh", "en", another script's name ("Cyrillic", "kana", "Hangul"…) or None: the script of a tokenized
-    text, by the Unicode names of its letters. A text with Han characters is zh, as routing tells it (Chinese
-    with English words is Chinese), unless the letters of third scripts outnumber them (Korean Hangul beside
+    text, by the Unicode names of its letters. A text with at least as many Han characters as Latin words is
+    zh, as routing tells it (Chinese with English words is Chinese; an English review quoting a Chinese title
+    is English), unless the letters of third scripts outnumber them (Korean Hangul beside
     Hanja, Russian beside Chinese) or it holds kana: two or more, and a quarter as many as its Han characters
     (Chinese writes none but の, the internet's 的, and a Japanese name now and then; a Japanese sentence may
     hold more Han than kana: 16 of the 102,326 zh training texts are so read); any other text
@@ -431,7 +436,8 @@ def token_script(tokens: Sequence[str]) -> str | None:
     kana = scripts["kana"] - letters.count("の")
     if han and kana >= max(2, han / 4):
         return "kana"
-    if han and han >= sum(n for script, n in scripts.items() if script not in DEFAULT_MODELS):
+    latin_words = sum(1 for token in tokens if token[:1].isalpha() and _letter_script(token[0]) == "en")
+    if han and han >= max(latin_words, sum(n for script, n in scripts.items() if script not in DEFAULT_MODELS)):
         return "zh"
     return scripts.most_common(1)[0][0] if scripts else None
 

@@ -250,7 +250,7 @@ class RecordCounter:
 
 
 def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=None, columns: KeptColumns | None = None, **options) -> RecordCounter:
-    """Classify ``texts`` into ``output`` ("jsonl", "json" or "csv"), streaming, written atomically.
+    """Classify ``texts`` into ``output`` ("jsonl", "json", "csv" or "tsv"), streaming, written atomically.
 
     Records go to a temporary file beside ``output``, renamed over it at the end; if anything fails the
     old ``output`` is left as it was. ``model`` and ``options`` (``lang``, ``workers``, ``precision``…)

@@ -7,7 +7,17 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_TAG = re.compile(r"<[^>]{0,200}>")  # HTML tags such as <br /> (IMDb-style reviews carry them)
+# HTML tags such as <br /> (IMDb-style reviews carry them): a "<" then a letter, "/" or "!"; comments. Any "<" up to
+# the next ">" took words with it: "Sound <5 out of 10, awful mixing … -> 10/10" lost 14 words, "I <3 it".
+_TAG = re.compile(r"<[/!]?[A-Za-z][^<>]{0,200}>|<!--.{0,200}?-->")
+# A typographic apostrophe (’ ‘ ʼ), backtick or acute accent between two Latin letters is an apostrophe: as
+# typed by phones and word processors, "isn’t" was "isn | ’ | t", and the en model read 40 negated
+# complaints 22.5 % right where it read them with "'" 87.5 % right. Before NFKC, which makes ´ a space and
+# an accent. These two rules and the order of entities and tags came after the shipped vectors and models
+# were built: 245 of the 194,675 build texts read otherwise now (41 zh-reviews and 64 zh-multi texts keep
+# a title in <…> or an apostrophe, 140 IMDB reviews an apostrophe), so `make vectors` no longer rebuilds
+# the shipped vectors byte for byte.
+_APOSTROPHE = re.compile("(?<=[A-Za-z])[\u2019\u2018\u02bc`\u00b4](?=[A-Za-z])")
 _SPACE = re.compile(r"\s+")
 # Control characters (Unicode category Cc) that are not whitespace: NUL, ESC, DEL, C1 controls. Kept, each
 # became a word of its own, unknown to the model, and moved the score (0.66 → 0.82 with one NUL); the
@@ -15,7 +25,7 @@ _SPACE = re.compile(r"\s+")
 # format characters (category Cf) are removed too: zero-width space and joiners, direction marks and
 # embeddings, word joiner, byte-order mark. Each was an <unk> of its own: a zero-width space between the characters of
 # 我喜欢这个电影 turned it from positive 0.83 to negative 0.95. None occurs in the corpora the shipped vectors
-# and models were built from, so `make vectors` still rebuilds them byte for byte; the soft hyphen does (once,
+# and models were built from, so this rule left `make vectors` rebuilding them byte for byte; the soft hyphen does (once,
 # in IMDB) and stays.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -63,17 +73,25 @@ def has_han(text: str) -> bool:
     return _HAN.search(text) is not None
 
 
+def han_count(text: str) -> int:
+    """The Han (Chinese) characters in ``text``."""
+    return len(_HAN.findall(text))
+
+
 def normalize(text: str) -> str:
-    """Unicode NFKC, HTML tags removed and entities decoded (&amp; → &), control and invisible format characters
+    """Typographic apostrophes between Latin letters as "'", Unicode NFKC, HTML entities decoded (&amp; → &)
+    and then tags removed, control and invisible format characters
     (zero-width space, direction marks, byte-order mark…) removed, traditional →
     simplified Chinese, lowercase, whitespace collapsed.
 
     NFKC folds full-width letters and digits (ＡＢＣ１２３ → ABC123), common in Chinese reviews.
     Lowercasing only changes cased scripts, so it is harmless for Chinese.
     """
+    text = _APOSTROPHE.sub("'", text)
     if not unicodedata.is_normalized("NFKC", text):  # a quick check, exact: most texts pass it
         text = unicodedata.normalize("NFKC", text)
-    text = _CONTROL.sub("", html.unescape(_TAG.sub(" ", text)))
+    # Entities first: "&lt;br /&gt;" (a review escaped twice) left "< br / >" tokens.
+    text = _CONTROL.sub("", _TAG.sub(" ", html.unescape(text)))
     needed = t2s_chars()
     if has_han(text) and (needed is None or not needed.isdisjoint(text)):
         text = _t2s().convert(text)

@@ -44,16 +44,25 @@ from lstm_sentiment.vectors import WordVectors, shipped_vectors
 log = logging.getLogger("lstm_sentiment")
 
 
-def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> list[tuple[str, ...]]:
+def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> tuple[LabelledTexts, list[tuple[str, ...]]]:
+    """``data`` without its texts that hold no word once normalised (markup, entities or control characters
+    only: ``&nbsp;``, ``<br />``), with a warning naming the first; and the tokens of the rest. Such a text
+    was left out of training without a word, and scored as ``<unk>`` in a test report, where predict gives
+    it an "empty text" error."""
     encoded = [tokenizer(text) for text in data.texts]
     warn_truncated(sum(e.truncated for e in encoded), tokenizer.max_tokens)
-    return [e.tokens for e in encoded]
+    empty = [i for i, e in enumerate(encoded) if not e.tokens]
+    if empty:
+        warnings.warn(f"{data.source}: {len(empty)} text(s) hold no word once normalised (markup or control characters only; the first: text {empty[0] + 1}, {data.texts[empty[0]][:40]!r}): left out", stacklevel=3)
+        keep = [i for i, e in enumerate(encoded) if e.tokens]
+        data = LabelledTexts([data.texts[i] for i in keep], [data.labels[i] for i in keep], data.source)
+        encoded = [encoded[i] for i in keep]
+    return data, [e.tokens for e in encoded]
 
 
 def _loader(encode, tokens, labels, index, batch_size, shuffle, seed):
-    keep = [i for i, t in enumerate(tokens) if t]  # texts with no token carry nothing to learn from
-    ids = [encode(tokens[i]) for i in keep]
-    dataset = EncodedTexts(ids, [index[labels[i]] for i in keep])
+    ids = [encode(t) for t in tokens]  # none empty: _encode left such texts out
+    dataset = EncodedTexts(ids, [index[label] for label in labels])
     sampler = BucketBatchSampler([len(x) for x in ids], batch_size, shuffle=shuffle, seed=seed)
     return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=collate)
 
@@ -145,8 +154,11 @@ def train(
         # Such a run trained without a word, 40 % of its tokens read.
         check_language(train_data, data_cfg.lang, f"--lang {data_cfg.lang}", "drop --lang")
     tokenizer = Tokenizer(data_cfg.lang, data_cfg.max_tokens)
-    train_tokens = _encode(tokenizer, train_data)
-    valid_tokens = _encode(tokenizer, valid_data)
+    train_data, train_tokens = _encode(tokenizer, train_data)
+    valid_data, valid_tokens = _encode(tokenizer, valid_data)
+    if test_data is not None:
+        test_data = _encode(tokenizer, test_data)[0]
+    check_trainable(train_data)  # again: the texts left out may have taken a class below 2
     base_macro_f1 = None
     if base is not None:
         if list(base[3]["id2label"]) == id2label:
