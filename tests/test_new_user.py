@@ -1436,7 +1436,7 @@ def test_a_text_of_markup_only_is_refused_in_a_file_and_left_out_in_python(tmp_p
     texts = ["好极了", "太差", "很好", "很差", "不错", "垃圾", "喜欢", "讨厌"] * 2
     data = LabelledTexts([*texts, "<br /><br />"], [*[1, 0] * 8, 1], "T")
     with pytest.warns(UserWarning, match=r"T: 1 text\(s\) hold no word once normalised .*text 17, '<br /><br />'\): left out"):
-        metrics = train(data, LabelledTexts(texts[:6], [1, 0] * 3, "V"), None, tmp_path / "m", ModelConfig(hidden_size=8), DataConfig(), TrainConfig(epochs=1))
+        train(data, LabelledTexts(texts[:6], [1, 0] * 3, "V"), None, tmp_path / "m", ModelConfig(hidden_size=8), DataConfig(), TrainConfig(epochs=1))
     config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
     assert config["training_data"]["counts"]["train"] == {"negative": 8, "positive": 8}
 

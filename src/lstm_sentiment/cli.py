@@ -19,13 +19,12 @@ import re
 import signal
 import sys
 from collections.abc import Iterable
-from importlib import resources
 from enum import Enum
+from importlib import resources
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import check_output_file, claimed, write_atomic

@@ -13,7 +13,6 @@ Shape letters: N sequences, L = T steps, H hidden units.
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import sys
 import time

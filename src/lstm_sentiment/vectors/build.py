@@ -24,7 +24,6 @@ import logging
 import re
 import time
 import zlib
-from collections import Counter
 from importlib import resources
 from pathlib import Path
 

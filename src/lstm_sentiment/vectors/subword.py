@@ -18,7 +18,6 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import torch
 from torch import Tensor
 
 from lstm_sentiment.errors import SentimentError
