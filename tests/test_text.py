@@ -72,7 +72,8 @@ def test_vocab_build_encode_roundtrip(tmp_path):
         ("I <3 this, the acting is > anything", "i <3 this, the acting is > anything"),
         ("Great film&lt;br /&gt;&lt;br /&gt;Loved it", "great film loved it"),  # left "< br / >" tokens
         ("a<br /><br />b <!-- x --> <B>c</B>", "a b c"),
-        ("看过<穿PRADA的恶魔>后", "看过<穿prada的恶魔>后"),  # a title, not a tag
+        ("Rating: 4 < 5 but the plot > average", "rating: 4 < 5 but the plot > average"),
+        ("看过<穿PRADA的恶魔>后", "看过 后"),  # removed, as before: the demo's model stays as it was
         ("他说‘好’", "他说‘好’"),  # quotes, not apostrophes
     ],
 )
