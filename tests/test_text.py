@@ -4,7 +4,7 @@
 import pytest
 
 from lstm_sentiment.text import Tokenizer, Vocab
-from lstm_sentiment.text.normalize import normalize
+from lstm_sentiment.text.normalize import has_words, normalize
 
 
 def test_normalize_nfkc_html_traditional_lowercase():
@@ -79,3 +79,10 @@ def test_vocab_build_encode_roundtrip(tmp_path):
 )
 def test_apostrophes_tags_and_entities(raw, expected):
     assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize("text", ["&nbsp;", "<br /><br />", "\x00\x01", " \u200b ", "&lt;br&gt;", "<!-- a > b -->", "<b>x</b>", "&amp;", "´", "\x00a", " <br/>好", "&nbsp;好", "\u3000", "<3", "< 5", "\x85\u202e", "好", "I <3 it"])
+def test_has_words_says_what_normalize_leaves(text):
+    # The file reader asks it of every training row: normalising each one made reading 20,000 IMDB reviews
+    # take 2.6 s instead of 0.5 s.
+    assert has_words(text) == bool(normalize(text))

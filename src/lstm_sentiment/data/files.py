@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, is_missing_label
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.text.normalize import normalize
+from lstm_sentiment.text.normalize import has_words
 
 # The csv module refuses fields over 128 KiB; a review pasted whole may be longer (a 1 MB text is cut to
 # the model's maximum before segmentation), so fields up to 64 MiB are read.
@@ -343,7 +343,7 @@ def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object
         return f"has a text that is not a string: {json.dumps(text, ensure_ascii=False)[:80]}"
     if not text.strip():
         return f"has an empty text in {text_col!r}"
-    if not normalize(text):
+    if not has_words(text):
         # &nbsp; or <br /> alone: predict gives such a text an "empty text" error, and training read it as nothing.
         return f"has no words in {text_col!r} once normalised (markup or control characters only: {text[:40]!r})"
     return text, label

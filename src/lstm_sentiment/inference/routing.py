@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Union
 
 from lstm_sentiment.inference.model import DEFAULT_MODELS, PRECISIONS, SentimentModel
-from lstm_sentiment.text.normalize import han_count
+from lstm_sentiment.text.normalize import han_count, has_han
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, Tokenized, prepare, warn_truncated
 
 # Texts are prepared for routing as a tokenizer of this many tokens prepares them (that of both shipped
@@ -113,8 +113,10 @@ def route(text: str) -> Route:
     a Chinese title went to zh on its one Han character (…beautiful masterpiece (卧虎藏龙)…: positive 0.52,
     with en 0.9997); its few Han characters are now the en model's, flagged as words it cannot read."""
     prepared = prepare(text, ROUTE_MAX_TOKENS)
-    han = han_count(prepared)
-    return Route("zh" if han and han >= len(_LATIN_WORD.findall(prepared)) else "en", prepared)
+    if not has_han(prepared):
+        return Route("en", prepared)
+    latin = _LATIN_WORD.findall(prepared)  # none in most Chinese texts: no Han characters to count then
+    return Route("zh" if not latin or han_count(prepared) >= len(latin) else "en", prepared)
 
 
 _LATIN_WORD = re.compile(r"[a-z]+")  # of a normalised (lowercased) text

@@ -29,8 +29,12 @@ _SPACE = re.compile(r"\s+")
 # 我喜欢这个电影 turned it from positive 0.83 to negative 0.95. None occurs in the corpora the shipped vectors
 # and models were built from, so this rule left `make vectors` rebuilding them byte for byte; the soft hyphen does (once,
 # in IMDB) and stays.
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_CONTROL_CHARS = "\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
+# Spaces and control characters, then a character that opens no tag or entity: normalisation keeps it.
+_WORD_FIRST = re.compile(f"[\\s{_CONTROL_CHARS}]*[^\\s<&{_CONTROL_CHARS}]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUN = re.compile(_HAN.pattern + "+")
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +81,14 @@ def has_han(text: str) -> bool:
 
 def han_count(text: str) -> int:
     """The Han (Chinese) characters in ``text``."""
-    return len(_HAN.findall(text))
+    return sum(map(len, _HAN_RUN.findall(text)))  # by runs: a list of every character took 5 times as long
+
+
+def has_words(text: str) -> bool:
+    """Whether :func:`normalize` leaves anything of ``text`` (``&nbsp;`` or ``<br />`` alone leave nothing):
+    told from its first visible character when that opens no tag or entity, so most texts are not
+    normalised for it (a file of 20,000 IMDB reviews was read in 2.6 s instead of 0.5 s)."""
+    return _WORD_FIRST.match(text) is not None or bool(normalize(text))
 
 
 def normalize(text: str) -> str:
