@@ -374,6 +374,22 @@ def test_a_second_run_into_one_out_is_refused_while_the_first_holds_it(tmp_path)
     assert not out.exists() and list(tmp_path.iterdir()) == [data]  # nothing made beside it
 
 
+def test_train_to_a_pipe_logs_one_line_per_epoch(tmp_path):
+    # rich redraws its bar in place: to a pipe (CI, nohup, `| tee`) only the last epoch's bar was left, over
+    # four wrapped lines, and the epochs before it were lost.
+    data = tmp_path / "d.csv"
+    data.write_text(_EIGHT, encoding="utf-8")
+    result = run_cli("train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "3")
+    assert result.returncode == 0, result.stderr
+    epochs = re.findall(r"^Epoch (\d)/2  train_loss (\d\.\d{4})  val_acc \d\.\d{4}  val_macro_f1 \d\.\d{4}  \d+\.\d s$", result.stderr, re.M)
+    assert [e for e, _ in epochs] == ["0", "1", "2"], result.stderr
+    # The run's own figures, as its training log has them.
+    with (tmp_path / "m" / "training_log.csv").open(encoding="utf-8") as log:
+        logged = [f"{float(row['train_loss']):.4f}" for row in csv.DictReader(log) if row["train_loss"]]
+    assert [loss for _, loss in epochs] == logged
+    assert "it/s" not in result.stderr and "━" not in result.stderr.split("Epoch 2/2")[0]
+
+
 def test_train_refuses_the_installed_package_and_warns_of_a_shipped_models_name(tmp_path):
     # --out …/assets/models/zh replaced the shipped model every command reads by default.
     from importlib import resources

@@ -149,6 +149,10 @@ def test_bfloat16_predict_is_close_and_the_same_in_workers(small_bundle, texts):
     assert list(iter_predictions(iter(texts), str(small_bundle[0]), chunk_size=10_000, precision="bfloat16")) == got
     with pytest.raises(ValueError, match="precision must be one of float32, bfloat16, got 'float16'"):
         SentimentModel.load(small_bundle[0], precision="float16")
+    # Set after loading: checked the same way, the old value kept (an unchecked "fp16" ran float32).
+    with pytest.raises(ValueError, match="got 'fp16'"):
+        bf16.precision = "fp16"
+    assert bf16.precision == "bfloat16" and bf16.predict(texts) == got
 
 
 def test_worker_errors_reach_the_caller(tmp_path):

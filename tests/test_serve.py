@@ -151,6 +151,8 @@ def test_healthz_and_model_card(server, small_bundle):
     config = json.loads((small_bundle[0] / "config.json").read_text())
     assert info["api_version"] == "v1" and info["routing"] == "one model"
     (card,) = info["models"]
+    # Named by its folder; the server's paths are not the client's business (the card gave the absolute one).
+    assert card["name"] == small_bundle[0].name and str(small_bundle[0].parent) not in json.dumps(info)
     assert card["labels"] == config["id2label"] and card["architecture"] == config["model"]
     assert card["metrics"]["test"]["accuracy"] == metrics["test"]["accuracy"]
     assert card["versions"] == config["versions"]
@@ -191,8 +193,10 @@ def test_explain_json_equals_the_library(server, small_model, text):
         small = http.post("/v1/explain", json={"text": text, "units": False})
     assert full.status_code == 200 and small.status_code == 200, full.text + small.text
     expl = explain(small_model, text)
-    assert_close(full.json(), json.loads(expl.to_json()))
-    assert_close(small.json(), json.loads(expl.to_json(units=False)))
+    # The library's answer, the model named as /v1/model names it rather than by the server's path.
+    assert expl.model == str(small_model.path) and full.json()["model"] == small_model.path.name
+    assert_close(full.json(), json.loads(expl.to_json()) | {"model": small_model.path.name})
+    assert_close(small.json(), json.loads(expl.to_json(units=False)) | {"model": small_model.path.name})
     assert "units" not in small.json()["layers"][0]["directions"][0]
     # Emoji only: flagged as /v1/predict flags it (the walk-through came without a word).
     assert full.json().get("warning") == ("no known words" if text == "😀😀" else None)
@@ -314,7 +318,7 @@ REQUESTS_PER_CLIENT = 8
 def test_concurrent_clients_get_their_own_answers(server, small_model):
     texts = ZH_TEXTS + ["i loved this movie", "剧情太boring了"]
     expected_predict = {t: small_model.predict([t])[0] for t in texts}
-    expected_explain = {t: json.loads(explain(small_model, t).to_json(units=False)) for t in texts[:3]}
+    expected_explain = {t: json.loads(explain(small_model, t).to_json(units=False)) | {"model": small_model.path.name} for t in texts[:3]}
     failures, done = [], []
 
     def worker(k: int) -> None:
@@ -387,7 +391,7 @@ def test_without_a_model_texts_go_to_the_model_of_their_script(small_model):
         info = http.get("/v1/model").json()
     assert_close(records, predict_with(ByScript(), texts, lambda ref: models[ref.name_or_path]))
     assert_close(records[1], models["en"].predict(["i like this movie"])[0])
-    assert_close(english, json.loads(explain(models["en"], "i like this movie").to_json(units=False)))
+    assert_close(english, json.loads(explain(models["en"], "i like this movie").to_json(units=False)) | {"model": "en"})
     assert info["routing"].startswith("by script") and [m["name"] for m in info["models"]] == ["zh", "en"]
 
 

@@ -209,8 +209,6 @@ class SentimentModel:
     """
 
     def __init__(self, network, vocab, tokenizer, config: dict, path: Path, precision: str = "float32") -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         self.precision = precision
         self.network = network
         self.vocab = vocab
@@ -266,6 +264,21 @@ class SentimentModel:
         except (RuntimeError, AssertionError) as err:  # e.g. "mps" on a torch built without it
             raise SentimentError(f"device {str(device)!r}: {str(err).splitlines()[0]}") from None
         return cls(network, vocab, tokenizer, config, path, precision)
+
+    @property
+    def precision(self) -> str:
+        """"float32" or "bfloat16" (see :meth:`load`); may be set after loading.
+
+        Raises:
+            ValueError: on setting any other value (an unchecked "fp16" ran float32 silently).
+        """
+        return self._precision
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        if value not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {value!r}")
+        self._precision = value
 
     @property
     def device(self) -> torch.device:

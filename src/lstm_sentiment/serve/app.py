@@ -3,8 +3,10 @@
 Routes (the generated OpenAPI schema is at ``/openapi.json``):
 
 - ``POST /v1/predict`` ``{"texts": [...]}`` → ``{"records": [...]}``, the records of ``predict``, in order;
-- ``POST /v1/explain`` ``{"text": ..., "units": true}`` → the JSON of :meth:`Explanation.to_dict`;
-- ``GET /v1/model``: labels, architecture, test figures and library versions of the served model(s);
+- ``POST /v1/explain`` ``{"text": ..., "units": true}`` → the JSON of :meth:`Explanation.to_dict`, its
+  ``model`` the served name;
+- ``GET /v1/model``: name (a shipped name or the bundle's folder name: no path of the server's), labels,
+  architecture, test figures and library versions of the served model(s);
 - ``GET /healthz``: ``{"status": "ok"}`` once the model is loaded;
 - ``GET /``: the web page (:mod:`.page`), and ``GET /assets/cjk-font.otf``, the CJK font it uses.
 
@@ -175,8 +177,12 @@ class ServedModels:
         return predict_with(ByScript(), texts, self._model_for)
 
     def explain(self, text: str, units: bool = True) -> dict:
-        """``Explanation.to_dict(units)``; raises SentimentError for a text with no words."""
-        return explain(self.model_for(text), text).to_dict(units)
+        """``Explanation.to_dict(units)``, its ``model`` the served name (as ``/v1/model`` names it, not the
+        server's path); raises SentimentError for a text with no words."""
+        model = self.model_for(text)
+        answer = explain(model, text).to_dict(units)
+        answer["model"] = next(name for name, served in self.models.items() if served is model)
+        return answer
 
     def warm_up(self) -> None:
         """First calls load jieba's dictionary and OpenCC's tables: pay that before the first request."""
@@ -213,7 +219,6 @@ def model_card(name: str, model: SentimentModel) -> dict:
         }
     return {
         "name": name,
-        "path": str(model.path),
         "labels": list(model.id2label),
         "tokenizer": config.get("tokenizer"),
         "architecture": config.get("model"),
