@@ -7,7 +7,9 @@ leaves the server up; several clients at once; ``--workers 2``; the page in head
 from __future__ import annotations
 
 import json
+import re
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -376,6 +378,22 @@ def test_a_failing_request_answers_500_and_the_next_one_works(small_model):
         assert response.status_code == 200 and response.json()["records"][0]["text"] == "好"
 
 
+@pytest.mark.parametrize("content", [b'{"accuracy": 0.9, ', b"[]", b'{"validation": {"accuracy": 0.5}}', b"\xff\xfe{}"])
+def test_a_damaged_metrics_file_leaves_the_model_card_without_figures(small_bundle, tmp_path, content):
+    # metrics.json is for people (no model needs it): a truncated or older one made /v1/model a 500, and the
+    # page then said "model: unknown".
+    from starlette.testclient import TestClient
+
+    bundle = tmp_path / "copy"
+    shutil.copytree(small_bundle[0], bundle)
+    (bundle / "metrics.json").write_bytes(content)
+    with TestClient(create_app(str(bundle), warm_up=False)) as http:
+        response = http.get("/v1/model")
+    assert response.status_code == 200, response.text
+    (card,) = response.json()["models"]
+    assert card["metrics"] is None and card["name"] == "copy" and card["labels"] == ["negative", "positive"]
+
+
 def test_without_a_model_texts_go_to_the_model_of_their_script(small_model):
     # What `serve` without --model does with the shipped zh and en; here a random-weight stand-in for en.
     from starlette.testclient import TestClient
@@ -398,6 +416,24 @@ def test_without_a_model_texts_go_to_the_model_of_their_script(small_model):
 # --- command line ---------------------------------------------------------------------------------------
 
 
+def test_a_client_stalled_mid_body_does_not_hold_the_shutdown(small_bundle, tmp_path):
+    # It held the socket after half its body, and SIGTERM left the server "Waiting for connections to
+    # close" for as long as the client stayed (a minute here, or for ever).
+    from lstm_sentiment.serve.run import GRACEFUL_SHUTDOWN_S
+
+    running = start_server(small_bundle[0], tmp_path / "server.log")
+    try:
+        with socket.create_connection((HOST, int(running.url.rsplit(":", 1)[1]))) as stalled:
+            stalled.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"texts\"")
+            time.sleep(0.5)
+            started = time.monotonic()
+            os.killpg(running.process.pid, signal.SIGTERM)
+            assert running.process.wait(timeout=GRACEFUL_SHUTDOWN_S + 20) == -signal.SIGTERM
+            assert time.monotonic() - started < GRACEFUL_SHUTDOWN_S + 20
+    finally:
+        stop_server(running)
+
+
 def test_two_workers_each_load_the_model(small_bundle, small_model, tmp_path):
     running = start_server(small_bundle[0], tmp_path / "server.log", "--workers", "2", "--no-access-log")
     try:
@@ -412,6 +448,10 @@ def test_two_workers_each_load_the_model(small_bundle, small_model, tmp_path):
                 response = http.post("/v1/predict", json={"texts": [text]})
                 assert response.status_code == 200, response.text
                 assert_close(response.json()["records"], small_model.predict([text]))
+            # A worker's warnings are one line, as one process's are (they were Python's two-line form).
+            assert http.post("/v1/predict", json={"texts": [LONG_ZH]}).json()["records"][0]["truncated"] is True
+        log = running.log.read_text()
+        assert re.search(r"^warning: 1 text\(s\) longer than \d+ tokens were truncated", log, re.M) and "UserWarning" not in log, log
         # To the supervisor alone, as a service manager sends it: it stopped its workers and exited 0.
         os.kill(running.process.pid, signal.SIGTERM)
         assert running.process.wait(timeout=20) == -signal.SIGTERM

@@ -208,15 +208,6 @@ class ServedModels:
 def model_card(name: str, model: SentimentModel) -> dict:
     """Figures of the model card: labels, settings, data, test and validation figures, library versions."""
     config = model.config
-    metrics = None
-    metrics_path = Path(model.path) / "metrics.json"
-    if metrics_path.is_file():
-        report = json.loads(metrics_path.read_text(encoding="utf-8"))
-        metrics = {
-            split: {key: report[split][key] for key in ("n", "accuracy", "macro_f1")}
-            for split in ("validation", "test")
-            if isinstance(report.get(split), dict)
-        }
     return {
         "name": name,
         "labels": list(model.id2label),
@@ -224,10 +215,24 @@ def model_card(name: str, model: SentimentModel) -> dict:
         "architecture": config.get("model"),
         "vocab_size": config.get("vocab_size"),
         "training_data": config.get("training_data"),
-        "metrics": metrics,
+        "metrics": _card_metrics(Path(model.path) / "metrics.json"),
         "created": config.get("created"),
         "versions": config.get("versions"),
     }
+
+
+def _card_metrics(path: Path) -> dict | None:
+    """Validation and test n, accuracy and macro-F1 from a bundle's ``metrics.json``; None where the file
+    is missing, unreadable or of another shape (no model needs it: a damaged one made ``/v1/model`` a 500)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        return {
+            split: {key: report[split][key] for key in ("n", "accuracy", "macro_f1")}
+            for split in ("validation", "test")
+            if isinstance(report.get(split), dict)
+        }
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return None
 
 
 def server_versions() -> dict[str, str]:

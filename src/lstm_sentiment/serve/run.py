@@ -14,6 +14,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.logs import quiet_logging
 from lstm_sentiment.serve.app import ServedModels, create_app
 
 MODEL_ENV = "LSTM_SENTIMENT_SERVE_MODEL"  # how `serve --workers N` hands the model to its worker processes
@@ -21,6 +22,9 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
 # One intra-op thread per worker: requests already run in parallel in FastAPI's thread pool, and on a
 # few cores two OpenMP threads per forward pass wait for each other (bench/serve_load.py measures it).
 TORCH_THREADS = 1
+# Seconds a shutdown waits for requests in flight; then their connections are closed. A client that sent
+# half its body kept the server up for as long as it held the socket (a minute, or for ever).
+GRACEFUL_SHUTDOWN_S = 10
 
 log = logging.getLogger("lstm_sentiment.serve")
 
@@ -31,6 +35,8 @@ def _worker_setup() -> None:
 
 def app_from_env():
     """uvicorn's factory in each worker process of ``serve --workers N``: the model named by ``$LSTM_SENTIMENT_SERVE_MODEL``."""
+    # A worker is a fresh interpreter: without this, its warnings came out as Python's two-line form.
+    quiet_logging()
     _worker_setup()
     return create_app(os.environ.get(MODEL_ENV) or None)
 
@@ -84,7 +90,7 @@ def serve(
     _worker_setup()
     if workers == 1:
         app = create_app(model)
-        _run(uvicorn, app, host=host, port=port, access_log=access_log, log_level="info")
+        _run(uvicorn, app, host=host, port=port, access_log=access_log, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
         return
     # Each worker is a fresh process that builds the app from an import string; check the model here
     # first so that a bad path is one error line, not one traceback per worker.
@@ -94,7 +100,7 @@ def serve(
     ServedModels(spec or None)
     os.environ[MODEL_ENV] = spec
     _run_workers("lstm_sentiment.serve.run:app_from_env", factory=True, host=host, port=port, workers=workers,
-                 access_log=access_log, log_level="info")
+                 access_log=access_log, log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
 
 
 def _log_config() -> dict:
