@@ -2,12 +2,13 @@
 
 import json
 import re
+from collections import Counter
 
 import pytest
 
 from lstm_sentiment.data import check_trainable, label_order, load_zh_reviews, read_labelled, read_texts
 from lstm_sentiment.data.corpus import corpus_counts
-from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, stratified_split
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.training.splits import training_splits
 
@@ -212,6 +213,18 @@ def test_a_file_to_split_needs_three_of_a_class_and_scores_are_named(tmp_path):
     path.write_text("text,label\n" + "".join(f"文本{i},{i % 11 / 10}\n" for i in range(44)), encoding="utf-8")
     with pytest.warns(UserWarning, match=re.escape("x.csv: the labels are 11 numbers from 0 to 1, not all whole: each value is a class of its own")):
         training_splits(str(path))
+
+
+@pytest.mark.parametrize("n", [4, 5, 6, 10, 15])
+def test_a_class_of_four_or_more_has_a_test_text(n):
+    # 4 and 5 texts rounded 0.4 and 0.5 to no test text, though the warning said 4 were needed.
+    data = LabelledTexts([f"p{i}" for i in range(n)] + [f"n{i}" for i in range(20)], ["positive"] * n + ["negative"] * 20, "x.csv")
+    train_part, valid_part, test_part = stratified_split(data)
+    sizes = [Counter(part.labels)["positive"] for part in (train_part, valid_part, test_part)]
+    assert sizes == {4: [2, 1, 1], 5: [3, 1, 1], 6: [4, 1, 1], 10: [8, 1, 1], 15: [11, 2, 2]}[n]
+    assert [len(part) - size for part, size in zip((train_part, valid_part, test_part), sizes)] == [16, 2, 2]
+    # No test fraction: no test text, whatever the class's size.
+    assert len(stratified_split(data, (0.9, 0.1, 0.0))[2]) == 0
 
 
 def test_read_texts_txt_keeps_blank_lines(tmp_path):

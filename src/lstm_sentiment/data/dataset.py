@@ -169,7 +169,8 @@ def stratified_split(
     """Deterministic stratified train/validation/test split.
 
     Each class is shuffled with ``random.Random(seed)`` and cut by ``fractions``; every class keeps at
-    least one example in train, so a class with 2 examples lands in train and validation.
+    least one example in train, so a class with 2 examples lands in train and validation, and one of 4 or
+    more has at least one in test when ``fractions[2]`` > 0 (4 and 5 texts rounded 0.4 and 0.5 to none).
     """
     by_class: dict[str, list[int]] = defaultdict(list)
     for i, label in enumerate(data.labels):
@@ -180,7 +181,7 @@ def stratified_split(
         idx = by_class[label]
         rng.shuffle(idx)
         n_valid = max(1, round(len(idx) * fractions[1])) if len(idx) >= 2 else 0
-        n_test = round(len(idx) * fractions[2]) if len(idx) - n_valid >= 3 else 0
+        n_test = max(1, round(len(idx) * fractions[2])) if fractions[2] > 0 and len(idx) - n_valid >= 3 else 0
         cut = len(idx) - n_valid - n_test
         parts[0] += idx[:cut]
         parts[1] += idx[cut : cut + n_valid]
