@@ -227,6 +227,34 @@ def test_a_class_of_four_or_more_has_a_test_text(n):
     assert len(stratified_split(data, (0.9, 0.1, 0.0))[2]) == 0
 
 
+def test_a_column_named_twice_is_kept_under_a_number_and_record_names_fold_case(tmp_path):
+    # DictReader kept the last 'note' of each row: predict's output lost the first without a word; and an
+    # input's 'Label' sat beside the predicted 'label', one column to a tool that reads names without case.
+    from lstm_sentiment.data.files import iter_rows
+    from lstm_sentiment.output import input_column_key
+
+    path = tmp_path / "d.csv"
+    path.write_text("id,text,note,note,note_2,note\n1,很好,A,B,X,E\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"d\.csv: the header names 'note' more than once; kept as 'note_2_', 'note_3' after the first"):
+        rows = list(iter_rows(path))
+    assert rows == [("很好", {"id": "1", "note": "A", "note_2_": "B", "note_2": "X", "note_3": "E"})]
+    assert [input_column_key(name) for name in ("Label", "SCORE", "Prob_x", "Input_y", "Flags", "id")] == ["input_Label", "input_SCORE", "input_Prob_x", "input_Input_y", "input_Flags", "id"]
+
+
+def test_predicts_output_is_not_read_as_labelled_data(tmp_path):
+    # evaluate guessed the predicted 'label' as the truth and scored the model against itself: 1.0.
+    csv_out = tmp_path / "p.csv"
+    csv_out.write_text("id,input_label,text,label,score,prob_negative,prob_positive,flags\n1,1,很好,positive,0.9,0.1,0.9,\n2,1,太差,negative,0.8,0.8,0.2,\n", encoding="utf-8")
+    jsonl_out = tmp_path / "p.jsonl"
+    jsonl_out.write_text('{"text": "很好", "label": "positive", "score": 0.9, "probs": {"negative": 0.1, "positive": 0.9}}\n', encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"p\.csv: this is predict's output: its 'label' column holds predictions, .*; or name the true labels with --label-column input_label$"):
+        read_labelled(csv_out)
+    with pytest.raises(SentimentError, match=r"p\.jsonl: this is predict's output: .*read the file predict was given$"):
+        read_labelled(jsonl_out)
+    assert read_labelled(csv_out, label_column="input_label").labels == ["positive", "positive"]
+    assert read_labelled(csv_out, label_column="label").labels == ["positive", "negative"]  # asked for
+
+
 def test_read_texts_txt_keeps_blank_lines(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("好看\n\n难看\n", encoding="utf-8")

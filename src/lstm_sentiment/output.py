@@ -26,8 +26,10 @@ def input_column_key(name: str) -> str:
     """The key of an input row's column in its record: its name, or ``input_<name>`` where that is a
     record's key or a CSV column of its own (``label``, ``score``, ``flags``, ``prob_…``; a labelled test
     file's ``label`` is kept as ``input_label`` beside the predicted one) or itself starts with ``input_``,
-    so that no two columns get one key."""
-    if name in RECORD_KEYS or name == "flags" or name.startswith(("prob_", "input_")):
+    so that no two columns get one key; in any case (``Label`` beside ``label`` clashed in tools that
+    read names without case, SQL's among them)."""
+    folded = name.lower()
+    if folded in RECORD_KEYS or folded == "flags" or folded.startswith(("prob_", "input_")):
         return f"input_{name}"
     return name
 

@@ -261,6 +261,19 @@ def _repeated(columns: list[str]) -> list[str]:
     return sorted({c for c in columns if columns.count(c) > 1})
 
 
+def _numbered(columns: list[str]) -> list[str]:
+    """``columns`` with each named column's later repeats as ``name_2``, ``name_3``… (a name not taken)."""
+    taken, named = set(columns), []
+    for name in columns:
+        new, k = name, 1
+        while name and new in named:
+            k += 1
+            new = f"{name}_{k}"
+            new = new if new not in taken else new + "_"
+        named.append(new)
+    return named
+
+
 def _found(columns: list[str], role: str | None = None) -> str:
     """"columns found: …", then what would help: a header read as one column that holds a separator of
     another dialect is named (no column name would help), else naming the column with --ROLE-column."""
@@ -315,6 +328,10 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
     source = str(path)
     text_col = pick_column(columns, text_column, TEXT_COLUMNS, "text", source)
     label_col = pick_column(columns, label_column, LABEL_COLUMNS, "label", source)
+    if label_column is None and _predictions(columns, label_col):
+        # Its guessed 'label' is what a model said: evaluate scored a model against itself (accuracy 1.0).
+        truth = "; or name the true labels with --label-column input_label" if "input_label" in columns else ""
+        raise SentimentError(f"{source}: this is predict's output: its {label_col!r} column holds predictions, beside 'score' and the probabilities; read the file predict was given{truth}")
     if label_col == text_col:
         raise SentimentError(f"{source}: {text_col!r} is both the text and the label column; name the other with --text-column or --label-column")
     texts, labels = [], []
@@ -327,6 +344,12 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
     if not texts:
         raise SentimentError(f"{source}: no labelled rows")
     return LabelledTexts(texts, canonical_labels(labels, known_labels), source)
+
+
+def _predictions(columns: list[str], label_col: str) -> bool:
+    """Whether the columns are those of ``predict``'s records (CSV/TSV: ``prob_…`` columns; JSONL: ``probs``)
+    around the label column."""
+    return label_col == "label" and "score" in columns and ("probs" in columns or any(c.startswith("prob_") for c in columns))
 
 
 def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object] | str:
@@ -552,6 +575,12 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
     col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
     if col in _repeated(columns):  # DictReader would read the last of them, perhaps not the one meant
         raise SentimentError(f"{path}: the header names {col!r} more than once")
+    repeated = [name for name in _repeated(columns) if name]
+    if repeated:
+        # DictReader keeps the last field of a name: the others' values were gone from the records.
+        reader.fieldnames = _numbered(columns)
+        renamed = [new for old, new in zip(columns, reader.fieldnames) if old != new]
+        warnings.warn(f"{path}: the header names {', '.join(map(repr, repeated))} more than once; kept as {', '.join(map(repr, renamed))} after the first", stacklevel=2)
     for number, row, fault in _checked_rows(reader, len(columns), path):
         value = "" if row.get(col) is None else str(row[col])
         bad = _UNDECODED.search(value)
