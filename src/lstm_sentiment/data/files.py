@@ -469,7 +469,7 @@ def iter_rows(path: Path | str, text_column: str | None = None, strict: bool = T
         stdin = _stdin_bytes()
         if hasattr(stdin, "peek"):  # a BufferedReader; a stand-in stdin (io.BytesIO) may lack it
             _refuse_utf16(stdin.peek(_HEAD)[:_HEAD], "<stdin>")
-        yield from _alone(_decoded_lines(stdin, "<stdin>", strict))
+        yield from _alone(_flag_carriage_returns(_decoded_lines(stdin, "<stdin>", strict), "<stdin>"))
         return
     path = Path(path)
     try:
@@ -480,11 +480,23 @@ def iter_rows(path: Path | str, text_column: str | None = None, strict: bool = T
         # More than the first line: a UTF-16 Chinese line holds no NUL before its line end.
         _refuse_utf16(stream.peek(_HEAD)[:_HEAD], str(path))
         if fmt == "txt":
-            yield from _alone(_decoded_lines(stream, str(path), strict))
+            yield from _alone(_flag_carriage_returns(_decoded_lines(stream, str(path), strict), str(path)))
         elif fmt == "jsonl":
             yield from _iter_jsonl_rows(_decoded_lines(stream, str(path), strict), path, text_column, strict)
         else:
             yield from _iter_csv_rows(stream, path, fmt, text_column, strict)
+
+
+def _flag_carriage_returns(lines: Iterable[str | BadInput], source: str) -> Iterator[str | BadInput]:
+    """``lines``, with a warning at the first that holds a CR: a text may (lines end at LF only, see
+    :func:`_lines`), but a file of old Mac line ends (CR alone: Excel for Mac's "Text") is then one text,
+    classified as one without a word."""
+    flagged = False
+    for number, line in enumerate(lines, 1):
+        if not flagged and isinstance(line, str) and "\r" in line:
+            flagged = True
+            warnings.warn(f"{source}: line {number} holds a carriage return (\\r) inside it, read as part of one text; a file of old Mac line ends is one text (convert them: tr '\\r' '\\n')", stacklevel=2)
+        yield line
 
 
 def _alone(texts: Iterable[str | BadInput]) -> Iterator[tuple[str | BadInput, dict]]:
