@@ -123,6 +123,14 @@ def test_an_empty_labelled_file_is_called_empty(tmp_path):
         (tmp_path / name).write_text(content, encoding="utf-8")
         with pytest.raises(SentimentError, match=rf"{re.escape(name)}: empty file$"):
             read_labelled(tmp_path / name)
+    # The same for texts to predict (it said "no text column …" there too), and for stdin as labelled data
+    # (it said "-: cannot read (No such file or directory)").
+    for name, content, error in (("e.csv", "", "empty file"), ("e.jsonl", "", "empty file"), ("b.csv", "\n\n", "line 1, the header, is blank")):
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        with pytest.raises(SentimentError, match=rf"{re.escape(name)}: {error}$"):
+            read_texts(tmp_path / name)
+    with pytest.raises(SentimentError, match=r"^-: labelled data is read from a file, not stdin; save it as \.csv, \.tsv or \.jsonl$"):
+        read_labelled("-")
 
 
 def test_one_column_as_text_and_label_and_a_first_object_without_a_label(tmp_path):

@@ -180,6 +180,8 @@ def _jsonl_rows(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
 
 def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     """Column names and (line number, row dict) pairs of a CSV/TSV/JSONL file."""
+    if str(path) == "-":  # it said "-: cannot read (No such file or directory)"
+        raise SentimentError("-: labelled data is read from a file, not stdin; save it as .csv, .tsv or .jsonl")
     fmt = file_format(path)
     if fmt == "txt" and not Path(path).suffix:
         raise SentimentError(f"{path}: a pipe has no suffix to name its format; save labelled data as .csv, .tsv or .jsonl")
@@ -558,7 +560,7 @@ def _iter_jsonl_rows(lines: Iterator[str | BadInput], path: Path, text_column: s
         hint = "; save the file as UTF-8" if "not UTF-8" in first_fault else ""
         raise SentimentError(f"{path}: no line holds a JSON object to read; the first: {first_fault}{hint}")
     if col is None:
-        pick_column([], text_column, TEXT_COLUMNS, "text", str(path))  # raises: no rows, no columns
+        raise SentimentError(f"{path}: empty file")
 
 
 def _writable(values: dict) -> dict:
@@ -581,7 +583,12 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
     # so the row it is in, and only that row, is refused.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = _dict_reader(text, fmt)
-    columns = list(reader.fieldnames or [])
+    # "no text column … name it with --text-column" could not help either
+    if reader.fieldnames is None:
+        raise SentimentError(f"{path}: empty file")
+    if not reader.fieldnames:
+        raise SentimentError(f"{path}: line 1, the header, is blank")
+    columns = list(reader.fieldnames)
     if any(_UNDECODED.search(c) for c in columns if c):
         raise SentimentError(f"{path}: line 1 (the header) is not UTF-8; save the file as UTF-8")
     col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
