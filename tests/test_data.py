@@ -263,6 +263,20 @@ def test_predicts_output_is_not_read_as_labelled_data(tmp_path):
     assert read_labelled(csv_out, label_column="label").labels == ["positive", "negative"]  # asked for
 
 
+def test_rows_of_commas_alone_are_skipped_as_blank_lines_are(tmp_path):
+    # A spreadsheet leaves ",," rows below the data: train and evaluate stopped at "line 4 has no label in
+    # 'label'", and predict wrote "empty text" records for them.
+    path = tmp_path / "d.csv"
+    path.write_text("id,text,label\n1,很好,1\n\n,,\n2,太差,0\n , ,\n,\n", encoding="utf-8")
+    data = read_labelled(path)
+    assert data.texts == ["很好", "太差"] and data.labels == ["positive", "negative"]
+    assert read_texts(path) == ["很好", "太差"]
+    # A row with anything in it is still read, and refused where it must be.
+    path.write_text("id,text,label\n1,很好,1\n7,,\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match="line 3 has no label"):
+        read_labelled(path)
+
+
 def test_read_texts_txt_keeps_blank_lines(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("好看\n\n难看\n", encoding="utf-8")

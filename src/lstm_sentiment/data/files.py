@@ -237,7 +237,17 @@ def _checked_rows(reader: csv.DictReader, width: int, path: Path) -> Iterator[tu
         except csv.Error as err:
             raise SentimentError(f"{path}: {_quote_fault(err, last + 1, reader.reader.line_num)}") from None
         first, last = last + 1, reader.line_num
+        if not any(_filled(value) for value in row.values()):
+            # Commas alone (",,"): a spreadsheet's export leaves such rows below the data. Nothing is in
+            # them, as in a blank line, which the reader skips; train refused them as "has no label".
+            continue
         yield last, row, _row_fault(row, width, first, last)
+
+
+def _filled(value: str | list[str] | None) -> bool:
+    """Whether a DictReader value (a field, the list of fields past the header's, or None) holds anything
+    but whitespace."""
+    return any(field.strip() for field in value) if isinstance(value, list) else bool(value and value.strip())
 
 
 def _quote_fault(err: csv.Error, first: int, last: int) -> str:
