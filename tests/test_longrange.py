@@ -343,6 +343,17 @@ def test_recall_run_traces_both_lstms_on_the_same_run(tmp_path):
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["memory"]["lstm-bias1"]["memory_units"] == report.memory["lstm-bias1"]["memory_units"]
     assert saved["environment"]["workers"] == 2
+    # A report stopped after its first run says so; the figure that decides "solved" keeps its digits.
+    from lstm_sentiment.longrange.report import figure, to_markdown
+
+    partial = to_markdown(LongRangeReport(config, report.runs[:1], 1.0))
+    assert partial.startswith("**Partial**: 1 of 4 runs finished") and "for 1 run (" in partial
+    assert "Partial" not in (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert figure(TASK_SPECS["adding"], 0.009968) == "0.00997" and figure(TASK_SPECS["recall"], 0.99) == "0.9900"
+    # Another report into the same folder: the recall plots of the first were left beside its tables.
+    other = LongRangeConfig(task="adding", lengths=(6,), cells=("gru",), seeds=1, steps=4, eval_every=2, test_size=16, hidden_size=4)
+    run_longrange(other, tmp_path, log=lambda line: None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["learning_curves.png", "metric_vs_length.png", "results.csv", "results.json", "summary.md"]
 
 
 def test_lstm_cells_differ_only_in_their_bias_initialisation():

@@ -26,7 +26,8 @@ FORMAT_VERSION = 1
 CSV_FIELDS = ("task", "cell", "length", "seed", "metric", "final", "solved", "solved_step", "steps", "wall_s")
 # Every file a report folder holds, with the temporary names a killed run may leave (``run_longrange``
 # refuses a folder with anything else).
-_REPORTS = ("results.csv", "results.json", "summary.md", "metric_vs_length.png", "learning_curves.png", "forget_gate.png")
+_PLOTS = ("metric_vs_length.png", "learning_curves.png", "forget_gate.png")
+_REPORTS = ("results.csv", "results.json", "summary.md", *_PLOTS)
 REPORT_FILES = frozenset(_REPORTS + tuple(f".{name}.tmp" for name in _REPORTS))
 CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green", "lstm-bias1": "tab:olive"}
 
@@ -122,7 +123,13 @@ def to_markdown(report: LongRangeReport) -> str:
     rows = medians(report)
     name = "test MSE" if task.metric == "mse" else "test accuracy"
     lengths = [n for n in config.lengths if any(r["length"] == n for r in rows)]
+    planned = len(config.cells) * len(config.lengths) * config.seeds
+    partial = [] if len(report.runs) >= planned else [
+        f"**Partial**: {len(report.runs)} of {count(planned, 'run')} finished (the command was stopped, or is still running).",
+        "",
+    ]
     lines = [
+        *partial,
         f"Task **{task.name}**, median {name} over seeds (seeds that solved / seeds run). "
         f"Solved: {task.criterion}.",
         "",
@@ -152,11 +159,28 @@ def to_markdown(report: LongRangeReport) -> str:
         f"{config.test_size} fresh test sequences per length; batch {config.batch_size}, Adam lr {config.lr:g}, "
         f"gradient norm clipped at {config.clip_norm:g}, hidden size {config.hidden_size}; {config.workers} "
         f"worker process(es) of {config.threads} thread(s). First solved step: median over the seeds that solved.",
-        f"Total wall time: {report.total_wall_s:.1f} s ({report.total_wall_s / 60:.1f} min) for {len(report.runs)} runs "
+        f"Total wall time: {report.total_wall_s:.1f} s ({report.total_wall_s / 60:.1f} min) for {count(len(report.runs), 'run')} "
         f"(the runs' own wall times sum to {sum(run.wall_s for run in report.runs):.1f} s).",
         "",
     ]
     return "\n".join(lines)
+
+
+def figure(task, value: float) -> str:
+    """A final test metric as the progress lines show it: MSE to 3 significant digits (0.009968 read
+    "0.0100, solved" to 4 decimals, against "solved < 0.01"), accuracy to 4 decimals."""
+    return f"{value:.3g}" if task.metric == "mse" else f"{value:.4f}"
+
+
+def count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless n is 1 ("1 runs")."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def remove_plots(out: Path) -> None:
+    """Remove the plots of a report in ``out`` (an earlier one, whose tables were just replaced)."""
+    for name in _PLOTS:
+        (out / name).unlink(missing_ok=True)
 
 
 def write_tables(report: LongRangeReport, out: Path) -> None:

@@ -235,8 +235,10 @@ def run_longrange(
     to ``out_dir``.
 
     Writes (atomically, each replaced after every finished run so an interrupted run keeps what it
-    finished): ``results.csv``, ``results.json``, ``summary.md``, and at the end ``metric_vs_length.png``,
-    ``learning_curves.png`` and, for the recall task with an LSTM, ``forget_gate.png``.
+    finished, its summary marked partial): ``results.csv``, ``results.json``, ``summary.md``, and at the end
+    ``metric_vs_length.png``, ``learning_curves.png`` and, for the recall task with an LSTM,
+    ``forget_gate.png``. An earlier report in ``out_dir`` is kept until the first run finishes; then its
+    tables are replaced and its plots removed. Runs are not resumed: every run of ``config`` is trained.
 
     Args:
         config: what to run.
@@ -264,7 +266,7 @@ def run_longrange(
     runs: list[RunResult] = []
     lstm_states: dict[tuple[str, int, int], tuple[RunResult, dict]] = {}
     log(
-        f"longrange: task={config.task}, {len(jobs)} runs on {config.workers} worker(s), budget {config.steps} "
+        f"longrange: task={config.task}, {report.count(len(jobs), 'run')} on {config.workers} worker(s), budget {config.steps} "
         f"steps each; solved = {task.criterion}"
     )
     start = time.perf_counter()
@@ -284,9 +286,13 @@ def run_longrange(
             solved = f"solved at step {result.solved_step}" if result.solved else "not solved"
             log(
                 f"[{len(runs)}/{len(jobs)}] {result.cell:>10} T={result.length:<4} seed={result.seed}: test "
-                f"{task.metric} {result.final:.4f}, {solved}, {result.steps} steps, {result.wall_s:.1f} s"
+                f"{task.metric} {report.figure(task, result.final)}, {solved}, {result.steps} steps, {result.wall_s:.1f} s"
             )
             report.write_tables(LongRangeReport(config, runs, time.perf_counter() - start), out)
+            if len(runs) == 1:
+                # The earlier report's tables are replaced now; its plots (drawn at the end) would stay
+                # beside them, of another task or other cells, until this run ends, or for good if stopped.
+                report.remove_plots(out)
     except BaseException:
         # SIGTERM to this process, a failed run: shutdown() would wait for the runs in progress (minutes
         # each at T=400), and Lightning in the workers takes SIGTERM as a note to itself.
