@@ -322,6 +322,12 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
     russian_too, korean, drawn_out = zh.predict(["我喜欢这个电影 Отличный фильм", "韓國 영화 정말 좋아요", "赞ーーーー"])
     assert russian_too["warning"] == "Cyrillic text; the model reads zh" and korean["warning"] == "Hangul text; the model reads zh"
     assert "warning" not in drawn_out  # ー lengthens Chinese internet spellings too: no kana
+    # Routed to zh (4 Han characters, 2 Latin words), it was flagged "en text; the model reads zh", and
+    # explain's hint said to give an en model: the Cyrillic letters, not the English words, outnumber the Han.
+    from lstm_sentiment.inference.routing import route
+
+    mixed = "I love 这个电影 очень"
+    assert route(mixed).lang == "zh" and zh.predict([mixed])[0]["warning"] == "Cyrillic text; the model reads zh"
     # Fewer Cyrillic letters than Han ones: a zh text, yet its five <unk> letters (jieba cuts фильм into
     # them) turned 我喜欢这个电影 from positive 0.83 to negative 0.96 with no flag.
     one_word, plain, emoji = zh.predict(["我喜欢这个电影 фильм", "我喜欢这个电影", "我喜欢这个电影😀"])

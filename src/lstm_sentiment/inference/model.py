@@ -438,7 +438,7 @@ def token_script(tokens: Sequence[str]) -> str | None:
     text, by the Unicode names of its letters. A text with at least as many Han characters as Latin words is
     zh, as routing tells it (Chinese with English words is Chinese; an English review quoting a Chinese title
     is English), unless the letters of third scripts outnumber them (Korean Hangul beside
-    Hanja, Russian beside Chinese) or it holds kana: two or more, and a quarter as many as its Han characters
+    Hanja, Russian beside Chinese: then it is the script of most of those) or it holds kana: two or more, and a quarter as many as its Han characters
     (Chinese writes none but の, the internet's 的, and a Japanese name now and then; a Japanese sentence may
     hold more Han than kana: 16 of the 102,326 zh training texts are so read); any other text
     is the script of most of its letters (Latin: en). Digits or emoji alone claim nothing."""
@@ -450,8 +450,12 @@ def token_script(tokens: Sequence[str]) -> str | None:
     if han and kana >= max(2, han / 4):
         return "kana"
     latin_words = sum(1 for token in tokens if token[:1].isalpha() and _letter_script(token[0]) == "en")
-    if han and han >= max(latin_words, sum(n for script, n in scripts.items() if script not in DEFAULT_MODELS)):
-        return "zh"
+    if han and han >= latin_words:
+        third = Counter({script: n for script, n in scripts.items() if script not in DEFAULT_MODELS})
+        # Outnumbered by a third script's letters, the text is of that script, never "en": routing, which
+        # counts Han against Latin words alone, sent it to zh (I love 这个电影 очень said "en text; the model
+        # reads zh").
+        return "zh" if han >= sum(third.values()) else third.most_common(1)[0][0]
     return scripts.most_common(1)[0][0] if scripts else None
 
 
