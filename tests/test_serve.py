@@ -173,7 +173,13 @@ def test_openapi_schema_describes_the_api(server):
         assert responses[status]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
     # GET and HEAD /healthz shared one id ("Duplicate Operation ID" in the server log); ids name one operation.
     ids = [operation["operationId"] for path in schema["paths"].values() for operation in path.values()]
-    assert len(ids) == len(set(ids)) and set(schema["paths"]["/healthz"]) == {"get", "head"}
+    assert len(ids) == len(set(ids)) and set(schema["paths"]["/healthz"]) == set(schema["paths"]["/v1/model"]) == {"get", "head"}
+    # HEAD answers wherever GET does (it was a 405 on /v1/model and the font), with GET's headers.
+    with client(server) as http:
+        for path in ("/", "/healthz", "/v1/model", "/assets/cjk-font.otf"):
+            head, get = http.head(path), http.get(path)
+            assert head.status_code == get.status_code == 200 and head.content == b"", path
+            assert head.headers["content-type"] == get.headers["content-type"] and head.headers["content-length"] == str(len(get.content)), path
 
 
 def test_predict_records_equal_the_library(server, small_model):

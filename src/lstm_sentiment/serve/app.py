@@ -394,14 +394,16 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
         """`{"status": "ok"}`: the model is loaded and the worker answers."""
         return {"status": "ok"}
 
-    # A route of its own: one route for both methods gave both the same OpenAPI operation id.
+    # Routes of their own: one route for both methods gave both the same OpenAPI operation id. HEAD, as
+    # for every GET (RFC 9110, 9.3.2): it was a 405 on /v1/model and the font, 200 on / and /healthz.
     app.add_api_route("/healthz", healthz, methods=["HEAD"], tags=["ops"], operation_id="healthz_head")
+    app.add_api_route(f"/{API_VERSION}/model", model_info, methods=["HEAD"], tags=[API_VERSION], operation_id="model_info_head")
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
         return HTMLResponse(page, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
-    @app.get("/assets/cjk-font.otf", include_in_schema=False)
+    @app.api_route("/assets/cjk-font.otf", methods=["GET", "HEAD"], include_in_schema=False)
     def cjk_font() -> FileResponse:
         return FileResponse(cjk_font_path(), media_type="font/otf", headers={"Cache-Control": "public, max-age=86400"})
 
