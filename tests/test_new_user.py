@@ -781,6 +781,12 @@ def test_explain_refuses_one_path_for_png_and_html(tiny_bundle, tmp_path):
     same = tmp_path / "walk.out"
     assert_one_line_error(run_cli("explain", "好", "--model", str(tiny_bundle), "--png", str(same), "--html", str(same)), 2, "--png and --html both name")
     assert not same.exists()
+    # One file through a link: the page replaced the picture.
+    picture = tmp_path / "walk.png"
+    picture.write_bytes(b"old")
+    (tmp_path / "walk.html").symlink_to(picture)
+    assert_one_line_error(run_cli("explain", "好", "--model", str(tiny_bundle), "--png", str(picture), "--html", str(tmp_path / "walk.html")), 2, "--png and --html both name")
+    assert picture.read_bytes() == b"old"
 
 
 def test_explain_refuses_an_unwritable_picture_path_before_the_work(tiny_bundle, tmp_path):

@@ -642,7 +642,8 @@ def explain(
     if on_stdout and (_given(ctx, "format") or (narrate is not None and html is None)):
         lost = "report" if _given(ctx, "format") else "narration"
         raise _UsageError(f"{on_stdout[0]} writes to stdout, where the {lost} would go too; write one of them to a file")
-    if png is not None and html is not None and png.absolute() == html.absolute():
+    # resolve(): one file through a link too (an x.html linked to x.png got the page over the picture).
+    if png is not None and html is not None and png.resolve() == html.resolve():
         raise _UsageError(f"--png and --html both name {png}; the page would replace the picture")
     for option, path in outputs.items():
         suffixes = (".png",) if option == "--png" else (".html", ".htm")
