@@ -178,6 +178,8 @@ def test_learning_curves_legend_covers_no_panel(tmp_path, monkeypatch, lengths):
         (["--cells", "lstm-bias2"], "cells"),
         # Threads past the cores spin: --threads 1000 ran a quick run six times as long.
         (["--threads", "100000"], "--threads 100000 is more than the"),
+        (["--workers", "999"], "--workers 999 is more than the"),  # it started 16 processes on 2 cores
+        (["--task", "ADDING", "--threads", "100000"], "--threads 100000"),  # ADDING read as --cells are (it was refused)
     ],
 )
 def test_cli_bad_input_is_a_one_line_usage_error(tmp_path, args, needle):

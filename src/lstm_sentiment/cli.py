@@ -748,7 +748,7 @@ def longrange(
     # Flags left out are None, so that --quick's preset fills them and flags given with it still win.
     try:
         overrides = dict(
-            task=task,
+            task=None if task is None else task.strip().lower(),  # as --cells: ADDING was refused, LSTM not
             lengths=None if lengths is None else parse_lengths(lengths),
             cells=None if cells is None else parse_cells(cells),
             seeds=seeds, hidden_size=hidden_size, steps=steps, batch_size=batch_size, lr=lr,
@@ -759,6 +759,10 @@ def longrange(
         if config.threads > cores:
             # Threads past the cores spin against each other: --threads 1000 took 75 s where 1 took 12.5 s.
             raise ValueError(f"threads {config.threads} is more than the {cores} cores of this machine; use at most {cores}")
+        if workers is not None and workers > cores:
+            # Given, as --threads: --workers 999 started a process per run, 16 on 2 cores. (The default, 2, runs
+            # on one core too.)
+            raise ValueError(f"workers {workers} is more than the {cores} cores of this machine; use at most {cores}")
         if eval_every is not None and eval_every > config.steps:
             raise ValueError(f"eval_every {eval_every} is more than the {config.steps} steps of a run; nothing would be evaluated before the end")
     except ValueError as exc:
