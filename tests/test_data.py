@@ -45,7 +45,7 @@ def test_a_users_file_is_deduplicated_before_it_is_split(tmp_path, caplog):
     (tmp_path / "d.csv").write_text("text,label\n" + "\n".join(rows * 3 + ["一般般,pos", "一般般,neg"]) + "\n", encoding="utf-8")
     with caplog.at_level("INFO", logger="lstm_sentiment"):
         train, valid, test = training_splits(str(tmp_path / "d.csv"))
-    assert "60 of 182 left (copies of a kept text: 120; texts under two labels: 2)" in caplog.text
+    assert "60 of 182 rows left (copies of a kept text: 120; texts under two labels: 1, in 2 rows)" in caplog.text
     texts = train.texts + valid.texts + test.texts
     assert sorted(texts) == sorted(r.split(",")[0] for r in rows) and len(test) == 6
     # Given files are the user's to choose: kept whole, their overlap with training named.

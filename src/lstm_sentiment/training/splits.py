@@ -86,9 +86,11 @@ def _without_repeats(data: LabelledTexts) -> tuple[LabelledTexts, dict[str, str]
         kept_readings = {read_as[text] for text in kept.texts}
         conflicting = sum(read_as[text] not in kept_readings for text in data.texts)
         copies = len(data) - conflicting - len(kept)
+        # Rows and texts both: "texts under two labels: 10" was said of 5 texts in 10 rows.
+        distinct = len({read_as[text] for text in data.texts if read_as[text] not in kept_readings})
         log.info(
-            "%s: de-duplicated as the model reads the texts, %d of %d left (copies of a kept text: %d; texts under two labels: %d)",
-            data.source, len(kept), len(data), copies, conflicting,
+            "%s: de-duplicated as the model reads the texts, %d of %d rows left (copies of a kept text: %d; texts under two labels: %d, in %d rows)",
+            data.source, len(kept), len(data), copies, distinct, conflicting,
         )
         try:
             check_trainable(kept)
