@@ -1352,6 +1352,19 @@ def test_tables_in_a_pipe_keep_every_column_and_figure(monkeypatch):
             assert all(piece in text for piece in wanted), text
 
 
+def test_a_report_title_in_a_pipe_is_one_line(capsys):
+    # As the table's title it wrapped at the table's width: "… ECE=0.0195 (T=0.94;" then "0.0227 at T=1)".
+    from lstm_sentiment.output import print_report
+
+    labels = ["negative", "positive"]
+    per_class = {label: {"precision": 0.85, "recall": 0.85, "f1": 0.85, "support": 868} for label in labels}
+    title = "zh-reviews:validation  n=1736  accuracy=0.8508  macro-F1=0.8495  ECE=0.0195 (T=0.94; 0.0227 at T=1)"
+    print_report({"source": "zh-reviews:validation", "n": 1736, "accuracy": 0.8508, "macro_f1": 0.8495, "ece": 0.0195, "ece_unscaled": 0.0227,
+                  "temperature": 0.94, "labels": labels, "per_class": per_class, "confusion_matrix": [[738, 130], [130, 738]]})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == title and len(lines[1]) < len(title) and "│ positive │" in lines[-2]
+
+
 def _letter_words(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     return ["这个" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7)) + "真好" for _ in range(count)]

@@ -33,7 +33,7 @@ from lstm_sentiment.atomic import check_output_file, claimed, write_atomic
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
-from lstm_sentiment.output import KeptColumns, fitting_console, records_table, report_table, write_records
+from lstm_sentiment.output import KeptColumns, fitting_console, print_report, records_table, write_records
 
 app = typer.Typer(
     add_completion=False,
@@ -392,8 +392,7 @@ def train(
         interrupt.ignore()  # --out is replaced: a signal while the reports print would call this run interrupted
         for name in ("validation", "test"):
             if metrics[name]:
-                table = report_table(metrics[name])
-                fitting_console(table, stderr=True).print(table)
+                print_report(metrics[name], stderr=True)
         # Epochs count from 0, as in Lightning's progress bar and training_log.csv.
         typer.echo(f"wrote {out} (best epoch {metrics['best_epoch']} of {metrics['epochs_run']}, counted from 0; {metrics['train_seconds']} s)", err=True)
 
@@ -575,8 +574,7 @@ def evaluate(
         _utf8_stdout()
         _write_stdout(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        table = report_table(report)
-        fitting_console(table).print(table)
+        print_report(report)
 
 
 class ExplainFormat(str, Enum):

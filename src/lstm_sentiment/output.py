@@ -203,6 +203,18 @@ def _escaped(c: str) -> str:
     return c
 
 
+def print_report(report: dict, stderr: bool = False) -> None:
+    """Print :func:`report_table` whole (:func:`fitting_console`). To a file or pipe the title is a line of
+    its own: as the table's title it wrapped at the table's width ("… ECE=0.0195 (T=0.94;" then "0.0227 at
+    T=1)"), breaking what a reader greps for."""
+    table = report_table(report)
+    console = fitting_console(table, stderr=stderr)
+    if not console.is_terminal:
+        console.print(table.title, soft_wrap=True)
+        table.title = None
+    console.print(table)
+
+
 def report_table(report: dict):
     """A rich Table of an evaluation report: per-class figures, then the confusion matrix."""
     dtype = f"  ({report['compute_dtype']})" if report.get("compute_dtype", "float32") != "float32" else ""
