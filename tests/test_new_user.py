@@ -1127,6 +1127,9 @@ def test_evaluate_in_python_folds_labels_as_a_file_is_read():
         assert report["accuracy"] == 1.0 and report["n"] == 2, labels
     with pytest.raises(SentimentError, match=r"labels \['3', '5'\] unknown to the model"):
         model.evaluate(LabelledTexts(texts, [5, 3], "x"))
+    # Texts cut to the model's maximum are counted, as predict and train count them (evaluate said nothing).
+    with pytest.warns(UserWarning, match=r"^1 text\(s\) longer than 256 tokens were truncated"):
+        model.evaluate(LabelledTexts([texts[0] * 60, texts[1]], [1, 0], "x"))
 
 
 def test_evaluate_on_one_class_data_warns_and_reports_macro_f1_over_the_classes_it_shows(tiny_bundle, tmp_path):

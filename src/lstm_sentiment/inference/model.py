@@ -362,7 +362,8 @@ class SentimentModel:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
         Warns:
             UserWarning: texts of the other script than the model reads (:func:`text_warning`), counted,
-                when they are at least ``OTHER_SCRIPT_SHARE`` (1 %) of the data.
+                when they are at least ``OTHER_SCRIPT_SHARE`` (1 %) of the data; texts cut to the model's
+                maximum length, counted.
         Raises:
             SentimentError: no texts, a text that is not a string or a missing label (by row), a text
                 with nothing to read (empty or whitespace, or only markup,
@@ -379,6 +380,7 @@ class SentimentModel:
         # As load_dataset folds a file's labels (1/0, pos/neg, True/False beside negative/positive).
         data = dataclasses.replace(data, labels=canonical_labels(data.labels, self.id2label))
         encoded = self.encode(data.texts)
+        warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens)  # as predict and train do
         empty = next((i for i, e in enumerate(encoded) if not e.tokens), None)
         if empty is not None:
             # Read as <unk> it would be scored as a prediction the model never made.
