@@ -6,9 +6,10 @@ leaves the server up; several clients at once; ``--workers 2``; the page in head
 
 from __future__ import annotations
 
+import gzip
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import socket
@@ -237,6 +238,12 @@ ERRORS = [
     ("form body", "POST", "/v1/predict", {"data": {"texts": "好"}}, 415, "unsupported_media_type"),
     ("text/plain JSON", "POST", "/v1/predict", {"content": b'{"texts": ["x"]}', "headers": {"Content-Type": "text/plain"}}, 415,
      "unsupported_media_type"),
+    # A gzip body was "not UTF-8 (byte 1)"; a Latin-1 one was read as UTF-8.
+    ("gzip body", "POST", "/v1/predict", {"content": gzip.compress(b'{"texts": ["x"]}'), "headers": {**JSON, "Content-Encoding": "gzip"}}, 415,
+     "unsupported_media_type"),
+    ("Latin-1 body", "POST", "/v1/predict", {"content": b'{"texts": ["caf\xe9"]}', "headers": {"Content-Type": "application/json; charset=latin-1"}}, 415,
+     "unsupported_media_type"),
+    ("UTF-8 named", "POST", "/v1/predict", {"content": b'{"texts": []}', "headers": {"Content-Type": "application/json; charset=UTF-8"}}, 422, "no_texts"),
     ("too many texts", "POST", "/v1/predict", {"json": {"texts": ["好"] * (MAX_TEXTS + 1)}}, 422, "too_many_texts"),
     ("text too long", "POST", "/v1/predict", {"json": {"texts": ["好", "好" * (MAX_TEXT_CHARS + 1)]}}, 422, "text_too_long"),
     ("explain text too long", "POST", "/v1/explain", {"json": {"text": "好" * (MAX_TEXT_CHARS + 1)}}, 422, "text_too_long"),

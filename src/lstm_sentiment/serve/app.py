@@ -17,7 +17,8 @@ error leaves the server, and none stops it.
 status  code                       when
 ======  =========================  ==============================================================
 413     ``body_too_large``         body over ``MAX_BODY_BYTES`` (Content-Length or bytes received)
-415     ``unsupported_media_type`` a body without ``Content-Type: application/json``
+415     ``unsupported_media_type`` a body without ``Content-Type: application/json``, compressed
+                                   (``Content-Encoding``), or in a charset other than UTF-8
 422     ``invalid_json``           the body is not JSON (or not UTF-8, or nested too deeply for
                                    the parser, as a 100,000-deep array is), or an object in it
                                    names a key twice

@@ -58,6 +58,19 @@ def error_response(status: int, code: str, message: str, details: list | None = 
 # --- body size ------------------------------------------------------------------------------------------
 
 
+def _unreadable_encoding(headers: dict[bytes, bytes]) -> str | None:
+    """Why a body cannot be read as sent, or None: compressed (a gzip body was "not UTF-8 (byte 1)"), or
+    declared in a charset other than UTF-8 (``charset=latin-1`` was read as UTF-8 all the same)."""
+    coding = headers.get(b"content-encoding", b"").decode("latin-1").strip().lower()
+    if coding not in ("", "identity"):
+        return f"Content-Encoding {coding} is not read here; send the JSON uncompressed"
+    media = headers.get(b"content-type", b"").decode("latin-1")
+    charset = next((part.split("=", 1)[1].strip().strip('"').lower() for part in media.split(";")[1:] if part.strip().lower().startswith("charset=")), None)
+    if charset not in (None, "utf-8", "utf8"):
+        return f"charset {charset} given; send JSON as UTF-8 (RFC 8259), with charset=utf-8 or none"
+    return None
+
+
 class BodyLimit:
     """ASGI middleware: 413 for a request body over ``max_bytes``, 422 ``invalid_json`` for one that is
     not UTF-8.
@@ -76,7 +89,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        refused = _unreadable_encoding(headers)
+        if refused is not None:
+            await error_response(415, "unsupported_media_type", refused)(scope, receive, send)
+            return
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._too_large(scope, receive, send, int(declared))
             return
