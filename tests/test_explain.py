@@ -496,6 +496,8 @@ def test_page_is_self_contained(page):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text, re.I)
     assert not re.search(r"url\((?!data:)", text)
     assert "<script src" not in text and 'rel="stylesheet"' not in text
+    # The text shown in its own direction (an Arabic one was laid out left to right).
+    assert '<bdi dir="auto">我不喜欢这个电影，zzqqx 太差了</bdi>' in text
 
 
 def test_page_in_headless_chromium(page, chromium_tab):

@@ -229,7 +229,8 @@ def write_html(
     legend = "".join(f'<span style="background:rgba({r}, {g}, {b}, 0.6)">{esc(label)}</span>' for label, (r, g, b) in colors.items())
     legend += '<span class="meta">colour: the running prediction (stronger = surer)</span>'
     probs = ", ".join(f"{esc(label)} {p:.4f}" for label, p in zip(expl.labels, expl.probs))
-    meta = f"{esc(expl.text)}<br>prediction: <b>{esc(expl.label)} {expl.score:.4f}</b> ({probs}) · model: {esc(expl.model)}"
+    # The text in its own direction (Arabic, Hebrew); the tokens stay in time order, t = 1 on the left.
+    meta = f'<bdi dir="auto">{esc(expl.text)}</bdi><br>prediction: <b>{esc(expl.label)} {expl.score:.4f}</b> ({probs}) · model: {esc(expl.model)}'
     note = "".join(f'<div class="note">{kind}: {esc(text)}</div>' for kind, text in expl.notices)
     rows = []
     scale = max(1e-9, float(max(abs(float(x)) for x in expl.contributions)))
