@@ -75,6 +75,9 @@ def test_labels_fold_and_order():
     assert canonical_labels([0, "1", "POS", "neg", "1.0", " Positive "]) == [
         "negative", "positive", "positive", "negative", "positive", "positive"
     ]
+    # Chinese names fold too: fine-tuning zh on 正面/负面 got a new classifier instead of the trained one.
+    assert canonical_labels(["正面", "负面", "積極", "消极", "好评", "差評"]) == ["positive", "negative", "positive", "negative", "positive", "negative"]
+    assert canonical_labels(["正面", "负面", "中性"]) == ["正面", "负面", "中性"]  # three classes stay as written
     assert canonical_labels(["1", "5", "3.0"]) == ["1", "5", "3"]  # star ratings stay classes
     assert canonical_labels(["-1", "0", "1", "0"]) == ["-1", "0", "1", "0"]  # 0 = neutral: three classes, not two
     assert canonical_labels(["-1", "1"]) == ["negative", "positive"]

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from lstm_sentiment.errors import SentimentError
 
 # Spellings of the two binary classes, folded to the names the shipped models use.
-_NEGATIVE = {"0", "neg", "negative", "-1", "false"}
-_POSITIVE = {"1", "pos", "positive", "true"}
+# Chinese data name its classes too (正面/负面 and the like, simplified or traditional): left as written,
+# they gave a model fine-tuned from zh a new classifier instead of the trained one.
+_NEGATIVE = {"0", "neg", "negative", "-1", "false", "负面", "負面", "消极", "消極", "负向", "負向", "差评", "差評"}
+_POSITIVE = {"1", "pos", "positive", "true", "正面", "积极", "積極", "正向", "好评", "好評"}
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,8 @@ def deduplicate(data: LabelledTexts, key: Callable[[str], str] | None = None) ->
 
 
 def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[str]:
-    """Lowercase class names. A binary label set spelled 0/1, -1/1, pos/neg or true/false folds to
-    "negative"/"positive"; any other set (1–5 stars, -1/0/1 with 0 neutral, topic names) is kept as written.
+    """Lowercase class names. A binary label set spelled 0/1, -1/1, pos/neg, true/false or in Chinese
+    (正面/负面, 积极/消极, 正向/负向, 好评/差评) folds to "negative"/"positive"; any other set (1–5 stars, -1/0/1 with 0 neutral, topic names) is kept as written.
 
     Args:
         known: the class names of the model or training data these labels go with: labels that are all
