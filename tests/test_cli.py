@@ -152,6 +152,7 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         (("predict", "--format", "xml", "好"), "Invalid value for '--format'"),
         (("predict", "--precision", "float16", "好"), "'float16' is not one of 'float32', 'bfloat16'"),
         (("predict", "--workers", "-1", "好"), "Invalid value for '--workers'"),
+        (("serve", "--port", "abc"), "Invalid value for '--port': 'abc' is not a valid int."),  # "… valid int range"
         (("nosuchcommand",), "No such command 'nosuchcommand'"),
         # A setting's own check names the option typed, not the field behind it (TrainConfig.epochs).
         (("train", "--data", "zh-reviews", "--out", "never-written", "--epochs", "0"), "--epochs must be > 0, got 0"),

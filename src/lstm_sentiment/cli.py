@@ -834,6 +834,9 @@ def main() -> None:
         code = app(standalone_mode=False)
     except ClickException as err:
         message = err.format_message()  # empty when the help was shown instead (no command given)
+        # click names an option with bounds by its type's name: "'abc' is not a valid int range", where one
+        # without says "… valid int".
+        message = re.sub(r"is not a valid (int|float) range\.", r"is not a valid \1.", message)
         if re.match(r"No such option: -\d", message):
             # predict "-1/10, terrible" read the text as an option.
             message += "; a text that starts with '-' goes after '--' (predict -- '-1/10, terrible')"
