@@ -68,7 +68,8 @@ def deduplicate(data: LabelledTexts, key: Callable[[str], str] | None = None) ->
 
 def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[str]:
     """Lowercase class names. A binary label set spelled 0/1, -1/1, pos/neg, true/false or in Chinese
-    (正面/负面, 积极/消极, 正向/负向, 好评/差评) folds to "negative"/"positive"; any other set (1–5 stars, -1/0/1 with 0 neutral, topic names) is kept as written.
+    (正面/负面, 积极/消极, 正向/负向, 好评/差评) folds to "negative"/"positive"; any other set (1–5 stars,
+    -1/0/1 with 0 neutral, topic names) is kept as written.
 
     Args:
         known: the class names of the model or training data these labels go with: labels that are all

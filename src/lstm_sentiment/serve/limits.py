@@ -64,8 +64,8 @@ def _unreadable_encoding(headers: dict[bytes, bytes]) -> str | None:
     coding = headers.get(b"content-encoding", b"").decode("latin-1").strip().lower()
     if coding not in ("", "identity"):
         return f"Content-Encoding {coding} is not read here; send the JSON uncompressed"
-    media = headers.get(b"content-type", b"").decode("latin-1")
-    charset = next((part.split("=", 1)[1].strip().strip('"').lower() for part in media.split(";")[1:] if part.strip().lower().startswith("charset=")), None)
+    parameters = headers.get(b"content-type", b"").decode("latin-1").split(";")[1:]
+    charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in parameters if p.strip().lower().startswith("charset=")), None)
     if charset not in (None, "utf-8", "utf8"):
         return f"charset {charset} given; send JSON as UTF-8 (RFC 8259), with charset=utf-8 or none"
     return None
