@@ -3,6 +3,7 @@ page in headless Chromium, and the command line."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -149,15 +150,21 @@ def test_step_values_match_the_gate_trace(small_model):
         assert (np.abs(ours.units["g"]) < 1).all()
 
 
-def test_contributions_are_occlusion_by_unk(small_model):
-    expl = explain(small_model, "剧情拖沓，演员演技也很差，浪费时间")
+@pytest.mark.parametrize("text", ["剧情拖沓，演员演技也很差，浪费时间", "这部电影很好看☃☃☃"])
+def test_contributions_are_occlusion_by_unk_and_unk_left_out(small_model, text):
+    # A token read as <unk> was "replaced" by itself and showed 0: emoji that turned a text negative were
+    # never named, and the words they outweighed were. It is left out instead.
+    expl = explain(small_model, text)
     ids = small_model.token_ids(expl.words)
     best = expl.label_index
     for j in range(len(ids)):
-        occluded = ids[:j] + [UNK_ID] + ids[j + 1 :]
+        occluded = ids[:j] + ([] if ids[j] == UNK_ID else [UNK_ID]) + ids[j + 1 :]
         p = float(small_model.probabilities([occluded])[0, best])
-        expected = 0.0 if ids[j] == UNK_ID else expl.score - p
-        assert abs(expl.contributions[j] - expected) <= TOL
+        assert abs(expl.contributions[j] - (expl.score - p)) <= TOL
+    if "☃" in text:
+        unknown = [j for j, known in enumerate(expl.in_vocab) if not known]
+        assert len(unknown) == 3 and all(abs(expl.contributions[j]) > 1e-4 for j in unknown)
+    assert explain(small_model, "☃").contributions.tolist() == [0.0]  # alone: nothing to leave it out of
 
 
 def test_unknown_words_are_shown_as_unk_not_dropped(small_model):
@@ -167,7 +174,6 @@ def test_unknown_words_are_shown_as_unk_not_dropped(small_model):
     assert expl.tokens[k] == "zzqqx" and expl.in_vocab[k] and expl.contributions[k] != 0.0
     j = expl.words.index("☃")
     assert expl.tokens[j] == "<unk>" and not expl.in_vocab[j]
-    assert expl.contributions[j] == 0.0
     data = expl.to_dict()
     assert data["steps"][j]["token"] == "<unk>" and data["steps"][j]["word"] == "☃"
     from lstm_sentiment.explain.tables import to_markdown
@@ -338,9 +344,10 @@ def test_no_word_is_named_as_mattering_when_none_moved_the_prediction():
     from lstm_sentiment.explain.narrate import narrate
     from lstm_sentiment.explain.tables import _contribution, to_markdown
 
-    # Every token <unk>: the conclusion ranked three words "lowering positive by 0.00".
-    expl = explain(tiny_model(), "😀 🎬 ✨")
-    assert not expl.contributions.any()
+    # No token moving the prediction (every token <unk> did, before they were left out rather than
+    # replaced by themselves): the conclusion ranked three words "lowering positive by 0.00".
+    walked = explain(tiny_model(), "😀 🎬 ✨")
+    expl = dataclasses.replace(walked, contributions=np.zeros_like(walked.contributions))
     assert narrate(expl, "en")[-1].endswith(f"No word mattered alone: replacing any one by <unk> moves {expl.label} by less than 0.005.")
     assert "没有哪个词单独起作用" in narrate(expl, "zh")[-1]
     assert "“" not in narrate(expl, "en")[-1]
@@ -350,6 +357,17 @@ def test_no_word_is_named_as_mattering_when_none_moved_the_prediction():
     assert _signed(-0.004) == "+0.00" and _signed(-0.006) == "−0.01"
     assert _contribution(-0.0001) == "+0.000" and _contribution(-0.0006) == "-0.001" and _contribution(0.0) == "+0.000"
     assert "-0.000" not in to_markdown(expl)
+
+
+def test_narration_says_a_word_read_as_unk_was_left_out():
+    from lstm_sentiment.explain.narrate import narrate
+
+    walked = explain(tiny_model(), "电影 ☃")
+    assert walked.in_vocab == (True, False)
+    expl = dataclasses.replace(walked, contributions=np.array([0.1, 0.3]))
+    name = expl.label
+    assert narrate(expl, "en")[-1].endswith(f"“☃” (read as <unk>; leaving it out lowers {name} by 0.30); “电影” (replacing it by <unk> lowers {name} by 0.10).")
+    assert "按 <unk> 读入，去掉后" in narrate(expl, "zh")[-1]
 
 
 def test_narration_words_follow_the_printed_value():

@@ -103,7 +103,8 @@ EXPLAIN_JS = """var lstmExplain = (function () {
     });
     detail.appendChild(probs);
     var contribution = data.contributions[t - 1].delta;
-    detail.appendChild(el("div", "contribution (drop of " + data.label + " when replaced by <unk>): " + (contribution >= 0 ? "+" : "") + fmt(contribution)));
+    var how = step.in_vocab ? "replaced by <unk>" : "left out (it is read as <unk>)";
+    detail.appendChild(el("div", "contribution (drop of " + data.label + " when " + how + "): " + (contribution >= 0 ? "+" : "") + fmt(contribution)));
     var table = el("table", null, "gates");
     table.appendChild(row(["layer / direction", "f mean", "i mean", "g mean", "o mean", "\\u2016c\\u2016", "\\u2016h\\u2016", "\\u2016\\u0394c\\u2016", "top f units", "top i units"], true));
     data.layers.forEach(function (layer) {

@@ -53,6 +53,8 @@ _TEXT = {
         "end": "。",
         "lowers": "换成 <unk> 后{label}的概率下降 {delta:.2f}",
         "raises": "换成 <unk> 后{label}的概率上升 {delta:.2f}",
+        "lowers_unk": "按 <unk> 读入，去掉后{label}的概率下降 {delta:.2f}",
+        "raises_unk": "按 <unk> 读入，去掉后{label}的概率上升 {delta:.2f}",
         "word": "“{word}”（{effect}）",
         "join": "、",
         "final": "最终判断：{label} {score:.2f}（与 predict 相同）。影响最大的词：{words}。",
@@ -86,6 +88,8 @@ _TEXT = {
         "end": ".",
         "lowers": "replacing it by <unk> lowers {label} by {delta:.2f}",
         "raises": "replacing it by <unk> raises {label} by {delta:.2f}",
+        "lowers_unk": "read as <unk>; leaving it out lowers {label} by {delta:.2f}",
+        "raises_unk": "read as <unk>; leaving it out raises {label} by {delta:.2f}",
         "word": "“{word}” ({effect})",
         "join": "; ",
         "final": "Final prediction: {label} {score:.2f} (the same as predict). The words that mattered most: {words}.",
@@ -208,7 +212,9 @@ def _conclusion(expl: Explanation, lang: str) -> str:
     # A word whose contribution prints as 0.00 (every word <unk>, say) did not matter, whatever its rank.
     for j in (j for j in expl.top_contributions(3) if round(abs(float(expl.contributions[j])), 2) > 0):
         delta = float(expl.contributions[j])
-        effect = phrases["lowers" if delta >= 0 else "raises"].format(label=name, delta=abs(delta))
+        # A word read as <unk> was left out instead (see explain): say so, it was not replaced.
+        key = ("lowers" if delta >= 0 else "raises") + ("" if expl.in_vocab[j] else "_unk")
+        effect = phrases[key].format(label=name, delta=abs(delta))
         words.append(phrases["word"].format(word=expl.words[j], effect=effect))
     if words:
         paragraph = phrases["final"].format(label=name, score=expl.score, words=phrases["join"].join(words))

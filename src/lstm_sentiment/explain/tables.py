@@ -82,7 +82,7 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
         "",
         f"**Prediction:** {_summary(expl)}  ",
         f"**Gates of:** {_view(expl, layer, direction)}; running = prediction for the first t tokens alone; "
-        "contrib. = drop of the predicted label's probability when the token is replaced by `<unk>`.",
+        "contrib. = drop of the predicted label's probability when the token is replaced by `<unk>` (left out, when it is `<unk>`).",
         "",
     ]
     # A warning (the prediction may mean little) is said where the report is read, not only on stderr.

@@ -7,7 +7,9 @@ and output gate o_t, and the norms ‖c_t‖, ‖h_t‖, ‖c_t − c_{t−1}‖
 - the running prediction: the model's probabilities for the first t tokens alone, i.e. what it would
   say if the sentence stopped there;
 - word contributions (occlusion, Zeiler & Fergus 2014): how much the predicted label's probability drops
-  when token t alone is replaced by ``<unk>``.
+  when token t alone is replaced by ``<unk>``; for a token read as ``<unk>`` already, when it is left out
+  (replaced by itself it changed nothing, and three emoji that turned a text negative showed 0 each while
+  the words they outweighed were named as what mattered).
 
 Fidelity: the running prediction of all prefixes is one call of :meth:`SentimentModel.probabilities`,
 the same path :meth:`SentimentModel.predict` runs, so the last step *is* ``predict``'s score. Gate values
@@ -157,8 +159,9 @@ class Explanation:
     ``steps``              per token: ``t``, ``token``, ``word``, ``in_vocab``, ``running_probs``
                            {label: p} for the first t tokens alone, ``running_label``, ``running_score``
     ``contributions``      per token: ``t``, ``token``, ``word``, ``delta`` = score − the predicted
-                           label's probability with this token replaced by ``<unk>`` (signed: > 0 the
-                           word supported the label; 0 for a word already ``<unk>``)
+                           label's probability with this token replaced by ``<unk>``, or for a token
+                           read as ``<unk>``, left out (signed: > 0 the word supported the label; 0 for
+                           a text of that one token)
     ``layers``             per layer: ``layer``, ``directions``: per direction ``direction``
                            ("forward"/"reverse"), ``steps`` (per token: ``t``, ``forget_gate``,
                            ``input_gate``, ``candidate`` (g_t), ``output_gate``, each ``{"mean",
@@ -331,7 +334,7 @@ def _truncation_note(max_tokens: int) -> str:
 def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS) -> Explanation:
     """Walk one text through a trained model, step by step.
 
-    Cost: one batched forward of 2L sequences (L prefixes and L occluded copies) on the path ``predict``
+    Cost: one batched forward of 2L sequences (L prefixes and L occluded or shortened copies) on the path ``predict``
     uses, plus one explicit-path forward of the text for the gate trace.
 
     Args:
@@ -358,13 +361,14 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
     if not encoded.tokens:
         raise SentimentError("no words in the text after normalisation: nothing to explain")
     words = encoded.tokens
-    # Prefix t holds the first t tokens; occluded copy j has token j replaced by <unk>. One call on the
-    # path predict uses: its rows are predict's numbers for those token lists.
+    # Prefix t holds the first t tokens; occluded copy j has token j replaced by <unk>, or left out where
+    # it is <unk> already (and not alone). One call on the path predict uses: its rows are predict's
+    # numbers for those token lists.
     with model.token_ids.reading():  # the ids index words added to the model until its passes are done
         ids = model.token_ids(words)
         length = len(ids)
         prefixes = [ids[:t] for t in range(1, length + 1)]
-        occluded = [ids[:j] + [UNK_ID] + ids[j + 1 :] for j in range(length)]
+        occluded = [ids[:j] + ([UNK_ID] if ids[j] != UNK_ID or length == 1 else []) + ids[j + 1 :] for j in range(length)]
         probs = model.probabilities(prefixes + occluded).double().numpy()  # (2L, C)
         with torch.inference_mode():
             token_ids = torch.tensor([ids], dtype=torch.long, device=model.device)
@@ -373,8 +377,8 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
     final = running[-1]
     best = int(np.argmax(final))
     contributions = final[best] - occluded_probs[:, best]
-    # Replacing <unk> by <unk> changes nothing; make that exact rather than a float32 residue.
-    contributions[np.array(ids) == UNK_ID] = 0.0
+    if ids == [UNK_ID]:
+        contributions[:] = 0.0  # <unk> alone, replaced by itself: exact, rather than a float32 residue
 
     explicit = torch.softmax(logits / model.temperature, dim=-1)[0].double().cpu().numpy()
     layers = tuple(
