@@ -12,7 +12,8 @@ and output gate o_t, and the norms ‖c_t‖, ‖h_t‖, ‖c_t − c_{t−1}‖
   the words they outweighed were named as what mattered).
 
 Fidelity: the running prediction of all prefixes is one call of :meth:`SentimentModel.probabilities`,
-the same path :meth:`SentimentModel.predict` runs, so the last step *is* ``predict``'s score. Gate values
+the same path :meth:`SentimentModel.predict` runs, so the last step is ``predict``'s score up to float32
+rounding (scored in another batch, the last bits may differ: ~1e-7). Gate values
 come from the explicit path (``return_trace=True``) over the same weights; the largest difference between
 its probabilities and ``predict``'s is kept in ``fidelity`` so a reader can check the two paths agree.
 
@@ -149,7 +150,7 @@ class Explanation:
     ``text``               the input, as given
     ``lang``               tokenizer used, "zh" or "en"
     ``labels``             class names in logit order (``id2label``)
-    ``label``, ``score``   predicted label and its probability: exactly ``predict``'s
+    ``label``, ``score``   predicted label and its probability: ``predict``'s (to float32 rounding)
     ``probs``              {label: probability} for the whole text
     ``truncated``          true if the text had more than ``max_tokens`` tokens and was cut as
                            ``predict`` cuts it (head and tail kept); ``note`` then says so
