@@ -342,6 +342,11 @@ def test_bad_arguments_raise_value_error(x, lengths, match):
 def test_bad_state_and_constructor_arguments():
     with pytest.raises(ValueError, match="state h_0 must have shape \\(1, 2, 7\\)"):
         LSTM(H_IN, H)(torch.randn(2, 3, H_IN), state=(torch.zeros(1, 3, H), torch.zeros(1, 3, H)))
+    # A float64 state beside float32 x was torch's "get_mkldnn_dtype: unsupported data type" (fused) or a
+    # matmul's dtype error (explicit).
+    for cell_state in (True, False):
+        with pytest.raises(ValueError, match="state h_0 is torch.float64 and x torch.float32: give the state in x's dtype"):
+            LSTM(H_IN, H)(torch.randn(2, 3, H_IN), state=(torch.zeros(1, 2, H, dtype=torch.float64),) * 2, cell_state=cell_state)
     with pytest.raises(ValueError, match="impl must be one of"):
         LSTM(H_IN, H, impl="cudnn")
     with pytest.raises(ValueError, match="hidden_size must be a positive int, got 0"):

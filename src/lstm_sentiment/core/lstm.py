@@ -222,6 +222,9 @@ class LSTM(nn.LSTM):
                     raise ValueError(f"state {name} must be a tensor of shape {expected}, got {type(tensor).__name__} (state=None starts from zeros)")
                 if tuple(tensor.shape) != expected:
                     raise ValueError(f"state {name} must have shape {expected}, got {tuple(tensor.shape)}")
+                if tensor.dtype != x.dtype and not torch.is_autocast_enabled(x.device.type):
+                    # torch's words were "get_mkldnn_dtype: unsupported data type" or a matmul's.
+                    raise ValueError(f"state {name} is {tensor.dtype} and x {x.dtype}: give the state in x's dtype")
         if lengths is None:
             return torch.full((n,), length, dtype=torch.long)
         if not isinstance(lengths, Tensor):
