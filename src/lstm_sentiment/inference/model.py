@@ -306,7 +306,8 @@ class SentimentModel:
             ``{"text", "label", "score", "probs"}``: ``label`` lowercase from ``id2label``, ``score`` the
             probability of ``label``, ``probs`` every class's probability. Flags: ``"truncated": true``
             when the text was cut to the model's maximum; ``"warning"`` (:func:`text_warning`): "no
-            known words" when no token is a word in the vocabulary (emoji or punctuation only, say),
+            known words" when no token is read as a word, each <unk> or punctuation (emoji or
+            punctuation only, say; a word outside the vocabulary is read through its character n-grams),
             "zh text; the model reads en" (and the reverse) for a text of the other script, or "Cyrillic
             words read as <unk>" (and the like) for a few words of a third script. An empty or
             whitespace-only text gets ``label``/``score``/``probs`` null and ``"error": "empty text"``;

@@ -92,7 +92,7 @@ class PredictRecord(BaseModel):
     score: float | None = Field(description="Probability of `label`.")
     probs: dict[str, float] | None = Field(description="Every class's probability.")
     truncated: bool | None = Field(None, description="Present (true) when the text had more than max_tokens words.")
-    warning: str | None = Field(None, description='"no known words" when no token is a word in the vocabulary; "zh text; the model reads en" (or the reverse) for a text of the other script; "Cyrillic words read as <unk>" (and the like) for a few words of a third script.')
+    warning: str | None = Field(None, description='"no known words" when no token is read as a word (each is <unk> or punctuation); "zh text; the model reads en" (or the reverse) for a text of the other script; "Cyrillic words read as <unk>" (and the like) for a few words of a third script.')
     error: str | None = Field(None, description='"empty text" for an empty or whitespace-only text.')
 
 
@@ -115,7 +115,7 @@ class ExplainResponse(BaseModel):
     steps: list[dict[str, Any]] = Field(description="Per token: t, token, word, in_vocab, running_probs, running_label, running_score.")
     contributions: list[dict[str, Any]]
     layers: list[dict[str, Any]]
-    warning: str | None = Field(None, description='"no known words" when no token is a word in the vocabulary; "zh text; the model reads en" (or the reverse) for a text of the other script; "Cyrillic words read as <unk>" (and the like) for a few words of a third script.')
+    warning: str | None = Field(None, description='"no known words" when no token is read as a word (each is <unk> or punctuation); "zh text; the model reads en" (or the reverse) for a text of the other script; "Cyrillic words read as <unk>" (and the like) for a few words of a third script.')
 
 
 class ErrorDetail(BaseModel):
