@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from conftest import assert_one_line_error, run_cli
+from lstm_sentiment.errors import SentimentError
 
 
 def test_predict_jsonl_and_csv_in_input_order(small_bundle, tmp_path):
@@ -407,6 +408,34 @@ def test_train_refuses_the_installed_package_and_warns_of_a_shipped_models_name(
     assert result.returncode == 0, result.stderr
     assert "warning: --model zh names the shipped model; read this one with --model ./zh" in result.stderr
     assert (tmp_path / "zh" / "config.json").is_file()
+
+
+def test_python_train_refuses_the_installed_package_and_the_build_moves_its_bundle_in(tmp_path, monkeypatch):
+    # The CLI refused --out inside the package; Python's train() replaced the shipped model all the same.
+    from importlib import resources
+
+    from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+    from lstm_sentiment.data.dataset import LabelledTexts
+    from lstm_sentiment.training import shipped
+    from lstm_sentiment.training.train import train
+
+    texts = ["好极了", "太差", "很好", "很差", "不错", "垃圾", "喜欢", "讨厌"]
+    labels = ["positive", "negative"] * 4
+    data = LabelledTexts(texts, labels, "d")
+    package = resources.files("lstm_sentiment") / "assets" / "models" / "zh"
+    weights = (package / "model.safetensors").stat().st_mtime_ns
+    with pytest.raises(SentimentError, match=r"is inside the installed package .*; choose another --out$"):
+        train(data, data, None, package, ModelConfig(), DataConfig(), TrainConfig(epochs=1))
+    assert (package / "model.safetensors").stat().st_mtime_ns == weights
+    # make models trains in a temporary folder and moves the bundle in, replacing the one there.
+    monkeypatch.setattr(shipped, "domains", lambda lang, data_dir: {"d": (data, data, data)})
+    monkeypatch.setitem(shipped.RECIPES, "zh", (ModelConfig(hidden_size=8), DataConfig(lang="zh"), TrainConfig(epochs=1)))
+    out = tmp_path / "models" / "zh"
+    out.mkdir(parents=True)
+    (out / "config.json").write_text("{}", encoding="utf-8")  # an older bundle's
+    metrics = shipped.build("zh", tmp_path, out)
+    assert metrics["epochs_run"] == 1 and json.loads((out / "config.json").read_text(encoding="utf-8"))["model"]["hidden_size"] == 8
+    assert (out / "model.safetensors").is_file() and [p.name for p in out.parent.iterdir()] == ["zh"]
 
 
 @pytest.mark.parametrize("command", ["predict 好 -f jsonl", "explain 好", "predict - < /dev/null <&-"])

@@ -61,9 +61,14 @@ def check_bundle_target(out_dir: Path) -> None:
     folder can be written. See :func:`~lstm_sentiment.atomic.check_output_folder`.
 
     Raises:
-        SentimentError: a file, a directory holding anything else (it would be lost), or a place that cannot
-            be written, named.
+        SentimentError: a file, a directory holding anything else (it would be lost), a place that cannot
+            be written, or a place inside the installed package (its shipped models: ``make models``
+            trains elsewhere and moves the result in), named.
     """
+    package = Path(os.path.realpath(Path(__file__).parent))
+    if Path(os.path.realpath(out_dir)).is_relative_to(package):
+        # Python's train() replaced the shipped model every command reads by default (the CLI refused).
+        raise SentimentError(f"--out {out_dir} is inside the installed package {package} (its shipped models and vectors); choose another --out")
     check_output_folder(out_dir, BUNDLE_FILES, "config.json", "a model bundle", "--out", whole=True)
 
 

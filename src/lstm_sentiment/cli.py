@@ -20,7 +20,6 @@ import signal
 import sys
 from collections.abc import Iterable
 from enum import Enum
-from importlib import resources
 from pathlib import Path
 from typing import Optional
 
@@ -118,17 +117,12 @@ def _import_torch() -> None:
         import torch  # noqa: F401  # why here: the import is what this function guards
 
 
-def _check_not_shipped(out: Path) -> None:
-    """Refuse a --out inside the installed package, and warn of one named as a shipped model is.
-
-    ``train --out …/assets/models/zh`` replaced the shipped model that every command reads by default;
-    ``train --out zh`` wrote ./zh, which ``--model zh`` never reads (it names the shipped model).
-    """
+def _warn_if_shipped_name(out: Path) -> None:
+    """Warn of a --out named as a shipped model is: ``train --out zh`` wrote ./zh, which ``--model zh``
+    never reads (it names the shipped model). One inside the installed package is refused by
+    :func:`~lstm_sentiment.bundle.check_bundle_target`."""
     from lstm_sentiment.inference.model import DEFAULT_MODELS  # why here: torch, imported by train by now
 
-    package = Path(os.path.realpath(str(resources.files("lstm_sentiment"))))
-    if Path(os.path.realpath(out)).is_relative_to(package):
-        raise SentimentError(f"--out {out} is inside the installed package {package} (its shipped models and vectors); choose another --out")
     if str(out) in DEFAULT_MODELS:
         typer.echo(f"warning: --model {out} names the shipped model; read this one with --model ./{out}", err=True)
 
@@ -369,8 +363,8 @@ def train(
     from lstm_sentiment.training.splits import training_splits
     from lstm_sentiment.training.train import train as run_training
 
-    _check_not_shipped(out)
     check_bundle_target(out)  # before training, not after
+    _warn_if_shipped_name(out)
     # The processes a multi-process run starts run this command again; the first one holds --out.
     with claimed(out, "--out") if _first_process() else contextlib.nullcontext():
         one_logger_for_lightning()

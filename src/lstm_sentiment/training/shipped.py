@@ -11,8 +11,11 @@ Usage: ``python -m lstm_sentiment.training.shipped zh|en --data DATA --out DIR``
 from __future__ import annotations
 
 import argparse
+import shutil
+import tempfile
 from pathlib import Path
 
+from lstm_sentiment.atomic import write_atomic
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.domains import domains, mixture, unlabelled
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
@@ -47,24 +50,33 @@ PROVENANCE = {
 
 
 def build(lang: str, data_dir: Path, out: Path) -> dict:
-    """Train the shipped model of ``lang`` on the mixture of its domains; returns the metrics."""
+    """Train the shipped model of ``lang`` on the mixture of its domains into ``out`` (replaced whole at
+    the end); returns the metrics.
+
+    ``train`` refuses to write inside the installed package, where ``out`` usually is (``make models``):
+    the bundle is trained in a temporary folder and moved in, this build being the one writer meant to.
+    """
     from lstm_sentiment.training.train import train
 
     splits = domains(lang, data_dir)
     model_cfg, data_cfg, train_cfg = RECIPES[lang]
     sample = mixture(splits, 0, DOMAIN_CAP[lang])
-    return train(
-        sample,
-        mixture(splits, 1, VALID_CAP),
-        mixture(splits, 2, 10**9),
-        out,
-        model_cfg,
-        data_cfg,
-        train_cfg,
-        domain_tests={name: parts[2] for name, parts in splits.items()},
-        extra={"domain_cap": {"train": DOMAIN_CAP[lang], "validation": VALID_CAP}, "provenance": PROVENANCE[lang]},
-        unlabelled=unlabelled(splits, sample),
-    )
+    with tempfile.TemporaryDirectory(prefix=f"lstm-sentiment-build-{lang}.") as work:
+        built = Path(work) / lang
+        metrics = train(
+            sample,
+            mixture(splits, 1, VALID_CAP),
+            mixture(splits, 2, 10**9),
+            built,
+            model_cfg,
+            data_cfg,
+            train_cfg,
+            domain_tests={name: parts[2] for name, parts in splits.items()},
+            extra={"domain_cap": {"train": DOMAIN_CAP[lang], "validation": VALID_CAP}, "provenance": PROVENANCE[lang]},
+            unlabelled=unlabelled(splits, sample),
+        )
+        write_atomic(Path(out), lambda folder: shutil.copytree(built, folder))
+    return metrics
 
 
 def main(argv: list[str] | None = None) -> None:
