@@ -72,7 +72,7 @@ def main() -> None:
     # The LM variants read every train text of every domain, not only the sample the classifier learns from.
     extra_texts = unlabelled(splits, train_part)
     valid_domains = {name: mixture({name: parts}, 1, VALID_CAP) for name, parts in splits.items()}
-    print(f"| variant | val acc | val macro-F1 | " + " | ".join(valid_domains) + " | best epoch | s |")
+    print("| variant | val acc | val macro-F1 | " + " | ".join(valid_domains) + " | best epoch | s |")
     print("|---|---:|---:|" + "---:|" * len(valid_domains) + "---:|---:|")
     for name in args.variants.split(","):
         model_over, train_over, data_over = VARIANTS[name]
