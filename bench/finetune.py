@@ -1,8 +1,9 @@
-"""What `train --init-from` buys: a base model trained without one domain, fine-tuned on a few hundred or
-thousand labelled texts of it, against `train` from the pretrained vectors alone on the same texts.
+"""What `train --init-from` buys, against `train` from the pretrained vectors alone on the same texts.
+
+A base model trained without one domain is fine-tuned on a few hundred or thousand labelled texts of it.
 
 Usage: python bench/finetune.py --data DATA [--lang zh] [--held-out movies] [--sizes 500,1000,2000] [--cap 8000]
-       [--lr 5e-4] [--base DIR]
+       [--lr 0.002] [--base DIR]
 
 Steps: (1) the base: every other domain of the language (at most --cap training texts each), the shipped
 recipe; (2) for each size n, n texts of the held-out domain's train split (stratified, seed 13), validation
@@ -19,17 +20,18 @@ import time
 from pathlib import Path
 
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
+from lstm_sentiment.errors import run_script
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--lang", default="zh")
-    parser.add_argument("--held-out", default="movies")
-    parser.add_argument("--sizes", default="500,1000,2000")
-    parser.add_argument("--cap", type=int, default=8000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="folder holding zh-multi/, sst2/ and imdb/")
+    parser.add_argument("--lang", default="zh", help="zh or en")
+    parser.add_argument("--held-out", default="movies", help="the domain left out of the base")
+    parser.add_argument("--sizes", default="500,1000,2000", help="labelled texts of the held-out domain, comma-separated")
+    parser.add_argument("--cap", type=int, default=8000, help="training texts per domain of the base")
     parser.add_argument("--lr", type=float, default=TrainConfig.lr, help="learning rate of the fine-tuning runs")
-    parser.add_argument("--base", type=Path, default=None)
+    parser.add_argument("--base", type=Path, default=None, help="keep the base model here; reused when it holds one")
     args = parser.parse_args()
     from lstm_sentiment.data.domains import domains, mixture
     from lstm_sentiment.training.shipped import RECIPES, VALID_CAP
@@ -55,4 +57,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lstm_sentiment.errors import run_script
+
 
 def _scores(truth: list[str], predicted: list[str]) -> tuple[float, float]:
     from sklearn.metrics import accuracy_score, f1_score
@@ -136,4 +138,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -20,6 +20,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from lstm_sentiment.errors import run_script
+
 VARIANTS = {
     "base": ({}, {}, {}),
     "frozen": ({"freeze_embeddings": True}, {}, {}),
@@ -87,4 +89,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

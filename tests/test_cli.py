@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -436,6 +437,18 @@ def test_python_train_refuses_the_installed_package_and_the_build_moves_its_bund
     metrics = shipped.build("zh", tmp_path, out)
     assert metrics["epochs_run"] == 1 and json.loads((out / "config.json").read_text(encoding="utf-8"))["model"]["hidden_size"] == 8
     assert (out / "model.safetensors").is_file() and [p.name for p in out.parent.iterdir()] == ["zh"]
+
+
+@pytest.mark.parametrize("script", [["-m", "lstm_sentiment.vectors.build", "zh"], ["-m", "lstm_sentiment.training.shipped", "zh"], ["bench/quality.py"], ["bench/finetune.py"], ["bench/recipe.py"]])
+def test_build_scripts_name_missing_build_data_in_one_line(tmp_path, script):
+    # With DATA's folders present but empty, make vectors/models/quality ended in a traceback.
+    for folder in ("zh-multi", "sst2", "imdb"):
+        (tmp_path / folder).mkdir()
+    root = Path(__file__).resolve().parent.parent
+    args = [*script, "--data", str(tmp_path), *(["--out", str(tmp_path / "out")] if script[0] == "-m" else []), *(["--held-out", "movies"] if "finetune" in script[0] else [])]
+    result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=root, timeout=300)
+    assert_one_line_error(result, 1, r"zh-multi/shopping\.csv: build data not found; point DATA at the folder holding zh-multi/, sst2/ and imdb/$")
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("command", ["predict 好 -f jsonl", "explain 好", "predict - < /dev/null <&-"])

@@ -78,7 +78,8 @@ from lstm_sentiment.serve.page import CSP, build_page
 
 API_VERSION = "v1"
 WARM_UP_TEXTS = ("我喜欢这个电影", "i liked this movie")
-ROUTING_BY_SCRIPT = "by script: texts with Han characters go to zh, the others to en"
+# As inference.routing.route decides (an English review quoting a Chinese title goes to en).
+ROUTING_BY_SCRIPT = "by script: a text with at least as many Han characters as Latin words goes to zh, the others to en"
 
 
 

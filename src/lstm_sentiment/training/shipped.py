@@ -18,6 +18,7 @@ from pathlib import Path
 from lstm_sentiment.atomic import write_atomic
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.domains import domains, mixture, unlabelled
+from lstm_sentiment.errors import run_script
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 
 # SST-2 rows are phrases and sentences of ~20 tokens, IMDB reviews ~230: all 32,163 SST-2 rows weigh less
@@ -91,4 +92,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -32,6 +32,7 @@ import torch
 
 from lstm_sentiment.data.corpus import load_zh_reviews
 from lstm_sentiment.data.domains import ZH_FILES, _read, en_domains
+from lstm_sentiment.errors import run_script
 from lstm_sentiment.logs import quiet_logging
 from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.vectors.subword import WordVectors, has_word_char, ngram_rows
@@ -238,4 +239,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)
