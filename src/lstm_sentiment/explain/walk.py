@@ -335,8 +335,8 @@ def _truncation_note(max_tokens: int) -> str:
 def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS) -> Explanation:
     """Walk one text through a trained model, step by step.
 
-    Cost: one batched forward of 2L sequences (L prefixes and L occluded or shortened copies) on the path ``predict``
-    uses, plus one explicit-path forward of the text for the gate trace.
+    Cost: one batched forward of 2L sequences (L prefixes and L occluded or shortened copies) on the path
+    ``predict`` uses, plus one explicit-path forward of the text for the gate trace.
 
     Args:
         model: a loaded :class:`~lstm_sentiment.inference.model.SentimentModel`.

@@ -440,9 +440,9 @@ def token_script(tokens: Sequence[str]) -> str | None:
     """"zh", "en", another script's name ("Cyrillic", "kana", "Hangul"…) or None: the script of a tokenized
     text, by the Unicode names of its letters. A text with at least as many Han characters as Latin words is
     zh, as routing tells it (Chinese with English words is Chinese; an English review quoting a Chinese title
-    is English), unless the letters of third scripts outnumber them (Korean Hangul beside
-    Hanja, Russian beside Chinese: then it is the script of most of those) or it holds kana: two or more, and a quarter as many as its Han characters
-    (Chinese writes none but の, the internet's 的, and a Japanese name now and then; a Japanese sentence may
+    is English), unless the letters of third scripts outnumber them (Korean Hangul beside Hanja, Russian
+    beside Chinese: then it is the script of most of those) or it holds kana: two or more, and a quarter as
+    many as its Han characters (Chinese writes none but の, the internet's 的, and a Japanese name now and then; a Japanese sentence may
     hold more Han than kana: 16 of the 102,326 zh training texts are so read); any other text
     is the script of most of its letters (Latin: en). Digits or emoji alone claim nothing."""
     letters = "".join(ch for ch in "".join(tokens) if ch.isalpha())
