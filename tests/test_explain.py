@@ -514,8 +514,11 @@ def test_page_is_self_contained(page):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text, re.I)
     assert not re.search(r"url\((?!data:)", text)
     assert "<script src" not in text and 'rel="stylesheet"' not in text
-    # The text shown in its own direction (an Arabic one was laid out left to right).
+    # The text shown in its own direction (an Arabic one was laid out left to right); the model by its
+    # folder's name (the page is a file people share: it gave the path on the machine that wrote it).
     assert '<bdi dir="auto">我不喜欢这个电影，zzqqx 太差了</bdi>' in text
+    expl, _ = page
+    assert f"· model: {Path(expl.model).name}</div>" in text and str(Path(expl.model).parent) not in text
 
 
 def test_page_in_headless_chromium(page, chromium_tab):

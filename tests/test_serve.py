@@ -534,10 +534,35 @@ def test_page_in_headless_chromium(server, small_model, chromium_tab):
     tab.fill("#text", "   ")
     tab.click("#submit")
     expect(tab.locator("#error")).to_contain_text("empty text")
-    tab.fill("#text", text)
+    expect(tab.locator("#result")).to_be_hidden()  # the earlier text's result read as this one's
+    # The API's warning is shown (the page showed "positive 0.93" for emoji alone without it).
+    tab.fill("#text", "😀😀👍")
     tab.click("#submit")
+    expect(tab.locator("#note")).to_contain_text("warning: no known words")
+    # Over the limit: said, not cut by maxlength without a word; nothing sent.
+    sent = sum("/v1/explain" in u for u in chromium_tab.requests)
+    tab.fill("#text", "好" * (MAX_TEXT_CHARS + 1))
+    tab.click("#submit")
+    expect(tab.locator("#error")).to_contain_text(f"{MAX_TEXT_CHARS + 1} characters, over the {MAX_TEXT_CHARS}")
+    assert sum("/v1/explain" in u for u in chromium_tab.requests) == sent
+    # Enter again while a request runs sends nothing: the answer that came last was drawn beside the other text.
+    tab.fill("#text", text)
+    tab.evaluate("() => { const form = document.getElementById('form'); form.requestSubmit(); form.requestSubmit(); }")
     expect(tab.locator("#error")).to_have_text("")
     expect(tab.locator("#submit")).to_be_enabled()  # the answer is drawn
+    assert sum("/v1/explain" in u for u in chromium_tab.requests) == sent + 1
+    assert "model: small-zh" in tab.inner_text("#probs")
+    # On a phone the page scrolls only up and down: the running chart and the gate table scroll in their boxes.
+    tab.set_viewport_size({"width": 375, "height": 667})
+    tab.fill("#text", "剧情拖沓，演员演技也很差，浪费时间，但是配乐和摄影都不错，总体来说还可以看一看吧")
+    tab.click("#submit")
+    expect(tab.locator("#submit")).to_be_enabled()
+    tokens.nth(1).hover()
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    tab.fill("#text", text)
+    tab.click("#submit")
+    expect(tokens).to_have_count(len(expl))
     tokens.nth(len(expl) - 1).hover()
     chromium_tab.screenshot("serve-page.png")
     # The empty text's 422 is logged by Chromium as a failed resource load; nothing else may be.

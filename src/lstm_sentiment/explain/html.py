@@ -8,7 +8,7 @@ Content-Security-Policy of ``default-src 'none'`` makes the browser refuse any r
 still try.
 
 The data is the JSON of :meth:`Explanation.to_dict` without per-unit values (those are in the PNG and
-in ``--format json``), in ``<script type="application/json" id="explain-data">``. Chinese shows as Chinese on any machine: the
+in ``--format json``) and with ``model`` the model folder's name, not its path, in ``<script type="application/json" id="explain-data">``. Chinese shows as Chinese on any machine: the
 page carries Noto Sans SC (:mod:`.fonts`) cut down to the characters it uses, as an inline ``@font-face``.
 """
 
@@ -58,7 +58,7 @@ h2 { font-size: 1.05rem; margin-top: 1.6rem; }
 .tok.selected { border-color: #222; }
 .tok sub { font-size: 0.6rem; color: #444; margin-left: 0.1rem; }
 .legend span { display: inline-block; padding: 0.1rem 0.5rem; margin-right: 0.4rem; border-radius: 0.3rem; font-size: 0.85rem; }
-#detail { border: 1px solid #ccc; border-radius: 0.4rem; padding: 0.6rem 0.9rem; min-height: 8rem; }
+#detail { border: 1px solid #ccc; border-radius: 0.4rem; padding: 0.6rem 0.9rem; min-height: 8rem; overflow-x: auto; }
 #detail h3 { margin: 0.2rem 0 0.5rem; font-size: 1.05rem; }
 table { border-collapse: collapse; font-size: 0.85rem; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 0.2rem 0.5rem; text-align: right; }
@@ -231,7 +231,9 @@ def write_html(
     legend += '<span class="meta">colour: the running prediction (stronger = surer)</span>'
     probs = ", ".join(f"{esc(label)} {p:.4f}" for label, p in zip(expl.labels, expl.probs))
     # The text in its own direction (Arabic, Hebrew); the tokens stay in time order, t = 1 on the left.
-    meta = f'<bdi dir="auto">{esc(expl.text)}</bdi><br>prediction: <b>{esc(expl.label)} {expl.score:.4f}</b> ({probs}) · model: {esc(expl.model)}'
+    # The model by its folder's name: a page is a file people pass on, and the path was the writer's machine's.
+    model = Path(expl.model).name
+    meta = f'<bdi dir="auto">{esc(expl.text)}</bdi><br>prediction: <b>{esc(expl.label)} {expl.score:.4f}</b> ({probs}) · model: {esc(model)}'
     note = "".join(f'<div class="note">{kind}: {esc(text)}</div>' for kind, text in expl.notices)
     rows = []
     scale = max(1e-9, float(max(abs(float(x)) for x in expl.contributions)))
@@ -246,7 +248,7 @@ def write_html(
         paragraphs = "".join(f"<p>{esc(p)}</p>" for p in narration)
         narration_html = f'<h2>{words["narration_heading"]}</h2><div class="narration">{paragraphs}</div>'
     directions = " and ".join(trace.direction for trace in expl.layers[layer])
-    data = json.dumps(expl.to_dict(units=False), ensure_ascii=False).replace("<", "\\u003c")
+    data = json.dumps(expl.to_dict(units=False) | {"model": model}, ensure_ascii=False).replace("<", "\\u003c")
     fields = dict(
         lang="zh" if expl.lang == "zh" else "en",
         title=esc(f"{expl.text[:40]} – {expl.label} {expl.score:.2f}"),

@@ -61,7 +61,8 @@ form { display: flex; gap: 0.6rem; align-items: flex-start; margin: 0.8rem 0; }
 .ticks span { overflow: hidden; text-align: center; white-space: nowrap; flex: none; }
 .ticks.vertical span { writing-mode: vertical-rl; text-align: left; max-height: 6rem; }
 .ticks span.unk { color: #888; }
-#heatmaps { overflow-x: auto; }
+#heatmaps, #running { overflow-x: auto; }
+#limit { font-size: 0.8rem; color: #555; margin: -0.5rem 0 0.4rem; }
 #readout { font-size: 0.85rem; min-height: 1.2rem; color: #333; margin: 0.3rem 0 0 56px; font-variant-numeric: tabular-nums; }
 """
 
@@ -79,9 +80,10 @@ $css$serve_css</style>
 <h1>LSTM sentiment: type a sentence, watch the gates</h1>
 <div class="meta" id="model">model: loading…</div>
 <form id="form" autocomplete="off">
-<textarea id="text" name="text" rows="2" maxlength="$max_chars" placeholder="我喜欢这个电影" aria-label="text to classify"></textarea>
+<textarea id="text" name="text" rows="2" dir="auto" placeholder="我喜欢这个电影" aria-label="text to classify" aria-describedby="limit"></textarea>
 <button id="submit" type="submit">Explain</button>
 </form>
+<div id="limit">up to $max_chars_shown characters; the model reads the first and last tokens of a longer text</div>
 <div id="error" role="alert"></div>
 <div id="result" hidden>
 <div id="prediction"><span id="label"></span> <span id="score"></span> <span class="meta" id="probs"></span></div>
@@ -280,8 +282,11 @@ _PAGE_JS = r"""(function () {
     $("label").style.background = rgba(colors[data.label], 1);
     $("score").textContent = data.score.toFixed(4);
     $("probs").textContent = "(" + data.labels.map(function (l) { return l + " " + data.probs[l].toFixed(4); }).join(", ") + ")";
-    $("note").hidden = !data.note;
-    $("note").textContent = data.note ? "note: " + data.note : "";
+    $("probs").textContent += " \u00b7 model: " + data.model;
+    // The API's warning (no known words, a script the model does not read) as explain --html shows it.
+    var notes = (data.warning ? ["warning: " + data.warning] : []).concat(data.note ? ["note: " + data.note] : []);
+    $("note").hidden = !notes.length;
+    $("note").textContent = notes.join(" \u00b7 ");
     var sentence = $("sentence");
     sentence.textContent = "";
     tokens = data.steps.map(function (step) {
@@ -325,20 +330,29 @@ _PAGE_JS = r"""(function () {
     select(data.steps.length);
   }
 
-  function fail(message) { $("error").textContent = "error: " + message; }
+  // The result of an earlier text goes with the error: shown under it, it read as this text's.
+  function fail(message) { $("error").textContent = "error: " + message; $("result").hidden = true; }
 
   $("form").addEventListener("submit", function (event) {
     event.preventDefault();
-    var text = $("text").value;
+    // One request at a time: Enter while one ran sent a second, and the answer that came last was drawn
+    // beside the other text.
+    if ($("submit").disabled) { return; }
+    var text = $("text").value, length = Array.from(text).length;
     $("error").textContent = "";
+    if (length > config.max_chars) {
+      // maxlength cut a pasted text silently (and counted an emoji twice).
+      fail("the text has " + length + " characters, over the " + config.max_chars + " the server takes: shorten it");
+      return;
+    }
     $("submit").disabled = true;
     fetch("v1/explain", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({text: text})})
       .then(function (response) {
         return response.json().then(function (body) {
           if (!response.ok) { throw new Error(body.error ? body.error.message : "HTTP " + response.status); }
           render(body);
-        });
-      })
+        }, function () { throw new Error("HTTP " + response.status + " without a JSON answer"); });
+      }, function () { throw new Error("cannot reach the server (is it still running?)"); })
       .catch(function (err) { fail(err.message); })
       .then(function () { $("submit").disabled = false; });
   });
@@ -370,6 +384,7 @@ def build_page() -> str:
         "palette": [list(rgb) for rgb in PALETTE],
         "colormaps": COLORMAPS,
         "max_units": DEFAULT_MAX_UNITS,
+        "max_chars": MAX_TEXT_CHARS,
         "panels": [
             {"name": name, "key": UNIT_NAMES[name], "title": _plain_title(title), "cmap": cmap, "limits": list(limits) if limits else None}
             for name, title, cmap, limits in PANELS
@@ -378,7 +393,7 @@ def build_page() -> str:
     return _PAGE.substitute(
         css=PAGE_CSS,
         serve_css=_SERVE_CSS,
-        max_chars=MAX_TEXT_CHARS,
+        max_chars_shown=f"{MAX_TEXT_CHARS:,}",
         max_units=DEFAULT_MAX_UNITS,
         config=json.dumps(config).replace("<", "\\u003c"),
         explain_js=EXPLAIN_JS,
