@@ -552,6 +552,13 @@ def test_page_in_headless_chromium(server, small_model, chromium_tab):
     expect(tab.locator("#submit")).to_be_enabled()  # the answer is drawn
     assert sum("/v1/explain" in u for u in chromium_tab.requests) == sent + 1
     assert "model: small-zh" in tab.inner_text("#probs")
+    # The layer and direction chosen stay chosen for the next text (they went back to layer 0 / forward).
+    tab.select_option("#trace", "0/1")
+    tab.fill("#text", "我不喜欢这个电影")
+    tab.click("#submit")
+    expect(tokens).to_have_count(len(explain(small_model, "我不喜欢这个电影")))
+    assert tab.input_value("#trace") == "0/1"
+    assert tokens.nth(0).get_attribute("aria-label") == "t=1: 我"  # read aloud as "我1" before
     # On a phone the page scrolls only up and down: the running chart and the gate table scroll in their boxes.
     tab.set_viewport_size({"width": 375, "height": 667})
     tab.fill("#text", "剧情拖沓，演员演技也很差，浪费时间，但是配乐和摄影都不错，总体来说还可以看一看吧")

@@ -56,7 +56,7 @@ h2 { font-size: 1.05rem; margin-top: 1.6rem; }
 .tok { display: inline-block; line-height: 1.9rem; padding: 0.15rem 0.35rem; margin: 0.12rem 0.08rem; border-radius: 0.3rem; cursor: pointer; border: 2px solid transparent; }
 .tok.unk { text-decoration: underline dotted; }
 .tok.selected { border-color: #222; }
-.tok sub { font-size: 0.6rem; color: #444; margin-left: 0.1rem; }
+.tok sub { font-size: 0.6rem; color: #111; margin-left: 0.1rem; }
 .legend span { display: inline-block; padding: 0.1rem 0.5rem; margin-right: 0.4rem; border-radius: 0.3rem; font-size: 0.85rem; }
 #detail { border: 1px solid #ccc; border-radius: 0.4rem; padding: 0.6rem 0.9rem; min-height: 8rem; overflow-x: auto; }
 #detail h3 { margin: 0.2rem 0 0.5rem; font-size: 1.05rem; }
@@ -224,7 +224,7 @@ def write_html(
         label, score = expl.running(t)
         tip = f"t={t}: first {t} token(s) → {label} {score:.2f}" + ("" if known else "; not in the vocabulary, read as <unk>")
         spans.append(
-            f'<span class="tok{"" if known else " unk"}" data-t="{t}" tabindex="0" title="{esc(tip)}" '
+            f'<span class="tok{"" if known else " unk"}" data-t="{t}" tabindex="0" title="{esc(tip)}" aria-label="t={t}: {esc(word)}" '
             f'style="background:{token_background(expl, t, colors)}">{esc(word)}<sub>{t}</sub></span>'
         )
     legend = "".join(f'<span style="background:rgba({r}, {g}, {b}, 0.6)">{esc(label)}</span>' for label, (r, g, b) in colors.items())

@@ -208,12 +208,14 @@ _PAGE_JS = r"""(function () {
   }
 
   function traceOptions() {
-    var select = $("trace");
+    // The layer and direction chosen stay chosen for the next text, where it has them.
+    var select = $("trace"), chosen = select.value;
     select.textContent = "";
     data.layers.forEach(function (layer, k) {
       layer.directions.forEach(function (direction, d) {
         var option = el("option", "layer " + layer.layer + " / " + direction.direction);
         option.value = k + "/" + d;
+        option.selected = option.value === chosen;
         select.appendChild(option);
       });
     });
@@ -294,6 +296,7 @@ _PAGE_JS = r"""(function () {
       span.appendChild(el("sub", String(step.t)));
       span.dataset.t = step.t;
       span.tabIndex = 0;
+      span.setAttribute("aria-label", "t=" + step.t + ": " + step.word);  // not "i1": the word and its position run together
       span.title = "t=" + step.t + ": first " + step.t + " token(s) \u2192 " + step.running_label + " " + step.running_score.toFixed(2) +
         (step.in_vocab ? "" : "; not in the vocabulary, read as <unk>");
       span.style.background = tokenBackground(step.t);
