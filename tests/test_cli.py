@@ -451,6 +451,21 @@ def test_build_scripts_name_missing_build_data_in_one_line(tmp_path, script):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_signal_after_the_command_is_done_is_ignored():
+    # A Ctrl-C as the interpreter exited (the output written) was raised in an exit-time finalizer: a
+    # KeyboardInterrupt traceback over a finished run, exit 0. Here the signal comes from an atexit hook.
+    code = (
+        "import atexit, os, signal, sys\n"
+        "from lstm_sentiment.cli import main\n"
+        "atexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))\n"
+        "sys.argv = ['lstm-sentiment', 'predict', '很好', '-f', 'jsonl']\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and json.loads(result.stdout)["text"] == "很好", result.stderr
+    assert "KeyboardInterrupt" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize("command", ["predict 好 -f jsonl", "explain 好", "predict - < /dev/null <&-"])
 def test_a_closed_stdout_or_stdin_is_one_line(command):
     # `>&-` left sys.stdout None: "AttributeError: 'NoneType' object has no attribute 'write'".

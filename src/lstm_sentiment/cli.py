@@ -840,4 +840,8 @@ def main() -> None:
     except typer.Abort:
         typer.echo("error: interrupted", err=True)
         sys.exit(130)
+    finally:
+        # The command is done, its output in place or its error said: a signal from here on was raised in an
+        # exit-time finalizer (torch's library, a weakref) as a traceback over a finished run, exit 0.
+        interrupt.ignore()
     sys.exit(code if isinstance(code, int) else 0)
