@@ -1165,6 +1165,21 @@ def test_a_missing_file_without_a_suffix_is_named_missing(command, tmp_path):
     assert_one_line_error(run_cli(*args), 1, r"nonexistent: cannot read \(No such file or directory\)")
 
 
+@pytest.mark.parametrize("message", [
+    "[enforce fail at alloc_cpu.cpp:127] data. DefaultCPUAllocator: not enough memory: you tried to allocate 32001600 bytes. Error code 12 (Cannot allocate memory)",
+    "DefaultCPUAllocator: can't allocate memory: you tried to allocate 32001600 bytes. Error code 12",
+])
+def test_no_memory_while_a_bundle_loads_is_no_corrupt_bundle(tiny_bundle, monkeypatch, message):
+    # Under `ulimit -v` the loader said "corrupt model bundle (… can't allocate memory …)" of the shipped model:
+    # a user would reinstall. It is a MemoryError, which the command line says in one line.
+    def no_memory(self, state, *args, **kwargs):
+        raise RuntimeError(message)
+
+    monkeypatch.setattr(SentimentLSTM, "load_state_dict", no_memory)
+    with pytest.raises(MemoryError, match="out of memory loading the model"):
+        SentimentModel.load(tiny_bundle)
+
+
 def test_sigterm_while_a_bundle_loads_is_no_corrupt_bundle(tiny_bundle, monkeypatch):
     # The SIGTERM handler raised typer's exit, a RuntimeError, which the loader took for damaged weights:
     # "corrupt model bundle (143)", exit 1. It now raises KeyboardInterrupt, which no error handler takes.

@@ -72,6 +72,11 @@ def check_bundle_target(out_dir: Path) -> None:
     check_output_folder(out_dir, BUNDLE_FILES, "config.json", "a model bundle", "--out", whole=True)
 
 
+def _no_memory(message: str) -> bool:
+    """Whether an error's message says an allocation or a memory map failed (torch's allocator, safetensors)."""
+    return "can't allocate memory" in message or "Cannot allocate memory" in message
+
+
 def check_not_bundle_file(path: Path, option: str) -> None:
     """Raise if ``path`` (through symbolic links) names a file of a model bundle: a name that
     :func:`save_bundle` writes, in a folder holding a bundle's ``config.json`` and ``model.safetensors``.
@@ -209,6 +214,9 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     except KeyError as err:  # its message is the bare key: "corrupt model bundle ('model')"
         raise SentimentError(f"{path}: corrupt model bundle (config.json has no {err.args[0]!r} entry)") from None
     except (TypeError, ValueError, RuntimeError, SafetensorError, UnicodeDecodeError) as err:
+        if _no_memory(str(err)):
+            # A memory limit (ulimit -v) read as a damaged install: "corrupt model bundle (… can't allocate memory …)".
+            raise MemoryError(f"out of memory loading the model {path}") from None
         lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
         # load_state_dict's first line only says that loading failed; the next one says what did not match.
         first = " ".join(lines[:2]) if lines and lines[0].startswith("Error(s) in loading") else lines[0] if lines else type(err).__name__

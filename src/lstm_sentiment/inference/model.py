@@ -241,6 +241,7 @@ class SentimentModel:
             SentimentError: missing, truncated, corrupt or other-version bundle, or a device this torch
                 cannot use ("cuda" on a build without CUDA or a machine without a GPU, "mps" off Apple's).
             ValueError: an unknown precision or device name, or "meta".
+            MemoryError: no memory for the weights (a ``ulimit -v``, say), not a damaged bundle.
         """
         # The names "zh" and "en" (as str) are the shipped models even where a folder has that name; a
         # Path, or "./zh", is a directory.
