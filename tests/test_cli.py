@@ -451,6 +451,15 @@ def test_build_scripts_name_missing_build_data_in_one_line(tmp_path, script):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", [["train", "--data", "d.csv", "--epochs", "1"], ["longrange", "--quick"]])
+def test_an_out_that_is_a_device_is_refused_before_the_work(tmp_path, command):
+    # train --out /dev/null trained to the end, then said "/dev/null: File exists".
+    (tmp_path / "d.csv").write_text(_EIGHT, encoding="utf-8")
+    result = run_cli(*command, "--out", "/dev/null", cwd=tmp_path)
+    assert_one_line_error(result, 1, r"^error: /dev/null is not a folder; choose another --out$")
+    assert "vocabulary" not in result.stderr and "longrange:" not in result.stderr  # nothing ran
+
+
 def test_a_signal_after_the_command_is_done_is_ignored():
     # A Ctrl-C as the interpreter exited (the output written) was raised in an exit-time finalizer: a
     # KeyboardInterrupt traceback over a finished run, exit 0. Here the signal comes from an atexit hook.

@@ -155,12 +155,15 @@ def check_output_folder(out_dir: Path, names: frozenset[str], marker: str, kind:
         whole: the output replaces ``out_dir`` whole (:func:`write_atomic`, writing in its parent), rather
             than files inside it.
     Raises:
-        SentimentError: a file; a directory holding anything else (it would be lost); a folder where a file
+        SentimentError: a file, or anything else that is not a folder (a device, a pipe); a directory holding anything else (it would be lost); a folder where a file
             is on the way, or one that cannot be written; each named, with ``option`` to change.
     """
     out_dir = Path(out_dir)
     if out_dir.is_file():
         raise SentimentError(f"{out_dir} is a file; choose another {option}")
+    if out_dir.exists() and not out_dir.is_dir():
+        # /dev/null, a FIFO: train ran to its end, then failed to put a folder there ("File exists").
+        raise SentimentError(f"{out_dir} is not a folder; choose another {option}")
     if out_dir.is_dir():
         entries = sorted(out_dir.iterdir())
         foreign = [p.name for p in entries if p.name not in names or not p.is_file() or p.is_symlink()]
