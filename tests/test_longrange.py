@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -208,6 +209,22 @@ def test_out_holding_other_files_is_refused_before_any_run(tmp_path):
     (tmp_path / "file").write_text("x", encoding="utf-8")
     with pytest.raises(SentimentError, match=r"file is a file, not a folder"):
         run_longrange(config, tmp_path / "file" / "out")
+
+
+def test_a_report_that_cannot_be_written_is_named_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    # On a full disk: "error: No space left on device", no path, and a 0-byte .results.csv.tmp left behind.
+    import errno
+
+    from lstm_sentiment.longrange import report
+
+    def full(self, *args, **kwargs):
+        self.touch()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(SentimentError, match=r"results\.csv: cannot write \(No space left on device\)$"):
+        report._atomic_write_text(tmp_path / "results.csv", "x")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_run_that_fails_leaves_no_folder_it_made(tmp_path, monkeypatch):

@@ -18,6 +18,7 @@ import lightning
 import torch
 
 from lstm_sentiment import interrupt
+from lstm_sentiment.errors import SentimentError
 
 from .results import LongRangeReport, RunResult, config_dict
 from .tasks import TASK_SPECS
@@ -32,16 +33,30 @@ REPORT_FILES = frozenset(_REPORTS + tuple(f".{name}.tmp" for name in _REPORTS))
 CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green", "lstm-bias1": "tab:olive"}
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def _atomic_write(path: Path, write) -> None:
+    """``write(tmp)``, then ``tmp`` renamed over ``path``; the temporary file is removed if that fails.
+
+    Raises:
+        SentimentError: the file cannot be written (a full disk: it said "No space left on device" without
+            a path, and left a ``.results.csv.tmp`` of 0 bytes).
+    """
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException as err:
+        tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise SentimentError(f"{path}: cannot write ({err.strerror or err})") from None
+        raise
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _atomic_savefig(fig, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=100)
-    os.replace(tmp, path)
+    _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
 
 
 def medians(report: LongRangeReport) -> list[dict]:
