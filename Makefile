@@ -47,9 +47,10 @@ $(BUILD_STAMP): $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet -e '.[build]'
 	touch $(BUILD_STAMP)
 
+# Names the folders missing and the target asked for (it said "make models" to `make vectors`).
 check-data:
-	@[ -d "$(DATA)/zh-multi" ] && [ -d "$(DATA)/sst2" ] && [ -d "$(DATA)/imdb" ] || \
-		{ echo "error: DATA=$(DATA) must hold zh-multi/, sst2/ and imdb/ (e.g. make models DATA=/path/to/data)" >&2; exit 2; }
+	@missing=$$(for d in zh-multi sst2 imdb; do [ -d "$(DATA)/$$d" ] || printf ' %s/' "$$d"; done); [ -z "$$missing" ] || \
+		{ echo "error: DATA=$(DATA) lacks$$missing (it must hold zh-multi/, sst2/ and imdb/: make $(or $(MAKECMDGOALS),models) DATA=/path/to/data)" >&2; exit 2; }
 
 vectors: check-data $(BUILD_STAMP)
 	$(VENV)/bin/python -m lstm_sentiment.vectors.build zh --data $(DATA) --out $(ASSETS)/vectors/zh
