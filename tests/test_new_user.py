@@ -349,14 +349,15 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
 
 def test_training_texts_of_the_other_language_are_warned_of():
     # 21 % English in a Chinese training file trained from the zh vectors without a word (evaluate warned).
-    from lstm_sentiment.training.train import _warn_other_language
+    from lstm_sentiment.config import DataConfig
+    from lstm_sentiment.training.train import data_language
 
     zh_texts = [f"很好看的电影{i}" for i in range(19)]
     with pytest.warns(UserWarning, match=r"^d\.csv: 1 of 20 training texts are en \(by script\); the model starts from the shipped zh word vectors"):
-        _warn_other_language(LabelledTexts([*zh_texts, "great movie"], [1] * 20, "d.csv"), "zh")
+        assert data_language(DataConfig(), LabelledTexts([*zh_texts, "great movie"], [1] * 20, "d.csv")) == "zh"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _warn_other_language(LabelledTexts([*zh_texts, *zh_texts, "great movie"], [1] * 39, "d.csv"), "zh")  # under 5 %
+        assert data_language(DataConfig(), LabelledTexts([*zh_texts, *zh_texts, "great movie"], [1] * 39, "d.csv")) == "zh"  # under 5 %
 
 
 def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():

@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from lstm_sentiment.atomic import check_output_folder, write_atomic
 from lstm_sentiment.config import T_MAX, T_MIN, DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, says_out_of_memory
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.text.vocab import Vocab
@@ -70,11 +70,6 @@ def check_bundle_target(out_dir: Path) -> None:
         # Python's train() replaced the shipped model every command reads by default (the CLI refused).
         raise SentimentError(f"--out {out_dir} is inside the installed package {package} (its shipped models and vectors); choose another --out")
     check_output_folder(out_dir, BUNDLE_FILES, "config.json", "a model bundle", "--out", whole=True)
-
-
-def _no_memory(message: str) -> bool:
-    """Whether an error's message says an allocation or a memory map failed (torch's allocator, safetensors)."""
-    return "can't allocate memory" in message or "Cannot allocate memory" in message
 
 
 def check_not_bundle_file(path: Path, option: str) -> None:
@@ -214,7 +209,7 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     except KeyError as err:  # its message is the bare key: "corrupt model bundle ('model')"
         raise SentimentError(f"{path}: corrupt model bundle (config.json has no {err.args[0]!r} entry)") from None
     except (TypeError, ValueError, RuntimeError, SafetensorError, UnicodeDecodeError) as err:
-        if _no_memory(str(err)):
+        if says_out_of_memory(str(err)):
             # A memory limit (ulimit -v) read as a damaged install: "corrupt model bundle (… can't allocate memory …)".
             raise MemoryError(f"out of memory loading the model {path}") from None
         lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]

@@ -30,7 +30,7 @@ from lstm_sentiment.atomic import check_output_file, claimed, write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, says_out_of_memory
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 from lstm_sentiment.output import KeptColumns, fitting_console, print_report, records_table, write_records
 
@@ -169,7 +169,7 @@ def _out_of_memory(err: BaseException, name: str) -> str | None:
     if isinstance(err, BrokenProcessPool):
         return f"a worker process was killed (by the system: out of memory, most likely){hint or '; try fewer --workers'}"
     text = str(err)
-    if not isinstance(err, (MemoryError, torch.OutOfMemoryError)) and "can't allocate memory" not in text:
+    if not isinstance(err, (MemoryError, torch.OutOfMemoryError)) and not says_out_of_memory(text):
         return None
     asked = re.search(r"allocate (\d+) bytes", text)
     size = f" ({int(asked[1]) / 2**30:,.1f} GiB asked)" if asked else ""

@@ -8,6 +8,12 @@ class SentimentError(ValueError):
     """Bad input, data or model files; the message names the file, field or value at fault."""
 
 
+def says_out_of_memory(message: str) -> bool:
+    """Whether an error's message says an allocation or a memory map failed: torch's CPU allocator ("can't
+    allocate memory") and the system's ENOMEM text ("Cannot allocate memory", from safetensors' mmap)."""
+    return "can't allocate memory" in message or "Cannot allocate memory" in message
+
+
 def run_script(main: Callable[[], None]) -> None:
     """Run a build or benchmark script's ``main`` as the CLI runs a command: a :class:`SentimentError`
     (build data not found, say) is one line on stderr and exit 1, where it ended in a traceback."""

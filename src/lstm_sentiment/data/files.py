@@ -602,9 +602,10 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
     if any(_UNDECODED.search(c) for c in columns if c):
         raise SentimentError(f"{path}: line 1 (the header) is not UTF-8; save the file as UTF-8")
     col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
-    if col in _repeated(columns):  # DictReader would read the last of them, perhaps not the one meant
+    named_twice = _repeated(columns)
+    if col in named_twice:  # DictReader would read the last of them, perhaps not the one meant
         raise SentimentError(f"{path}: the header names {col!r} more than once")
-    repeated = [name for name in _repeated(columns) if name]
+    repeated = [name for name in named_twice if name]
     if repeated:
         # DictReader keeps the last field of a name: the others' values were gone from the records.
         reader.fieldnames = _numbered(columns)

@@ -11,6 +11,7 @@ normalises nor detects again. The command line, the worker pool and the server a
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,8 +126,17 @@ _LATIN_WORD = re.compile(r"[a-z]+")  # of a normalised (lowercased) text
 def default_model_name(texts: Sequence[str]) -> str:
     """"zh" if most non-empty texts route to zh (:func:`route`), else "en": the one shipped model for a
     whole data set (evaluation, training's word vectors)."""
-    langs = [route(t).lang for t in texts if t.strip()]
-    return "zh" if langs.count("zh") * 2 >= len(langs) else "en"
+    return model_of_most(route_counts(texts))
+
+
+def route_counts(texts: Sequence[str]) -> Counter:
+    """How many of the non-empty ``texts`` :func:`route` sends to each shipped model ("zh", "en")."""
+    return Counter(route(t).lang for t in texts if t.strip())
+
+
+def model_of_most(counts: Counter) -> str:
+    """"zh" if at least half the texts of :func:`route_counts` go to zh, else "en"."""
+    return "zh" if counts["zh"] * 2 >= sum(counts.values()) else "en"
 
 
 def group_indices(items: Sequence, key: Callable[[object], Hashable]) -> dict[Hashable, list[int]]:

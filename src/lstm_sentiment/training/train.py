@@ -29,7 +29,7 @@ from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_r
 from lstm_sentiment.embeddings import load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, model_path, probabilities, reading_language, token_script
-from lstm_sentiment.inference.routing import default_model_name, route
+from lstm_sentiment.inference.routing import default_model_name, model_of_most, route_counts
 from lstm_sentiment.logs import quiet_lightning
 from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
 from lstm_sentiment.models.classifier import SentimentLSTM
@@ -172,8 +172,6 @@ def train(
             vectors, source = load_vectors(embeddings), str(embeddings)
         else:
             lang = data_language(data_cfg, train_data)
-            if data_cfg.lang == "auto":
-                _warn_other_language(train_data, lang)
             vectors = shipped_vectors(lang)
             source = f"shipped {lang} word vectors ({vectors.config['method']})"
         model, vocab, coverage = _from_vectors(vectors, model_cfg, id2label, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
@@ -438,9 +436,15 @@ def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists,
 
 
 def data_language(data_cfg: DataConfig, data: LabelledTexts) -> str:
-    """"zh" or "en": ``data_cfg.lang``, or for "auto" the script of most texts (:func:`default_model_name`):
-    whose shipped vectors a model starts from, and (``lstm-sentiment train``) whose vector settings apply."""
-    return data_cfg.lang if data_cfg.lang != "auto" else default_model_name(data.texts)
+    """"zh" or "en": ``data_cfg.lang``, or for "auto" the script of most texts (as :func:`default_model_name`
+    chooses), warned of when :data:`OTHER_LANGUAGE_SHARE` or more are of the other: whose shipped vectors a
+    model starts from."""
+    if data_cfg.lang != "auto":
+        return data_cfg.lang
+    counts = route_counts(data.texts)  # each text routed once, for the choice and the warning
+    lang = model_of_most(counts)
+    _warn_other_language(data, lang, sum(counts.values()) - counts[lang])
+    return lang
 
 
 # The share of training texts of the other language (by script) that is warned of: zh reviews hold an
@@ -448,16 +452,16 @@ def data_language(data_cfg: DataConfig, data: LabelledTexts) -> str:
 OTHER_LANGUAGE_SHARE = 0.05
 
 
-def _warn_other_language(data: LabelledTexts, lang: str) -> None:
-    """Warn when :data:`OTHER_LANGUAGE_SHARE` or more of the training texts route to the other language than
-    ``lang``, whose word vectors the model starts from (evaluate warned of such texts, train did not)."""
-    other = sum(route(text).lang != lang for text in data.texts)
+def _warn_other_language(data: LabelledTexts, lang: str, other: int) -> None:
+    """Warn when ``other``, the training texts that route to the other language than ``lang`` (whose word
+    vectors the model starts from), are :data:`OTHER_LANGUAGE_SHARE` or more of them (evaluate warned of
+    such texts, train did not)."""
     if other >= OTHER_LANGUAGE_SHARE * len(data):
         warnings.warn(
             f"{data.source}: {other} of {len(data)} training texts are {'en' if lang == 'zh' else 'zh'} (by script); the model "
             f"starts from the shipped {lang} word vectors, which read that language's words from their letters "
             "alone: for good figures on both, train a model per language",
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
