@@ -9,6 +9,7 @@ import pytest
 from lstm_sentiment.data import check_trainable, label_order, load_zh_reviews, read_labelled, read_texts
 from lstm_sentiment.data.corpus import corpus_counts
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, stratified_split
+from lstm_sentiment.data.files import iter_texts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.training.splits import training_splits
 
@@ -204,6 +205,30 @@ def test_not_utf8_names_file_and_line(tmp_path):
     with pytest.raises(SentimentError, match=r"gbk.csv: line 3 is not UTF-8"):
         read_labelled(path)
 
+
+def test_a_gbk_file_is_named_as_such_with_the_command_that_converts_it(tmp_path):
+    # Excel on Chinese Windows saves a CSV in GBK; it was "line 2 is not UTF-8 (byte 0xd5)" and no more.
+    gbk = tmp_path / "my reviews.csv"
+    gbk.write_bytes("text,label\n这部电影很好看,1\n太差了,0\n".encode("gbk"))
+    with pytest.raises(SentimentError) as caught:
+        read_labelled(gbk)
+    assert str(caught.value) == (
+        f"{gbk}: line 2 is not UTF-8 (byte 0xd5) but reads as GBK (GB18030) Chinese; save the file as UTF-8: iconv -f GB18030 -t UTF-8 '{gbk}' > utf8.csv"
+    )
+    rows = list(iter_texts(gbk, strict=False))
+    assert [r.error for r in rows] == ["line 2 is not UTF-8 (byte 0xd5) but reads as GBK (GB18030) Chinese", "line 3 is not UTF-8 (byte 0xb2) but reads as GBK (GB18030) Chinese"]
+    with pytest.raises(SentimentError, match=r"line 2 is not UTF-8 \(byte 0xd5\) but reads as GBK \(GB18030\) Chinese; save the file as UTF-8: iconv"):
+        list(iter_texts(gbk))
+    header = tmp_path / "h.csv"
+    header.write_bytes("文本,标签\n这部电影很好看,1\n".encode("gbk"))
+    with pytest.raises(SentimentError, match=r"h\.csv: line 1 \(the header\) is not UTF-8; save the file as UTF-8: iconv -f GB18030"):
+        list(iter_texts(header, text_column="文本"))
+    # A Latin-1 line decodes as GB18030 too (each accented letter and the next a rare Han character): not named.
+    latin1 = tmp_path / "fr.csv"
+    latin1.write_bytes("text,label\nTrès élégant café,1\n".encode("latin-1"))
+    with pytest.raises(SentimentError) as caught:
+        read_labelled(latin1)
+    assert str(caught.value) == f"{latin1}: line 2 is not UTF-8 (byte 0xe8); save the file as UTF-8"
 
 def test_one_class_or_tiny_class_refused():
     with pytest.raises(SentimentError, match="need at least 2 classes"):

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+import shlex
 import sys
 import warnings
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, is_missing_label
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.text.normalize import has_words
+from lstm_sentiment.text.normalize import han_count, has_words
 
 # The csv module refuses fields over 128 KiB; a review pasted whole may be longer (a 1 MB text is cut to
 # the model's maximum before segmentation), so fields up to 64 MiB are read.
@@ -103,7 +104,9 @@ def decode_lines(data: bytes, source: str, first_line: int = 1) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = first_line + data.count(b"\n", 0, err.start)
-        raise SentimentError(f"{source}: line {line} is not UTF-8 (byte 0x{data[err.start]:02x}); save the file as UTF-8") from None
+        start, end = data.rfind(b"\n", 0, err.start) + 1, data.find(b"\n", err.start)
+        raw = data[start : end if end >= 0 else len(data)]
+        raise SentimentError(f"{source}: {_not_utf8(line, raw, err.start - start)}{save_as_utf8(source, raw)}") from None
 
 
 def read_text_file(path: Path) -> str:
@@ -424,8 +427,31 @@ def read_texts(path: Path | str, text_column: str | None = None, strict: bool = 
     return list(iter_texts(path, text_column, strict))
 
 
-def _not_utf8(number: int, raw: bytes, err: UnicodeDecodeError) -> str:
-    return f"line {number} is not UTF-8 (byte 0x{raw[err.start]:02x})"
+def _not_utf8(number: int, raw: bytes, start: int) -> str:
+    """Why line ``number``, whose bytes are ``raw``, cannot be read: its first byte that is not UTF-8 (at
+    ``start``), and GBK named where the line reads as Chinese in GB18030."""
+    gbk = " but reads as GBK (GB18030) Chinese" if _reads_as_gbk(raw) else ""
+    return f"line {number} is not UTF-8 (byte 0x{raw[start]:02x}){gbk}"
+
+
+def _reads_as_gbk(raw: bytes) -> bool:
+    """Whether bytes that are not UTF-8 read as Chinese in GB18030 (whose two-byte part is GBK, the encoding
+    Excel on Chinese Windows saves a CSV in): two Han characters or more, and more of them than ASCII
+    letters (a Latin-1 line decodes too, each accented letter and the one after it a rare Han character)."""
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    han = han_count(text)
+    return han >= 2 and han > sum(c.isascii() and c.isalpha() for c in text)
+
+
+def save_as_utf8(source: str, raw: bytes) -> str:
+    """The end of a message refusing ``source``: save it as UTF-8, with the command that does so when its
+    bytes ``raw`` (a line that is not UTF-8) read as GBK Chinese."""
+    if not _reads_as_gbk(raw) or source.startswith("<"):
+        return "; save the file as UTF-8"
+    return f"; save the file as UTF-8: iconv -f GB18030 -t UTF-8 {shlex.quote(source)} > utf8{Path(source).suffix}"
 
 
 def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput]:
@@ -443,8 +469,8 @@ def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput
             yield from _lines(raw.decode("utf-8-sig" if number == 1 else "utf-8"))  # one line: raw ends at its LF
         except UnicodeDecodeError as err:
             if strict:
-                raise SentimentError(f"{source}: {_not_utf8(number, raw, err)}; save the file as UTF-8") from None
-            yield BadInput(raw.decode("utf-8", errors="replace").rstrip("\r\n"), _not_utf8(number, raw, err))
+                raise SentimentError(f"{source}: {_not_utf8(number, raw, err.start)}{save_as_utf8(source, raw)}") from None
+            yield BadInput(raw.decode("utf-8", errors="replace").rstrip("\r\n"), _not_utf8(number, raw, err.start))
 
 
 def input_format(path: Path | str) -> str:
@@ -599,8 +625,10 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
     if not reader.fieldnames:
         raise SentimentError(f"{path}: line 1, the header, is blank")
     columns = list(reader.fieldnames)
-    if any(_UNDECODED.search(c) for c in columns if c):
-        raise SentimentError(f"{path}: line 1 (the header) is not UTF-8; save the file as UTF-8")
+    header = [c for c in columns if c and _UNDECODED.search(c)]
+    if header:
+        raw = ",".join(header).encode("utf-8", errors="surrogateescape")
+        raise SentimentError(f"{path}: line 1 (the header) is not UTF-8{save_as_utf8(str(path), raw)}")
     col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
     named_twice = _repeated(columns)
     if col in named_twice:  # DictReader would read the last of them, perhaps not the one meant
@@ -618,7 +646,11 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
         # the one written, nor are the other fields.
         others = {} if fault else {name: _replaced(field) for name, field in row.items() if name and name != col}
         if bad:
-            yield _bad(path, _replaced(value), f"line {number} is not UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x})", strict), others
+            raw = value.encode("utf-8", errors="surrogateescape")
+            error = _not_utf8(number, raw, len(value[: bad.start()].encode("utf-8", errors="surrogateescape")))
+            if strict:
+                raise SentimentError(f"{path}: {error}{save_as_utf8(str(path), raw)}")
+            yield BadInput(_replaced(value), error), others
         elif fault:
             fields = [v for v in row.values() if isinstance(v, str)] + list(row.get(None, ()))
             yield _bad(path, "\t,"[fmt == "csv"].join(fields), fault, strict), {}
