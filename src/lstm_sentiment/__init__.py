@@ -22,3 +22,7 @@ def __getattr__(name: str):
 
         return SentimentModel
     raise AttributeError(f"module 'lstm_sentiment' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

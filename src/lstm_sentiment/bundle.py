@@ -65,21 +65,29 @@ def check_bundle_target(out_dir: Path) -> None:
             be written, or a place inside the installed package (its shipped models: ``make models``
             trains elsewhere and moves the result in), named.
     """
-    package = Path(os.path.realpath(Path(__file__).parent))
-    if Path(os.path.realpath(out_dir)).is_relative_to(package):
-        # Python's train() replaced the shipped model every command reads by default (the CLI refused).
-        raise SentimentError(f"--out {out_dir} is inside the installed package {package} (its shipped models and vectors); choose another --out")
+    _refuse_package(out_dir, "--out")
     check_output_folder(out_dir, BUNDLE_FILES, "config.json", "a model bundle", "--out", whole=True)
+
+
+def _refuse_package(path: Path, option: str) -> None:
+    """Raise if ``path`` (through symbolic links) is inside the installed package: its shipped models and
+    vectors, and files that ``pip uninstall`` would leave behind."""
+    package = Path(os.path.realpath(Path(__file__).parent))
+    if Path(os.path.realpath(path)).is_relative_to(package):
+        # Python's train() replaced the shipped model every command reads by default (the CLI refused).
+        raise SentimentError(f"{option} {path} is inside the installed package {package} (its shipped models and vectors); choose another {option}")
 
 
 def check_not_bundle_file(path: Path, option: str) -> None:
     """Raise if ``path`` (through symbolic links) names a file of a model bundle: a name that
-    :func:`save_bundle` writes, in a folder holding a bundle's ``config.json`` and ``model.safetensors``.
-    An output written there would destroy the model, perhaps the one being read.
+    :func:`save_bundle` writes, in a folder holding a bundle's ``config.json`` and ``model.safetensors``
+    (an output written there would destroy the model, perhaps the one being read), or is inside the
+    installed package.
 
     Raises:
-        SentimentError: naming ``option``, ``path`` and the bundle.
+        SentimentError: naming ``option``, ``path`` and the bundle or package.
     """
+    _refuse_package(path, option)
     real = Path(os.path.realpath(path))
     if real.name in BUNDLE_FILES and all((real.parent / name).is_file() for name in ("config.json", "model.safetensors")):
         raise SentimentError(f"{option} {path} is a file of the model bundle {real.parent}; choose another name")

@@ -233,8 +233,16 @@ def command(func):
     return wrapper
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from lstm_sentiment import __version__
+
+        typer.echo(f"lstm-sentiment {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit.")) -> None:
     """A textbook LSTM for sentence sentiment, with every gate inspectable."""
 
 

@@ -10,15 +10,17 @@ from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.files import read_labelled
 
 
-def load_dataset(spec: str, text_column: str | None = None, label_column: str | None = None, known_labels: Collection[str] | None = None) -> LabelledTexts:
+def load_dataset(spec: str | Path, text_column: str | None = None, label_column: str | None = None, known_labels: Collection[str] | None = None) -> LabelledTexts:
     """``zh-reviews:SPLIT`` (train, validation or test; ``zh-reviews`` alone: its test split) or a labelled
-    CSV/TSV/JSONL file (see :func:`~lstm_sentiment.data.files.read_labelled`; ``known_labels``, the classes
+    CSV/TSV/JSONL file (a str, or a Path) (see :func:`~lstm_sentiment.data.files.read_labelled`; ``known_labels``, the classes
     of the model or training data it goes with, keeps labels among them as written).
 
     Raises:
         ValueError: an unknown split of the corpus.
         SentimentError: an unreadable file, a missing column.
     """
+    if isinstance(spec, Path):  # a file, even one named zh-reviews:test
+        return read_labelled(spec, text_column, label_column, known_labels)
     name, colon, split = spec.partition(":")
     if name != NAME:
         return read_labelled(Path(spec), text_column, label_column, known_labels)

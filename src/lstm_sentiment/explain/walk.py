@@ -52,6 +52,13 @@ def _r(value: float) -> float:
     return round(float(value), 6)
 
 
+def _step_index(t: int, length: int) -> int:
+    """The 0-based row of step t (1-based) of ``length``; a t of 0 read the last row (Python's index -1)."""
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= length:
+        raise ValueError(f"t must be a step from 1 to {length}, got {t!r}")
+    return int(t) - 1
+
+
 @dataclass(frozen=True, eq=False)
 class DirectionTrace:
     """One layer and one direction of the LSTM, summarised at every step (index t-1 = token t).
@@ -115,9 +122,16 @@ class DirectionTrace:
         """H."""
         return int(self.units["h"].shape[1])
 
+    def __repr__(self) -> str:  # the default one printed every unit at every step (50 KB for 4 words)
+        return f"DirectionTrace(layer={self.layer}, direction={self.direction!r}, steps={len(self.cell_norm)}, units={self.units['h'].shape[1]})"
+
     def step(self, t: int) -> dict:
-        """The JSON record of step t (1-based); see :class:`Explanation` for the schema."""
-        j = t - 1
+        """The JSON record of step t (1-based); see :class:`Explanation` for the schema.
+
+        Raises:
+            ValueError: t outside 1..L.
+        """
+        j = _step_index(t, len(self.cell_norm))
         record: dict = {"t": t}
         for name, key in GATES.items():
             record[key] = {
@@ -221,6 +235,9 @@ class Explanation:
         """Probability of the predicted label: ``predict``'s ``score``."""
         return float(self.probs[self.label_index])
 
+    def __repr__(self) -> str:  # the default one printed every array (104 KB for 4 words)
+        return f"Explanation(text={self.text!r}, label={self.label!r}, score={self.score:.4f}, tokens={len(self)}, model={self.model!r})"
+
     def __len__(self) -> int:
         return len(self.tokens)
 
@@ -240,8 +257,12 @@ class Explanation:
         return self.layers[layer][index]
 
     def running(self, t: int) -> tuple[str, float]:
-        """(label, probability) the model gives the first t tokens (1-based)."""
-        row = self.running_probs[t - 1]
+        """(label, probability) the model gives the first t tokens (1-based).
+
+        Raises:
+            ValueError: t outside 1..L.
+        """
+        row = self.running_probs[_step_index(t, len(self.running_probs))]
         best = int(np.argmax(row))
         return self.labels[best], float(row[best])
 
@@ -374,6 +395,9 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
         with torch.inference_mode():
             token_ids = torch.tensor([ids], dtype=torch.long, device=model.device)
             logits, trace = model.network(token_ids, torch.tensor([length]), return_trace=True)
+    if not np.isfinite(probs).all():
+        # predict gives such a text an error record; a label with "score": NaN was written as JSON's NaN.
+        raise SentimentError(f"non-finite scores from the model {model.path} (damaged or diverged weights): nothing to explain")
     running, occluded_probs = probs[:length], probs[length:]
     final = running[-1]
     best = int(np.argmax(final))

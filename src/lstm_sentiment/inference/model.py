@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import os
 import threading
 import unicodedata
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -53,10 +54,15 @@ def model_path(path: str | Path) -> Path:
 
     Raises:
         SentimentError: an empty or blank name (``Path("")`` is the current folder: "--model ''" said
-            ".: not a model bundle").
+            ".: not a model bundle"); a shipped model's name in another case ("ZH") where no such folder is.
+        TypeError: ``path`` is neither a str nor a path.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"a model is a bundle directory (str or Path) or the name zh or en, not {type(path).__name__}")
     if not str(path).strip():
         raise SentimentError("an empty model path; give a bundle directory, or zh or en")
+    if str(path).lower() in DEFAULT_MODELS and not Path(path).exists():
+        raise SentimentError(f"{path}: model directory not found; the shipped models are named {' and '.join(DEFAULT_MODELS)}, in lower case")
     return Path(path)
 
 
@@ -201,6 +207,28 @@ def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequen
     return report
 
 
+def refuse_one_text(texts: object) -> None:
+    """Raise TypeError for one string or bytes object given where a sequence of texts is wanted: it would
+    be read as one text per character or per byte."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"texts must be a sequence of strings, not one {'string' if isinstance(texts, str) else 'bytes object'}: predict([text])")
+
+
+def text_list(texts: Iterable[str]) -> list[str]:
+    """``texts`` (any iterable: a generator is read once) as a list of plain ``str`` (records hold no
+    numpy.str_ and the like).
+
+    Raises:
+        TypeError: ``texts`` is one string or bytes object, or holds something that is not a string.
+    """
+    refuse_one_text(texts)
+    texts = list(texts)
+    bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
+    if bad is not None:
+        raise TypeError(f"texts[{bad}] is {type(texts[bad]).__name__}, not a string")
+    return [str(text) for text in texts]
+
+
 class SentimentModel:
     """A trained sentiment model ready to predict.
 
@@ -222,6 +250,9 @@ class SentimentModel:
         self.token_ids = WordIds(network, vocab)
         # "zh", "en" or None (both): a text of the other script gets a warning (:func:`text_warning`).
         self.reads = reading_language(config)
+
+    def __repr__(self) -> str:
+        return f"SentimentModel({str(self.path)!r}, labels={self.id2label}, precision={self.precision!r}, device={str(self.device)!r})"
 
     @classmethod
     def load(cls, path_or_name: str | Path = "zh", device: str | torch.device | None = None, precision: str = "float32") -> "SentimentModel":
@@ -318,13 +349,7 @@ class SentimentModel:
             TypeError: ``texts`` is one string or bytes object (it would be read as one text per
                 character or per byte) or holds something that is not a string.
         """
-        if isinstance(texts, (str, bytes)):
-            raise TypeError(f"texts must be a sequence of strings, not one {'string' if isinstance(texts, str) else 'bytes object'}: predict([text])")
-        texts = list(texts)  # a generator would be used up by the check below, leaving nothing to predict
-        bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
-        if bad is not None:
-            raise TypeError(f"texts[{bad}] is {type(texts[bad]).__name__}, not a string")
-        texts = [str(text) for text in texts]  # records hold plain strings, not numpy.str_ and the like
+        texts = text_list(texts)
         encoded = self.encode(texts)
         warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens)
         return self.records(texts, encoded, batch_size)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from lstm_sentiment.inference.model import DEFAULT_MODELS, PRECISIONS, SentimentModel
+from lstm_sentiment.inference.model import DEFAULT_MODELS, PRECISIONS, SentimentModel, text_list
 from lstm_sentiment.text.normalize import han_count, has_han
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, Tokenized, prepare, warn_truncated
 
@@ -208,7 +208,7 @@ def predict_with(target: Target, texts: Sequence[str], model_for: ModelFor) -> l
     return records
 
 
-def predict_texts(texts: Sequence[str], model: str | Path | None = None, lang: str = "auto", precision: str = "float32") -> list[dict]:
+def predict_texts(texts: Iterable[str], model: str | Path | None = None, lang: str = "auto", precision: str = "float32") -> list[dict]:
     """Predict with a bundle, or with the shipped defaults when ``model`` is None.
 
     With no model and ``lang="auto"``, each text goes to the shipped ``zh`` or ``en`` model by its script
@@ -217,5 +217,6 @@ def predict_texts(texts: Sequence[str], model: str | Path | None = None, lang: s
     Raises:
         SentimentError: a model that cannot be loaded.
         ValueError: an unknown precision.
+        TypeError: ``texts`` is one string or bytes object, or holds something that is not a string.
     """
-    return predict_with(target_of(model, lang, precision), texts, ModelRef.load)
+    return predict_with(target_of(model, lang, precision), text_list(texts), ModelRef.load)

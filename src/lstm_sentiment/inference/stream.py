@@ -21,7 +21,7 @@ from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import write_atomic
 from lstm_sentiment.data.files import BadInput
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.inference.model import SentimentModel
+from lstm_sentiment.inference.model import SentimentModel, refuse_one_text
 from lstm_sentiment.inference.pool import PredictPool
 from lstm_sentiment.inference.routing import ByScript, ModelRef, Target, classify, in_input_order, target_of, warn_truncations
 from lstm_sentiment.output import KeptColumns, write_records
@@ -131,7 +131,10 @@ def iter_predictions(
     Raises:
         ValueError: chunk_size < 1, workers < 0, an unknown precision.
         SentimentError: a model that cannot be loaded.
+        TypeError: ``texts`` is one string or bytes object, or holds something that is neither a string nor a
+            ``BadInput`` (raised when the records reach it).
     """
+    refuse_one_text(texts)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     if workers < 0:
@@ -173,8 +176,14 @@ def _predict_chunks(chunks: Iterable[list], start: Start) -> Iterator[dict]:
     """Records of every chunk, in input order. Each chunk is started before the previous one's records
     are collected, so workers classify it while this process writes them."""
     truncated: dict[int, int] = {}
+    seen = 0  # texts in the chunks before this one, to name a bad item by its place in the input
 
     def begin(texts: list) -> tuple[int, tuple[list[int], Callable], tuple[list[int], list[dict]]]:
+        nonlocal seen
+        wrong = next((i for i, text in enumerate(texts) if not isinstance(text, (str, BadInput))), None)
+        if wrong is not None:
+            raise TypeError(f"texts[{seen + wrong}] is {type(texts[wrong]).__name__}, not a string")
+        seen += len(texts)
         bad = [i for i, text in enumerate(texts) if isinstance(text, BadInput)]
         good = [i for i, text in enumerate(texts) if not isinstance(text, BadInput)]
         refused = [{"text": texts[i].text, "label": None, "score": None, "probs": None, "error": texts[i].error} for i in bad]

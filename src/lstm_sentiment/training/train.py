@@ -128,6 +128,9 @@ def train(
     # Before the work: a str path, a folder of other files, int labels or a None text failed after training.
     out_dir = Path(out_dir)
     check_bundle_target(out_dir)
+    if valid_data is None:
+        # It failed after the checks, on None.texts; the command line cuts validation from the data.
+        raise SentimentError("no validation texts: give valid_data (lstm_sentiment.training.splits.training_splits(path) reads a file into train, validation and test, as the command line does)")
     train_data = _checked(train_data)
     valid_data, test_data = (_checked(part, train_data.labels) if part is not None else None for part in (valid_data, test_data))
     check_trainable(train_data)

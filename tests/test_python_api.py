@@ -1,0 +1,92 @@
+"""The Python API as a notebook uses it: what a new user's trial of it found (2026-12-06)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_one_line_error, run_cli
+from lstm_sentiment import SentimentModel
+from lstm_sentiment.data.dataset import LabelledTexts
+from lstm_sentiment.data.sources import load_dataset
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.explain import explain
+from lstm_sentiment.inference.routing import predict_texts
+from lstm_sentiment.inference.stream import iter_predictions
+from lstm_sentiment.training.train import train
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lstm_sentiment"
+
+
+def test_every_predict_entry_refuses_one_string_and_reads_a_generator():
+    # predict_texts("我喜欢这个电影") gave 7 records, one per character; iter_predictions("好的") 2.
+    for call in (lambda t: predict_texts(t, model="zh"), lambda t: list(iter_predictions(t, model="zh"))):
+        with pytest.raises(TypeError, match=r"not one string: predict\(\[text\]\)"):
+            call("我喜欢这个电影")
+        with pytest.raises(TypeError, match=r"texts\[1\] is int, not a string"):
+            call(["好", 1])  # was "object of type 'int' has no len()", eight frames down
+    # A generator was "'generator' object is not subscriptable" in predict_texts.
+    records = predict_texts((t for t in ["我喜欢这个电影", "a great film"]))
+    assert [r["text"] for r in records] == ["我喜欢这个电影", "a great film"]
+    assert records == predict_texts(["我喜欢这个电影", "a great film"])
+    # A bad item past the first chunk is named by its place in the whole input.
+    with pytest.raises(TypeError, match=r"texts\[5\] is NoneType"):
+        list(iter_predictions(["好"] * 5 + [None], model="zh", chunk_size=2))
+
+
+def test_explain_refuses_a_model_that_gives_non_finite_scores():
+    # It gave a label with "score": NaN (invalid JSON) and exit 0, where predict gives an error record.
+    model = SentimentModel.load("zh")
+    model.network.classifier.weight.data[0, 0] = float("nan")
+    assert model.predict(["好"])[0]["error"]  # predict's record for the same model.startswith("non-finite scores from the model")
+    with pytest.raises(SentimentError, match=r"non-finite scores from the model .*: nothing to explain$"):
+        explain(model, "好")
+
+
+def test_steps_are_numbered_from_one_and_reprs_are_short():
+    model = SentimentModel.load("zh")
+    e = explain(model, "我喜欢这个电影")
+    assert len(e) == 4 and e.running(4) == (e.label, pytest.approx(e.score))
+    # running(0) and step(0) read the last step (Python's index -1); running(5) was numpy's IndexError.
+    for t in (0, -1, 5, True, 1.0):
+        with pytest.raises(ValueError, match=r"t must be a step from 1 to 4"):
+            e.running(t)
+        with pytest.raises(ValueError, match=r"t must be a step from 1 to 4"):
+            e.trace().step(t)
+    assert e.trace().step(1)["t"] == 1
+    # The default reprs printed every array: 104 KB for these four words, 50 KB for one direction.
+    assert re.fullmatch(r"Explanation\(text='我喜欢这个电影', label='positive', score=0\.\d{4}, tokens=4, model='.*zh'\)", repr(e))
+    assert repr(e.trace()) == "DirectionTrace(layer=0, direction='forward', steps=4, units=128)"
+    assert re.fullmatch(r"SentimentModel\('.*zh', labels=\['negative', 'positive'\], precision='float32', device='cpu'\)", repr(model))
+
+
+def test_loading_names_what_is_wrong():
+    with pytest.raises(SentimentError, match=r"^ZH: model directory not found; the shipped models are named zh and en, in lower case$"):
+        SentimentModel.load("ZH")
+    with pytest.raises(TypeError, match=r"not int$"):
+        SentimentModel.load(3)
+    # A Path was "'PosixPath' object has no attribute 'partition'".
+    path = Path(__file__).resolve().parents[1] / "bench" / "hard_cases_en.csv"
+    assert load_dataset(path).texts == load_dataset(str(path)).texts and len(load_dataset(path).texts) == 40
+
+
+def test_train_without_validation_says_so(tmp_path):
+    data = LabelledTexts(["好看", "难看", "好", "差"], ["positive", "negative", "positive", "negative"], "mine")
+    # It failed with "'NoneType' object has no attribute 'texts'".
+    with pytest.raises(SentimentError, match=r"^no validation texts: give valid_data"):
+        train(data, None, None, tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+
+
+def test_version_and_outputs_inside_the_package():
+    from lstm_sentiment import __version__
+
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout == f"lstm-sentiment {__version__}\n"
+    # explain --png into the installed package was written there (and outlived pip uninstall).
+    for args, option in ((["explain", "好", "--png"], "--png"), (["predict", "好", "-o"], "--output")):
+        target = PACKAGE / "assets" / "out.png"
+        assert_one_line_error(run_cli(*args, str(target)), 1, rf"{option} .*out\.png is inside the installed package .*; choose another {option}$")
+        assert not target.exists()
