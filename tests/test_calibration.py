@@ -71,6 +71,25 @@ def test_a_validation_set_the_model_gets_all_right_does_not_make_every_score_cer
     assert fit_scaling(log_probs[:4], torch.tensor([1, 0, 1, 0])) == Scaling(1.0, None)
 
 
+def test_a_temperature_at_its_bound_is_said_in_the_warning_and_the_card():
+    # A fine-tune on 300 texts got its 32 validation texts right: T = 0.25, "asdf" positive 0.999998, said nowhere.
+    from lstm_sentiment.config import T_MAX
+    from lstm_sentiment.training.calibration import bound_note
+    from lstm_sentiment.training.card import _calibration_lines
+
+    fitted = {"temperature": T_MIN, "logit_bias": None, "ece_before": 0.1, "ece_after": 0.05, "accuracy_before": 1.0, "accuracy_after": 1.0, "bins": 15, "source": "mine.csv (validation split)", "n": 32}
+    note = bound_note(fitted)
+    assert note == (
+        "the temperature is at its lower bound 0.25: mine.csv (validation split) (32 texts, accuracy 1.0000) is too easy to"
+        " calibrate on, and scores will lie near 0 or 1 for any text; a larger or harder validation split (--valid) gives them meaning"
+    )
+    assert _calibration_lines(fitted)[-2].endswith(f" after. Note: {note}.")
+    assert "upper bound 10.0" in bound_note({**fitted, "temperature": T_MAX})
+    assert bound_note({**fitted, "temperature": 0.26}) is None and bound_note({**fitted, "temperature": 1.0}) is None
+    assert bound_note({**fitted, "n": 20, "temperature": 1.0}) is None  # no temperature fitted on so few
+    assert "Note" not in " ".join(_calibration_lines({**fitted, "temperature": 1.3}))
+
+
 def test_scaling_fitted_at_the_temperature_bound_does_not_undo_the_model():
     # A model after one epoch: margins of a few hundredths of a logit, 0.725 accurate, leaning one way. T was
     # fitted freely (far below the bound), raised to T_MIN afterwards, and kept the biases fitted for the

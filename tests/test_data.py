@@ -223,12 +223,19 @@ def test_a_gbk_file_is_named_as_such_with_the_command_that_converts_it(tmp_path)
     header.write_bytes("文本,标签\n这部电影很好看,1\n".encode("gbk"))
     with pytest.raises(SentimentError, match=r"h\.csv: line 1 \(the header\) is not UTF-8; save the file as UTF-8: iconv -f GB18030"):
         list(iter_texts(header, text_column="文本"))
-    # A Latin-1 line decodes as GB18030 too (each accented letter and the next a rare Han character): not named.
+    # A Latin-1 line decodes as GB18030 too (each accented letter and the next a rare Han character): it is
+    # Windows-1252's, Excel's on Western Windows.
     latin1 = tmp_path / "fr.csv"
-    latin1.write_bytes("text,label\nTrès élégant café,1\n".encode("latin-1"))
+    latin1.write_bytes("text,label\nTrès élégant café, it’s fine,1\n".encode("cp1252"))
     with pytest.raises(SentimentError) as caught:
         read_labelled(latin1)
-    assert str(caught.value) == f"{latin1}: line 2 is not UTF-8 (byte 0xe8); save the file as UTF-8"
+    assert str(caught.value) == f"{latin1}: line 2 is not UTF-8 (byte 0xe8) but reads as Windows-1252 (Western European); save the file as UTF-8: iconv -f WINDOWS-1252 -t UTF-8 {latin1} > utf8.csv"
+    # Russian in Windows-1251 decodes in Windows-1252 too, as words of accented letters: no guess is named.
+    cyrillic = tmp_path / "ru.csv"
+    cyrillic.write_bytes("text,label\nРазве это хорошо,0\n".encode("cp1251"))
+    with pytest.raises(SentimentError) as caught:
+        read_labelled(cyrillic)
+    assert str(caught.value) == f"{cyrillic}: line 2 is not UTF-8 (byte 0xd0); save the file as UTF-8"
 
 def test_one_class_or_tiny_class_refused():
     with pytest.raises(SentimentError, match="need at least 2 classes"):

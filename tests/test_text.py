@@ -75,13 +75,22 @@ def test_vocab_build_encode_roundtrip(tmp_path):
         ("Rating: 4 < 5 but the plot > average", "rating: 4 < 5 but the plot > average"),
         ("看过<穿PRADA的恶魔>后", "看过 后"),  # removed, as before: the demo's model stays as it was
         ("他说‘好’", "他说‘好’"),  # quotes, not apostrophes
+        # Only HTML's own elements are tags: these lost "terrible", and every word from "$20" to "shipping".
+        ("Battery life: <terrible>", "battery life: <terrible>"),
+        ("Price was <$20 and the quality was awful, but shipping > expectations", "price was <$20 and the quality was awful, but shipping > expectations"),
+        ("Best buy <-- trust me, it is awful -> not really", "best buy <-- trust me, it is awful -> not really"),
+        ("ok >.< terrible > average", "ok >.< terrible > average"),
+        ("<a lot of fun>", "<a lot of fun>"),  # attributes are named with a value
+        ('x<a href="u">y</a><img src=p.png/><div class="c" >z</ DIV><i>w</i>', "x y z w"),
+        # What only changes how an emoji is drawn: each was an <unk> of its own to the en model.
+        ("five ⭐️⭐️ I ❤️ it 👎🏻", "five ⭐⭐ i ❤ it 👎"),
     ],
 )
 def test_apostrophes_tags_and_entities(raw, expected):
     assert normalize(raw) == expected
 
 
-@pytest.mark.parametrize("text", ["&nbsp;", "<br /><br />", "\x00\x01", " \u200b ", "&lt;br&gt;", "<!-- a > b -->", "<b>x</b>", "&amp;", "´", "\x00a", " <br/>好", "&nbsp;好", "\u3000", "<3", "< 5", "\x85\u202e", "好", "I <3 it"])
+@pytest.mark.parametrize("text", ["&nbsp;", "<br /><br />", "\x00\x01", " \u200b ", "&lt;br&gt;", "<!-- a > b -->", "<b>x</b>", "&amp;", "´", "\x00a", " <br/>好", "&nbsp;好", "\u3000", "<3", "< 5", "\x85\u202e", "好", "I <3 it", "\ufe0f", "🏻", "<terrible>"])
 def test_has_words_says_what_normalize_leaves(text):
     # The file reader asks it of every training row: normalising each one made reading 20,000 IMDB reviews
     # take 2.6 s instead of 0.5 s.

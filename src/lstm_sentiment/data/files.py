@@ -429,29 +429,48 @@ def read_texts(path: Path | str, text_column: str | None = None, strict: bool = 
 
 def _not_utf8(number: int, raw: bytes, start: int) -> str:
     """Why line ``number``, whose bytes are ``raw``, cannot be read: its first byte that is not UTF-8 (at
-    ``start``), and GBK named where the line reads as Chinese in GB18030."""
-    gbk = " but reads as GBK (GB18030) Chinese" if _reads_as_gbk(raw) else ""
-    return f"line {number} is not UTF-8 (byte 0x{raw[start]:02x}){gbk}"
+    ``start``), and the encoding it reads as, where :func:`_guess_encoding` finds one."""
+    guess = _guess_encoding(raw)
+    return f"line {number} is not UTF-8 (byte 0x{raw[start]:02x})" + (f" but reads as {_ENCODINGS[guess]}" if guess else "")
 
 
-def _reads_as_gbk(raw: bytes) -> bool:
-    """Whether bytes that are not UTF-8 read as Chinese in GB18030 (whose two-byte part is GBK, the encoding
-    Excel on Chinese Windows saves a CSV in): two Han characters or more, and more of them than ASCII
-    letters (a Latin-1 line decodes too, each accented letter and the one after it a rare Han character)."""
+# What a file that is not UTF-8 is most often in: GBK, the encoding Excel on Chinese Windows saves a CSV in
+# (GB18030 holds it), and Windows-1252, Excel's on Western Windows (Latin-1 and its curly quotes).
+_ENCODINGS = {"GB18030": "GBK (GB18030) Chinese", "WINDOWS-1252": "Windows-1252 (Western European)"}
+_WESTERN = re.compile("[\u00c0-\u00ff\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u20ac\u2122\u00a0-\u00bf]")
+
+
+def _guess_encoding(raw: bytes) -> str | None:
+    """The encoding of :data:`_ENCODINGS` that bytes that are not UTF-8 read as, or None.
+
+    GB18030: two Han characters or more, and more of them than ASCII letters (a Latin-1 line decodes too, each
+    accented letter and the one after it a rare Han character). Windows-1252: every character beyond ASCII an
+    accented letter or a typographic sign of Western text, and fewer of them than ASCII letters (a Cyrillic
+    Windows-1251 line decodes too, a word of accented letters for each word).
+    """
     try:
         text = raw.decode("gb18030")
+        han = han_count(text)
+        if han >= 2 and han > sum(c.isascii() and c.isalpha() for c in text):
+            return "GB18030"
     except UnicodeDecodeError:
-        return False
-    han = han_count(text)
-    return han >= 2 and han > sum(c.isascii() and c.isalpha() for c in text)
+        pass
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    wide = [c for c in text if not c.isascii()]
+    letters = sum(c.isascii() and c.isalpha() for c in text)
+    return "WINDOWS-1252" if wide and all(_WESTERN.match(c) for c in wide) and len(wide) < letters else None
 
 
 def save_as_utf8(source: str, raw: bytes) -> str:
     """The end of a message refusing ``source``: save it as UTF-8, with the command that does so when its
-    bytes ``raw`` (a line that is not UTF-8) read as GBK Chinese."""
-    if not _reads_as_gbk(raw) or source.startswith("<"):
+    bytes ``raw`` (a line that is not UTF-8) read as one of :data:`_ENCODINGS`."""
+    guess = _guess_encoding(raw)
+    if guess is None or source.startswith("<"):
         return "; save the file as UTF-8"
-    return f"; save the file as UTF-8: iconv -f GB18030 -t UTF-8 {shlex.quote(source)} > utf8{Path(source).suffix}"
+    return f"; save the file as UTF-8: iconv -f {guess} -t UTF-8 {shlex.quote(source)} > utf8{Path(source).suffix}"
 
 
 def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput]:

@@ -94,7 +94,7 @@ EXPLAIN_JS = """var lstmExplain = (function () {
     tokens.forEach(function (node) { node.classList.toggle("selected", Number(node.dataset.t) === t); });
     detail.textContent = "";
     var title = "t=" + t + "  \\u201c" + step.word + "\\u201d";
-    if (!step.in_vocab) { title += "  (<unk>: not in the vocabulary)"; }
+    if (!step.in_vocab) { title += "  (<unk>: no vector for it)"; }
     detail.appendChild(el("h3", title));
     var probs = el("div");
     probs.appendChild(el("span", "running prediction, first " + t + " token(s): "));
@@ -222,7 +222,7 @@ def write_html(
     for j, (word, known) in enumerate(zip(expl.words, expl.in_vocab)):
         t = j + 1
         label, score = expl.running(t)
-        tip = f"t={t}: first {t} token(s) → {label} {score:.2f}" + ("" if known else "; not in the vocabulary, read as <unk>")
+        tip = f"t={t}: first {t} token(s) → {label} {score:.2f}" + ("" if known else "; no vector for it, read as <unk>")
         spans.append(
             f'<span class="tok{"" if known else " unk"}" data-t="{t}" tabindex="0" title="{esc(tip)}" aria-label="t={t}: {esc(word)}" '
             f'style="background:{token_background(expl, t, colors)}">{esc(word)}<sub>{t}</sub></span>'

@@ -168,9 +168,10 @@ class Explanation:
     ``probs``              {label: probability} for the whole text
     ``truncated``          true if the text had more than ``max_tokens`` tokens and was cut as
                            ``predict`` cuts it (head and tail kept); ``note`` then says so
-    ``tokens``             what the model read: each word, or ``<unk>`` if not in the vocabulary
+    ``tokens``             what the model read: each word, or ``<unk>`` for one it has no vector for
     ``words``              the tokenizer's words, unknown ones included
-    ``in_vocab``           [bool], per token
+    ``in_vocab``           [bool], per token: read as a word (its vocabulary row, or for a word outside the
+                           vocabulary the mean of its character n-gram rows), not as ``<unk>``
     ``steps``              per token: ``t``, ``token``, ``word``, ``in_vocab``, ``running_probs``
                            {label: p} for the first t tokens alone, ``running_label``, ``running_score``
     ``contributions``      per token: ``t``, ``token``, ``word``, ``delta`` = score − the predicted

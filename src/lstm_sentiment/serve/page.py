@@ -298,7 +298,7 @@ _PAGE_JS = r"""(function () {
       span.tabIndex = 0;
       span.setAttribute("aria-label", "t=" + step.t + ": " + step.word);  // not "i1": the word and its position run together
       span.title = "t=" + step.t + ": first " + step.t + " token(s) \u2192 " + step.running_label + " " + step.running_score.toFixed(2) +
-        (step.in_vocab ? "" : "; not in the vocabulary, read as <unk>");
+        (step.in_vocab ? "" : "; no vector for it, read as <unk>");
       span.style.background = tokenBackground(step.t);
       ["mouseenter", "focus", "click"].forEach(function (type) { span.addEventListener(type, function () { select(step.t); }); });
       sentence.appendChild(span);

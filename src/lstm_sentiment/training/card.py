@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN_SUPPORT
+from lstm_sentiment.training.calibration import BIAS_MIN_SUPPORT, T_MIN_SUPPORT, bound_note
 
 
 def _report_rows(name: str, report: dict | None) -> list[str]:
@@ -17,7 +17,7 @@ def _report_rows(name: str, report: dict | None) -> list[str]:
 
 def _coverage(emb: dict) -> str:
     if "token_coverage" not in emb:
-        return f"{emb['words_added']} words added from the new data"
+        return f"{emb['words_added']} word{'s' * (emb['words_added'] != 1)} added from the new data"
     middle = f"{emb['subword_token_share']:.1%} a subword vector" if "subword_token_share" in emb else f"{emb['learned_token_share']:.1%} a vector learned from scratch"
     return (
         f"of the training and validation tokens, {emb['token_coverage']:.1%} have a pretrained row, "
@@ -55,8 +55,10 @@ def _calibration_lines(calibration: dict | None) -> list[str]:
             f"with it, class biases added to the logits / T ({biases}; folded into the output layer) move the decision boundary:"
             f" validation accuracy {calibration['accuracy_before']:.4f} before, {calibration['accuracy_after']:.4f} after;"
         )
+    note = bound_note(calibration)
     return lines + [
-        f"expected calibration error ({calibration['bins']} bins) there {calibration['ece_before']:.4f} before, {calibration['ece_after']:.4f} after.",
+        f"expected calibration error ({calibration['bins']} bins) there {calibration['ece_before']:.4f} before, {calibration['ece_after']:.4f} after."
+        + (f" Note: {note}." if note else ""),
         "",
     ]
 

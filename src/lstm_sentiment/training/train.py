@@ -36,7 +36,7 @@ from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.tokenize import Tokenizer, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
 from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
-from lstm_sentiment.training.calibration import fit_scaling, fold_bias
+from lstm_sentiment.training.calibration import bound_note, fit_scaling, fold_bias
 from lstm_sentiment.training.card import model_card
 from lstm_sentiment.training.pretrain import pretrain_language_model
 from lstm_sentiment.training.task import SentimentTask
@@ -225,6 +225,8 @@ def train(
         model.cpu().eval()
         scorer = _Scorer(model, vocab, tokenizer, id2label, f"the model trained for {out_dir}")
         scorer.temperature, calibration = calibrate(model, scorer.probabilities(valid_data), valid_data, id2label)
+        if bound_note(calibration):
+            warnings.warn(bound_note(calibration), stacklevel=2)
         metrics = {
             "validation": scorer.evaluate(valid_data),
             "test": scorer.evaluate(test_data) if test_data is not None else None,
