@@ -334,7 +334,7 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
     one_word, plain, emoji = zh.predict(["我喜欢这个电影 фильм", "我喜欢这个电影", "我喜欢这个电影😀"])
     assert one_word["warning"] == "Cyrillic words read as <unk>" and one_word["label"] is not None
     assert "warning" not in plain and "warning" not in emoji  # 😀 is <unk> too, but <unk> was learned from such
-    assert "warning" not in zh.predict(["这个犇犇的东西真好"])[0]  # a rare Han character is no third script
+    assert zh.predict(["这个犇犇的东西真好"])[0]["warning"] == "rare Chinese characters read as <unk>"  # no third script, yet <unk>
     assert explain(zh, "我喜欢这个电影 фильм").warning == "Cyrillic words read as <unk>"
     # explain's hint said "(the shipped models read zh and en): the prediction says little", for whole texts.
     hint = run_cli("explain", "我喜欢这个电影 фильм", "--model", "zh", "-f", "json").stderr
@@ -358,6 +358,27 @@ def test_training_texts_of_the_other_language_are_warned_of():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert data_language(DataConfig(), LabelledTexts([*zh_texts, *zh_texts, "great movie"], [1] * 39, "d.csv")) == "zh"  # under 5 %
+
+
+def test_social_media_posts_go_to_the_model_of_their_words():
+    # A short link's code counted as English words: these went to en, each negative 0.9569516777992249 (its
+    # Chinese read as <unk>), and were flagged "zh text; the model reads en". A Latin @mention, the same.
+    from lstm_sentiment.inference.routing import predict_texts, route
+
+    posts = ["好评 http://t.cn/A6xYz9Q", "超好吃 http://t.cn/A6xYz9Q", "太难吃了 http://t.cn/A6xYz9Q", "@JackyCheung @Mike_Chen 好吃"]
+    assert [route(p).lang for p in posts] == ["zh"] * 4
+    records = predict_texts(posts)
+    assert [r["label"] for r in records] == ["positive", "positive", "negative", "positive"]
+    assert not any("warning" in r for r in records)
+
+
+def test_a_han_character_no_vocabulary_word_holds_is_flagged():
+    # <unk> was learned from emoji and symbols: 犇犇 made 这个犇犇的东西真好 negative 0.75, without a flag.
+    zh = SentimentModel.load("zh")
+    rare, plain = zh.predict(["这个犇犇的东西真好", "这个东西真好"])
+    assert rare["warning"] == "rare Chinese characters read as <unk>" and "warning" not in plain
+    hint = run_cli("explain", "这个犇犇的东西真好", "--model", "zh", "-f", "json").stderr
+    assert "warning: rare Chinese characters read as <unk> (one vector, learned from emoji and symbols, for every such word): drop or translate them" in hint, hint
 
 
 def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():

@@ -672,7 +672,7 @@ def explain(
         raise _UsageError(str(err)) from None
     if expl.warning == "no known words":
         typer.echo(f"warning: {expl.warning} (emoji, punctuation or a script the model never saw?): the prediction rests on no word", err=True)
-    elif expl.warning and expl.warning.endswith("words read as <unk>"):
+    elif expl.warning and expl.warning.endswith("read as <unk>"):
         # The whole-text hint below ("the shipped models read zh and en") misleads for a few such words.
         typer.echo(f"warning: {expl.warning} (one vector, learned from emoji and symbols, for every such word): drop or translate them", err=True)
     elif expl.warning:
