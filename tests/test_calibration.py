@@ -80,8 +80,8 @@ def test_a_temperature_at_its_bound_is_said_in_the_warning_and_the_card():
     fitted = {"temperature": T_MIN, "logit_bias": None, "ece_before": 0.1, "ece_after": 0.05, "accuracy_before": 1.0, "accuracy_after": 1.0, "bins": 15, "source": "mine.csv (validation split)", "n": 32}
     note = bound_note(fitted)
     assert note == (
-        "the temperature is at its lower bound 0.25: mine.csv (validation split) (32 texts, accuracy 1.0000) is too easy to"
-        " calibrate on, and scores will lie near 0 or 1 for any text; a larger or harder validation split (--valid) gives them meaning"
+        "the temperature is at its lower bound 0.25: on mine.csv (validation split) (32 texts, accuracy 1.0000) the likelihood"
+        " still rose as it fell, and scores will lie near 0 or 1 for most texts; a larger validation split (--valid) calibrates them better"
     )
     assert _calibration_lines(fitted)[-2].endswith(f" after. Note: {note}.")
     assert "upper bound 10.0" in bound_note({**fitted, "temperature": T_MAX})

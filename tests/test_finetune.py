@@ -58,3 +58,6 @@ def test_cli_init_from_trains_and_records_it(small_bundle, small_splits, tmp_pat
     assert worse.returncode == 0, worse.stderr[-2000:]
     tuned = json.loads((tmp_path / "worse" / "metrics.json").read_text(encoding="utf-8"))["validation"]["macro_f1"]
     assert tuned < base and f"warning: the fine-tuned model is below its base {small_bundle[0]} on {data}:validation: macro-F1 {tuned:.4f} against {base:.4f}" in worse.stderr
+    # The card said neither that the model was fine-tuned nor how its base had scored.
+    card = (tmp_path / "worse" / "README.md").read_text(encoding="utf-8")
+    assert f"Fine-tuned from the bundle {small_bundle[0]} (its word vectors, LSTM and head): the base scored validation macro-F1 {base:.4f} before training, this model {tuned:.4f} (not above it)." in card

@@ -1509,7 +1509,7 @@ def test_a_text_of_markup_only_is_refused_in_a_file_and_left_out_in_python(tmp_p
 
     rows = "\n".join(f"{t},{y}" for t, y in [("好极了", 1), ("太差", 0), ("很好", 1), ("很差", 0), ("&nbsp;", 1), ("不错", 1), ("垃圾", 0)])
     (tmp_path / "d.csv").write_text(f"text,label\n{rows}\n", encoding="utf-8")
-    with pytest.raises(SentimentError, match=r"d\.csv: line 6 has no words in 'text' once normalised \(markup or control characters only: '&nbsp;'\)"):
+    with pytest.raises(SentimentError, match=r"d\.csv: line 6 has no words in 'text' once normalised \(markup, links, mentions or control characters only: '&nbsp;'\)"):
         read_labelled(tmp_path / "d.csv")
     texts = ["好极了", "太差", "很好", "很差", "不错", "垃圾", "喜欢", "讨厌"] * 2
     data = LabelledTexts([*texts, "<br /><br />"], [*[1, 0] * 8, 1], "T")

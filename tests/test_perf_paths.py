@@ -101,11 +101,12 @@ def test_normalize_equals_every_step_applied(small_splits):
 
     converter = normalize_module._t2s()
 
-    def reference(text: str) -> str:  # NFKC, tags, entities and t2s on every text, as the docstring says
-        text = converter.convert(html.unescape(normalize_module._TAG.sub(" ", unicodedata.normalize("NFKC", text))))
+    def reference(text: str) -> str:  # NFKC, tags, entities, links, mentions and t2s on every text, as the docstring says
+        text = html.unescape(normalize_module._TAG.sub(" ", unicodedata.normalize("NFKC", text)))
+        text = converter.convert(normalize_module._MENTION.sub(" ", normalize_module._LINK.sub(" ", text)))
         return " ".join(text.split()).lower()
 
-    samples = small_splits[0].texts[:1000] + ["這部電影真的很好看", "ＡＢＣ１２３ 很好", "ﬁne &amp; 好", "①②", "乾隆 什么"]
+    samples = small_splits[0].texts[:1000] + ["這部電影真的很好看", "ＡＢＣ１２３ 很好", "ﬁne &amp; 好", "①②", "乾隆 什么", "看 WWW.SITE.COM 好", "好 @张三 的"]
     for text in samples:
         assert normalize_module.normalize(text) == reference(text), text
 

@@ -383,7 +383,7 @@ def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object
         return f"has an empty text in {text_col!r}"
     if not has_words(text):
         # &nbsp; or <br /> alone: predict gives such a text an "empty text" error, and training read it as nothing.
-        return f"has no words in {text_col!r} once normalised (markup or control characters only: {text[:40]!r})"
+        return f"has no words in {text_col!r} once normalised (markup, links, mentions or control characters only: {text[:40]!r})"
     return text, label
 
 
@@ -445,8 +445,8 @@ def _guess_encoding(raw: bytes) -> str | None:
 
     GB18030: two Han characters or more, and more of them than ASCII letters (a Latin-1 line decodes too, each
     accented letter and the one after it a rare Han character). Windows-1252: every character beyond ASCII an
-    accented letter or a typographic sign of Western text, and fewer of them than ASCII letters (a Cyrillic
-    Windows-1251 line decodes too, a word of accented letters for each word).
+    accented letter or a typographic sign of Western text beside an ASCII letter, and fewer of them than ASCII
+    letters (a Cyrillic Windows-1251 line decodes too, a word of accented letters for each word).
     """
     try:
         text = raw.decode("gb18030")
@@ -459,9 +459,12 @@ def _guess_encoding(raw: bytes) -> str | None:
         text = raw.decode("cp1252")
     except UnicodeDecodeError:
         return None
-    wide = [c for c in text if not c.isascii()]
+    wide = [i for i, c in enumerate(text) if not c.isascii()]
     letters = sum(c.isascii() and c.isalpha() for c in text)
-    return "WINDOWS-1252" if wide and all(_WESTERN.match(c) for c in wide) and len(wide) < letters else None
+    # In a word: a lone byte 0xff in '{"text": "\xff"}' is no sign of any encoding.
+    in_words = all(any(0 <= j < len(text) and text[j].isascii() and text[j].isalpha() for j in (i - 1, i + 1)) for i in wide)
+    western = all(_WESTERN.match(text[i]) for i in wide)
+    return "WINDOWS-1252" if wide and western and in_words and len(wide) < letters else None
 
 
 def save_as_utf8(source: str, raw: bytes) -> str:

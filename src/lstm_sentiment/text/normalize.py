@@ -140,7 +140,7 @@ def normalize(text: str) -> str:
         text = unicodedata.normalize("NFKC", text)
     # Entities first: "&lt;br /&gt;" (a review escaped twice) left "< br / >" tokens.
     text = _CONTROL.sub("", _TAG.sub(" ", html.unescape(text)))
-    if "@" in text or "/" in text or "www" in text:  # most texts hold none of them
+    if "@" in text or "/" in text or "w." in text or "W." in text:  # most texts hold none of them
         text = _MENTION.sub(" ", _LINK.sub(" ", text))
     needed = t2s_chars()
     if has_han(text) and (needed is None or not needed.isdisjoint(text)):

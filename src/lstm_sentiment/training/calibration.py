@@ -33,9 +33,9 @@ def bound_note(calibration: dict) -> str | None:
         return None
     if t <= T_MIN * (1 + 1e-4):
         return (
-            f"the temperature is at its lower bound {T_MIN}: {calibration['source']} ({n} texts, accuracy"
-            f" {calibration['accuracy_after']:.4f}) is too easy to calibrate on, and scores will lie near 0 or 1 for any text;"
-            " a larger or harder validation split (--valid) gives them meaning"
+            f"the temperature is at its lower bound {T_MIN}: on {calibration['source']} ({n} texts, accuracy"
+            f" {calibration['accuracy_after']:.4f}) the likelihood still rose as it fell, and scores will lie near 0 or 1"
+            " for most texts; a larger validation split (--valid) calibrates them better"
         )
     if t >= T_MAX * (1 - 1e-4):
         return (

@@ -63,6 +63,16 @@ def _calibration_lines(calibration: dict | None) -> list[str]:
     ]
 
 
+def _base_lines(metrics: dict, source: str) -> list[str]:
+    """For a model fine-tuned on the same labels: its base's score on this validation split, before training."""
+    base = metrics.get("base_validation_macro_f1")
+    if base is None:
+        return []
+    now = metrics["validation"]["macro_f1"]
+    verdict = "above" if now > base else "not above"
+    return [f"Fine-tuned from the {source}: the base scored validation macro-F1 {base:.4f} before training, this model {now:.4f} ({verdict} it).", ""]
+
+
 def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataConfig, TrainConfig], metrics: dict, info: dict) -> str:
     """Markdown model card of a trained bundle."""
     model_cfg, data_cfg, train_cfg = configs
@@ -101,6 +111,7 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         *_report_rows("test", metrics["test"]),
         *[row for name, report in metrics.get("domains", {}).items() for row in _report_rows(f"test: {name}", report)],
         "",
+        *_base_lines(metrics, emb["source"]),
         *_calibration_lines(metrics.get("calibration")),
         f"Best epoch {metrics['best_epoch']} of {metrics['epochs_run']} (counted from 0); training took {metrics['train_seconds']} s.",
         "Per-class precision, recall, F1 and the confusion matrix are in `metrics.json`; per-epoch figures in",

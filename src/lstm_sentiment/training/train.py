@@ -54,7 +54,7 @@ def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> tuple[LabelledTexts, l
     warn_truncated(sum(e.truncated for e in encoded), tokenizer.max_tokens)
     empty = [i for i, e in enumerate(encoded) if not e.tokens]
     if empty:
-        warnings.warn(f"{data.source}: {len(empty)} text(s) hold no word once normalised (markup or control characters only; the first: text {empty[0] + 1}, {data.texts[empty[0]][:40]!r}): left out", stacklevel=3)
+        warnings.warn(f"{data.source}: {len(empty)} text(s) hold no word once normalised (markup, links, mentions or control characters only; the first: text {empty[0] + 1}, {data.texts[empty[0]][:40]!r}): left out", stacklevel=3)
         keep = [i for i, e in enumerate(encoded) if e.tokens]
         data = LabelledTexts([data.texts[i] for i in keep], [data.labels[i] for i in keep], data.source)
         encoded = [encoded[i] for i in keep]
