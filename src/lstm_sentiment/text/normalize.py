@@ -25,7 +25,7 @@ _HTML_ELEMENTS = (
 ).split()
 _TAG = re.compile(
     r"<!--.{0,200}?-->"
-    r"|<\s*/?\s*(?:" + "|".join(sorted(_HTML_ELEMENTS, key=len, reverse=True)) + r")(?:\s+[^<>]{0,200}?=[^<>]{0,200}?)?\s*/?\s*>"
+    r"|<\s*/?\s*(?:" + "|".join(sorted(_HTML_ELEMENTS, key=len, reverse=True)) + r")(?:\s[^<>=]{0,200}=[^<>]{0,200})?\s*/?\s*>"
     # A title: no sentence punctuation inside (NFKC has made ，！？； ASCII), nor a space before its ">":
     # ">_< 送餐太慢了，差评>_<" and "实际效果＜宣传，差评！另外送餐＞1小时" lost their words. Ten build texts'
     # titles hold a comma or "!" (<色,戒>) and are read as words now.
