@@ -232,6 +232,12 @@ def test_a_gbk_file_is_named_as_such_with_the_command_that_converts_it(tmp_path)
     with pytest.raises(SentimentError) as caught:
         read_labelled(latin1)
     assert str(caught.value) == f"{latin1}: line 2 is not UTF-8 (byte 0xe8) but reads as Windows-1252 (Western European); save the file as UTF-8: iconv -f WINDOWS-1252 -t UTF-8 {latin1} > utf8.csv"
+    # Big5 decodes as GB18030 too, to rare characters (這部電影 as 硂场筿紇), and the iconv command made garbage.
+    big5 = tmp_path / "tw.csv"
+    big5.write_bytes("text,label\n這部電影很好看,1\n".encode("big5"))
+    with pytest.raises(SentimentError) as caught:
+        read_labelled(big5)
+    assert str(caught.value) == f"{big5}: line 2 is not UTF-8 (byte 0xb3); save the file as UTF-8"
     # Russian in Windows-1251 decodes in Windows-1252 too, as words of accented letters: no guess is named.
     cyrillic = tmp_path / "ru.csv"
     cyrillic.write_bytes("text,label\nРазве это хорошо,0\n".encode("cp1251"))

@@ -365,7 +365,7 @@ def test_social_media_posts_go_to_the_model_of_their_words():
     # Chinese read as <unk>), and were flagged "zh text; the model reads en". A Latin @mention, the same.
     from lstm_sentiment.inference.routing import predict_texts, route
 
-    posts = ["好评 http://t.cn/A6xYz9Q", "超好吃 http://t.cn/A6xYz9Q", "太难吃了 http://t.cn/A6xYz9Q", "@JackyCheung @Mike_Chen 好吃"]
+    posts = ["好评 http://t.cn/A6xYz9Q", "超好吃 b23.tv/BV1xx411c7mD", "太难吃了 http://t.cn/A6xYz9Q", "@JackyCheung @Mike_Chen 好吃"]
     assert [route(p).lang for p in posts] == ["zh"] * 4
     records = predict_texts(posts)
     assert [r["label"] for r in records] == ["positive", "positive", "negative", "positive"]
@@ -375,8 +375,8 @@ def test_social_media_posts_go_to_the_model_of_their_words():
 def test_a_han_character_no_vocabulary_word_holds_is_flagged():
     # <unk> was learned from emoji and symbols: 犇犇 made 这个犇犇的东西真好 negative 0.75, without a flag.
     zh = SentimentModel.load("zh")
-    rare, plain = zh.predict(["这个犇犇的东西真好", "这个东西真好"])
-    assert rare["warning"] == "rare Chinese characters read as <unk>" and "warning" not in plain
+    rare, plain, ext_b = zh.predict(["这个犇犇的东西真好", "这个东西真好", "我喜欢这个电影𠀀𠀀"])
+    assert rare["warning"] == ext_b["warning"] == "rare Chinese characters read as <unk>" and "warning" not in plain
     hint = run_cli("explain", "这个犇犇的东西真好", "--model", "zh", "-f", "json").stderr
     assert "warning: rare Chinese characters read as <unk> (one vector, learned from emoji and symbols, for every such word): drop or translate them" in hint, hint
 

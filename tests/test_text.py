@@ -84,16 +84,24 @@ def test_vocab_build_encode_roundtrip(tmp_path):
         ('x<a href="u">y</a><img src=p.png/><div class="c" >z</ DIV><i>w</i>', "x y z w"),
         # Kaomoji and comparisons around Chinese are no title: the words between them were lost.
         (">_< 送餐太慢了，差评>_<", ">_< 送餐太慢了,差评>_<"),
+        (">_<送餐太慢了 差评>_<", ">_<送餐太慢了 差评>_<"),
         ("实际效果＜宣传，差评！另外送餐＞1小时", "实际效果<宣传,差评!另外送餐>1小时"),
         ("<_< 汤洒了一半 >_>", "<_< 汤洒了一半 >_>"),
-        # Links and mentions: a short link's code counted as English words, a mention's name as words.
+        ("<br\\>a<!DOCTYPE html>b<o:p>c</o:p>", "a b c"),
+        # Links: a short link's code counted as English words. A link ends before the punctuation that ends a
+        # clause: "www.amazon.com,terrible quality" lost "terrible" (positive 0.955).
         ("太难吃了 http://t.cn/A6xYz9Q", "太难吃了"),
         ("好评http://t.cn/A6xYz9Q好评 www.imdb.com/title/tt1 ok", "好评 好评 ok"),
-        ("//@张三:转发 @JackyCheung @Mike_Chen 好吃 回复@李四：好的", "转发 好吃 回复 好的"),
-        ("@united your service sucks, mail me at john@gmail.com", "your service sucks, mail me at john@gmail.com"),
-        ("@张三这家店超好吃", "@张三这家店超好吃"),  # where it ends cannot be told
+        ("超好吃 b23.tv/BV1xx411c7mD 太难吃了 t.cn/A6xYz9Q", "超好吃 太难吃了"),
+        ("Bought it from www.amazon.com,terrible quality", "bought it from ,terrible quality"),
+        ("(source: http://imdb.com/tt1)Terrible movie see http://x.co/abc!!!Awful", "(source: )terrible movie see !!!awful"),
+        ("e.g. 3.5分 and/or 1/2/2024, mail me at john@gmail.com", "e.g. 3.5分 and/or 1/2/2024, mail me at john@gmail.com"),
+        # Mentions only where they end for sure, at Weibo's ":": a Chinese name runs on into the text.
+        ("//@张三:转发 好看 回复@李四：好的", "转发 好看 回复 好的"),
+        ("@小明这个电影太难看了!", "@小明这个电影太难看了!"),
+        ("@JackyCheung 好吃, working @home", "@jackycheung 好吃, working @home"),
         # What only changes how an emoji is drawn: each was an <unk> of its own to the en model.
-        ("five ⭐️⭐️ I ❤️ it 👎🏻", "five ⭐⭐ i ❤ it 👎"),
+        ("five ⭐️⭐️ I ❤️ it 👎🏻 1️⃣", "five ⭐⭐ i ❤ it 👎 1"),
     ],
 )
 def test_apostrophes_tags_and_entities(raw, expected):

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import re
 import threading
 import unicodedata
 import warnings
@@ -484,7 +485,7 @@ def token_script(tokens: Sequence[str]) -> str | None:
     kana = scripts["kana"] - letters.count("の")
     if han and kana >= max(2, han / 4):
         return "kana"
-    latin_words = sum(1 for token in tokens if token[:1].isalpha() and _letter_script(token[0]) == "en")
+    latin_words = _latin_words(tokens)
     if han and han >= latin_words:
         third = Counter({script: n for script, n in scripts.items() if script not in DEFAULT_MODELS})
         # Outnumbered by a third script's letters, the text is of that script, never "en": routing, which
@@ -492,6 +493,20 @@ def token_script(tokens: Sequence[str]) -> str | None:
         # reads zh").
         return "zh" if han >= sum(third.values()) else third.most_common(1)[0][0]
     return scripts.most_common(1)[0][0] if scripts else None
+
+
+def _latin_words(tokens: Sequence[str]) -> int:
+    """Tokens that are Latin words, as routing counts them: an @name's parts are none (@JackyCheung
+    @Mike_Chen 好吃 is zh; jieba cuts mike_chen into three tokens)."""
+    count, in_name = 0, False
+    for token in tokens:
+        in_name = token == "@" or (in_name and _NAME_PART.fullmatch(token) is not None)
+        if not in_name and token[:1].isalpha() and _letter_script(token[0]) == "en":
+            count += 1
+    return count
+
+
+_NAME_PART = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 # By the first word of a letter's Unicode name; any other name is its own script ("CYRILLIC": "Cyrillic").

@@ -120,7 +120,9 @@ def route(text: str) -> Route:
     return Route("zh" if not latin or han_count(prepared) >= len(latin) else "en", prepared)
 
 
-_LATIN_WORD = re.compile(r"[a-z]+")  # of a normalised (lowercased) text
+# Of a normalised (lowercased) text; an @name is no English word (@JackyCheung @Mike_Chen 好吃 went to en),
+# nor is a code's run of letters after a digit (bv1xx411c7md: one word, not four).
+_LATIN_WORD = re.compile(r"(?<![@a-z0-9_])[a-z]+")
 
 
 def default_model_name(texts: Sequence[str]) -> str:
