@@ -94,6 +94,7 @@ def test_vocab_build_encode_roundtrip(tmp_path):
         ("好评http://t.cn/A6xYz9Q好评 www.imdb.com/title/tt1 ok", "好评 好评 ok"),
         ("超好吃 b23.tv/BV1xx411c7mD 太难吃了 t.cn/A6xYz9Q", "超好吃 太难吃了"),
         ("Bought it from www.amazon.com,terrible quality", "bought it from ,terrible quality"),
+        ("See http://imdb.com/title/tt1. Great, t.cn/abc。好评", "see . great, 。好评"),  # the full stop is the sentence's
         ("(source: http://imdb.com/tt1)Terrible movie see http://x.co/abc!!!Awful", "(source: )terrible movie see !!!awful"),
         ("e.g. 3.5分 and/or 1/2/2024, mail me at john@gmail.com", "e.g. 3.5分 and/or 1/2/2024, mail me at john@gmail.com"),
         # Mentions only where they end for sure, at Weibo's ":": a Chinese name runs on into the text.

@@ -32,7 +32,7 @@ _TAG = re.compile(
     r"(?:\s[^<>=]{0,200}+=[^<>]{0,200}+)?\s{0,20}+(?:[/\\]\s{0,20}+)?>"
     # A title: no sentence punctuation nor space inside (NFKC has made ，！？； ASCII), and no "_" beside its
     # brackets: the words of ">_< 送餐太慢了，差评>_<", ">_<送餐太慢了 差评>_<" and "实际效果＜宣传，差评！另外
-    # 送餐＞1小时" were lost. Ten build texts' titles hold a comma or "!" (<色,戒>) and are read as words now.
+    # 送餐＞1小时" were lost. Some build texts' titles hold a comma, "!" or a space (<色,戒>): words now.
     r"|(?<![_>^=-]<)<?+\s{0,3}+[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f][^<>,.!?;。\s]{0,50}+>(?![_<^=-]))",
     re.IGNORECASE,
 )
@@ -41,12 +41,13 @@ _TAG = re.compile(
 # 分享链接 好评 with a link went from positive 0.73 to negative 0.51 on zh. A link is a scheme or "www." and
 # then the characters of RFC 3986 but the punctuation that ends a clause or closes a bracket (",", "!", ")":
 # "www.amazon.com,terrible quality" lost "terrible"), ending in a letter, digit or "/"; or a host of a
-# common top-level domain with a path (t.cn/A6xYz9Q, b23.tv/BV1xx411c7mD). A mention is removed only where
+# common top-level domain with a path (t.cn/A6xYz9Q, b23.tv/BV1xx411c7mD); a sentence's full stop after it
+# stays (bounded, so giving it back is cheap). A mention is removed only where
 # it ends for sure, at Weibo's ":" (//@张三: and 回复@李四：): a name may be Chinese, and Chinese runs on
 # without spaces ("@小明这个电影太难看了!" lost its words). Other @names stay words (routing does not count them).
 _LINK = re.compile(
-    r"(?:(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@$&+=%]{0,2000}+(?<=[A-Za-z0-9/])"
-    r"|(?<![A-Za-z0-9.@-])[A-Za-z0-9-]{1,63}+(?:\.[A-Za-z0-9-]{1,63}+){0,4}\.(?:com|net|org|cn|tv|io|co|me|ly|gl|cc|info|hk|tw|jp)/[A-Za-z0-9\-._~/?#@$&+=%]{0,2000}+(?<=[A-Za-z0-9/]))",
+    r"(?:(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@$&+=%]{0,2000}(?<=[A-Za-z0-9/])"
+    r"|(?<![A-Za-z0-9.@-])[A-Za-z0-9-]{1,63}+(?:\.[A-Za-z0-9-]{1,63}+){0,4}\.(?:com|net|org|cn|tv|io|co|me|ly|gl|cc|info|hk|tw|jp)/[A-Za-z0-9\-._~/?#@$&+=%]{0,2000}(?<=[A-Za-z0-9/]))",
     re.IGNORECASE,
 )
 _LINK_HINT = re.compile(r"://|www\.|\.(?:com|net|org|cn|tv|io|co|me|ly|gl|cc|info|hk|tw|jp)/", re.IGNORECASE)
@@ -139,7 +140,7 @@ def has_words(text: str) -> bool:
 
 def normalize(text: str) -> str:
     """Typographic apostrophes between Latin letters as "'", Unicode NFKC, HTML entities decoded (&amp; → &)
-    and then tags removed, links and @mentions removed, control and invisible format characters
+    and then tags removed, links and Weibo's mentions removed, control and invisible format characters
     (zero-width space, direction marks, byte-order mark…) removed, traditional →
     simplified Chinese, lowercase, whitespace collapsed.
 
