@@ -208,6 +208,17 @@ def test_not_utf8_names_file_and_line(tmp_path):
         read_labelled(path)
 
 
+def test_chinese_column_names_are_guessed(tmp_path):
+    # 评论,情感 was "no text column (text/review/sentence/content)"; so was an English 'comment'.
+    path = tmp_path / "外卖.csv"
+    path.write_text("评论,情感\n送餐很快，味道不错,正面\n汤洒了一半,负面\n", encoding="utf-8")
+    data = read_labelled(path)
+    assert data.texts == ["送餐很快，味道不错", "汤洒了一半"] and data.labels == ["positive", "negative"]
+    english = tmp_path / "e.csv"
+    english.write_text("comment,sentiment\ngreat,pos\n", encoding="utf-8")
+    assert read_labelled(english).texts == ["great"]
+
+
 def test_a_gbk_file_is_named_as_such_with_the_command_that_converts_it(tmp_path):
     # Excel on Chinese Windows saves a CSV in GBK; it was "line 2 is not UTF-8 (byte 0xd5)" and no more.
     gbk = tmp_path / "my reviews.csv"

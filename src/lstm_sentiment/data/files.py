@@ -24,8 +24,10 @@ from lstm_sentiment.text.normalize import han_count, has_words
 # the model's maximum before segmentation), so fields up to 64 MiB are read.
 csv.field_size_limit(64 * 2**20)
 
-TEXT_COLUMNS = ("text", "review", "sentence", "content")
-LABEL_COLUMNS = ("label", "sentiment", "polarity")
+# Chinese names too (评论 "review", 文本 "text", 内容 "content"; 标签 "label", 情感 "sentiment"): a file with
+# 评论,情感 was "no text column (text/review/sentence/content)".
+TEXT_COLUMNS = ("text", "review", "sentence", "content", "comment", "评论", "文本", "内容")
+LABEL_COLUMNS = ("label", "sentiment", "polarity", "标签", "情感")
 _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
 
 
