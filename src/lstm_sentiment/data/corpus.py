@@ -43,8 +43,7 @@ def load_zh_reviews() -> tuple[LabelledTexts, LabelledTexts, LabelledTexts]:
 def _readable(part: LabelledTexts) -> LabelledTexts:
     # evaluate refuses a labelled text with nothing to read ("predict gives it no label"), and the validation
     # split held one: evaluate --data zh-reviews:validation failed.
-    keep = [i for i, text in enumerate(part.texts) if has_words(text)]
-    return LabelledTexts([part.texts[i] for i in keep], [part.labels[i] for i in keep], part.source)
+    return part.subset([i for i, text in enumerate(part.texts) if has_words(text)])
 
 
 def corpus_counts() -> dict[str, dict[str, int]]:

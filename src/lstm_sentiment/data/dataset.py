@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from lstm_sentiment.errors import SentimentError
@@ -40,6 +40,10 @@ class LabelledTexts:
 
     def __len__(self) -> int:
         return len(self.texts)
+
+    def subset(self, indices: Sequence[int], source: str | None = None) -> "LabelledTexts":
+        """The texts at ``indices``, in that order, with their labels; ``source`` if given, else this one's."""
+        return LabelledTexts([self.texts[i] for i in indices], [self.labels[i] for i in indices], self.source if source is None else source)
 
 
 def _clean(raw: object) -> str:
@@ -191,6 +195,5 @@ def stratified_split(
         parts[2] += idx[cut + n_valid :]
     names = ("train", "validation", "test")
     return tuple(
-        LabelledTexts([data.texts[i] for i in sorted(p)], [data.labels[i] for i in sorted(p)], f"{data.source}:{name}")
-        for p, name in zip(parts, names)
+        data.subset(sorted(p), f"{data.source}:{name}") for p, name in zip(parts, names)
     )

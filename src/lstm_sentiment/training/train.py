@@ -56,7 +56,7 @@ def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> tuple[LabelledTexts, l
     if empty:
         warnings.warn(f"{data.source}: {len(empty)} text(s) hold no word once normalised (markup, links, mentions or control characters only; the first: text {empty[0] + 1}, {data.texts[empty[0]][:40]!r}): left out", stacklevel=3)
         keep = [i for i, e in enumerate(encoded) if e.tokens]
-        data = LabelledTexts([data.texts[i] for i in keep], [data.labels[i] for i in keep], data.source)
+        data = data.subset(keep)
         encoded = [encoded[i] for i in keep]
     return data, [e.tokens for e in encoded]
 
@@ -225,8 +225,9 @@ def train(
         model.cpu().eval()
         scorer = _Scorer(model, vocab, tokenizer, id2label, f"the model trained for {out_dir}")
         scorer.temperature, calibration = calibrate(model, scorer.probabilities(valid_data), valid_data, id2label)
-        if bound_note(calibration):
-            warnings.warn(bound_note(calibration), stacklevel=2)
+        note = bound_note(calibration)
+        if note:
+            warnings.warn(note, stacklevel=2)
         metrics = {
             "validation": scorer.evaluate(valid_data),
             "test": scorer.evaluate(test_data) if test_data is not None else None,
