@@ -30,6 +30,18 @@ def test_english_treebank_contractions():
     assert result.tokens == ("i", "do", "n't", "like", "it", ",", "it", "'s", "bad", "!")
 
 
+def test_auto_tokenizer_takes_the_language_routing_takes():
+    # An English review quoting a Chinese title: jieba cut its "doesn't" into doesn / ' / t, while routing
+    # sent the same text to the en model.
+    from lstm_sentiment.inference.routing import route
+
+    text = "This movie (卧虎藏龙) doesn't disappoint, it's great"
+    result = Tokenizer()(text)
+    assert (result.lang, route(text).lang) == ("en", "en")
+    assert result.tokens[5:9] == ("does", "n't", "disappoint", ",")
+    assert Tokenizer()("我喜欢这个电影 so much").lang == "zh"  # 7 Han characters, 2 Latin words
+
+
 def test_truncation_keeps_head_and_tail():
     text = " ".join(f"w{i}" for i in range(1000))
     result = Tokenizer(lang="en", max_tokens=10)(text)

@@ -496,8 +496,9 @@ def token_script(tokens: Sequence[str]) -> str | None:
 
 
 def _latin_words(tokens: Sequence[str]) -> int:
-    """Tokens that are Latin words, as routing counts them: an @name's parts are none (@JackyCheung
-    @Mike_Chen 好吃 is zh; jieba cuts mike_chen into three tokens)."""
+    """Tokens that are Latin words, as routing (:func:`~lstm_sentiment.text.tokenize.detect_lang`) counts
+    them in a text: an @name's parts are none (@JackyCheung @Mike_Chen 好吃 is zh; jieba cuts mike_chen into
+    three tokens)."""
     count, in_name = 0, False
     for token in tokens:
         in_name = token == "@" or (in_name and _NAME_PART.fullmatch(token) is not None)

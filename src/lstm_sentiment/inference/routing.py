@@ -10,7 +10,6 @@ normalises nor detects again. The command line, the worker pool and the server a
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,8 +17,7 @@ from pathlib import Path
 from typing import Union
 
 from lstm_sentiment.inference.model import DEFAULT_MODELS, PRECISIONS, SentimentModel, text_list
-from lstm_sentiment.text.normalize import han_count, has_han
-from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, Tokenized, prepare, warn_truncated
+from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, Tokenized, detect_lang, prepare, warn_truncated
 
 # Texts are prepared for routing as a tokenizer of this many tokens prepares them (that of both shipped
 # models), so their tokenizers start from the same prepared text.
@@ -109,20 +107,11 @@ class Route:
 
 
 def route(text: str) -> Route:
-    """The shipped model of ``text``'s script: "zh" if its normalised text holds at least as many Han
-    characters as Latin words (剧情太boring了, 这个电影 is terrible), else "en". A review in English that quotes
-    a Chinese title went to zh on its one Han character (…beautiful masterpiece (卧虎藏龙)…: positive 0.52,
-    with en 0.9997); its few Han characters are now the en model's, flagged as words it cannot read."""
+    """The shipped model of ``text``'s script (:func:`~lstm_sentiment.text.tokenize.detect_lang` of its
+    normalised text): "zh" if it holds at least as many Han characters as Latin words, else "en". An English
+    review's few Han characters (a quoted title) are the en model's, flagged as words it cannot read."""
     prepared = prepare(text, ROUTE_MAX_TOKENS)
-    if not has_han(prepared):
-        return Route("en", prepared)
-    latin = _LATIN_WORD.findall(prepared)  # none in most Chinese texts: no Han characters to count then
-    return Route("zh" if not latin or han_count(prepared) >= len(latin) else "en", prepared)
-
-
-# Of a normalised (lowercased) text; an @name is no English word (@JackyCheung @Mike_Chen 好吃 went to en),
-# nor is a code's run of letters after a digit (bv1xx411c7md: one word, not four).
-_LATIN_WORD = re.compile(r"(?<![@a-z0-9_])[a-z]+")
+    return Route(detect_lang(prepared), prepared)
 
 
 def default_model_name(texts: Sequence[str]) -> str:
