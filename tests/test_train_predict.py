@@ -187,3 +187,22 @@ def test_api_arguments_out_of_range_raise_named_errors():
             SentimentModel.load("zh", device="mps")
     with pytest.raises(ValueError, match="top_units must be a positive int, got True"):
         explain(model, "好", top_units=True)
+
+
+def test_public_probabilities_checks_precision_temperature_and_empty_texts():
+    import torch
+
+    from lstm_sentiment.inference.model import probabilities
+
+    model = SentimentModel.load("zh")
+    ids = [model.token_ids(model.encode(["好看"])[0].tokens)]
+    # "fp16" ran float32 silently, temperature 0 gave NaN, an empty id list failed inside the LSTM.
+    with pytest.raises(ValueError, match="precision must be one of float32, bfloat16, got 'fp16'"):
+        probabilities(model.network, ids, precision="fp16")
+    for bad in (0.0, -1.0, float("nan"), float("inf"), True):
+        with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+            probabilities(model.network, ids, temperature=bad)
+    with pytest.raises(ValueError, match="id list 1 is empty"):
+        probabilities(model.network, [ids[0], []])
+    scaled = probabilities(model.network, ids, temperature=model.temperature)
+    assert torch.allclose(scaled, model.probabilities(ids), atol=1e-6)

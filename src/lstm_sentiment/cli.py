@@ -839,8 +839,8 @@ def main() -> None:
         # click names an option with bounds by its type's name: "'abc' is not a valid int range", where one
         # without says "… valid int".
         message = re.sub(r"is not a valid (int|float) range\.", r"is not a valid \1.", message)
-        if re.match(r"No such option: -\d", message):
-            # predict "-1/10, terrible" read the text as an option.
+        if re.match(r"No such option: -[^-a-zA-Z]", message):
+            # predict "-1/10, terrible" or "-_- 太难吃了" (a kaomoji) read the text as an option.
             message += "; a text that starts with '-' goes after '--' (predict -- '-1/10, terrible')"
         if message:
             typer.echo(f"error: {message} (see --help)", err=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import math
 import os
 import re
 import threading
@@ -153,12 +154,22 @@ def probabilities(
     Args:
         network: a :class:`~lstm_sentiment.models.classifier.SentimentLSTM` in eval mode.
         id_lists: N lists of token ids, each non-empty.
+        temperature: a finite number > 0 (the bundle's, fitted on validation).
         precision: "float32", or "bfloat16" (``torch.autocast`` over the forward pass).
     Raises:
-        ValueError: ``batch_size`` < 1 (0 would batch by padded steps alone, without a word).
+        ValueError: ``batch_size`` < 1 (0 would batch by padded steps alone, without a word); a precision
+            not in :data:`PRECISIONS` (it ran float32 silently); a temperature that is not a finite number
+            > 0 (0 gave NaN); an empty id list, named by its index (it failed inside the LSTM).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < math.inf:
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    empty = next((i for i, ids in enumerate(id_lists) if len(ids) == 0), None)
+    if empty is not None:
+        raise ValueError(f"id list {empty} is empty: every text needs at least one token id (UNK_ID for none)")
     probs = torch.empty(len(id_lists), network.classifier.out_features)
     device = next(network.parameters()).device
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
