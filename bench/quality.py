@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from lstm_sentiment.atomic import write_text_atomic
 from lstm_sentiment.errors import run_script
 
 
@@ -134,7 +135,7 @@ def main() -> None:
         print("\n".join(lines), flush=True)
     section.append(f"Total wall time {time.perf_counter() - started:.0f} s.")
     previous = args.out.read_text(encoding="utf-8") if args.out.is_file() else "# Quality benchmark\n\nWritten by `bench/quality.py`; newest last.\n"
-    args.out.write_text(previous.rstrip("\n") + "\n\n" + "\n".join(section) + "\n", encoding="utf-8")
+    write_text_atomic(args.out, previous.rstrip("\n") + "\n\n" + "\n".join(section) + "\n")
 
 
 if __name__ == "__main__":

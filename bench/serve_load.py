@@ -202,7 +202,10 @@ def model_line(url: str) -> str:
 
 
 def write_benchmarks(path: Path, heading: str, rows: list[str]) -> None:
-    """Append a dated table under "## Serve" (created, with the file, if missing); other sections stay as they are."""
+    """Append a dated table under "## Serve" (created, with the file, if missing); other sections stay as they
+    are. Written atomically, as bench/run.py writes the same file."""
+    from lstm_sentiment.atomic import write_text_atomic  # the client itself needs no package import
+
     block = "\n".join([heading, "", *rows, ""]) + "\n"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\nMeasured figures, newest last in each section.\n"
     if SECTION not in text.splitlines():
@@ -211,7 +214,7 @@ def write_benchmarks(path: Path, heading: str, rows: list[str]) -> None:
     start = lines.index(SECTION + "\n") if SECTION + "\n" in lines else len(lines) - 1
     end = next((j for j in range(start + 1, len(lines)) if lines[j].startswith("## ")), len(lines))
     before, after = "".join(lines[:end]).rstrip("\n") + "\n\n", "".join(lines[end:])
-    path.write_text(before + block + ("\n" + after if after else ""), encoding="utf-8")
+    write_text_atomic(path, before + block + ("\n" + after if after else ""))
 
 
 def main() -> None:
