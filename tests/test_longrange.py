@@ -156,7 +156,7 @@ def test_learning_curves_legend_covers_no_panel(tmp_path, monkeypatch, lengths):
     from lstm_sentiment.longrange import report as report_module
 
     figures = []
-    monkeypatch.setattr(report_module, "_atomic_savefig", lambda fig, path: figures.append(fig))
+    monkeypatch.setattr(report_module, "_savefig", lambda fig, path: figures.append(fig))
     cells = ("rnn", "gru", "lstm", "lstm-bias1")
     config = LongRangeConfig(task="adding", lengths=lengths, cells=cells)
     curve = [{"step": step, "test": 1.0 / step, "train_loss": 1.0, "elapsed_s": 0.1} for step in (1, 2)]
@@ -221,10 +221,29 @@ def test_a_report_that_cannot_be_written_is_named_and_leaves_no_temporary_file(t
         self.touch()
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    config = LongRangeConfig(task="adding", lengths=(10,), cells=("lstm",))
+    runs = [RunResult("adding", "lstm", 10, 0, "mse", 0.5, False, None, 2, 0.2, [])]
     monkeypatch.setattr(Path, "write_text", full)
     with pytest.raises(SentimentError, match=r"results\.csv: cannot write \(No space left on device\)$"):
-        report._atomic_write_text(tmp_path / "results.csv", "x")
+        report.write_tables(LongRangeReport(config, runs, 1.0), tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_writers_temporary_folder_is_removed_and_the_report_folder_taken(tmp_path):
+    # The report's files are written as every other output is (atomic.write_atomic); a run killed while
+    # writing leaves a temporary folder of a process that is gone, which the next run's check removes.
+    from lstm_sentiment.atomic import check_output_folder
+    from lstm_sentiment.longrange.report import REPORT_FILES
+
+    (tmp_path / "results.json").write_text("{}", encoding="utf-8")
+    dead = tmp_path / ".results.csv.999999999.x1"
+    dead.mkdir()
+    (dead / "new").write_text("half", encoding="utf-8")
+    check_output_folder(tmp_path, REPORT_FILES, "results.json", "a longrange report", "--out", whole=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+    (tmp_path / ".results.csv.1.x1").mkdir()  # process 1 is alive: another run writing there now
+    with pytest.raises(SentimentError, match=r"holds \.results\.csv\.1\.x1, not a longrange report's"):
+        check_output_folder(tmp_path, REPORT_FILES, "results.json", "a longrange report", "--out", whole=False)
 
 
 def test_a_run_that_fails_leaves_no_folder_it_made(tmp_path, monkeypatch):
@@ -409,7 +428,7 @@ def test_quick_run_writes_reports_and_the_lstm_beats_the_baseline(tmp_path):
     assert "| lstm |" in summary and "test MSE < 0.01" in summary and "Total wall time" in summary
     for name in ("metric_vs_length.png", "learning_curves.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not list(out.glob(".*.tmp"))  # atomic writes left no temporary file behind
+    assert not list(out.glob(".*"))  # atomic writes left no temporary folder behind
 
     # The claim of the quick run: with the fixed seeds, every LSTM run at the shortest length ends well
     # below the 0.167 of always answering 1.0. (Measured: see the README section "Long-range memory".)

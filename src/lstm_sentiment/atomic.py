@@ -149,7 +149,8 @@ def claimed(path: Path, option: str) -> Iterator[None]:
 def check_output_folder(out_dir: Path, names: frozenset[str], marker: str, kind: str, option: str, *, whole: bool) -> None:
     """Raise unless ``out_dir`` may take an output folder of ``kind``, checked before the work that fills it:
     it is absent, an empty directory, or an earlier such output (its entries are all regular files named in
-    ``names``, ``marker`` among them), and the folder that will be written in can be written.
+    ``names``, ``marker`` among them), and the folder that will be written in can be written. Temporary
+    folders that a killed :func:`write_atomic` of one of ``names`` left inside it are removed first.
 
     Args:
         whole: the output replaces ``out_dir`` whole (:func:`write_atomic`, writing in its parent), rather
@@ -165,6 +166,8 @@ def check_output_folder(out_dir: Path, names: frozenset[str], marker: str, kind:
         # /dev/null, a FIFO: train ran to its end, then failed to put a folder there ("File exists").
         raise SentimentError(f"{out_dir} is not a folder; choose another {option}")
     if out_dir.is_dir():
+        for name in names:
+            _remove_stale(out_dir / name)
         entries = sorted(out_dir.iterdir())
         foreign = [p.name for p in entries if p.name not in names or not p.is_file() or p.is_symlink()]
         if foreign or (entries and not (out_dir / marker).is_file()):

@@ -1,7 +1,7 @@
 """Reports of a long-range run: CSV and JSON per run, a Markdown table of medians, PNG plots.
 
-Every file is written to a temporary name in the same directory and moved into place with
-``os.replace``, so a reader never sees half a file and an interrupted run leaves the last complete one.
+Every file is written atomically (:func:`~lstm_sentiment.atomic.write_atomic`), so a reader never sees half
+a file and an interrupted run leaves the last complete one.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import lightning
 import torch
 
 from lstm_sentiment import interrupt
+from lstm_sentiment.atomic import write_atomic, write_text_atomic
 from lstm_sentiment.errors import SentimentError
 
 from .results import LongRangeReport, RunResult, config_dict
@@ -25,38 +26,15 @@ from .tasks import TASK_SPECS
 
 FORMAT_VERSION = 1
 CSV_FIELDS = ("task", "cell", "length", "seed", "metric", "final", "solved", "solved_step", "steps", "wall_s")
-# Every file a report folder holds, with the temporary names a killed run may leave (``run_longrange``
-# refuses a folder with anything else).
+# Every file a report folder holds (``run_longrange`` refuses a folder with anything else but the temporary
+# folders that a killed writer of these left, which it removes).
 _PLOTS = ("metric_vs_length.png", "learning_curves.png", "forget_gate.png")
-_REPORTS = ("results.csv", "results.json", "summary.md", *_PLOTS)
-REPORT_FILES = frozenset(_REPORTS + tuple(f".{name}.tmp" for name in _REPORTS))
+REPORT_FILES = frozenset(("results.csv", "results.json", "summary.md", *_PLOTS))
 CELL_COLORS = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green", "lstm-bias1": "tab:olive"}
 
 
-def _atomic_write(path: Path, write) -> None:
-    """``write(tmp)``, then ``tmp`` renamed over ``path``; the temporary file is removed if that fails.
-
-    Raises:
-        SentimentError: the file cannot be written (a full disk: it said "No space left on device" without
-            a path, and left a ``.results.csv.tmp`` of 0 bytes).
-    """
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException as err:
-        tmp.unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise SentimentError(f"{path}: cannot write ({err.strerror or err})") from None
-        raise
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def _atomic_savefig(fig, path: Path) -> None:
-    _atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+def _savefig(fig, path: Path) -> None:
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
 
 
 def medians(report: LongRangeReport) -> list[dict]:
@@ -204,7 +182,7 @@ def write_tables(report: LongRangeReport, out: Path) -> None:
     tables = {"results.csv": to_csv(report.runs), "results.json": json.dumps(to_json(report), indent=1, ensure_ascii=False) + "\n", "summary.md": to_markdown(report)}
     with interrupt.held():
         for name, text in tables.items():
-            _atomic_write_text(out / name, text)
+            write_text_atomic(out / name, text)
 
 
 def write_all(report: LongRangeReport, out: Path) -> None:
@@ -254,7 +232,7 @@ def plot_metric_vs_length(report: LongRangeReport, path: Path) -> None:
     ax.set_title(f"{task.name}: {report.config.steps}-step budget, median of {report.config.seeds} seed(s)")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no line is hidden
     fig.tight_layout()
-    _atomic_savefig(fig, path)
+    _savefig(fig, path)
     plt.close(fig)
 
 
@@ -289,7 +267,7 @@ def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
     # panels, and the legend covered the right edge of the last one.
     legend_width = legend.get_window_extent().width / fig.bbox.width
     fig.tight_layout(rect=(0, 0, 1 - legend_width - 0.01, 1))
-    _atomic_savefig(fig, path)
+    _savefig(fig, path)
     plt.close(fig)
 
 
@@ -328,5 +306,5 @@ def plot_forget_gate(memory: dict, path: Path) -> None:
     axes[2][0].set_ylabel("mean c_t of the best-separating unit")
     fig.suptitle(f"Recall task: forget gate and cell state over {traces[0]['sequences']} test sequences", fontsize=10)
     fig.tight_layout()
-    _atomic_savefig(fig, path)
+    _savefig(fig, path)
     plt.close(fig)
