@@ -442,8 +442,16 @@ def test_a_client_stalled_mid_body_does_not_hold_the_shutdown(small_bundle, tmp_
             time.sleep(0.5)
             started = time.monotonic()
             os.killpg(running.process.pid, signal.SIGTERM)
+            # Cancelled at the end of the grace period, it got a text/plain 500 and the log a traceback.
+            stalled.settimeout(GRACEFUL_SHUTDOWN_S + 20)
+            answer = stalled.recv(65536)
             assert running.process.wait(timeout=GRACEFUL_SHUTDOWN_S + 20) == -signal.SIGTERM
             assert time.monotonic() - started < GRACEFUL_SHUTDOWN_S + 20
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503 ") and b"application/json" in head, answer
+        assert json.loads(body)["error"]["code"] == "shutting_down"
+        log = (tmp_path / "server.log").read_text(encoding="utf-8")
+        assert "Exception in ASGI application" not in log and "Traceback" not in log, log
     finally:
         stop_server(running)
 

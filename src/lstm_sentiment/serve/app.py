@@ -33,6 +33,8 @@ status  code                       when
 404     ``not_found``              unknown path
 405     ``method_not_allowed``     e.g. ``GET /v1/predict`` (the ``Allow`` header lists methods)
 500     ``internal_error``         a bug; the traceback goes to the server log
+503     ``shutting_down``          a request still running 10 s after SIGTERM or Ctrl-C (uvicorn
+                                   cancels it; its connection is closed)
 ======  =========================  ==============================================================
 
 Empty or whitespace-only texts inside a ``/v1/predict`` list are not errors: their records carry
@@ -69,6 +71,7 @@ from lstm_sentiment.serve.limits import (
     MAX_BODY_BYTES,
     MAX_TEXT_CHARS,
     MAX_TEXTS,
+    AnswerCancelled,
     BodyLimit,
     ExplainRequest,
     PredictRequest,
@@ -134,6 +137,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorResponse, "description": "Body not sent as application/json."},
     422: {"model": ErrorResponse, "description": "Malformed JSON, wrong field or type, or a limit exceeded."},
     500: {"model": ErrorResponse, "description": "Server bug (logged)."},
+    503: {"model": ErrorResponse, "description": "Still running 10 s after the server was told to stop."},
 }
 
 
@@ -367,6 +371,7 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
     app.router.route_class = _UniqueKeysRoute
     app.state.models = served
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(AnswerCancelled)  # outermost: a body still being read is cancelled too
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_server_error)

@@ -6,6 +6,7 @@ The limits are reported by ``GET /v1/model``; the web page (:mod:`.page`) tells 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -135,3 +136,38 @@ class BodyLimit:
         # The rest of the body is not read, so the connection cannot be reused.
         response = error_response(413, "body_too_large", message, headers={"Connection": "close"})
         await response(scope, receive, send)
+
+
+# --- shutdown -------------------------------------------------------------------------------------------
+
+
+class AnswerCancelled:
+    """ASGI middleware: a request that the server's shutdown cancels is answered 503 ``shutting_down``
+    (JSON, ``Connection: close``) where its response has not started, and the cancellation ends here.
+
+    uvicorn cancels what still runs 10 s after SIGTERM or Ctrl-C (``timeout_graceful_shutdown``); each such
+    request was answered a text/plain 500 and logged as a traceback ("Exception in ASGI application"),
+    against the API's JSON errors. A response already started is left as it is: its connection is closed.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except asyncio.CancelledError:
+            if started:
+                return
+            message = "the server is shutting down; send the request again (to another server, or once it is back)"
+            await error_response(503, "shutting_down", message, headers={"Connection": "close"})(scope, receive, send)
