@@ -370,7 +370,7 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
     )
     app.router.route_class = _UniqueKeysRoute
     app.state.models = served
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, paths=frozenset({f"/{API_VERSION}/predict", f"/{API_VERSION}/explain"}), max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AnswerCancelled)  # outermost: a body still being read is cancelled too
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

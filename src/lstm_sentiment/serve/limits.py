@@ -74,20 +74,22 @@ def _unreadable_encoding(headers: dict[bytes, bytes]) -> str | None:
 
 class BodyLimit:
     """ASGI middleware: 413 for a request body over ``max_bytes``, 422 ``invalid_json`` for one that is
-    not UTF-8.
+    not UTF-8, 415 for one compressed or in another charset; for a POST to one of ``paths`` only.
 
     Checks the declared Content-Length first (nothing is read), then counts the bytes actually received,
     which also covers chunked bodies; a body within the limit is handed on unchanged. JSON between
     systems is UTF-8 (RFC 8259 §8.1); Python's parser also reads UTF-16 and UTF-32, which the API
-    documents as refused.
+    documents as refused. Any other request goes on to the router, which reads no body: a health check
+    with a stray ``Content-Encoding`` header was a 415, a POST to an unknown path a 422 or 413, not a 404.
     """
 
-    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app, paths: frozenset[str], max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
+        self.paths = paths
         self.max_bytes = max_bytes
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
