@@ -470,6 +470,8 @@ def test_a_client_stalled_mid_body_does_not_hold_the_shutdown(small_bundle, tmp_
 
 
 def test_two_workers_each_load_the_model(small_bundle, small_model, tmp_path):
+    from lstm_sentiment.serve.run import GRACEFUL_SHUTDOWN_S
+
     running = start_server(small_bundle[0], tmp_path / "server.log", "--workers", "2", "--no-access-log")
     try:
         # /healthz answers once the first worker is up; each worker builds its app (loads the model) once.
@@ -487,9 +489,18 @@ def test_two_workers_each_load_the_model(small_bundle, small_model, tmp_path):
             assert http.post("/v1/predict", json={"texts": [LONG_ZH]}).json()["records"][0]["truncated"] is True
         log = running.log.read_text()
         assert re.search(r"^warning: 1 text\(s\) longer than \d+ tokens were truncated", log, re.M) and "UserWarning" not in log, log
-        # To the supervisor alone, as a service manager sends it: it stopped its workers and exited 0.
-        os.kill(running.process.pid, signal.SIGTERM)
-        assert running.process.wait(timeout=20) == -signal.SIGTERM
+        # To the supervisor alone, as a service manager sends it: it stops its workers and ends by the signal.
+        # While a worker drains (a client stalled mid-body), a new connection is refused: it waited in the
+        # supervisor's backlog until the client timed out.
+        port = int(running.url.rsplit(":", 1)[1])
+        with socket.create_connection((HOST, port)) as stalled:
+            stalled.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            time.sleep(0.5)
+            os.kill(running.process.pid, signal.SIGTERM)
+            time.sleep(2)
+            with pytest.raises(ConnectionRefusedError):
+                socket.create_connection((HOST, port), timeout=2).close()
+            assert running.process.wait(timeout=GRACEFUL_SHUTDOWN_S + 20) == -signal.SIGTERM
         assert running.log.read_text().count("Application shutdown complete") == 2
     finally:
         stop_server(running)
@@ -597,3 +608,11 @@ def test_page_in_headless_chromium(server, small_model, chromium_tab):
     # The empty text's 422 is logged by Chromium as a failed resource load; nothing else may be.
     assert [e for e in chromium_tab.errors if "422" not in e] == [], chromium_tab.errors
     assert [u for u in chromium_tab.requests if not u.startswith(server.url + "/") and not u.startswith("data:")] == []
+
+
+def test_only_other_machines_addresses_are_warned_of():
+    # 127.0.0.2 (loopback) was warned of as reachable by other machines.
+    from lstm_sentiment.serve.run import _loopback
+
+    assert all(map(_loopback, ["127.0.0.1", "127.0.0.2", "::1", "localhost"]))
+    assert not any(map(_loopback, ["0.0.0.0", "::", "192.168.1.5", "example.com", ""]))

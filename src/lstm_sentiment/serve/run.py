@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import logging
 import os
 import signal
@@ -18,7 +19,6 @@ from lstm_sentiment.logs import quiet_logging
 from lstm_sentiment.serve.app import ServedModels, create_app
 
 MODEL_ENV = "LSTM_SENTIMENT_SERVE_MODEL"  # how `serve --workers N` hands the model to its worker processes
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
 # One intra-op thread per worker: requests already run in parallel in FastAPI's thread pool, and on a
 # few cores two OpenMP threads per forward pass wait for each other (bench/serve_load.py measures it).
 TORCH_THREADS = 1
@@ -60,6 +60,17 @@ def check_bindable(host: str, port: int) -> None:
             raise SentimentError(f"cannot bind {host}:{port}: {err.strerror}") from None
 
 
+def _loopback(host: str) -> bool:
+    """Whether ``host`` answers this machine only: "localhost" or a loopback address (127.0.0.0/8, ::1;
+    127.0.0.2 was warned of as open to other machines)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(
     model: str | Path | None = None,
     host: str = "127.0.0.1",
@@ -85,7 +96,7 @@ def serve(
     if not 1 <= port <= 65535:
         raise ValueError(f"port must be 1 to 65535, got {port}")
     check_bindable(host, port)
-    if host not in LOOPBACK:
+    if not _loopback(host):
         log.warning("serving on %s: other machines can reach it, and the API has no authentication", host)
     _worker_setup()
     if workers == 1:
@@ -135,10 +146,19 @@ class _Supervisor(Multiprocess):
     def handle_int(self) -> None:
         self.stopped_by = signal.SIGINT
         super().handle_int()
+        self._stop_listening()
 
     def handle_term(self) -> None:
         self.stopped_by = signal.SIGTERM
         super().handle_term()
+        self._stop_listening()
+
+    def _stop_listening(self) -> None:
+        # The workers close their copies of the listening socket as their shutdown starts; this process kept
+        # its own open, and a new connection waited in the backlog until the client timed out, where one
+        # refused at once tells a load balancer to go elsewhere.
+        for sock in self.sockets:
+            sock.close()
 
 
 def _run_workers(app: str, **options) -> None:
