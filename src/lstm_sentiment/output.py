@@ -17,7 +17,6 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-FORMATS = ("table", "json", "jsonl", "csv", "tsv")
 # The keys of a prediction record (see SentimentModel.predict); any other key is a column of the input row.
 RECORD_KEYS = ("text", "label", "score", "probs", "error", "warning", "truncated")
 

@@ -1,4 +1,5 @@
-"""The LSTM itself: one step (:func:`lstm_cell`), the layer stack (:class:`LSTM`) and its gate trace.
+"""The LSTM itself: one step (:func:`lstm_cell`, the reference; the layer's loop shares its gate equations,
+:func:`gates_to_state`), the layer stack (:class:`LSTM`) and its gate trace.
 
 Imports only torch.
 """

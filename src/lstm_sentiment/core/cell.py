@@ -43,7 +43,9 @@ def lstm_cell(
     ``g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)``, ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t``,
     ``h_t = o_t ⊙ tanh(c_t)``.
 
-    Source: ``torch.nn.LSTM`` equations; forget gate: Gers et al. 2000.
+    Source: ``torch.nn.LSTM`` equations; forget gate: Gers et al. 2000. The step as a textbook writes it,
+    for readers and tests; :class:`~lstm_sentiment.core.lstm.LSTM` projects the inputs of all steps at
+    once and then runs the same :func:`gates_to_state`.
 
     Args:
         x_t: float (N, H_in), the input vector at step t.

@@ -1,8 +1,9 @@
 """A batch-first LSTM with two implementations over the same Parameters.
 
 ``impl="fused"`` runs ``torch.nn.LSTM``'s own kernel (oneDNN on CPU, cuDNN on GPU) on packed sequences;
-``impl="explicit"`` runs :func:`lstm_cell` in a Python time loop and can record every gate
-(:class:`GateTrace`). The module *is* a ``torch.nn.LSTM`` (``batch_first=True``), so its Parameters are
+``impl="explicit"`` runs the step of :func:`lstm_cell` in a Python time loop (the input projections
+W_ih x_t + b_ih of all steps computed at once, then :func:`gates_to_state` per step) and can record every
+gate (:class:`GateTrace`). The module *is* a ``torch.nn.LSTM`` (``batch_first=True``), so its Parameters are
 named ``weight_ih_l0``, ``weight_hh_l0_reverse``, … and a ``state_dict`` moves both ways without renaming.
 
 Shape letters: N batch, L time steps, H_in input features, H hidden units, D = 2 if bidirectional else 1.

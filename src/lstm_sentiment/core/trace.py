@@ -13,7 +13,8 @@ class GateTrace:
     """Gates and states of one layer and one direction at every time step.
 
     Each field is float (N, L, H), indexed by the position of the input token, also for the reverse
-    direction (``trace.h[:, t]`` is the reverse direction's state after reading tokens L-1 … t).
+    direction (``trace.h[:, t]`` is the reverse direction's state after reading the sequence's tokens from
+    its last, ``lengths[n] - 1``, back to t).
     Positions at or past a sequence's length hold NaN, so a padded step can never pass for a real value;
     ``lengths`` (N,) int64 tells which steps are real.
 

@@ -11,11 +11,9 @@ import io
 import math
 import unicodedata
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from lstm_sentiment.atomic import write_atomic
 from lstm_sentiment.explain.fonts import drawable, font_families
 from lstm_sentiment.explain.walk import Explanation
 
@@ -164,9 +162,3 @@ def render_png(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_U
         fig = figure(expl, layer, max_units)
         fig.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
-
-
-def write_png(path: Path, expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS) -> None:
-    """Write the heatmaps to ``path`` as PNG, atomically."""
-    data = render_png(expl, layer, max_units)
-    write_atomic(Path(path), lambda tmp: tmp.write_bytes(data))

@@ -19,7 +19,6 @@ import torch
 
 from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import write_atomic, write_text_atomic
-from lstm_sentiment.errors import SentimentError
 
 from .results import LongRangeReport, RunResult, config_dict
 from .tasks import TASK_SPECS

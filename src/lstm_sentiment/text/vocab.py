@@ -11,7 +11,8 @@ PAD_ID, UNK_ID = 0, 1
 
 
 class Vocab:
-    """Ids 0 and 1 are ``<pad>`` and ``<unk>``; the rest by descending count, ties by first appearance.
+    """Ids 0 and 1 are ``<pad>`` and ``<unk>``; the rest in ``itos`` order (:meth:`build`'s, by count; a
+    vector table's, with a base model's new words after it).
 
     Args:
         itos: tokens in id order, starting with ``<pad>``, ``<unk>``.
@@ -29,7 +30,8 @@ class Vocab:
 
     @classmethod
     def build(cls, token_lists: Iterable[Sequence[str]], min_count: int = 1) -> "Vocab":
-        """Vocabulary of the tokens seen at least ``min_count`` times."""
+        """Vocabulary of the tokens seen at least ``min_count`` times, by descending count, ties by first
+        appearance."""
         counts = Counter(token for tokens in token_lists for token in tokens)
         kept = [token for token, n in counts.most_common() if n >= min_count and token not in (PAD, UNK)]
         return cls([PAD, UNK, *kept])
