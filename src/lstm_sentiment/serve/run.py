@@ -97,7 +97,8 @@ def serve(
         raise ValueError(f"port must be 1 to 65535, got {port}")
     check_bindable(host, port)
     if not _loopback(host):
-        log.warning("serving on %s: other machines can reach it, and the API has no authentication", host)
+        shown = f"[{host}]" if ":" in host else host  # "serving on :::" for IPv6's any-address
+        log.warning("warning: serving on %s: other machines can reach it, and the API has no authentication", shown)
     _worker_setup()
     if workers == 1:
         app = create_app(model)
