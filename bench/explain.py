@@ -1,4 +1,4 @@
-"""Time of ``SentimentModel.explain`` for a 50-token sentence, warm (model loaded, tokenizer initialised).
+"""Time of :func:`lstm_sentiment.explain.explain` for a 50-token sentence, warm (model loaded, tokenizer initialised).
 
 Usage: python bench/explain.py [--model DIR|zh|en] [--tokens 50] [--repeats 30]
 The default model is the shipped zh one. The target of the explain issue: median under 100 ms on 2 cores.

@@ -1,6 +1,6 @@
 """serve: the HTTP API and the web page, against a real server started on a free loopback port.
 
-Round trips equal ``SentimentModel.predict`` / ``.explain``; every error answers JSON with its status and
+Round trips equal ``SentimentModel.predict`` and ``lstm_sentiment.explain.explain``; every error answers JSON with its status and
 leaves the server up; several clients at once; ``--workers 2``; the page in headless Chromium.
 """
 
