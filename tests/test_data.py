@@ -374,3 +374,23 @@ def test_sst2_leak_free_split_shares_no_sentence_or_phrase(tmp_path):
             assert f" {t} " not in f" {h} " and f" {h} " not in f" {t} ", (h, t)
     assert {"good", "bad"} <= set(train.texts)  # what is in no held-out sentence stays for training
     assert len(train) + len(held) < len(rows)  # the held-out sentences' phrases left training
+
+
+def test_no_held_out_text_of_one_domain_is_trained_on_in_another():
+    # zh-reviews and the shopping file share 9,313 texts, each domain split on its own: the shipped zh model
+    # had trained on 189 of zh-reviews' test texts (through shopping's training split).
+    from lstm_sentiment.data.domains import without_cross_leaks
+
+    def parts(train, valid, test):
+        return tuple(LabelledTexts(texts, ["positive"] * len(texts), "x") for texts in (train, valid, test))
+
+    splits = {
+        "reviews": parts(["物流很快", "质量 不错", "好"], ["一般般"], ["包装很好"]),
+        "shopping": parts(["包装 很好", "一般般", "质量不错", "发货慢"], ["质量不错 ", "差"], ["太差了"]),
+    }
+    cleaned = without_cross_leaks(splits)
+    # A training text held out anywhere goes (spaces aside); a validation text tested anywhere goes; tests stay.
+    assert cleaned["reviews"][0].texts == ["物流很快", "好"]
+    assert cleaned["shopping"][0].texts == ["发货慢"]
+    assert cleaned["reviews"][1].texts == ["一般般"] and cleaned["shopping"][1].texts == ["质量不错 ", "差"]
+    assert [c[2].texts for c in cleaned.values()] == [["包装很好"], ["太差了"]]
