@@ -64,11 +64,14 @@ def test_a_users_file_is_deduplicated_before_it_is_split(tmp_path, caplog):
     with pytest.raises(SentimentError, match=r"texts under two labels: 4\); 2 distinct texts and 4 distinct labels: are the text and label columns swapped\?$"):
         training_splits(str(tmp_path / "swapped.csv"))
     # The same as the model reads them: case, spaces, entities and full-width forms aside.
-    rows = ["good movie,pos", "  GOOD   movie ,pos", "good&nbsp;movie,pos", "ｇｏｏｄ movie,pos", "bad movie,neg", "Bad Movie,pos"]
+    # Spaces inside a Chinese text or before punctuation were kept as a difference, under two labels even.
+    rows = ["good movie,pos", "  GOOD   movie ,pos", "good&nbsp;movie,pos", "ｇｏｏｄ movie,pos", "bad movie,neg", "Bad Movie,pos",
+            "这部电影很好,pos", "这部电影 很好,neg", "great film!,pos", "great film !,pos"]
     (tmp_path / "v.csv").write_text("text,label\n" + "\n".join(rows + [f"word{i},{'pos' if i % 2 else 'neg'}" for i in range(40)]) + "\n", encoding="utf-8")
     train, valid, test = training_splits(str(tmp_path / "v.csv"))
     texts = train.texts + valid.texts + test.texts
     assert texts.count("good movie") == 1 and not {"  GOOD   movie ", "ｇｏｏｄ movie", "bad movie", "Bad Movie"} & set(texts)
+    assert not {"这部电影很好", "这部电影 很好", "great film !"} & set(texts) and "great film!" in texts
     (tmp_path / "u.csv").write_text("text,label\nWORD1 ,pos\nnew,neg\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"u\.csv: 1 of 2 texts also in the training data \(as the model reads them\)"):
         training_splits(str(tmp_path / "v.csv"), test=tmp_path / "u.csv")

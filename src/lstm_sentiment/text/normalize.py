@@ -121,6 +121,13 @@ def t2s_chars() -> frozenset[str] | None:
     return frozenset(needed)
 
 
+def same_text_key(text: str) -> str:
+    """The key under which two texts are one: normalised (:func:`normalize`), spaces removed. The tokens
+    drop spaces (这部电影 很好 and 这部电影很好, great movie! and great movie ! are read alike), and texts that
+    differed only there were kept twice, under two labels even, and could land in training and test both."""
+    return "".join(normalize(text).split())
+
+
 def has_han(text: str) -> bool:
     """True if ``text`` holds a Han (Chinese) character."""
     return _HAN.search(text) is not None

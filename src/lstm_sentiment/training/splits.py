@@ -11,7 +11,7 @@ from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
 from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, deduplicate, stratified_split, warn_score_labels
 from lstm_sentiment.data.sources import load_dataset
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.text.normalize import normalize
+from lstm_sentiment.text.normalize import same_text_key
 
 log = logging.getLogger("lstm_sentiment")
 
@@ -32,8 +32,8 @@ def training_splits(
 
     Args:
         data: ``zh-reviews`` (its fixed 80/10/10 splits; ``valid`` and ``test`` unused) or a labelled file,
-            de-duplicated as the built-in corpus is (:func:`deduplicate`), texts being the same when
-            :func:`normalize` makes them so; what it drops is logged.
+            de-duplicated (:func:`deduplicate`), texts being the same when :func:`same_text_key` makes them
+            so; what it drops is logged.
         valid: a validation file; None: 10 % of ``data``, stratified (:data:`SPLIT_FRACTIONS`).
         test: a test file; None: 10 % of ``data`` when ``valid`` is None too, else no test.
         text_column, label_column: the files' columns; guessed when None.
@@ -78,8 +78,8 @@ def _without_repeats(data: LabelledTexts) -> tuple[LabelledTexts, dict[str, str]
     """The texts de-duplicated, and each text's normalised form (kept for the overlap warnings)."""
     # A text repeated in the file would land in train and test both (review exports repeat "好评" and the
     # like) and inflate the test figures; one under two labels teaches nothing but noise. Texts are the
-    # same when the model reads them the same: case, spacing, entities and full-width forms aside.
-    read_as = {text: normalize(text) for text in set(data.texts)}
+    # same when the model reads them the same: case, spaces, entities and full-width forms aside.
+    read_as = {text: same_text_key(text) for text in set(data.texts)}
     kept = deduplicate(data, key=read_as.__getitem__)
     if len(kept) < len(data):
         # A text deduplicate dropped whole had two labels: its reading is not among the kept ones.
@@ -103,9 +103,9 @@ def _without_repeats(data: LabelledTexts) -> tuple[LabelledTexts, dict[str, str]
 
 
 def _warn_shared(seen: set[str], part: LabelledTexts | None) -> None:
-    """Warn when ``part`` holds texts whose normalised form is in ``seen`` (the training texts')."""
+    """Warn when ``part`` holds texts whose :func:`same_text_key` is in ``seen`` (the training texts')."""
     if part is None:
         return
-    shared = sum(normalize(text) in seen for text in part.texts)
+    shared = sum(same_text_key(text) in seen for text in part.texts)
     if shared:
         warnings.warn(f"{part.source}: {shared} of {len(part)} texts also in the training data (as the model reads them); its figures count them as unseen", stacklevel=3)
