@@ -45,6 +45,17 @@ PREDICT_BATCH_TOKENS = 4_096
 MAX_ADDED_WORDS = 100_000
 
 
+def check_precision(value: str) -> str:
+    """``value`` if it is one of :data:`PRECISIONS`.
+
+    Raises:
+        ValueError: any other value (an unchecked "fp16" ran float32 silently).
+    """
+    if value not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {value!r}")
+    return value
+
+
 def default_model_path(name: str) -> Path:
     """Directory of a model shipped inside the package ("zh" or "en")."""
     if name not in DEFAULT_MODELS:
@@ -163,8 +174,7 @@ def probabilities(
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    check_precision(precision)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < math.inf:
         raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
     empty = next((i for i, ids in enumerate(id_lists) if len(ids) == 0), None)
@@ -321,9 +331,7 @@ class SentimentModel:
 
     @precision.setter
     def precision(self, value: str) -> None:
-        if value not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {value!r}")
-        self._precision = value
+        self._precision = check_precision(value)
 
     @property
     def device(self) -> torch.device:

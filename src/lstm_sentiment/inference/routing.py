@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from lstm_sentiment.inference.model import DEFAULT_MODELS, PRECISIONS, SentimentModel, text_list
+from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, check_precision, text_list
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, Tokenized, detect_lang, prepare, warn_truncated
 
 # Texts are prepared for routing as a tokenizer of this many tokens prepares them (that of both shipped
@@ -40,8 +40,7 @@ class ModelRef:
     precision: str = "float32"
 
     def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        check_precision(self.precision)
 
     @classmethod
     def of(cls, model: SentimentModel) -> "ModelRef":
@@ -64,8 +63,7 @@ class ByScript:
     precision: str = "float32"
 
     def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        check_precision(self.precision)
 
     def ref(self, lang: str) -> ModelRef:
         """The shipped model of ``lang`` ("zh" or "en")."""
