@@ -1488,6 +1488,11 @@ def test_python_train_checks_its_arguments_first_and_folds_labels(tmp_path):
             train(bad, valid, None, str(tmp_path / "never"), *settings)
     with pytest.raises(SentimentError, match=r"V0: no validation texts"):
         train(LabelledTexts(texts, [1, 0] * 12, "T"), LabelledTexts([], [], "V0"), None, str(tmp_path / "never"), *settings)
+    # An empty test split trained, then wrote macro-F1 NaN into metrics.json.
+    with pytest.raises(SentimentError, match=r"E0: no test texts"):
+        train(LabelledTexts(texts, [1, 0] * 12, "T"), valid, LabelledTexts([], [], "E0"), str(tmp_path / "never"), *settings)
+    with pytest.raises(SentimentError, match=r"E1: no test texts"):
+        train(LabelledTexts(texts, [1, 0] * 12, "T"), valid, None, str(tmp_path / "never"), *settings, domain_tests={"e": LabelledTexts([], [], "E1")})
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "todo.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(SentimentError, match=r"holds todo\.txt"):

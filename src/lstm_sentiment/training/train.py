@@ -114,7 +114,8 @@ def train(
     Raises:
         SentimentError: checked before any work: an ``out_dir`` that may not take a bundle
             (:func:`check_bundle_target`), a text that is not a string, a missing label (labels are folded
-            as a file's: 0/1 and True/False are negative/positive), no validation texts; fewer than 2
+            as a file's: 0/1 and True/False are negative/positive), no validation texts, an empty test
+            split (of ``test_data`` or ``domain_tests``); fewer than 2
             classes, a class with < 2 examples, evaluation labels unseen in
             training, validation of one class, no word kept by ``data_cfg.min_count``, an unreadable
             ``init_from`` bundle or one of another language than the texts, a ``data_cfg.lang`` that is not
@@ -143,6 +144,10 @@ def train(
             raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes ({', '.join(id2label)})")
     if not valid_data.texts:
         raise SentimentError(f"{valid_data.source}: no validation texts")
+    # An empty test split ran, and wrote macro-F1 NaN (not JSON) into metrics.json after training.
+    for part in [test_data, *(domain_tests or {}).values()]:
+        if part is not None and not part.texts:
+            raise SentimentError(f"{part.source}: no test texts (give None for no test split)")
     if len(set(valid_data.labels)) < 2:
         # Macro-F1 over one class says nothing about the other, yet early stopping and calibration follow it.
         raise SentimentError(f"{valid_data.source}: validation holds one class ({valid_data.labels[0]!r}); it needs at least 2")
