@@ -1493,6 +1493,16 @@ def test_python_train_checks_its_arguments_first_and_folds_labels(tmp_path):
         train(LabelledTexts(texts, [1, 0] * 12, "T"), valid, LabelledTexts([], [], "E0"), str(tmp_path / "never"), *settings)
     with pytest.raises(SentimentError, match=r"E1: no test texts"):
         train(LabelledTexts(texts, [1, 0] * 12, "T"), valid, None, str(tmp_path / "never"), *settings, domain_tests={"e": LabelledTexts([], [], "E1")})
+    # A missing vectors file was named after every text had been read and tokenized (minutes on a large file).
+    import lstm_sentiment.training.train as train_module
+
+    def tokenized(*args, **kwargs):
+        raise AssertionError("the texts were tokenized before the vectors file was checked")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train_module, "Tokenizer", tokenized)
+        with pytest.raises(SentimentError, match=r"nope\.vec: embeddings file not found"):
+            train(LabelledTexts(texts, [1, 0] * 12, "T"), valid, None, str(tmp_path / "never"), *settings, embeddings=tmp_path / "nope.vec")
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "todo.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(SentimentError, match=r"holds todo\.txt"):

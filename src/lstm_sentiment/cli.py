@@ -291,7 +291,7 @@ def train(
     data: str = typer.Option(..., "--data", help="zh-reviews (built-in corpus) or a CSV/TSV/JSONL file with a header (de-duplicated as the model reads its texts)."),
     out: Path = typer.Option(..., "--out", parser=_path, metavar=_PATH, help="Model bundle directory to write (replaced atomically)."),
     valid: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Validation file; default: 10% of --data, stratified."),
-    test: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Test file; default: 10% of --data, stratified."),
+    test: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Test file; default: 10% of --data, stratified, unless --valid is given (then no test split)."),
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text/review/sentence/content/comment/评论/文本/内容."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity/标签/情感."),
     init_from: Optional[str] = typer.Option(None, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),

@@ -97,6 +97,23 @@ class _Duplicates(logging.Filter):
         return True
 
 
+def check_vectors_file(path: Path) -> Path:
+    """``path`` as a Path, if it names a non-empty file: what :func:`load_vectors` checks first, for a
+    caller to check before its other work (train read and tokenized all its data, then said "not found").
+
+    Raises:
+        SentimentError: a directory, a missing file or an empty one.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise SentimentError(f"{path}: a directory; give the vectors file")
+    if not path.is_file():
+        raise SentimentError(f"{path}: embeddings file not found")
+    if path.stat().st_size == 0:
+        raise SentimentError(f"{path}: empty file, not a word2vec/GloVe/fastText vectors file")
+    return path
+
+
 def load_vectors(path: Path):
     """Load a vectors file as gensim ``KeyedVectors``; the format is told from the suffix and first line.
 
@@ -107,13 +124,7 @@ def load_vectors(path: Path):
             format), a damaged or misnamed compressed file, UTF-16 or other non-UTF-8 text, a text file named
             ``.bin``, an empty word, or values that are not finite.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise SentimentError(f"{path}: a directory; give the vectors file")
-    if not path.is_file():
-        raise SentimentError(f"{path}: embeddings file not found")
-    if path.stat().st_size == 0:
-        raise SentimentError(f"{path}: empty file, not a word2vec/GloVe/fastText vectors file")
+    path = check_vectors_file(path)
     try:
         return _read_vectors(path)
     except (OSError, EOFError) as err:

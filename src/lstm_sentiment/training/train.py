@@ -26,7 +26,7 @@ from lstm_sentiment.atomic import remove_dead_folders
 from lstm_sentiment.bundle import check_bundle_target, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, check_trainable, label_order
-from lstm_sentiment.embeddings import load_vectors, vocabulary_and_matrix
+from lstm_sentiment.embeddings import check_vectors_file, load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, model_path, probabilities, reading_language, token_script
 from lstm_sentiment.inference.routing import default_model_name, model_of_most, route_counts
@@ -129,6 +129,8 @@ def train(
     # Before the work: a str path, a folder of other files, int labels or a None text failed after training.
     out_dir = Path(out_dir)
     check_bundle_target(out_dir)
+    if embeddings is not None:
+        check_vectors_file(embeddings)
     if valid_data is None:
         # It failed after the checks, on None.texts; the command line cuts validation from the data.
         raise SentimentError("no validation texts: give valid_data (lstm_sentiment.training.splits.training_splits(path) reads a file into train, validation and test, as the command line does)")
