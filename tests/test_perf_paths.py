@@ -303,3 +303,16 @@ def test_a_live_input_left_early_stops_its_reader():
     while any(t.name == "lstm-sentiment-input" for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not any(t.name == "lstm-sentiment-input" for t in threading.enumerate()) and texts.pulled <= 30
+
+
+def test_the_worker_pool_loads_its_models_on_the_cpu(monkeypatch):
+    # The pool's workers are forked CPU processes: a model loaded on CUDA (the default where there is one)
+    # in the parent could not be used in them ("Cannot re-initialize CUDA in forked subprocess").
+    from lstm_sentiment.inference import pool
+    from lstm_sentiment.inference.routing import ModelRef
+
+    asked = []
+    monkeypatch.setattr(pool, "_models", {})
+    monkeypatch.setattr(SentimentModel, "load", classmethod(lambda cls, name, device=None, precision="float32": asked.append(device)))
+    pool._model(ModelRef("zh"))
+    assert asked == ["cpu"]

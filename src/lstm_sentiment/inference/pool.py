@@ -80,7 +80,9 @@ def _blocked(signums: Iterable[int]) -> Iterator[None]:
 
 def _model(ref: ModelRef) -> SentimentModel:
     if ref not in _models:
-        _models[ref] = ref.load()
+        # The workers are forked CPU processes: a model the parent had put on CUDA could not be used in them
+        # ("Cannot re-initialize CUDA in forked subprocess").
+        _models[ref] = ref.load(device="cpu")
     return _models[ref]
 
 

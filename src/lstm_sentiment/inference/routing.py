@@ -47,9 +47,9 @@ class ModelRef:
         """The reference of a loaded model: its bundle directory and its precision."""
         return cls(Path(model.path), model.precision)
 
-    def load(self) -> SentimentModel:
-        """Load the model (see :meth:`SentimentModel.load`)."""
-        return SentimentModel.load(self.name_or_path, precision=self.precision)
+    def load(self, device: str | None = None) -> SentimentModel:
+        """Load the model (see :meth:`SentimentModel.load`; ``device`` None: CUDA where there is one)."""
+        return SentimentModel.load(self.name_or_path, device=device, precision=self.precision)
 
 
 @dataclass(frozen=True)
