@@ -206,3 +206,15 @@ def test_public_probabilities_checks_precision_temperature_and_empty_texts():
         probabilities(model.network, [ids[0], []])
     scaled = probabilities(model.network, ids, temperature=model.temperature)
     assert torch.allclose(scaled, model.probabilities(ids), atol=1e-6)
+
+
+def test_a_class_the_model_never_predicts_is_named():
+    # 950 positive and 50 negative texts trained a model that labels every text positive, without a word.
+    from lstm_sentiment.metrics import classification_report
+    from lstm_sentiment.training.train import _never_predicted
+
+    labels = ["negative", "positive"]
+    assert _never_predicted(classification_report([0, 1, 1, 1], [1, 1, 1, 1], labels)) == ["negative"]
+    assert _never_predicted(classification_report([0, 1, 1, 1], [0, 1, 1, 0], labels)) == []
+    # A class absent from the validation texts is not the model's fault.
+    assert _never_predicted(classification_report([1, 1], [1, 1], labels)) == []
