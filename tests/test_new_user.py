@@ -796,7 +796,9 @@ def test_coverage_of_a_vectors_file_is_told_for_the_words_kept(tmp_path):
     stderr, shares = train_with_min_count(1)
     # good/bad/film have rows; the numbers 0-11 (a third of the tokens) are kept words learned from scratch.
     assert shares == (0.6667, 0.3333, 0.0)
-    assert "warning" not in stderr and "a vector learned from scratch" in (out / "README.md").read_text()
+    # No coverage warning (a 1-epoch model of 2-d vectors may still label no validation text of a class).
+    assert "vector" not in "".join(line for line in stderr.splitlines() if line.startswith("warning"))
+    assert "a vector learned from scratch" in (out / "README.md").read_text()
 
 
 def test_predict_output_options_that_were_ignored_are_refused_or_honoured(tiny_bundle, tmp_path):

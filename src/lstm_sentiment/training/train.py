@@ -259,8 +259,8 @@ def train(
             shares = ", ".join(f"{label} {n}" for label, n in Counter(train_data.labels).most_common())
             warnings.warn(
                 f"the model labels no validation text {' or '.join(unpredicted)} (validation macro-F1 "
-                f"{metrics['validation']['macro_f1']:.4f}); the training texts are {shares}: a class this rare may "
-                "need more --epochs and --patience, or more texts of it",
+                f"{metrics['validation']['macro_f1']:.4f}; the training texts: {shares}): more --epochs and "
+                "--patience, or more texts of that class, may help",
                 stacklevel=2,
             )
         scripts = Counter(filter(None, map(token_script, train_tokens)))
