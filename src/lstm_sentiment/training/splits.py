@@ -75,7 +75,7 @@ def training_splits(
 
 
 def _without_repeats(data: LabelledTexts) -> tuple[LabelledTexts, dict[str, str]]:
-    """The texts de-duplicated, and each text's normalised form (kept for the overlap warnings)."""
+    """The texts de-duplicated, and each text's :func:`same_text_key` (kept for the overlap warnings)."""
     # A text repeated in the file would land in train and test both (review exports repeat "好评" and the
     # like) and inflate the test figures; one under two labels teaches nothing but noise. Texts are the
     # same when the model reads them the same: case, spaces, entities and full-width forms aside.
