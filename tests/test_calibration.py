@@ -85,6 +85,9 @@ def test_a_temperature_at_its_bound_is_said_in_the_warning_and_the_card():
     )
     assert _calibration_lines(fitted)[-2].endswith(f" after. Note: {note}.")
     assert "upper bound 10.0" in bound_note({**fitted, "temperature": T_MAX})
+    # The fit only nears a bound (T = exp(mid + half · tanh(raw))): 9.998981, printed as T=10.00, went unnoted.
+    assert "upper bound 10.0" in bound_note({**fitted, "temperature": 9.998981})
+    assert "lower bound 0.25" in bound_note({**fitted, "temperature": 0.2512})
     assert bound_note({**fitted, "temperature": 0.26}) is None and bound_note({**fitted, "temperature": 1.0}) is None
     assert bound_note({**fitted, "n": 20, "temperature": 1.0}) is None  # no temperature fitted on so few
     assert "Note" not in " ".join(_calibration_lines({**fitted, "temperature": 1.3}))

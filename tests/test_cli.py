@@ -168,7 +168,7 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         # Options that contradict each other or that nothing reads are usage errors (they exited 1).
         (("predict",), "no text given"),
         (("predict", "--strict", "好"), "--strict is for an --input file or stdin"),
-        (("explain", "好", "--top-units", "5"), "--top-units is for -f json and --html"),
+        (("explain", "好", "--top-units", "5"), "--top-units is for -f json, -f markdown and --html; the table shows gate means"),
         (("explain", "好", "--max-units", "3"), "--max-units is for the heatmaps of --png and --html"),
         (("longrange", "--out", "never-written", "--hidden-size", "0"), "--hidden-size must be an int >= 1; got 0"),
         # --init-from keeps its base's network and tokenizer: these options used to be ignored without a word.
@@ -201,8 +201,12 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         (("explain", "好", "-f", "json", "--layer", "0"), "--layer is for the table, markdown, --narrate, --png and --html; -f json holds every layer"),
         (("longrange", "--quick", "--out", "never-written", "--steps", "50", "--eval-every", "100"), "--eval-every 100 is more than the 50 steps of a run"),
         # Sizes and rates no run can take: tracebacks (overflow), a hang (10**21 runs or layers), NaN results.
-        (("longrange", "--quick", "--out", "never-written", "--lr", "1e308"), "--lr must be a number > 0 within float32's range (<= 3.4e38); got 1e+308"),
-        (("longrange", "--quick", "--out", "never-written", "--lr", "inf"), "--lr must be a number > 0 within float32's range (<= 3.4e38); got inf"),
+        (("longrange", "--quick", "--out", "never-written", "--lr", "1e308"), "--lr must be a number > 0 and <= 3.4e+37; got 1e+308"),
+        (("longrange", "--quick", "--out", "never-written", "--lr", "inf"), "--lr must be a number > 0 and <= 3.4e+37; got inf"),
+        # Within float32's range, Adam's first step (10 × lr) overflowed: a traceback after the runs started.
+        (("longrange", "--quick", "--out", "never-written", "--lr", "3e38"), "--lr must be a number > 0 and <= 3.4e+37; got 3e+38"),
+        (("train", "--data", "zh-reviews", "--out", "never-written", "--lr", "1e38"), "--lr must be <= 3.4e+37 (Adam's first step is 10 × lr, in float32), got 1e+38"),
+        (("longrange", "--quick", "--out", "never-written", "--clip-norm", "1e308"), "--clip-norm must be a number > 0 and <= 3.4e+38; got 1e+308"),
         (("longrange", "--quick", "--out", "never-written", "--seeds", str(10**21)), "--seeds must be an int <= 10,000"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--hidden-size", str(10**20)), "--hidden-size must be <= 1,099,511,627,776"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--num-layers", str(10**20)), "--num-layers must be <= 1,000"),
@@ -232,12 +236,13 @@ def test_predict_never_loses_what_was_there(small_bundle, tmp_path):
     link = tmp_path / "link.png"
     link.symlink_to(bundle / "vocab.txt")
     for args in (
-        ("predict", "--model", str(bundle), "好", "-o", str(bundle / "model.safetensors")),
+        ("predict", "--model", str(bundle), "好", "-o", str(bundle / "model.safetensors"), "-f", "jsonl"),
         ("explain", *model, "好", "--png", str(link)),
     ):
         assert_one_line_error(run_cli(*args), 1, f"is a file of the model bundle {re.escape(str(bundle))}; choose another name")
     # A bundle's own names carry suffixes explain does not write: refused by the suffix, before torch loads.
     assert_one_line_error(run_cli("explain", "--model", str(bundle), "好", "--html", str(bundle / "config.json")), 2, r"--html writes \.html or \.htm, not \.json")
+    assert_one_line_error(run_cli("predict", "--model", str(bundle), "好", "-o", str(bundle / "model.safetensors")), 2, r"predict writes \.csv, \.tsv, \.json, \.jsonl or \.ndjson \(no suffix: JSON Lines\), not \.safetensors; rename it or give --format")
     assert {p.name: p.read_bytes() for p in bundle.iterdir()} == before
     shutil.rmtree(bundle)
     link.unlink()

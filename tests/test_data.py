@@ -93,6 +93,14 @@ def test_labels_fold_and_order():
     assert canonical_labels(["0", "1"], known=["negative", "positive"]) == ["negative", "positive"]
     assert canonical_labels([" Positive ", "neg"], known=["negative", "positive"]) == ["positive", "negative"]
     assert canonical_labels(["0", "1"], known=["1", "2", "3"]) == ["0", "1"]  # named as written when refused
+    # +1/-1 (SVMlight's spelling) was two classes of its own, and train --init-from zh dropped the trained head;
+    # full-width digits were refused though texts are NFKC-normalised.
+    assert canonical_labels(["+1", "-1", "+1.0"]) == ["positive", "negative", "positive"]
+    assert canonical_labels(["１", "０"], known=["negative", "positive"]) == ["positive", "negative"]
+    assert canonical_labels(["+5", "3"]) == ["5", "3"]
+    # -1/0/1 beside a negative/neutral/positive model are its classes (refused as unknown labels).
+    assert canonical_labels(["-1", "0", "+1"], known=["negative", "neutral", "positive"]) == ["negative", "neutral", "positive"]
+    assert canonical_labels(["0", "1"], known=["negative", "neutral", "positive"]) == ["negative", "positive"]  # 0/1 binary, as before
     assert label_order(["positive", "negative"]) == ["negative", "positive"]
     assert label_order(["5", "10", "1"]) == ["1", "5", "10"]
 
@@ -124,6 +132,13 @@ def test_missing_column_lists_columns(tmp_path):
     path.write_text("text;label\n好;1\n", encoding="utf-8")  # a spreadsheet's export in some locales
     with pytest.raises(SentimentError, match=r"columns found: text;label \(separated by ';'\? CSV takes commas, TSV tabs\)$"):
         read_labelled(path)
+    # A tab-separated file named .csv, or the reverse, was told to name its text column.
+    path.write_text("text\tlabel\n好\t1\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"columns found: text\\tlabel \(separated by tabs\? name the file \.tsv\)$"):
+        read_labelled(path)
+    (tmp_path / "d.tsv").write_text("id,review,label\n1,好,1\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"columns found: id,review,label \(separated by commas\? name the file \.csv\)$"):
+        read_labelled(tmp_path / "d.tsv")
 
 
 def test_an_empty_labelled_file_is_called_empty(tmp_path):

@@ -336,13 +336,19 @@ def test_narration_of_a_higher_layer_names_its_input():
     assert narrate(expl, "en", layer=1)[0].startswith("t=1: layer 0's h_t at “我” enters layer 1")
     assert narrate(expl, "zh", layer=1)[0].startswith("t=1：第 1 层读入第 0 层在“我”处的 h_t")
     assert narrate(expl, "en", layer=0)[0].startswith("t=1: the word “我” enters the LSTM")
+    # "On the first 1 word alone" read badly.
+    steps = narrate(expl, "en", layer=0)
+    assert "On the first word alone the model would say" in steps[0] and "On the first 2 words alone" in steps[1]
+    assert "只看前 1 个词，" in narrate(expl, "zh", layer=0)[0]
     both = explain(tiny_model(num_layers=2, bidirectional=True), "我喜欢这个电影")
     assert narrate(both, "en", layer=1, direction="reverse")[-2].startswith("t=1: layer 0's [h→_t; h←_t] at “我” enters layer 1")
 
 
-def test_no_word_is_named_as_mattering_when_none_moved_the_prediction():
+def test_no_word_is_named_as_mattering_when_none_moved_the_prediction(tmp_path):
     from lstm_sentiment.explain.narrate import narrate
-    from lstm_sentiment.explain.tables import _contribution, to_markdown
+    from lstm_sentiment.explain.html import write_html
+    from lstm_sentiment.explain.tables import to_markdown
+    from lstm_sentiment.explain.walk import signed
 
     # No token moving the prediction (every token <unk> did, before they were left out rather than
     # replaced by themselves): the conclusion ranked three words "lowering positive by 0.00".
@@ -355,8 +361,12 @@ def test_no_word_is_named_as_mattering_when_none_moved_the_prediction():
     from lstm_sentiment.explain.narrate import _signed
 
     assert _signed(-0.004) == "+0.00" and _signed(-0.006) == "−0.01"
-    assert _contribution(-0.0001) == "+0.000" and _contribution(-0.0006) == "-0.001" and _contribution(0.0) == "+0.000"
+    assert signed(-0.0001) == "+0.000" and signed(-0.0006) == "-0.001" and signed(0.0) == "+0.000"
     assert "-0.000" not in to_markdown(expl)
+    # The page's contribution column printed -0.000 where the table printed +0.000.
+    tiny = dataclasses.replace(walked, contributions=np.full_like(walked.contributions, -1e-5))
+    write_html(tmp_path / "p.html", tiny, png=b"")
+    assert "-0.000" not in (tmp_path / "p.html").read_text(encoding="utf-8")
 
 
 def test_narration_says_a_word_read_as_unk_was_left_out():
@@ -569,9 +579,11 @@ def test_cli_explain_page_or_picture_to_stdout_comes_alone(small_bundle, tmp_pat
         result = run_cli("explain", "--model", str(small_bundle[0]), "好", "--html", target, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("<!doctype html>") and result.stdout.rstrip().endswith("</html>")
+        assert result.stderr == "wrote the page to stdout\n"  # "wrote /dev/stdout"
     png = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "--model", str(small_bundle[0]), "好", "--png", "-"],
                          capture_output=True, timeout=300, cwd=tmp_path)
     assert png.returncode == 0 and png.stdout.startswith(b"\x89PNG\r\n\x1a\n") and png.stdout.endswith(b"IEND\xaeB`\x82")
+    assert png.stderr == b"wrote the PNG to stdout\n"
     assert list(tmp_path.iterdir()) == []
     # A reader that stops early (`| head -c 8`) ends it quietly, as for the other output ("cannot write
     # (Broken pipe)" was said).

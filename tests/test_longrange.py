@@ -144,7 +144,7 @@ def test_parsers_and_config_name_the_bad_field_and_value():
 
 def test_summary_names_the_workers_that_ran(tmp_path):
     # One run on the default 2 workers: the summary said "2 worker process(es)".
-    config = LongRangeConfig(task="recall", lengths=(6,), cells=("lstm",), seeds=1, steps=4, eval_every=2, test_size=16, hidden_size=4)
+    config = LongRangeConfig(task="recall", lengths=(6,), cells=("lstm",), seeds=1, steps=4, eval_every=2, test_size=32, hidden_size=4)
     run_longrange(config, tmp_path / "out", log=lambda line: None)
     summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
     assert "; 1 worker process(es) of" in summary and "evaluated every 2 steps" in summary
@@ -485,3 +485,19 @@ def _running_in_group(pgid: int) -> list[int]:
         if int(group) == pgid and state != "Z":
             found.append(int(stat.parent.name))
     return found
+
+
+def test_recall_needs_a_test_set_of_both_classes():
+    # test_size=1 trained every run, then wrote NaN (a class's mean over no sequence) into results.json.
+    with pytest.raises(ValueError, match=r"test_size must be >= 32 for recall"):
+        LongRangeConfig(task="recall", test_size=1)
+    assert LongRangeConfig(task="adding", test_size=1).test_size == 1
+
+
+def test_results_json_holds_null_for_a_diverged_run():
+    # --lr 1e37 wrote "final": NaN, which JSON (RFC 8259) and strict parsers refuse.
+    from lstm_sentiment.longrange.report import _null_for_non_finite
+
+    data = {"runs": [{"final": float("nan"), "curve": [0.5, float("inf")], "steps": (1, 2)}], "n": 3}
+    assert _null_for_non_finite(data) == {"runs": [{"final": None, "curve": [0.5, None], "steps": [1, 2]}], "n": 3}
+    json.dumps(_null_for_non_finite(data), allow_nan=False)

@@ -40,3 +40,22 @@ def test_no_direction_sees_the_word_it_predicts():
     rng = torch.Generator().manual_seed(2)
     sequences = (2 + torch.randint(0, WORDS, (500, 12), generator=rng)).tolist()
     assert _perplexity(sequences) > 0.9 * WORDS
+
+
+def test_the_logged_loss_is_per_predicted_word():
+    # Lightning weighed each batch's mean by its texts: 256 two-word texts counted as much as 256 of 40
+    # words, and the perplexity called "per predicted word" was 24.0 where the words' mean gave 26.0.
+    import lightning as L
+
+    from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
+    from lstm_sentiment.training.pretrain import LanguageModelTask
+
+    torch.manual_seed(0)
+    model = SentimentLSTM(30, 2, ModelConfig(embedding_dim=6, hidden_size=5)).eval()
+    ids = [[2 + (i % 20), 3 + (i % 17)] for i in range(256)] + [[2 + ((i * 7 + j) % 27) for j in range(40)] for i in range(256)]
+    task = LanguageModelTask(model, target_classes(ids, 30, 10), TrainConfig())
+    loader = torch.utils.data.DataLoader(EncodedTexts(ids, [0] * len(ids)), batch_sampler=BucketBatchSampler([len(x) for x in ids], 256, shuffle=False), collate_fn=collate)
+    logged = L.Trainer(**TRAINER).validate(task, loader, verbose=False)[0]["lm_val_loss"]
+    with torch.no_grad():
+        per_batch = [(float(task.loss(batch_ids, lengths)), int((lengths - 1).sum())) for batch_ids, lengths, _ in loader]
+    assert len(per_batch) == 2 and logged == pytest.approx(sum(loss * n for loss, n in per_batch) / sum(n for _, n in per_batch), rel=1e-5)

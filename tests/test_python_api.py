@@ -86,7 +86,7 @@ def test_version_and_outputs_inside_the_package():
     result = run_cli("--version")
     assert result.returncode == 0 and result.stdout == f"lstm-sentiment {__version__}\n"
     # explain --png into the installed package was written there (and outlived pip uninstall).
-    for args, option in ((["explain", "好", "--png"], "--png"), (["predict", "好", "-o"], "--output")):
-        target = PACKAGE / "assets" / "out.png"
-        assert_one_line_error(run_cli(*args, str(target)), 1, rf"{option} .*out\.png is inside the installed package .*; choose another {option}$")
+    for args, option, name in ((["explain", "好", "--png"], "--png", "out.png"), (["predict", "好", "-o"], "--output", "out.jsonl")):
+        target = PACKAGE / "assets" / name
+        assert_one_line_error(run_cli(*args, str(target)), 1, rf"{option} .*{re.escape(name)} is inside the installed package .*; choose another {option}$")
         assert not target.exists()

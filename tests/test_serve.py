@@ -232,6 +232,9 @@ ERRORS = [
     ("not UTF-8", "POST", "/v1/predict", {"content": b'{"texts": ["\xff"]}', "headers": JSON}, 422, "invalid_json"),
     # Python's json reads UTF-16 too: a 200 for what the README lists as refused.
     ("UTF-16", "POST", "/v1/predict", {"content": '{"texts": ["good"]}'.encode("utf-16"), "headers": JSON}, 422, "invalid_json"),
+    # Without a byte-order mark its NUL bytes are UTF-8, and the parser read it: a 200.
+    ("UTF-16LE", "POST", "/v1/predict", {"content": '{"texts": ["good"]}'.encode("utf-16-le"), "headers": JSON}, 422, "invalid_json"),
+    ("UTF-32BE", "POST", "/v1/explain", {"content": '{"text": "good"}'.encode("utf-32-be"), "headers": JSON}, 422, "invalid_json"),
     ("empty body", "POST", "/v1/predict", {"content": b"", "headers": JSON}, 422, "invalid_request"),
     ("100,000-deep array", "POST", "/v1/predict", {"content": b"[" * 100_000 + b"]" * 100_000, "headers": JSON}, 422, "invalid_json"),
     # Python's limit on long integers: its message told the client to call sys.set_int_max_str_digits().
@@ -279,6 +282,9 @@ def test_errors_are_json_with_the_right_status(server, name, method, path, kwarg
             assert error["message"] == f"no route {path}; see /openapi.json"  # /%ff%fe read "/\ufffd\ufffd"
         if name == "UTF-16":
             assert error["message"] == "the body is not UTF-8 (byte 0); send JSON as UTF-8"
+        if name in ("UTF-16LE", "UTF-32BE"):
+            nul = 1 if name == "UTF-16LE" else 0
+            assert error["message"] == f"the body is not UTF-8 JSON (a NUL byte at byte {nul}: UTF-16 or UTF-32?); send JSON as UTF-8"
         if code == "too_many_texts":
             assert str(MAX_TEXTS) in error["message"] and str(MAX_TEXTS + 1) in error["message"]
         if code == "text_too_long" and path == "/v1/predict":

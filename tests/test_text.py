@@ -80,6 +80,8 @@ def test_vocab_build_encode_roundtrip(tmp_path):
         ("It isn’t worth it", "it isn't worth it"),  # read "isn | ’ | t": the en model's negations reversed
         ("I didn´t enjoy it", "i didn't enjoy it"),
         ("TOM`S GARDEN", "tom's garden"),
+        ("José’s tacos, the café’s food, Zoë’s book", "josé's tacos, the café's food, zoë's book"),  # josé / ’ / s
+        ("Cafe\u0301’s", "café's"),  # a combining accent before it
         ("Sound <5 out of 10, awful mixing -> 10/10", "sound <5 out of 10, awful mixing -> 10/10"),  # lost 14 words
         ("I <3 this, the acting is > anything", "i <3 this, the acting is > anything"),
         ("Great film&lt;br /&gt;&lt;br /&gt;Loved it", "great film loved it"),  # left "< br / >" tokens

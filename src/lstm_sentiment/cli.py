@@ -53,6 +53,11 @@ class Init(str, Enum):
     chrono = "chrono"
 
 
+class ClassWeight(str, Enum):
+    none = "none"
+    balanced = "balanced"
+
+
 class PredictFormat(str, Enum):
     table = "table"
     json = "json"
@@ -207,7 +212,8 @@ def command(func):
             # PYTHONIOENCODING=ascii, say: Python's own words named neither the stream nor the way out.
             _fail(f"the output's encoding ({err.encoding}) cannot hold {err.object[err.start:min(err.end, err.start + 20)]!r}; set PYTHONIOENCODING=utf-8")
         except (SentimentError, ValueError) as err:
-            _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
+            # The first line with words: matplotlib's mathtext error starts with a newline, and "error: " said nothing.
+            _fail(next((line for line in str(err).splitlines() if line.strip()), type(err).__name__))
         except BrokenPipeError:
             # The reader of stdout stopped early (head, say): quiet, as rich's console and Python's
             # documentation end then, with stdout pointed at /dev/null so the exit flush cannot fail again.
@@ -318,6 +324,7 @@ def train(
     seed: int = typer.Option(TrainConfig.seed, help="Same seed, same model (CPU)."),
     embedding_lr_scale: float = typer.Option(TrainConfig.embedding_lr_scale, help="Learning rate of fine-tuned word vectors, as a fraction of --lr; given alone, it fine-tunes them."),
     plateau_factor: float = typer.Option(TrainConfig.plateau_factor, help="Multiply the learning rate by this after each epoch without a better validation macro-F1; 0: constant rate."),
+    class_weight: ClassWeight = typer.Option(ClassWeight.none, help="balanced: weigh each class's texts by n / (C · n_c) in the training loss, for data where a class is rare."),
     accelerator: str = typer.Option(TrainConfig.accelerator, help="Lightning accelerator: auto, cpu, gpu."),
     devices: str = typer.Option(TrainConfig.devices, help="Lightning devices per node (e.g. 2, or auto)."),
     num_nodes: int = typer.Option(TrainConfig.num_nodes, help="Machines for multi-node training."),
@@ -357,6 +364,7 @@ def train(
             seed=seed,
             embedding_lr_scale=embedding_lr_scale,
             plateau_factor=plateau_factor,
+            class_weight=class_weight.value,
             accelerator=accelerator,
             devices=devices,
             num_nodes=num_nodes,
@@ -408,7 +416,7 @@ def predict(
     input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin; a pipe without a suffix (<(cmd)) is read as .txt."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made) instead of stdout; - is stdout."),
-    format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or tsv. Default: a table on stdout; for --output, by its suffix (.csv, .tsv, .json), else jsonl."),
+    format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or tsv. Default: a table on stdout; for --output, by its suffix (.csv, .tsv, .json, .jsonl or .ndjson; none: jsonl; others refused)."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first input line that holds no text (not UTF-8, not JSON, a blank JSONL line), leaving --output as it was. Default: such a line gets a record with an error at its place, the run goes on, and the exit code is 1."),
@@ -447,6 +455,7 @@ def predict(
         raise ValueError(f"--output {output} is a directory; give a file name")
     if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
         raise ValueError(f"--output {output} is the input file; choose another name")
+    fmt = None if output is None else format.value if format is not None else _output_format(output)  # before torch loads
     # why here, after the checks of the options: torch takes seconds to import, a mistyped option none.
     _import_torch()
     from lstm_sentiment.bundle import check_not_bundle_file
@@ -462,7 +471,6 @@ def predict(
     threads = _inference_threads()  # --workers uses more cores
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
-        fmt = format.value if format is not None else _OUTPUT_FORMATS.get(output.suffix.lower(), "jsonl")
         counter = predict_file(items, output, fmt, model, columns, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
         typer.echo(f"wrote {counter.count} record{'' if counter.count == 1 else 's'} to {output}", err=True)
     else:
@@ -498,7 +506,19 @@ class _Tally:
             yield item
 
 
-_OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json"}  # --output suffix → format; others get JSONL
+_OUTPUT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", "": "jsonl"}  # --output suffix → format
+
+
+def _output_format(output: Path) -> str:
+    """The format an --output file's suffix names (none: JSON Lines, as for a pipe such as /dev/fd/63).
+
+    Raises:
+        _UsageError: another suffix: out.xlsx and out.txt were written as JSON Lines without a word.
+    """
+    suffix = output.suffix.lower()
+    if suffix not in _OUTPUT_FORMATS:
+        raise _UsageError(f"--output {output}: predict writes .csv, .tsv, .json, .jsonl or .ndjson (no suffix: JSON Lines), not {suffix}; rename it or give --format")
+    return _OUTPUT_FORMATS[suffix]
 _INPUT_PAUSE = 0.1  # seconds without a new line of stdin or a pipe before the records read so far are written
 
 
@@ -547,7 +567,7 @@ def _write_stdout(text: str) -> None:
 @command
 def evaluate(
     data: str = typer.Option(..., "--data", help="A labelled file, or zh-reviews:test (or :validation, :train)."),
-    model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default zh for zh-reviews, else by the data's script."),
+    model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: each text by the shipped model of its script, as predict labels it."),
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed when omitted."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed when omitted."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table or json."),
@@ -558,17 +578,19 @@ def evaluate(
     _import_torch()
     from lstm_sentiment.data.sources import load_dataset
     from lstm_sentiment.inference.model import SentimentModel
-    from lstm_sentiment.inference.routing import default_model_name
+    from lstm_sentiment.inference.routing import evaluate_by_script
 
     _use_inference_threads()
     if model is not None:
         # The model's classes first: -1 and 1 of a file are two of a -1/0/1 model's classes, not folded.
         loaded = SentimentModel.load(model, precision=precision.value)
         dataset = load_dataset(data, text_column, label_column, loaded.id2label)
+        report = loaded.evaluate(dataset)
     else:
-        dataset = load_dataset(data, text_column, label_column)  # its script picks the shipped model
-        loaded = SentimentModel.load(default_model_name(dataset.texts), precision=precision.value)
-    report = loaded.evaluate(dataset)
+        # Each text by its script's model, as predict labels it: one model for a mixed file scored the
+        # other half with a model that cannot read it (60 zh + 60 en texts: 0.71, predict's labels 0.86).
+        dataset = load_dataset(data, text_column, label_column)
+        report = evaluate_by_script(dataset, precision.value)
     classes = sorted(set(dataset.labels))
     if len(classes) == 1:
         typer.echo(f"warning: the data hold one class ({classes[0]}); macro-F1 and the other classes' figures say little", err=True)
@@ -607,7 +629,7 @@ def explain(
     html: Optional[Path] = typer.Option(None, "--html", parser=_file_path, metavar=_PATH, help="Write one self-contained page: coloured tokens, gate values on hover, heatmaps (missing folders are made)."),
     layer: int = typer.Option(0, help="LSTM layer for the table, narration and pictures (JSON has all)."),
     direction: Direction = typer.Option(Direction.forward, help="forward or reverse (bidirectional models) for the table and narration; pictures show both."),
-    top_units: int = typer.Option(3, min=1, help="Most active units kept per gate and step, in the JSON and the --html page."),
+    top_units: int = typer.Option(3, min=1, help="Most active units kept per gate and step, in the JSON, the markdown and the --html page."),
     max_units: int = typer.Option(16, min=1, help="Units drawn in the --png/--html heatmaps, the same in every one; the most variable ones when H is larger."),
 ) -> None:
     """Walk one sentence through the model step by step: gates, cell and hidden state, running prediction, word contributions."""
@@ -628,8 +650,8 @@ def explain(
             raise _UsageError("--direction is for the table, markdown and --narrate; -f json holds both directions")
         if _given(ctx, "layer") and png is None and html is None:
             raise _UsageError("--layer is for the table, markdown, --narrate, --png and --html; -f json holds every layer")
-    if _given(ctx, "top_units") and format != ExplainFormat.json and html is None:
-        raise _UsageError("--top-units is for -f json and --html; the table and markdown show gate means")
+    if _given(ctx, "top_units") and format == ExplainFormat.table and html is None:
+        raise _UsageError("--top-units is for -f json, -f markdown and --html; the table shows gate means")
     if _given(ctx, "max_units") and png is None and html is None:
         raise _UsageError("--max-units is for the heatmaps of --png and --html")
     # "-" is stdout, as elsewhere: it wrote a file named "-".
@@ -689,10 +711,10 @@ def explain(
         image = render_png(expl, layer, max_units)
     if png is not None:
         write_atomic(png, lambda tmp: tmp.write_bytes(image))
-        typer.echo(f"wrote {png}", err=True)
+        typer.echo(f"wrote {'the PNG to stdout' if _names_stdout(png) else png}", err=True)
     if html is not None:
         write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, png=image)
-        typer.echo(f"wrote {html}", err=True)
+        typer.echo(f"wrote {'the page to stdout' if _names_stdout(html) else html}", err=True)
     if on_stdout:
         return
     if format in (ExplainFormat.json, ExplainFormat.markdown):

@@ -12,7 +12,10 @@ from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS
 
 POOLINGS = ("mean", "max", "mean+max", "last")
 INITS = ("default", "chrono")
+CLASS_WEIGHTS = ("none", "balanced")
 FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max
+# Adam's first step is lr / (1 − β1) = 10 lr, held in float32: a larger rate overflowed there (a traceback).
+MAX_LR = FLOAT32_MAX / 10
 # Bounds of a fitted temperature (training fits it, a bundle's is checked on loading). On a small validation
 # split that the model gets all right, the likelihood keeps growing as T → 0 (a run on 4 texts fitted
 # T = 2e-6 and scored every text 1.0): a temperature exists to soften or sharpen scores by a modest
@@ -201,6 +204,9 @@ class TrainConfig(_FromDict):
         plateau_factor: in (0, 1): the learning rate is multiplied by it after each epoch whose validation
             macro-F1 is no better than the best so far (torch's ``ReduceLROnPlateau``, patience 0); 0: a
             constant rate.
+        class_weight: "none", or "balanced": each class's training loss weighed by n / (C · n_c), so that
+            every class weighs the same in total (scikit-learn's "balanced" heuristic, after King & Zeng
+            2001); for data where one class is rare.
         accelerator, devices, num_nodes, strategy: passed to ``lightning.Trainer``.
     """
 
@@ -215,6 +221,7 @@ class TrainConfig(_FromDict):
     lm_epochs: int = 0
     lm_targets: int = 20_000
     plateau_factor: float = 0.0
+    class_weight: str = "none"
     accelerator: str = "auto"
     devices: str = "1"
     num_nodes: int = 1
@@ -224,8 +231,12 @@ class TrainConfig(_FromDict):
         self._check_types()
         _positive(self, *(["epochs"] if self.epochs is not None else []), "batch_size", "lr", "grad_clip", "patience", "embedding_lr_scale", "num_nodes")
         _positive(self, "lm_targets")
+        if self.lr > MAX_LR:
+            raise ValueError(f"TrainConfig.lr must be <= {MAX_LR:.1e} (Adam's first step is 10 × lr, in float32), got {self.lr!r}")
         if self.lm_epochs < 0:
             raise ValueError(f"TrainConfig.lm_epochs must be >= 0, got {self.lm_epochs!r}")
+        if self.class_weight not in CLASS_WEIGHTS:
+            raise ValueError(f"TrainConfig.class_weight must be one of {', '.join(CLASS_WEIGHTS)}, got {self.class_weight!r}")
         if not 0.0 <= self.plateau_factor < 1.0:
             raise ValueError(f"TrainConfig.plateau_factor must be in [0, 1), got {self.plateau_factor!r}")
         if not 0 <= self.weight_decay < math.inf:

@@ -142,12 +142,19 @@ def _read_vectors(path: Path):
         first = f.readline()
     if first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         raise SentimentError(f"{path}: UTF-16 text; vectors files are read as UTF-8, save it so")
+    if first.startswith(codecs.BOM_UTF8):
+        # Notepad's UTF-8: read as part of the first word, it broke the header ("line 2 has 20 values, not 1").
+        raise SentimentError(f"{path}: starts with a byte-order mark; save it as UTF-8 without one")
     binary = ".bin" in [suffix.lower() for suffix in path.suffixes[-2:]]
     if binary and _is_text(path):
         # Read as binary, a text file's digits become float32 values of 1e-19 or 1e31: training ran to NaN and
         # blamed the model's weights at the end.
         raise SentimentError(f"{path}: a text file, but .bin is read as binary word2vec; give text vectors a .txt or .vec name")
     header = binary or _is_header(first)
+    if not binary and b"\t" in first:
+        # Without a header, a tab-separated first line read as one word of no values: numpy warnings, then
+        # "ModelConfig.embedding_dim must be > 0".
+        raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({_first_bad_line(path, header)})")
     gensim_log, duplicates = logging.getLogger("gensim.models.keyedvectors"), _Duplicates()
     gensim_log.addFilter(duplicates)
     try:
@@ -184,7 +191,19 @@ def _read_vectors(path: Path):
             raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({where})")
     if not np.isfinite(vectors.vectors).all():  # "nan" and "inf" parse as floats
         raise SentimentError(f"{path}: holds values that are not finite numbers (nan or inf)")
+    if header and not binary:
+        declared, lines = int(first.split()[0]), _vector_lines(path)
+        if lines > declared:
+            # gensim reads as many rows as the header counts: the rest of the file went unread, unsaid.
+            raise SentimentError(f"{path}: the header counts {declared} words, the file holds {lines} lines of vectors; correct the header")
     return vectors
+
+
+def _vector_lines(path: Path) -> int:
+    """Non-blank lines after a text file's header line."""
+    with _open(path) as f:
+        f.readline()
+        return sum(1 for line in f if line.strip())
 
 
 def vocabulary_and_matrix(vectors, token_lists: Sequence[Sequence[str]], min_count: int, seed: int) -> tuple[Vocab, torch.Tensor, dict]:

@@ -205,13 +205,16 @@ def _escaped(c: str) -> str:
 def print_report(report: dict, stderr: bool = False) -> None:
     """Print :func:`report_table` whole (:func:`fitting_console`). To a file or pipe the title is a line of
     its own: as the table's title it wrapped at the table's width ("… ECE=0.0195 (T=0.94;" then "0.0227 at
-    T=1)"), breaking what a reader greps for."""
+    T=1)"), breaking what a reader greps for. A report of several models (``by_model``) ends with one line
+    per model: its texts' figures."""
     table = report_table(report)
     console = fitting_console(table, stderr=stderr)
     if not console.is_terminal:
         console.print(table.title, soft_wrap=True)
         table.title = None
     console.print(table)
+    for name, part in report.get("by_model", {}).items():
+        console.print(shown(f"by the {name} model: n={part['n']}  accuracy={part['accuracy']:.4f}  macro-F1={part['macro_f1']:.4f}"), soft_wrap=True)
 
 
 def report_table(report: dict):
@@ -220,7 +223,9 @@ def report_table(report: dict):
     ece = ""
     if "ece" in report:
         unscaled = f"; {report['ece_unscaled']:.4f} at T=1" if "ece_unscaled" in report else ""  # absent from older metrics.json
-        ece = f"  ECE={report['ece']:.4f} (T={report['temperature']:.2f}{unscaled})"
+        t = report["temperature"]
+        shown_t = ", ".join(f"{name} {value:.2f}" for name, value in t.items()) if isinstance(t, dict) else f"{t:.2f}"
+        ece = f"  ECE={report['ece']:.4f} (T={shown_t}{unscaled})"
     title = shown(f"{report.get('source', '')}  n={report['n']}  accuracy={report['accuracy']:.4f}  macro-F1={report['macro_f1']:.4f}{ece}{dtype}")
     title.overflow = "fold"  # a path longer than the table breaks, not cut
     table = Table(title=title, collapse_padding=len(report["labels"]) > 3)

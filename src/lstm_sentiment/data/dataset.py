@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
@@ -28,6 +29,7 @@ class LabelledTexts:
 
     Raises:
         ValueError: not one label per text.
+        TypeError: ``texts`` or ``labels`` given as one string (read as one text per character).
     """
 
     texts: list[str]
@@ -35,6 +37,10 @@ class LabelledTexts:
     source: str
 
     def __post_init__(self) -> None:
+        for name in ("texts", "labels"):
+            if isinstance(getattr(self, name), (str, bytes)):
+                # LabelledTexts("好差", …) was evaluated as two texts, 好 and 差.
+                raise TypeError(f"{self.source}: {name} must be a sequence, not one {type(getattr(self, name)).__name__}: [{getattr(self, name)[:20]!r}]")
         if len(self.texts) != len(self.labels):
             raise ValueError(f"{self.source}: {len(self.texts)} texts but {len(self.labels)} labels; give one label per text")
 
@@ -47,7 +53,10 @@ class LabelledTexts:
 
 
 def _clean(raw: object) -> str:
-    text = str(raw).strip().lower()
+    # NFKC, as texts are normalised: full-width ０/１ typed in a Chinese input method are 0/1.
+    text = unicodedata.normalize("NFKC", str(raw)).strip().lower()
+    if text.startswith("+") and _is_number(text[1:]):
+        text = text[1:]  # +1/-1, SVMlight's spelling: "+1" was a class of its own, and --init-from dropped the head
     if text.endswith(".0") and text[:-2].lstrip("-").isdigit():
         text = text[:-2]  # 1.0 written by spreadsheets
     return text
@@ -72,18 +81,21 @@ def deduplicate(data: LabelledTexts, key: Callable[[str], str] | None = None) ->
 
 def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[str]:
     """Lowercase class names. A binary label set spelled 0/1, -1/1, pos/neg, true/false or in Chinese
-    (正面/负面, 积极/消极, 正向/负向, 好评/差评) folds to "negative"/"positive"; any other set (1–5 stars,
-    -1/0/1 with 0 neutral, topic names) is kept as written.
+    (正面/负面, 积极/消极, 正向/负向, 好评/差评) folds to "negative"/"positive" (+1 is 1, full-width digits
+    are digits); any other set (1–5 stars, -1/0/1 with 0 neutral, topic names) is kept as written.
 
     Args:
         known: the class names of the model or training data these labels go with: labels that are all
             among them are kept as written (-1 and 1 of a -1/0/1 model are two of its three classes);
             beside classes that hold negative and positive, each binary spelling folds (pos, neg and
             neutral for a negative/neutral/positive model) unless other numbers are among the labels
-            (0/1/2), beside other classes none does.
+            (0/1/2), beside other classes none does; beside negative, neutral and positive, -1/0/1 are those
+            three.
     """
     cleaned = [_clean(x) for x in raw]
     names = set(cleaned)
+    if known is not None and "-1" in names and names <= set(_THREE_WAY) and set(_THREE_WAY.values()) <= set(known):
+        return [_THREE_WAY[x] for x in cleaned]
     # Beside a star-rating model, 0/1 are refused as written, not as "negative"/"positive" that no file held.
     if known is not None and (names <= set(known) or not {"negative", "positive"} <= set(known)):
         return cleaned
@@ -94,6 +106,9 @@ def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[st
     if {"-1", "0"} <= names or any(map(_is_number, others)) or (known is None and others):
         return cleaned
     return ["negative" if x in _NEGATIVE else "positive" if x in _POSITIVE else x for x in cleaned]
+
+
+_THREE_WAY = {"-1": "negative", "0": "neutral", "1": "positive"}  # the -1/0/1 convention
 
 
 def _is_number(label: str) -> bool:

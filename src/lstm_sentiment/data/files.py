@@ -291,27 +291,37 @@ def _numbered(columns: list[str]) -> list[str]:
     return named
 
 
+_RENAME = {"\t": "tabs? name the file .tsv)", ",": "commas? name the file .csv)"}
+
+
 def _found(columns: list[str], role: str | None = None) -> str:
     """"columns found: …", then what would help: a header read as one column that holds a separator of
     another dialect is named (no column name would help), else naming the column with --ROLE-column."""
     found = f"columns found: {', '.join(map(str, columns)) or 'none'}"
-    other = next((sep for sep in ";|" if len(columns) == 1 and columns[0] and sep in columns[0]), None)
+    other = next((sep for sep in "\t,;|" if len(columns) == 1 and columns[0] and sep in columns[0]), None)
+    # A tab-separated file named .csv (or a comma one named .tsv) was told to name its column.
+    if other in _RENAME:
+        return found.replace("\t", "\\t") + f" (separated by {_RENAME[other]}"
     if other:
         return found + f" (separated by {other!r}? CSV takes commas, TSV tabs)"
     return found + (f"; name it with --{role}-column" if role else "")
 
 
+def _matching_columns(columns: list[str], wanted: str | None, candidates: tuple[str, ...]) -> list[str]:
+    """The columns :func:`pick_column` may take, in its order of preference: ``wanted`` as written, else
+    case-insensitively (one at most); with no ``wanted``, each of ``candidates`` present."""
+    lowered = {c.strip().lower(): c for c in columns if c is not None}
+    if wanted is not None:
+        return [wanted] if wanted in columns else [lowered[wanted.lower()]] if wanted.lower() in lowered else []
+    return [lowered[name] for name in candidates if name in lowered]
+
+
 def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, ...], role: str, source: str) -> str:
     """The column named ``wanted``, or the first of ``candidates`` present (case-insensitive); a warning
     names the others present, one of which may be the one meant."""
-    lowered = {c.strip().lower(): c for c in columns if c is not None}
-    if wanted is not None:
-        if wanted in columns:
-            return wanted
-        if wanted.lower() in lowered:
-            return lowered[wanted.lower()]
+    present = _matching_columns(columns, wanted, candidates)
+    if wanted is not None and not present:
         raise SentimentError(f"{source}: no {role} column {wanted!r}; {_found(columns)}")
-    present = [lowered[name] for name in candidates if name in lowered]
     if len(present) > 1:
         # A file with 'sentiment' (the labels) and 'label' (something else) trained on the wrong one
         # without a word: validation 0.50.
@@ -588,41 +598,66 @@ def _bad(path: Path, line: str, error: str, strict: bool) -> BadInput:
 def _iter_jsonl_rows(lines: Iterator[str | BadInput], path: Path, text_column: str | None, strict: bool) -> Iterator[tuple[str | BadInput, dict]]:
     col = None
     first_fault = None  # of the lines before the first JSON object
+    first_keys = None  # of the first object without the text column
+    # Until an object shows the text column, lines wait here in input order: a first object without it
+    # ({"id": 1}) refused the whole file, where the same object on line 2 got an error record at its place.
+    waiting: list[tuple[int, str, dict] | tuple[str | BadInput, dict]] = []
     for number, line in enumerate(lines, 1):
         if isinstance(line, BadInput):
             first_fault = first_fault or line.error
-            yield line, {}
-            continue
-        if not line.strip():
+            item = line, {}
+        elif not line.strip():
             # An empty text would be '{"text": ""}'; a blank line is a fault, kept in place so outputs
             # stay aligned with the input's lines.
             first_fault = first_fault or f"line {number} is blank"
-            yield _bad(path, line, f"line {number} is blank", strict), {}
-            continue
-        row, error = _json_object(line, number)
-        if error is not None:
-            first_fault = first_fault or error
-            yield _bad(path, line, error, strict), {}
-            continue
-        if col is None:
-            col = pick_column(list(row), text_column, TEXT_COLUMNS, "text", str(path))
-        others = _writable({key: value for key, value in row.items() if key != col})
-        value = row.get(col)
-        if not isinstance(value, str):  # a number's or an object's Python repr is no text
-            what = "missing" if col not in row else f"a JSON {_JSON_TYPES.get(type(value), 'value')}, not text"
-            yield _bad(path, line, f"line {number}: {col!r} is {what}", strict), others
-            continue
-        surrogate = _SURROGATE.search(value)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
-        if surrogate:
-            yield _bad(path, line, f"line {number}: {col!r} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text", strict), others
-            continue
-        yield value, others
+            item = _bad(path, line, f"line {number} is blank", strict), {}
+        else:
+            row, error = _json_object(line, number)
+            if error is not None:
+                first_fault = first_fault or error
+                item = _bad(path, line, error, strict), {}
+            elif col is None and not _matching_columns(list(row), text_column, TEXT_COLUMNS):
+                first_keys = first_keys if first_keys is not None else list(row)
+                if len(waiting) >= _WAITING_LINES:
+                    pick_column(first_keys, text_column, TEXT_COLUMNS, "text", str(path))  # raises
+                waiting.append((number, line, row))
+                continue
+            else:
+                if col is None:
+                    col = pick_column(list(row), text_column, TEXT_COLUMNS, "text", str(path))
+                    for held in waiting:
+                        yield _object_item(path, *held, col, strict) if len(held) == 3 else held
+                    waiting = []
+                item = _object_item(path, number, line, row, col, strict)
+        if col is None and first_keys is not None:
+            waiting.append(item)
+        else:
+            yield item
+    if col is None and first_keys is not None:
+        pick_column(first_keys, text_column, TEXT_COLUMNS, "text", str(path))  # raises: no object names it
     if col is None and first_fault is not None:
         # A whole file in GBK said "no text column … columns found: none", naming neither line nor encoding.
         hint = "; save the file as UTF-8" if "not UTF-8" in first_fault else ""
         raise SentimentError(f"{path}: no line holds a JSON object to read; the first: {first_fault}{hint}")
     if col is None:
         raise SentimentError(f"{path}: empty file")
+
+
+# Lines held while no object has shown the text column: past them, the file is refused as one without it.
+_WAITING_LINES = 1000
+
+
+def _object_item(path: Path, number: int, line: str, row: dict, col: str, strict: bool) -> tuple[str | BadInput, dict]:
+    """The text of ``row``'s column ``col`` and its other values, or an error at its place."""
+    others = _writable({key: value for key, value in row.items() if key != col})
+    value = row.get(col)
+    if not isinstance(value, str):  # a number's or an object's Python repr is no text
+        what = "missing" if col not in row else f"a JSON {_JSON_TYPES.get(type(value), 'value')}, not text"
+        return _bad(path, line, f"line {number}: {col!r} is {what}", strict), others
+    surrogate = _SURROGATE.search(value)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
+    if surrogate:
+        return _bad(path, line, f"line {number}: {col!r} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text", strict), others
+    return value, others
 
 
 def _writable(values: dict) -> dict:

@@ -23,7 +23,7 @@ from string import Template
 from lstm_sentiment.atomic import write_text_atomic
 from lstm_sentiment.explain.fonts import font_subset
 from lstm_sentiment.explain.plots import render_png
-from lstm_sentiment.explain.walk import Explanation
+from lstm_sentiment.explain.walk import Explanation, signed
 
 LABEL_COLORS = {"negative": (215, 48, 39), "positive": (26, 152, 80), "neutral": (127, 127, 127)}
 PALETTE = ((69, 117, 180), (152, 78, 163), (255, 127, 0), (166, 86, 40), (247, 129, 191), (77, 175, 74))
@@ -82,7 +82,8 @@ EXPLAIN_JS = """var lstmExplain = (function () {
     if (cls) { node.className = cls; }
     return node;
   }
-  function fmt(x) { return Number(x).toFixed(3); }
+  // Rounded first, and + 0 turns -0 into 0: a tiny negative value printed as minus zero.
+  function fmt(x) { return (Math.round(Number(x) * 1000) / 1000 + 0).toFixed(3); }
   function row(cells, header) {
     var tr = el("tr");
     cells.forEach(function (c) { tr.appendChild(el(header ? "th" : "td", c)); });
@@ -239,9 +240,9 @@ def write_html(
     scale = max(1e-9, float(max(abs(float(x)) for x in expl.contributions)))
     for j, delta in enumerate(expl.contributions):
         delta = float(delta)
-        token = expl.words[j] if expl.in_vocab[j] else f"<unk> ({expl.words[j]})"
+        token = expl.read_as(j)
         r, g, b = colors[expl.label] if delta >= 0 else (120, 120, 120)
-        bar = f'<span class="bar" style="width:{80 * abs(delta) / scale:.1f}%;background:rgb({r}, {g}, {b})"></span> {delta:+.3f}'
+        bar = f'<span class="bar" style="width:{80 * abs(delta) / scale:.1f}%;background:rgb({r}, {g}, {b})"></span> {signed(delta)}'
         rows.append(f"<tr><td>{j + 1}</td><td>{esc(token)}</td><td>{bar}</td></tr>")
     narration_html = ""
     if narration:
@@ -251,7 +252,7 @@ def write_html(
     data = json.dumps(expl.to_dict(units=False) | {"model": model}, ensure_ascii=False).replace("<", "\\u003c")
     fields = dict(
         lang="zh" if expl.lang == "zh" else "en",
-        title=esc(f"{expl.text[:40]} – {expl.label} {expl.score:.2f}"),
+        title=esc(f"{expl.headline(40)} – {expl.label} {expl.score:.2f}"),
         heading=words["heading"],
         meta=meta,
         note=note,

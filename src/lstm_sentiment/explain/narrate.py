@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_sentiment.explain.walk import Explanation
+from lstm_sentiment.explain.walk import Explanation, previous_cell_state
 
 LANGS = ("zh", "en")
 ZH_LABELS = {"positive": "正面", "negative": "负面", "neutral": "中性"}
@@ -45,9 +45,9 @@ _TEXT = {
             "细胞状态变化 {change} = {delta:.2f}，现在 ‖c_t‖ = {c_norm:.2f}；"
             "输出门 o_t 平均 {o:.2f}，{out}（‖h_t‖ = {h_norm:.2f} = {shown:.2f} × ‖tanh(c_t)‖）。"
         ),
-        "verdict": "只看前 {t} 个词，模型判断为{label} {score:.2f}",
+        "verdict": "只看前 {words}，模型判断为{label} {score:.2f}",
         # The running prediction is the whole model on the first t words, whichever direction is told.
-        "verdict_reverse": "整个模型只看前 {t} 个词（从左到右的前缀，两个方向都读它）判断为{label} {score:.2f}",
+        "verdict_reverse": "整个模型只看前 {words}（从左到右的前缀，两个方向都读它）判断为{label} {score:.2f}",
         "turn": "，由{prev}转为{label}",
         "was": "（上一步 {prev_score:.2f}）",
         "end": "。",
@@ -81,8 +81,8 @@ _TEXT = {
             "so the step {write}; the cell state moves by {change} = {delta:.2f} to ‖c_t‖ = {c_norm:.2f}; "
             "the output gate o_t averages {o:.2f} and {out} (‖h_t‖ = {h_norm:.2f} = {shown:.2f} × ‖tanh(c_t)‖). "
         ),
-        "verdict": "On the first {t} word{s} alone the model would say {label} {score:.2f}",
-        "verdict_reverse": "The whole model on the first {t} word{s} alone (the left-to-right prefix, which both directions read) would say {label} {score:.2f}",
+        "verdict": "On the first {words} alone the model would say {label} {score:.2f}",
+        "verdict_reverse": "The whole model on the first {words} alone (the left-to-right prefix, which both directions read) would say {label} {score:.2f}",
         "turn": ", turning from {prev} to {label}",
         "was": " (was {prev_score:.2f})",
         "end": ".",
@@ -97,6 +97,13 @@ _TEXT = {
         "note": " Note: {note}.",
     },
 }
+
+
+def _first_words(t: int, lang: str) -> str:
+    """"word" or "3 words" after "the first" ("On the first 1 word alone" read badly); zh "1 个词"."""
+    if lang == "zh":
+        return f"{t} 个词"
+    return "word" if t == 1 else f"{t} words"
 
 
 def _bucket(value: float, phrases: tuple[str, ...]) -> str:
@@ -141,19 +148,18 @@ def narrate(expl: Explanation, lang: str = "zh", layer: int = 0, direction: str 
     # In the order the direction reads: the reverse pass meets token L first, and each paragraph builds on
     # the state the one before it told.
     steps = range(len(expl), 0, -1) if reverse else range(1, len(expl) + 1)
-    paragraphs = [_step(expl, trace, t, lang, reverse) for t in steps]
+    c_prev = previous_cell_state(trace.units["c"], reverse)
+    paragraphs = [_step(expl, trace, c_prev[t - 1], t, lang, reverse) for t in steps]
     paragraphs.append(_conclusion(expl, lang))
     return paragraphs
 
 
-def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
+def _step(expl: Explanation, trace, c_prev: np.ndarray, t: int, lang: str, reverse: bool) -> str:
     phrases = _TEXT[lang]
     j = t - 1
     f, i, g, o = (float(trace.means[name][j]) for name in "figo")
     first = (t == len(expl)) if reverse else (t == 1)
     units = trace.units
-    # The state before step t in reading order: the left neighbour forward, the right one in reverse.
-    c_prev = np.zeros_like(units["c"][j]) if first else units["c"][j + 1 if reverse else j - 1]
     kept = float(np.linalg.norm(units["f"][j] * c_prev))
     written = float(np.linalg.norm(units["i"][j] * units["g"][j]))
     c_name = "c_{t+1}" if reverse else "c_{t−1}"
@@ -193,7 +199,7 @@ def _step(expl: Explanation, trace, t: int, lang: str, reverse: bool) -> str:
         shown=shown,
         h_norm=float(trace.hidden_norm[j]),
     )
-    paragraph += phrases["verdict_reverse" if reverse else "verdict"].format(t=t, s="s" if t > 1 else "", label=label_name(label, lang), score=score)
+    paragraph += phrases["verdict_reverse" if reverse else "verdict"].format(words=_first_words(t, lang), label=label_name(label, lang), score=score)
     # Beside the running prediction of the paragraph before: the prefix one word shorter forward, one word
     # longer in reverse.
     if 1 <= prev_t <= len(expl):

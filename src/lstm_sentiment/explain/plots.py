@@ -118,7 +118,8 @@ def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS
                 limits = (-bound, bound)
             image = ax.imshow(data, aspect="auto", interpolation="nearest", cmap=cmap, vmin=limits[0], vmax=limits[1],
                               extent=(-0.5, length - 0.5, len(units) - 0.5, -0.5))
-            ax.set_title(f"{trace.direction}: {title}, {shown}", fontsize=9, loc="left")
+            # The panel titles are ours, with mathtext subscripts; the user's text never is (font_context).
+            ax.set_title(f"{trace.direction}: {title}, {shown}", fontsize=9, loc="left", parse_math=True)
             ax.set_yticks(np.arange(len(units)))
             ax.set_yticklabels([f"u{u}" for u in units], fontsize=7)
             ax.set_xlim(-0.5, length - 0.5)
@@ -143,16 +144,17 @@ def figure(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS
         for j, tick in enumerate(bottom.get_xticklabels()):
             if not expl.in_vocab[j]:
                 tick.set_color("0.45")
-    text = expl.text if len(expl.text) <= 60 else expl.text[:57] + "…"
-    fig.suptitle(f"{drawable(text)}  →  {expl.label} {expl.score:.2f}   (layer {layer}, {' and '.join(t.direction for t in traces)})", fontsize=12)
+    fig.suptitle(f"{drawable(expl.headline(60))}  →  {expl.label} {expl.score:.2f}   (layer {layer}, {' and '.join(t.direction for t in traces)})", fontsize=12)
     return fig
 
 
 def font_context():
-    """``matplotlib.rc_context`` with the CJK-capable font list."""
+    """``matplotlib.rc_context`` with the CJK-capable font list, and text drawn as given: by default
+    matplotlib reads ``$…$`` as mathtext, so the money-eyes ``$_$`` in a text failed the figure and
+    ``$5 and $10`` was drawn as "5and10" in math italics."""
     import matplotlib  # why here: about a second to import, for pictures only
 
-    return matplotlib.rc_context({"font.family": font_families(), "axes.unicode_minus": True})
+    return matplotlib.rc_context({"font.family": font_families(), "axes.unicode_minus": True, "text.parse_math": False})
 
 
 def render_png(expl: Explanation, layer: int = 0, max_units: int = DEFAULT_MAX_UNITS) -> bytes:

@@ -12,16 +12,11 @@ import re
 from rich.table import Table
 from rich.text import Text
 
-from lstm_sentiment.explain.walk import GATES, Explanation
+from lstm_sentiment.explain.walk import GATES, Explanation, signed
 from lstm_sentiment.output import shown
 
 # Short column heads: f̄ is the mean of f_t over the H units, and so on.
 _HEADS = {"f": "f mean", "i": "i mean", "g": "g mean", "o": "o mean"}
-
-
-def _token_cell(expl: Explanation, j: int) -> str:
-    # An unknown word is shown as the model read it, <unk>, with the original beside it.
-    return expl.words[j] if expl.in_vocab[j] else f"<unk> ({expl.words[j]})"
 
 
 def _summary(expl: Explanation) -> str:
@@ -49,13 +44,13 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
         label, score = expl.running(j + 1)
         table.add_row(
             str(j + 1),
-            shown(_token_cell(expl, j)),
+            shown(expl.read_as(j)),
             *(f"{trace.means[name][j]:.2f}" for name in _HEADS),
             f"{trace.cell_norm[j]:.2f}",
             f"{trace.hidden_norm[j]:.2f}",
             f"{trace.cell_delta_norm[j]:.2f}",
             shown(f"{label} {score:.2f}"),
-            _contribution(expl.contributions[j]),
+            signed(expl.contributions[j]),
         )
     return table
 
@@ -80,7 +75,7 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
     lines = [
         f"**Text:** {_escape(expl.text)}",
         "",
-        f"**Prediction:** {_summary(expl)}  ",
+        f"**Prediction:** {_escape(_summary(expl))}  ",
         f"**Gates of:** {_view(expl, layer, direction)}; running = prediction for the first t tokens alone; "
         "contrib. = drop of the predicted label's probability when the token is replaced by `<unk>` (left out, when it is `<unk>`).",
         "",
@@ -96,14 +91,14 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
         label, score = expl.running(j + 1)
         means = " | ".join(f"{trace.means[name][j]:.2f}" for name in _HEADS)
         lines.append(
-            f"| {j + 1} | {_escape(_token_cell(expl, j))} | {means} | {trace.cell_norm[j]:.2f} | {trace.hidden_norm[j]:.2f} "
-            f"| {trace.cell_delta_norm[j]:.2f} | {label} {score:.2f} | {_contribution(expl.contributions[j])} |"
+            f"| {j + 1} | {_escape(expl.read_as(j))} | {means} | {trace.cell_norm[j]:.2f} | {trace.hidden_norm[j]:.2f} "
+            f"| {trace.cell_delta_norm[j]:.2f} | {_escape(label)} {score:.2f} | {signed(expl.contributions[j])} |"
         )
     lines += ["", "Most active units (unit: value, largest |value| first):", ""]
     lines += ["| t | token | " + " | ".join(GATES[name] for name in "figo") + " |", "|---:|---|---|---|---|---|"]
     for j in range(len(expl)):
         cells = [", ".join(f"u{u}: {v:.2f}" for u, v in zip(trace.top_index[name][j], trace.top_value[name][j])) for name in "figo"]
-        lines.append(f"| {j + 1} | {_escape(_token_cell(expl, j))} | " + " | ".join(cells) + " |")
+        lines.append(f"| {j + 1} | {_escape(expl.read_as(j))} | " + " | ".join(cells) + " |")
     if narration:
         lines += ["", "### Walk-through", ""]
         for paragraph in narration:
@@ -111,6 +106,3 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _contribution(delta: float) -> str:
-    # Signed to 3 places, without a "-0.000" for a change too small to print (+ 0.0 turns -0.0 into 0.0).
-    return f"{round(float(delta), 3) + 0.0:+.3f}"

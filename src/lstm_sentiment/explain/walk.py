@@ -36,6 +36,7 @@ import torch
 from lstm_sentiment.core.trace import STEP_FIELDS
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import SentimentModel, text_warning
+from lstm_sentiment.text.tokenize import kept_ends
 from lstm_sentiment.text.vocab import UNK, UNK_ID
 
 SCHEMA_VERSION = 1
@@ -57,6 +58,13 @@ def _step_index(t: int, length: int) -> int:
     if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= length:
         raise ValueError(f"t must be a step from 1 to {length}, got {t!r}")
     return int(t) - 1
+
+
+def previous_cell_state(c: np.ndarray, reverse: bool) -> np.ndarray:
+    """The cell state before each step, float32 (L, H) from ``c`` (L, H) in token order: c_{t−1} forward
+    (the left neighbour), c_{t+1} in reverse (the right one); zeros before a direction's first step."""
+    zeros = np.zeros_like(c[:1])
+    return np.concatenate([c[1:], zeros]) if reverse else np.concatenate([zeros, c[:-1]])
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,9 +103,7 @@ class DirectionTrace:
         """Summarise a :class:`~lstm_sentiment.core.GateTrace` of batch size 1 (no padding)."""
         units = {name: getattr(trace, name)[0].detach().cpu().numpy().astype(np.float32) for name in STEP_FIELDS}
         c = units["c"]  # (L, H)
-        zeros = np.zeros_like(c[:1])
-        # The state before step t in reading order: the left neighbour forward, the right one in reverse.
-        c_prev = np.concatenate([zeros, c[:-1]]) if direction == 0 else np.concatenate([c[1:], zeros])
+        c_prev = previous_cell_state(c, reverse=direction == 1)
         k = min(top_units, c.shape[1])
         top_index, top_value = {}, {}
         for name in GATES:
@@ -247,7 +253,10 @@ class Explanation:
 
         Raises:
             ValueError: no such layer or direction in this model.
+            TypeError: a layer that is not an int ("0" failed on comparing int with str).
         """
+        if isinstance(layer, bool) or not isinstance(layer, int):
+            raise TypeError(f"layer must be an int, got {type(layer).__name__} {layer!r}")
         if not 0 <= layer < len(self.layers):
             raise ValueError(f"layer {layer} out of range: the model has {len(self.layers)} layer(s), 0 to {len(self.layers) - 1}")
         if direction not in DIRECTIONS:
@@ -266,6 +275,14 @@ class Explanation:
         row = self.running_probs[_step_index(t, len(self.running_probs))]
         best = int(np.argmax(row))
         return self.labels[best], float(row[best])
+
+    def headline(self, limit: int) -> str:
+        """The text in at most ``limit`` characters, cut with "…" (a page title cut mid-word read "the plot was te")."""
+        return self.text if len(self.text) <= limit else self.text[: limit - 1] + "…"
+
+    def read_as(self, j: int) -> str:
+        """Token j (0-based) as the model read it: its word, or ``<unk> (word)`` for one without a vector."""
+        return self.words[j] if self.in_vocab[j] else f"<unk> ({self.words[j]})"
 
     def top_contributions(self, k: int = 3) -> list[int]:
         """Token indices (0-based) of the k largest |contributions|, largest first."""
@@ -330,8 +347,9 @@ class Explanation:
         return dumps(self.to_dict(units), indent)
 
 
-# A JSON array holding only numbers, as json.dumps(indent=...) spreads it over one line per number.
-_NUMBER_ARRAY = re.compile(r"\[([-+0-9.eE,\s]+)\]")
+# A JSON array holding only numbers, as json.dumps(indent=...) spreads it over one line per number; a JSON
+# string is matched first and kept whole (the text "[4,5]" came out as "[4, 5]").
+_NUMBER_ARRAY = re.compile(r'"(?:[^"\\]|\\.)*"|\[([-+0-9.eE,\s]+)\]')
 
 
 def dumps(data: dict, indent: int | None = 2) -> str:
@@ -342,16 +360,18 @@ def dumps(data: dict, indent: int | None = 2) -> str:
     """
     text = json.dumps(data, ensure_ascii=False, indent=indent)
     if indent is not None:
-        text = _NUMBER_ARRAY.sub(lambda m: "[" + ", ".join(part.strip() for part in m.group(1).split(",")) + "]", text)
+        text = _NUMBER_ARRAY.sub(lambda m: m[0] if m[1] is None else "[" + ", ".join(part.strip() for part in m[1].split(",")) + "]", text)
     return text + "\n"
 
 
+def signed(delta: float) -> str:
+    """A contribution signed to 3 places, without a "-0.000" for a change too small to print."""
+    return f"{round(float(delta), 3) + 0.0:+.3f}"  # + 0.0 turns -0.0 into 0.0
+
+
 def _truncation_note(max_tokens: int) -> str:
-    head = max_tokens // 2
-    return (
-        f"text longer than the model's maximum of {max_tokens} tokens: truncated as predict does "
-        f"(first {head} and last {max_tokens - head} tokens kept)"
-    )
+    head, tail = kept_ends(max_tokens)
+    return f"text longer than the model's maximum of {max_tokens} tokens: truncated as predict does (first {head} and last {tail} tokens kept)"
 
 
 def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS) -> Explanation:

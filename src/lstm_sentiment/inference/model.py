@@ -191,12 +191,13 @@ def probabilities(
     return probs
 
 
-def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequence[str], *, temperature: float, precision: str, name: str) -> dict:
+def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequence[str], *, temperature: float | dict[str, float], precision: str, name: str, row_temperature: torch.Tensor | None = None) -> dict:
     """Accuracy, macro-F1, per-class figures, confusion matrix and ECE of ``probs`` against ``data``'s labels.
 
     Args:
         probs: float32 (N, C), columns in ``id2label`` order, rows in ``data``'s order.
-        temperature: the one ``probs`` were computed at (reported).
+        temperature: the one ``probs`` were computed at (reported); for rows of several models, each
+            model's (by name), with ``row_temperature`` float32 (N,), each row's.
         precision: "float32" or "bfloat16", reported as ``compute_dtype``.
         name: the model, for the error message.
     Returns:
@@ -210,11 +211,8 @@ def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequen
     # why here: torchmetrics takes about a second to import, and only evaluation needs it (not predict).
     from lstm_sentiment.metrics import classification_report, expected_calibration_error
 
+    check_known_labels(data, id2label)
     index = {label: i for i, label in enumerate(id2label)}
-    unknown = sorted(set(data.labels) - set(index))
-    if unknown:
-        spelled = ", also spelled 0/1, -1/1, neg/pos or true/false" if set(id2label) == {"negative", "positive"} else ""
-        raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {list(id2label)}{spelled})")
     if not bool(probs.isfinite().all()):
         raise SentimentError(f"{name}: the model gives non-finite scores (damaged or diverged weights)")
     truth = [index[y] for y in data.labels]
@@ -222,12 +220,21 @@ def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequen
     labels = torch.tensor(truth)
     report["ece"] = round(expected_calibration_error(probs, labels), 6)
     # softmax(T · log softmax(z / T)) = softmax(z): the probabilities at T = 1 without a second forward pass.
-    unscaled = torch.softmax(temperature * probs.clamp_min(torch.finfo(probs.dtype).tiny).log(), dim=-1)
+    scale = temperature if row_temperature is None else row_temperature.unsqueeze(-1)
+    unscaled = torch.softmax(scale * probs.clamp_min(torch.finfo(probs.dtype).tiny).log(), dim=-1)
     report["ece_unscaled"] = round(expected_calibration_error(unscaled, labels), 6)
     report["temperature"] = temperature
     report["source"] = data.source
     report["compute_dtype"] = precision  # "float32" or "bfloat16": not a classification figure
     return report
+
+
+def check_known_labels(data: LabelledTexts, id2label: Sequence[str]) -> None:
+    """Raise SentimentError naming ``data``'s labels that are not among ``id2label`` (folded already)."""
+    unknown = sorted(set(data.labels) - set(id2label))
+    if unknown:
+        spelled = ", also spelled 0/1, -1/1, neg/pos or true/false" if set(id2label) == {"negative", "positive"} else ""
+        raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {list(id2label)}{spelled})")
 
 
 def refuse_one_text(texts: object) -> None:
@@ -408,6 +415,15 @@ class SentimentModel:
 
         Returns:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
+        Warns, Raises: as :meth:`scored`.
+        """
+        probs, data = self.scored(data, batch_size)
+        return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
+
+    def scored(self, data: LabelledTexts, batch_size: int = PREDICT_BATCH) -> tuple[torch.Tensor, LabelledTexts]:
+        """The probabilities :meth:`evaluate` scores, float32 (N, C) at the model's temperature, and ``data``
+        with its labels folded to the model's classes.
+
         Warns:
             UserWarning: texts of the other script than the model reads (:func:`text_warning`), counted,
                 when they are at least ``OTHER_SCRIPT_SHARE`` (1 %) of the data; texts cut to the model's
@@ -428,7 +444,7 @@ class SentimentModel:
         # As load_dataset folds a file's labels (1/0, pos/neg, True/False beside negative/positive).
         data = dataclasses.replace(data, labels=canonical_labels(data.labels, self.id2label))
         encoded = self.encode(data.texts)
-        warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens)  # as predict and train do
+        warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens, data.source)  # as predict and train do
         empty = next((i for i, e in enumerate(encoded) if not e.tokens), None)
         if empty is not None:
             # Read as <unk> it would be scored as a prediction the model never made.
@@ -443,8 +459,7 @@ class SentimentModel:
                 what = scripts[0][0] if len(scripts) == 1 else "of other scripts (" + ", ".join(f"{script} {n}" for script, n in scripts) + ")"
                 warnings.warn(f"{len(other)} of {len(encoded)} texts are {what}; the model reads {self.reads}, so its figures on them say little", stacklevel=2)
         with self.token_ids.reading():
-            probs = self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size)
-        return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
+            return self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size), data
 
 
 OTHER_SCRIPT_SHARE = 0.01  # evaluate warns when at least this share of the texts is of the other script

@@ -124,6 +124,8 @@ class PredictPool:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         warm_up()
+        # Dropped again at close: each pool of a Python session kept its models in this process for good.
+        self._loaded = [ref for ref in dict.fromkeys(preload) if ref not in _models]
         for ref in preload:
             _model(ref)
         # Objects the collector never visits stay on pages the workers share (see gc.freeze in CPython's
@@ -216,8 +218,9 @@ class PredictPool:
         return records, truncated
 
     def close(self) -> None:
-        """Stop the workers (running tasks finish; queued ones are dropped), then give a signal received
-        meanwhile to its handler: a press while the pool closes at the end of a run still stops the run.
+        """Stop the workers (running tasks finish; queued ones are dropped), drop the models this pool loaded
+        and unfreeze the collector, then give a signal received meanwhile to its handler: a press while the
+        pool closes at the end of a run still stops the run.
 
         Raises:
             KeyboardInterrupt: Ctrl-C while closing (or before), as :meth:`_check` raises it.
@@ -227,6 +230,9 @@ class PredictPool:
         finally:
             handlers = dict(self._handlers)
             self._restore_handlers()
+            for ref in self._loaded:
+                _models.pop(ref, None)
+            gc.unfreeze()  # the workers that shared the frozen pages are gone
         self._deliver(handlers)
 
     def __enter__(self) -> "PredictPool":

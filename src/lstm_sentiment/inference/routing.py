@@ -5,7 +5,7 @@ directory, and a precision), or the shipped model of each text's script (:class:
 the choice is made on the normalised text (:func:`route`: an HTML entity such as ``&#x4e2d;`` is Han
 once decoded), and the prepared text and its language go on to the model's tokenizer, which neither
 normalises nor detects again. The command line, the worker pool and the server all classify through
-:func:`classify`.
+:func:`classify`; ``evaluate`` without a model scores through :func:`evaluate_by_script`, by the same routes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, check_precision, text_list
+import torch
+
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows
+from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, check_known_labels, check_precision, evaluation_report, text_list
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, Tokenized, detect_lang, prepare, warn_truncated
 
 # Texts are prepared for routing as a tokenizer of this many tokens prepares them (that of both shipped
@@ -195,6 +199,52 @@ def predict_with(target: Target, texts: Sequence[str], model_for: ModelFor) -> l
     records, truncated = classify(target, texts, model_for)
     warn_truncations(truncated)
     return records
+
+
+def evaluate_by_script(data: LabelledTexts, precision: str = "float32", model_for: ModelFor = ModelRef.load) -> dict:
+    """The shipped models' figures on ``data`` as ``predict`` labels it without a model: each text scored
+    by the shipped model of its script (:func:`route`), the figures over all texts together.
+
+    Returns:
+        :func:`~lstm_sentiment.inference.model.evaluation_report`'s dict over every text (``ece_unscaled``
+        with each text's own model's temperature; ``temperature``: "zh" and "en" → each model's), with
+        ``by_model``: "zh" and "en" → each model's report on its own texts. Data of one script: that
+        model's :meth:`~SentimentModel.evaluate` alone.
+    Raises:
+        SentimentError: as :meth:`SentimentModel.evaluate` (no texts, a text with nothing to read, a label
+            the models do not know).
+    """
+    if not len(data):
+        raise SentimentError(f"{data.source}: no labelled texts to evaluate")
+    check_rows(data)
+    target = ByScript(precision)
+    routes = [route(text) for text in data.texts]
+    groups = group_indices(routes, lambda r: r.lang)
+    if len(groups) == 1:
+        return model_for(target.ref(routes[0].lang)).evaluate(data)
+    # Checked over the whole data, as one model's evaluate does: per script, a row was numbered within its
+    # script's texts, and -1/0/1 labels split as -1/1 and 0/1 were folded to two classes each.
+    empty = next((i for i, r in enumerate(routes) if not r.prepared.strip()), None)
+    if empty is not None:
+        raise SentimentError(f"{data.source}: text {empty + 1} ({data.texts[empty][:40]!r}) has nothing to read; predict gives it no label")
+    models = {lang: model_for(target.ref(lang)) for lang in groups}
+    id2label = next(iter(models.values())).id2label
+    if any(model.id2label != id2label for model in models.values()):
+        raise SentimentError("the shipped models' classes differ: evaluate each script's texts with --model")
+    data = LabelledTexts(list(data.texts), canonical_labels(data.labels, id2label), data.source)
+    check_known_labels(data, id2label)
+    scored = {lang: models[lang].scored(data.subset(index, f"{data.source} ({lang} texts)")) for lang, index in groups.items()}
+    probs = torch.empty(len(data), len(id2label))
+    row_temperature = torch.empty(len(data))
+    for lang, index in groups.items():
+        probs[index], row_temperature[index] = scored[lang][0], models[lang].temperature
+    temperatures = {lang: model.temperature for lang, model in models.items()}
+    report = evaluation_report(probs, data, id2label, temperature=temperatures, precision=precision, name="the shipped models", row_temperature=row_temperature)
+    report["by_model"] = {
+        lang: evaluation_report(part_probs, part, id2label, temperature=temperatures[lang], precision=precision, name=str(models[lang].path))
+        for lang, (part_probs, part) in scored.items()
+    }
+    return report
 
 
 def predict_texts(texts: Iterable[str], model: str | Path | None = None, lang: str = "auto", precision: str = "float32") -> list[dict]:

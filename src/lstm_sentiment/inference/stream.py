@@ -132,7 +132,7 @@ def iter_predictions(
         ValueError: chunk_size < 1, workers < 0, an unknown precision.
         SentimentError: a model that cannot be loaded.
         TypeError: ``texts`` is one string or bytes object, or holds something that is neither a string nor a
-            ``BadInput`` (raised when the records reach it).
+            ``BadInput`` (raised when its chunk is read: the records of the chunk before it are not yielded).
     """
     refuse_one_text(texts)
     if chunk_size < 1:

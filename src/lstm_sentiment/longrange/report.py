@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import math
 import platform
 import statistics
 from pathlib import Path
@@ -107,6 +108,18 @@ def to_json(report: LongRangeReport) -> dict:
     }
 
 
+def _null_for_non_finite(value):
+    """``value`` with every NaN or infinite float as None: JSON (RFC 8259) has no NaN, and a diverged run's
+    "final": NaN made results.json unreadable to strict parsers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _null_for_non_finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_null_for_non_finite(item) for item in value]
+    return value
+
+
 def to_markdown(report: LongRangeReport) -> str:
     """The summary: a cells × lengths table of median test metrics (solved seeds in brackets), then the
     solved steps and wall times, then the criterion and total wall time."""
@@ -178,7 +191,7 @@ def remove_plots(out: Path) -> None:
 def write_tables(report: LongRangeReport, out: Path) -> None:
     """Write ``results.csv``, ``results.json`` and ``summary.md`` into ``out``, all three before a Ctrl-C or
     SIGTERM that arrives meanwhile takes effect: a stop between them left results.csv a run ahead."""
-    tables = {"results.csv": to_csv(report.runs), "results.json": json.dumps(to_json(report), indent=1, ensure_ascii=False) + "\n", "summary.md": to_markdown(report)}
+    tables = {"results.csv": to_csv(report.runs), "results.json": json.dumps(_null_for_non_finite(to_json(report)), indent=1, ensure_ascii=False, allow_nan=False) + "\n", "summary.md": to_markdown(report)}
     with interrupt.held():
         for name, text in tables.items():
             write_text_atomic(out / name, text)

@@ -57,7 +57,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lstm_sentiment import __version__
@@ -105,21 +105,59 @@ class PredictResponse(BaseModel):
 
 
 class ExplainResponse(BaseModel):
-    """``Explanation.to_dict()`` (``schema_version`` 1); the README and the ``Explanation`` docstring list every key."""
+    """``Explanation.to_dict()`` (``schema_version`` 1); the README and the ``Explanation`` docstring say what each key holds."""
 
-    model_config = ConfigDict(extra="allow")
     schema_version: int
     text: str
+    model: str = Field(description="The served name of the model that walked the text: zh or en, or the bundle's folder name (no path).")
+    lang: str = Field(description="zh or en: the tokenizer used for this text.")
     labels: list[str]
     label: str
     score: float
     probs: dict[str, float]
+    truncated: bool
+    max_tokens: int
+    note: str | None = Field(description="Why the walk-through differs from the text as given (truncation), or null.")
     tokens: list[str]
     words: list[str]
+    in_vocab: list[bool] = Field(description="Per token: read as a word (a vocabulary row or its character n-grams), not <unk>.")
     steps: list[dict[str, Any]] = Field(description="Per token: t, token, word, in_vocab, running_probs, running_label, running_score.")
-    contributions: list[dict[str, Any]]
-    layers: list[dict[str, Any]]
+    contributions: list[dict[str, Any]] = Field(description="Per token: t, token, word, delta (the drop of the label's probability with the token as <unk>).")
+    layers: list[dict[str, Any]] = Field(description="Per layer: layer, directions (gates, norms and, with units, every unit).")
+    fidelity: dict[str, float] = Field(description="explicit_max_abs_diff: the largest |p_explicit − p_predict| over classes (the traced LSTM against predict's).")
     warning: str | None = Field(None, description='"no known words" when no token is read as a word (each is <unk> or punctuation); "zh text; the model reads en" (or the reverse) for a text of the other script; "Cyrillic words read as <unk>" (and the like) for a few words of a third script.')
+
+
+class Health(BaseModel):
+    status: str = Field(description='"ok": the model is loaded and the worker answers.')
+
+
+class ModelCard(BaseModel):
+    """A served model, from its bundle's config.json and metrics.json."""
+
+    name: str = Field(description="The served name: zh or en, or the bundle's folder name (no path).")
+    labels: list[str]
+    tokenizer: dict[str, Any] | None
+    architecture: dict[str, Any] | None = Field(description="The network's settings (ModelConfig).")
+    vocab_size: int | None
+    training_data: dict[str, Any] | None
+    metrics: dict[str, Any] | None = Field(description="validation and test: n, accuracy, macro_f1; null without a readable metrics.json.")
+    created: str | None
+    versions: dict[str, Any] | None
+
+
+class Limits(BaseModel):
+    max_texts: int
+    max_text_chars: int
+    max_body_bytes: int
+
+
+class ModelInfo(BaseModel):
+    api_version: str
+    routing: str = Field(description="How a text finds its model: by script, or one model.")
+    models: list[ModelCard]
+    limits: Limits
+    server_versions: dict[str, str]
 
 
 class ErrorDetail(BaseModel):
@@ -153,6 +191,7 @@ class ServedModels:
             ``{"zh": ..., "en": ...}``.
     Raises:
         SentimentError: a missing or broken bundle.
+        ValueError: models by script given as a mapping other than exactly zh and en.
     """
 
     def __init__(self, model: str | Path | SentimentModel | Mapping[str, SentimentModel] | None) -> None:
@@ -391,12 +430,12 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
         except SentimentError as err:
             return error_response(422, "no_words", str(err))
 
-    @app.get(f"/{API_VERSION}/model", tags=[API_VERSION])
+    @app.get(f"/{API_VERSION}/model", response_model=ModelInfo, tags=[API_VERSION])
     def model_info() -> JSONResponse:
         """The served model(s): labels, settings, validation and test figures, versions; the request limits."""
         return JSONResponse(served.describe())
 
-    @app.get("/healthz", tags=["ops"])
+    @app.get("/healthz", response_model=Health, tags=["ops"])
     def healthz() -> dict:
         """`{"status": "ok"}`: the model is loaded and the worker answers."""
         return {"status": "ok"}

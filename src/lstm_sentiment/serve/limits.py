@@ -121,6 +121,13 @@ class BodyLimit:
             response = error_response(422, "invalid_json", f"the body is not UTF-8 (byte {err.start}); send JSON as UTF-8")
             await response(scope, receive, send)
             return
+        nul = body.find(b"\0")
+        if nul >= 0:
+            # NUL is UTF-8, but JSON text holds none (RFC 8259: escaped in strings): UTF-16 or UTF-32 without
+            # a byte-order mark passed the check above, and Python's parser read it.
+            response = error_response(422, "invalid_json", f"the body is not UTF-8 JSON (a NUL byte at byte {nul}: UTF-16 or UTF-32?); send JSON as UTF-8")
+            await response(scope, receive, send)
+            return
         sent = False
 
         async def replay():

@@ -321,7 +321,8 @@ _PAGE_JS = r"""(function () {
       bar.style.width = (80 * Math.abs(c.delta) / scale).toFixed(1) + "%";
       bar.style.background = c.delta >= 0 ? rgba(colors[data.label], 1) : "rgb(120, 120, 120)";
       cell.appendChild(bar);
-      cell.appendChild(document.createTextNode(" " + (c.delta >= 0 ? "+" : "") + c.delta.toFixed(3)));
+      var delta = Math.round(c.delta * 1000) / 1000 + 0;  // + 0: no "-0.000" for a change too small to print
+      cell.appendChild(document.createTextNode(" " + (delta >= 0 ? "+" : "") + delta.toFixed(3)));
       tr.appendChild(el("td", String(c.t)));
       tr.appendChild(el("td", c.token === "<unk>" ? "<unk> (" + c.word + ")" : c.word));
       tr.appendChild(cell);

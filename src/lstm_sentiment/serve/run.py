@@ -15,6 +15,7 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.inference.model import DEFAULT_MODELS
 from lstm_sentiment.logs import quiet_logging
 from lstm_sentiment.serve.app import ServedModels, create_app
 
@@ -106,9 +107,9 @@ def serve(
         return
     # Each worker is a fresh process that builds the app from an import string; check the model here
     # first so that a bad path is one error line, not one traceback per worker.
-    spec = "" if model is None else str(model)
-    if spec and Path(spec).exists():
-        spec = str(Path(spec).resolve())
+    # A shipped name stays one, and a bundle goes as its absolute path: "zh" became ./zh where such a folder
+    # was (one worker serves the shipped model then), and Path("zh") the shipped model.
+    spec = "" if model is None else model if isinstance(model, str) and model in DEFAULT_MODELS else str(Path(model).resolve())
     ServedModels(spec or None)
     os.environ[MODEL_ENV] = spec
     _run_workers("lstm_sentiment.serve.run:app_from_env", factory=True, host=host, port=port, workers=workers,

@@ -184,12 +184,21 @@ class Tokenizer:
         words, lang = self._segment(prepared, lang)
         truncated = len(words) > self.max_tokens
         if truncated:
-            head = self.max_tokens // 2
-            words = words[:head] + words[len(words) - (self.max_tokens - head) :]
+            head, tail = kept_ends(self.max_tokens)
+            words = words[:head] + words[len(words) - tail :]
         return Tokenized(tuple(words), lang, truncated)
 
 
-def warn_truncated(count: int, max_tokens: int) -> None:
-    """One warning for all texts of a batch that were cut to ``max_tokens``."""
+def kept_ends(max_tokens: int) -> tuple[int, int]:
+    """(head, tail): the first and last tokens a text longer than ``max_tokens`` keeps (the half of an odd
+    maximum goes to the tail)."""
+    head = max_tokens // 2
+    return head, max_tokens - head
+
+
+def warn_truncated(count: int, max_tokens: int, source: str | None = None) -> None:
+    """One warning for all texts of a batch that were cut to ``max_tokens``, naming the data they came from
+    (``source``, e.g. "zh-reviews:train") when given: training warns once per split."""
     if count:
-        warnings.warn(f"{count} text(s) longer than {max_tokens} tokens were truncated (head and tail kept)", stacklevel=2)
+        where = f"{source}: " if source else ""
+        warnings.warn(f"{where}{count} text(s) longer than {max_tokens} tokens were truncated (head and tail kept)", stacklevel=2)

@@ -14,6 +14,7 @@ from lstm_sentiment.config import T_MAX, T_MIN
 # Nor is a temperature fitted on fewer validation texts than this: one fitted on 2 texts (a 20-row file's
 # 10 % split) was 0.27 and made every later score 1.0; T = 1 leaves the scores as trained.
 T_MIN_SUPPORT = 30
+_AT_BOUND = 1.005  # a temperature within this factor of a bound is at it
 # The class biases are fitted only when every class has this many validation texts (fewer would move the
 # decision boundary on noise), and two classes' biases differ by at most 2 · BIAS_MAX logits (e^2 ≈ 7.4 ×
 # the odds): a bias corrects a lean, it does not overrule the network.
@@ -31,13 +32,14 @@ def bound_note(calibration: dict) -> str | None:
     t, n = calibration.get("temperature"), calibration.get("n")
     if t is None or n is None or n < T_MIN_SUPPORT:
         return None
-    if t <= T_MIN * (1 + 1e-4):
+    # T = exp(mid + half · tanh(raw)) only nears a bound: one fitted to 9.998981 (shown as 10.00) went unnoted.
+    if t <= T_MIN * _AT_BOUND:
         return (
             f"the temperature is at its lower bound {T_MIN}: on {calibration['source']} ({n} texts, accuracy"
             f" {calibration['accuracy_after']:.4f}) the likelihood still rose as it fell, and scores will lie near 0 or 1"
             " for most texts; a larger validation split (--valid) calibrates them better"
         )
-    if t >= T_MAX * (1 - 1e-4):
+    if t >= T_MAX / _AT_BOUND:
         return (
             f"the temperature is at its upper bound {T_MAX}: on {calibration['source']} the model barely tells the"
             " classes apart, and scores will lie near even for any text"

@@ -15,14 +15,20 @@ def _report_rows(name: str, report: dict | None) -> list[str]:
     return rows
 
 
-def _coverage(emb: dict) -> str:
+def _coverage(emb: dict, frozen: bool) -> str:
     if "token_coverage" not in emb:
         return f"{emb['words_added']} word{'s' * (emb['words_added'] != 1)} added from the new data"
-    middle = f"{emb['subword_token_share']:.1%} a subword vector" if "subword_token_share" in emb else f"{emb['learned_token_share']:.1%} a vector learned from scratch"
+    middle = f"{emb['subword_token_share']:.1%} a subword vector" if "subword_token_share" in emb else f"{emb['learned_token_share']:.1%} {scratch_vector(frozen)}"
     return (
         f"of the training and validation tokens, {emb['token_coverage']:.1%} have a pretrained row, "
         f"{middle} and {emb['unk_token_share']:.1%} are `<unk>`"
     )
+
+
+def scratch_vector(frozen: bool) -> str:
+    """What a word without a pretrained row reads: frozen vectors keep its random start (the whole table
+    is fixed), so "learned from scratch" was said of a vector that never moved."""
+    return "a random vector, fixed as the vectors are (--fine-tune-embeddings learns it)" if frozen else "a vector learned from scratch"
 
 
 def _cap(cap: int | dict[str, int]) -> str:
@@ -102,7 +108,7 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         f"- model: `{json.dumps(model_cfg.to_dict())}`",
         f"- data: `{json.dumps(data_cfg.to_dict())}`",
         f"- train: `{json.dumps(train_cfg.to_dict())}`",
-        f"- word vectors: {emb['source']}; vocabulary {emb['vocab_types']} words; {_coverage(emb)}",
+        f"- word vectors: {emb['source']}; vocabulary {emb['vocab_types']} words; {_coverage(emb, model_cfg.freeze_embeddings)}",
         "",
         "## Figures",
         "",

@@ -15,18 +15,23 @@ class SentimentTask(L.LightningModule):
     """Trains a :class:`SentimentLSTM`; logs ``train_loss``, ``val_loss``, ``val_acc``, ``val_macro_f1``.
 
     torchmetrics objects accumulate over the epoch and are reduced across processes under DDP.
+
+    Args:
+        class_weights: float32 (C,), each class's weight in the training loss (:func:`class_weights`);
+            None: every text weighs 1. Validation's loss is unweighted.
     """
 
-    def __init__(self, model: SentimentLSTM, num_classes: int, config: TrainConfig) -> None:
+    def __init__(self, model: SentimentLSTM, num_classes: int, config: TrainConfig, class_weights: torch.Tensor | None = None) -> None:
         super().__init__()
         self.model = model
         self.config = config
         self.val_f1 = MulticlassF1Score(num_classes, average="macro")
         self.val_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.register_buffer("class_weights", class_weights, persistent=False)  # moves to the device with the model
 
     def training_step(self, batch, batch_idx):
         ids, lengths, labels = batch
-        loss = F.cross_entropy(self.model(ids, lengths), labels)
+        loss = F.cross_entropy(self.model(ids, lengths), labels, weight=self.class_weights)
         self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True, batch_size=len(labels), sync_dist=True)
         return loss
 
@@ -45,6 +50,16 @@ class SentimentTask(L.LightningModule):
             return adamw
         plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(adamw, mode="max", factor=self.config.plateau_factor, patience=0)
         return {"optimizer": adamw, "lr_scheduler": {"scheduler": plateau, "monitor": "val_macro_f1"}}
+
+
+def class_weights(label_ids: list[int], num_classes: int, how: str) -> torch.Tensor | None:
+    """The training loss's class weights (:attr:`TrainConfig.class_weight`): None for "none"; for
+    "balanced", float32 (C,) with w_c = n / (C · n_c), n_c the training texts of class c (every class is in
+    the training data: :func:`~lstm_sentiment.data.dataset.check_trainable`)."""
+    if how == "none":
+        return None
+    counts = torch.bincount(torch.tensor(label_ids), minlength=num_classes).float()
+    return len(label_ids) / (num_classes * counts)
 
 
 def optimizer(model: SentimentLSTM, config: TrainConfig, others: list | None = None) -> torch.optim.AdamW:

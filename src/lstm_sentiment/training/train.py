@@ -37,12 +37,14 @@ from lstm_sentiment.text.tokenize import Tokenizer, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
 from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
 from lstm_sentiment.training.calibration import bound_note, fit_scaling, fold_bias
-from lstm_sentiment.training.card import model_card
+from lstm_sentiment.training.card import model_card, scratch_vector
 from lstm_sentiment.training.pretrain import pretrain_language_model
-from lstm_sentiment.training.task import SentimentTask
+from lstm_sentiment.training.task import SentimentTask, class_weights
 from lstm_sentiment.vectors import WordVectors, shipped_vectors
 
 log = logging.getLogger("lstm_sentiment")
+# Frozen vectors leave a word without a pretrained row at its random start: warned of from this share of tokens.
+SCRATCH_WARN_SHARE = 0.05
 
 
 def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> tuple[LabelledTexts, list[tuple[str, ...]]]:
@@ -51,7 +53,7 @@ def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> tuple[LabelledTexts, l
     was left out of training without a word, and scored as ``<unk>`` in a test report, where predict gives
     it an "empty text" error."""
     encoded = [tokenizer(text) for text in data.texts]
-    warn_truncated(sum(e.truncated for e in encoded), tokenizer.max_tokens)
+    warn_truncated(sum(e.truncated for e in encoded), tokenizer.max_tokens, data.source)
     empty = [i for i, e in enumerate(encoded) if not e.tokens]
     if empty:
         warnings.warn(f"{data.source}: {len(empty)} text(s) hold no word once normalised (markup, links, mentions or control characters only; the first: text {empty[0] + 1}, {data.texts[empty[0]][:40]!r}): left out", stacklevel=3)
@@ -113,22 +115,33 @@ def train(
         process, None on the others.
     Raises:
         SentimentError: checked before any work: an ``out_dir`` that may not take a bundle
-            (:func:`check_bundle_target`), a text that is not a string, a missing label (labels are folded
+            (:func:`check_bundle_target`) or is the ``init_from`` bundle, a text that is not a string, a missing label (labels are folded
             as a file's: 0/1 and True/False are negative/positive), no validation texts, an empty test
             split (of ``test_data`` or ``domain_tests``); fewer than 2
             classes, a class with < 2 examples, evaluation labels unseen in
             training, validation of one class, no word kept by ``data_cfg.min_count``, an unreadable
             ``init_from`` bundle or one of another language than the texts, a ``data_cfg.lang`` that is not
             the texts' (with the shipped vectors), or trainer settings this
-            machine cannot run (:func:`check_trainer_settings`).
+            machine cannot run (:func:`check_trainer_settings`); after training, weights or validation scores
+            that diverged to NaN or infinity (nothing is written).
         ValueError: both ``init_from`` and ``embeddings``.
+        TypeError: a split that is not :class:`LabelledTexts`.
+    Warns:
+        UserWarning: a test split of one class (its macro-F1 says little).
     """
     if init_from is not None and embeddings is not None:
         raise ValueError("give --init-from or --embeddings, not both")
+    for part in (train_data, valid_data, test_data, *(domain_tests or {}).values()):
+        if part is not None and not isinstance(part, LabelledTexts):
+            # A list of (text, label) pairs failed on "'list' object has no attribute 'texts'".
+            raise TypeError(f"train takes LabelledTexts(texts, labels, source) from lstm_sentiment.data.dataset, not {type(part).__name__}")
     started = time.perf_counter()
     # Before the work: a str path, a folder of other files, int labels or a None text failed after training.
     out_dir = Path(out_dir)
     check_bundle_target(out_dir)
+    if init_from is not None and init_from not in DEFAULT_MODELS and out_dir.exists() and Path(init_from).exists() and out_dir.samefile(init_from):
+        # The base was replaced even when the fine-tuned model came out worse, with a warning to keep it.
+        raise SentimentError(f"--out {out_dir} is the --init-from bundle: write the fine-tuned model elsewhere, so that the base stays to compare with")
     if embeddings is not None:
         check_vectors_file(embeddings)
     if valid_data is None:
@@ -136,18 +149,23 @@ def train(
         raise SentimentError("no validation texts: give valid_data (lstm_sentiment.training.splits.training_splits(path) reads a file into train, validation and test, as the command line does)")
     train_data = _checked(train_data)
     valid_data, test_data = (_checked(part, train_data.labels) if part is not None else None for part in (valid_data, test_data))
+    # Domain test splits as the test split: their 0/1 labels failed as unknown after the whole training run.
+    domain_tests = {name: _checked(part, train_data.labels) for name, part in (domain_tests or {}).items()}
     check_trainable(train_data)
     check_trainer_settings(train_cfg)
     id2label = label_order(train_data.labels)
-    for part in (valid_data, test_data):
+    for part in (valid_data, test_data, *domain_tests.values()):
         unseen = sorted(set(part.labels) - set(id2label)) if part is not None else []
         if unseen:
             # Named as read: 0/1 of the training file are "negative"/"positive" by now, 1/2 of this one are not.
             raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes ({', '.join(id2label)})")
     if not valid_data.texts:
         raise SentimentError(f"{valid_data.source}: no validation texts")
+    if test_data is not None and len(set(test_data.labels)) == 1:
+        # A test file of one class scored accuracy 1.0 for a model that was right on half the validation texts.
+        warnings.warn(f"{test_data.source}: the test split holds one class ({test_data.labels[0]}); its macro-F1 and the other classes' figures say little", stacklevel=2)
     # An empty test split ran, and wrote macro-F1 NaN (not JSON) into metrics.json after training.
-    for part in [test_data, *(domain_tests or {}).values()]:
+    for part in [test_data, *domain_tests.values()]:
         if part is not None and not part.texts:
             raise SentimentError(f"{part.source}: no test texts (give None for no test split)")
     if len(set(valid_data.labels)) < 2:
@@ -169,6 +187,7 @@ def train(
     valid_data, valid_tokens = _encode(tokenizer, valid_data)
     if test_data is not None:
         test_data = _encode(tokenizer, test_data)[0]
+    domain_tests = {name: _encode(tokenizer, part)[0] for name, part in domain_tests.items()}
     check_trainable(train_data)  # again: the texts left out may have taken a class below 2
     base_macro_f1 = None
     if base is not None:
@@ -190,7 +209,9 @@ def train(
         # Trained on, every text was <unk> alone: a model that says one class, saved with exit 0.
         raise SentimentError(f"no word of the data is seen {data_cfg.min_count} times (--min-count): every token would be <unk>; lower it")
     if coverage.get("token_coverage") == 0:
-        warnings.warn(f"no word of the data has a vector in {source}: every word vector is learned from scratch", stacklevel=2)
+        warnings.warn(f"no word of the data has a vector in {source}: every word reads {scratch_vector(model_cfg.freeze_embeddings)}", stacklevel=2)
+    elif model_cfg.freeze_embeddings and coverage.get("learned_token_share", 0) >= SCRATCH_WARN_SHARE:
+        warnings.warn(f"{coverage['learned_token_share']:.1%} of the tokens have no vector in {source}: their words read {scratch_vector(True)}", stacklevel=2)
 
     model_cfg = model.config
     pretraining = None
@@ -203,7 +224,8 @@ def train(
             train_cfg,
             {**_trainer_args(train_cfg), "logger": False, "enable_checkpointing": False, **_progress()},
         )
-    task = SentimentTask(model, len(id2label), train_cfg)
+    weights = class_weights([index[y] for y in train_data.labels], len(id2label), train_cfg.class_weight)
+    task = SentimentTask(model, len(id2label), train_cfg, weights)
     train_loader = _loader(vocab.encode, train_tokens, train_data.labels, index, train_cfg.batch_size, True, train_cfg.seed)
     valid_loader = _loader(vocab.encode, valid_tokens, valid_data.labels, index, 256, False, 0)
 
@@ -231,7 +253,11 @@ def train(
         model.load_state_dict({k.removeprefix("model."): v for k, v in best.items() if k.startswith("model.")})
         model.cpu().eval()
         scorer = _Scorer(model, vocab, tokenizer, id2label, f"the model trained for {out_dir}")
-        scorer.temperature, calibration = calibrate(model, scorer.probabilities(valid_data), valid_data, id2label)
+        valid_probs = scorer.probabilities(valid_data)
+        if not all(bool(torch.isfinite(p).all()) for p in (valid_probs, *model.parameters())):
+            # It ended on "temperature must be a finite number > 0, got nan", naming neither cause nor cure.
+            raise SentimentError(f"training diverged: the best epoch's weights or scores are NaN or infinite; lower --lr (it was {train_cfg.lr:g}) or --weight-decay")
+        scorer.temperature, calibration = calibrate(model, valid_probs, valid_data, id2label)
         note = bound_note(calibration)
         if note:
             warnings.warn(note, stacklevel=2)
@@ -260,7 +286,7 @@ def train(
             warnings.warn(
                 f"the model labels no validation text {' or '.join(unpredicted)} (validation macro-F1 "
                 f"{metrics['validation']['macro_f1']:.4f}; the training texts: {shares}): more --epochs and "
-                "--patience, or more texts of that class, may help",
+                "--patience, --class-weight balanced, or more texts of that class, may help",
                 stacklevel=2,
             )
         scripts = Counter(filter(None, map(token_script, train_tokens)))
