@@ -370,6 +370,26 @@ def test_lines_end_at_newline_only(tmp_path):
     assert read_texts(jsonl) == texts and read_labelled(jsonl).texts == texts
 
 
+def test_a_lone_cr_in_a_csv_or_tsv_row_stays_in_its_field(tmp_path):
+    # The csv module ends an unquoted row at a lone CR: one row was two texts ("很", "差,0" a faulty row),
+    # and every line number after it was off by one.
+    rows = "id,text,label\r\n1,不\r错,1\r\n2,\"好\r看\",1\n3,差,0\n"
+    path = tmp_path / "t.csv"
+    path.write_bytes(rows.encode("utf-8"))
+    with pytest.warns(UserWarning, match=r"t\.csv: line 2 holds a carriage return \(\\r\) inside it, read as part of its field"):
+        data = read_labelled(path)
+    assert data.texts == ["不\r错", "好\r看", "差"] and data.labels == ["positive", "positive", "negative"]
+    tsv = tmp_path / "t.tsv"
+    tsv.write_bytes("text\tlabel\n很\r差\t0\n好\t1\n一般\n".encode("utf-8"))
+    with pytest.warns(UserWarning, match="line 2 holds a carriage return"):
+        texts = list(iter_texts(tsv, strict=False))
+    assert [t if isinstance(t, str) else t.error for t in texts] == ["很\r差", "好", "line 4 has 1 field, the header 2"]
+    # A file of old Mac line ends (Excel for Mac's CSV) ends its header, and every row, at a CR.
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes("text,label\r很好,1\r差,0\r".encode("utf-8"))
+    assert read_labelled(mac).texts == ["很好", "差"]
+
+
 def test_sst2_leak_free_split_shares_no_sentence_or_phrase(tmp_path):
     # GLUE's SST-2 file holds each sentence and its labelled phrases; a random split scores phrases of
     # training sentences. A synthetic file of the same shape (the build data is not read by tests).

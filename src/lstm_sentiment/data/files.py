@@ -200,7 +200,7 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
         # Keys of every object, not only the first: a first row without a label is that row's fault.
         columns = list(dict.fromkeys(key for _, row in rows for key in row))
         return columns, iter(rows)
-    reader = _dict_reader(io.StringIO(text, newline=""), fmt)
+    reader = _dict_reader(io.StringIO(text, newline=""), fmt, str(path))
     columns = list(reader.fieldnames or [])
     # DictReader would keep the last column of a name and drop the others without a word. Columns without
     # a name are never read: a spreadsheet's export holds some (an index, cells once touched: "text,label,,").
@@ -210,10 +210,61 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     return columns, _csv_rows(reader, path, len(columns))
 
 
-def _dict_reader(stream, fmt: str) -> csv.DictReader:
+def _dict_reader(stream: Iterable[str], fmt: str, source: str) -> csv.DictReader:
+    """A strict DictReader of the lines of ``stream`` (a text stream opened with ``newline=""``), a CR alone
+    inside a line kept in its field (see :func:`_lone_crs_kept`)."""
     # strict: a quoted field must end at its closing quote. Without it a stray opening quote (a text that
     # starts with '"') swallows the rows after it up to the next quote into one text, without a word.
-    return csv.DictReader(stream, delimiter="\t" if fmt == "tsv" else ",", strict=True)
+    return csv.DictReader(_lone_crs_kept(stream, source), delimiter="\t" if fmt == "tsv" else ",", strict=True)
+
+
+# A CR alone inside a row crosses the csv reader as U+FDD0, one of Unicode's noncharacters (set aside for
+# a program's internal use), and is put back in each field by _with_crs.
+_CR_MARK = "\ufdd0"
+
+
+def _lone_crs_kept(lines: Iterable[str], source: str) -> Iterator[str]:
+    """Lines of a CSV/TSV file read with ``newline=""`` (each ending at LF, CRLF or a CR alone), joined
+    again where a CR alone ended one, the CR as :data:`_CR_MARK`: as in a .txt file, a row ends at LF or
+    CRLF only. The csv module ends an unquoted row at a lone CR, which split a text in two (two records
+    for one row, the line numbers after it off by one). A file whose header ends at a CR alone has old
+    Mac line ends (Excel for Mac's CSV): its CRs end rows.
+
+    Warns:
+        UserWarning: at the first CR joined, naming its line.
+    """
+    lines = iter(lines)
+    header = next(lines, None)
+    if header is None:
+        return
+    yield header
+    if header.endswith("\r"):
+        yield from lines
+        return
+    held, number, flagged = "", 1, False
+    for line in lines:
+        if not held:
+            number += 1
+        if line.endswith("\r"):
+            if not flagged:
+                flagged = True
+                warnings.warn(f"{source}: line {number} holds a carriage return (\\r) inside it, read as part of its field", stacklevel=2)
+            held += line[:-1] + _CR_MARK
+            continue
+        yield held + line
+        held = ""
+    if held:  # the last row ended at a CR alone
+        yield held[: -len(_CR_MARK)] + "\r"
+
+
+def _with_crs(row: dict) -> dict:
+    """A DictReader row with :data:`_CR_MARK` back as the CR it stands for, in every field (a field is a
+    str, None, or under the key None the list of fields past the header's)."""
+    return {key: [_cr_back(v) for v in value] if isinstance(value, list) else _cr_back(value) for key, value in row.items()}
+
+
+def _cr_back(field: str | None) -> str | None:
+    return field.replace(_CR_MARK, "\r") if field else field
 
 
 def _csv_rows(reader: csv.DictReader, path: Path, width: int) -> Iterator[tuple[int, dict]]:
@@ -236,7 +287,7 @@ def _checked_rows(reader: csv.DictReader, width: int, path: Path) -> Iterator[tu
     last = reader.line_num
     while True:
         try:
-            row = next(reader)
+            row = _with_crs(next(reader))
         except StopIteration:
             return
         except csv.Error as err:
@@ -679,7 +730,7 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
     # surrogateescape: a bad byte is kept in the row as a lone surrogate instead of stopping the reader,
     # so the row it is in, and only that row, is refused.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = _dict_reader(text, fmt)
+    reader = _dict_reader(text, fmt, str(path))
     # "no text column … name it with --text-column" could not help either
     if reader.fieldnames is None:
         raise SentimentError(f"{path}: empty file")
