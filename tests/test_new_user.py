@@ -423,6 +423,9 @@ def test_explain_warns_of_no_known_words_and_predict_takes_dash_alone(tiny_bundl
     assert_one_line_error(run_cli("predict", "好", "-", *model), 2, "'-' reads stdin and stands alone")
     if Path("/dev/full").exists():  # a full disk used to be reported without the path
         assert_one_line_error(run_cli("predict", "好", *model, "-o", "/dev/full"), 1, r"^error: /dev/full: cannot write \(No space left on device\)$")
+        with open("/dev/full", "w") as full:  # `> /dev/full` said "error: No space left on device", naming nothing
+            result = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "好", *model, "-f", "jsonl"], stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+        assert result.returncode == 1 and result.stderr.strip().splitlines()[-1] == "error: stdout: No space left on device", result.stderr
 
 
 def test_a_file_too_small_for_a_test_split_gets_no_test_figures(tmp_path):

@@ -202,7 +202,7 @@ def command(func):
             signal.signal(signum, interrupt.on_signal)
         try:
             result = func(*args, **kwargs)
-            sys.stdout.flush()  # a closed pipe shows here, among the handlers below, not in Python's exit
+            _stdout_write("")  # a closed pipe or a full disk shows here, among the handlers below, not in Python's exit
             return result
         except typer.Exit:
             raise  # a RuntimeError to Python, but already the one-line end of the command (_fail's)
@@ -541,8 +541,7 @@ class _FlushedStdout:
     ends the command at the next write (BrokenPipeError), as :func:`_write_stdout`'s pieces do."""
 
     def write(self, text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _stdout_write(text)
 
 
 def _utf8_stdout() -> None:
@@ -559,8 +558,23 @@ def _write_stdout(text: str) -> None:
     error (exit 0, the output silently short); a piece written after that raises BrokenPipeError, which
     :func:`command` ends with exit 1."""
     for start in range(0, len(text), 1 << 16):
-        sys.stdout.write(text[start : start + (1 << 16)])
+        _stdout_write(text[start : start + (1 << 16)])
+
+
+# A write that fails for want of room (or of a device) raises an OSError naming no file: "error: No space
+# left on device" after `> /dev/full`, where `-o /dev/full` named its path.
+_WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
+def _stdout_write(text: str) -> None:
+    """``text`` to stdout, flushed; a write that fails for want of room names stdout."""
+    try:
+        sys.stdout.write(text)
         sys.stdout.flush()
+    except OSError as err:
+        if err.filename is None and err.errno in _WRITE_FAILURES:
+            raise OSError(err.errno, err.strerror, "stdout") from None
+        raise
 
 
 @app.command()
@@ -875,3 +889,7 @@ def main() -> None:
         # exit-time finalizer (torch's library, a weakref) as a traceback over a finished run, exit 0.
         interrupt.ignore()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":  # python -m lstm_sentiment.cli ran nothing and exited 0
+    main()
