@@ -793,6 +793,21 @@ def test_vectors_files_gensim_reads_load_and_broken_ones_name_their_line(tmp_pat
         load_vectors(tmp_path / "utf16.txt")
 
 
+def test_words_read_through_subword_vectors_are_not_called_random():
+    from lstm_sentiment.embeddings import vocabulary_and_matrix
+    from lstm_sentiment.training.train import coverage_warning
+    from lstm_sentiment.vectors.subword import shipped_vectors
+
+    # Texts of numbers alone (a trial's): no shipped en row, each read through its n-grams, where train
+    # warned "every word reads a random vector".
+    _, _, coverage = vocabulary_and_matrix(shipped_vectors("en"), [["48213", "77193"], ["31577", "90412"]], 1, 0)
+    assert coverage["token_coverage"] == 0 and coverage["subword_token_share"] == 1.0
+    assert coverage_warning(coverage, "shipped en word vectors", True) is None
+    no_rows = {"vocab_types": 4, "token_coverage": 0.0, "learned_token_share": 1.0, "unk_token_share": 0.0}
+    assert coverage_warning(no_rows, "v.txt", True) == "no word of the data has a vector in v.txt: every word reads a random vector, fixed as the vectors are (--fine-tune-embeddings learns it)"
+    assert coverage_warning({**no_rows, "token_coverage": 0.97, "learned_token_share": 0.03}, "v.txt", True) is None
+
+
 def test_coverage_of_a_vectors_file_is_told_for_the_words_kept(tmp_path):
     # Counted on the file alone, --min-count 1000 read as "token coverage 83.33 %, unk 16.67 %" while the
     # vocabulary held no word and every token was <unk>; a file sharing no word with the data trained silently.

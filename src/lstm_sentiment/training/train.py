@@ -208,10 +208,9 @@ def train(
     if not coverage["vocab_types"]:
         # Trained on, every text was <unk> alone: a model that says one class, saved with exit 0.
         raise SentimentError(f"no word of the data is seen {data_cfg.min_count} times (--min-count): every token would be <unk>; lower it")
-    if coverage.get("token_coverage") == 0:
-        warnings.warn(f"no word of the data has a vector in {source}: every word reads {scratch_vector(model_cfg.freeze_embeddings)}", stacklevel=2)
-    elif model_cfg.freeze_embeddings and coverage.get("learned_token_share", 0) >= SCRATCH_WARN_SHARE:
-        warnings.warn(f"{coverage['learned_token_share']:.1%} of the tokens have no vector in {source}: their words read {scratch_vector(True)}", stacklevel=2)
+    warning = coverage_warning(coverage, source, model_cfg.freeze_embeddings)
+    if warning:
+        warnings.warn(warning, stacklevel=2)
 
     model_cfg = model.config
     pretraining = None
@@ -394,6 +393,18 @@ def _never_predicted(report: dict) -> list[str]:
         for k, label in enumerate(report["labels"])
         if sum(row[k] for row in matrix) == 0 and sum(matrix[k]) > 0
     ]
+
+
+def coverage_warning(coverage: dict, source: str, frozen: bool) -> str | None:
+    """What to warn of in the word vectors' ``coverage`` of the data (the dict of
+    :func:`~lstm_sentiment.embeddings.vocabulary_and_matrix`) read from ``source``, or None: words that start from random vectors, all of them, or at least
+    ``SCRATCH_WARN_SHARE`` of the tokens when the vectors stay frozen. Words read through subword vectors
+    are not among them (numbers alone in the shipped vectors were "every word reads a random vector")."""
+    if coverage.get("token_coverage") == 0 and not coverage.get("subword_token_share"):
+        return f"no word of the data has a vector in {source}: every word reads {scratch_vector(frozen)}"
+    if frozen and coverage.get("learned_token_share", 0) >= SCRATCH_WARN_SHARE:
+        return f"{coverage['learned_token_share']:.1%} of the tokens have no vector in {source}: their words read {scratch_vector(True)}"
+    return None
 
 
 def _describe(coverage: dict) -> str:
