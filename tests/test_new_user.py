@@ -342,7 +342,8 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
     # them) turned 我喜欢这个电影 from positive 0.83 to negative 0.96 with no flag.
     one_word, plain, emoji = zh.predict(["我喜欢这个电影 фильм", "我喜欢这个电影", "我喜欢这个电影😀"])
     assert one_word["warning"] == "Cyrillic words read as <unk>" and one_word["label"] is not None
-    assert "warning" not in plain and "warning" not in emoji  # 😀 is <unk> too, but <unk> was learned from such
+    # 😀 is <unk> too: learned from such marks, it was left unflagged, yet it turns this text negative 0.51.
+    assert "warning" not in plain and emoji["warning"] == "emoji or symbols read as <unk>"
     assert zh.predict(["这个犇犇的东西真好"])[0]["warning"] == "rare Chinese characters read as <unk>"  # no third script, yet <unk>
     assert explain(zh, "我喜欢这个电影 фильм").warning == "Cyrillic words read as <unk>"
     # explain's hint said "(the shipped models read zh and en): the prediction says little", for whole texts.
@@ -388,6 +389,11 @@ def test_a_han_character_no_vocabulary_word_holds_is_flagged():
     assert rare["warning"] == ext_b["warning"] == "rare Chinese characters read as <unk>" and "warning" not in plain
     hint = run_cli("explain", "这个犇犇的东西真好", "--model", "zh", "-f", "json").stderr
     assert "warning: rare Chinese characters read as <unk> (one vector, learned from emoji and symbols, for every such word): drop or translate them" in hint, hint
+    # An emoji among words weighs as much, and went unflagged: 😀 turned 我喜欢 (positive 0.77) negative 0.58.
+    emoji, known, alone = zh.predict(["我喜欢😀", "好!!!", "😀😀"])
+    assert emoji["warning"] == "emoji or symbols read as <unk>" and "warning" not in known and alone["warning"] == "no known words"
+    hint = run_cli("explain", "我喜欢😀", "--model", "zh", "-f", "json").stderr
+    assert "warning: emoji or symbols read as <unk> (one vector, learned from emoji and symbols, for every such word): drop them or say them in words" in hint, hint
 
 
 def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():

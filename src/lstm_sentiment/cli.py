@@ -710,7 +710,8 @@ def explain(
         typer.echo(f"warning: {expl.warning} (emoji, punctuation or a script the model never saw?): the prediction rests on no word", err=True)
     elif expl.warning and expl.warning.endswith("read as <unk>"):
         # The whole-text hint below ("the shipped models read zh and en") misleads for a few such words.
-        typer.echo(f"warning: {expl.warning} (one vector, learned from emoji and symbols, for every such word): drop or translate them", err=True)
+        remedy = "drop them or say them in words" if expl.warning.startswith("emoji") else "drop or translate them"
+        typer.echo(f"warning: {expl.warning} (one vector, learned from emoji and symbols, for every such word): {remedy}", err=True)
     elif expl.warning:
         script = other_script(expl.words, expl.model_reads)
         if script in DEFAULT_MODELS:

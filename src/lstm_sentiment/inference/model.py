@@ -472,8 +472,9 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | 
     (:func:`has_known_word`); else, for words of a third script read as ``<unk>`` (letters no vocabulary
     word holds, see :class:`WordIds`), "Cyrillic words read as <unk>" and the like, and for an en model
     "Chinese words read as <unk>"; else, for a model that reads zh, "rare Chinese characters read as <unk>"
-    (Han characters that no vocabulary word holds). The script comes first: it says which model to use
-    instead."""
+    (Han characters that no vocabulary word holds); else, for emoji or other marks without a letter, digit
+    or Han character outside the vocabulary, "emoji or symbols read as <unk>". The script comes first: it
+    says which model to use instead."""
     script = other_script(tokens, reader)
     if script:
         return f"{script} text; the model reads {reader or 'zh and en'}"
@@ -490,6 +491,9 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | 
     # 0.75 (+0.30), Cantonese 㗎 made 好正 (positive 0.69) 好正㗎, negative 0.52.
     if reader != "en" and any(map(has_han, unknown)):
         return "rare Chinese characters read as <unk>"
+    # An emoji among words is <unk> as well, and weighs as much: 😀 turned 我喜欢 (positive 0.77) negative 0.58.
+    if any(not has_word_char(token) for token in unknown):
+        return "emoji or symbols read as <unk>"
     return None
 
 
