@@ -277,6 +277,11 @@ def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
     last = paragraphs[-1]
     assert f"{expl.score:.2f}" in last
     assert all(expl.words[j] in last for j in expl.top_contributions(3))
+    # A word the text holds twice is named with its step: a trial's “.”, “.”, “.” named none.
+    twice = explain(SentimentModel.load("zh"), "好。很差。好")
+    conclusion = narrate(twice, lang)[-1]
+    at = "“{}” at t={}" if lang == "en" else "t={1} 的“{0}”"
+    assert "“很差”" in conclusion and at.format("好", 1) in conclusion and at.format("。", 2) in conclusion, conclusion
     for word in ("memory", "carry", "记忆"):  # STYLE: h and c are the hidden and cell state
         assert word not in "".join(paragraphs)
     assert "h_0 = 0" in paragraphs[0] and "h_1" in paragraphs[1]

@@ -56,6 +56,7 @@ _TEXT = {
         "lowers_unk": "按 <unk> 读入，去掉后{label}的概率下降 {delta:.2f}",
         "raises_unk": "按 <unk> 读入，去掉后{label}的概率上升 {delta:.2f}",
         "word": "“{word}”（{effect}）",
+        "word_at": "t={t} 的“{word}”（{effect}）",
         "join": "、",
         "final": "最终判断：{label} {score:.2f}（与 predict 相同）。影响最大的词：{words}。",
         "final_none": "最终判断：{label} {score:.2f}（与 predict 相同）。没有哪个词单独起作用：把任何一个词换成 <unk>，{label}的概率变化都不到 0.005。",
@@ -91,6 +92,7 @@ _TEXT = {
         "lowers_unk": "read as <unk>; leaving it out lowers {label} by {delta:.2f}",
         "raises_unk": "read as <unk>; leaving it out raises {label} by {delta:.2f}",
         "word": "“{word}” ({effect})",
+        "word_at": "“{word}” at t={t} ({effect})",
         "join": "; ",
         "final": "Final prediction: {label} {score:.2f} (the same as predict). The words that mattered most: {words}.",
         "final_none": "Final prediction: {label} {score:.2f} (the same as predict). No word mattered alone: replacing any one by <unk> moves {label} by less than 0.005.",
@@ -221,7 +223,9 @@ def _conclusion(expl: Explanation, lang: str) -> str:
         # A word read as <unk> was left out instead (see explain): say so, it was not replaced.
         key = ("lowers" if delta >= 0 else "raises") + ("" if expl.in_vocab[j] else "_unk")
         effect = phrases[key].format(label=name, delta=abs(delta))
-        words.append(phrases["word"].format(word=expl.words[j], effect=effect))
+        # A word the text holds more than once is named with its step: "“.”, “.”, “.”" named none.
+        repeated = expl.words.count(expl.words[j]) > 1
+        words.append(phrases["word_at" if repeated else "word"].format(word=expl.words[j], t=j + 1, effect=effect))
     if words:
         paragraph = phrases["final"].format(label=name, score=expl.score, words=phrases["join"].join(words))
     else:
