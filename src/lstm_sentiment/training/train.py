@@ -397,9 +397,10 @@ def _never_predicted(report: dict) -> list[str]:
 
 def coverage_warning(coverage: dict, source: str, frozen: bool) -> str | None:
     """What to warn of in the word vectors' ``coverage`` of the data (the dict of
-    :func:`~lstm_sentiment.embeddings.vocabulary_and_matrix`) read from ``source``, or None: words that start from random vectors, all of them, or at least
-    ``SCRATCH_WARN_SHARE`` of the tokens when the vectors stay frozen. Words read through subword vectors
-    are not among them (numbers alone in the shipped vectors were "every word reads a random vector")."""
+    :func:`~lstm_sentiment.embeddings.vocabulary_and_matrix`) read from ``source``, or None: words that
+    start from random vectors, all of them, or at least ``SCRATCH_WARN_SHARE`` of the tokens when the
+    vectors stay frozen. Words read through subword vectors are not among them (numbers alone in the
+    shipped vectors were "every word reads a random vector")."""
     if coverage.get("token_coverage") == 0 and not coverage.get("subword_token_share"):
         return f"no word of the data has a vector in {source}: every word reads {scratch_vector(frozen)}"
     if frozen and coverage.get("learned_token_share", 0) >= SCRATCH_WARN_SHARE:
