@@ -330,6 +330,8 @@ def test_auto_is_fused_without_trace_and_fused_refuses_trace(monkeypatch):
         (torch.randn(2, 3, H_IN), torch.tensor([4, 1]), "lengths must lie in \\[1, L=3\\], got 4"),
         (torch.randn(2, 3, H_IN), torch.tensor([3, 2, 1]), "lengths has 3 entries, expected N=2"),
         (torch.randn(2, 3, H_IN), torch.tensor([3.0, 2.0]), "lengths must be a 1-D int tensor"),
+        (torch.randn(2, 3, H_IN), [3, None], "lengths must be a 1-D int tensor \\(or a list of ints\\), got \\[3, None\\]"),
+        (torch.randn(2, 3, H_IN), "32", "lengths must be a 1-D int tensor \\(or a list of ints\\), got '32'"),
         (torch.randn(3, H_IN), None, "x must be \\(N, L, H_in\\)"),
         (torch.randn(0, 3, H_IN), torch.tensor([]), "x holds N=0 sequences"),
     ],
@@ -347,10 +349,20 @@ def test_bad_state_and_constructor_arguments():
     for cell_state in (True, False):
         with pytest.raises(ValueError, match="state h_0 is torch.float64 and x torch.float32: give the state in x's dtype"):
             LSTM(H_IN, H)(torch.randn(2, 3, H_IN), state=(torch.zeros(1, 2, H, dtype=torch.float64),) * 2, cell_state=cell_state)
+        # Under autocast the check was skipped, and torch's words came back.
+        for impl in ("explicit", "fused"):
+            with torch.autocast("cpu", dtype=torch.bfloat16), pytest.raises(ValueError, match="state h_0 is torch.float64"):
+                LSTM(H_IN, H, impl=impl)(torch.randn(2, 3, H_IN), state=(torch.zeros(1, 2, H, dtype=torch.float64),) * 2, cell_state=cell_state)
     with pytest.raises(ValueError, match="impl must be one of"):
         LSTM(H_IN, H, impl="cudnn")
     with pytest.raises(ValueError, match="hidden_size must be a positive int, got 0"):
         LSTM(H_IN, 0)
+    with pytest.raises(ValueError, match="input_size must be a positive int, got True"):  # was sizes 1 and 1
+        LSTM(True, True)
+    # NumPy's scalars are sizes and numbers, as torch.nn.LSTM takes them ("forget_bias must be a finite
+    # number, got np.float32(1.0)").
+    lstm = LSTM(np.int64(H_IN), np.int64(H), forget_bias=np.float32(1.0), dropout=np.float64(0.0))
+    assert (lstm.input_size, lstm.hidden_size) == (H_IN, H) and type(lstm.hidden_size) is int
 
 
 def test_bfloat16_autocast_without_onednn_kernels_runs_the_recurrence_in_float32(monkeypatch):

@@ -34,6 +34,19 @@ def test_every_predict_entry_refuses_one_string_and_reads_a_generator():
     # A bad item past the first chunk is named by its place in the whole input.
     with pytest.raises(TypeError, match=r"texts\[5\] is NoneType"):
         list(iter_predictions(["好"] * 5 + [None], model="zh", chunk_size=2))
+    # None said "'NoneType' object is not iterable"; a dict's keys were classified.
+    for texts, kind in ((None, "NoneType"), ({"好": 1}, "dict"), (5, "int")):
+        with pytest.raises(TypeError, match=rf"^texts must be a sequence of strings, got {kind}$"):
+            predict_texts(texts, model="zh")
+    with pytest.raises(ValueError, match="lang must be one of auto, zh, en; got 'fr'"):  # was read as a folder named fr
+        predict_texts(["好"], lang="fr")
+
+
+def test_top_contributions_takes_a_positive_k():
+    expl = explain(SentimentModel.load("zh"), "我喜欢这个电影")
+    assert sorted(expl.top_contributions(100)) == list(range(len(expl)))
+    with pytest.raises(ValueError, match="k must be a positive int, got -1"):  # returned every token but the last
+        expl.top_contributions(-1)
 
 
 def test_explain_refuses_a_model_that_gives_non_finite_scores():

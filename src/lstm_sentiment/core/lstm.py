@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from typing import Literal
 
 import torch
@@ -85,20 +86,24 @@ class LSTM(nn.LSTM):
         init: Init = "default",
         t_max: int | None = None,
     ) -> None:
+        # numbers.Integral and Real: NumPy's scalars (np.int64(4)) are sizes as torch.nn.LSTM takes them; a
+        # bool is not (LSTM(True, True) was sizes 1 and 1).
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        input_size, hidden_size, num_layers = int(input_size), int(hidden_size), int(num_layers)
         if not isinstance(bidirectional, bool):
             raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float)) or not math.isfinite(forget_bias):
+        if isinstance(forget_bias, bool) or not isinstance(forget_bias, numbers.Real) or not math.isfinite(forget_bias):
             raise ValueError(f"forget_bias must be a finite number, got {forget_bias!r}")
+        dropout, forget_bias = float(dropout), float(forget_bias)
         if impl not in IMPLS:
             raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
-        if init == "chrono" and (isinstance(t_max, bool) or not isinstance(t_max, int) or t_max < 2):
+        if init == "chrono" and (isinstance(t_max, bool) or not isinstance(t_max, numbers.Integral) or t_max < 2):
             raise ValueError(f"init='chrono' needs t_max, an int >= 2; got {t_max!r}")
         if init == "default" and t_max is not None:
             raise ValueError(f"t_max is only used by init='chrono'; got t_max={t_max!r} with init='default'")
@@ -223,13 +228,17 @@ class LSTM(nn.LSTM):
                     raise ValueError(f"state {name} must be a tensor of shape {expected}, got {type(tensor).__name__} (state=None starts from zeros)")
                 if tuple(tensor.shape) != expected:
                     raise ValueError(f"state {name} must have shape {expected}, got {tuple(tensor.shape)}")
-                if tensor.dtype != x.dtype and not torch.is_autocast_enabled(x.device.type):
-                    # torch's words were "get_mkldnn_dtype: unsupported data type" or a matmul's.
+                if tensor.dtype != x.dtype:
+                    # torch's words were "get_mkldnn_dtype: unsupported data type" or a matmul's (under
+                    # autocast too, which casts x and the weights but not the state).
                     raise ValueError(f"state {name} is {tensor.dtype} and x {x.dtype}: give the state in x's dtype")
         if lengths is None:
             return torch.full((n,), length, dtype=torch.long)
         if not isinstance(lengths, Tensor):
-            lengths = torch.as_tensor(lengths)
+            try:
+                lengths = torch.as_tensor(lengths)
+            except (TypeError, RuntimeError, ValueError):  # [5, None], "53"
+                raise ValueError(f"lengths must be a 1-D int tensor (or a list of ints), got {lengths!r}") from None
         if lengths.dtype.is_floating_point or lengths.dtype == torch.bool or lengths.dim() != 1:
             raise ValueError(f"lengths must be a 1-D int tensor, got dtype {lengths.dtype}, shape {tuple(lengths.shape)}")
         if lengths.numel() != n:

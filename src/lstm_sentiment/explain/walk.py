@@ -285,7 +285,13 @@ class Explanation:
         return self.words[j] if self.in_vocab[j] else f"<unk> ({self.words[j]})"
 
     def top_contributions(self, k: int = 3) -> list[int]:
-        """Token indices (0-based) of the k largest |contributions|, largest first."""
+        """Token indices (0-based) of the k largest |contributions|, largest first (all of them when k ≥ L).
+
+        Raises:
+            ValueError: k is not a positive int (k=-1 returned every token but the last).
+        """
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive int, got {k!r}")
         order = sorted(range(len(self)), key=lambda j: (-abs(float(self.contributions[j])), j))
         return order[:k]
 

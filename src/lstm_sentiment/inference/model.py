@@ -17,7 +17,7 @@ import threading
 import unicodedata
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -239,9 +239,12 @@ def check_known_labels(data: LabelledTexts, id2label: Sequence[str]) -> None:
 
 def refuse_one_text(texts: object) -> None:
     """Raise TypeError for one string or bytes object given where a sequence of texts is wanted: it would
-    be read as one text per character or per byte."""
+    be read as one text per character or per byte; for a mapping, whose keys alone would be read; and for
+    anything that cannot be iterated (None said "'NoneType' object is not iterable")."""
     if isinstance(texts, (str, bytes)):
         raise TypeError(f"texts must be a sequence of strings, not one {'string' if isinstance(texts, str) else 'bytes object'}: predict([text])")
+    if isinstance(texts, Mapping) or not isinstance(texts, Iterable):
+        raise TypeError(f"texts must be a sequence of strings, got {type(texts).__name__}")
 
 
 def text_list(texts: Iterable[str]) -> list[str]:

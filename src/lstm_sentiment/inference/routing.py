@@ -90,8 +90,10 @@ def target_of(model: SentimentModel | str | Path | None = None, lang: str = "aut
             the shipped models, by ``lang``.
         lang: with no model, "auto" (:class:`ByScript`), "zh" or "en".
     Raises:
-        ValueError: an unknown precision.
+        ValueError: an unknown precision or lang (lang="fr" was read as a model folder named fr).
     """
+    if lang not in ("auto", *DEFAULT_MODELS):
+        raise ValueError(f"lang must be one of auto, {', '.join(DEFAULT_MODELS)}; got {lang!r}")
     if isinstance(model, SentimentModel):
         return ModelRef.of(model)
     if model is not None:
@@ -255,7 +257,7 @@ def predict_texts(texts: Iterable[str], model: str | Path | None = None, lang: s
 
     Raises:
         SentimentError: a model that cannot be loaded.
-        ValueError: an unknown precision.
+        ValueError: an unknown precision or lang.
         TypeError: ``texts`` is one string or bytes object, or holds something that is not a string.
     """
     return predict_with(target_of(model, lang, precision), text_list(texts), ModelRef.load)
