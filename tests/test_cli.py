@@ -489,6 +489,12 @@ def test_a_closed_stdout_or_stdin_is_one_line(command):
     assert_one_line_error(result, 1, rf"^error: {stream} is closed$")
 
 
+def test_a_closed_stdout_is_no_error_for_a_command_that_writes_nothing_there(tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = subprocess.run(["bash", "-c", f"{shlex.quote(sys.executable)} -m lstm_sentiment predict 好 -o {shlex.quote(str(out))} >&-"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stderr == f"wrote 1 record to {out}\n" and json.loads(out.read_text(encoding="utf-8"))["text"] == "好", result.stderr
+
+
 @pytest.mark.parametrize("args", [("predict", "--model", "", "好"), ("explain", "--model", " ", "好"), ("train", "--data", "zh-reviews", "--init-from", "", "--out", "never")])
 def test_an_empty_model_path_is_named(args, tmp_path):
     # Path("") is the current folder: "--model ''" said ".: not a model bundle".

@@ -349,10 +349,15 @@ def test_bad_state_and_constructor_arguments():
     for cell_state in (True, False):
         with pytest.raises(ValueError, match="state h_0 is torch.float64 and x torch.float32: give the state in x's dtype"):
             LSTM(H_IN, H)(torch.randn(2, 3, H_IN), state=(torch.zeros(1, 2, H, dtype=torch.float64),) * 2, cell_state=cell_state)
-        # Under autocast the check was skipped, and torch's words came back.
+        # Under autocast the check was skipped, and torch's words came back; a float32 state beside a
+        # bfloat16 x (an autocast layer's output) runs, as in torch.nn.LSTM.
         for impl in ("explicit", "fused"):
-            with torch.autocast("cpu", dtype=torch.bfloat16), pytest.raises(ValueError, match="state h_0 is torch.float64"):
-                LSTM(H_IN, H, impl=impl)(torch.randn(2, 3, H_IN), state=(torch.zeros(1, 2, H, dtype=torch.float64),) * 2, cell_state=cell_state)
+            lstm = LSTM(H_IN, H, impl=impl)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                with pytest.raises(ValueError, match="state h_0 is torch.float64"):
+                    lstm(torch.randn(2, 3, H_IN), state=(torch.zeros(1, 2, H, dtype=torch.float64),) * 2, cell_state=cell_state)
+                output, _ = lstm(torch.randn(2, 3, H_IN, dtype=torch.bfloat16), state=(torch.zeros(1, 2, H),) * 2, cell_state=cell_state)
+            assert output.shape == (2, 3, H) and output.isfinite().all()
     with pytest.raises(ValueError, match="impl must be one of"):
         LSTM(H_IN, H, impl="cudnn")
     with pytest.raises(ValueError, match="hidden_size must be a positive int, got 0"):

@@ -2,6 +2,7 @@
 
 import json
 import re
+import warnings
 from collections import Counter
 
 import pytest
@@ -388,6 +389,13 @@ def test_a_lone_cr_in_a_csv_or_tsv_row_stays_in_its_field(tmp_path):
     mac = tmp_path / "mac.csv"
     mac.write_bytes("text,label\r很好,1\r差,0\r".encode("utf-8"))
     assert read_labelled(mac).texts == ["很好", "差"]
+    # A CR that ends the file ends its last row, unwarned; a U+FDD0 of the file's own (the mark a joined CR
+    # crosses the csv reader as) stays what it is.
+    end = tmp_path / "end.csv"
+    end.write_bytes("text,label\n好,1\n\ufdd0差,0\r".encode("utf-8"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_labelled(end).texts == ["好", "\ufdd0差"]
 
 
 def test_sst2_leak_free_split_shares_no_sentence_or_phrase(tmp_path):

@@ -567,9 +567,12 @@ _WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
 
 
 def _stdout_write(text: str) -> None:
-    """``text`` to stdout, flushed; a write that fails for want of room names stdout."""
+    """``text`` to stdout, flushed (``""``: flushed only, so a stdout the shell closed, which a command
+    that writes nothing there never touches, is not written to); a write that fails for want of room
+    names stdout."""
     try:
-        sys.stdout.write(text)
+        if text:
+            sys.stdout.write(text)
         sys.stdout.flush()
     except OSError as err:
         if err.filename is None and err.errno in _WRITE_FAILURES:

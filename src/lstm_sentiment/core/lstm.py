@@ -117,9 +117,9 @@ class LSTM(nn.LSTM):
         )
         self.impl = impl
         self.forget_bias = float(forget_bias)
-        self.init, self.t_max = init, t_max
+        self.init, self.t_max = init, None if t_max is None else int(t_max)
         if init == "chrono":
-            self._chrono_biases(t_max)
+            self._chrono_biases(self.t_max)
             return
         with torch.no_grad():
             for name in self._bias_ih_names():
@@ -228,9 +228,8 @@ class LSTM(nn.LSTM):
                     raise ValueError(f"state {name} must be a tensor of shape {expected}, got {type(tensor).__name__} (state=None starts from zeros)")
                 if tuple(tensor.shape) != expected:
                     raise ValueError(f"state {name} must have shape {expected}, got {tuple(tensor.shape)}")
-                if tensor.dtype != x.dtype:
-                    # torch's words were "get_mkldnn_dtype: unsupported data type" or a matmul's (under
-                    # autocast too, which casts x and the weights but not the state).
+                if tensor.dtype not in self._state_dtypes(x):
+                    # torch's words were "get_mkldnn_dtype: unsupported data type" or a matmul's.
                     raise ValueError(f"state {name} is {tensor.dtype} and x {x.dtype}: give the state in x's dtype")
         if lengths is None:
             return torch.full((n,), length, dtype=torch.long)
@@ -248,6 +247,14 @@ class LSTM(nn.LSTM):
             bad = low if low < 1 else high
             raise ValueError(f"lengths must lie in [1, L={length}], got {bad}")
         return lengths.to(torch.long)
+
+    @staticmethod
+    def _state_dtypes(x: Tensor) -> set[torch.dtype]:
+        """The dtypes a given state may have beside ``x``: x's own, and under autocast also float32 and
+        autocast's dtype, which both paths cast (a float64 state failed inside torch all the same)."""
+        if not torch.is_autocast_enabled(x.device.type):
+            return {x.dtype}
+        return {x.dtype, torch.float32, torch.get_autocast_dtype(x.device.type)}
 
     def _forward_fused(self, x: Tensor, lengths: Tensor, state: State | None) -> tuple[Tensor, State]:
         length = x.size(1)

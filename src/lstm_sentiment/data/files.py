@@ -212,55 +212,78 @@ def _records(path: Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
 
 def _dict_reader(stream: Iterable[str], fmt: str, source: str) -> csv.DictReader:
     """A strict DictReader of the lines of ``stream`` (a text stream opened with ``newline=""``), a CR alone
-    inside a line kept in its field (see :func:`_lone_crs_kept`)."""
+    inside a row kept in its field (see :class:`_LoneCrsKept`)."""
     # strict: a quoted field must end at its closing quote. Without it a stray opening quote (a text that
     # starts with '"') swallows the rows after it up to the next quote into one text, without a word.
-    return csv.DictReader(_lone_crs_kept(stream, source), delimiter="\t" if fmt == "tsv" else ",", strict=True)
+    return _RowReader(_LoneCrsKept(stream, source), delimiter="\t" if fmt == "tsv" else ",", strict=True)
 
 
 # A CR alone inside a row crosses the csv reader as U+FDD0, one of Unicode's noncharacters (set aside for
-# a program's internal use), and is put back in each field by _with_crs.
+# a program's internal use), and is put back in the fields of that row alone.
 _CR_MARK = "\ufdd0"
 
 
-def _lone_crs_kept(lines: Iterable[str], source: str) -> Iterator[str]:
+class _LoneCrsKept:
     """Lines of a CSV/TSV file read with ``newline=""`` (each ending at LF, CRLF or a CR alone), joined
     again where a CR alone ended one, the CR as :data:`_CR_MARK`: as in a .txt file, a row ends at LF or
     CRLF only. The csv module ends an unquoted row at a lone CR, which split a text in two (two records
     for one row, the line numbers after it off by one). A file whose header ends at a CR alone has old
-    Mac line ends (Excel for Mac's CSV): its CRs end rows.
+    Mac line ends (Excel for Mac's CSV): its CRs end rows, as does a CR at the very end of a file.
+    ``joined`` says whether a line given since it was last set False held a CR joined in.
 
     Warns:
-        UserWarning: at the first CR joined, naming its line.
+        UserWarning: at the first line joined, naming it.
     """
-    lines = iter(lines)
-    header = next(lines, None)
-    if header is None:
-        return
-    yield header
-    if header.endswith("\r"):
-        yield from lines
-        return
-    held, number, flagged = "", 1, False
-    for line in lines:
-        if not held:
-            number += 1
-        if line.endswith("\r"):
-            if not flagged:
-                flagged = True
-                warnings.warn(f"{source}: line {number} holds a carriage return (\\r) inside it, read as part of its field", stacklevel=2)
-            held += line[:-1] + _CR_MARK
-            continue
-        yield held + line
-        held = ""
-    if held:  # the last row ended at a CR alone
-        yield held[: -len(_CR_MARK)] + "\r"
+
+    def __init__(self, lines: Iterable[str], source: str) -> None:
+        self._lines = iter(lines)
+        self._source = source
+        self._flagged = False
+        self.joined = False
+
+    def __iter__(self) -> Iterator[str]:
+        header = next(self._lines, None)
+        if header is None:
+            return
+        yield header
+        if header.endswith("\r"):
+            yield from self._lines
+            return
+        parts: list[str] = []  # of one line ended by LF, each ended by a CR alone
+        for number, line in enumerate(self._lines, 2):
+            if line.endswith("\r"):
+                parts.append(line[:-1])
+                continue
+            yield self._joined(parts + [line], number - len(parts))
+            parts = []
+        if parts:
+            yield self._joined(parts, None) + "\r"
+
+    def _joined(self, parts: list[str], number: int | None) -> str:
+        if len(parts) > 1:
+            self.joined = True
+            if not self._flagged:
+                self._flagged = True
+                where = f"line {number}" if number is not None else "the last line"
+                warnings.warn(f"{self._source}: {where} holds a carriage return (\\r) inside it, read as part of its field", stacklevel=3)
+        return _CR_MARK.join(parts)
 
 
-def _with_crs(row: dict) -> dict:
-    """A DictReader row with :data:`_CR_MARK` back as the CR it stands for, in every field (a field is a
-    str, None, or under the key None the list of fields past the header's)."""
-    return {key: [_cr_back(v) for v in value] if isinstance(value, list) else _cr_back(value) for key, value in row.items()}
+class _RowReader(csv.DictReader):
+    """A DictReader of :class:`_LoneCrsKept` lines: each row's :data:`_CR_MARK` back as the CR it stands
+    for, in every field (a str, None, or under the key None the list of fields past the header's); a row
+    without a joined line is left as it is (a U+FDD0 of the file's own stays)."""
+
+    def __init__(self, lines: _LoneCrsKept, **kwargs) -> None:
+        super().__init__(lines, **kwargs)
+        self.lines = lines
+
+    def __next__(self) -> dict:
+        self.lines.joined = False
+        row = super().__next__()
+        if not self.lines.joined:
+            return row
+        return {key: [_cr_back(v) for v in value] if isinstance(value, list) else _cr_back(value) for key, value in row.items()}
 
 
 def _cr_back(field: str | None) -> str | None:
@@ -287,7 +310,7 @@ def _checked_rows(reader: csv.DictReader, width: int, path: Path) -> Iterator[tu
     last = reader.line_num
     while True:
         try:
-            row = _with_crs(next(reader))
+            row = next(reader)
         except StopIteration:
             return
         except csv.Error as err:

@@ -194,7 +194,8 @@ class Explanation:
     ``fidelity``           ``explicit_max_abs_diff``: largest |p_explicit − p_predict| over classes
     ``warning``            as ``predict`` flags it: "no known words" when no token is read as a word
                            (emoji or punctuation only), "zh text; the model reads en" (or the reverse),
-                           "Cyrillic words read as <unk>" (and the like)
+                           "Cyrillic words read as <unk>" (and the like), "rare Chinese characters
+                           read as <unk>", "emoji or symbols read as <unk>"
     =====================  ==========================================================================
 
     Attributes:

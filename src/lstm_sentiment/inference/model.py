@@ -371,8 +371,9 @@ class SentimentModel:
             when the text was cut to the model's maximum; ``"warning"`` (:func:`text_warning`): "no
             known words" when no token is read as a word, each <unk> or punctuation (emoji or
             punctuation only, say; a word outside the vocabulary is read through its character n-grams),
-            "zh text; the model reads en" (and the reverse) for a text of the other script, or "Cyrillic
-            words read as <unk>" (and the like) for a few words of a third script. An empty or
+            "zh text; the model reads en" (and the reverse) for a text of the other script, "Cyrillic
+            words read as <unk>" (and the like) for a few words of a third script, "rare Chinese
+            characters read as <unk>", or "emoji or symbols read as <unk>" beside words. An empty or
             whitespace-only text gets ``label``/``score``/``probs`` null and ``"error": "empty text"``;
             so does a text whose probabilities are not finite (damaged weights), with an ``error``
             saying so.

@@ -88,6 +88,12 @@ ROUTING_BY_SCRIPT = "by script: a text with at least as many Han characters as L
 
 # --- request and response bodies ------------------------------------------------------------------------
 
+# What text_warning (inference.model) may say, in a predict record and an explanation alike.
+WARNING_FIELD = ('"no known words" when no token is read as a word (each is <unk> or punctuation); "zh text; the model reads en" '
+                 '(or the reverse) for a text of the other script; "Cyrillic words read as <unk>" (and the like) for a few words of a '
+                 'third script; "rare Chinese characters read as <unk>"; "emoji or symbols read as <unk>" beside words.')
+
+
 class PredictRecord(BaseModel):
     """One record, as ``lstm-sentiment predict --format json`` prints it. Flags appear only when set."""
 
@@ -96,7 +102,7 @@ class PredictRecord(BaseModel):
     score: float | None = Field(description="Probability of `label`.")
     probs: dict[str, float] | None = Field(description="Every class's probability.")
     truncated: bool | None = Field(None, description="Present (true) when the text had more than max_tokens words.")
-    warning: str | None = Field(None, description='"no known words" when no token is read as a word (each is <unk> or punctuation); "zh text; the model reads en" (or the reverse) for a text of the other script; "Cyrillic words read as <unk>" (and the like) for a few words of a third script.')
+    warning: str | None = Field(None, description=WARNING_FIELD)
     error: str | None = Field(None, description='"empty text" for an empty or whitespace-only text.')
 
 
@@ -125,7 +131,7 @@ class ExplainResponse(BaseModel):
     contributions: list[dict[str, Any]] = Field(description="Per token: t, token, word, delta (the drop of the label's probability with the token as <unk>).")
     layers: list[dict[str, Any]] = Field(description="Per layer: layer, directions (gates, norms and, with units, every unit).")
     fidelity: dict[str, float] = Field(description="explicit_max_abs_diff: the largest |p_explicit − p_predict| over classes (the traced LSTM against predict's).")
-    warning: str | None = Field(None, description='"no known words" when no token is read as a word (each is <unk> or punctuation); "zh text; the model reads en" (or the reverse) for a text of the other script; "Cyrillic words read as <unk>" (and the like) for a few words of a third script.')
+    warning: str | None = Field(None, description=WARNING_FIELD)
 
 
 class Health(BaseModel):
