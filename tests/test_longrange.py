@@ -277,10 +277,13 @@ def test_a_run_past_the_memory_is_refused_before_anything_runs(tmp_path):
     assert one.peak_bytes() == 2**29 + 2 * one.run_bytes("gru", 1000)
     with pytest.raises(SentimentError, match=rf"needs about {config.peak_bytes() / 2**30:.1f} GiB .* and 1\.0 GiB are available"):
         check_memory(config, available=2**30)
+    # A batch of 10^8 at H = 2 was put at 4.7 GiB and passed; it asked for 140 GiB at its first step.
+    huge = LongRangeConfig.from_overrides(lengths=(2,), cells=("lstm",), seeds=1, steps=2, hidden_size=2, batch_size=10**8, workers=1)
+    assert huge.peak_bytes() > 90 * 2**30
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
-def test_memory_estimate_is_at_most_a_half_above_a_measured_peak(cell):
+@pytest.mark.parametrize("cell,batch,length,hidden", [("gru", 8, 2000, 128), ("lstm", 8, 2000, 128), ("lstm", 264, 1000, 64)])
+def test_memory_estimate_is_at_most_a_half_above_a_measured_peak(cell, batch, length, hidden):
     # The estimate behind the refusal above, against the peak memory of a real run (a fresh process: the
     # peak is the process's high-water mark). Below the measured peak it would let a killed run through.
     import os
@@ -292,10 +295,10 @@ def test_memory_estimate_is_at_most_a_half_above_a_measured_peak(cell):
     script = (
         "import re; from pathlib import Path; from lstm_sentiment.longrange.config import LongRangeConfig; "
         "from lstm_sentiment.longrange.runner import train_one; "
-        f"c = LongRangeConfig.from_overrides(lengths=(2000,), cells=({cell!r},), seeds=1, steps=2, eval_every=1, batch_size=8, test_size=256); "
-        f"train_one(c, {cell!r}, 2000, 0); "
+        f"c = LongRangeConfig.from_overrides(lengths=({length},), cells=({cell!r},), seeds=1, steps=2, eval_every=1, batch_size={batch}, test_size=256, hidden_size={hidden}); "
+        f"train_one(c, {cell!r}, {length}, 0); "
         "peak = int(re.search(r'VmHWM:\\s+(\\d+) kB', Path('/proc/self/status').read_text())[1]) * 1024; "
-        f"print(peak, c.run_bytes({cell!r}, 2000))"
+        f"print(peak, c.run_bytes({cell!r}, {length}))"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]

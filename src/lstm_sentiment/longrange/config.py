@@ -11,12 +11,18 @@ CELLS = ("rnn", "gru", "lstm", "lstm-bias1")
 MAX_SEEDS = 10_000
 TEST_BATCH = 256  # test sequences evaluated at once
 
-# Bytes of one run's peak memory per sequence × step × hidden unit, by cell: the training batch's stored
-# activations for backpropagation through time and the evaluation batch's outputs. Measured here (peak RSS
-# of ``train_one`` at T = 2,000, 4,000 and 8,000, H = 128 and 256, batch 8 and 32, 256 test sequences; the
-# growth with T was 10.8 (rnn), 16.6 (gru) and 7.3 (lstm) bytes; with batch 8, where the evaluation batch
-# dominates, gru's was 19.9, and one run's peak 5 % above another's of the same settings) and rounded up.
-_RUN_BYTES = {"rnn": 14, "gru": 24, "lstm": 10, "lstm-bias1": 10}
+# Bytes of one run's peak memory per sequence × step × hidden unit, by cell, apart for the training batch
+# (activations stored for backpropagation through time, and their gradients) and the evaluation batch
+# (outputs only). Measured here: peak RSS of ``train_one`` (adding and recall, H = 64, T = 500 and 1,000,
+# batch 8 and 264, 256 test sequences; the growth with T solved for both): training 56 (lstm), 35 (gru),
+# 6 (rnn) bytes, evaluation 11, 19 and 12; rounded up by about 10 %. One coefficient for both batches (10
+# for lstm, fitted where the 256 test sequences dominate) put a run of batch 264 at 0.87 GB that peaked at
+# 1.65, and one of batch 10^8 at 4.7 GiB (it asked for 140).
+_TRAIN_BYTES = {"rnn": 8, "gru": 42, "lstm": 64, "lstm-bias1": 64}
+_EVAL_BYTES = {"rnn": 14, "gru": 22, "lstm": 13, "lstm-bias1": 13}
+# Below this many units a step costs as much as at this many (measured: the fused LSTM's training step at
+# H = 2 took 413 bytes a sequence, as 6.5 units would at 64 bytes).
+_MIN_UNITS = 8
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4, "lstm-bias1": 4}
 _PROCESS_BYTES = 2**29  # torch and Lightning loaded, before the first step (measured: about 400 MB)
 # The recall task's gate trace, per test sequence × step × unit: f, i, g, o, c and h in float32 (24 bytes)
@@ -125,12 +131,12 @@ class LongRangeConfig:
                 raise ValueError(f"{name} must be a number > 0 and <= {most:.1e}; got {value!r}")
 
     def run_bytes(self, cell: str, length: int) -> int:
-        """Estimated peak memory of one run (one worker process), in bytes: 10–35 % above the peaks
-        measured on this project's machine (see ``_RUN_BYTES``); weights, gradients and Adam's two moments
-        counted as four float32 copies of the recurrent weights."""
-        sequences = self.batch_size + min(self.test_size, TEST_BATCH)
+        """Estimated peak memory of one run (one worker process), in bytes: 8–41 % above the peaks
+        measured on this project's machine (see ``_TRAIN_BYTES``); weights, gradients and Adam's two
+        moments counted as four float32 copies of the recurrent weights."""
+        per_step = _TRAIN_BYTES[cell] * self.batch_size + _EVAL_BYTES[cell] * min(self.test_size, TEST_BATCH)
         weights = 16 * _GATES[cell] * self.hidden_size * (self.hidden_size + self.embed_dim + 2)
-        return _PROCESS_BYTES + _RUN_BYTES[cell] * sequences * length * self.hidden_size + weights
+        return _PROCESS_BYTES + per_step * length * max(self.hidden_size, _MIN_UNITS) + weights
 
     def peak_bytes(self) -> int:
         """Estimated peak memory of the whole benchmark, in bytes: the ``workers`` largest runs at once
