@@ -1911,6 +1911,8 @@ def test_train_is_told_of_wrong_splits_and_a_one_class_test(tmp_path):
     # A list of pairs failed on "'list' object has no attribute 'texts'".
     with pytest.raises(TypeError, match=r"train takes LabelledTexts\(texts, labels, source\) .*, not list"):
         train([("好", "positive")], valid, None, tmp_path / "a", *settings)
+    with pytest.raises(TypeError, match=r"^out_dir must be a folder path \(str or Path\), not int$"):  # pathlib's words
+        train(LabelledTexts(texts, [1, 0] * 8, "T"), valid, None, 5, *settings)
     # One string was one text per character.
     with pytest.raises(TypeError, match=r"x: texts must be a sequence, not one str: \['好差'\]"):
         LabelledTexts("好差", ["positive", "negative"], "x")

@@ -125,7 +125,7 @@ def train(
             machine cannot run (:func:`check_trainer_settings`); after training, weights or validation scores
             that diverged to NaN or infinity (nothing is written).
         ValueError: both ``init_from`` and ``embeddings``.
-        TypeError: a split that is not :class:`LabelledTexts`.
+        TypeError: a split that is not :class:`LabelledTexts`, or an ``out_dir`` that is not a path.
     Warns:
         UserWarning: a test split of one class (its macro-F1 says little).
     """
@@ -135,6 +135,8 @@ def train(
         if part is not None and not isinstance(part, LabelledTexts):
             # A list of (text, label) pairs failed on "'list' object has no attribute 'texts'".
             raise TypeError(f"train takes LabelledTexts(texts, labels, source) from lstm_sentiment.data.dataset, not {type(part).__name__}")
+    if not isinstance(out_dir, (str, os.PathLike)):  # 5 said pathlib's "expected str, bytes or os.PathLike object"
+        raise TypeError(f"out_dir must be a folder path (str or Path), not {type(out_dir).__name__}")
     started = time.perf_counter()
     # Before the work: a str path, a folder of other files, int labels or a None text failed after training.
     out_dir = Path(out_dir)
