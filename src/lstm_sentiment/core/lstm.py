@@ -176,7 +176,10 @@ class LSTM(nn.LSTM):
             ``output`` float (N, L, D·H) is the last layer's h_t, zero past each length. ``h_n``, ``c_n``
             (num_layers·D, N, H) are taken at each sequence's own last step (step 0 for the reverse
             direction); ``c_n`` is None when ``cell_state=False``. ``trace[k][d]`` is the
-            :class:`GateTrace` of layer k, direction d.
+            :class:`GateTrace` of layer k, direction d. Under CPU autocast to bfloat16 the dtype is the
+            path's: bfloat16 from oneDNN's fused kernel (no padding, or ``cell_state=False``), float32
+            from the explicit path and from the packed-sequence kernel (padding with ``cell_state=True``),
+            which autocast leaves in float32; prediction runs the first.
         Raises:
             ValueError: x not a floating 3-D tensor with H_in features, or of another dtype than the
                 weights (outside autocast); lengths of the wrong shape, dtype or range; state not a pair
