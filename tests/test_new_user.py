@@ -267,11 +267,14 @@ def test_control_characters_are_stripped():
     assert hidden["label"] == plain["label"] == "positive" and hidden["score"] == plain["score"]
 
 
-def test_nul_changes_nothing_and_alone_is_empty_text(tiny_bundle):
+def test_nul_changes_nothing_and_alone_has_no_words(tiny_bundle):
     model = SentimentModel.load(tiny_bundle)
-    plain, with_nul, nuls = model.predict(["我喜欢这个电影", "我喜欢\0这个电影\0", "\0\0"])
+    plain, with_nul, nuls, link, blank = model.predict(["我喜欢这个电影", "我喜欢\0这个电影\0", "\0\0", "http://t.cn/A6xYz9Q", "\u3000 "])
     assert with_nul["probs"] == plain["probs"] and with_nul["label"] == plain["label"]
-    assert nuls == {"text": "\0\0", "label": None, "score": None, "probs": None, "error": "empty text"}
+    # Called "empty text" as a blank one was, where explain and a training file said it held no words.
+    no_words = "no words once normalised (markup, links, mentions or control characters only)"
+    assert nuls == {"text": "\0\0", "label": None, "score": None, "probs": None, "error": no_words}
+    assert link["error"] == no_words and blank["error"] == "empty text"
 
 
 def test_predict_takes_a_generator(tiny_bundle):

@@ -33,6 +33,8 @@ from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.vectors.subword import has_word_char
 
 DEFAULT_MODELS = ("zh", "en")
+# A prediction record's error for a text that is not blank but holds nothing once normalised.
+NO_WORDS = "no words once normalised (markup, links, mentions or control characters only)"
 PRECISIONS = ("float32", "bfloat16")
 PREDICT_BATCH = 256
 # Padded steps (N · L_max) per inference batch: 64 texts of 64 words, or 16 of 256. Bounds the memory of
@@ -375,8 +377,8 @@ class SentimentModel:
             words read as <unk>" (and the like) for a few words of a third script, "rare Chinese
             characters read as <unk>", or "emoji or symbols read as <unk>" beside words. An empty or
             whitespace-only text gets ``label``/``score``/``probs`` null and ``"error": "empty text"``;
-            so does a text whose probabilities are not finite (damaged weights), with an ``error``
-            saying so.
+            so does a text with no words once normalised, with ``"error"`` :data:`NO_WORDS`, and a text
+            whose probabilities are not finite (damaged weights), with an ``error`` saying so.
         Raises:
             TypeError: ``texts`` is one string or bytes object (it would be read as one text per
                 character or per byte) or holds something that is not a string.
@@ -397,7 +399,9 @@ class SentimentModel:
         finite = probs.isfinite().all(-1).tolist()
         for text, enc, ids, p, k, ok in zip(texts, encoded, id_lists, probs.tolist(), best, finite):
             if not ids:
-                records.append({"text": text, "label": None, "score": None, "probs": None, "error": "empty text"})
+                # As explain and a training file tell them apart: "&nbsp;", a link or "\0" alone is no blank.
+                error = "empty text" if not text.strip() else NO_WORDS
+                records.append({"text": text, "label": None, "score": None, "probs": None, "error": error})
                 continue
             if not ok:
                 # NaN is not JSON, and a label picked among NaNs means nothing: damaged or diverged weights.

@@ -103,7 +103,7 @@ class PredictRecord(BaseModel):
     probs: dict[str, float] | None = Field(description="Every class's probability.")
     truncated: bool | None = Field(None, description="Present (true) when the text had more than max_tokens words.")
     warning: str | None = Field(None, description=WARNING_FIELD)
-    error: str | None = Field(None, description='"empty text" for an empty or whitespace-only text.')
+    error: str | None = Field(None, description='"empty text" for an empty or whitespace-only text; "no words once normalised (…)" for one of markup, links, mentions or control characters alone.')
 
 
 class PredictResponse(BaseModel):
