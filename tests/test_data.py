@@ -398,21 +398,17 @@ def test_a_lone_cr_in_a_csv_or_tsv_row_stays_in_its_field(tmp_path):
         assert read_labelled(end).texts == ["好", "\ufdd0差"]
 
 
-def test_a_jsonl_number_no_json_output_can_carry_is_refused_with_its_line(tmp_path):
-    # 1e400 read as inf and went out as Infinity (and -1e999, NaN likewise): invalid JSON, exit 0.
-    path = tmp_path / "t.jsonl"
-    path.write_text('{"text": "好", "v": 1e400}\n{"text": "差", "v": -Infinity}\n{"text": "好", "v": 1.5, "n": 123456789012345678901234567890}\n', encoding="utf-8")
-    items = list(iter_texts(path, strict=False))
-    assert [item.error for item in items[:2]] == ["line 1 holds the number 1e400, past a double's range (about 1.8e308)", "line 2 holds -Infinity, no JSON value"]
-    assert items[2] == "好"
-    labelled = tmp_path / "l.jsonl"
-    labelled.write_text('{"text": "好", "label": 1}\n{"text": "差", "label": NaN}\n', encoding="utf-8")
-    with pytest.raises(SentimentError, match=r"l\.jsonl: line 2 holds NaN, no JSON value"):
-        read_labelled(labelled)
-    # A lone surrogate in another column is written as ?, no longer without a word.
-    path.write_text('{"text": "好", "x": "\\ud800"}\n', encoding="utf-8")
+def test_jsonl_columns_no_json_output_can_carry_are_written_as_null_or_marked(tmp_path):
     from lstm_sentiment.data.files import iter_rows
 
+    # 1e400 read as inf and went out as Infinity (NaN, -Infinity likewise): invalid JSON, without a word.
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"text": "好", "v": 1e400, "w": [NaN, 2.5], "n": 123456789012345678901234567890}\n{"text": "差", "v": 1.5}\n', encoding="utf-8")
+    with pytest.warns(UserWarning, match=r"t\.jsonl: line 1: NaN or Infinity in its other columns \(JSON has neither\), written as null"):
+        rows = list(iter_rows(path))
+    assert rows == [("好", {"v": None, "w": [None, 2.5], "n": 123456789012345678901234567890}), ("差", {"v": 1.5})]
+    # A lone surrogate in another column is written as ?, no longer without a word.
+    path.write_text('{"text": "好", "x": "\\ud800"}\n', encoding="utf-8")
     with pytest.warns(UserWarning, match=r"t\.jsonl: line 1: a lone surrogate .* written as \?"):
         assert list(iter_rows(path)) == [("好", {"x": "?"})]
 

@@ -158,13 +158,9 @@ def too_many_digits() -> str:
 def _json_object(line: str, number: int) -> tuple[dict | None, str | None]:
     """(the JSON object of one JSONL line, None), or (None, why it is none, naming the line)."""
     try:
-        row = json.loads(line, object_pairs_hook=unique_keys, parse_float=_finite_float, parse_constant=_no_constant)
+        row = json.loads(line, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as err:
         return None, f"line {number} is not valid JSON ({err.msg})"
-    except _NotFinite as err:
-        # Read as inf or NaN, such a value went out as Infinity or NaN, which no JSON reader takes.
-        what = f"the number {err.args[0]}, past a double's range (about 1.8e308)" if err.args[0][-1:].isdigit() else f"{err.args[0]}, no JSON value"
-        return None, f"line {number} holds {what}"
     except RepeatedKeyError as err:
         return None, f"line {number} names the key {err.args[0]!r} twice"
     except ValueError:  # json.loads's one ValueError besides JSONDecodeError: see too_many_digits
@@ -175,21 +171,6 @@ def _json_object(line: str, number: int) -> tuple[dict | None, str | None]:
     if not isinstance(row, dict):
         return None, f"line {number} is not a JSON object"
     return row, None
-
-
-class _NotFinite(ValueError):
-    """A JSON number that reads as infinite, or the NaN/Infinity that Python's json takes; ``args[0]`` is its text."""
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NotFinite(text)
-    return value
-
-
-def _no_constant(name: str) -> float:
-    raise _NotFinite(name)
 
 
 def _jsonl_rows(lines: Iterable[str], path: Path) -> Iterator[tuple[int, dict]]:
@@ -757,17 +738,35 @@ def _object_item(path: Path, number: int, line: str, row: dict, col: str, strict
 
 
 def _writable(values: dict, where: str) -> dict:
-    """A JSON object's keys and values with every lone surrogate (a ``"\\ud800"`` escape) as ``?``, which
-    no UTF-8 output can hold.
+    """A JSON object's keys and values as JSON output can hold them: NaN and ±Infinity (which Python's json
+    reads, and writes by default; 1e400 reads as Infinity) as null, every lone surrogate (a ``"\\ud800"``
+    escape) as ``?``.
 
     Warns:
-        UserWarning: naming ``where`` (the file and line), when one is replaced: it was done silently.
+        UserWarning: naming ``where`` (the file and line), for each kind replaced: NaN went out as ``NaN``,
+            which no JSON reader takes, and a surrogate was replaced without a word.
     """
-    dumped = json.dumps(values, ensure_ascii=False)
+    try:
+        dumped = json.dumps(values, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        warnings.warn(f"{where}: NaN or Infinity in its other columns (JSON has neither), written as null", stacklevel=2)
+        values = _finite(values)
+        dumped = json.dumps(values, ensure_ascii=False)
     if not _SURROGATE.search(dumped):
         return values
     warnings.warn(f"{where}: a lone surrogate (a \\ud800-style escape) in its other columns, written as ?", stacklevel=2)
     return json.loads(dumped.encode("utf-8", errors="replace").decode("utf-8"))
+
+
+def _finite(value):
+    """``value`` (a JSON value) with every NaN or infinite float inside it as None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(v) for key, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 _JSON_TYPES = {dict: "object", list: "array", int: "number", float: "number", bool: "boolean", type(None): "null"}
