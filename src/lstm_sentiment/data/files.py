@@ -255,14 +255,17 @@ class _LoneCrsKept:
         for number, line in enumerate(self._lines, 2):
             if line.endswith("\r"):
                 parts.append(line[:-1])
-                continue
-            yield self._joined(parts + [line], number - len(parts))
-            parts = []
+            elif parts:
+                parts.append(line)
+                yield self._joined(parts, number - len(parts) + 1)
+                parts = []
+            else:  # the usual line, passed on as it is
+                yield line
         if parts:
             yield self._joined(parts, None) + "\r"
 
     def _joined(self, parts: list[str], number: int | None) -> str:
-        if len(parts) > 1:
+        if len(parts) > 1:  # one part alone is a last line that ended at its CR, nothing joined
             self.joined = True
             if not self._flagged:
                 self._flagged = True
