@@ -21,7 +21,7 @@ import torch
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, check_known_labels, check_precision, evaluation_report, text_list
-from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, Tokenized, detect_lang, prepare, warn_truncated
+from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS, Tokenized, detect_lang, prepare, warn_truncated
 
 # Texts are prepared for routing as a tokenizer of this many tokens prepares them (that of both shipped
 # models), so their tokenizers start from the same prepared text.
@@ -92,8 +92,8 @@ def target_of(model: SentimentModel | str | Path | None = None, lang: str = "aut
     Raises:
         ValueError: an unknown precision or lang (lang="fr" was read as a model folder named fr).
     """
-    if lang not in ("auto", *DEFAULT_MODELS):
-        raise ValueError(f"lang must be one of auto, {', '.join(DEFAULT_MODELS)}; got {lang!r}")
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}")
     if isinstance(model, SentimentModel):
         return ModelRef.of(model)
     if model is not None:
