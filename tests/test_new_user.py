@@ -268,6 +268,7 @@ def test_control_characters_are_stripped():
 
 
 def test_nul_changes_nothing_and_alone_has_no_words(tiny_bundle):
+    from lstm_sentiment.explain import explain
     model = SentimentModel.load(tiny_bundle)
     plain, with_nul, nuls, link, blank = model.predict(["我喜欢这个电影", "我喜欢\0这个电影\0", "\0\0", "http://t.cn/A6xYz9Q", "\u3000 "])
     assert with_nul["probs"] == plain["probs"] and with_nul["label"] == plain["label"]
@@ -275,6 +276,9 @@ def test_nul_changes_nothing_and_alone_has_no_words(tiny_bundle):
     no_words = "no words once normalised (markup, links, mentions or control characters only)"
     assert nuls == {"text": "\0\0", "label": None, "score": None, "probs": None, "error": no_words}
     assert link["error"] == no_words and blank["error"] == "empty text"
+    # explain said the same in other words ("no words in the text after normalisation").
+    with pytest.raises(SentimentError, match=re.escape(f"{no_words}: nothing to explain")):
+        explain(model, "http://t.cn/A6xYz9Q")
 
 
 def test_predict_takes_a_generator(tiny_bundle):

@@ -35,7 +35,7 @@ import torch
 
 from lstm_sentiment.core.trace import STEP_FIELDS
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.inference.model import SentimentModel, text_warning
+from lstm_sentiment.inference.model import NO_WORDS, SentimentModel, text_warning
 from lstm_sentiment.text.tokenize import kept_ends
 from lstm_sentiment.text.vocab import UNK, UNK_ID
 
@@ -394,7 +394,7 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
     Returns:
         An :class:`Explanation`.
     Raises:
-        SentimentError: empty or whitespace-only text, or a text with no words after normalisation.
+        SentimentError: empty or whitespace-only text, or a text with no words once normalised (:data:`~lstm_sentiment.inference.model.NO_WORDS`).
         TypeError: ``model`` is not a loaded model (a name or path is loaded with
             ``SentimentModel.load``), or ``text`` is not a string (one text is explained at a time).
         ValueError: top_units < 1.
@@ -409,7 +409,7 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
         raise SentimentError("empty text: nothing to explain")
     encoded = model.encode([text])[0]
     if not encoded.tokens:
-        raise SentimentError("no words in the text after normalisation: nothing to explain")
+        raise SentimentError(f"{NO_WORDS}: nothing to explain")
     words = encoded.tokens
     # Prefix t holds the first t tokens; occluded copy j has token j replaced by <unk>, or left out where
     # it is <unk> already (and not alone). One call on the path predict uses: its rows are predict's

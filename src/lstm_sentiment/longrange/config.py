@@ -15,11 +15,13 @@ TEST_BATCH = 256  # test sequences evaluated at once
 # (activations stored for backpropagation through time, and their gradients) and the evaluation batch
 # (outputs only). Measured here: peak RSS of ``train_one`` (adding and recall, H = 64, T = 500 and 1,000,
 # batch 8 and 264, 256 test sequences; the growth with T solved for both): training 56 (lstm), 35 (gru),
-# 6 (rnn) bytes, evaluation 11, 19 and 12; rounded up by about 10 %. One coefficient for both batches (10
-# for lstm, fitted where the 256 test sequences dominate) put a run of batch 264 at 0.87 GB that peaked at
-# 1.65, and one of batch 10^8 at 4.7 GiB (it asked for 140).
+# 6 (rnn) bytes, evaluation 19 (gru) and 12 (rnn); rounded up by about 10 %. The lstm's evaluation, measured
+# again as the growth from 32 to 256 test sequences (H = 64 to 256, T = 500 to 2,000, both tasks), took 7.1
+# to 9.5 bytes (the 13 of a first fit put the 256 test sequences of T = 2,000 at 1.55 times their peak).
+# One coefficient for both batches (10 for lstm, fitted where the 256 test sequences dominate) put a run of
+# batch 264 at 0.87 GB that peaked at 1.65, and one of batch 10^8 at 4.7 GiB (it asked for 140).
 _TRAIN_BYTES = {"rnn": 8, "gru": 42, "lstm": 64, "lstm-bias1": 64}
-_EVAL_BYTES = {"rnn": 14, "gru": 22, "lstm": 13, "lstm-bias1": 13}
+_EVAL_BYTES = {"rnn": 14, "gru": 22, "lstm": 11, "lstm-bias1": 11}
 # Below this many units a step costs as much as at this many (measured: the fused LSTM's training step at
 # H = 2 took 413 bytes a sequence, as 6.5 units would at 64 bytes).
 _MIN_UNITS = 8
@@ -131,7 +133,7 @@ class LongRangeConfig:
                 raise ValueError(f"{name} must be a number > 0 and <= {most:.1e}; got {value!r}")
 
     def run_bytes(self, cell: str, length: int) -> int:
-        """Estimated peak memory of one run (one worker process), in bytes: 8–41 % above the peaks
+        """Estimated peak memory of one run (one worker process), in bytes: 8–39 % above the peaks
         measured on this project's machine (see ``_TRAIN_BYTES``); weights, gradients and Adam's two
         moments counted as four float32 copies of the recurrent weights."""
         per_step = _TRAIN_BYTES[cell] * self.batch_size + _EVAL_BYTES[cell] * min(self.test_size, TEST_BATCH)
