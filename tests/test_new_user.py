@@ -441,6 +441,19 @@ def test_explain_warns_of_no_known_words_and_predict_takes_dash_alone(tiny_bundl
         assert result.returncode == 1 and result.stderr.strip().splitlines()[-1] == "error: stdout: No space left on device", result.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_table_to_a_full_stdout_names_stdout(tiny_bundle, tmp_path):
+    # rich's console writes the tables (and flushes stdout as a capture ends): its failure named nothing,
+    # where JSON, JSON Lines and CSV said "stdout".
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\n好,1\n坏,0\n", encoding="utf-8")
+    model = ("--model", str(tiny_bundle))
+    for args in (("predict", "好"), ("explain", "好"), ("evaluate", "--data", str(data))):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([sys.executable, "-m", "lstm_sentiment", *args, *model], stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+        assert result.returncode == 1 and result.stderr.strip().splitlines()[-1] == "error: stdout: No space left on device", (args, result.stderr)
+
+
 def test_a_file_too_small_for_a_test_split_gets_no_test_figures(tmp_path):
     # 3 texts a class leave none for a test split: train reported "n=0 accuracy=0.0000 macro-F1=nan".
     data = tmp_path / "t.csv"

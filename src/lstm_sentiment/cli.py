@@ -528,7 +528,7 @@ def _emit_records(records: Iterable[dict], fmt: str) -> None:
     if fmt == "table":
         table = records_table(list(records))
         console = fitting_console(table)
-        with console.capture() as captured:
+        with _naming_stdout(), console.capture() as captured:  # rich flushes stdout as a capture ends
             console.print(table)
         _write_stdout(captured.get())
         return
@@ -566,18 +566,26 @@ def _write_stdout(text: str) -> None:
 _WRITE_FAILURES = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
 
 
-def _stdout_write(text: str) -> None:
-    """``text`` to stdout, flushed (``""``: flushed only, so a stdout the shell closed, which a command
-    that writes nothing there never touches, is not written to); a write that fails for want of room
-    names stdout."""
+@contextlib.contextmanager
+def _naming_stdout():
+    """Writes to stdout inside it that fail for want of room raise an OSError naming stdout; rich's
+    console writes (tables) as well as :func:`_stdout_write`."""
     try:
-        if text:
-            sys.stdout.write(text)
-        sys.stdout.flush()
+        yield
     except OSError as err:
         if err.filename is None and err.errno in _WRITE_FAILURES:
             raise OSError(err.errno, err.strerror, "stdout") from None
         raise
+
+
+def _stdout_write(text: str) -> None:
+    """``text`` to stdout, flushed (``""``: flushed only, so a stdout the shell closed, which a command
+    that writes nothing there never touches, is not written to); a write that fails for want of room
+    names stdout."""
+    with _naming_stdout():
+        if text:
+            sys.stdout.write(text)
+        sys.stdout.flush()
 
 
 @app.command()
@@ -615,7 +623,8 @@ def evaluate(
         _utf8_stdout()
         _write_stdout(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
-        print_report(report)
+        with _naming_stdout():
+            print_report(report)
 
 
 class ExplainFormat(str, Enum):
@@ -747,11 +756,12 @@ def explain(
     else:
         table = rich_table(expl, layer, direction.value)
         console = fitting_console(table)
-        console.print(table)
-        for paragraph in narration or []:
-            console.print()
-            # soft_wrap: a paragraph stays one line in a file or pipe; the terminal wraps it for display.
-            console.print(paragraph, markup=False, highlight=False, soft_wrap=True)
+        with _naming_stdout():
+            console.print(table)
+            for paragraph in narration or []:
+                console.print()
+                # soft_wrap: a paragraph stays one line in a file or pipe; the terminal wraps it for display.
+                console.print(paragraph, markup=False, highlight=False, soft_wrap=True)
 
 
 # Torch-free (the package exports lazily), so --help stays fast; its defaults are the flags' defaults.
