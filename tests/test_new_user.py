@@ -454,6 +454,29 @@ def test_a_table_to_a_full_stdout_names_stdout(tiny_bundle, tmp_path):
         assert result.returncode == 1 and result.stderr.strip().splitlines()[-1] == "error: stdout: No space left on device", (args, result.stderr)
 
 
+def test_evaluate_writes_its_report_to_an_output_file(tiny_bundle, tmp_path):
+    # evaluate had no --output (predict has): a report was kept by redirecting `-f json`.
+    data = tmp_path / "d.json"
+    data.write_text('{"text": "好", "label": 1}\n{"text": "坏", "label": 0}\n{"text": "很好", "label": 1}\n', encoding="utf-8")  # JSON Lines
+    model = ("--model", str(tiny_bundle))
+    printed = run_cli("evaluate", "--data", str(data), *model, "-f", "json")
+    out = tmp_path / "new" / "report.json"
+    written = run_cli("evaluate", "--data", str(data), *model, "-o", str(out))
+    assert written.returncode == 0 and written.stdout == "" and f"wrote the report to {out}" in written.stderr, written.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report == json.loads(printed.stdout) and report["n"] == 3
+    assert json.loads(run_cli("evaluate", "--data", str(data), *model, "-o", "-").stdout) == report
+    before = data.read_bytes()
+    for args, code, error in (
+        (("-o", str(tmp_path / "r.csv")), 2, r"evaluate writes its report as JSON \(\.json\), not \.csv$"),
+        (("-o", str(out), "-f", "table"), 2, r"--format table is for the terminal; --output writes the report as JSON$"),
+        (("-o", str(data)), 1, r"is the --data file; choose another name$"),
+        (("-o", str(tmp_path / "new")), 1, r"is a directory"),
+    ):
+        assert_one_line_error(run_cli("evaluate", "--data", str(data), *model, *args), code, error)
+    assert data.read_bytes() == before and json.loads(out.read_text(encoding="utf-8")) == report
+
+
 def test_a_file_too_small_for_a_test_split_gets_no_test_figures(tmp_path):
     # 3 texts a class leave none for a test split: train reported "n=0 accuracy=0.0000 macro-F1=nan".
     data = tmp_path / "t.csv"

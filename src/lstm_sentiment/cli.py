@@ -591,14 +591,20 @@ def _stdout_write(text: str) -> None:
 @app.command()
 @command
 def evaluate(
+    ctx: typer.Context,
     data: str = typer.Option(..., "--data", help="A labelled file, or zh-reviews:test (or :validation, :train)."),
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: each text by the shipped model of its script, as predict labels it."),
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed when omitted."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed when omitted."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table or json."),
     precision: Precision = typer.Option(Precision.float32, help="As predict's: see what bfloat16 costs in accuracy."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write the report here as JSON (.json or no suffix; atomically, missing folders are made) instead of stdout; - is stdout."),
 ) -> None:
     """Accuracy, macro-F1, per-class figures and the confusion matrix of a model on labelled data."""
+    if output is not None and str(output) == "-":
+        output, format = None, ReportFormat.json
+    if output is not None:
+        _check_report_output(output, data, _given(ctx, "format") and format == ReportFormat.table)
     # why here: each command imports only what it runs, so that --help starts without torch.
     _import_torch()
     from lstm_sentiment.data.sources import load_dataset
@@ -619,12 +625,31 @@ def evaluate(
     classes = sorted(set(dataset.labels))
     if len(classes) == 1:
         typer.echo(f"warning: the data hold one class ({classes[0]}); macro-F1 and the other classes' figures say little", err=True)
-    if format == ReportFormat.json:
+    if output is not None:
+        write_atomic(output, lambda tmp: tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"))
+        typer.echo(f"wrote the report to {output}", err=True)
+    elif format == ReportFormat.json:
         _utf8_stdout()
         _write_stdout(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
         with _naming_stdout():
             print_report(report)
+
+
+def _check_report_output(output: Path, data: str, table_asked: bool) -> None:
+    """Refuse an evaluate --output its report cannot go to, before torch loads and the model runs.
+
+    Raises:
+        _UsageError: ``--format table`` given with it, or a suffix other than .json.
+        SentimentError: the data file itself, a folder, or a file that cannot be written.
+    """
+    if table_asked:
+        raise _UsageError("--format table is for the terminal; --output writes the report as JSON")
+    if output.suffix and output.suffix.lower() != ".json":
+        raise _UsageError(f"--output {output}: evaluate writes its report as JSON (.json), not {output.suffix}")
+    if output.exists() and Path(data).exists() and output.samefile(data):
+        raise SentimentError(f"--output {output} is the --data file; choose another name")
+    check_output_file(output, "--output")
 
 
 class ExplainFormat(str, Enum):
