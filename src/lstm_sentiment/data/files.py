@@ -223,6 +223,8 @@ def _dict_reader(stream: Iterable[str], fmt: str, source: str) -> csv.DictReader
 # A CR alone inside a row crosses the csv reader as U+FDD0, one of Unicode's noncharacters (set aside for
 # a program's internal use), and is put back in the fields of that row alone.
 _CR_MARK = "\ufdd0"
+# This many lines in a row that end at a CR alone, no LF among them, are rows that end so, not one text.
+_CR_ROWS = 1000
 
 
 class _LoneCrsKept:
@@ -230,7 +232,8 @@ class _LoneCrsKept:
     again where a CR alone ended one, the CR as :data:`_CR_MARK`: as in a .txt file, a row ends at LF or
     CRLF only. The csv module ends an unquoted row at a lone CR, which split a text in two (two records
     for one row, the line numbers after it off by one). A file whose header ends at a CR alone has old
-    Mac line ends (Excel for Mac's CSV): its CRs end rows, as does a CR at the very end of a file.
+    Mac line ends (Excel for Mac's CSV): its CRs end rows; so do the CRs of lines after a file's last LF
+    (a header with an LF written onto such rows) and those of :data:`_CR_ROWS` lines in a row.
     ``joined`` says whether a line given since it was last set False held a CR joined in.
 
     Warns:
@@ -255,22 +258,26 @@ class _LoneCrsKept:
         for number, line in enumerate(self._lines, 2):
             if line.endswith("\r"):
                 parts.append(line[:-1])
+                if len(parts) == _CR_ROWS:  # rows that end at a CR alone under a header that ends at LF
+                    yield from (part + "\r" for part in parts)
+                    yield from self._lines
+                    return
             elif parts:
                 parts.append(line)
                 yield self._joined(parts, number - len(parts) + 1)
                 parts = []
             else:  # the usual line, passed on as it is
                 yield line
-        if parts:
-            yield self._joined(parts, None) + "\r"
+        # Lines that end at a CR alone up to the end of the file, no LF after them, are rows of their own (a
+        # header echoed with LF onto an old Mac CSV): joined, the whole file was one row.
+        yield from (part + "\r" for part in parts)
 
-    def _joined(self, parts: list[str], number: int | None) -> str:
-        if len(parts) > 1:  # one part alone is a last line that ended at its CR, nothing joined
+    def _joined(self, parts: list[str], number: int) -> str:
+        if len(parts) > 1:
             self.joined = True
             if not self._flagged:
                 self._flagged = True
-                where = f"line {number}" if number is not None else "the last line"
-                warnings.warn(f"{self._source}: {where} holds a carriage return (\\r) inside it, read as part of its field", stacklevel=3)
+                warnings.warn(f"{self._source}: line {number} holds a carriage return (\\r) inside it, read as part of its field", stacklevel=3)
         return _CR_MARK.join(parts)
 
 
@@ -782,45 +789,47 @@ _UNDECODED = re.compile("[\udc80-\udcff]")
 def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict: bool) -> Iterator[tuple[str | BadInput, dict]]:
     # surrogateescape: a bad byte is kept in the row as a lone surrogate instead of stopping the reader,
     # so the row it is in, and only that row, is refused.
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = _dict_reader(text, fmt, str(path))
-    # "no text column … name it with --text-column" could not help either
-    if reader.fieldnames is None:
-        raise SentimentError(f"{path}: empty file")
-    if not reader.fieldnames:
-        raise SentimentError(f"{path}: line 1, the header, is blank")
-    columns = list(reader.fieldnames)
-    header = [c for c in columns if c and _UNDECODED.search(c)]
-    if header:
-        raw = ",".join(header).encode("utf-8", errors="surrogateescape")
-        raise SentimentError(f"{path}: line 1 (the header) is not UTF-8{save_as_utf8(str(path), raw)}")
-    col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
-    named_twice = _repeated(columns)
-    if col in named_twice:  # DictReader would read the last of them, perhaps not the one meant
-        raise SentimentError(f"{path}: the header names {col!r} more than once")
-    repeated = [name for name in named_twice if name]
-    if repeated:
-        # DictReader keeps the last field of a name: the others' values were gone from the records.
-        reader.fieldnames = _numbered(columns)
-        renamed = [new for old, new in zip(columns, reader.fieldnames) if old != new]
-        warnings.warn(f"{path}: the header names {', '.join(map(repr, repeated))} more than once; kept as {', '.join(map(repr, renamed))} after the first", stacklevel=2)
-    for number, row, fault in _checked_rows(reader, len(columns), path):
-        value = "" if row.get(col) is None else str(row[col])
-        bad = _UNDECODED.search(value)
-        # An unquoted comma splits a text, a missing field empties it: either way the text read is not
-        # the one written, nor are the other fields.
-        others = {} if fault else {name: _replaced(field) for name, field in row.items() if name and name != col}
-        if bad:
-            raw = value.encode("utf-8", errors="surrogateescape")
-            error = _not_utf8(number, raw, len(value[: bad.start()].encode("utf-8", errors="surrogateescape")))
-            if strict:
-                raise SentimentError(f"{path}: {error}{save_as_utf8(str(path), raw)}")
-            yield BadInput(_replaced(value), error), others
-        elif fault:
-            fields = [v for v in row.values() if isinstance(v, str)] + list(row.get(None, ()))
-            yield _bad(path, "\t,"[fmt == "csv"].join(fields), fault, strict), {}
-        else:
-            yield value, others
+    # Closed with the generator: dropped open, the wrapper warned (ResourceWarning); closing it closes the
+    # file, which the caller's `with` then finds closed.
+    with io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
+        reader = _dict_reader(text, fmt, str(path))
+        # "no text column … name it with --text-column" could not help either
+        if reader.fieldnames is None:
+            raise SentimentError(f"{path}: empty file")
+        if not reader.fieldnames:
+            raise SentimentError(f"{path}: line 1, the header, is blank")
+        columns = list(reader.fieldnames)
+        header = [c for c in columns if c and _UNDECODED.search(c)]
+        if header:
+            raw = ",".join(header).encode("utf-8", errors="surrogateescape")
+            raise SentimentError(f"{path}: line 1 (the header) is not UTF-8{save_as_utf8(str(path), raw)}")
+        col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
+        named_twice = _repeated(columns)
+        if col in named_twice:  # DictReader would read the last of them, perhaps not the one meant
+            raise SentimentError(f"{path}: the header names {col!r} more than once")
+        repeated = [name for name in named_twice if name]
+        if repeated:
+            # DictReader keeps the last field of a name: the others' values were gone from the records.
+            reader.fieldnames = _numbered(columns)
+            renamed = [new for old, new in zip(columns, reader.fieldnames) if old != new]
+            warnings.warn(f"{path}: the header names {', '.join(map(repr, repeated))} more than once; kept as {', '.join(map(repr, renamed))} after the first", stacklevel=2)
+        for number, row, fault in _checked_rows(reader, len(columns), path):
+            value = "" if row.get(col) is None else str(row[col])
+            bad = _UNDECODED.search(value)
+            # An unquoted comma splits a text, a missing field empties it: either way the text read is not
+            # the one written, nor are the other fields.
+            others = {} if fault else {name: _replaced(field) for name, field in row.items() if name and name != col}
+            if bad:
+                raw = value.encode("utf-8", errors="surrogateescape")
+                error = _not_utf8(number, raw, len(value[: bad.start()].encode("utf-8", errors="surrogateescape")))
+                if strict:
+                    raise SentimentError(f"{path}: {error}{save_as_utf8(str(path), raw)}")
+                yield BadInput(_replaced(value), error), others
+            elif fault:
+                fields = [v for v in row.values() if isinstance(v, str)] + list(row.get(None, ()))
+                yield _bad(path, "\t,"[fmt == "csv"].join(fields), fault, strict), {}
+            else:
+                yield value, others
 
 
 def _replaced(field: str) -> str:
