@@ -472,6 +472,7 @@ def test_evaluate_writes_its_report_to_an_output_file(tiny_bundle, tmp_path):
         (("-o", str(out), "-f", "table"), 2, r"--format table is for the terminal; --output writes the report as JSON$"),
         (("-o", str(data)), 1, r"is the --data file; choose another name$"),
         (("-o", str(tmp_path / "new")), 1, r"is a directory"),
+        (("-o", str(tiny_bundle / "metrics.json")), 1, r"is a file of the model bundle .*; choose another name$"),
     ):
         assert_one_line_error(run_cli("evaluate", "--data", str(data), *model, *args), code, error)
     assert data.read_bytes() == before and json.loads(out.read_text(encoding="utf-8")) == report

@@ -607,10 +607,13 @@ def evaluate(
         _check_report_output(output, data, _given(ctx, "format") and format == ReportFormat.table)
     # why here: each command imports only what it runs, so that --help starts without torch.
     _import_torch()
+    from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.data.sources import load_dataset
     from lstm_sentiment.inference.model import SentimentModel
     from lstm_sentiment.inference.routing import evaluate_by_script
 
+    if output is not None:
+        check_not_bundle_file(output, "--output")  # runs/mine/metrics.json would replace the model's own
     _use_inference_threads()
     if model is not None:
         # The model's classes first: -1 and 1 of a file are two of a -1/0/1 model's classes, not folded.
