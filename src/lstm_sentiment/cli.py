@@ -31,7 +31,7 @@ from lstm_sentiment.atomic import check_output_file, claimed, write_atomic
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
 from lstm_sentiment.errors import SentimentError, says_out_of_memory
-from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
+from lstm_sentiment.logs import first_process, one_logger_for_lightning, quiet_logging
 from lstm_sentiment.output import KeptColumns, fitting_console, print_report, records_table, write_records
 
 app = typer.Typer(
@@ -130,12 +130,6 @@ def _warn_if_shipped_name(out: Path) -> None:
 
     if str(out) in DEFAULT_MODELS:
         typer.echo(f"warning: --model {out} names the shipped model; read this one with --model ./{out}", err=True)
-
-
-def _first_process() -> bool:
-    """Whether this is the process a user started, not one that a multi-process run (Lightning's DDP
-    launcher, torchrun, another node) started again with its rank in the environment."""
-    return all(os.environ.get(name, "0") == "0" for name in ("LOCAL_RANK", "NODE_RANK", "RANK"))
 
 
 def _inference_threads() -> int | None:
@@ -382,7 +376,7 @@ def train(
     check_bundle_target(out)  # before training, not after
     _warn_if_shipped_name(out)
     # The processes a multi-process run starts run this command again; the first one holds --out.
-    with claimed(out, "--out") if _first_process() else contextlib.nullcontext():
+    with claimed(out, "--out") if first_process() else contextlib.nullcontext():
         one_logger_for_lightning()
         train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
         # Both given and contradicting: refused above.

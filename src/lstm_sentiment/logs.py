@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import warnings
@@ -24,16 +25,25 @@ def _no_noise(record: logging.LogRecord) -> bool:
     return not _NOISE.match(record.getMessage())
 
 
+def first_process() -> bool:
+    """Whether this is the process a user started, not one that a multi-process run (Lightning's DDP
+    launcher, torchrun, another node) started again with its rank in the environment."""
+    return all(os.environ.get(name, "0") == "0" for name in ("LOCAL_RANK", "NODE_RANK", "RANK"))
+
+
 def quiet_logging() -> None:
     """Our own progress at INFO on stderr, other libraries' at WARNING (torch logged its FakeTensor cache
-    statistics at exit), Lightning's adverts and idle-device lines dropped, warnings as ``warning: …`` lines."""
+    statistics at exit), Lightning's adverts and idle-device lines dropped, warnings as ``warning: …`` lines.
+    A process that a multi-process run started again reads the same data with the same settings: its
+    progress and warnings are the first process's, said once (``--devices 2 --strategy ddp`` printed the
+    vocabulary line and each data warning twice); its errors still show."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("lstm_sentiment").setLevel(logging.INFO)
+    logging.getLogger("lstm_sentiment").setLevel(logging.INFO if first_process() else logging.ERROR)
     # Without a writable HOME matplotlib says, in two lines, that it made a temporary cache folder: it works.
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_no_noise)
-    warnings.showwarning = _one_line_warnings
+    warnings.showwarning = _one_line_warnings if first_process() else lambda *args, **kwargs: None
     # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
     warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
 
