@@ -1135,6 +1135,8 @@ def test_ctrl_c_while_training_says_interrupted_and_keeps_the_old_bundle(small_s
     assert process.wait(timeout=60) == 130, log.read_text()
     stderr = log.read_text()
     assert stderr.strip().splitlines()[-1] == "error: interrupted" and "Traceback" not in stderr
+    # Lightning's "Detected KeyboardInterrupt, attempting graceful shutdown ..." came before it.
+    assert "KeyboardInterrupt" not in stderr, stderr
     assert {p.name: p.read_bytes() for p in tiny_bundle.iterdir()} == before
 
 
@@ -1444,6 +1446,26 @@ def test_train_refuses_a_tokenizer_of_another_language_than_the_texts(tmp_path):
     result = run_cli("train", "--data", str(tmp_path / "zh.csv"), "--init-from", "en", "--out", str(out))
     assert_one_line_error(result, 1, re.escape("zh.csv:train: the texts are zh (by script), the model en reads en; fine-tune a model of their language"))
     assert not out.exists()
+
+
+def test_train_warns_of_validation_and_test_files_of_the_other_language(tmp_path):
+    # An en model validated and tested on a zh file trained, stopped early and fitted its temperature on
+    # texts it cannot read, without a word.
+    en = "".join(f"a {'really good' if i % 2 else 'truly bad'} film {i},{i % 2}\n" for i in range(40))
+    zh = "".join(f"这部电影{'真好看' if i % 2 else '太难看了'}{i},{i % 2}\n" for i in range(12))
+    (tmp_path / "en.csv").write_text("text,label\n" + en, encoding="utf-8")
+    (tmp_path / "zh.csv").write_text("text,label\n" + zh, encoding="utf-8")
+    args = ("train", "--data", str(tmp_path / "en.csv"), "--epochs", "1", "--hidden-size", "8")
+    result = run_cli(*args, "--valid", str(tmp_path / "zh.csv"), "--test", str(tmp_path / "zh.csv"), "--out", str(tmp_path / "m"))
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "(by script), most training texts en" in line]
+    assert warned == [
+        f"warning: {tmp_path / 'zh.csv'}: 12 of 12 validation texts are zh (by script), most training texts en: the model's figures on them say little; early stopping and the temperature follow them",
+        f"warning: {tmp_path / 'zh.csv'}: 12 of 12 test texts are zh (by script), most training texts en: the model's figures on them say little",
+    ], result.stderr
+    # Split from one file of one language: no such warning.
+    result = run_cli(*args, "--out", str(tmp_path / "n"))
+    assert result.returncode == 0 and "(by script)" not in result.stderr, result.stderr
 
 
 def test_a_guessed_column_is_named_when_another_fits_too(tmp_path):

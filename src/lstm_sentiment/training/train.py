@@ -173,6 +173,7 @@ def train(
     if len(set(valid_data.labels)) < 2:
         # Macro-F1 over one class says nothing about the other, yet early stopping and calibration follow it.
         raise SentimentError(f"{valid_data.source}: validation holds one class ({valid_data.labels[0]!r}); it needs at least 2")
+    _warn_parts_of_another_language(train_data, {"validation": valid_data, "test": test_data, **{f"{name} test": part for name, part in domain_tests.items()}})
     index = {label: i for i, label in enumerate(id2label)}
 
     L.seed_everything(train_cfg.seed, workers=True, verbose=False)
@@ -538,6 +539,25 @@ def _warn_other_language(data: LabelledTexts, lang: str, other: int) -> None:
             "alone: for good figures on both, train a model per language",
             stacklevel=4,
         )
+
+
+def _warn_parts_of_another_language(train_data: LabelledTexts, parts: dict[str, LabelledTexts | None]) -> None:
+    """Warn of a validation or test split whose texts are mostly of the other language (by script) than
+    most training texts: an en model validated on a zh file trained, stopped early and fitted its
+    temperature on texts it cannot read, without a word (evaluate warned of such texts, train did not)."""
+    lang = None
+    for role, part in parts.items():
+        if part is None:
+            continue
+        lang = lang or default_model_name(train_data.texts)
+        counts = route_counts(part.texts)
+        if model_of_most(counts) != lang:
+            follows = "; early stopping and the temperature follow them" if role == "validation" else ""
+            warnings.warn(
+                f"{part.source}: {sum(counts.values()) - counts[lang]} of {len(part)} {role} texts are "
+                f"{'en' if lang == 'zh' else 'zh'} (by script), most training texts {lang}: the model's figures on them say little{follows}",
+                stacklevel=3,
+            )
 
 
 def check_language(data: LabelledTexts, model_lang: str | None, reader: str, advice: str) -> None:
