@@ -1137,6 +1137,8 @@ def test_ctrl_c_while_training_says_interrupted_and_keeps_the_old_bundle(small_s
     assert stderr.strip().splitlines()[-1] == "error: interrupted" and "Traceback" not in stderr
     # Lightning's "Detected KeyboardInterrupt, attempting graceful shutdown ..." came before it.
     assert "KeyboardInterrupt" not in stderr, stderr
+    # Retraining into a model's folder replaced it without a word.
+    assert f"warning: --out {tiny_bundle} holds a trained model; this run replaces it when it ends (stopped before, it keeps it)" in stderr.splitlines()
     assert {p.name: p.read_bytes() for p in tiny_bundle.iterdir()} == before
 
 

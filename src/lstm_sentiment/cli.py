@@ -132,6 +132,13 @@ def _warn_if_shipped_name(out: Path) -> None:
         typer.echo(f"warning: --model {out} names the shipped model; read this one with --model ./{out}", err=True)
 
 
+def _warn_if_replacing(out: Path) -> None:
+    """Warn that --out holds a trained model, which this run replaces: retraining into it replaced an
+    earlier model without a word. It stays until the run's end (a stopped run keeps it)."""
+    if (out / "model.safetensors").is_file():
+        typer.echo(f"warning: --out {out} holds a trained model; this run replaces it when it ends (stopped before, it keeps it)", err=True)
+
+
 def _inference_threads() -> int | None:
     """Torch threads for commands that run the model: one, unless the user set OMP_NUM_THREADS (None:
     torch's own setting). The LSTM's small per-step products gain little from more, and OpenMP threads on
@@ -374,7 +381,9 @@ def train(
     from lstm_sentiment.training.train import train as run_training
 
     check_bundle_target(out)  # before training, not after
-    _warn_if_shipped_name(out)
+    if first_process():
+        _warn_if_shipped_name(out)
+        _warn_if_replacing(out)
     # The processes a multi-process run starts run this command again; the first one holds --out.
     with claimed(out, "--out") if first_process() else contextlib.nullcontext():
         one_logger_for_lightning()
