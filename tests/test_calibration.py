@@ -81,8 +81,11 @@ def test_a_temperature_at_its_bound_is_said_in_the_warning_and_the_card():
     note = bound_note(fitted)
     assert note == (
         "the temperature is at its lower bound 0.25: on mine.csv (validation split) (32 texts, accuracy 1.0000) the likelihood"
-        " still rose as it fell, and scores will lie near 0 or 1 for most texts; a larger validation split (--valid) calibrates them better"
+        " still rose as it fell, and every score is pushed toward 0 or 1 (4 times the logits); a larger validation split (--valid) calibrates the scores better"
     )
+    # A model that barely tells the classes apart (accuracy 0.62) was told its scores would lie near 0 or 1
+    # where they stayed near even and the fit raised the calibration error.
+    assert "and its calibration error rose from 0.0864 to 0.1598;" in bound_note({**fitted, "accuracy_after": 0.62, "ece_before": 0.0864, "ece_after": 0.1598})
     assert _calibration_lines(fitted)[-2].endswith(f" after. Note: {note}.")
     assert "upper bound 10.0" in bound_note({**fitted, "temperature": T_MAX})
     # The fit only nears a bound (T = exp(mid + half · tanh(raw))): 9.998981, printed as T=10.00, went unnoted.
