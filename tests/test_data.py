@@ -402,14 +402,22 @@ def test_a_lone_cr_in_a_csv_or_tsv_row_stays_in_its_field(tmp_path):
         warnings.simplefilter("error")
         assert read_labelled(end).texts == ["好", "\ufdd0差"]
     # A header that ends at LF over rows that end at a CR alone (one echoed onto an old Mac CSV) was one
-    # row of every text: those CRs end rows, up to the end of the file or after 1,000 such lines in a row.
-    echoed = tmp_path / "echoed.csv"
-    echoed.write_bytes("text,label\n很好,1\r差,0\r好,1\r".encode("utf-8"))
+    # row of every text: lines that each hold the header's fields are rows, and so are 1,000 such lines
+    # in a row; a last row with a CR in its text stays one row at a file's final CR.
+    for tail in ("\r", ""):
+        echoed = tmp_path / "echoed.csv"
+        echoed.write_bytes(f"text,label\n很好,1\r差,0\r好,1{tail}".encode("utf-8"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert read_labelled(echoed).texts == ["很好", "差", "好"]
+    last = tmp_path / "last.csv"
+    last.write_bytes("text,label\n好,1\n不\r错,0\r".encode("utf-8"))
+    with pytest.warns(UserWarning, match="line 3 holds a carriage return"):
+        assert read_labelled(last).texts == ["好", "不\r错"]
     long = tmp_path / "long.csv"
     long.write_bytes(("text,label\n" + "".join(f"好{i},{i % 2}\r" for i in range(2000)) + "差\n").encode("utf-8"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert read_labelled(echoed).texts == ["很好", "差", "好"]
         texts = list(iter_texts(long, strict=False))
     assert len(texts) == 2001 and texts[:2] == ["好0", "好1"] and texts[1999] == "好1999"
     assert texts[2000].error == "line 2002 has 1 field, the header 2"  # its line number counts each CR row

@@ -217,13 +217,15 @@ def _dict_reader(stream: Iterable[str], fmt: str, source: str) -> csv.DictReader
     inside a row kept in its field (see :class:`_LoneCrsKept`)."""
     # strict: a quoted field must end at its closing quote. Without it a stray opening quote (a text that
     # starts with '"') swallows the rows after it up to the next quote into one text, without a word.
-    return _RowReader(_LoneCrsKept(stream, source), delimiter="\t" if fmt == "tsv" else ",", strict=True)
+    delimiter = "\t" if fmt == "tsv" else ","
+    return _RowReader(_LoneCrsKept(stream, source, delimiter), delimiter=delimiter, strict=True)
 
 
 # A CR alone inside a row crosses the csv reader as U+FDD0, one of Unicode's noncharacters (set aside for
 # a program's internal use), and is put back in the fields of that row alone.
 _CR_MARK = "\ufdd0"
-# This many lines in a row that end at a CR alone, no LF among them, are rows that end so, not one text.
+# This many lines in a row that end at a CR alone, no LF among them, are rows that end so, not one text
+# (a one-column file's rows, whose fields cannot tell).
 _CR_ROWS = 1000
 
 
@@ -232,17 +234,19 @@ class _LoneCrsKept:
     again where a CR alone ended one, the CR as :data:`_CR_MARK`: as in a .txt file, a row ends at LF or
     CRLF only. The csv module ends an unquoted row at a lone CR, which split a text in two (two records
     for one row, the line numbers after it off by one). A file whose header ends at a CR alone has old
-    Mac line ends (Excel for Mac's CSV): its CRs end rows; so do the CRs of lines after a file's last LF
-    (a header with an LF written onto such rows) and those of :data:`_CR_ROWS` lines in a row.
-    ``joined`` says whether a line given since it was last set False held a CR joined in.
+    Mac line ends (Excel for Mac's CSV): its CRs end rows. So do those of a run of lines that each hold
+    as many fields as a header of two or more (a header with an LF written onto such rows), and those of
+    :data:`_CR_ROWS` lines in a row. ``joined`` says whether a line given since it was last set False held
+    a CR joined in.
 
     Warns:
         UserWarning: at the first line joined, naming it.
     """
 
-    def __init__(self, lines: Iterable[str], source: str) -> None:
+    def __init__(self, lines: Iterable[str], source: str, delimiter: str) -> None:
         self._lines = iter(lines)
         self._source = source
+        self._delimiter = delimiter
         self._flagged = False
         self.joined = False
 
@@ -254,9 +258,12 @@ class _LoneCrsKept:
         if header.endswith("\r"):
             yield from self._lines
             return
-        parts: list[str] = []  # of one line ended by LF, each ended by a CR alone
+        width = self._fields(header)
+        parts: list[str] = []  # of one line ended by LF (or the file's end), each ended by a CR alone
+        first = 2
         for number, line in enumerate(self._lines, 2):
             if line.endswith("\r"):
+                first = number if not parts else first
                 parts.append(line[:-1])
                 if len(parts) == _CR_ROWS:  # rows that end at a CR alone under a header that ends at LF
                     yield from (part + "\r" for part in parts)
@@ -264,21 +271,30 @@ class _LoneCrsKept:
                     return
             elif parts:
                 parts.append(line)
-                yield self._joined(parts, number - len(parts) + 1)
+                yield from self._rows_or_joined(parts, width, first)
                 parts = []
             else:  # the usual line, passed on as it is
                 yield line
-        # Lines that end at a CR alone up to the end of the file, no LF after them, are rows of their own (a
-        # header echoed with LF onto an old Mac CSV): joined, the whole file was one row.
-        yield from (part + "\r" for part in parts)
+        if parts:
+            parts[-1] += "\r"
+            yield from self._rows_or_joined(parts, width, first)
 
-    def _joined(self, parts: list[str], number: int) -> str:
+    def _fields(self, line: str) -> int:
+        return len(next(csv.reader([line.rstrip("\r\n")], delimiter=self._delimiter), []))
+
+    def _rows_or_joined(self, parts: list[str], width: int, number: int) -> Iterator[str]:
+        """``parts`` (the last with its own line end) as rows of their own where each holds the header's
+        ``width`` fields of two or more, else as one line joined at :data:`_CR_MARK`, warned of."""
+        if width > 1 and all(self._fields(part) == width for part in parts):
+            yield from (part + "\r" for part in parts[:-1])
+            yield parts[-1]
+            return
         if len(parts) > 1:
             self.joined = True
             if not self._flagged:
                 self._flagged = True
                 warnings.warn(f"{self._source}: line {number} holds a carriage return (\\r) inside it, read as part of its field", stacklevel=3)
-        return _CR_MARK.join(parts)
+        yield _CR_MARK.join(parts)
 
 
 class _RowReader(csv.DictReader):
