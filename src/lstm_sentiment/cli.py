@@ -31,7 +31,7 @@ from lstm_sentiment.atomic import check_output_file, claimed, write_atomic
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
 from lstm_sentiment.errors import SentimentError, says_out_of_memory
-from lstm_sentiment.logs import first_process, one_logger_for_lightning, quiet_logging
+from lstm_sentiment.logs import first_process, one_logger_for_lightning, quiet_logging, quiet_other_processes
 from lstm_sentiment.output import KeptColumns, fitting_console, print_report, records_table, write_records
 
 app = typer.Typer(
@@ -333,6 +333,8 @@ def train(
 ) -> None:
     """Train a model on the built-in corpus or your file; writes a bundle with metrics and a model card."""
     from lstm_sentiment.data.corpus import NAME as CORPUS_NAME
+
+    quiet_other_processes()
 
     if init_from is not None and embeddings is not None:
         raise _UsageError("give --init-from or --embeddings, not both: a fine-tuned model keeps its base's word vectors")

@@ -34,17 +34,24 @@ def first_process() -> bool:
 
 def quiet_logging() -> None:
     """Our own progress at INFO on stderr, other libraries' at WARNING (torch logged its FakeTensor cache
-    statistics at exit), Lightning's adverts and idle-device lines dropped, warnings as ``warning: …`` lines.
-    A process that a multi-process run started again reads the same data with the same settings: its
-    progress and warnings are the first process's, said once (``--devices 2 --strategy ddp`` printed the
-    vocabulary line and each data warning twice); its errors still show."""
+    statistics at exit), Lightning's adverts and idle-device lines dropped, warnings as ``warning: …`` lines."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("lstm_sentiment").setLevel(logging.INFO if first_process() else logging.ERROR)
+    logging.getLogger("lstm_sentiment").setLevel(logging.INFO)
     # Without a writable HOME matplotlib says, in two lines, that it made a temporary cache folder: it works.
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
     for handler in logging.getLogger().handlers:
         handler.addFilter(_no_noise)
-    warnings.showwarning = _one_line_warnings if first_process() else lambda *args, **kwargs: None
+    warnings.showwarning = _one_line_warnings
+
+
+def quiet_other_processes() -> None:
+    """In a training process that a multi-process run started again (not :func:`first_process`), no
+    progress and no warnings: it reads the same data with the same settings, so they are the first
+    process's, said once (``--devices 2 --strategy ddp`` printed the vocabulary line and each data warning
+    twice); its errors still show. Other commands keep theirs whatever the environment holds."""
+    if not first_process():
+        logging.getLogger("lstm_sentiment").setLevel(logging.ERROR)
+        warnings.showwarning = lambda *args, **kwargs: None
     # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
     warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
 

@@ -543,13 +543,18 @@ def _warn_other_language(data: LabelledTexts, lang: str, other: int) -> None:
 
 def _warn_parts_of_another_language(train_data: LabelledTexts, parts: dict[str, LabelledTexts | None]) -> None:
     """Warn of a validation or test split whose texts are mostly of the other language (by script) than
-    most training texts: an en model validated on a zh file trained, stopped early and fitted its
-    temperature on texts it cannot read, without a word (evaluate warned of such texts, train did not)."""
-    lang = None
+    the training texts, when fewer than :data:`OTHER_LANGUAGE_SHARE` of those are: an en model validated on
+    a zh file trained, stopped early and fitted its temperature on texts it cannot read, without a word
+    (evaluate warned of such texts, train did not). Training texts of both languages are warned of apart,
+    and the splits cut from them may lean either way by chance."""
+    parts = {role: part for role, part in parts.items() if part is not None}
+    if not parts:
+        return
+    trained = route_counts(train_data.texts)
+    lang = model_of_most(trained)
+    if sum(trained.values()) - trained[lang] >= OTHER_LANGUAGE_SHARE * len(train_data):
+        return
     for role, part in parts.items():
-        if part is None:
-            continue
-        lang = lang or default_model_name(train_data.texts)
         counts = route_counts(part.texts)
         if model_of_most(counts) != lang:
             follows = "; early stopping and the temperature follow them" if role == "validation" else ""
