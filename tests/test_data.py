@@ -334,6 +334,11 @@ def test_predicts_output_is_not_read_as_labelled_data(tmp_path):
         read_labelled(jsonl_out)
     assert read_labelled(csv_out, label_column="input_label").labels == ["positive", "positive"]
     assert read_labelled(csv_out, label_column="label").labels == ["positive", "negative"]  # asked for
+    # predict writes an input's Label as input_Label: no hint named it.
+    upper = tmp_path / "u.csv"
+    upper.write_text("input_Label,text,sentiment,label,score,prob_negative,prob_positive\n1,很好,x,positive,0.9,0.1,0.9\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="fits too"), pytest.raises(SentimentError, match=r"; or name the true labels with --label-column input_Label$"):
+        read_labelled(upper)
     # The input's labels under another name (sentiment) are kept as they were named: no hint named them.
     kept = tmp_path / "k.csv"
     kept.write_text("text,sentiment,label,score,prob_negative,prob_positive\n很好,1,positive,0.9,0.1,0.9\n", encoding="utf-8")

@@ -474,13 +474,15 @@ def test_evaluate_writes_its_report_to_an_output_file(tiny_bundle, tmp_path):
     assert written.returncode == 0 and written.stdout == "" and f"wrote the report to {out}" in written.stderr, written.stderr
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report == json.loads(printed.stdout) and report["n"] == 3
-    assert json.loads(run_cli("evaluate", "--data", str(data), *model, "-o", "-").stdout) == report
+    assert json.loads(run_cli("evaluate", "--data", str(data), *model, "-o", "-", "-f", "json").stdout) == report
+    assert run_cli("evaluate", "--data", str(data), *model, "-o", "-").stdout.startswith(f"{data}  n=3  accuracy=")  # a table, as predict's
     before = data.read_bytes()
     for args, code, error in (
         (("-o", str(tmp_path / "r.csv")), 2, r"evaluate writes its report as JSON \(\.json\), not \.csv$"),
         (("-o", str(out), "-f", "table"), 2, r"--format table is for the terminal; --output writes the report as JSON$"),
         (("-o", str(data)), 1, r"is the --data file; choose another name$"),
         (("-o", str(tmp_path / "new")), 1, r"is a directory"),
+        (("--data", str(tmp_path / "new"), "-o", str(tmp_path / "new")), 1, r"is a directory"),
         (("-o", str(tiny_bundle / "metrics.json")), 1, r"is a file of the model bundle .*; choose another name$"),
     ):
         assert_one_line_error(run_cli("evaluate", "--data", str(data), *model, *args), code, error)

@@ -603,11 +603,11 @@ def evaluate(
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed when omitted."),
     format: ReportFormat = typer.Option(ReportFormat.table, "--format", "-f", help="table or json."),
     precision: Precision = typer.Option(Precision.float32, help="As predict's: see what bfloat16 costs in accuracy."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write the report here as JSON (.json or no suffix; atomically, missing folders are made) instead of stdout; - is stdout."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write the report here as JSON (.json or no suffix; atomically, missing folders are made) instead of stdout; - is stdout (in --format's format)."),
 ) -> None:
     """Accuracy, macro-F1, per-class figures and the confusion matrix of a model on labelled data."""
     if output is not None and str(output) == "-":
-        output, format = None, ReportFormat.json
+        output = None  # stdout, as predict's: the format is --format's
     if output is not None:
         _check_report_output(output, data, _given(ctx, "format") and format == ReportFormat.table)
     # why here: each command imports only what it runs, so that --help starts without torch.
@@ -655,9 +655,9 @@ def _check_report_output(output: Path, data: str, table_asked: bool) -> None:
         raise _UsageError("--format table is for the terminal; --output writes the report as JSON")
     if output.suffix and output.suffix.lower() != ".json":
         raise _UsageError(f"--output {output}: evaluate writes its report as JSON (.json), not {output.suffix}")
+    check_output_file(output, "--output")
     if output.exists() and Path(data).exists() and output.samefile(data):
         raise SentimentError(f"--output {output} is the --data file; choose another name")
-    check_output_file(output, "--output")
 
 
 class ExplainFormat(str, Enum):

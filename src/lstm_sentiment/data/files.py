@@ -461,7 +461,9 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
     if label_column is None and _predictions(columns, label_col):
         # Its guessed 'label' is what a model said: evaluate scored a model against itself (accuracy 1.0).
         # predict keeps the input's columns, its 'label' as 'input_label': one of them may hold the truth.
-        kept = next((c for c in columns if c != label_col and (c == "input_label" or c.strip().lower() in LABEL_COLUMNS)), None)
+        names = [c for c in columns if c != label_col]
+        # Its input's label column, renamed input_<name> where predict writes that name, or kept as it was.
+        kept = next((c for c in names if c.lower().startswith("input_") and c[6:].strip().lower() in LABEL_COLUMNS), None) or next((c for c in names if c.strip().lower() in LABEL_COLUMNS), None)
         truth = f"; or name the true labels with --label-column {kept}" if kept is not None else ""
         raise SentimentError(f"{source}: this is predict's output: its {label_col!r} column holds predictions, beside 'score' and the probabilities; read the file predict was given{truth}")
     if label_col == text_col:

@@ -133,7 +133,7 @@ class LongRangeConfig:
                 raise ValueError(f"{name} must be a number > 0 and <= {most:.1e}; got {value!r}")
 
     def run_bytes(self, cell: str, length: int) -> int:
-        """Estimated peak memory of one run (one worker process), in bytes: 8–39 % above the peaks
+        """Estimated peak memory of one run (one worker process), in bytes: 8–44 % above the peaks
         measured on this project's machine (see ``_TRAIN_BYTES``); weights, gradients and Adam's two
         moments counted as four float32 copies of the recurrent weights."""
         per_step = _TRAIN_BYTES[cell] * self.batch_size + _EVAL_BYTES[cell] * min(self.test_size, TEST_BATCH)
