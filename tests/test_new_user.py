@@ -442,6 +442,17 @@ def test_explain_warns_of_no_known_words_and_predict_takes_dash_alone(tiny_bundl
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_every_command_drops_lightnings_advice_and_a_ddp_process_started_again_is_quiet():
+    # The filter of Lightning's num_workers advice had moved into the DDP quieting, which `make models`
+    # (and every command but train) never calls.
+    script = ("import sys, warnings; from lstm_sentiment.logs import quiet_logging, quiet_other_processes; quiet_logging(); "
+              "sys.argv[1:] == ['again'] and quiet_other_processes(); "
+              "warnings.warn('The dataloader does not have many workers; consider increasing num_workers'); warnings.warn('kept')")
+    for args, rank, said in (((), "0", "warning: kept\n"), (("again",), "0", "warning: kept\n"), (("again",), "1", "")):
+        done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60, env={**os.environ, "LOCAL_RANK": rank})
+        assert done.returncode == 0 and done.stderr == said, (args, rank, done.stderr)
+
+
 def test_a_rank_in_the_environment_keeps_the_warnings_of_other_commands(tiny_bundle, tmp_path):
     # Quieting the processes a DDP run starts again (RANK=1, say) hid every warning of every command.
     data = tmp_path / "w.csv"

@@ -42,6 +42,8 @@ def quiet_logging() -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(_no_noise)
     warnings.showwarning = _one_line_warnings
+    # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
+    warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
 
 
 def quiet_other_processes() -> None:
@@ -52,8 +54,6 @@ def quiet_other_processes() -> None:
     if not first_process():
         logging.getLogger("lstm_sentiment").setLevel(logging.ERROR)
         warnings.showwarning = lambda *args, **kwargs: None
-    # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
-    warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
 
 
 def one_logger_for_lightning() -> None:
