@@ -116,7 +116,7 @@ class LSTM(nn.LSTM):
             dropout=dropout if num_layers > 1 else 0.0,
         )
         self.impl = impl
-        self.forget_bias = float(forget_bias)
+        self.forget_bias = forget_bias
         self.init, self.t_max = init, None if t_max is None else int(t_max)
         if init == "chrono":
             self._chrono_biases(self.t_max)

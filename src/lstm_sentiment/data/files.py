@@ -260,10 +260,10 @@ class _LoneCrsKept:
             return
         width = self._fields(header)
         parts: list[str] = []  # of one line ended by LF (or the file's end), each ended by a CR alone
-        first = 2
         for number, line in enumerate(self._lines, 2):
             if line.endswith("\r"):
-                first = number if not parts else first
+                if not parts:
+                    first = number
                 parts.append(line[:-1])
                 if len(parts) == _CR_ROWS:  # rows that end at a CR alone under a header that ends at LF
                     yield from (part + "\r" for part in parts)
@@ -460,11 +460,11 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
     label_col = pick_column(columns, label_column, LABEL_COLUMNS, "label", source)
     if label_column is None and _predictions(columns, label_col):
         # Its guessed 'label' is what a model said: evaluate scored a model against itself (accuracy 1.0).
-        # predict keeps the input's columns, its 'label' as 'input_label': one of them may hold the truth.
-        names = [c for c in columns if c != label_col]
-        # Its input's label column, renamed input_<name> where predict writes that name, or kept as it was.
-        kept = next((c for c in names if c.lower().startswith("input_") and c[6:].strip().lower() in LABEL_COLUMNS), None) or next((c for c in names if c.strip().lower() in LABEL_COLUMNS), None)
-        truth = f"; or name the true labels with --label-column {kept}" if kept is not None else ""
+        # predict keeps the input's columns, a label column as input_<name> (output.input_column_key) or, of
+        # another name (sentiment), as it was: the renamed one first, as the column the input's 'label' was.
+        kept = sorted((c for c in columns if c != label_col and c.lower().removeprefix("input_").strip() in LABEL_COLUMNS),
+                      key=lambda c: not c.lower().startswith("input_"))
+        truth = f"; or name the true labels with --label-column {kept[0]}" if kept else ""
         raise SentimentError(f"{source}: this is predict's output: its {label_col!r} column holds predictions, beside 'score' and the probabilities; read the file predict was given{truth}")
     if label_col == text_col:
         raise SentimentError(f"{source}: {text_col!r} is both the text and the label column; name the other with --text-column or --label-column")

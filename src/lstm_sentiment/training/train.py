@@ -173,7 +173,6 @@ def train(
     if len(set(valid_data.labels)) < 2:
         # Macro-F1 over one class says nothing about the other, yet early stopping and calibration follow it.
         raise SentimentError(f"{valid_data.source}: validation holds one class ({valid_data.labels[0]!r}); it needs at least 2")
-    _warn_parts_of_another_language(train_data, {"validation": valid_data, "test": test_data, **{f"{name} test": part for name, part in domain_tests.items()}})
     index = {label: i for i, label in enumerate(id2label)}
 
     L.seed_everything(train_cfg.seed, workers=True, verbose=False)
@@ -192,6 +191,9 @@ def train(
         test_data = _encode(tokenizer, test_data)[0]
     domain_tests = {name: _encode(tokenizer, part)[0] for name, part in domain_tests.items()}
     check_trainable(train_data)  # again: the texts left out may have taken a class below 2
+    # Each training text routed once: for the splits' warning here and the vectors' language below.
+    trained = route_counts(train_data.texts)
+    _warn_parts_of_another_language(trained, len(train_data), {"validation": valid_data, "test": test_data, **{f"{name} test": part for name, part in domain_tests.items()}})
     base_macro_f1 = None
     if base is not None:
         if list(base[3]["id2label"]) == id2label:
@@ -203,7 +205,7 @@ def train(
         if embeddings is not None:
             vectors, source = load_vectors(embeddings), str(embeddings)
         else:
-            lang = data_language(data_cfg, train_data)
+            lang = data_language(data_cfg, train_data, trained)
             vectors = shipped_vectors(lang)
             source = f"shipped {lang} word vectors ({vectors.config['method']})"
         model, vocab, coverage = _from_vectors(vectors, model_cfg, id2label, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
@@ -511,13 +513,14 @@ def _from_bundle(base, model_cfg: ModelConfig, id2label: list[str], token_lists,
     return model, vocab, coverage, f"bundle {name} (its word vectors, LSTM{' and head' if same_labels else ''})"
 
 
-def data_language(data_cfg: DataConfig, data: LabelledTexts) -> str:
+def data_language(data_cfg: DataConfig, data: LabelledTexts, counts: Counter | None = None) -> str:
     """"zh" or "en": ``data_cfg.lang``, or for "auto" the script of most texts (as :func:`default_model_name`
     chooses), warned of when :data:`OTHER_LANGUAGE_SHARE` or more are of the other: whose shipped vectors a
-    model starts from."""
+    model starts from. ``counts``: :func:`route_counts` of ``data.texts`` where the caller has them."""
     if data_cfg.lang != "auto":
         return data_cfg.lang
-    counts = route_counts(data.texts)  # each text routed once, for the choice and the warning
+    if counts is None:
+        counts = route_counts(data.texts)  # each text routed once, for the choice and the warning
     lang = model_of_most(counts)
     _warn_other_language(data, lang, sum(counts.values()) - counts[lang])
     return lang
@@ -541,19 +544,17 @@ def _warn_other_language(data: LabelledTexts, lang: str, other: int) -> None:
         )
 
 
-def _warn_parts_of_another_language(train_data: LabelledTexts, parts: dict[str, LabelledTexts | None]) -> None:
+def _warn_parts_of_another_language(trained: Counter, n_train: int, parts: dict[str, LabelledTexts | None]) -> None:
     """Warn of a validation or test split whose texts are mostly of the other language (by script) than
     the training texts, when fewer than :data:`OTHER_LANGUAGE_SHARE` of those are: an en model validated on
     a zh file trained, stopped early and fitted its temperature on texts it cannot read, without a word
     (evaluate warned of such texts, train did not). Training texts of both languages are warned of apart,
-    and the splits cut from them may lean either way by chance."""
-    parts = {role: part for role, part in parts.items() if part is not None}
-    if not parts:
-        return
-    trained = route_counts(train_data.texts)
+    and the splits cut from them may lean either way by chance. ``trained``: :func:`route_counts` of the
+    ``n_train`` training texts."""
     lang = model_of_most(trained)
-    if sum(trained.values()) - trained[lang] >= OTHER_LANGUAGE_SHARE * len(train_data):
+    if sum(trained.values()) - trained[lang] >= OTHER_LANGUAGE_SHARE * n_train:
         return
+    parts = {role: part for role, part in parts.items() if part is not None}
     for role, part in parts.items():
         counts = route_counts(part.texts)
         if model_of_most(counts) != lang:
