@@ -5,7 +5,8 @@ Usage: python bench/quality.py --data DATA [--langs zh,en] [--train-domains hote
 In one run, for each domain's test split (lstm_sentiment.data.domains; DATA is the build data folder):
 - the shipped model (the mixture of all domains of its language);
 - TF-IDF (word 1–2-grams of the project's tokenizer, sublinear tf) + logistic regression (scikit-learn),
-  trained on the same mixture;
+  trained on the same mixture (the shipped model's training texts, with the sentences it also learns from;
+  where it learns from sentences, a second column without them);
 - SnowNLP's sentiment score > 0.5 (Chinese only);
 - for each domain of --train-domains: `train` with its defaults on that domain's train split alone, and
   TF-IDF + LR on the same split.
@@ -83,15 +84,18 @@ def token_shares(model, tests: dict) -> dict:
 
 def run_lang(lang: str, data_dir: Path, train_domains: list[str]) -> tuple[list[str], dict]:
     from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-    from lstm_sentiment.data.domains import domains, mixture
+    from lstm_sentiment.data.domains import domains
     from lstm_sentiment.inference.model import SentimentModel
-    from lstm_sentiment.training.shipped import DOMAIN_CAP
+    from lstm_sentiment.training.shipped import training_texts
     from lstm_sentiment.training.train import train
 
     splits = domains(lang, data_dir)
     tests = {name: parts[2] for name, parts in splits.items()}
     shipped = SentimentModel.load(lang)
-    columns = {"shipped LSTM": lstm(shipped, tests), "TF-IDF+LR (same data)": tfidf_lr(mixture(splits, 0, DOMAIN_CAP[lang]), tests, lang)}
+    whole, sample = training_texts(lang, splits)
+    columns = {"shipped LSTM": lstm(shipped, tests), "TF-IDF+LR (same data)": tfidf_lr(sample, tests, lang)}
+    if len(sample) > len(whole):
+        columns["TF-IDF+LR (whole texts only)"] = tfidf_lr(whole, tests, lang)
     if lang == "zh":
         columns["SnowNLP"] = snownlp(tests)
     for name in train_domains:

@@ -1,6 +1,6 @@
 """Choose the training recipe on validation: each variant trained on a sample of every domain's train split.
 
-Usage: python bench/recipe.py --data DATA --lang zh [--cap 5000] [--variants frozen,fine-tuned,...] [--domains imdb] [--seed 1]
+Usage: python bench/recipe.py --data DATA --lang zh [--cap 5000] [--variants frozen,fine-tuned,...] [--domains imdb] [--seed 1] [--sentences]
 
 Every variant changes one thing from the base (the defaults): word vectors frozen or fine-tuned (at 0.1 or 1
 times the learning rate: fine-tuned, fine-tuned-lr1), layers, hidden size, pooling, dropout, batch size,
@@ -9,7 +9,8 @@ chrono initialisation (T_max = 256, the longest text read), language-model pretr
 epochs) on every domain's whole train split, labels unused; for en, the fine-tuned recipe with a plateau cut,
 dropout 0.3, vectors at 0.3 × the rate, 512 tokens, H = 256, 2 layers, or max, mean or last pooling. Prints a
 Markdown table: validation accuracy and macro-F1 of the mixture and per domain, best epoch, seconds. Test
-splits are not read.
+splits are not read. ``--sentences`` adds the sample's sentences to it as the shipped zh recipe does
+(:func:`lstm_sentiment.data.domains.with_sentences`).
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0, help="TrainConfig.seed of every variant")
     parser.add_argument("--domains", default=None, help="only these domains (comma-separated), e.g. imdb for the longest texts")
+    parser.add_argument("--sentences", action="store_true", help="train on the sample's sentences too (with_sentences)")
     args = parser.parse_args()
     from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-    from lstm_sentiment.data.domains import domains, mixture, unlabelled
+    from lstm_sentiment.data.domains import domains, mixture, unlabelled, with_sentences
     from lstm_sentiment.training.shipped import VALID_CAP
     from lstm_sentiment.training.train import train
 
@@ -71,6 +73,8 @@ def main() -> None:
     if args.domains:
         splits = {name: splits[name] for name in args.domains.split(",")}
     train_part, valid_part = mixture(splits, 0, args.cap), mixture(splits, 1, VALID_CAP)
+    if args.sentences:
+        train_part = with_sentences(train_part, splits)
     # The LM variants read every train text of every domain, not only the sample the classifier learns from.
     extra_texts = unlabelled(splits, train_part)
     valid_domains = {name: mixture({name: parts}, 1, VALID_CAP) for name, parts in splits.items()}

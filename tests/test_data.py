@@ -485,3 +485,22 @@ def test_no_held_out_text_of_one_domain_is_trained_on_in_another():
     assert cleaned["shopping"][0].texts == ["发货慢"]
     assert cleaned["reviews"][1].texts == ["一般般"] and cleaned["shopping"][1].texts == ["质量不错 ", "差"]
     assert [c[2].texts for c in cleaned.values()] == [["包装很好"], ["太差了"]]
+
+
+def test_long_training_texts_lend_their_sentences_with_their_label():
+    from lstm_sentiment.data.domains import with_sentences
+
+    sample = LabelledTexts(
+        ["这本书很好看。印刷也清楚！就是贵", "质量太差了；客服不理人~~发货也慢", "很满意。好", "一句话的评论", "印刷也清楚"],
+        ["positive", "negative", "positive", "negative", "positive"],
+        "shop:train",
+    )
+    held = (LabelledTexts(["发货也 慢"], ["negative"], "v"), LabelledTexts(["x"], ["negative"], "t"))
+    got = with_sentences(sample, {"shop": (sample, *held)})
+    assert got.texts[:5] == sample.texts and got.labels[:5] == sample.labels and got.source == "shop:train+sentences"
+    # Kept: sentences of 4+ characters of two-sentence texts, not a sample text (印刷也清楚), not held out
+    # (发货也慢, spaces aside); 很满意 is 3 characters and 好 1, so 很满意。好 lends nothing.
+    assert list(zip(got.texts[5:], got.labels[5:])) == [("这本书很好看", "positive"), ("质量太差了", "negative"), ("客服不理人", "negative")]
+    twice = LabelledTexts(["物流很快。质量一般般", "质量一般般。物流很快", "不值这个价！质量一般般"], ["positive", "positive", "negative"], "s")
+    # A sentence given under both labels is left out; one given twice under one label is kept once.
+    assert with_sentences(twice, {"s": (twice, *held)}).texts[3:] == ["物流很快", "不值这个价"]

@@ -1867,7 +1867,8 @@ def test_evaluate_without_a_model_scores_each_text_by_its_scripts_model(tmp_path
     path.write_text("text,label\n" + "".join(f'"{t}",{y}\n' for t, y in rows), encoding="utf-8")
     result = run_cli("evaluate", "--data", str(path))
     assert result.returncode == 0 and result.stderr == "", result.stderr
-    assert re.search(r"n=6 +accuracy=[0-9.]+ +macro-F1=[0-9.]+ +ECE=[0-9.]+ \(T=zh 1\.57, en 1\.33; [0-9.]+ at T=1\)", result.stdout), result.stdout
+    temperatures = re.escape(f"T=zh {zh.temperature:.2f}, en {en.temperature:.2f}")
+    assert re.search(rf"n=6 +accuracy=[0-9.]+ +macro-F1=[0-9.]+ +ECE=[0-9.]+ \({temperatures}; [0-9.]+ at T=1\)", result.stdout), result.stdout
     assert re.search(r"^by the zh model: n=3 .*\nby the en model: n=3 ", result.stdout, re.M)
     # Labels and rows are checked over the whole data: -1/1 on the zh texts and 0/1 on the en ones were
     # folded per script into two classes (the neutral 0s counted negative), and a row numbered within its script.
