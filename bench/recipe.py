@@ -9,8 +9,8 @@ chrono initialisation (T_max = 256, the longest text read), language-model pretr
 epochs) on every domain's whole train split, labels unused; for en, the fine-tuned recipe with a plateau cut,
 dropout 0.3, vectors at 0.3 × the rate, 512 tokens, H = 256, 2 layers, or max, mean or last pooling. Prints a
 Markdown table: validation accuracy and macro-F1 of the mixture and per domain, best epoch, seconds. Test
-splits are not read. ``--sentences`` adds the sample's sentences to it as the shipped zh recipe does
-(:func:`lstm_sentiment.data.domains.with_sentences`).
+splits are not scored. ``--sentences`` adds the sample's sentences to it as the shipped zh recipe does
+(:func:`lstm_sentiment.data.domains.with_sentences`; validation and test texts are read only to keep them out).
 """
 
 from __future__ import annotations

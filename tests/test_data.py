@@ -496,11 +496,18 @@ def test_long_training_texts_lend_their_sentences_with_their_label():
         "shop:train",
     )
     held = (LabelledTexts(["发货也 慢"], ["negative"], "v"), LabelledTexts(["x"], ["negative"], "t"))
-    got = with_sentences(sample, {"shop": (sample, *held)})
-    assert got.texts[:5] == sample.texts and got.labels[:5] == sample.labels and got.source == "shop:train+sentences"
-    # Kept: sentences of 4+ characters of two-sentence texts, not a sample text (印刷也清楚), not held out
-    # (发货也慢, spaces aside); 很满意 is 3 characters and 好 1, so 很满意。好 lends nothing.
-    assert list(zip(got.texts[5:], got.labels[5:])) == [("这本书很好看", "positive"), ("质量太差了", "negative"), ("客服不理人", "negative")]
+    # Another domain's test split counts as much as this one's validation split.
+    other = tuple(LabelledTexts(texts, ["positive"] * len(texts), "o") for texts in (["y"], ["z"], ["就是贵了点"]))
+    sample = LabelledTexts([*sample.texts, "做工精细。就是贵了点！物超所值", "手感很好。太贵"], [*sample.labels, "positive", "positive"], "shop:train")
+    got = with_sentences(sample, {"shop": (sample, *held), "other": other})
+    n = len(sample)
+    assert got.texts[:n] == sample.texts and got.labels[:n] == sample.labels and got.source == "shop:train+sentences"
+    # Kept: sentences of 4+ characters of texts holding two such, not a sample text (印刷也清楚), not held out
+    # in any domain (发货也慢, spaces aside; 就是贵了点); 很满意 is 3 characters and 好 1, so 很满意。好 lends
+    # nothing, nor does 手感很好。太贵 (one sentence of 4 characters).
+    assert list(zip(got.texts[n:], got.labels[n:])) == [
+        ("这本书很好看", "positive"), ("质量太差了", "negative"), ("客服不理人", "negative"), ("做工精细", "positive"), ("物超所值", "positive"),
+    ]
     twice = LabelledTexts(["物流很快。质量一般般", "质量一般般。物流很快", "不值这个价！质量一般般"], ["positive", "positive", "negative"], "s")
     # A sentence given under both labels is left out; one given twice under one label is kept once.
     assert with_sentences(twice, {"s": (twice, *held)}).texts[3:] == ["物流很快", "不值这个价"]

@@ -26,7 +26,8 @@ Splits = tuple[LabelledTexts, LabelledTexts, LabelledTexts]
 ZH_FILES = ("shopping", "hotels", "movies")
 # Held-out SST-2 sentences for validation and for test.
 SST2_HELD_OUT = 1_500
-# Where a review's sentences end: Chinese and Western stops, semicolons, ellipses, tildes, line breaks.
+# Where a review's sentences end: 。, ! and ? in either width, semicolons, ellipses, tildes, line breaks. Not "."
+# (decimals, abbreviations, and Chinese reviews use it rarely as a stop).
 _SENTENCE_END = re.compile(r"[。！？!?；;…\n~～]+")
 # Shorter pieces (好。, 嗯！) say little on their own and many occur under both labels.
 SENTENCE_MIN_CHARS = 4
@@ -150,7 +151,7 @@ def mixture(splits: dict[str, Splits], part: int, cap: int | dict[str, int], see
 
 
 def with_sentences(sample: LabelledTexts, splits: dict[str, Splits]) -> LabelledTexts:
-    """``sample`` followed by the sentences of its texts of two sentences or more, each labelled as its text.
+    """``sample`` followed by the sentences of its texts that hold two or more, each labelled as its text.
 
     Hand-written sentences are short, and in the shopping reviews length goes with the label (short book,
     clothes and hotel reviews are mostly complaints; docs/recipe.md, rounds 14 and 17), so a model trained on
@@ -158,7 +159,7 @@ def with_sentences(sample: LabelledTexts, splits: dict[str, Splits]) -> Labelled
     the same things, mostly of its sentiment: weak labels, as distant supervision gives.
 
     Sentences are cut at :data:`_SENTENCE_END`; those under :data:`SENTENCE_MIN_CHARS` characters are left
-    out, and so is any sentence that is a text of ``sample`` or a validation or test text of any domain of
+    out and not counted (这本书很好看。太贵了 holds one, and gives nothing), and so is any sentence that is a text of ``sample`` or a validation or test text of any domain of
     ``splits`` (texts compared as :func:`same_text_key`), or that two texts give under different labels.
     """
     held = {same_text_key(t) for parts in splits.values() for part in parts[1:] for t in part.texts}
