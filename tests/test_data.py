@@ -491,14 +491,13 @@ def test_long_training_texts_lend_their_sentences_with_their_label():
     from lstm_sentiment.data.domains import with_sentences
 
     sample = LabelledTexts(
-        ["这本书很好看。印刷也清楚！就是贵", "质量太差了；客服不理人~~发货也慢", "很满意。好", "一句话的评论", "印刷也清楚"],
-        ["positive", "negative", "positive", "negative", "positive"],
+        ["这本书很好看。印刷也清楚！就是贵", "质量太差了；客服不理人~~发货也慢", "很满意。好", "一句话的评论", "印刷也清楚", "做工精细。就是贵了点！物超所值", "手感很好。太贵"],
+        ["positive", "negative", "positive", "negative", "positive", "positive", "positive"],
         "shop:train",
     )
     held = (LabelledTexts(["发货也 慢"], ["negative"], "v"), LabelledTexts(["x"], ["negative"], "t"))
     # Another domain's test split counts as much as this one's validation split.
     other = tuple(LabelledTexts(texts, ["positive"] * len(texts), "o") for texts in (["y"], ["z"], ["就是贵了点"]))
-    sample = LabelledTexts([*sample.texts, "做工精细。就是贵了点！物超所值", "手感很好。太贵"], [*sample.labels, "positive", "positive"], "shop:train")
     got = with_sentences(sample, {"shop": (sample, *held), "other": other})
     n = len(sample)
     assert got.texts[:n] == sample.texts and got.labels[:n] == sample.labels and got.source == "shop:train+sentences"
