@@ -383,11 +383,12 @@ def train(
     from lstm_sentiment.training.train import train as run_training
 
     check_bundle_target(out)  # before training, not after
-    if first_process():
+    # The processes a multi-process run starts run this command again; the first one warns and holds --out.
+    first = first_process()
+    if first:
         _warn_if_shipped_name(out)
         _warn_if_replacing(out)
-    # The processes a multi-process run starts run this command again; the first one holds --out.
-    with claimed(out, "--out") if first_process() else contextlib.nullcontext():
+    with claimed(out, "--out") if first else contextlib.nullcontext():
         one_logger_for_lightning()
         train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
         # Both given and contradicting: refused above.

@@ -159,8 +159,9 @@ def with_sentences(sample: LabelledTexts, splits: dict[str, Splits]) -> Labelled
     the same things, mostly of its sentiment: weak labels, as distant supervision gives.
 
     Sentences are cut at :data:`_SENTENCE_END`; those under :data:`SENTENCE_MIN_CHARS` characters are left
-    out and not counted (这本书很好看。太贵了 holds one, and gives nothing), and so is any sentence that is a text of ``sample`` or a validation or test text of any domain of
-    ``splits`` (texts compared as :func:`same_text_key`), or that two texts give under different labels.
+    out and not counted (这本书很好看。太贵了 holds one, and gives nothing), and so is any sentence that is a
+    text of ``sample`` or a validation or test text of any domain of ``splits`` (texts compared as
+    :func:`same_text_key`), or that two texts give under different labels.
     """
     held = {same_text_key(t) for parts in splits.values() for part in parts[1:] for t in part.texts}
     held |= {same_text_key(t) for t in sample.texts}
