@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import tempfile
 import time
 from pathlib import Path
@@ -130,6 +131,8 @@ def main() -> None:
     parser.add_argument("--train-domains", default="", help="domains on which `train` with defaults also runs, e.g. hotels,movies")
     parser.add_argument("--out", type=Path, default=Path("QUALITY.md"))
     args = parser.parse_args()
+    if importlib.util.find_spec("sklearn") is None:  # before minutes of work with the models, not after
+        raise ModuleNotFoundError("No module named 'sklearn'", name="sklearn")
     started = time.perf_counter()
     command = f"python bench/quality.py --langs {args.langs}" + (f" --train-domains {args.train_domains}" if args.train_domains else "")
     section = [f"## {datetime.date.today().isoformat()}: `{command}`", ""]

@@ -10,7 +10,7 @@ epochs) on every domain's whole train split, labels unused; for en, the fine-tun
 dropout 0.3, vectors at 0.3 × the rate, 512 tokens, H = 256, 2 layers, or max, mean or last pooling. Prints a
 Markdown table: validation accuracy and macro-F1 of the mixture and per domain, best epoch, seconds. Test
 splits are not scored. ``--sentences`` adds the sample's sentences to it as the shipped zh recipe does
-(:func:`lstm_sentiment.data.domains.with_sentences`; validation and test texts are read only to keep them out).
+(:func:`lstm_sentiment.data.dataset.with_sentences`; validation and test texts are read only to keep them out).
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def main() -> None:
     parser.add_argument("--sentences", action="store_true", help="train on the sample's sentences too (with_sentences)")
     args = parser.parse_args()
     from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-    from lstm_sentiment.data.domains import domains, mixture, unlabelled, with_sentences
+    from lstm_sentiment.data.dataset import with_sentences
+    from lstm_sentiment.data.domains import domains, held_out, mixture, unlabelled
     from lstm_sentiment.training.shipped import VALID_CAP
     from lstm_sentiment.training.train import train
 
@@ -74,7 +75,7 @@ def main() -> None:
         splits = {name: splits[name] for name in args.domains.split(",")}
     train_part, valid_part = mixture(splits, 0, args.cap), mixture(splits, 1, VALID_CAP)
     if args.sentences:
-        train_part = with_sentences(train_part, splits)
+        train_part = with_sentences(train_part, held_out(splits))
     # The LM variants read every train text of every domain, not only the sample the classifier learns from.
     extra_texts = unlabelled(splits, train_part)
     valid_domains = {name: mixture({name: parts}, 1, VALID_CAP) for name, parts in splits.items()}

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_one_line_error, run_cli
+from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
 
 
@@ -398,6 +399,29 @@ def test_train_to_a_pipe_logs_one_line_per_epoch(tmp_path):
     assert "it/s" not in result.stderr and "━" not in result.stderr.split("Epoch 2/2")[0]
 
 
+def test_train_sentences_adds_each_training_texts_sentences_and_says_how_many(tmp_path):
+    # 10 texts a class, each of two sentences of 4+ characters: the 80/10/10 split trains on 8 a class, and
+    # --sentences adds their 32 sentences (those of the 4 held-out texts are not added).
+    rows = [f"第{i}家店的菜很好吃。服务员{i}号很热情,1" for i in range(10)] + [f"第{i}家店的菜太难吃了！服务员{i}号很冷漠,0" for i in range(10)]
+    data = tmp_path / "two.csv"
+    data.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run_cli("train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "1", "--sentences")
+    assert result.returncode == 0, result.stderr
+    assert "two.csv:train: 32 sentences of its 16 texts added (--sentences)" in result.stderr
+    config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
+    assert config["sentences"] == 32 and config["training_data"]["counts"]["train"] == {"negative": 24, "positive": 24}
+    assert config["training_data"]["train"].endswith("two.csv:train+sentences")
+    assert "- train also holds 32 sentences of 4 characters or more" in (tmp_path / "m" / "README.md").read_text(encoding="utf-8")
+
+
+def test_train_sentences_warns_when_no_text_holds_two():
+    from lstm_sentiment.training.splits import with_training_sentences
+
+    train = LabelledTexts(["这家店很好。好", "太难吃了"], ["positive", "negative"], "short.csv:train")
+    with pytest.warns(UserWarning, match=r"^--sentences: no text of short.csv:train holds two sentences of 4 characters or more"):
+        assert with_training_sentences(train, LabelledTexts(["还行吧"], ["positive"], "v"), None) == train
+
+
 def test_train_refuses_the_installed_package_and_warns_of_a_shipped_models_name(tmp_path):
     # --out …/assets/models/zh replaced the shipped model every command reads by default.
     from importlib import resources
@@ -454,6 +478,21 @@ def test_build_scripts_name_missing_build_data_in_one_line(tmp_path, script):
     result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=root, timeout=300)
     assert_one_line_error(result, 1, r"zh-multi/shopping\.csv: build data not found; point DATA at the folder holding zh-multi/, sst2/ and imdb/$")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_build_script_without_the_build_extra_says_so_in_one_line(capsys):
+    # bench/quality.py on a machine without scikit-learn ended in a ModuleNotFoundError traceback.
+    from lstm_sentiment.errors import run_script
+
+    def needs(name):
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    with pytest.raises(SystemExit) as ended:
+        run_script(lambda: needs("sklearn"))
+    assert ended.value.code == 1
+    assert capsys.readouterr().err == "error: no module named 'sklearn': this script needs the build extra (pip install -e '.[build]', as make .venv/.build-stamp does)\n"
+    with pytest.raises(ModuleNotFoundError):  # a module the package itself needs is a fault, not a missing extra
+        run_script(lambda: needs("lstm_sentiment.gone"))
 
 
 @pytest.mark.parametrize("command", [["train", "--data", "d.csv", "--epochs", "1"], ["longrange", "--quick"]])

@@ -488,7 +488,7 @@ def test_no_held_out_text_of_one_domain_is_trained_on_in_another():
 
 
 def test_long_training_texts_lend_their_sentences_with_their_label():
-    from lstm_sentiment.data.domains import with_sentences
+    from lstm_sentiment.data.dataset import with_sentences
 
     sample = LabelledTexts(
         ["这本书很好看。印刷也清楚！就是贵", "质量太差了；客服不理人~~发货也慢", "很满意。好", "一句话的评论", "印刷也清楚", "做工精细。就是贵了点！物超所值", "手感很好。太贵"],
@@ -498,7 +498,7 @@ def test_long_training_texts_lend_their_sentences_with_their_label():
     held = (LabelledTexts(["发货也 慢"], ["negative"], "v"), LabelledTexts(["x"], ["negative"], "t"))
     # Another domain's test split counts as much as this one's validation split.
     other = tuple(LabelledTexts(texts, ["positive"] * len(texts), "o") for texts in (["y"], ["z"], ["就是贵了点"]))
-    got = with_sentences(sample, {"shop": (sample, *held), "other": other})
+    got = with_sentences(sample, [*held, *other[1:]])
     n = len(sample)
     assert got.texts[:n] == sample.texts and got.labels[:n] == sample.labels and got.source == "shop:train+sentences"
     # Kept: sentences of 4+ characters of texts holding two such, not a sample text (印刷也清楚), not held out
@@ -509,4 +509,4 @@ def test_long_training_texts_lend_their_sentences_with_their_label():
     ]
     twice = LabelledTexts(["物流很快。质量一般般", "质量一般般。物流很快", "不值这个价！质量一般般"], ["positive", "positive", "negative"], "s")
     # A sentence given under both labels is left out; one given twice under one label is kept once.
-    assert with_sentences(twice, {"s": (twice, *held)}).texts[3:] == ["物流很快", "不值这个价"]
+    assert with_sentences(twice, held).texts[3:] == ["物流很快", "不值这个价"]

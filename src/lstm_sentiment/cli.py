@@ -301,6 +301,7 @@ def train(
     test: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Test file; default: 10% of --data, stratified, unless --valid is given (then no test split)."),
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text/review/sentence/content/comment/评论/文本/内容."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity/标签/情感."),
+    sentences: bool = typer.Option(False, "--sentences", help="Also train on each sentence (4+ characters; cut at 。！？!?；;…~ and line breaks) of the training texts that hold two or more, labelled as its text, none a validation or test text: for long reviews, so that short texts are read as well (the shipped zh model's data)."),
     init_from: Optional[str] = typer.Option(None, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
     embeddings: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="word2vec (.txt/.bin), GloVe or fastText .vec file, or the same .gz/.bz2; default: the shipped pretrained vectors of the data's language."),
     lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en; other than the texts' script only with --embeddings."),
@@ -379,7 +380,7 @@ def train(
     # why here, after the checks of the settings: torch and Lightning take seconds to import, a typo none.
     _import_torch()
     from lstm_sentiment.bundle import check_bundle_target
-    from lstm_sentiment.training.splits import training_splits
+    from lstm_sentiment.training.splits import training_splits, with_training_sentences
     from lstm_sentiment.training.train import train as run_training
 
     check_bundle_target(out)  # before training, not after
@@ -391,6 +392,9 @@ def train(
     with claimed(out, "--out") if first else contextlib.nullcontext():
         one_logger_for_lightning()
         train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
+        whole = len(train_part)
+        if sentences:
+            train_part = with_training_sentences(train_part, valid_part, test_part)
         # Both given and contradicting: refused above.
         model_cfg = with_vector_choice(model_cfg, freeze_given=_given(ctx, "freeze_embeddings"), scale_given=_given(ctx, "embedding_lr_scale"))
         metrics = run_training(
@@ -403,6 +407,7 @@ def train(
             train_cfg=train_cfg,
             embeddings=embeddings,
             init_from=init_from,
+            extra={"sentences": len(train_part) - whole} if sentences else None,
         )
     if metrics is not None:  # None on the other processes of a multi-process run
         interrupt.ignore()  # --out is replaced: a signal while the reports print would call this run interrupted

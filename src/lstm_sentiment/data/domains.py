@@ -13,7 +13,6 @@ shopping file share 9,313 texts, and 189 of zh-reviews' test texts were in shopp
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import load_zh_reviews
@@ -26,11 +25,6 @@ Splits = tuple[LabelledTexts, LabelledTexts, LabelledTexts]
 ZH_FILES = ("shopping", "hotels", "movies")
 # Held-out SST-2 sentences for validation and for test.
 SST2_HELD_OUT = 1_500
-# Where a review's sentences end: 。, ! and ? in either width, semicolons, ellipses, tildes, line breaks. Not "."
-# (decimals, abbreviations, and Chinese reviews use it rarely as a stop).
-_SENTENCE_END = re.compile(r"[。！？!?；;…\n~～]+")
-# Shorter pieces (好。, 嗯！) say little on their own and many occur under both labels.
-SENTENCE_MIN_CHARS = 4
 
 
 def _read(path: Path) -> LabelledTexts:
@@ -150,31 +144,9 @@ def mixture(splits: dict[str, Splits], part: int, cap: int | dict[str, int], see
     return LabelledTexts(texts, labels, "+".join(f"{name}:{names[part]}" for name in splits))
 
 
-def with_sentences(sample: LabelledTexts, splits: dict[str, Splits]) -> LabelledTexts:
-    """``sample`` followed by the sentences of its texts that hold two or more, each labelled as its text.
-
-    Hand-written sentences are short, and in the shopping reviews length goes with the label (short book,
-    clothes and hotel reviews are mostly complaints; docs/recipe.md, rounds 14 and 17), so a model trained on
-    whole reviews reads a short praise (这本书很好) negative. A long review's sentences are short texts about
-    the same things, mostly of its sentiment: weak labels, as distant supervision gives.
-
-    Sentences are cut at :data:`_SENTENCE_END`; those under :data:`SENTENCE_MIN_CHARS` characters are left
-    out and not counted (这本书很好看。太贵了 holds one, and gives nothing), and so is any sentence that is a
-    text of ``sample`` or a validation or test text of any domain of ``splits`` (texts compared as
-    :func:`same_text_key`), or that two texts give under different labels.
-    """
-    held = {same_text_key(t) for parts in splits.values() for part in parts[1:] for t in part.texts}
-    held |= {same_text_key(t) for t in sample.texts}
-    texts, labels = [], []
-    for text, label in zip(sample.texts, sample.labels):
-        sentences = [s.strip() for s in _SENTENCE_END.split(text)]
-        sentences = [s for s in sentences if len(s) >= SENTENCE_MIN_CHARS]
-        if len(sentences) >= 2:
-            texts += sentences
-            labels += [label] * len(sentences)
-    pieces = deduplicate(LabelledTexts(texts, labels, "sentences"), key=same_text_key)
-    kept = [i for i, text in enumerate(pieces.texts) if same_text_key(text) not in held]
-    return LabelledTexts(sample.texts + [pieces.texts[i] for i in kept], sample.labels + [pieces.labels[i] for i in kept], f"{sample.source}+sentences")
+def held_out(splits: dict[str, Splits]) -> list[LabelledTexts]:
+    """The validation and test split of every domain: the texts no training text may be."""
+    return [part for parts in splits.values() for part in parts[1:]]
 
 
 def unlabelled(splits: dict[str, Splits], sample: LabelledTexts) -> list[str]:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from lstm_sentiment.atomic import write_atomic
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.data.dataset import LabelledTexts
-from lstm_sentiment.data.domains import Splits, domains, mixture, unlabelled, with_sentences
+from lstm_sentiment.data.dataset import LabelledTexts, with_sentences
+from lstm_sentiment.data.domains import Splits, domains, held_out, mixture, unlabelled
 from lstm_sentiment.errors import run_script
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 
@@ -58,7 +58,7 @@ def training_texts(lang: str, splits: dict[str, Splits]) -> tuple[LabelledTexts,
     """(whole, trained): every domain's train split cut to :data:`DOMAIN_CAP`; and what the shipped model
     trains on, the same followed by their sentences where :data:`SENTENCES` says so (else ``whole``)."""
     whole = mixture(splits, 0, DOMAIN_CAP[lang])
-    return whole, with_sentences(whole, splits) if SENTENCES[lang] else whole
+    return whole, with_sentences(whole, held_out(splits)) if SENTENCES[lang] else whole
 
 
 def build(lang: str, data_dir: Path, out: Path) -> dict:

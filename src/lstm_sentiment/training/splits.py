@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
-from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, deduplicate, stratified_split, warn_score_labels
+from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, deduplicate, stratified_split, warn_score_labels, with_sentences
 from lstm_sentiment.data.sources import load_dataset
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.normalize import same_text_key
@@ -72,6 +72,23 @@ def training_splits(
         for part in (valid_part, test_part):
             _warn_shared(seen, part)
     return train_part, valid_part, test_part
+
+
+def with_training_sentences(train_part: LabelledTexts, valid_part: LabelledTexts, test_part: LabelledTexts | None) -> LabelledTexts:
+    """``train --sentences``: ``train_part`` followed by the sentences of its texts (:func:`with_sentences`),
+    none a text of ``valid_part`` or ``test_part``; logs how many were added. ``train_part`` itself when none.
+
+    Warns:
+        UserWarning: no training text holds two sentences of 4 characters or more (the run trains on the
+            whole texts alone).
+    """
+    trained = with_sentences(train_part, [part for part in (valid_part, test_part) if part is not None])
+    added = len(trained) - len(train_part)
+    if not added:
+        warnings.warn(f"--sentences: no text of {train_part.source} holds two sentences of 4 characters or more (cut at 。！？!?；;…~ and line breaks); training on the whole texts", stacklevel=2)
+        return train_part
+    log.info("%s: %d sentences of its %d texts added (--sentences)", train_part.source, added, len(train_part))
+    return trained
 
 
 def _without_repeats(data: LabelledTexts) -> tuple[LabelledTexts, dict[str, str]]:
