@@ -418,7 +418,7 @@ def test_train_sentences_warns_when_no_text_holds_two():
     from lstm_sentiment.training.splits import with_training_sentences
 
     train = LabelledTexts(["这家店很好。好", "太难吃了"], ["positive", "negative"], "short.csv:train")
-    with pytest.warns(UserWarning, match=r"^--sentences: no text of short.csv:train holds two sentences of 4 characters or more"):
+    with pytest.warns(UserWarning, match=r"^--sentences: no sentence of short.csv:train to add \(none of its texts holds two of 4 characters or more"):
         assert with_training_sentences(train, LabelledTexts(["还行吧"], ["positive"], "v"), None) == train
 
 

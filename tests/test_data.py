@@ -510,3 +510,8 @@ def test_long_training_texts_lend_their_sentences_with_their_label():
     twice = LabelledTexts(["物流很快。质量一般般", "质量一般般。物流很快", "不值这个价！质量一般般"], ["positive", "positive", "negative"], "s")
     # A sentence given under both labels is left out; one given twice under one label is kept once.
     assert with_sentences(twice, held).texts[3:] == ["物流很快", "不值这个价"]
+    # Read as the model reads them: a held-out text ending in a stop is the sentence without it (the shipped
+    # zh model of 2026-12-06 had trained on 176 such), the ";" of &quot; ends no sentence, and a piece of
+    # emoji or a link alone (nothing the model reads as a word) is no sentence.
+    read = LabelledTexts(["房间干净又整洁。价格也很公道", "书的质量&quot;非常好&quot;，值得购买。印刷精美", "服务很好。😀😀😀😀。www.example.com"], ["positive"] * 3, "r")
+    assert with_sentences(read, [LabelledTexts(["房间干净又整洁！"], ["positive"], "v")]).texts[3:] == ["价格也很公道", '书的质量"非常好"，值得购买', "印刷精美"]

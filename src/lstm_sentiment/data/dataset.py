@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import random
 import re
 import unicodedata
@@ -218,9 +219,16 @@ def stratified_split(
 
 # Where a review's sentences end: 。, ! and ? in either width, semicolons, ellipses, tildes, line breaks. Not "."
 # (decimals, abbreviations, and Chinese reviews use it rarely as a stop).
-_SENTENCE_END = re.compile(r"[。！？!?；;…\n~～]+")
+_SENTENCE_END = re.compile(r"[。！？!?；;…~～\n\r\u2028\u2029]+")
+# The stops a text's key may begin or end with, as normalize leaves them (NFKC: ！ as !, … as ...), "." too:
+# 房间很干净。 and 房间很干净. are the sentence 房间很干净.
+_EDGE_STOPS = re.compile(r"^[。!?;~.]+|[。!?;~.]+$")
 # Shorter pieces (好。, 嗯！) say little on their own and many occur under both labels.
 SENTENCE_MIN_CHARS = 4
+
+
+def _sentence_key(text: str) -> str:
+    return _EDGE_STOPS.sub("", same_text_key(text))
 
 
 def with_sentences(sample: LabelledTexts, held_out: Iterable[LabelledTexts]) -> LabelledTexts:
@@ -231,20 +239,23 @@ def with_sentences(sample: LabelledTexts, held_out: Iterable[LabelledTexts]) -> 
     whole reviews reads a short praise (这本书很好) negative. A long review's sentences are short texts about
     the same things, mostly of its sentiment: weak labels, as distant supervision gives.
 
-    Sentences are cut at :data:`_SENTENCE_END`; those under :data:`SENTENCE_MIN_CHARS` characters are left
-    out and not counted (这本书很好看。太贵了 holds one, and gives nothing), and so is any sentence that is a
-    text of ``sample`` or of ``held_out`` (the validation and test splits, e.g.
-    :func:`lstm_sentiment.data.domains.held_out`; texts compared as :func:`same_text_key`), or that two texts give under different labels.
+    Sentences are cut at :data:`_SENTENCE_END` once HTML entities are decoded (the ";" of ``&quot;`` ends
+    none). A piece counts when, read as the model reads it (:func:`same_text_key`: links and tags removed,
+    spaces aside), it holds :data:`SENTENCE_MIN_CHARS` characters or more and a letter, digit or Han
+    character (这本书很好看。太贵了 and 服务很好。😀😀😀😀 hold one, and give nothing). Left out: a sentence
+    that is a text of ``sample`` or of ``held_out`` (the validation and test splits, e.g.
+    :func:`lstm_sentiment.data.domains.held_out`), stops at either end aside (the held-out 房间很干净。 is the
+    sentence 房间很干净), and one that two texts give under different labels; one given twice is kept once.
     """
-    held = {same_text_key(t) for part in held_out for t in part.texts}
-    held |= {same_text_key(t) for t in sample.texts}
+    held = {_sentence_key(t) for part in held_out for t in part.texts}
+    held |= {_sentence_key(t) for t in sample.texts}
     texts, labels = [], []
     for text, label in zip(sample.texts, sample.labels):
-        sentences = [s.strip() for s in _SENTENCE_END.split(text)]
-        sentences = [s for s in sentences if len(s) >= SENTENCE_MIN_CHARS]
+        cut = [piece.strip() for piece in _SENTENCE_END.split(html.unescape(text))]
+        sentences = [s for s in cut if len(key := _sentence_key(s)) >= SENTENCE_MIN_CHARS and any(ch.isalnum() for ch in key)]
         if len(sentences) >= 2:
             texts += sentences
             labels += [label] * len(sentences)
-    pieces = deduplicate(LabelledTexts(texts, labels, "sentences"), key=same_text_key)
-    kept = [i for i, text in enumerate(pieces.texts) if same_text_key(text) not in held]
+    pieces = deduplicate(LabelledTexts(texts, labels, "sentences"), key=_sentence_key)
+    kept = [i for i, text in enumerate(pieces.texts) if _sentence_key(text) not in held]
     return LabelledTexts(sample.texts + [pieces.texts[i] for i in kept], sample.labels + [pieces.labels[i] for i in kept], f"{sample.source}+sentences")
