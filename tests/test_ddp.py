@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from conftest import assert_one_line_error, run_cli
 
 from lstm_sentiment.data import read_labelled, stratified_split
 from lstm_sentiment.inference.model import SentimentModel
@@ -40,3 +40,13 @@ def test_two_process_cpu_ddp_training(small_splits, tmp_path):
     report = SentimentModel.load(out).evaluate(held_out)
     assert report["n"] == metrics["test"]["n"] > 0
     assert report["confusion_matrix"] == metrics["test"]["confusion_matrix"]
+
+
+def test_fewer_batches_than_processes_is_one_line_before_they_start(tmp_path):
+    # 48 training texts are one batch of 64: the second process got none, and the run ended in
+    # "error: No such file or directory" (no checkpoint to load) after starting both.
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\n" + "".join(f"第{i}家店真好吃,1\n第{i}家店太难吃,0\n" for i in range(30)), encoding="utf-8")
+    result = run_cli("train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "1", "--accelerator", "cpu", "--devices", "2", "--strategy", "ddp")
+    assert_one_line_error(result, 1, r"^error: 48 training texts make 1 batch\(es\) of 64, fewer than the 2 processes: lower --batch-size or --devices$")
+    assert "Initializing distributed" not in result.stderr and not (tmp_path / "m").exists()

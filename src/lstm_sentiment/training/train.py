@@ -250,6 +250,10 @@ def train(
             **_trainer_args(train_cfg),
             **_progress(EarlyStopping("val_macro_f1", mode="max", patience=train_cfg.patience), checkpoint),
         )
+        if len(train_loader) < trainer.world_size:
+            # Each process takes its own batches: some would get none, Lightning would run epochs of no step
+            # and end without a checkpoint to load. Said here, before the other processes are started.
+            raise SentimentError(f"{len(train_data)} training texts make {len(train_loader)} batch(es) of {train_cfg.batch_size}, fewer than the {trainer.world_size} processes: lower --batch-size or --devices")
         interrupt.fit(trainer, task, train_loader, valid_loader)
         if not trainer.is_global_zero:
             return None
