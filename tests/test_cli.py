@@ -400,18 +400,20 @@ def test_train_to_a_pipe_logs_one_line_per_epoch(tmp_path):
 
 
 def test_train_sentences_adds_each_training_texts_sentences_and_says_how_many(tmp_path):
-    # 10 texts a class, each of two sentences of 4+ characters: the 80/10/10 split trains on 8 a class, and
-    # --sentences adds their 32 sentences (those of the 4 held-out texts are not added).
+    # 10 texts a class, each of two sentences of 4+ characters: 40 sentences, less the one that is a
+    # validation text and the one that is a test text, each with a stop the cut took away.
     rows = [f"第{i}家店的菜很好吃。服务员{i}号很热情,1" for i in range(10)] + [f"第{i}家店的菜太难吃了！服务员{i}号很冷漠,0" for i in range(10)]
-    data = tmp_path / "two.csv"
+    data, valid, test = tmp_path / "two.csv", tmp_path / "v.csv", tmp_path / "t.csv"
     data.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    result = run_cli("train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "1", "--sentences")
+    valid.write_text("text,label\n第0家店的菜很好吃。,1\n难吃得要命,0\n", encoding="utf-8")
+    test.write_text("text,label\n好吃得很,1\n服务员1号很冷漠！,0\n", encoding="utf-8")
+    result = run_cli("train", "--data", str(data), "--valid", str(valid), "--test", str(test), "--out", str(tmp_path / "m"), "--epochs", "1", "--sentences")
     assert result.returncode == 0, result.stderr
-    assert "two.csv:train: 32 sentences of its 16 texts added (--sentences)" in result.stderr
+    assert "two.csv: 38 sentences of its 20 texts added (--sentences)" in result.stderr
     config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
-    assert config["sentences"] == 32 and config["training_data"]["counts"]["train"] == {"negative": 24, "positive": 24}
-    assert config["training_data"]["train"].endswith("two.csv:train+sentences")
-    assert "- train also holds 32 sentences of 4 characters or more" in (tmp_path / "m" / "README.md").read_text(encoding="utf-8")
+    assert config["sentences"] == 38 and config["training_data"]["counts"]["train"] == {"negative": 29, "positive": 29}
+    assert config["training_data"]["train"].endswith("two.csv+sentences")
+    assert "- train also holds 38 sentences of 4 characters or more" in (tmp_path / "m" / "README.md").read_text(encoding="utf-8")
 
 
 def test_train_sentences_warns_when_no_text_holds_two():

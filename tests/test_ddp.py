@@ -43,7 +43,7 @@ def test_two_process_cpu_ddp_training(small_splits, tmp_path):
 
 
 def test_fewer_batches_than_processes_is_one_line_before_they_start(tmp_path):
-    # 48 training texts are one batch of 64: the second process got none, and the run ended in
+    # 48 training texts are one batch of 64: each process got none, and the run ended in
     # "error: No such file or directory" (no checkpoint to load) after starting both.
     data = tmp_path / "d.csv"
     data.write_text("text,label\n" + "".join(f"第{i}家店真好吃,1\n第{i}家店太难吃,0\n" for i in range(30)), encoding="utf-8")

