@@ -91,6 +91,8 @@ def run_lang(lang: str, data_dir: Path, train_domains: list[str]) -> tuple[list[
     from lstm_sentiment.training.train import train
 
     splits = domains(lang, data_dir)
+    if importlib.util.find_spec("sklearn") is None:  # once the data is found, before minutes of work with the models
+        raise ModuleNotFoundError("No module named 'sklearn'", name="sklearn")
     tests = {name: parts[2] for name, parts in splits.items()}
     shipped = SentimentModel.load(lang)
     whole, sample = training_texts(lang, splits)
@@ -131,8 +133,6 @@ def main() -> None:
     parser.add_argument("--train-domains", default="", help="domains on which `train` with defaults also runs, e.g. hotels,movies")
     parser.add_argument("--out", type=Path, default=Path("QUALITY.md"))
     args = parser.parse_args()
-    if importlib.util.find_spec("sklearn") is None:  # before minutes of work with the models, not after
-        raise ModuleNotFoundError("No module named 'sklearn'", name="sklearn")
     started = time.perf_counter()
     command = f"python bench/quality.py --langs {args.langs}" + (f" --train-domains {args.train_domains}" if args.train_domains else "")
     section = [f"## {datetime.date.today().isoformat()}: `{command}`", ""]
