@@ -249,13 +249,14 @@ def with_sentences(sample: LabelledTexts, held_out: Iterable[LabelledTexts]) -> 
     """
     held = {_sentence_key(t) for part in held_out for t in part.texts}
     held |= {_sentence_key(t) for t in sample.texts}
-    texts, labels = [], []
+    texts, labels, keys = [], [], {}  # each sentence's key, computed once (normalising is the slow part)
     for text, label in zip(sample.texts, sample.labels):
-        cut = [piece.strip() for piece in _SENTENCE_END.split(html.unescape(text))]
-        sentences = [s for s in cut if len(key := _sentence_key(s)) >= SENTENCE_MIN_CHARS and any(ch.isalnum() for ch in key)]
+        cut = [(s, _sentence_key(s)) for s in (piece.strip() for piece in _SENTENCE_END.split(html.unescape(text)))]
+        sentences = [(s, key) for s, key in cut if len(key) >= SENTENCE_MIN_CHARS and any(ch.isalnum() for ch in key)]
         if len(sentences) >= 2:
-            texts += sentences
+            texts += [s for s, _ in sentences]
             labels += [label] * len(sentences)
-    pieces = deduplicate(LabelledTexts(texts, labels, "sentences"), key=_sentence_key)
-    kept = [i for i, text in enumerate(pieces.texts) if _sentence_key(text) not in held]
+            keys.update(sentences)
+    pieces = deduplicate(LabelledTexts(texts, labels, "sentences"), key=keys.__getitem__)
+    kept = [i for i, text in enumerate(pieces.texts) if keys[text] not in held]
     return LabelledTexts(sample.texts + [pieces.texts[i] for i in kept], sample.labels + [pieces.labels[i] for i in kept], f"{sample.source}+sentences")
