@@ -12,23 +12,25 @@ from lstm_sentiment.data.corpus import corpus_counts
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, stratified_split
 from lstm_sentiment.data.files import iter_texts
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.text.normalize import has_words
+from lstm_sentiment.text.normalize import has_words, same_text_key
 from lstm_sentiment.training.splits import training_splits
 
 
 def test_zh_reviews_deduplicated_consistent_and_split():
     train, valid, test = load_zh_reviews()
     counts = corpus_counts()
-    # Documented in the README: 17,363 distinct texts with one label each, split, then the two that are a
-    # link alone dropped (evaluate --data zh-reviews:validation failed on one once links were removed).
+    # Documented in the README: 17,363 distinct texts with one label each, split, then the 6 training texts
+    # that are a held-out text but for a stop dropped, and the two that are a link alone (evaluate --data
+    # zh-reviews:validation failed on one once links were removed).
     assert counts == {
-        "train": {"negative": 7225, "positive": 6665},
+        "train": {"negative": 7223, "positive": 6661},
         "validation": {"negative": 903, "positive": 832},
         "test": {"negative": 903, "positive": 833},
     }
     texts = train.texts + valid.texts + test.texts
-    assert len(texts) == len(set(texts)) == 17361 and all(map(has_words, texts))
-    assert not set(train.texts) & set(test.texts)
+    assert len(texts) == len(set(texts)) == 17355 and all(map(has_words, texts))
+    trained = {same_text_key(t) for t in train.texts}
+    assert not any(same_text_key(t) in trained for t in valid.texts + test.texts)
     for part in (valid, test):  # stratified: same class balance as train within 1 point
         share = part.labels.count("positive") / len(part)
         assert abs(share - train.labels.count("positive") / len(train)) < 0.01
@@ -67,12 +69,16 @@ def test_a_users_file_is_deduplicated_before_it_is_split(tmp_path, caplog):
     # The same as the model reads them: case, spaces, entities and full-width forms aside.
     # Spaces inside a Chinese text or before punctuation were kept as a difference, under two labels even.
     rows = ["good movie,pos", "  GOOD   movie ,pos", "good&nbsp;movie,pos", "ｇｏｏｄ movie,pos", "bad movie,neg", "Bad Movie,pos",
-            "这部电影很好,pos", "这部电影 很好,neg", "great film!,pos", "great film !,pos"]
+            "这部电影很好,pos", "这部电影 很好,neg", "great film!,pos", "great film !,pos",
+            # A stop at either end too: 性价比高。 and 性价比高 were two texts, one could train and one test.
+            "性价比高。,pos", "性价比高,pos", "物流太慢！！,neg", "物流太慢~,pos", "!!!,pos", "???,neg"]
     (tmp_path / "v.csv").write_text("text,label\n" + "\n".join(rows + [f"word{i},{'pos' if i % 2 else 'neg'}" for i in range(40)]) + "\n", encoding="utf-8")
     train, valid, test = training_splits(str(tmp_path / "v.csv"))
     texts = train.texts + valid.texts + test.texts
     assert texts.count("good movie") == 1 and not {"  GOOD   movie ", "ｇｏｏｄ movie", "bad movie", "Bad Movie"} & set(texts)
     assert not {"这部电影很好", "这部电影 很好", "great film !"} & set(texts) and "great film!" in texts
+    assert "性价比高。" in texts and not {"性价比高", "物流太慢！！", "物流太慢~"} & set(texts)
+    assert {"!!!", "???"} <= set(texts)  # stops alone stay texts of their own
     (tmp_path / "u.csv").write_text("text,label\nWORD1 ,pos\nnew,neg\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"u\.csv: 1 of 2 texts also in the training data \(as the model reads them\)"):
         training_splits(str(tmp_path / "v.csv"), test=tmp_path / "u.csv")
@@ -470,21 +476,22 @@ def test_sst2_leak_free_split_shares_no_sentence_or_phrase(tmp_path):
 def test_no_held_out_text_of_one_domain_is_trained_on_in_another():
     # zh-reviews and the shopping file share 9,313 texts, each domain split on its own: the shipped zh model
     # had trained on 189 of zh-reviews' test texts (through shopping's training split).
-    from lstm_sentiment.data.domains import without_cross_leaks
+    from lstm_sentiment.data.dataset import without_cross_leaks
 
     def parts(train, valid, test):
         return tuple(LabelledTexts(texts, ["positive"] * len(texts), "x") for texts in (train, valid, test))
 
     splits = {
-        "reviews": parts(["物流很快", "质量 不错", "好"], ["一般般"], ["包装很好"]),
-        "shopping": parts(["包装 很好", "一般般", "质量不错", "发货慢"], ["质量不错 ", "差"], ["太差了"]),
+        "reviews": parts(["物流很快", "质量 不错", "好", "性价比高", "屏幕清晰！"], ["一般般", "键盘手感好"], ["包装很好", "性价比高。"]),
+        "shopping": parts(["包装 很好", "一般般", "质量不错", "发货慢"], ["质量不错 ", "差", "性价比高！"], ["太差了", "屏幕清晰"]),
     }
     cleaned = without_cross_leaks(splits)
-    # A training text held out anywhere goes (spaces aside); a validation text tested anywhere goes; tests stay.
+    # A training text held out anywhere goes (spaces and end stops aside: the shipped zh model trained on
+    # 性价比高 beside the test's 性价比高。); a validation text tested anywhere goes; tests stay.
     assert cleaned["reviews"][0].texts == ["物流很快", "好"]
     assert cleaned["shopping"][0].texts == ["发货慢"]
-    assert cleaned["reviews"][1].texts == ["一般般"] and cleaned["shopping"][1].texts == ["质量不错 ", "差"]
-    assert [c[2].texts for c in cleaned.values()] == [["包装很好"], ["太差了"]]
+    assert cleaned["reviews"][1].texts == ["一般般", "键盘手感好"] and cleaned["shopping"][1].texts == ["质量不错 ", "差"]
+    assert [c[2].texts for c in cleaned.values()] == [["包装很好", "性价比高。"], ["太差了", "屏幕清晰"]]
 
 
 def test_long_training_texts_lend_their_sentences_with_their_label():

@@ -16,12 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import load_zh_reviews
-from lstm_sentiment.data.dataset import LabelledTexts, deduplicate, stratified_split
+from lstm_sentiment.data.dataset import LabelledTexts, Splits, deduplicate, stratified_split, without_cross_leaks
 from lstm_sentiment.data.files import read_labelled
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.text.normalize import same_text_key
 
-Splits = tuple[LabelledTexts, LabelledTexts, LabelledTexts]
 ZH_FILES = ("shopping", "hotels", "movies")
 # Held-out SST-2 sentences for validation and for test.
 SST2_HELD_OUT = 1_500
@@ -41,25 +39,6 @@ def zh_domains(data_dir: Path) -> dict[str, Splits]:
         data = deduplicate(_read(Path(data_dir) / "zh-multi" / f"{name}.csv"))
         domains[name] = stratified_split(LabelledTexts(data.texts, data.labels, name))
     return without_cross_leaks(domains)
-
-
-def without_cross_leaks(splits: dict[str, Splits]) -> dict[str, Splits]:
-    """The domains' splits with every training text that is also a validation or test text of any domain
-    dropped, and every validation text that is also a test text; test splits unchanged. Texts are the same
-    when they normalise alike, spaces aside (:func:`same_text_key`).
-
-    Each domain is split on its own, so a text two sources share can be tested in one and trained on in
-    the other: zh-reviews and shopping share 9,313 texts (the data's README said they shared none), and
-    the shipped zh model of 2026-12-04 had trained on 189 of zh-reviews' 1,736 test texts and 650 of
-    shopping's 6,271.
-    """
-    tested = {same_text_key(t) for parts in splits.values() for t in parts[2].texts}
-    held = tested | {same_text_key(t) for parts in splits.values() for t in parts[1].texts}
-
-    def kept(data: LabelledTexts, out: set[str]) -> LabelledTexts:
-        return data.subset([i for i, text in enumerate(data.texts) if same_text_key(text) not in out])
-
-    return {name: (kept(train, held), kept(valid, tested), test) for name, (train, valid, test) in splits.items()}
 
 
 def sst2_leak_free(data_dir: Path, held_out: int = SST2_HELD_OUT, seed: int = 13) -> Splits:

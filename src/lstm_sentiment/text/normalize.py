@@ -62,6 +62,9 @@ _MENTION = re.compile(r"(?<![A-Za-z0-9_@.])(?://)?@[\w\-]{1,30}+:")
 _LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
 _APOSTROPHE = re.compile(f"(?<=[{_LATIN}\u0300-\u036f])[\u2019\u2018\u02bc`\u00b4](?=[{_LATIN}])")
 _SPACE = re.compile(r"\s+")
+# The stops a text may begin or end with, as normalize leaves them (NFKC: ！ as !, … as ..., ， as ","), "."
+# too: 性价比高。, 性价比高 and 性价比高! are one review.
+_EDGE_STOPS = re.compile(r"^[。!?;~.,]+|[。!?;~.,]+$")
 # Control characters (Unicode category Cc) that are not whitespace: NUL, ESC, DEL, C1 controls. Kept, each
 # became a word of its own, unknown to the model, and moved the score (0.66 → 0.82 with one NUL); the
 # whitespace ones (\t \n \v \f \r \x1c-\x1f \x85) are collapsed with the other spaces below. The invisible
@@ -124,10 +127,16 @@ def t2s_chars() -> frozenset[str] | None:
 
 
 def same_text_key(text: str) -> str:
-    """The key under which two texts are one: normalised (:func:`normalize`), spaces removed. The tokens
-    drop spaces (这部电影 很好 and 这部电影很好, great movie! and great movie ! are read alike), and texts that
-    differed only there were kept twice, under two labels even, and could land in training and test both."""
-    return "".join(normalize(text).split())
+    """The key under which two texts are one: normalised (:func:`normalize`), spaces removed, and stops at
+    either end (:data:`_EDGE_STOPS`) set aside unless nothing else is left.
+
+    The tokens drop spaces (这部电影 很好 and 这部电影很好, great movie! and great movie ! are read alike), and
+    texts that differed only there were kept twice, under two labels even, and could land in training and
+    test both. A stop at the end says nothing of the review: the shipped zh model of 2026-12-06 had trained
+    on 50 test texts but for one (性价比高 beside the test's 性价比高。), and ``train`` kept both in a user's file.
+    """
+    key = "".join(normalize(text).split())
+    return _EDGE_STOPS.sub("", key) or key
 
 
 def has_han(text: str) -> bool:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from lstm_sentiment.atomic import write_atomic
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.data.dataset import LabelledTexts, with_sentences
-from lstm_sentiment.data.domains import Splits, domains, held_out, mixture, unlabelled
+from lstm_sentiment.data.dataset import LabelledTexts, Splits, with_sentences
+from lstm_sentiment.data.domains import domains, held_out, mixture, unlabelled
 from lstm_sentiment.errors import run_script
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 
