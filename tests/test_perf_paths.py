@@ -2,6 +2,7 @@
 prediction, lazy file reading, streamed writing, lazy imports. Correctness only; speed is measured by
 bench/run.py, never here."""
 
+import csv
 import io
 import json
 import subprocess
@@ -232,6 +233,15 @@ def test_write_records_streamed_equals_records_to_text():
             write_records(iter(case), fmt, stream)
             assert stream.getvalue() == records_to_text(case, fmt)
     assert records_to_text(records, "json") == json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    # --lang auto: records name their model, and a CSV gets the column once any record does, spooled or not.
+    named = [records[1], records[0] | {"model": "zh"}, records[2] | {"model": "en"}]
+    for fmt in ("csv", "tsv"):
+        stream = io.StringIO()
+        write_records(iter(named), fmt, stream)
+        assert stream.getvalue() == records_to_text(named, fmt)
+    rows = list(csv.reader(io.StringIO(records_to_text(named, "csv"), newline="")))
+    assert rows[0] == ["text", "label", "score", "model", "prob_negative", "prob_positive", "flags"]
+    assert [row[3] for row in rows[1:]] == ["", "zh", "en"]
 
 
 @pytest.mark.parametrize(

@@ -439,7 +439,9 @@ def test_without_a_model_texts_go_to_the_model_of_their_script(small_model):
         english = http.post("/v1/explain", json={"text": "i like this movie", "units": False}).json()
         info = http.get("/v1/model").json()
     assert_close(records, predict_with(ByScript(), texts, lambda ref: models[ref.name_or_path]))
-    assert_close(records[1], models["en"].predict(["i like this movie"])[0])
+    # Each labelled record names its model (an empty text none): two models' scores, two temperatures.
+    assert [r.get("model") for r in records] == ["zh", "en", None, "zh"]
+    assert_close(records[1], models["en"].predict(["i like this movie"])[0] | {"model": "en"})
     assert_close(english, json.loads(explain(models["en"], "i like this movie").to_json(units=False)) | {"model": "en"})
     assert info["routing"].startswith("by script") and [m["name"] for m in info["models"]] == ["zh", "en"]
 

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 # The keys of a prediction record (see SentimentModel.predict); any other key is a column of the input row.
-RECORD_KEYS = ("text", "label", "score", "probs", "error", "warning", "truncated")
+RECORD_KEYS = ("text", "label", "score", "probs", "model", "error", "warning", "truncated")
 
 
 def input_column_key(name: str) -> str:
@@ -57,13 +57,16 @@ class KeptColumns:
 
 
 class _Header:
-    """The CSV header's variable parts, in order of first appearance: the input's columns, the classes."""
+    """The CSV header's variable parts, in order of first appearance: the input's columns, the classes; and
+    whether a record names its model (``--lang auto``)."""
 
     def __init__(self) -> None:
         self.columns: dict[str, None] = {}
         self.labels: dict[str, None] = {}
+        self.model = False
 
     def add(self, record: dict) -> None:
+        self.model = self.model or "model" in record
         for key in record:
             if key not in RECORD_KEYS:
                 self.columns.setdefault(key, None)
@@ -76,7 +79,7 @@ def records_to_text(records: Sequence[dict], fmt: str) -> str:
     (the CSV columns, tab-separated).
 
     CSV columns: the input row's other columns (if any: see :func:`input_column_key`), text, label, score,
-    one ``prob_<label>`` column per class, flags.
+    model (when a record names one), one ``prob_<label>`` column per class, flags.
     """
     buffer = io.StringIO(newline="")
     write_records(records, fmt, buffer)
@@ -133,13 +136,15 @@ def _write_csv(records: Iterable[dict], header: _Header, stream: TextIO, delimit
     # text may hold one) went out bare, and every CSV reader ends a row there: such rows are quoted whole.
     quoted = csv.writer(stream, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
     columns, labels = list(header.columns), list(header.labels)
-    writer.writerow([*columns, "text", "label", "score", *[f"prob_{label}" for label in labels], "flags"])
+    model = ["model"] if header.model else []
+    writer.writerow([*columns, "text", "label", "score", *model, *[f"prob_{label}" for label in labels], "flags"])
     count = 0
     for r in records:
         probs = r.get("probs") or {}
         flags = ";".join(f"{k}={r[k]}" for k in ("error", "warning", "truncated") if k in r)
         kept = [_field(r.get(column)) for column in columns]
-        row = [*kept, r["text"], r["label"] or "", "" if r["score"] is None else r["score"], *[probs.get(label, "") for label in labels], flags]
+        named = [r.get("model", "")] if header.model else []
+        row = [*kept, r["text"], r["label"] or "", "" if r["score"] is None else r["score"], *named, *[probs.get(label, "") for label in labels], flags]
         (quoted if any("\r" in field for field in (r["text"], *kept)) else writer).writerow(row)
         count += 1
     return count
@@ -169,19 +174,24 @@ _UNBOUNDED = 100_000  # columns to measure a table in: more than any table here 
 
 def records_table(records: Sequence[dict], title: str | None = None):
     """A rich Table of prediction records (texts shortened to 60 characters); the label, score and number
-    are never shortened (a narrow terminal read "posit…"), the text and note wrap."""
+    are never shortened (a narrow terminal read "posit…"), the text and note wrap; a model column when a
+    record names its model (``--lang auto``)."""
     table = Table(title=title)
     labels = [r["label"] or "-" for r in records]
     table.add_column("#", justify="right", no_wrap=True, min_width=len(str(len(records))))
     table.add_column("text", justify="left", overflow="fold")
     table.add_column("label", justify="left", no_wrap=True, min_width=max(map(len, labels), default=1))
     table.add_column("score", justify="right", no_wrap=True, min_width=6)
+    models = any("model" in r for r in records)
+    if models:
+        table.add_column("model", justify="left", no_wrap=True)
     table.add_column("note", justify="left", overflow="fold")
     for i, r in enumerate(records, 1):
         text = r["text"] if len(r["text"]) <= 60 else r["text"][:57] + "…"
         note = ", ".join(str(r[k]) if k != "truncated" else "truncated" for k in ("error", "warning", "truncated") if k in r)
         score = "" if r["score"] is None else f"{r['score']:.4f}"
-        table.add_row(str(i), shown(text), shown(r["label"] or "-"), score, shown(note))
+        named = [r.get("model", "")] if models else []
+        table.add_row(str(i), shown(text), shown(r["label"] or "-"), score, *named, shown(note))
     return table
 
 

@@ -158,6 +158,7 @@ ModelFor = Callable[[ModelRef], SentimentModel]
 
 def classify(target: Target, texts: Sequence[str], model_for: ModelFor) -> tuple[list[dict], dict[int, int]]:
     """The records of :meth:`SentimentModel.predict` for ``texts``, in input order, without its warning.
+    By script (:class:`ByScript`), each labelled record also names its model: ``"model": "zh"`` or ``"en"``.
 
     Returns:
         the records, and the number of truncated texts by the ``max_tokens`` of their model, for one
@@ -165,20 +166,27 @@ def classify(target: Target, texts: Sequence[str], model_for: ModelFor) -> tuple
     """
     if isinstance(target, ModelRef):
         model = model_for(target)
-        groups = [(list(range(len(texts))), model, model.encode(texts))]
+        groups = [(list(range(len(texts))), model, model.encode(texts), None)]
     else:
         routes = [route(text) for text in texts]
         groups = []
         for lang, index in group_indices(routes, lambda r: r.lang).items():
             model = model_for(target.ref(lang))
-            groups.append((index, model, _encode_routed(model, [texts[i] for i in index], [routes[i] for i in index])))
+            groups.append((index, model, _encode_routed(model, [texts[i] for i in index], [routes[i] for i in index]), lang))
     truncated: dict[int, int] = {}
     parts = []
-    for index, model, encoded in groups:
+    for index, model, encoded, lang in groups:
         count = sum(e.truncated for e in encoded)
         if count:
             truncated[model.tokenizer.max_tokens] = truncated.get(model.tokenizer.max_tokens, 0) + count
-        parts.append((index, model.records([texts[i] for i in index], encoded)))
+        records = model.records([texts[i] for i in index], encoded)
+        if lang is not None:
+            # A mixed file's zh and en scores come from two models, each with its own temperature: which
+            # one read a text was told nowhere but in explain.
+            for record in records:
+                if record["label"] is not None:
+                    record["model"] = lang
+        parts.append((index, records))
     return in_input_order(len(texts), parts), truncated
 
 

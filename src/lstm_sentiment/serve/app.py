@@ -101,6 +101,7 @@ class PredictRecord(BaseModel):
     label: str | None = Field(description="Predicted class (lowercase, from the model's id2label); null for an empty text.")
     score: float | None = Field(description="Probability of `label`.")
     probs: dict[str, float] | None = Field(description="Every class's probability.")
+    model: str | None = Field(None, description="Present when the server serves both shipped models: zh or en, the model of the text's script that scored it.")
     truncated: bool | None = Field(None, description="Present (true) when the text had more than max_tokens words.")
     warning: str | None = Field(None, description=WARNING_FIELD)
     error: str | None = Field(None, description='"empty text" for an empty or whitespace-only text; "no words once normalised (…)" for one of markup, links, mentions or control characters alone.')
