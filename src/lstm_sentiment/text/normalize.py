@@ -132,8 +132,8 @@ def same_text_key(text: str) -> str:
 
     The tokens drop spaces (这部电影 很好 and 这部电影很好, great movie! and great movie ! are read alike), and
     texts that differed only there were kept twice, under two labels even, and could land in training and
-    test both. A stop at the end says nothing of the review: the shipped zh model of 2026-12-06 had trained
-    on 54 test texts but for one (性价比高 beside the test's 性价比高。), and ``train`` kept both in a user's file.
+    test both. A stop at the end says nothing of the review: the shipped zh model of stop 40 had trained on
+    23 test texts but for one (性价比高 beside the test's 性价比高。), and ``train`` kept both in a user's file.
     """
     key = "".join(normalize(text).split())
     return _EDGE_STOPS.sub("", key) or key
