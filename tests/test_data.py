@@ -82,6 +82,12 @@ def test_a_users_file_is_deduplicated_before_it_is_split(tmp_path, caplog):
     (tmp_path / "u.csv").write_text("text,label\nWORD1 ,pos\nnew,neg\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"u\.csv: 1 of 2 texts also in the training data \(as the model reads them\)"):
         training_splits(str(tmp_path / "v.csv"), test=tmp_path / "u.csv")
+    # Copies alone: no "texts under two labels: 0, in 0 rows".
+    (tmp_path / "c.csv").write_text("text,label\n" + "\n".join(rows[:2] + [f"word{i},{'pos' if i % 2 else 'neg'}" for i in range(40)]) + "\n", encoding="utf-8")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="lstm_sentiment"):
+        training_splits(str(tmp_path / "c.csv"))
+    assert "41 of 42 rows left (copies of a kept text: 1)\n" in caplog.text
 
 
 def test_labels_fold_and_order():

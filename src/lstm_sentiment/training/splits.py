@@ -104,10 +104,8 @@ def _without_repeats(data: LabelledTexts) -> tuple[LabelledTexts, dict[str, str]
         copies = len(data) - conflicting - len(kept)
         # Rows and texts both: "texts under two labels: 10" was said of 5 texts in 10 rows.
         distinct = len({read_as[text] for text in data.texts if read_as[text] not in kept_readings})
-        log.info(
-            "%s: de-duplicated as the model reads the texts, %d of %d rows left (copies of a kept text: %d; texts under two labels: %d, in %d rows)",
-            data.source, len(kept), len(data), copies, distinct, conflicting,
-        )
+        two = f"; texts under two labels: {distinct}, in {conflicting} rows" if conflicting else ""
+        log.info("%s: de-duplicated as the model reads the texts, %d of %d rows left (copies of a kept text: %d%s)", data.source, len(kept), len(data), copies, two)
         try:
             check_trainable(kept)
         except SentimentError as err:  # say that the file had enough before
