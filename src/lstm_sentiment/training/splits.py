@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
-from lstm_sentiment.data.dataset import LabelledTexts, check_trainable, deduplicate, stratified_split, warn_score_labels, with_sentences
+from lstm_sentiment.data.dataset import SENTENCE_MIN_CHARS, LabelledTexts, check_trainable, deduplicate, stratified_split, warn_score_labels, with_sentences
 from lstm_sentiment.data.sources import load_dataset
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.normalize import same_text_key
@@ -84,7 +84,7 @@ def with_training_sentences(train_part: LabelledTexts, valid_part: LabelledTexts
     trained = with_sentences(train_part, [part for part in (valid_part, test_part) if part is not None])
     added = len(trained) - len(train_part)
     if not added:
-        warnings.warn(f"--sentences: no sentence of {train_part.source} to add (none of its texts holds two of 4 characters or more with a letter, digit or Han character, cut at 。！？!?；;…~～ and line breaks, or each such sentence is a validation or test text, a whole training text, or given under both labels); training on the whole texts", stacklevel=2)
+        warnings.warn(f"--sentences: no sentence of {train_part.source} to add (none of its texts holds two of {SENTENCE_MIN_CHARS} characters or more with a letter, digit or Han character, cut at 。！？!?；;…~～ and line breaks, or each such sentence is a validation or test text, a whole training text, or given under both labels); training on the whole texts", stacklevel=2)
         return train_part
     log.info("%s: %d sentences of its %d texts added (--sentences)", train_part.source, added, len(train_part))
     return trained
