@@ -33,14 +33,25 @@ def _lines(filename: str) -> list[str]:
 @lru_cache(maxsize=1)
 def load_zh_reviews() -> tuple[LabelledTexts, LabelledTexts, LabelledTexts]:
     """The cleaned corpus as (train, validation, test); see the module docstring for the steps."""
+    parts = without_cross_leaks({NAME: _split()})[NAME]
+    return tuple(_readable(part) for part in parts)
+
+
+def _split() -> tuple[LabelledTexts, LabelledTexts, LabelledTexts]:
+    """The corpus de-duplicated and split, before the splits' clean-ups."""
     texts, labels = [], []
     for label, filename in (("positive", "pos.txt"), ("negative", "neg.txt")):
         lines = [line for line in _lines(filename) if line]
         texts += lines
         labels += [label] * len(lines)
-    data = deduplicate(LabelledTexts(texts, labels, NAME))
-    parts = without_cross_leaks({NAME: stratified_split(data, seed=SPLIT_SEED)})[NAME]
-    return tuple(_readable(part) for part in parts)
+    return stratified_split(deduplicate(LabelledTexts(texts, labels, NAME)), seed=SPLIT_SEED)
+
+
+def corpus_texts() -> list[str]:
+    """Every text of the corpus (17,363), de-duplicated, in split order (train, validation, test), before the
+    splits' clean-ups: the zh word vectors' share of it (:mod:`lstm_sentiment.vectors.build`; labels unused),
+    which a later clean-up of the splits does not change."""
+    return [text for part in _split() for text in part.texts]
 
 
 def _readable(part: LabelledTexts) -> LabelledTexts:

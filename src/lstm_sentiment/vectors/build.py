@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lstm_sentiment.data.corpus import load_zh_reviews
+from lstm_sentiment.data.corpus import corpus_texts
 from lstm_sentiment.data.domains import ZH_FILES, _read, en_domains
 from lstm_sentiment.errors import run_script
 from lstm_sentiment.logs import quiet_logging
@@ -58,8 +58,7 @@ def peoples_daily() -> list[str]:
 
 def zh_texts(data_dir: Path) -> dict[str, list[str]]:
     """Unlabelled Chinese texts by source."""
-    reviews = [t for part in load_zh_reviews() for t in part.texts]
-    sources = {"zh-reviews": reviews, "peoples-daily-1998-01": peoples_daily()}
+    sources = {"zh-reviews": corpus_texts(), "peoples-daily-1998-01": peoples_daily()}
     for name in ZH_FILES:
         sources[f"zh-multi/{name}"] = _read(Path(data_dir) / "zh-multi" / f"{name}.csv").texts
     return sources
