@@ -36,7 +36,6 @@ def test_zh_reviews_deduplicated_consistent_and_split():
         assert abs(share - train.labels.count("positive") / len(train)) < 0.01
 
 
-
 def test_the_word_vectors_read_every_text_of_the_corpus_whatever_the_splits_clean_ups():
     # Read from the cleaned splits, every clean-up of them (8 texts on 2026-12-05 and -06) changed the table
     # that make vectors builds.
@@ -44,6 +43,7 @@ def test_the_word_vectors_read_every_text_of_the_corpus_whatever_the_splits_clea
     assert len(texts) == len(set(texts)) == 17363
     cleaned = [t for part in load_zh_reviews() for t in part.texts]
     assert set(cleaned) < set(texts) and len(set(texts) - set(cleaned)) == 8
+
 
 def test_a_test_file_of_some_classes_keeps_the_training_files_spelling(tmp_path):
     rows = [f"{word}{i},{label}" for i in range(10) for word, label in (("好极了", "1"), ("一般般", "0"), ("太差了", "-1"))]
