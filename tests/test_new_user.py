@@ -355,7 +355,7 @@ def test_a_text_of_a_third_script_is_flagged_not_read_as_noise(tmp_path):
     assert explain(zh, "我喜欢这个电影 фильм").warning == "Cyrillic words read as <unk>"
     # explain's hint said "(the shipped models read zh and en): the prediction says little", for whole texts.
     hint = run_cli("explain", "我喜欢这个电影 фильм", "--model", "zh", "-f", "json").stderr
-    assert "warning: Cyrillic words read as <unk> (one vector, learned from emoji and symbols, for every such word): drop or translate them" in hint, hint
+    assert "warning: Cyrillic words read as <unk> (one vector for every word the model has no vector for): drop or translate them" in hint, hint
     result = run_cli("explain", "Отличный фильм", "--model", "zh", "-f", "json")
     assert result.returncode == 0 and "warning: Cyrillic text; the model reads zh (the shipped models read zh and en)" in result.stderr, result.stderr
     # The Markdown report and the HTML page showed the prediction without the warning (stderr alone had it).
@@ -390,17 +390,17 @@ def test_social_media_posts_go_to_the_model_of_their_words():
 
 
 def test_a_han_character_no_vocabulary_word_holds_is_flagged():
-    # <unk> was learned from emoji and symbols: 犇犇 made 这个犇犇的东西真好 negative 0.75, without a flag.
+    # The zh model of stop 34 had learned <unk> from emoji and symbols alone: 犇犇 made 这个犇犇的东西真好 negative 0.75, without a flag.
     zh = SentimentModel.load("zh")
     rare, plain, ext_b = zh.predict(["这个犇犇的东西真好", "这个东西真好", "我喜欢这个电影𠀀𠀀"])
     assert rare["warning"] == ext_b["warning"] == "rare Chinese characters read as <unk>" and "warning" not in plain
     hint = run_cli("explain", "这个犇犇的东西真好", "--model", "zh", "-f", "json").stderr
-    assert "warning: rare Chinese characters read as <unk> (one vector, learned from emoji and symbols, for every such word): drop or translate them" in hint, hint
+    assert "warning: rare Chinese characters read as <unk> (one vector for every word the model has no vector for): drop or translate them" in hint, hint
     # An emoji among words weighs as much, and went unflagged: 😀 turned 我喜欢 (positive 0.77) negative 0.58.
     emoji, known, alone = zh.predict(["我喜欢😀", "好!!!", "😀😀"])
     assert emoji["warning"] == "emoji or symbols read as <unk>" and "warning" not in known and alone["warning"] == "no known words"
     hint = run_cli("explain", "我喜欢😀", "--model", "zh", "-f", "json").stderr
-    assert "warning: emoji or symbols read as <unk> (one vector, learned from emoji and symbols, for every such word): drop them or say them in words" in hint, hint
+    assert "warning: emoji or symbols read as <unk> (one vector for every word the model has no vector for): drop them or say them in words" in hint, hint
 
 
 def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():

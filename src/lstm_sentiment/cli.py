@@ -762,7 +762,7 @@ def explain(
     elif expl.warning and expl.warning.endswith("read as <unk>"):
         # The whole-text hint below ("the shipped models read zh and en") misleads for a few such words.
         remedy = "drop them or say them in words" if expl.warning.startswith("emoji") else "drop or translate them"
-        typer.echo(f"warning: {expl.warning} (one vector, learned from emoji and symbols, for every such word): {remedy}", err=True)
+        typer.echo(f"warning: {expl.warning} (one vector for every word the model has no vector for): {remedy}", err=True)
     elif expl.warning:
         script = other_script(expl.words, expl.model_reads)
         if script in DEFAULT_MODELS:

@@ -488,8 +488,9 @@ def text_warning(tokens: Sequence[str], in_vocab: Sequence[bool], reader: str | 
         return f"{script} text; the model reads {reader or 'zh and en'}"
     if not has_known_word(tokens, in_vocab):
         return "no known words"
-    # <unk> was learned from emoji and symbols: five of them for the letters of фильм turned 我喜欢这个电影
-    # from positive 0.83 to negative 0.96, and the text's script (Han) raised no flag.
+    # A model trained without word dropout learns <unk> from emoji and symbols alone: five of them for the
+    # letters of фильм turned 我喜欢这个电影 from positive 0.83 to negative 0.96, and the text's script (Han)
+    # raised no flag.
     unknown = [token for token, known in zip(tokens, in_vocab) if not known]
     script = token_script(unknown)  # by letters alone
     # English words in Chinese are many (iPhone, ok) and the zh model knows some; Chinese in English is <unk>.

@@ -28,7 +28,7 @@ DOMAIN_CAP = {"zh": 12_000, "en": {"sst2": 40_000, "imdb": 16_000}}
 VALID_CAP = 1_000
 # The recipes, chosen on validation (README, "Choosing the recipe").
 RECIPES = {
-    "zh": (ModelConfig(), DataConfig(lang="zh"), TrainConfig(epochs=14, patience=3, plateau_factor=0.3, seed=0)),
+    "zh": (ModelConfig(word_dropout=0.02), DataConfig(lang="zh"), TrainConfig(epochs=14, patience=3, plateau_factor=0.3, seed=0)),
     "en": (ModelConfig(), DataConfig(lang="en", max_tokens=512), TrainConfig(epochs=10, seed=1)),
 }
 # zh also learns from the sentences of its long training texts (round 17 of docs/recipe.md: short praise was
