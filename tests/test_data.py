@@ -289,6 +289,17 @@ def test_a_gbk_file_is_named_as_such_with_the_command_that_converts_it(tmp_path)
     with pytest.raises(SentimentError) as caught:
         read_labelled(big5)
     assert str(caught.value) == f"{big5}: line 2 is not UTF-8 (byte 0xb3); save the file as UTF-8"
+    # Korean in EUC-KR reads as GB2312 Chinese too (최악의 영화 as 弥厩狼 康拳), and its iconv command made garbage.
+    korean = tmp_path / "ko.csv"
+    korean.write_bytes("text,label\n최악의 영화였다 정말 별로,0\n".encode("euc_kr"))
+    with pytest.raises(SentimentError) as caught:
+        read_labelled(korean)
+    assert str(caught.value) == f"{korean}: line 2 is not UTF-8 (byte 0xc3) but reads as EUC-KR Korean; save the file as UTF-8: iconv -f EUC-KR -t UTF-8 {korean} > utf8.csv"
+    # Chinese with a space between words reads as EUC-KR too, but with Hanja beside the Hangul: still GBK.
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_bytes("text,label\n这家店的菜很好吃 服务也不错,1\n".encode("gbk"))
+    with pytest.raises(SentimentError, match="reads as GBK"):
+        read_labelled(spaced)
     # Russian in Windows-1251 decodes in Windows-1252 too, as words of accented letters: no guess is named.
     cyrillic = tmp_path / "ru.csv"
     cyrillic.write_bytes("text,label\nРазве это хорошо,0\n".encode("cp1251"))
@@ -301,6 +312,17 @@ def test_one_class_or_tiny_class_refused():
         check_trainable(LabelledTexts(["a", "b"], ["positive", "positive"], "x.csv"))
     with pytest.raises(SentimentError, match="at least 2 examples, got {'negative': 1}"):
         check_trainable(LabelledTexts(["a", "b", "c"], ["positive", "positive", "negative"], "x.csv"))
+
+
+def test_a_label_column_of_texts_is_refused_in_one_short_line():
+    # Texts as labels made a class of each row, and the message listed every one of them.
+    texts = [f"第{i}条评论" * 30 for i in range(5000)]
+    with pytest.raises(SentimentError) as refused:
+        check_trainable(LabelledTexts(texts, texts, "x.csv"))
+    message = str(refused.value)
+    assert len(message) < 400 and "\n" not in message, message
+    assert message.startswith("x.csv: each class needs at least 2 examples, got {'第0条评论第0条评论第0条评论第0条评论…': 1, ")
+    assert message.endswith(" and 4,995 more of 5,000 classes in 5,000 texts: is the label column right?")
 
 
 def test_a_file_to_split_needs_three_of_a_class_and_scores_are_named(tmp_path):

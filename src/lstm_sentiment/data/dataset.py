@@ -173,10 +173,14 @@ def check_trainable(data: LabelledTexts, split: bool = False) -> None:
         found = ", ".join(f"{k!r}" for k in counts) or "none"
         raise SentimentError(f"{data.source}: need at least 2 classes to train, found {found}")
     least = 3 if split else 2
-    small = {k: n for k, n in counts.items() if n < least}
+    small = [(k, n) for k, n in counts.items() if n < least]
     if small:
         why = " (2 to train on, 1 to validate)" if split else ""
-        raise SentimentError(f"{data.source}: each class needs at least {least} examples{why}, got {small}")
+        # A label column that holds texts or ids makes a class of nearly every row: the message listed them
+        # all, one line of megabytes.
+        shown = "{" + ", ".join(f"{(k if len(k) <= 20 else k[:20] + '…')!r}: {n}" for k, n in small[:5]) + "}"
+        more = f" and {len(small) - 5:,} more of {len(counts):,} classes in {len(data):,} texts: is the label column right?" if len(small) > 5 else ""
+        raise SentimentError(f"{data.source}: each class needs at least {least} examples{why}, got {shown}{more}")
 
 
 def warn_score_labels(data: LabelledTexts) -> None:

@@ -554,21 +554,33 @@ def _not_utf8(number: int, raw: bytes, start: int) -> str:
 
 
 # What a file that is not UTF-8 is most often in: GBK, the encoding Excel on Chinese Windows saves a CSV in
-# (GB18030 holds it), and Windows-1252, Excel's on Western Windows (Latin-1 and its curly quotes).
-_ENCODINGS = {"GB18030": "GBK (GB18030) Chinese", "WINDOWS-1252": "Windows-1252 (Western European)"}
+# (GB18030 holds it), and Windows-1252, Excel's on Western Windows (Latin-1 and its curly quotes); EUC-KR,
+# Excel's on Korean Windows, because its bytes read as GBK too.
+_ENCODINGS = {"EUC-KR": "EUC-KR Korean", "GB18030": "GBK (GB18030) Chinese", "WINDOWS-1252": "Windows-1252 (Western European)"}
+_HANGUL = "[\uac00-\ud7a3]"
+_SPACED_HANGUL = re.compile(f"{_HANGUL} +{_HANGUL}")
 _WESTERN = re.compile("[\u00c0-\u00cf\u00d1-\u00dc\u00df-\u00ef\u00f1-\u00fc\u00ff\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u20ac\u2122\u00a0-\u00bf]")
 
 
 def _guess_encoding(raw: bytes) -> str | None:
     """The encoding of :data:`_ENCODINGS` that bytes that are not UTF-8 read as, or None.
 
-    GB18030: the bytes are GB2312 (whose double bytes are all in 0xA1–0xFE: a Latin-1 line, Big5 and Shift-JIS
-    are not) holding two Han characters or more; Korean EUC-KR is GB2312 too, and is named so. Windows-1252:
+    EUC-KR: the bytes read as Hangul syllables with no Han character, and a space between two of them.
+    Korean in EUC-KR is GB2312 too (최악의 영화 as 弥厩狼 康拳), and GB2312 Chinese is EUC-KR (很好 as 붤봤),
+    but Korean puts a space between words, Chinese does not, and most Chinese reads as Hangul mixed with
+    Hanja. GB18030: the bytes are GB2312 (whose double bytes are all in 0xA1–0xFE: a Latin-1 line, Big5 and
+    Shift-JIS are not) holding two Han characters or more. Windows-1252:
     every character beyond ASCII an accented letter or a typographic sign of Western text beside an ASCII
     letter, and fewer of them than ASCII letters (a Cyrillic Windows-1251 line decodes too, a word of accented
     letters for each word; Turkish Windows-1254's ğ ş ı read as ð þ ý, which Western text hardly holds, and
     are left unnamed).
     """
+    try:
+        korean = raw.decode("euc_kr")
+        if _SPACED_HANGUL.search(korean) and han_count(korean) == 0:
+            return "EUC-KR"
+    except UnicodeDecodeError:
+        pass
     try:
         # GB2312, GBK's common core, strictly: Big5 and Shift-JIS decode as GB18030 too, to rare Han
         # characters (Big5's 這部電影 as 硂场筿紇), and its iconv command made them garbage.
