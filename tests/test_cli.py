@@ -82,6 +82,19 @@ def test_a_locale_without_utf8_gets_utf8_data_and_a_named_table_error(small_bund
     assert_one_line_error(result, 1, r"gbk\.jsonl: no line holds a JSON object to read; the first: line 1 is not UTF-8 \(byte 0xba\); save the file as UTF-8$")
 
 
+def test_predict_names_the_command_that_converts_a_gbk_file_without_strict(small_bundle, tmp_path):
+    # --strict refused the file with its iconv command; without it each line got "reads as GBK" and no command.
+    gbk = tmp_path / "zh.txt"
+    gbk.write_bytes("这部电影很好看\n太差了\n".encode("gbk"))
+    result = run_cli("predict", "--model", str(small_bundle[0]), "-f", "jsonl", "-i", str(gbk))
+    assert result.returncode == 1
+    assert [json.loads(line)["error"] for line in result.stdout.splitlines()] == [f"line {n} is not UTF-8 (byte 0x{b:02x}) but reads as GBK (GB18030) Chinese" for n, b in ((1, 0xD5), (2, 0xB2))]
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"warning: 2 of 2 input(s) could not be classified; the first, input 1: line 1 is not UTF-8 (byte 0xd5) but reads as GBK (GB18030) Chinese;"
+        f" save the file as UTF-8: iconv -f GB18030 -t UTF-8 {gbk} > utf8.txt"
+    )
+
+
 def test_predict_stdin_with_blank_line(small_bundle):
     result = run_cli("predict", "--model", str(small_bundle[0]), "-f", "json", "-", stdin="不错\n\n一般\n")
     assert result.returncode == 0

@@ -497,23 +497,28 @@ def predict(
             _utf8_stdout()
         _emit_records(itertools.chain([first], records), (format or PredictFormat.table).value)
     if counter.failed:
-        typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified; the first, input {counter.first_failed}: {counter.first_error}", err=True)
+        # A file in GBK was named so without --strict, but only --strict gave the command that converts it.
+        remedy = unreadable.first.remedy if unreadable.first is not None and unreadable.first.error == counter.first_error else ""
+        typer.echo(f"warning: {counter.failed} of {counter.count} input(s) could not be classified; the first, input {counter.first_failed}: {counter.first_error}{remedy}", err=True)
         # An unreadable line is the input's fault, unlike an empty text, and a script must see it.
         if counter.failed == counter.count or unreadable.count:
             raise typer.Exit(1)
 
 
 class _Tally:
-    """Passes items through, counting those of one type."""
+    """Passes items through, counting those of one type and keeping the first of them."""
 
     def __init__(self, items, kind: type) -> None:
         self._items = items
         self._kind = kind
         self.count = 0
+        self.first = None
 
     def __iter__(self):
         for item in self._items:
-            self.count += isinstance(item, self._kind)
+            if isinstance(item, self._kind):
+                self.count += 1
+                self.first = self.first or item
             yield item
 
 

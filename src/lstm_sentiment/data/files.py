@@ -515,10 +515,13 @@ class BadInput:
     Attributes:
         text: the line as read (undecodable bytes as U+FFFD).
         error: what is wrong, naming the line ("line 3 is not valid JSON (Expecting value)").
+        remedy: for a line that is not UTF-8, what :func:`save_as_utf8` says ("; save the file as UTF-8:
+            iconv -f GB18030 …"); "" otherwise.
     """
 
     text: str
     error: str
+    remedy: str = ""
 
 
 def argument_texts(texts: Sequence[str]) -> list[str | BadInput]:
@@ -625,7 +628,7 @@ def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput
         except UnicodeDecodeError as err:
             if strict:
                 raise SentimentError(f"{source}: {_not_utf8(number, raw, err.start)}{save_as_utf8(source, raw)}") from None
-            yield BadInput(raw.decode("utf-8", errors="replace").rstrip("\r\n"), _not_utf8(number, raw, err.start))
+            yield BadInput(raw.decode("utf-8", errors="replace").rstrip("\r\n"), _not_utf8(number, raw, err.start), save_as_utf8(source, raw))
 
 
 def input_format(path: Path | str) -> str:
@@ -856,7 +859,7 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
                 error = _not_utf8(number, raw, len(value[: bad.start()].encode("utf-8", errors="surrogateescape")))
                 if strict:
                     raise SentimentError(f"{path}: {error}{save_as_utf8(str(path), raw)}")
-                yield BadInput(_replaced(value), error), others
+                yield BadInput(_replaced(value), error, save_as_utf8(str(path), raw)), others
             elif fault:
                 fields = [v for v in row.values() if isinstance(v, str)] + list(row.get(None, ()))
                 yield _bad(path, "\t,"[fmt == "csv"].join(fields), fault, strict), {}
