@@ -15,7 +15,7 @@ import sys
 import warnings
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, is_missing_label
@@ -521,7 +521,7 @@ class BadInput:
 
     text: str
     error: str
-    remedy: str = ""
+    remedy: str = field(default="", compare=False)  # advice drawn from the same bytes, not a fact about the line
 
 
 def argument_texts(texts: Sequence[str]) -> list[str | BadInput]:
