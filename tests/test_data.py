@@ -4,6 +4,7 @@ import json
 import re
 import warnings
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -276,36 +277,30 @@ def test_a_gbk_file_is_named_as_such_with_the_command_that_converts_it(tmp_path)
     header.write_bytes("文本,标签\n这部电影很好看,1\n".encode("gbk"))
     with pytest.raises(SentimentError, match=r"h\.csv: line 1 \(the header\) is not UTF-8; save the file as UTF-8: iconv -f GB18030"):
         list(iter_texts(header, text_column="文本"))
+
+    def refusal(name: str, row: str, encoding: str) -> tuple[Path, str]:
+        path = tmp_path / name
+        path.write_bytes(f"text,label\n{row}\n".encode(encoding))
+        with pytest.raises(SentimentError) as caught:
+            read_labelled(path)
+        return path, str(caught.value)
+
     # A Latin-1 line decodes as GB18030 too (each accented letter and the next a rare Han character): it is
     # Windows-1252's, Excel's on Western Windows.
-    latin1 = tmp_path / "fr.csv"
-    latin1.write_bytes("text,label\nTrès élégant café, it’s fine,1\n".encode("cp1252"))
-    with pytest.raises(SentimentError) as caught:
-        read_labelled(latin1)
-    assert str(caught.value) == f"{latin1}: line 2 is not UTF-8 (byte 0xe8) but reads as Windows-1252 (Western European); save the file as UTF-8: iconv -f WINDOWS-1252 -t UTF-8 {latin1} > utf8.csv"
+    latin1, message = refusal("fr.csv", "Très élégant café, it’s fine,1", "cp1252")
+    assert message == f"{latin1}: line 2 is not UTF-8 (byte 0xe8) but reads as Windows-1252 (Western European); save the file as UTF-8: iconv -f WINDOWS-1252 -t UTF-8 {latin1} > utf8.csv"
     # Big5 decodes as GB18030 too, to rare characters (這部電影 as 硂场筿紇), and the iconv command made garbage.
-    big5 = tmp_path / "tw.csv"
-    big5.write_bytes("text,label\n這部電影很好看,1\n".encode("big5"))
-    with pytest.raises(SentimentError) as caught:
-        read_labelled(big5)
-    assert str(caught.value) == f"{big5}: line 2 is not UTF-8 (byte 0xb3); save the file as UTF-8"
+    big5, message = refusal("tw.csv", "這部電影很好看,1", "big5")
+    assert message == f"{big5}: line 2 is not UTF-8 (byte 0xb3); save the file as UTF-8"
     # Korean in EUC-KR reads as GB2312 Chinese too (최악의 영화 as 弥厩狼 康拳), and its iconv command made garbage.
-    korean = tmp_path / "ko.csv"
-    korean.write_bytes("text,label\n최악의 영화였다 정말 별로,0\n".encode("euc_kr"))
-    with pytest.raises(SentimentError) as caught:
-        read_labelled(korean)
-    assert str(caught.value) == f"{korean}: line 2 is not UTF-8 (byte 0xc3) but reads as EUC-KR Korean; save the file as UTF-8: iconv -f EUC-KR -t UTF-8 {korean} > utf8.csv"
+    korean, message = refusal("ko.csv", "최악의 영화였다 정말 별로,0", "euc_kr")
+    assert message == f"{korean}: line 2 is not UTF-8 (byte 0xc3) but reads as EUC-KR Korean; save the file as UTF-8: iconv -f EUC-KR -t UTF-8 {korean} > utf8.csv"
     # Chinese with a space between words reads as EUC-KR too, but with Hanja beside the Hangul: still GBK.
-    spaced = tmp_path / "spaced.csv"
-    spaced.write_bytes("text,label\n这家店的菜很好吃 服务也不错,1\n".encode("gbk"))
-    with pytest.raises(SentimentError, match="reads as GBK"):
-        read_labelled(spaced)
+    assert "but reads as GBK (GB18030) Chinese" in refusal("spaced.csv", "这家店的菜很好吃 服务也不错,1", "gbk")[1]
     # Russian in Windows-1251 decodes in Windows-1252 too, as words of accented letters: no guess is named.
-    cyrillic = tmp_path / "ru.csv"
-    cyrillic.write_bytes("text,label\nРазве это хорошо,0\n".encode("cp1251"))
-    with pytest.raises(SentimentError) as caught:
-        read_labelled(cyrillic)
-    assert str(caught.value) == f"{cyrillic}: line 2 is not UTF-8 (byte 0xd0); save the file as UTF-8"
+    cyrillic, message = refusal("ru.csv", "Разве это хорошо,0", "cp1251")
+    assert message == f"{cyrillic}: line 2 is not UTF-8 (byte 0xd0); save the file as UTF-8"
+
 
 def test_one_class_or_tiny_class_refused():
     with pytest.raises(SentimentError, match="need at least 2 classes"):
