@@ -1133,9 +1133,10 @@ def test_ctrl_c_with_workers_ends_at_once_and_keeps_the_old_output(tiny_bundle, 
 
 
 @pytest.mark.slow
-def test_ctrl_c_while_training_says_interrupted_and_keeps_the_old_bundle(small_splits, tiny_bundle, tmp_path):
+@pytest.mark.parametrize("signum,code,said,lightning_said", [(signal.SIGINT, 130, "interrupted", "KeyboardInterrupt"), (signal.SIGTERM, 143, "terminated", "Received SIGTERM")])
+def test_ctrl_c_while_training_says_interrupted_and_keeps_the_old_bundle(small_splits, tiny_bundle, tmp_path, signum, code, said, lightning_said):
     # Lightning takes a Ctrl-C during fit, tears down and calls sys.exit(1): the command ended with exit 1
-    # and no message of its own.
+    # and no message of its own. A SIGTERM (a service manager's stop) is told apart from it.
     train = small_splits[0]
     data = tmp_path / "small.csv"
     with open(data, "w", encoding="utf-8", newline="") as stream:
@@ -1153,12 +1154,13 @@ def test_ctrl_c_while_training_says_interrupted_and_keeps_the_old_bundle(small_s
         time.sleep(0.2)
     time.sleep(3)  # into the epochs
     assert process.poll() is None, log.read_text()
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 130, log.read_text()
+    process.send_signal(signum)
+    assert process.wait(timeout=60) == code, log.read_text()
     stderr = log.read_text()
-    assert stderr.strip().splitlines()[-1] == "error: interrupted" and "Traceback" not in stderr
-    # Lightning's "Detected KeyboardInterrupt, attempting graceful shutdown ..." came before it.
-    assert "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == f"error: {said}" and "Traceback" not in stderr
+    # Lightning's "Detected KeyboardInterrupt, attempting graceful shutdown ..." and "[rank: 0] Received
+    # SIGTERM: 15" came before it.
+    assert lightning_said not in stderr, stderr
     # Retraining into a model's folder replaced it without a word.
     assert f"warning: --out {tiny_bundle} holds a trained model; this run replaces it when it ends (stopped before, it keeps it)" in stderr.splitlines()
     assert {p.name: p.read_bytes() for p in tiny_bundle.iterdir()} == before

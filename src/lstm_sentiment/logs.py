@@ -18,8 +18,9 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
 # Lightning's lines that no user of ours can act on: "💡 Tip: …" for its cloud services, "TPU available:
 # False, …" for devices this machine lacks, "`Trainer.fit` stopped: …" (train's last line says which
 # epoch was kept of how many), and "Detected KeyboardInterrupt, attempting graceful shutdown ..." at a
-# Ctrl-C or SIGTERM, before the command's own one line ("error: interrupted" or "error: terminated").
-_NOISE = re.compile(r"💡|(?:GPU|TPU|HPU) available: False|`Trainer.fit` stopped|\s*Detected KeyboardInterrupt, attempting graceful shutdown")
+# Ctrl-C or "[rank: 0] Received SIGTERM: 15" at a SIGTERM, before the command's own one line ("error:
+# interrupted" or "error: terminated").
+_NOISE = re.compile(r"💡|(?:GPU|TPU|HPU) available: False|`Trainer.fit` stopped|\s*Detected KeyboardInterrupt, attempting graceful shutdown|\[rank: \d+\] Received SIGTERM")
 
 
 def _no_noise(record: logging.LogRecord) -> bool:
