@@ -110,7 +110,8 @@ def decode_lines(data: bytes, source: str, first_line: int = 1) -> str:
         line = first_line + data.count(b"\n", 0, err.start)
         start, end = data.rfind(b"\n", 0, err.start) + 1, data.find(b"\n", err.start)
         raw = data[start : end if end >= 0 else len(data)]
-        raise SentimentError(f"{source}: {_not_utf8(line, raw, err.start - start)}{save_as_utf8(source, raw)}") from None
+        error, remedy = _not_utf8(line, raw, err.start - start, source)
+        raise SentimentError(f"{source}: {error}{remedy}") from None
 
 
 def read_text_file(path: Path) -> str:
@@ -549,11 +550,12 @@ def read_texts(path: Path | str, text_column: str | None = None, strict: bool = 
     return list(iter_texts(path, text_column, strict))
 
 
-def _not_utf8(number: int, raw: bytes, start: int) -> str:
-    """Why line ``number``, whose bytes are ``raw``, cannot be read: its first byte that is not UTF-8 (at
-    ``start``), and the encoding it reads as, where :func:`_guess_encoding` finds one."""
+def _not_utf8(number: int, raw: bytes, start: int, source: str) -> tuple[str, str]:
+    """(error, remedy) for line ``number`` of ``source``, whose bytes ``raw`` are not UTF-8: why it cannot be
+    read (its first byte that is not UTF-8, at ``start``, and the encoding it reads as, where
+    :func:`_guess_encoding` finds one), and :func:`save_as_utf8`'s advice, the encoding guessed once for both."""
     guess = _guess_encoding(raw)
-    return f"line {number} is not UTF-8 (byte 0x{raw[start]:02x})" + (f" but reads as {_ENCODINGS[guess]}" if guess else "")
+    return f"line {number} is not UTF-8 (byte 0x{raw[start]:02x})" + (f" but reads as {_ENCODINGS[guess]}" if guess else ""), save_as_utf8(source, guess)
 
 
 # What a file that is not UTF-8 is most often in: GBK, the encoding Excel on Chinese Windows saves a CSV in
@@ -603,10 +605,9 @@ def _guess_encoding(raw: bytes) -> str | None:
     return "WINDOWS-1252" if wide and western and in_words and len(wide) < letters else None
 
 
-def save_as_utf8(source: str, raw: bytes) -> str:
-    """The end of a message refusing ``source``: save it as UTF-8, with the command that does so when its
-    bytes ``raw`` (a line that is not UTF-8) read as one of :data:`_ENCODINGS`."""
-    guess = _guess_encoding(raw)
+def save_as_utf8(source: str, guess: str | None) -> str:
+    """The end of a message refusing ``source``: save it as UTF-8, with the command that does so when a line
+    that is not UTF-8 reads as ``guess``, one of :data:`_ENCODINGS` (:func:`_guess_encoding`)."""
     if guess is None or source.startswith("<"):
         return "; save the file as UTF-8"
     return f"; save the file as UTF-8: iconv -f {guess} -t UTF-8 {shlex.quote(source)} > utf8{Path(source).suffix}"
@@ -626,9 +627,10 @@ def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput
             # utf-8-sig on the first line drops a byte-order mark
             yield from _lines(raw.decode("utf-8-sig" if number == 1 else "utf-8"))  # one line: raw ends at its LF
         except UnicodeDecodeError as err:
+            error, remedy = _not_utf8(number, raw, err.start, source)
             if strict:
-                raise SentimentError(f"{source}: {_not_utf8(number, raw, err.start)}{save_as_utf8(source, raw)}") from None
-            yield BadInput(raw.decode("utf-8", errors="replace").rstrip("\r\n"), _not_utf8(number, raw, err.start), save_as_utf8(source, raw))
+                raise SentimentError(f"{source}: {error}{remedy}") from None
+            yield BadInput(raw.decode("utf-8", errors="replace").rstrip("\r\n"), error, remedy)
 
 
 def input_format(path: Path | str) -> str:
@@ -837,7 +839,7 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
         header = [c for c in columns if c and _UNDECODED.search(c)]
         if header:
             raw = ",".join(header).encode("utf-8", errors="surrogateescape")
-            raise SentimentError(f"{path}: line 1 (the header) is not UTF-8{save_as_utf8(str(path), raw)}")
+            raise SentimentError(f"{path}: line 1 (the header) is not UTF-8{save_as_utf8(str(path), _guess_encoding(raw))}")
         col = pick_column(columns, text_column, TEXT_COLUMNS, "text", str(path))
         named_twice = _repeated(columns)
         if col in named_twice:  # DictReader would read the last of them, perhaps not the one meant
@@ -856,10 +858,10 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
             others = {} if fault else {name: _replaced(field) for name, field in row.items() if name and name != col}
             if bad:
                 raw = value.encode("utf-8", errors="surrogateescape")
-                error = _not_utf8(number, raw, len(value[: bad.start()].encode("utf-8", errors="surrogateescape")))
+                error, remedy = _not_utf8(number, raw, len(value[: bad.start()].encode("utf-8", errors="surrogateescape")), str(path))
                 if strict:
-                    raise SentimentError(f"{path}: {error}{save_as_utf8(str(path), raw)}")
-                yield BadInput(_replaced(value), error, save_as_utf8(str(path), raw)), others
+                    raise SentimentError(f"{path}: {error}{remedy}")
+                yield BadInput(_replaced(value), error, remedy), others
             elif fault:
                 fields = [v for v in row.values() if isinstance(v, str)] + list(row.get(None, ()))
                 yield _bad(path, "\t,"[fmt == "csv"].join(fields), fault, strict), {}
