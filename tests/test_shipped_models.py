@@ -63,6 +63,15 @@ def test_zh_labels_hold_when_rare_emoji_are_appended():
     assert sum(a != b for a, b in zip(plain, with_emoji)) <= 6
 
 
+def test_numbers_alone_are_flagged_like_emoji():
+    # An id column named as the texts (predict --text-column id) was scored without a flag: "12345" (read
+    # through its subword vector) positive 0.88; "1999" is a word of the en vocabulary.
+    model = SentimentModel.load("en")
+    number, year, rating = model.predict(["12345", "1999", "10/10 would watch again"])
+    assert "1999" in model.vocab.stoi and number["warning"] == year["warning"] == "no known words"
+    assert "warning" not in rating
+
+
 @pytest.mark.parametrize("name", ["zh", "en"])
 def test_model_cards_write_numbers_not_python_values(name):
     from lstm_sentiment.training.card import _cap

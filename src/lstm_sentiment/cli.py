@@ -763,7 +763,7 @@ def explain(
     except ValueError as err:
         raise _UsageError(str(err)) from None
     if expl.warning == "no known words":
-        typer.echo(f"warning: {expl.warning} (emoji, punctuation or a script the model never saw?): the prediction rests on no word", err=True)
+        typer.echo(f"warning: {expl.warning} (emoji, punctuation, numbers or a script the model never saw?): the prediction rests on no word", err=True)
     elif expl.warning and expl.warning.endswith("read as <unk>"):
         # The whole-text hint below ("the shipped models read zh and en") misleads for a few such words.
         remedy = "drop them or say them in words" if expl.warning.startswith("emoji") else "drop or translate them"

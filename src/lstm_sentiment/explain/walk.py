@@ -193,7 +193,7 @@ class Explanation:
                            ``cell_state``, ``hidden_state``, each [L][H])
     ``fidelity``           ``explicit_max_abs_diff``: largest |p_explicit − p_predict| over classes
     ``warning``            as ``predict`` flags it: "no known words" when no token is read as a word
-                           (emoji or punctuation only), "zh text; the model reads en" (or the reverse),
+                           (emoji, punctuation or numbers only), "zh text; the model reads en" (or the reverse),
                            "Cyrillic words read as <unk>" (and the like), "rare Chinese characters
                            read as <unk>", "emoji or symbols read as <unk>"
     =====================  ==========================================================================

@@ -89,7 +89,7 @@ ROUTING_BY_SCRIPT = "by script: a text with at least as many Han characters as L
 # --- request and response bodies ------------------------------------------------------------------------
 
 # What text_warning (inference.model) may say, in a predict record and an explanation alike.
-WARNING_FIELD = ('"no known words" when no token is read as a word (each is <unk> or punctuation); "zh text; the model reads en" '
+WARNING_FIELD = ('"no known words" when no token is read as a word (each is <unk>, punctuation or a number); "zh text; the model reads en" '
                  '(or the reverse) for a text of the other script; "Cyrillic words read as <unk>" (and the like) for a few words of a '
                  'third script; "rare Chinese characters read as <unk>"; "emoji or symbols read as <unk>" beside words.')
 
