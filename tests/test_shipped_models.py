@@ -63,6 +63,16 @@ def test_zh_labels_hold_when_rare_emoji_are_appended():
     assert sum(a != b for a, b in zip(plain, with_emoji)) <= 6
 
 
+def test_en_reads_texts_of_unknown_tokens_alone_near_even():
+    # The en model had learned <unk> from the emoji of its training texts: 😡😡😡 read positive 0.905, 최악의
+    # 영화 and 👍👍 0.870 (each token <unk>). Its <unk> vector fitted again alone (stop 44,
+    # lstm_sentiment.training.unknown) reads them 0.556–0.565, and a text without <unk> as before.
+    model = SentimentModel.load("en")
+    records = model.predict(["😡😡😡", "최악의 영화", "👍👍", "🤮", "Ужасный фильм"])
+    assert all(abs(r["probs"]["positive"] - 0.5) <= 0.1 for r in records), [r["probs"] for r in records]
+    assert model.predict(["a great movie"])[0]["probs"]["positive"] > 0.99
+
+
 def test_numbers_alone_are_flagged_like_emoji():
     # An id column named as the texts (predict --text-column id) was scored without a flag: "12345" (read
     # through its subword vector) positive 0.88; "1999" is a word of the en vocabulary.

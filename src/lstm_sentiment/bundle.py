@@ -38,6 +38,8 @@ HALF_PRECISION = ("embedding.weight", "ngram_vectors")
 # sizes, so bytes overwritten inside a tensor load as garbage weights (NaN scores) unless this is checked.
 # Bundles written before it have no such key and load unchecked.
 CHECKSUM_KEY = "weights_sha256"
+# The config.json entries save_bundle makes itself; the others are its caller's (its ``extra``).
+BUNDLE_KEYS = frozenset({"format_version", "model", "data", "train", "id2label", "tokenizer", "vocab_size", "versions", "created", CHECKSUM_KEY})
 
 
 def file_sha256(path: Path) -> str:

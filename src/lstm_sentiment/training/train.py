@@ -200,7 +200,7 @@ def train(
         if list(base[3]["id2label"]) == id2label:
             # The base on the same validation texts: a fine-tuning that ended below it (one epoch at this
             # rate, say) replaced a better model without a word.
-            base_macro_f1 = _Scorer(base[0], base[1], base[2], id2label, str(init_from)).evaluate(valid_data)["macro_f1"]
+            base_macro_f1 = Scorer(base[0], base[1], base[2], id2label, str(init_from)).evaluate(valid_data)["macro_f1"]
         model, vocab, coverage, source = _from_bundle(base, model_cfg, id2label, train_tokens + valid_tokens, train_cfg.seed, init_from)
     else:
         if embeddings is not None:
@@ -262,7 +262,7 @@ def train(
         best = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
         model.load_state_dict({k.removeprefix("model."): v for k, v in best.items() if k.startswith("model.")})
         model.cpu().eval()
-        scorer = _Scorer(model, vocab, tokenizer, id2label, f"the model trained for {out_dir}")
+        scorer = Scorer(model, vocab, tokenizer, id2label, f"the model trained for {out_dir}")
         valid_probs = scorer.probabilities(valid_data)
         if not all(bool(torch.isfinite(p).all()) for p in (valid_probs, *model.parameters())):
             # It ended on "temperature must be a finite number > 0, got nan", naming neither cause nor cure.
@@ -427,7 +427,7 @@ def _describe(coverage: dict) -> str:
     )
 
 
-class _Scorer:
+class Scorer:
     """The network just trained, scored as its bundle will score once loaded: the same tokenizer, word ids
     (unseen words through their subword vectors), batches and temperature."""
 
