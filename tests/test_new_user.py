@@ -1476,6 +1476,19 @@ def test_train_refuses_a_tokenizer_of_another_language_than_the_texts(tmp_path):
 
 
 @pytest.mark.slow
+def test_train_warns_of_a_text_column_of_numbers(tmp_path):
+    # An id column named as the texts trained a model on numbers alone (exit 0, not a word said), and
+    # predict then flagged each of its texts "no known words".
+    rows = "".join(f"{i},{'很好看' if i % 2 else '太差了'} {i},{i % 2}\n" for i in range(1000, 1060))
+    (tmp_path / "ids.csv").write_text("id,text,label\n" + rows, encoding="utf-8")
+    args = ("train", "--data", str(tmp_path / "ids.csv"), "--epochs", "1", "--hidden-size", "8")
+    result = run_cli(*args, "--text-column", "id", "--out", str(tmp_path / "m"))
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {tmp_path / 'ids.csv'}:train: 48 of 48 texts hold no letter (numbers or symbols only): is the text column right? (--text-column)" in result.stderr.splitlines(), result.stderr
+    result = run_cli(*args, "--out", str(tmp_path / "n"))
+    assert result.returncode == 0 and "hold no letter" not in result.stderr, result.stderr
+
+
 def test_train_warns_of_validation_and_test_files_of_the_other_language(tmp_path):
     # An en model validated and tested on a zh file trained, stopped early and fitted its temperature on
     # texts it cannot read, without a word.

@@ -68,3 +68,19 @@ def test_refit_bundle_rescores_and_records_the_fit(small_bundle, small_splits, t
     assert new.temperature == old.temperature
     assert [r["probs"] for r in new.predict(plain)] == [r["probs"] for r in old.predict(plain)]
     assert new.predict(["😀😀"])[0]["probs"] != old.predict(["😀😀"])[0]["probs"]
+
+
+def test_unk_only_refuses_a_bundle_it_would_spoil_before_reading_data(small_bundle, small_splits, tmp_path):
+    # A zh bundle was rewritten, scored on English texts, with exit 0; a missing one was a traceback.
+    from lstm_sentiment.training.shipped import refit_shipped
+
+    for out, message in ((small_bundle[0], "trained with lang auto, not en"), (tmp_path / "none", "model directory not found")):
+        with pytest.raises(SentimentError, match=message):
+            refit_shipped("en", tmp_path / "no-data", out)
+    # Labels the bundle does not know: a KeyError's traceback.
+    train = small_splits[0]
+    relabelled = type(train)(train.texts[:10], ["great"] * 10, "relabelled")
+    before = (small_bundle[0] / "model.safetensors").read_bytes()
+    with pytest.raises(SentimentError, match=r"labels \['great'\] unknown to the model"):
+        refit_bundle(small_bundle[0], relabelled, {}, share=0.02)
+    assert (small_bundle[0] / "model.safetensors").read_bytes() == before

@@ -20,7 +20,7 @@ from lstm_sentiment.atomic import write_atomic
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, Splits, with_sentences
 from lstm_sentiment.data.domains import domains, held_out, mixture, unlabelled
-from lstm_sentiment.errors import run_script
+from lstm_sentiment.errors import SentimentError, run_script
 from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 
 # SST-2 rows are phrases and sentences of ~20 tokens, IMDB reviews ~230: all 32,163 SST-2 rows weigh less
@@ -101,9 +101,20 @@ def build(lang: str, data_dir: Path, out: Path) -> dict:
 
 def refit_shipped(lang: str, data_dir: Path, out: Path) -> dict:
     """Only the step of :func:`build` after training: fit the ``<unk>`` vector of the bundle at ``out``
-    (built by :func:`build`) again, on the texts it was trained on; returns its metrics."""
+    (built by :func:`build`) again, on the texts it was trained on; returns its metrics.
+
+    Raises:
+        SentimentError: ``out`` is no bundle, a damaged one, or a model of another language (named as given,
+            before the data is read).
+    """
+    from lstm_sentiment.bundle import load_bundle
     from lstm_sentiment.training.unknown import refit_bundle
 
+    # A zh bundle was rewritten, scored on English texts (exit 0), and a path that is no bundle was named
+    # by its work copy's temporary path.
+    trained_on = load_bundle(out)[3]["data"]["lang"]
+    if trained_on != lang:
+        raise SentimentError(f"{out}: a model trained with lang {trained_on}, not {lang}: --unk-only {lang} fits the <unk> vector of the shipped {lang} model")
     splits = domains(lang, data_dir)
     _, sample = training_texts(lang, splits)
     with tempfile.TemporaryDirectory(prefix=f"lstm-sentiment-build-{lang}.") as work:

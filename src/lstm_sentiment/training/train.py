@@ -63,6 +63,18 @@ def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> tuple[LabelledTexts, l
     return data, [e.tokens for e in encoded]
 
 
+# A training set of which more than this share holds no letter is probably not texts at all.
+LETTERLESS_SHARE = 0.5
+
+
+def _warn_if_letterless(token_lists: list[tuple[str, ...]], source: str) -> None:
+    """Warn when most training texts hold no letter (numbers or symbols alone): an id column named as the
+    texts trained without a word (exit 0), and predict then flagged every such text "no known words"."""
+    letterless = sum(not any(ch.isalpha() for token in tokens for ch in token) for tokens in token_lists)
+    if letterless > LETTERLESS_SHARE * len(token_lists):
+        warnings.warn(f"{source}: {letterless} of {len(token_lists)} texts hold no letter (numbers or symbols only): is the text column right? (--text-column)", stacklevel=3)
+
+
 def _loader(encode, tokens, labels, index, batch_size, shuffle, seed):
     ids = [encode(t) for t in tokens]  # none empty: _encode left such texts out
     dataset = EncodedTexts(ids, [index[label] for label in labels])
@@ -192,6 +204,7 @@ def train(
         test_data = _encode(tokenizer, test_data)[0]
     domain_tests = {name: _encode(tokenizer, part)[0] for name, part in domain_tests.items()}
     check_trainable(train_data)  # again: the texts left out may have taken a class below 2
+    _warn_if_letterless(train_tokens, train_data.source)
     # Each training text routed once: for the splits' warning here and the vectors' language below.
     trained = route_counts(train_data.texts)
     _warn_parts_of_another_language(trained, len(train_data), {"validation": valid_data, "test": test_data, **{f"{name} test": part for name, part in domain_tests.items()}})

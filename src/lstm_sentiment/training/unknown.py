@@ -25,6 +25,7 @@ from lstm_sentiment.bundle import BUNDLE_KEYS, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.inference.model import check_known_labels
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
 from lstm_sentiment.training.card import model_card
@@ -88,8 +89,11 @@ def refit_bundle(path: Path, train_data: LabelledTexts, held_out: dict[str, Labe
         train_data: the texts it was trained on.
         held_out: the reports of its ``metrics.json`` to score again, by name ("validation", "test", and
             each of "domains"; "domains/imdb", say).
+    Raises:
+        SentimentError: ``path`` is no bundle or a damaged one; ``train_data`` holds labels it does not know.
     """
     network, vocab, tokenizer, config = load_bundle(path)
+    check_known_labels(train_data, config["id2label"])
     index = {label: i for i, label in enumerate(config["id2label"])}
     encoded = [(vocab.encode(tokenizer(text).tokens), index[label]) for text, label in zip(train_data.texts, train_data.labels)]
     encoded = [(ids, label) for ids, label in encoded if ids]
