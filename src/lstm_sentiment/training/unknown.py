@@ -32,8 +32,8 @@ from lstm_sentiment.training.card import model_card
 from lstm_sentiment.training.task import SentimentTask
 from lstm_sentiment.training.train import Scorer
 
-# Adam's rate for the one vector: 1e-2 moved the en model's <unk> (norm about 4) by 3.3 in one epoch and
-# the loss no further in a second.
+# Adam's rate for the one vector (AdamW, no weight decay on it): in its one epoch over the en training texts
+# 1e-2 moved the en model's <unk> by 3.9 (L2), and its texts of unknown tokens alone from 0.82–0.91 to 0.56.
 UNK_LR = 1e-2
 
 
@@ -99,7 +99,7 @@ def refit_bundle(path: Path, train_data: LabelledTexts, held_out: dict[str, Labe
     encoded = [(ids, label) for ids, label in encoded if ids]
     moved = fit_unknown_vector(network, [ids for ids, _ in encoded], [label for _, label in encoded], share, seed)
     scorer = Scorer(network, vocab, tokenizer, list(config["id2label"]), f"the model of {path}")
-    scorer.temperature = float(config["temperature"])
+    scorer.temperature = float(config.get("temperature", 1.0))
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
     for name, data in held_out.items():
         part, _, domain = name.partition("/")
