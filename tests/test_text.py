@@ -56,7 +56,7 @@ def test_one_megabyte_text_is_bounded():
 
 def test_a_text_long_in_spaces_or_markup_keeps_its_words_and_a_cut_is_flagged():
     # Cut to head and tail by characters before normalisation, the middle words went unflagged: "good ... ok"
-    # read positive 0.99 with the en model, the words between (negative 0.998) dropped.
+    # read positive 0.99 with the en model, the words between dropped (negative 0.998 with them kept).
     padded = Tokenizer(lang="en")("good" + " " * 6000 + " terrible awful boring waste " + "<br/>" * 1200 + "ok")
     assert padded.tokens == ("good", "terrible", "awful", "boring", "waste", "ok") and not padded.truncated
     one_word = Tokenizer(lang="en")("a" * 1_000_000)  # 2,048 characters of each end, cut in the middle

@@ -34,7 +34,7 @@ RECIPES = {
 }
 # After training, en's <unk> vector is fitted again alone with this share of the words replaced by <unk>
 # (lstm_sentiment.training.unknown: it had learned <unk> from emoji, and read 😡😡😡 positive 0.905); zh
-# trains with word dropout instead (its recipe's word_dropout), en lost 1.3 points of SST-2 with it.
+# trains with word dropout instead (its recipe's word_dropout), en lost 0.6–1.3 points of SST-2 with it.
 UNK_REFIT = {"zh": 0.0, "en": 0.02}
 # zh also learns from the sentences of its long training texts (round 17 of docs/recipe.md: short praise was
 # read negative); not tried for en.
