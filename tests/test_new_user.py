@@ -1489,6 +1489,7 @@ def test_train_warns_of_a_text_column_of_numbers(tmp_path):
     assert result.returncode == 0 and "hold no letter" not in result.stderr, result.stderr
 
 
+@pytest.mark.slow
 def test_train_warns_of_validation_and_test_files_of_the_other_language(tmp_path):
     # An en model validated and tested on a zh file trained, stopped early and fitted its temperature on
     # texts it cannot read, without a word.
