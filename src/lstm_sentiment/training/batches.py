@@ -36,6 +36,12 @@ def collate(batch: list[tuple[list[int], int]]) -> tuple[Tensor, Tensor, Tensor]
     return ids, lengths, torch.tensor([y for _, y in batch], dtype=torch.long)
 
 
+def bucketed_loader(id_lists: Sequence[Sequence[int]], label_ids: Sequence[int], batch_size: int, shuffle: bool, seed: int) -> torch.utils.data.DataLoader:
+    """Batches of :func:`collate` over :class:`EncodedTexts`, drawn by a :class:`BucketBatchSampler`."""
+    sampler = BucketBatchSampler([len(x) for x in id_lists], batch_size, shuffle=shuffle, seed=seed)
+    return torch.utils.data.DataLoader(EncodedTexts(id_lists, label_ids), batch_sampler=sampler, collate_fn=collate)
+
+
 class BucketBatchSampler(Sampler[list[int]]):
     """Batches of similar length, reshuffled each epoch from ``seed + epoch``.
 

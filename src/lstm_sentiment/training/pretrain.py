@@ -24,7 +24,7 @@ from lstm_sentiment import interrupt
 from lstm_sentiment.config import TrainConfig
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.vocab import PAD_ID, UNK_ID
-from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
+from lstm_sentiment.training.batches import bucketed_loader
 from lstm_sentiment.training.task import optimizer
 
 log = logging.getLogger("lstm_sentiment")
@@ -121,8 +121,7 @@ def pretrain_language_model(
     task = LanguageModelTask(model, target_classes(train_ids, model.embedding.num_embeddings, config.lm_targets), config)
 
     def loader(id_lists, shuffle):
-        sampler = BucketBatchSampler([len(x) for x in id_lists], config.batch_size if shuffle else 256, shuffle=shuffle, seed=config.seed)
-        return torch.utils.data.DataLoader(EncodedTexts(id_lists, [0] * len(id_lists)), batch_sampler=sampler, collate_fn=collate)
+        return bucketed_loader(id_lists, [0] * len(id_lists), config.batch_size if shuffle else 256, shuffle, config.seed)
 
     trainer = L.Trainer(max_epochs=config.lm_epochs, gradient_clip_val=config.grad_clip, **trainer_args)
     interrupt.fit(trainer, task, loader(train_ids, True), loader(valid_ids, False) if valid_ids else None)

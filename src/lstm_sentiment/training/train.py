@@ -35,7 +35,7 @@ from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.tokenize import Tokenizer, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
-from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
+from lstm_sentiment.training.batches import bucketed_loader
 from lstm_sentiment.training.calibration import bound_note, fit_scaling, fold_bias
 from lstm_sentiment.training.card import model_card, scratch_vector
 from lstm_sentiment.training.pretrain import pretrain_language_model
@@ -76,10 +76,8 @@ def _warn_if_letterless(token_lists: list[tuple[str, ...]], source: str) -> None
 
 
 def _loader(encode, tokens, labels, index, batch_size, shuffle, seed):
-    ids = [encode(t) for t in tokens]  # none empty: _encode left such texts out
-    dataset = EncodedTexts(ids, [index[label] for label in labels])
-    sampler = BucketBatchSampler([len(x) for x in ids], batch_size, shuffle=shuffle, seed=seed)
-    return torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=collate)
+    # none empty: _encode left such texts out
+    return bucketed_loader([encode(t) for t in tokens], [index[label] for label in labels], batch_size, shuffle, seed)
 
 
 def train(

@@ -19,7 +19,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import lightning as L
-import torch
 
 from lstm_sentiment.bundle import BUNDLE_KEYS, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
@@ -27,7 +26,7 @@ from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import check_known_labels
 from lstm_sentiment.models.classifier import SentimentLSTM
-from lstm_sentiment.training.batches import BucketBatchSampler, EncodedTexts, collate
+from lstm_sentiment.training.batches import bucketed_loader
 from lstm_sentiment.training.card import model_card
 from lstm_sentiment.training.task import SentimentTask
 from lstm_sentiment.training.train import Scorer
@@ -60,8 +59,7 @@ def fit_unknown_vector(network: SentimentLSTM, id_lists: list[list[int]], label_
     network.config = replace(config, word_dropout=share)
     try:
         task = SentimentTask(network, network.classifier.out_features, TrainConfig(lr=UNK_LR, seed=seed))
-        sampler = BucketBatchSampler([len(x) for x in id_lists], task.config.batch_size, shuffle=True, seed=seed)
-        loader = torch.utils.data.DataLoader(EncodedTexts(id_lists, label_ids), batch_sampler=sampler, collate_fn=collate)
+        loader = bucketed_loader(id_lists, label_ids, task.config.batch_size, True, seed)
         trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False, accelerator="cpu", devices=1)
         # Word dropout acts in training mode only; the output layer's dropout stays off, so that <unk> is fitted
         # to the network as it predicts (Lightning keeps each module's mode, and warns of those in eval mode).
