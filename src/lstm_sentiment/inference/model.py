@@ -27,7 +27,7 @@ from lstm_sentiment.bundle import load_bundle
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.batches import length_batches, pad_batch
-from lstm_sentiment.text.normalize import has_han
+from lstm_sentiment.text.normalize import has_han, has_letter
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.vectors.subword import has_word_char
@@ -582,4 +582,4 @@ def has_known_word(tokens: Sequence[str], in_vocab: Sequence[bool]) -> bool:
     """Whether some token is in the vocabulary and holds a letter (a Han character counts). Punctuation
     alone ("。。！") is no word, nor are numbers alone: an id column read as the texts ("12345" positive 0.88
     with the en model) is as unfounded a label as one for emoji, and is flagged the same way."""
-    return any(known and any(ch.isalpha() for ch in token) for token, known in zip(tokens, in_vocab))
+    return any(known and has_letter(token) for token, known in zip(tokens, in_vocab))

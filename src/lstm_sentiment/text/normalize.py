@@ -139,6 +139,11 @@ def same_text_key(text: str) -> str:
     return _EDGE_STOPS.sub("", key) or key
 
 
+def has_letter(text: str) -> bool:
+    """True if ``text`` holds a letter of any script (a Han character counts; a digit, mark or emoji does not)."""
+    return any(ch.isalpha() for ch in text)
+
+
 def has_han(text: str) -> bool:
     """True if ``text`` holds a Han (Chinese) character."""
     return _HAN.search(text) is not None

@@ -33,6 +33,7 @@ from lstm_sentiment.inference.routing import default_model_name, model_of_most, 
 from lstm_sentiment.logs import quiet_lightning
 from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
 from lstm_sentiment.models.classifier import SentimentLSTM
+from lstm_sentiment.text.normalize import has_letter
 from lstm_sentiment.text.tokenize import Tokenizer, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
 from lstm_sentiment.training.batches import bucketed_loader
@@ -70,7 +71,7 @@ LETTERLESS_SHARE = 0.5
 def _warn_if_letterless(token_lists: list[tuple[str, ...]], source: str) -> None:
     """Warn when most training texts hold no letter (numbers or symbols alone): an id column named as the
     texts trained without a word (exit 0), and predict then flagged every such text "no known words"."""
-    letterless = sum(not any(ch.isalpha() for token in tokens for ch in token) for tokens in token_lists)
+    letterless = sum(not any(map(has_letter, tokens)) for tokens in token_lists)
     if letterless > LETTERLESS_SHARE * len(token_lists):
         warnings.warn(f"{source}: {letterless} of {len(token_lists)} texts hold no letter (numbers or symbols only): is the text column right? (--text-column)", stacklevel=3)
 
