@@ -59,7 +59,7 @@ def test_refit_bundle_rescores_and_records_the_fit(small_bundle, small_splits, t
     train, valid, _ = small_splits
     old = SentimentModel.load(path)
     plain = [text for text in valid.texts if all(t in old.vocab.stoi for t in old.tokenizer(text).tokens)]
-    metrics = refit_bundle(path, train, {"validation": valid}, share=0.02)
+    metrics = refit_bundle(path, train, share=0.02, valid_data=valid)
     new = SentimentModel.load(path)  # the weights' checksum was written anew
     assert metrics["unk_refit"]["share"] == 0.02 and metrics["unk_refit"]["texts"] == len(train)
     assert json.loads((path / "metrics.json").read_text(encoding="utf-8")) == metrics
@@ -82,5 +82,5 @@ def test_unk_only_refuses_a_bundle_it_would_spoil_before_reading_data(small_bund
     relabelled = type(train)(train.texts[:10], ["great"] * 10, "relabelled")
     before = (small_bundle[0] / "model.safetensors").read_bytes()
     with pytest.raises(SentimentError, match=r"labels \['great'\] unknown to the model"):
-        refit_bundle(small_bundle[0], relabelled, {}, share=0.02)
+        refit_bundle(small_bundle[0], relabelled, share=0.02)
     assert (small_bundle[0] / "model.safetensors").read_bytes() == before

@@ -38,8 +38,6 @@ HALF_PRECISION = ("embedding.weight", "ngram_vectors")
 # sizes, so bytes overwritten inside a tensor load as garbage weights (NaN scores) unless this is checked.
 # Bundles written before it have no such key and load unchecked.
 CHECKSUM_KEY = "weights_sha256"
-# The config.json entries save_bundle makes itself; the others are its caller's (its ``extra``).
-BUNDLE_KEYS = frozenset({"format_version", "model", "data", "train", "id2label", "tokenizer", "vocab_size", "versions", "created", CHECKSUM_KEY})
 
 
 def file_sha256(path: Path) -> str:
@@ -114,7 +112,9 @@ def save_bundle(
         vocab, id2label: token and class tables.
         configs: the settings it was trained with.
         metrics: validation and test reports (see :func:`~lstm_sentiment.metrics.classification_report`).
-        extra: more ``config.json`` entries (data counts, embeddings source and coverage).
+        extra: more ``config.json`` entries (data counts, embeddings source and coverage); an entry that
+            save_bundle writes itself (the settings, versions, time, checksum) is written anew, so a loaded
+            bundle's whole config may be passed.
         card: the model card text.
         training_log: the text of the per-epoch CSV written by Lightning's CSVLogger, written if given.
     """
@@ -130,8 +130,8 @@ def save_bundle(
         "vocab_size": len(vocab),
         "versions": library_versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **extra,
     }
+    config.update((key, value) for key, value in extra.items() if key not in config and key != CHECKSUM_KEY)
 
     def write(directory: Path) -> None:
         directory.mkdir()

@@ -79,22 +79,23 @@ def build(lang: str, data_dir: Path, out: Path) -> dict:
     splits = domains(lang, data_dir)
     model_cfg, data_cfg, train_cfg = RECIPES[lang]
     whole, sample = training_texts(lang, splits)
+    valid, test, domain_tests = evaluation_texts(splits)
     with tempfile.TemporaryDirectory(prefix=f"lstm-sentiment-build-{lang}.") as work:
         built = Path(work) / lang
         metrics = train(
             sample,
-            mixture(splits, 1, VALID_CAP),
-            mixture(splits, 2, 10**9),
+            valid,
+            test,
             built,
             model_cfg,
             data_cfg,
             train_cfg,
-            domain_tests={name: parts[2] for name, parts in splits.items()},
+            domain_tests=domain_tests,
             extra={"domain_cap": {"train": DOMAIN_CAP[lang], "validation": VALID_CAP}, "provenance": PROVENANCE[lang], "sentences": len(sample) - len(whole)},
             unlabelled=unlabelled(splits, sample),
         )
         if UNK_REFIT[lang]:
-            metrics = refit_bundle(built, sample, held_out_reports(splits), UNK_REFIT[lang], train_cfg.seed)
+            metrics = refit_bundle(built, sample, UNK_REFIT[lang], train_cfg.seed, valid_data=valid, test_data=test, domain_tests=domain_tests)
         write_atomic(Path(out), lambda folder: shutil.copytree(built, folder))
     return metrics
 
@@ -120,14 +121,16 @@ def refit_shipped(lang: str, data_dir: Path, out: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"lstm-sentiment-build-{lang}.") as work:
         built = Path(work) / lang
         shutil.copytree(out, built)
-        metrics = refit_bundle(built, sample, held_out_reports(splits), UNK_REFIT[lang], RECIPES[lang][2].seed)
+        valid, test, domain_tests = evaluation_texts(splits)
+        metrics = refit_bundle(built, sample, UNK_REFIT[lang], RECIPES[lang][2].seed, valid_data=valid, test_data=test, domain_tests=domain_tests)
         write_atomic(Path(out), lambda folder: shutil.copytree(built, folder))
     return metrics
 
 
-def held_out_reports(splits: dict[str, Splits]) -> dict[str, LabelledTexts]:
-    """The held-out texts of a shipped model's ``metrics.json``, by report name (see :func:`refit_bundle`)."""
-    return {"validation": mixture(splits, 1, VALID_CAP), "test": mixture(splits, 2, 10**9), **{f"domains/{name}": parts[2] for name, parts in splits.items()}}
+def evaluation_texts(splits: dict[str, Splits]) -> tuple[LabelledTexts, LabelledTexts, dict[str, LabelledTexts]]:
+    """A shipped model's held-out texts: the validation mixture (at most :data:`VALID_CAP` a domain), the
+    test mixture, and each domain's test split."""
+    return mixture(splits, 1, VALID_CAP), mixture(splits, 2, 10**9), {name: parts[2] for name, parts in splits.items()}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import lightning as L
 
-from lstm_sentiment.bundle import BUNDLE_KEYS, load_bundle, save_bundle
+from lstm_sentiment.bundle import load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
@@ -77,7 +77,16 @@ def fit_unknown_vector(network: SentimentLSTM, id_lists: list[list[int]], label_
     return float((network.unk_vector.detach() - before).norm())
 
 
-def refit_bundle(path: Path, train_data: LabelledTexts, held_out: dict[str, LabelledTexts], share: float, seed: int = 0) -> dict:
+def refit_bundle(
+    path: Path,
+    train_data: LabelledTexts,
+    share: float,
+    seed: int = 0,
+    *,
+    valid_data: LabelledTexts | None = None,
+    test_data: LabelledTexts | None = None,
+    domain_tests: dict[str, LabelledTexts] | None = None,
+) -> dict:
     """Fit the ``<unk>`` vector of the bundle at ``path`` on ``train_data`` (:func:`fit_unknown_vector`),
     score it again and write it back in place (atomically); returns its metrics.
 
@@ -85,8 +94,8 @@ def refit_bundle(path: Path, train_data: LabelledTexts, held_out: dict[str, Labe
         path: a bundle directory; its temperature and class biases are kept (fitted on validation, whose
             texts hold almost no ``<unk>``).
         train_data: the texts it was trained on.
-        held_out: the reports of its ``metrics.json`` to score again, by name ("validation", "test", and
-            each of "domains"; "domains/imdb", say).
+        valid_data, test_data, domain_tests: held-out texts, as :func:`~lstm_sentiment.training.train.train`
+            takes them; the reports of ``metrics.json`` of those given are scored again.
     Raises:
         SentimentError: ``path`` is no bundle or a damaged one; ``train_data`` holds labels it does not know.
     """
@@ -99,14 +108,15 @@ def refit_bundle(path: Path, train_data: LabelledTexts, held_out: dict[str, Labe
     scorer = Scorer(network, vocab, tokenizer, list(config["id2label"]), f"the model of {path}")
     scorer.temperature = float(config.get("temperature", 1.0))
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-    for name, data in held_out.items():
-        part, _, domain = name.partition("/")
-        target = metrics[part] if domain else metrics
-        target[domain or part] = scorer.evaluate(data)
+    if valid_data is not None:
+        metrics["validation"] = scorer.evaluate(valid_data)
+    if test_data is not None:
+        metrics["test"] = scorer.evaluate(test_data)
+    if domain_tests:
+        metrics["domains"] = {name: scorer.evaluate(data) for name, data in domain_tests.items()}
     metrics["unk_refit"] = {"share": share, "seed": seed, "texts": len(encoded), "moved": round(moved, 4)}
     configs = (ModelConfig.from_dict(config["model"]), DataConfig.from_dict(config["data"]), TrainConfig.from_dict(config["train"]))
-    info = {key: value for key, value in config.items() if key not in BUNDLE_KEYS}
-    info["unk_refit"] = metrics["unk_refit"]
+    info = {**config, "unk_refit": metrics["unk_refit"]}
     card = model_card(path.name, list(config["id2label"]), configs, metrics, info)
     log = path / "training_log.csv"
     save_bundle(path, network, vocab, list(config["id2label"]), configs, metrics, info, card, log.read_text(encoding="utf-8") if log.is_file() else None)
