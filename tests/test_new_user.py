@@ -404,6 +404,12 @@ def test_a_han_character_no_vocabulary_word_holds_is_flagged():
     assert "warning: emoji or symbols read as <unk> (one vector for every word the model has no vector for): drop them or say them in words" in hint, hint
 
 
+def test_explain_json_names_the_model_as_predict_does():
+    # It gave the shipped model's folder inside the installed package, where predict's routing says "en".
+    walked = json.loads(run_cli("explain", "i loved it", "-f", "json").stdout)
+    assert walked["model"] == "en" and walked["label"] == "positive"
+
+
 def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():
     # The default --lang auto: the tokenizer reads each text by its own script, so the warning needs the
     # training texts' script, which training records.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import dataclasses
 import errno
 import functools
 import io
@@ -757,7 +758,10 @@ def explain(
     for option, path in outputs.items():
         check_not_bundle_file(path, option)
     _use_inference_threads()
-    expl = run_explain(SentimentModel.load(model or default_model_name([text])), text, top_units=top_units)
+    name = model or default_model_name([text])
+    # Named as given (zh, or the user's folder), as predict's routing and serve name it: the JSON gave the
+    # shipped model's folder inside the installed package.
+    expl = dataclasses.replace(run_explain(SentimentModel.load(name), text, top_units=top_units), model=name)
     try:
         expl.trace(layer, direction.value)  # a bad --layer/--direction fails before anything is written
     except ValueError as err:
