@@ -139,7 +139,10 @@ def test_missing_and_corrupt_model(small_bundle, tmp_path):
     del config["weights_sha256"]
     (bad / "config.json").write_text(json.dumps(config), encoding="utf-8")
     assert_one_line_error(run_cli("predict", "--model", str(bad), "好"), 1, "corrupt model bundle")
-    # Weights of another vocabulary: the message says what does not match.
+    # Weights of another vocabulary, in a bundle without the vocabulary's checksum either: the message says
+    # what does not match.
+    del config["vocab_sha256"]
+    (bad / "config.json").write_text(json.dumps(config), encoding="utf-8")
     (bad / "model.safetensors").write_bytes((small_bundle[0] / "model.safetensors").read_bytes())
     vocab = (small_bundle[0] / "vocab.txt").read_text(encoding="utf-8").splitlines()
     (bad / "vocab.txt").write_text("\n".join(vocab[:-5]) + "\n", encoding="utf-8")

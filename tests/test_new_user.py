@@ -112,6 +112,16 @@ def test_damaged_weights_are_refused_naming_the_file(tiny_bundle):
     assert result.stderr.splitlines() == [f"error: {tiny_bundle / 'model.safetensors'}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model"]
 
 
+def test_a_damaged_vocabulary_is_refused_naming_the_file(tiny_bundle):
+    # Words shuffled past <pad> and <unk> kept the file's length: it loaded, and read every text with other
+    # vectors (exit 0).
+    vocab = tiny_bundle / "vocab.txt"
+    lines = vocab.read_text(encoding="utf-8").splitlines()
+    vocab.write_text("\n".join(lines[:2] + lines[3:] + lines[2:3]) + "\n", encoding="utf-8")
+    result = run_cli("predict", "--model", str(tiny_bundle), "好")
+    assert result.returncode == 1 and result.stderr.splitlines() == [f"error: {vocab}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model"]
+
+
 def test_bundle_without_checksum_loads_and_never_emits_nan(tiny_bundle):
     # A bundle written before the checksum existed: loaded unchecked; NaN weights give error records.
     config = json.loads((tiny_bundle / "config.json").read_text(encoding="utf-8"))

@@ -38,6 +38,9 @@ HALF_PRECISION = ("embedding.weight", "ngram_vectors")
 # sizes, so bytes overwritten inside a tensor load as garbage weights (NaN scores) unless this is checked.
 # Bundles written before it have no such key and load unchecked.
 CHECKSUM_KEY = "weights_sha256"
+# And of vocab.txt's: its words shuffled, or one word put for another, loaded with the right length and
+# read every text with other vectors (我喜欢这个电影 negative 0.67, exit 0). Bundles before 2026-12-07 lack it.
+VOCAB_CHECKSUM_KEY = "vocab_sha256"
 
 
 def file_sha256(path: Path) -> str:
@@ -131,7 +134,7 @@ def save_bundle(
         "versions": library_versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    config.update((key, value) for key, value in extra.items() if key not in config and key != CHECKSUM_KEY)
+    config.update((key, value) for key, value in extra.items() if key not in config and key not in (CHECKSUM_KEY, VOCAB_CHECKSUM_KEY))
 
     def write(directory: Path) -> None:
         directory.mkdir()
@@ -146,9 +149,9 @@ def save_bundle(
             if code is None:
                 raise
             raise OSError(int(code[1]), os.strerror(int(code[1])), str(weights)) from None
-        checksum = {CHECKSUM_KEY: file_sha256(weights)}
-        (directory / "config.json").write_text(json.dumps({**config, **checksum}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         vocab.save(directory / "vocab.txt")
+        checksums = {CHECKSUM_KEY: file_sha256(weights), VOCAB_CHECKSUM_KEY: file_sha256(directory / "vocab.txt")}
+        (directory / "config.json").write_text(json.dumps({**config, **checksums}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (directory / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (directory / "README.md").write_text(card, encoding="utf-8")
         if training_log is not None:
@@ -164,7 +167,7 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
         the network in eval mode on CPU, the vocabulary, the tokenizer it was trained with, the config dict.
     Raises:
         SentimentError: missing directory or file, another format version, a corrupt/truncated file,
-            weights whose SHA-256 differs from the one recorded in ``config.json``, a temperature that is
+            weights or a vocabulary whose SHA-256 differs from the one recorded in ``config.json``, a temperature that is
             not a number in [T_MIN, T_MAX] (training's bounds), an entry of config.json missing or of the wrong
             type.
     """
@@ -186,9 +189,10 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     if version != FORMAT_VERSION:
         raise SentimentError(f"{path}: bundle format_version {version!r}, this lstm-sentiment reads {FORMAT_VERSION}")
     weights = path / "model.safetensors"
-    expected = config.get(CHECKSUM_KEY)
-    if expected is not None and file_sha256(weights) != expected:
-        raise SentimentError(f"{weights}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model")
+    for name, key in (("model.safetensors", CHECKSUM_KEY), ("vocab.txt", VOCAB_CHECKSUM_KEY)):
+        expected = config.get(key)
+        if expected is not None and file_sha256(path / name) != expected:
+            raise SentimentError(f"{path / name}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model")
     # Not covered by the checksum: a null temperature would fail at the first prediction, a negative one
     # would flip every label, 1e308 gave every text 0.5 / 0.5. Training fits T within [T_MIN, T_MAX] or keeps 1.
     temperature = config.get("temperature", 1.0)
