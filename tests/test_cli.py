@@ -200,6 +200,9 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         # It offered "a file or folder name", though --png takes a file.
         (("explain", "好", "--png", ""), "Invalid value for '--png': an empty path; give a name"),
         (("train", "--data", "d.csv", "--out", ""), "Invalid value for '--out': an empty path"),
+        # A file option kept as text took "" for the current folder: "error: .: is a directory; give a file".
+        (("predict", "-i", ""), "Invalid value for '--input' / '-i': an empty path; give a name"),
+        (("evaluate", "--data", ""), "Invalid value for '--data': an empty path; give a name"),
         # Path("out/") drops the slash: a missing folder typed as one was written as a file of its name.
         (("predict", "好", "-o", "never-written/"), "Invalid value for '--output' / '-o': never-written/ ends with a slash, which names a folder; give a file name"),
         (("explain", "好", "--html", "never-written/"), "Invalid value for '--html': never-written/ ends with a slash"),
@@ -214,6 +217,8 @@ def test_train_refuses_bad_datasets_and_writes_nothing(tmp_path):
         (("train", "--data", "zh-reviews", "--out", "never-written", "--init-from", "zh", "--embeddings", "v.vec"), "give --init-from or --embeddings, not both"),
         (("train", "--data", "zh-reviews", "--out", "never-written", "--valid", "v.csv", "--text-column", "review"),
          "--valid, --text-column: zh-reviews comes with its own columns and train/validation/test splits; drop them"),
+        # evaluate read the corpus and ignored the columns named (exit 0).
+        (("evaluate", "--data", "zh-reviews:train", "--model", "zh", "--label-column", "stars"), "--label-column: zh-reviews comes with its own columns; drop it"),
         (("explain", "好", "-f", "json", "--direction", "reverse"), "--direction is for the table, markdown and --narrate; -f json holds both directions"),
         (("explain", "好", "-f", "json", "--layer", "0"), "--layer is for the table, markdown, --narrate, --png and --html; -f json holds every layer"),
         (("longrange", "--quick", "--out", "never-written", "--steps", "50", "--eval-every", "100"), "--eval-every 100 is more than the 50 steps of a run"),

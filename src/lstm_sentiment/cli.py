@@ -85,6 +85,14 @@ def _path(value: str) -> Path:
     return Path(value)
 
 
+def _named(value: str | None) -> str | None:
+    """A file option kept as text (it may also name the built-in corpus, or stdin): "" was read as the
+    current folder ("error: .: is a directory; give a file"), what a user sees after --data "$UNSET"."""
+    if value == "":
+        raise typer.BadParameter("an empty path; give a name")
+    return value
+
+
 def _file_path(value: str) -> Path:
     """A path option naming a file to write. Path("out/") drops the slash, so a name typed as a folder
     would be written as a file of that name."""
@@ -296,7 +304,7 @@ def _typed_flag(ctx: typer.Context, name: str) -> str:
 @command
 def train(
     ctx: typer.Context,
-    data: str = typer.Option(..., "--data", help="zh-reviews (built-in corpus) or a CSV/TSV/JSONL file with a header (de-duplicated as the model reads its texts)."),
+    data: str = typer.Option(..., "--data", callback=_named, help="zh-reviews (built-in corpus) or a CSV/TSV/JSONL file with a header (de-duplicated as the model reads its texts)."),
     out: Path = typer.Option(..., "--out", parser=_path, metavar=_PATH, help="Model bundle directory to write (replaced atomically)."),
     valid: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Validation file; default: 10% of --data, stratified."),
     test: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Test file; default: 10% of --data, stratified, unless --valid is given (then no test split)."),
@@ -425,7 +433,7 @@ def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="Texts to classify; '-' reads stdin, one per line."),
     model: Optional[str] = typer.Option(None, help="Bundle directory or a shipped model (zh, en); default: by --lang."),
     lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
-    input: Optional[str] = typer.Option(None, "--input", "-i", help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin; a pipe without a suffix (<(cmd)) is read as .txt."),
+    input: Optional[str] = typer.Option(None, "--input", "-i", callback=_named, help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin; a pipe without a suffix (<(cmd)) is read as .txt."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made) instead of stdout; - is stdout."),
     format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or tsv. Default: a table on stdout; for --output, by its suffix (.csv, .tsv, .json, .jsonl or .ndjson; none: jsonl; others refused)."),
@@ -609,7 +617,7 @@ def _stdout_write(text: str) -> None:
 @command
 def evaluate(
     ctx: typer.Context,
-    data: str = typer.Option(..., "--data", help="A labelled file, or zh-reviews:test (or :validation, :train)."),
+    data: str = typer.Option(..., "--data", callback=_named, help="A labelled file, or zh-reviews:test (or :validation, :train)."),
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: each text by the shipped model of its script, as predict labels it."),
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed when omitted."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed when omitted."),
@@ -622,6 +630,10 @@ def evaluate(
         output = None  # stdout, as predict's: the format is --format's
     if output is not None:
         _check_report_output(output, data, _given(ctx, "format") and format == ReportFormat.table)
+    from lstm_sentiment.data.corpus import NAME as CORPUS_NAME
+
+    if data.partition(":")[0] == CORPUS_NAME:  # --text-column foo was ignored there (exit 0); train refuses it
+        _refuse_given(ctx, ("text_column", "label_column"), f"{CORPUS_NAME} comes with its own columns")
     # why here: each command imports only what it runs, so that --help starts without torch.
     _import_torch()
     from lstm_sentiment.bundle import check_not_bundle_file
