@@ -969,11 +969,15 @@ def test_explain_refuses_an_unwritable_picture_path_before_the_work(tiny_bundle,
     assert_one_line_error(run_cli("explain", "好", "--model", str(tiny_bundle), "--html", str(tmp_path / "folder.html")), 1, r"--html .*folder\.html is a directory")
 
 
-def test_serve_option_ranges_are_usage_errors():
+def test_serve_option_ranges_are_usage_errors(tmp_path):
     assert_one_line_error(run_cli("serve", "--port", "-1"), 2, "Invalid value for '--port'")
     # 0 passed the flag's range (0 to 65535) and failed the server's (1 to 65535): exit 1, two ranges told.
     assert_one_line_error(run_cli("serve", "--port", "0"), 2, re.escape("Invalid value for '--port': 0 is not in the range 1<=x<=65535"))
     assert_one_line_error(run_cli("serve", "--workers", "0"), 2, "Invalid value for '--workers'")
+    # --workers 6 on 2 cores started six processes of about 0.5 GB each, without a word; predict warns and caps.
+    cores = len(os.sched_getaffinity(0))
+    told = run_cli("serve", "--model", str(tmp_path / "none"), "--workers", str(cores + 4), "--port", "8799").stderr.splitlines()
+    assert told[0] == f"warning: {cores + 4} workers on {cores} cores; using {cores}" and "model directory not found" in told[1], told
 
 
 def test_fine_tuning_a_model_of_another_language_or_one_class_validation_is_refused(tmp_path):

@@ -899,8 +899,13 @@ def serve(
 ) -> None:
     """Serve predict and explain over HTTP (JSON under /v1, schema at /openapi.json) and a web page at /."""
     _import_torch()
+    from lstm_sentiment.inference.pool import available_cores
     from lstm_sentiment.serve import serve as run_server  # why here: FastAPI, for this command only
 
+    cores = available_cores()
+    if workers > cores:  # each holds a model (about 0.5 GB): --workers 60 ran the machine out of memory
+        typer.echo(f"warning: {workers} workers on {cores} cores; using {cores}", err=True)
+        workers = cores
     run_server(model, host, port, workers, access_log)
 
 
