@@ -560,6 +560,11 @@ def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path,
     for name, content, encoding in (("zh.txt", "好看\n坏\n", "utf-16-le"), ("en.csv", "text\ngood film\n", "utf-16-be")):
         (tmp_path / name).write_bytes(content.encode(encoding))
         assert_one_line_error(run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / name)), 1, rf"{name}: UTF-16 or UTF-32 \(\d+ of its first \d+ bytes are NUL\), or not text; save the file as UTF-8")
+    # Longer Chinese lines hold a NUL at their ends alone, fewer than a tenth of the bytes: two lines gave
+    # three records, "line 1 is not UTF-8 (byte 0x9c)" among them.
+    (tmp_path / "long.txt").write_bytes("我喜欢这个电影\n太难看了\n".encode("utf-16-le"))
+    assert_one_line_error(run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / "long.txt")), 1,
+                          re.escape("long.txt: UTF-16 without a byte-order mark (it reads as UTF-16, not as UTF-8); save the file as UTF-8"))
     # A workbook or a program renamed .csv was called UTF-16, or "line 1 is not UTF-8".
     for signature, kind in ((b"PK\x03\x04\x14\x00\x06\x00", "a zip archive (an Excel .xlsx or an .ods workbook is one)"), (Path(sys.executable).read_bytes()[:64], "a program (ELF)")):
         (tmp_path / "book.csv").write_bytes(signature + b"\x00" * 40 + b"text,label\n")

@@ -94,6 +94,25 @@ def _refuse_utf16(head: bytes, source: str) -> None:
     nuls = head.count(0)
     if nuls >= 2 and nuls * 10 >= len(head):
         raise SentimentError(f"{source}: UTF-16 or UTF-32 ({nuls} of its first {len(head)} bytes are NUL), or not text; save the file as UTF-8")
+    # Chinese in UTF-16 holds a NUL at each line end only: two lines read as three records, "not UTF-8".
+    if nuls and not _utf8_head(head) and any(_reads_as_text(head, encoding) for encoding in ("utf-16-le", "utf-16-be")):
+        raise SentimentError(f"{source}: UTF-16 without a byte-order mark (it reads as UTF-16, not as UTF-8); save the file as UTF-8")
+
+
+def _utf8_head(head: bytes) -> bool:
+    """Whether ``head`` is UTF-8, but for a character cut at its end."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start >= len(head) - 3 and err.reason == "unexpected end of data"
+    return True
+
+
+def _reads_as_text(head: bytes, encoding: str) -> bool:
+    """Whether ``head`` decodes in ``encoding`` to printable characters and whitespace alone (its last
+    character may be cut)."""
+    text = head[: len(head) // 2 * 2].decode(encoding, errors="replace")[:-1]
+    return all(ch.isprintable() or ch.isspace() for ch in text)
 
 
 def decode_lines(data: bytes, source: str, first_line: int = 1) -> str:
