@@ -2038,6 +2038,12 @@ def test_fine_tuning_into_its_own_base_is_refused(tiny_bundle, tmp_path):
             train(LabelledTexts(texts, [1, 0] * 8, "T"), LabelledTexts(texts[:6], [1, 0] * 3, "V"), None, out,
                   ModelConfig(), DataConfig(), TrainConfig(epochs=1), init_from=str(tiny_bundle))
     assert {p.name: p.read_bytes() for p in tiny_bundle.iterdir()} == before
+    # The command warned first that this run would replace --out, then refused to.
+    data = tmp_path / "d.csv"
+    two_class_csv(data, "很好看", "太难看", 10)
+    refused = run_cli("train", "--data", str(data), "--init-from", str(tiny_bundle), "--out", str(tiny_bundle))
+    assert_one_line_error(refused, 1, "is the --init-from bundle")
+    assert "replaces it" not in refused.stderr, refused.stderr
 
 
 def test_train_is_told_of_wrong_splits_and_a_one_class_test(tmp_path):

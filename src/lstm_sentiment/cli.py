@@ -390,9 +390,10 @@ def train(
     _import_torch()
     from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.training.splits import training_splits, with_training_sentences
-    from lstm_sentiment.training.train import train as run_training
+    from lstm_sentiment.training.train import check_not_base, train as run_training
 
     check_bundle_target(out)  # before training, not after
+    check_not_base(out, init_from)  # before the warning that --out is replaced, which it then would not be
     # The processes a multi-process run starts run this command again; the first one warns and holds --out.
     first = first_process()
     if first:

@@ -81,6 +81,13 @@ def _loader(encode, tokens, labels, index, batch_size, shuffle, seed):
     return bucketed_loader([encode(t) for t in tokens], [index[label] for label in labels], batch_size, shuffle, seed)
 
 
+def check_not_base(out_dir: Path, init_from: str | Path | None) -> None:
+    """Raise SentimentError when ``out_dir`` is the ``init_from`` bundle itself: the base was replaced even
+    when the fine-tuned model came out worse, with a warning to keep it."""
+    if init_from is not None and init_from not in DEFAULT_MODELS and out_dir.exists() and Path(init_from).exists() and out_dir.samefile(init_from):
+        raise SentimentError(f"--out {out_dir} is the --init-from bundle: write the fine-tuned model elsewhere, so that the base stays to compare with")
+
+
 def train(
     train_data: LabelledTexts,
     valid_data: LabelledTexts,
@@ -153,9 +160,7 @@ def train(
     # Before the work: a str path, a folder of other files, int labels or a None text failed after training.
     out_dir = Path(out_dir)
     check_bundle_target(out_dir)
-    if init_from is not None and init_from not in DEFAULT_MODELS and out_dir.exists() and Path(init_from).exists() and out_dir.samefile(init_from):
-        # The base was replaced even when the fine-tuned model came out worse, with a warning to keep it.
-        raise SentimentError(f"--out {out_dir} is the --init-from bundle: write the fine-tuned model elsewhere, so that the base stays to compare with")
+    check_not_base(out_dir, init_from)
     if embeddings is not None:
         check_vectors_file(embeddings)
     if valid_data is None:
