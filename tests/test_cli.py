@@ -573,6 +573,8 @@ def test_a_tsv_output_is_tab_separated_and_a_text_like_an_option_is_hinted(small
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(out.open(encoding="utf-8", newline=""), delimiter="\t"))
     assert [(r["id"], r["text"]) for r in rows] == [("1", "好"), ("2", "差,\t很差")] and all(r["label"] for r in rows)
-    assert_one_line_error(run_cli("predict", "--model", str(small_bundle[0]), "-1/10, terrible"), 2, r"No such option: -1; a text that starts with '-' goes after '--'")
+    assert_one_line_error(run_cli("predict", "--model", str(small_bundle[0]), "-1/10, terrible"), 2, r"No such option: -1; a text that starts with '-' goes after '--' \(predict -- ")
+    # explain's example named predict.
+    assert_one_line_error(run_cli("explain", "-差评"), 2, r"No such option: -差; a text that starts with '-' goes after '--' \(explain -- ")
     # A kaomoji at the start (-_- 太难吃了) said "No such option: -_" alone.
     assert_one_line_error(run_cli("predict", "--model", str(small_bundle[0]), "-_- 太难吃了"), 2, r"No such option: -_; a text that starts with '-' goes after '--'")

@@ -548,6 +548,15 @@ def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
                           r"sub\.csv: labels \['neg', 'pos'\] unknown to the model \(it knows \['-1', '0', '1'\]\)")
 
 
+def test_a_label_holding_a_line_break_is_refused(tiny_bundle, tmp_path):
+    # It became a class named over two lines: every one-line warning naming it broke, and predict's CSV header.
+    data = tmp_path / "nl.csv"
+    data.write_text('text,label\n好看,"bad\nline"\n难看,0\n', encoding="utf-8")
+    for command in (("evaluate", "--model", str(tiny_bundle), "--data", str(data)), ("train", "--data", str(data), "--out", str(tmp_path / "m"))):
+        assert_one_line_error(run_cli(*command), 1, re.escape('nl.csv: line 3 has a label holding a line break or another control character: "bad\\nline"'))
+    assert not (tmp_path / "m").exists()
+
+
 def test_labels_unknown_to_a_binary_model_are_told_its_spellings(tiny_bundle, tmp_path):
     data = tmp_path / "three.csv"
     data.write_text("text,label\n好,1\n差,0\n一般,2\n", encoding="utf-8")
@@ -860,6 +869,8 @@ def test_vectors_files_gensim_reads_load_and_broken_ones_name_their_line(tmp_pat
         "word.txt": (text.replace("0.6", "x"), r"line 4: could not convert string to float: 'x'"),
         # Read as the word '', it was accepted, and trained as a word no text holds.
         "space.txt": (text.replace("bad ", " "), r"space\.txt: line 3 starts with a space: its word is empty$"),
+        # A CSV of texts given as vectors was told "line 3 has 1 values, not 0".
+        "texts.csv": ("text,label\n好看,1\nnot good,0\n", r"texts\.csv: not a word2vec/GloVe/fastText vectors file \(line 1 holds no values after its word"),
     }
     for name, (content, message) in broken.items():
         (tmp_path / name).write_text(content, encoding="utf-8")

@@ -956,8 +956,10 @@ def main() -> None:
         # without says "… valid int".
         message = re.sub(r"is not a valid (int|float) range\.", r"is not a valid \1.", message)
         if re.match(r"No such option: -[^-a-zA-Z]", message):
-            # predict "-1/10, terrible" or "-_- 太难吃了" (a kaomoji) read the text as an option.
-            message += "; a text that starts with '-' goes after '--' (predict -- '-1/10, terrible')"
+            # predict "-1/10, terrible" or "-_- 太难吃了" (a kaomoji) read the text as an option; the example
+            # named predict for explain's text too.
+            command_name = err.ctx.info_name if getattr(err, "ctx", None) is not None else "predict"
+            message += f"; a text that starts with '-' goes after '--' ({command_name} -- '-1/10, terrible')"
         if message:
             typer.echo(f"error: {message} (see --help)", err=True)
         sys.exit(err.exit_code)

@@ -12,6 +12,7 @@ import math
 import re
 import shlex
 import sys
+import unicodedata
 import warnings
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -514,6 +515,9 @@ def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object
         return f"has no label in {label_col!r}{marked}"
     if not isinstance(label, (str, int, float)):
         return f"has a label that is not a string or number: {json.dumps(label, ensure_ascii=False)[:80]}"
+    if isinstance(label, str) and any(unicodedata.category(ch) == "Cc" for ch in label.strip()):
+        # "bad\nline" became a class: it broke every one-line warning naming it, and predict's CSV header.
+        return f"has a label holding a line break or another control character: {json.dumps(label, ensure_ascii=False)[:80]}"
     if text is None:
         return f"has no text in {text_col!r}"
     if not isinstance(text, str):
