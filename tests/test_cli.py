@@ -576,5 +576,6 @@ def test_a_tsv_output_is_tab_separated_and_a_text_like_an_option_is_hinted(small
     assert_one_line_error(run_cli("predict", "--model", str(small_bundle[0]), "-1/10, terrible"), 2, r"No such option: -1; a text that starts with '-' goes after '--' \(predict -- ")
     # explain's example named predict.
     assert_one_line_error(run_cli("explain", "-差评"), 2, r"No such option: -差; a text that starts with '-' goes after '--' \(explain -- ")
+    assert_one_line_error(run_cli("evaluate", "-1"), 2, r"No such option: -1; a text that starts with '-' goes after '--' \(predict -- ")  # evaluate takes no text
     # A kaomoji at the start (-_- 太难吃了) said "No such option: -_" alone.
     assert_one_line_error(run_cli("predict", "--model", str(small_bundle[0]), "-_- 太难吃了"), 2, r"No such option: -_; a text that starts with '-' goes after '--'")

@@ -555,6 +555,8 @@ def test_a_label_holding_a_line_break_is_refused(tiny_bundle, tmp_path):
     for command in (("evaluate", "--model", str(tiny_bundle), "--data", str(data)), ("train", "--data", str(data), "--out", str(tmp_path / "m"))):
         assert_one_line_error(run_cli(*command), 1, re.escape('nl.csv: line 3 has a label holding a line break or another control character: "bad\\nline"'))
     assert not (tmp_path / "m").exists()
+    data.write_text("text,label\n好看,bad\u2028line\n难看,0\n", encoding="utf-8")  # Unicode's line separator
+    assert_one_line_error(run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data)), 1, "line 2 has a label holding a line break")
 
 
 def test_labels_unknown_to_a_binary_model_are_told_its_spellings(tiny_bundle, tmp_path):
@@ -574,6 +576,14 @@ def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path,
     (tmp_path / "long.txt").write_bytes("我喜欢这个电影\n太难看了\n".encode("utf-16-le"))
     assert_one_line_error(run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / "long.txt")), 1,
                           re.escape("long.txt: UTF-16 without a byte-order mark (it reads as UTF-16, not as UTF-8); save the file as UTF-8"))
+    # GBK or Windows-1252 bytes beside a stray NUL decode as UTF-16 too (Hangul, Latin): the first version of
+    # that rule called such files UTF-16, where they are named GBK with the iconv command that converts them.
+    for name, content, named in (("gbk.txt", "这部电影很好看\n太难看了\n".encode("gbk") + b"\0", "reads as GBK"),
+                                 ("one.txt", "值得一看\n".encode("gbk") + b"\0", "reads as GBK"),
+                                 ("latin.txt", "très bien\n".encode("cp1252") + b"\0", "Windows-1252")):
+        (tmp_path / name).write_bytes(content)
+        told = run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / name)).stderr
+        assert "UTF-16" not in told and named in told and "Traceback" not in told, told
     # A workbook or a program renamed .csv was called UTF-16, or "line 1 is not UTF-8".
     for signature, kind in ((b"PK\x03\x04\x14\x00\x06\x00", "a zip archive (an Excel .xlsx or an .ods workbook is one)"), (Path(sys.executable).read_bytes()[:64], "a program (ELF)")):
         (tmp_path / "book.csv").write_bytes(signature + b"\x00" * 40 + b"text,label\n")
@@ -871,6 +881,7 @@ def test_vectors_files_gensim_reads_load_and_broken_ones_name_their_line(tmp_pat
         "space.txt": (text.replace("bad ", " "), r"space\.txt: line 3 starts with a space: its word is empty$"),
         # A CSV of texts given as vectors was told "line 3 has 1 values, not 0".
         "texts.csv": ("text,label\n好看,1\nnot good,0\n", r"texts\.csv: not a word2vec/GloVe/fastText vectors file \(line 1 holds no values after its word"),
+        "bare.txt": (text.replace("3 3", "4 3") + "the", r"line 5 has 0 values, not 3; the file ends inside it: cut short\?\)$"),
     }
     for name, (content, message) in broken.items():
         (tmp_path / name).write_text(content, encoding="utf-8")

@@ -70,7 +70,7 @@ def _first_bad_line(path: Path, header: bool) -> str | None:
             parts = line.rstrip(" ").split(" ")
             if not parts[0]:
                 return f"line {number} starts with a space: its word is empty"
-            if len(parts) == 1:  # a CSV given as vectors was told "line 3 has 1 values, not 0"
+            if len(parts) == 1 and size is None:  # a CSV given as vectors was told "line 3 has 1 values, not 0"
                 return f"line {number} holds no values after its word (a line is a word and its numbers, separated by spaces)"
             size = len(parts) - 1 if size is None else size
             if len(parts) - 1 != size:

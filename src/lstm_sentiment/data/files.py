@@ -96,7 +96,7 @@ def _refuse_utf16(head: bytes, source: str) -> None:
     if nuls >= 2 and nuls * 10 >= len(head):
         raise SentimentError(f"{source}: UTF-16 or UTF-32 ({nuls} of its first {len(head)} bytes are NUL), or not text; save the file as UTF-8")
     # Chinese in UTF-16 holds a NUL at each line end only: two lines read as three records, "not UTF-8".
-    if nuls and not _utf8_head(head) and any(_reads_as_text(head, encoding) for encoding in ("utf-16-le", "utf-16-be")):
+    if nuls and not _utf8_head(head) and any(_reads_as_utf16(head, encoding) for encoding in ("utf-16-le", "utf-16-be")):
         raise SentimentError(f"{source}: UTF-16 without a byte-order mark (it reads as UTF-16, not as UTF-8); save the file as UTF-8")
 
 
@@ -109,11 +109,30 @@ def _utf8_head(head: bytes) -> bool:
     return True
 
 
-def _reads_as_text(head: bytes, encoding: str) -> bool:
-    """Whether ``head`` decodes in ``encoding`` to printable characters and whitespace alone (its last
-    character may be cut)."""
-    text = head[: len(head) // 2 * 2].decode(encoding, errors="replace")[:-1]
-    return all(ch.isprintable() or ch.isspace() for ch in text)
+def _reads_as_utf16(head: bytes, encoding: str) -> bool:
+    """Whether ``head`` is Chinese or English text in ``encoding`` ("utf-16-le" or "-be"): it decodes
+    strictly (but for a character cut at its end) to printable characters and whitespace with a line end
+    among them, nine in ten of them ASCII, CJK (U+3000–9FFF) or full-width forms, and each code unit that
+    holds a NUL byte is ASCII or a common Han character (U+4E00–9FFF). GBK or Windows-1252 bytes beside a
+    stray NUL decode too, but mostly as Hangul, Yi or private-use characters, and their NUL falls elsewhere."""
+    even = head[: len(head) // 2 * 2]
+    try:
+        text = even.decode(encoding)
+    except UnicodeDecodeError as err:
+        if err.start < len(even) - 2:
+            return False
+        text = even[: err.start].decode(encoding)
+    order = "little" if encoding.endswith("le") else "big"
+    units = [int.from_bytes(even[i : i + 2], order) for i in range(0, len(even), 2)]
+    with_nul = [unit for unit in units if unit >> 8 == 0 or unit & 0xFF == 0]
+    shown = [ch for ch in text if not ch.isspace()]
+    common = sum(ch < "\x80" or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in shown)
+    return (
+        "\n" in text
+        and all(ch.isprintable() for ch in shown)
+        and common >= 0.9 * len(shown)
+        and all(unit < 0x80 or 0x4E00 <= unit <= 0x9FFF for unit in with_nul)
+    )
 
 
 def decode_lines(data: bytes, source: str, first_line: int = 1) -> str:
@@ -515,7 +534,7 @@ def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object
         return f"has no label in {label_col!r}{marked}"
     if not isinstance(label, (str, int, float)):
         return f"has a label that is not a string or number: {json.dumps(label, ensure_ascii=False)[:80]}"
-    if isinstance(label, str) and any(unicodedata.category(ch) == "Cc" for ch in label.strip()):
+    if isinstance(label, str) and any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in label.strip()):
         # "bad\nline" became a class: it broke every one-line warning naming it, and predict's CSV header.
         return f"has a label holding a line break or another control character: {json.dumps(label, ensure_ascii=False)[:80]}"
     if text is None:

@@ -207,7 +207,8 @@ class Explanation:
         contributions: float (L,), see above.
         layers: ``layers[k][d]`` is the :class:`DirectionTrace` of layer k, direction d.
         explicit_max_abs_diff: see ``fidelity`` above.
-        model: where the model was loaded from.
+        model: where the model was loaded from; the command line puts the name typed or routed there
+            instead (zh, en, or the folder as given).
         model_reads: the script the model reads ("zh", "en"; None: both), for :attr:`warning`.
     """
 
