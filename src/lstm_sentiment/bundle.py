@@ -167,9 +167,9 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
         the network in eval mode on CPU, the vocabulary, the tokenizer it was trained with, the config dict.
     Raises:
         SentimentError: missing directory or file, another format version, a corrupt/truncated file,
-            weights or a vocabulary whose SHA-256 differs from the one recorded in ``config.json``, a temperature that is
-            not a number in [T_MIN, T_MAX] (training's bounds), an entry of config.json missing or of the wrong
-            type.
+            weights or a vocabulary whose SHA-256 differs from the one recorded in ``config.json``, a
+            temperature that is not a number in [T_MIN, T_MAX] (training's bounds), an entry of config.json
+            missing or of the wrong type.
     """
     path = Path(path)
     if path.is_file():
