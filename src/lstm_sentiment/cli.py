@@ -77,20 +77,19 @@ class Precision(str, Enum):
     bfloat16 = "bfloat16"
 
 
-def _path(value: str) -> Path:
-    """A path option's value. Typer makes "" the current folder ("."), which would then be read, refused
-    as "a directory", or searched for a bundle under another name than the one typed."""
-    if not value:
-        raise typer.BadParameter("an empty path; give a name")  # of a file or a folder, as the option reads it
-    return Path(value)
-
-
 def _named(value: str | None) -> str | None:
-    """A file option kept as text (it may also name the built-in corpus, or stdin): "" was read as the
-    current folder ("error: .: is a directory; give a file"), what a user sees after --data "$UNSET"."""
+    """A path option's value, refused when empty. Typer makes "" the current folder ("."), which would then
+    be read, refused as "a directory" (what a user saw after --data "$UNSET"), or searched for a bundle under
+    another name than the one typed. As text: the callback of options that may also name the built-in
+    corpus or stdin."""
     if value == "":
-        raise typer.BadParameter("an empty path; give a name")
+        raise typer.BadParameter("an empty path; give a name")  # of a file or a folder, as the option reads it
     return value
+
+
+def _path(value: str) -> Path:
+    """A path option's value as a Path (:func:`_named`)."""
+    return Path(_named(value))
 
 
 def _file_path(value: str) -> Path:
@@ -480,15 +479,11 @@ def predict(
     # why here, after the checks of the options: torch takes seconds to import, a mistyped option none.
     _import_torch()
     from lstm_sentiment.bundle import check_not_bundle_file
-    from lstm_sentiment.inference.pool import available_cores
     from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
 
     if output is not None:
         check_not_bundle_file(output, "--output")
-    cores = available_cores()
-    if workers > cores:
-        typer.echo(f"warning: {workers} workers on {cores} cores; using {cores}", err=True)
-        workers = cores
+    workers = _at_most_cores(workers)
     threads = _inference_threads()  # --workers uses more cores
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
@@ -900,14 +895,21 @@ def serve(
 ) -> None:
     """Serve predict and explain over HTTP (JSON under /v1, schema at /openapi.json) and a web page at /."""
     _import_torch()
-    from lstm_sentiment.inference.pool import available_cores
     from lstm_sentiment.serve import serve as run_server  # why here: FastAPI, for this command only
 
+    # Each holds the models (490 MB with the shipped pair): six started on 2 cores unannounced.
+    run_server(model, host, port, _at_most_cores(workers), access_log)
+
+
+def _at_most_cores(workers: int) -> int:
+    """--workers cut to the cores this process may run on, with a warning when it was more."""
+    from lstm_sentiment.inference.pool import available_cores
+
     cores = available_cores()
-    if workers > cores:  # each holds the models (490 MB with the shipped pair): six started on 2 cores unannounced
+    if workers > cores:
         typer.echo(f"warning: {workers} workers on {cores} cores; using {cores}", err=True)
-        workers = cores
-    run_server(model, host, port, workers, access_log)
+        return cores
+    return workers
 
 
 class _ClosedStream:
