@@ -4,8 +4,8 @@ A network trained with frozen word vectors learns one ``<unk>`` vector from the 
 row: in the en training texts, emoji and symbols. That vector had come to lean positive: 😡😡😡 read
 positive 0.905 with the en model, 최악의 영화 ("the worst film") 0.870. Word dropout during training
 (:attr:`ModelConfig.word_dropout`) teaches ``<unk>`` as "any word", but it retrains the whole network,
-and the en model retrained so was level on validation and 1.3 points behind on SST-2's test split
-(docs/recipe.md, the twenty-second round). Here the rest of the network stays as trained: for one epoch
+and the en model retrained so was level on validation and 0.6–1.3 points behind on SST-2's test split in
+two runs (docs/recipe.md, the twenty-second and twenty-fourth rounds). Here the rest of the network stays as trained: for one epoch
 over the training texts, each word is replaced by ``<unk>`` with probability ``share`` and only the
 ``<unk>`` vector learns (the cross-entropy of :class:`~lstm_sentiment.training.task.SentimentTask`).
 A text without ``<unk>`` keeps its scores to the last bit.
