@@ -816,7 +816,8 @@ def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
     cases = [("--devices", "abc"), ("--strategy", "nosuch")] + ([] if torch.cuda.is_available() else [("--accelerator", "gpu")])
     for option, value in cases:
         result = run_cli("train", "--data", str(data), "--out", str(out), option, value)
-        assert_one_line_error(result, 1, f"cannot train with .*{value!r}.* here: ")
+        # A value of an option, refused before the data is read: a usage error, exit 2 as --epochs 0.
+        assert_one_line_error(result, 2, f"cannot train with .*{value!r}.* here: ")
         assert not out.exists()
     empty = tmp_path / "empty.vec"
     empty.write_bytes(b"")

@@ -389,8 +389,12 @@ def train(
     _import_torch()
     from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.training.splits import training_splits, with_training_sentences
-    from lstm_sentiment.training.train import check_not_base, train as run_training
+    from lstm_sentiment.training.train import check_not_base, check_trainer_settings, train as run_training
 
+    try:
+        check_trainer_settings(train_cfg)
+    except SentimentError as err:
+        raise _UsageError(str(err)) from None  # --devices abc is a bad option value, exit 2 as --epochs 0
     check_bundle_target(out)  # before training, not after
     check_not_base(out, init_from)  # before the warning that --out is replaced, which it then would not be
     # The processes a multi-process run starts run this command again; the first one warns and holds --out.
