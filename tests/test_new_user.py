@@ -1338,7 +1338,7 @@ def test_evaluate_in_python_folds_labels_as_a_file_is_read():
     with pytest.raises(SentimentError, match=r"labels \['3', '5'\] unknown to the model"):
         model.evaluate(LabelledTexts(texts, [5, 3], "x"))
     # Texts cut to the model's maximum are counted, as predict and train count them (evaluate said nothing).
-    with pytest.warns(UserWarning, match=r"^x: 1 text\(s\) longer than 256 tokens were truncated"):
+    with pytest.warns(UserWarning, match=r"^x: 1 text\(s\) longer than 256 tokens or 4,096 characters were truncated"):
         model.evaluate(LabelledTexts([texts[0] * 60, texts[1]], [1, 0], "x"))
 
 
@@ -1793,7 +1793,7 @@ def test_train_names_the_split_of_its_truncated_texts(tmp_path):
         warnings.simplefilter("always")
         train(*splits, tmp_path / "m", ModelConfig(hidden_size=8), DataConfig(max_tokens=64), TrainConfig(epochs=1))
     said = [str(w.message) for w in caught if "were truncated" in str(w.message)]
-    assert said == [f"{name}: {n} text(s) longer than 64 tokens were truncated (head and tail kept)" for name, n in (("T", 1), ("V", 2), ("X", 1))]
+    assert said == [f"{name}: {n} text(s) longer than 64 tokens or 1,024 characters were truncated (head and tail kept)" for name, n in (("T", 1), ("V", 2), ("X", 1))]
 
 
 @pytest.mark.parametrize(

@@ -496,7 +496,7 @@ def test_two_workers_each_load_the_model(small_bundle, small_model, tmp_path):
             # A worker's warnings are one line, as one process's are (they were Python's two-line form).
             assert http.post("/v1/predict", json={"texts": [LONG_ZH]}).json()["records"][0]["truncated"] is True
         log = running.log.read_text()
-        assert re.search(r"^warning: 1 text\(s\) longer than \d+ tokens were truncated", log, re.M) and "UserWarning" not in log, log
+        assert re.search(r"^warning: 1 text\(s\) longer than \d+ tokens or [\d,]+ characters were truncated", log, re.M) and "UserWarning" not in log, log
         # To the supervisor alone, as a service manager sends it: it stops its workers and ends by the signal.
         # While a worker drains (a client stalled mid-body), a new connection is refused: it waited in the
         # supervisor's backlog until the client timed out.

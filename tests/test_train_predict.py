@@ -154,7 +154,7 @@ def test_same_seed_same_model(small_bundle, small_splits, tmp_path):
 def test_long_text_truncated_with_flag_and_warning(small_bundle):
     model = SentimentModel.load(small_bundle[0])
     text = "这本书的内容很好，" * 2000 + "但是印刷太差了"
-    with pytest.warns(UserWarning, match="1 text\\(s\\) longer than 256 tokens were truncated"):
+    with pytest.warns(UserWarning, match="1 text\\(s\\) longer than 256 tokens or 4,096 characters were truncated"):
         record = model.predict([text])[0]
     assert record["truncated"] is True
     # The record is the prediction for the kept head and tail: 128 words from each end.
@@ -163,6 +163,10 @@ def test_long_text_truncated_with_flag_and_warning(small_bundle):
     probs = model.probabilities([model.token_ids(tokens)])[0].tolist()
     assert record["probs"] == pytest.approx(dict(zip(model.id2label, probs)), abs=1e-6)
     assert record["label"] == model.id2label[max(range(len(probs)), key=probs.__getitem__)]
+    # One word of 5,000 letters is cut by characters, not tokens: the warning names both limits.
+    with pytest.warns(UserWarning, match="1 text\\(s\\) longer than 256 tokens or 4,096 characters were truncated"):
+        record = model.predict(["a" * 5000])[0]
+    assert record["truncated"] is True and len(model.encode(["a" * 5000])[0].tokens) == 2
 
 
 def test_api_arguments_out_of_range_raise_named_errors():

@@ -205,8 +205,11 @@ def kept_ends(max_tokens: int) -> tuple[int, int]:
 
 
 def warn_truncated(count: int, max_tokens: int, source: str | None = None) -> None:
-    """One warning for all texts of a batch that were cut to ``max_tokens``, naming the data they came from
-    (``source``, e.g. "zh-reviews:train") when given: training warns once per split."""
+    """One warning for all texts of a batch that were cut to ``max_tokens`` (or by :func:`prepare`'s cut of
+    characters), naming the data they came from (``source``, e.g. "zh-reviews:train") when given: training
+    warns once per split."""
     if count:
         where = f"{source}: " if source else ""
-        warnings.warn(f"{where}{count} text(s) longer than {max_tokens} tokens were truncated (head and tail kept)", stacklevel=2)
+        # Both limits named: 5,000 letters without a space are one token, cut by characters.
+        chars = 2 * max_tokens * _CHARS_PER_TOKEN
+        warnings.warn(f"{where}{count} text(s) longer than {max_tokens} tokens or {chars:,} characters were truncated (head and tail kept)", stacklevel=2)
