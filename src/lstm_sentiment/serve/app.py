@@ -26,7 +26,9 @@ status  code                       when
 422     ``no_texts``               ``texts`` is an empty list
 422     ``too_many_texts``         more than ``MAX_TEXTS`` texts
 422     ``text_too_long``          a text over ``MAX_TEXT_CHARS`` characters (422, not 413: the
-                                   body was accepted, one field is out of range)
+                                   body was accepted, one field is out of range), or a
+                                   ``/v1/explain`` text over ``MAX_EXPLAIN_TOKENS`` tokens as its
+                                   model reads it (explain's time grows with their square)
 422     ``empty_text``             ``/v1/explain`` with an empty or whitespace-only text
 422     ``no_words``               ``/v1/explain`` with a text that has no words left after
                                    normalisation (only HTML tags, say)
@@ -69,11 +71,13 @@ from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel
 from lstm_sentiment.inference.routing import ByScript, ModelRef, predict_with, route
 from lstm_sentiment.serve.limits import (
     MAX_BODY_BYTES,
+    MAX_EXPLAIN_TOKENS,
     MAX_TEXT_CHARS,
     MAX_TEXTS,
     AnswerCancelled,
     BodyLimit,
     ExplainRequest,
+    ExplainTooLong,
     PredictRequest,
     error_response,
 )
@@ -156,6 +160,7 @@ class ModelCard(BaseModel):
 class Limits(BaseModel):
     max_texts: int
     max_text_chars: int
+    max_explain_tokens: int = Field(description="Tokens of a /v1/explain text as its model reads it.")
     max_body_bytes: int
 
 
@@ -230,8 +235,17 @@ class ServedModels:
 
     def explain(self, text: str, units: bool = True) -> dict:
         """``Explanation.to_dict(units)``, its ``model`` the served name (as ``/v1/model`` names it, not the
-        server's path); raises SentimentError for a text with no words."""
+        server's path).
+
+        Raises:
+            SentimentError: a text with no words.
+            ExplainTooLong: more than :data:`MAX_EXPLAIN_TOKENS` tokens as the model reads them (a model
+                trained with a larger ``--max-tokens``).
+        """
         model = self.model_for(text)
+        tokens = len(model.encode([text])[0].tokens)
+        if tokens > MAX_EXPLAIN_TOKENS:
+            raise ExplainTooLong(f"text: {tokens} tokens as the model reads it; explain over HTTP reads at most {MAX_EXPLAIN_TOKENS} (its time grows with their square; `lstm-sentiment explain` has no such limit)")
         answer = explain(model, text).to_dict(units)
         answer["model"] = next(name for name, served in self.models.items() if served is model)
         return answer
@@ -252,7 +266,7 @@ class ServedModels:
             "api_version": API_VERSION,
             "routing": ROUTING_BY_SCRIPT if self.by_script else "one model",
             "models": [model_card(name, model) for name, model in self.models.items()],
-            "limits": {"max_texts": MAX_TEXTS, "max_text_chars": MAX_TEXT_CHARS, "max_body_bytes": MAX_BODY_BYTES},
+            "limits": {"max_texts": MAX_TEXTS, "max_text_chars": MAX_TEXT_CHARS, "max_explain_tokens": MAX_EXPLAIN_TOKENS, "max_body_bytes": MAX_BODY_BYTES},
             "server_versions": server_versions(),
         }
 
@@ -434,6 +448,8 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
             return error_response(422, "empty_text", "empty text: nothing to explain")
         try:
             return JSONResponse(served.explain(body.text, body.units))
+        except ExplainTooLong as err:
+            return error_response(422, "text_too_long", str(err))
         except SentimentError as err:
             return error_response(422, "no_words", str(err))
 

@@ -18,9 +18,17 @@ MAX_TEXTS = 256  # texts per /v1/predict request: one predict batch (PREDICT_BAT
 # of English; the first and last halves of a longer text): 2,000 refused a quarter of the IMDB reviews
 # that the en model was trained on whole. Past this, a text is a document, not a review.
 MAX_TEXT_CHARS = 10_000
+# Tokens of a /v1/explain text, as its model reads it (after the model's own truncation). Explain runs 2L
+# sequences of up to L tokens, so its time grows with L²: 512 tokens (the en model's maximum) take about 3 s
+# on one core, and a model trained with --max-tokens 100000000 spent 71 s on one text of 4,000 characters.
+MAX_EXPLAIN_TOKENS = 512
 # Request body. Large enough for any request within the two limits above even with every character
 # JSON-escaped as \uXXXX (256 × 10,000 × 6 bytes ≈ 15.4 MB), so it only guards memory.
 MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+class ExplainTooLong(ValueError):
+    """A /v1/explain text of more than :data:`MAX_EXPLAIN_TOKENS` tokens as its model reads it."""
 
 
 # --- request bodies -------------------------------------------------------------------------------------
