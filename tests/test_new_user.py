@@ -2086,3 +2086,26 @@ def test_train_is_told_of_wrong_splits_and_a_one_class_test(tmp_path):
     # A one-class test split reported accuracy 1.0 without a word.
     with pytest.warns(UserWarning, match=r"^X: the test split holds one class \(positive\); its macro-F1"):
         train(LabelledTexts(texts, [1, 0] * 8, "T"), valid, LabelledTexts(["好极了", "很好"], [1, 1], "X"), tmp_path / "b", *settings)
+
+
+def test_a_png_is_not_written_to_a_terminal(tiny_bundle, tmp_path):
+    # `explain 好 --png -` on a terminal wrote the PNG's bytes, control codes among them, into the session.
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        result = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "好", "--model", str(tiny_bundle), "--png", "-"],
+                                stdout=terminal, stderr=subprocess.PIPE, text=True, timeout=300)
+        os.set_blocking(controller, False)
+        try:
+            shown = os.read(controller, 1 << 16)
+        except BlockingIOError:
+            shown = b""
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert result.returncode == 2 and result.stderr == "error: --png - writes the PNG's bytes to stdout, which is a terminal; redirect it (> explain.png) or name a file\n", result.stderr
+    assert b"PNG" not in shown
+    # Redirected, the same command writes the picture.
+    piped = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "好", "--model", str(tiny_bundle), "--png", "-"], capture_output=True, timeout=300)
+    assert piped.returncode == 0 and piped.stdout.startswith(b"\x89PNG\r\n\x1a\n"), piped.stderr
