@@ -563,7 +563,8 @@ def test_labels_unknown_to_a_binary_model_are_told_its_spellings(tiny_bundle, tm
     data = tmp_path / "three.csv"
     data.write_text("text,label\n好,1\n差,0\n一般,2\n", encoding="utf-8")
     assert_one_line_error(run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data)), 1,
-                          r"labels \['0', '1', '2'\] unknown to the model \(it knows \['negative', 'positive'\], also spelled 0/1, -1/1, neg/pos or true/false\)")
+                          r"labels \['0', '1', '2'\] unknown to the model \(it knows \['negative', 'positive'\], also spelled 0/1, -1/1, neg/pos or true/false; "
+                          r"0/1/2 read as class numbers, as written \(numbers fold to negative/positive only as 0/1 or -1/1 alone\)\)$")
 
 
 def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path, monkeypatch):
@@ -828,7 +829,8 @@ def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
     binary = tmp_path / "binary.csv"
     two_class_csv(binary, "好", "差", 10, labels=("1", "0"))
     assert_one_line_error(run_cli("train", "--data", str(binary), "--valid", str(stars), "--out", str(out)), 1,
-                          r"stars\.csv: labels \['1', '2'\] are not among the training data's classes \(negative, positive\)")
+                          r"stars\.csv: labels \['1', '2'\] are not among the training data's classes, negative, positive; 1/2 read as class numbers, "
+                          r"as written \(numbers fold to negative/positive only as 0/1 or -1/1 alone\)$")
 
 
 def test_text_vectors_named_bin_are_refused_before_training(tmp_path):
@@ -1938,7 +1940,8 @@ def test_evaluate_without_a_model_scores_each_text_by_its_scripts_model(tmp_path
     # Labels and rows are checked over the whole data: -1/1 on the zh texts and 0/1 on the en ones were
     # folded per script into two classes (the neutral 0s counted negative), and a row numbered within its script.
     three = LabelledTexts(data.texts, ["1", "-1", "1", "1", "0", "1"], "three")
-    with pytest.raises(SentimentError, match=r"three: labels \['-1', '0', '1'\] unknown to the model"):
+    # Why -1 and 1 are unknown beside "also spelled -1/1": the three-way convention (the message said nothing).
+    with pytest.raises(SentimentError, match=r"three: labels \['-1', '0', '1'\] unknown to the model .*; -1/0/1 reads as negative/neutral/positive, 0 being neutral beside -1\)$"):
         evaluate_by_script(three)
     markup = LabelledTexts([*data.texts[:4], "<br />", data.texts[5]], data.labels, "markup")
     with pytest.raises(SentimentError, match=r"^markup: text 5 \('<br />'\) has nothing to read"):

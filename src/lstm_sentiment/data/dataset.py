@@ -118,6 +118,20 @@ def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[st
 _THREE_WAY = {"-1": "negative", "0": "neutral", "1": "positive"}  # the -1/0/1 convention
 
 
+def unfolded_labels_note(labels: Collection[str]) -> str:
+    """Why labels that look binary were kept as written by :func:`canonical_labels`, for an error that
+    names them as unknown ("" if they are no such case): -1/0/1 is the three-way convention, and numbers
+    beside other numbers (0/1/2) are class numbers. The error listed all of -1, 0 and 1 as unknown beside
+    "also spelled 0/1, -1/1", with no word of why."""
+    names = set(labels)
+    if {"-1", "0"} <= names:
+        return "; -1/0/1 reads as negative/neutral/positive, 0 being neutral beside -1"
+    numbers = sorted(name for name in names if _is_number(name))
+    if len(numbers) > 2 or (numbers and names - _NEGATIVE - _POSITIVE):
+        return f"; {'/'.join(numbers)} read as class numbers, as written (numbers fold to negative/positive only as 0/1 or -1/1 alone)"
+    return ""
+
+
 def _is_number(label: str) -> bool:
     try:
         float(label)

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from lstm_sentiment.bundle import load_bundle
-from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, unfolded_labels_note
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.batches import length_batches, pad_batch
 from lstm_sentiment.text.normalize import has_han, has_letter
@@ -236,7 +236,7 @@ def check_known_labels(data: LabelledTexts, id2label: Sequence[str]) -> None:
     unknown = sorted(set(data.labels) - set(id2label))
     if unknown:
         spelled = ", also spelled 0/1, -1/1, neg/pos or true/false" if set(id2label) == {"negative", "positive"} else ""
-        raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {list(id2label)}{spelled})")
+        raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {list(id2label)}{spelled}{unfolded_labels_note(data.labels)})")
 
 
 def refuse_one_text(texts: object) -> None:

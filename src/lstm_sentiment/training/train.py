@@ -25,7 +25,7 @@ from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import remove_dead_folders
 from lstm_sentiment.bundle import check_bundle_target, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, check_trainable, label_order
+from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, check_trainable, label_order, unfolded_labels_note
 from lstm_sentiment.embeddings import check_vectors_file, load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, model_path, probabilities, reading_language, token_script
@@ -177,7 +177,7 @@ def train(
         unseen = sorted(set(part.labels) - set(id2label)) if part is not None else []
         if unseen:
             # Named as read: 0/1 of the training file are "negative"/"positive" by now, 1/2 of this one are not.
-            raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes ({', '.join(id2label)})")
+            raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes, {', '.join(id2label)}{unfolded_labels_note(part.labels)}")
     if not valid_data.texts:
         raise SentimentError(f"{valid_data.source}: no validation texts")
     if test_data is not None and len(set(test_data.labels)) == 1:
