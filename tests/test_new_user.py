@@ -2070,6 +2070,11 @@ def test_fine_tuning_into_its_own_base_is_refused(tiny_bundle, tmp_path):
     refused = run_cli("train", "--data", str(data), "--init-from", str(tiny_bundle), "--out", str(tiny_bundle))
     assert_one_line_error(refused, 1, "is the --init-from bundle")
     assert "replaces it" not in refused.stderr, refused.stderr
+    # So it did before a data file that cannot be read: the warning comes once the data is read.
+    missing = run_cli("train", "--data", str(tmp_path / "missing.csv"), "--out", str(tiny_bundle))
+    assert_one_line_error(missing, 1, "missing.csv")
+    assert "replaces it" not in missing.stderr, missing.stderr
+    assert {p.name: p.read_bytes() for p in tiny_bundle.iterdir()} == before
 
 
 def test_train_is_told_of_wrong_splits_and_a_one_class_test(tmp_path):

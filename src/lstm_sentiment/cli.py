@@ -399,12 +399,12 @@ def train(
     check_not_base(out, init_from)  # before the warning that --out is replaced, which it then would not be
     # The processes a multi-process run starts run this command again; the first one warns and holds --out.
     first = first_process()
-    if first:
-        _warn_if_shipped_name(out)
-        _warn_if_replacing(out)
     with claimed(out, "--out") if first else contextlib.nullcontext():
         one_logger_for_lightning()
         train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
+        if first:  # once the data is read: a run refused for its data replaced nothing, though it had said it would
+            _warn_if_shipped_name(out)
+            _warn_if_replacing(out)
         whole = len(train_part)
         if sentences:
             train_part = with_training_sentences(train_part, valid_part, test_part)
