@@ -239,6 +239,9 @@ ERRORS = [
     ("100,000-deep array", "POST", "/v1/predict", {"content": b"[" * 100_000 + b"]" * 100_000, "headers": JSON}, 422, "invalid_json"),
     # Python's limit on long integers: its message told the client to call sys.set_int_max_str_digits().
     ("5,000-digit number", "POST", "/v1/predict", {"content": b'{"texts": [' + b"9" * 5_000 + b"]}", "headers": JSON}, 422, "invalid_json"),
+    # Python's json reads NaN and Infinity, and the answer was invalid_request, "should be a valid string".
+    ("NaN", "POST", "/v1/predict", {"content": b'{"texts": [NaN]}', "headers": JSON}, 422, "invalid_json"),
+    ("-Infinity", "POST", "/v1/explain", {"content": b'{"text": "x", "units": -Infinity}', "headers": JSON}, 422, "invalid_json"),
     ("form body", "POST", "/v1/predict", {"data": {"texts": "好"}}, 415, "unsupported_media_type"),
     ("text/plain JSON", "POST", "/v1/predict", {"content": b'{"texts": ["x"]}', "headers": {"Content-Type": "text/plain"}}, 415,
      "unsupported_media_type"),
@@ -276,6 +279,8 @@ def test_errors_are_json_with_the_right_status(server, name, method, path, kwarg
             assert http.request(method, path, **kwargs).headers["allow"] in ("GET", "POST")
         if "repeated" in name:
             assert "twice" in error["message"] and ("'texts'" in error["message"] or "'units'" in error["message"])
+        if name in ("NaN", "-Infinity"):
+            assert error["message"] == f"malformed JSON: {name} is no JSON value (RFC 8259 has no NaN or Infinity)"
         if "digit" in name:
             assert error["message"] == f"malformed JSON: a number of more than {sys.get_int_max_str_digits()} digits"
         if status == 404:

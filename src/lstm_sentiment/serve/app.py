@@ -20,8 +20,8 @@ status  code                       when
 415     ``unsupported_media_type`` a body without ``Content-Type: application/json``, compressed
                                    (``Content-Encoding``), or in a charset other than UTF-8
 422     ``invalid_json``           the body is not JSON (or not UTF-8, or nested too deeply for
-                                   the parser, as a 100,000-deep array is), or an object in it
-                                   names a key twice
+                                   the parser, as a 100,000-deep array is, or it holds NaN or
+                                   Infinity), or an object in it names a key twice
 422     ``invalid_request``        missing or unknown field, wrong type
 422     ``no_texts``               ``texts`` is an empty list
 422     ``too_many_texts``         more than ``MAX_TEXTS`` texts
@@ -347,12 +347,17 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
 
 class _UniqueKeysRequest(Request):
     """A request whose JSON body may not name a key twice: json.loads keeps the last value without a word
-    ({"texts": ["差"], "texts": ["好"]} would read 好), and the JSONL reader refuses such a line too."""
+    ({"texts": ["差"], "texts": ["好"]} would read 好), and the JSONL reader refuses such a line too. Nor
+    may it hold NaN or Infinity, which json.loads reads though RFC 8259 has no such number."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), object_pairs_hook=unique_keys)
+            self._json = json.loads(await self.body(), object_pairs_hook=unique_keys, parse_constant=_not_json)
         return self._json
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is no JSON value (RFC 8259 has no NaN or Infinity)")
 
 
 class _UniqueKeysRoute(APIRoute):
