@@ -1213,7 +1213,7 @@ def test_ctrl_c_while_training_says_interrupted_and_keeps_the_old_bundle(small_s
     # SIGTERM: 15" came before it.
     assert lightning_said not in stderr, stderr
     # Retraining into a model's folder replaced it without a word.
-    assert f"warning: --out {tiny_bundle} holds a trained model; this run replaces it when it ends (stopped before, it keeps it)" in stderr.splitlines()
+    assert f"warning: {tiny_bundle} holds a trained model; this run replaces it when it ends (stopped before, it keeps it)" in stderr.splitlines()
     assert {p.name: p.read_bytes() for p in tiny_bundle.iterdir()} == before
 
 
@@ -2070,10 +2070,17 @@ def test_fine_tuning_into_its_own_base_is_refused(tiny_bundle, tmp_path):
     refused = run_cli("train", "--data", str(data), "--init-from", str(tiny_bundle), "--out", str(tiny_bundle))
     assert_one_line_error(refused, 1, "is the --init-from bundle")
     assert "replaces it" not in refused.stderr, refused.stderr
-    # So it did before a data file that cannot be read: the warning comes once the data is read.
-    missing = run_cli("train", "--data", str(tmp_path / "missing.csv"), "--out", str(tiny_bundle))
-    assert_one_line_error(missing, 1, "missing.csv")
-    assert "replaces it" not in missing.stderr, missing.stderr
+    # So it did before data refused: a file that cannot be read, validation labels unseen in training, one
+    # validation class. The warning comes once the inputs are checked.
+    stars, one_class = tmp_path / "stars.csv", tmp_path / "one.csv"
+    two_class_csv(stars, "好看", "难看", 5, labels=("2", "1"))
+    one_class.write_text("text,label\n好看\t,1\n很好看,1\n", encoding="utf-8")
+    for extra, said in ((("--data", str(tmp_path / "missing.csv")), "missing.csv"),
+                        (("--data", str(data), "--valid", str(stars)), "are not among the training data's classes"),
+                        (("--data", str(data), "--valid", str(one_class)), "validation holds one class")):
+        refused = run_cli("train", *extra, "--out", str(tiny_bundle))
+        assert_one_line_error(refused, 1, said)
+        assert "replaces it" not in refused.stderr, refused.stderr
     assert {p.name: p.read_bytes() for p in tiny_bundle.iterdir()} == before
 
 

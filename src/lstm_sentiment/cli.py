@@ -140,13 +140,6 @@ def _warn_if_shipped_name(out: Path) -> None:
         typer.echo(f"warning: --model {out} names the shipped model; read this one with --model ./{out}", err=True)
 
 
-def _warn_if_replacing(out: Path) -> None:
-    """Warn that --out holds a trained model, which this run replaces: retraining into it replaced an
-    earlier model without a word. It stays until the run's end (a stopped run keeps it)."""
-    if (out / "model.safetensors").is_file():
-        typer.echo(f"warning: --out {out} holds a trained model; this run replaces it when it ends (stopped before, it keeps it)", err=True)
-
-
 def _inference_threads() -> int | None:
     """Torch threads for commands that run the model: one, unless the user set OMP_NUM_THREADS (None:
     torch's own setting). The LSTM's small per-step products gain little from more, and OpenMP threads on
@@ -389,22 +382,20 @@ def train(
     _import_torch()
     from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.training.splits import training_splits, with_training_sentences
-    from lstm_sentiment.training.train import check_not_base, check_trainer_settings, train as run_training
+    from lstm_sentiment.training.train import check_trainer_settings, train as run_training
 
     try:
         check_trainer_settings(train_cfg)
     except SentimentError as err:
         raise _UsageError(str(err)) from None  # --devices abc is a bad option value, exit 2 as --epochs 0
     check_bundle_target(out)  # before training, not after
-    check_not_base(out, init_from)  # before the warning that --out is replaced, which it then would not be
     # The processes a multi-process run starts run this command again; the first one warns and holds --out.
     first = first_process()
     with claimed(out, "--out") if first else contextlib.nullcontext():
         one_logger_for_lightning()
         train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
-        if first:  # once the data is read: a run refused for its data replaced nothing, though it had said it would
+        if first:
             _warn_if_shipped_name(out)
-            _warn_if_replacing(out)
         whole = len(train_part)
         if sentences:
             train_part = with_training_sentences(train_part, valid_part, test_part)

@@ -81,7 +81,7 @@ def _loader(encode, tokens, labels, index, batch_size, shuffle, seed):
     return bucketed_loader([encode(t) for t in tokens], [index[label] for label in labels], batch_size, shuffle, seed)
 
 
-def check_not_base(out_dir: Path, init_from: str | Path | None) -> None:
+def _check_not_base(out_dir: Path, init_from: str | Path | None) -> None:
     """Raise SentimentError when ``out_dir`` is the ``init_from`` bundle itself: the base was replaced even
     when the fine-tuned model came out worse, with a warning to keep it."""
     if init_from is not None and init_from not in DEFAULT_MODELS and out_dir.exists() and Path(init_from).exists() and out_dir.samefile(init_from):
@@ -146,7 +146,8 @@ def train(
         ValueError: both ``init_from`` and ``embeddings``.
         TypeError: a split that is not :class:`LabelledTexts`, or an ``out_dir`` that is not a path.
     Warns:
-        UserWarning: a test split of one class (its macro-F1 says little).
+        UserWarning: a test split of one class (its macro-F1 says little); an ``out_dir`` holding a trained
+            model, once the checks have passed (it is replaced when the run ends).
     """
     if init_from is not None and embeddings is not None:
         raise ValueError("give --init-from or --embeddings, not both")
@@ -160,7 +161,7 @@ def train(
     # Before the work: a str path, a folder of other files, int labels or a None text failed after training.
     out_dir = Path(out_dir)
     check_bundle_target(out_dir)
-    check_not_base(out_dir, init_from)
+    _check_not_base(out_dir, init_from)
     if embeddings is not None:
         check_vectors_file(embeddings)
     if valid_data is None:
@@ -201,6 +202,10 @@ def train(
     elif embeddings is None and data_cfg.lang != "auto":
         # Such a run trained without a word, 40 % of its tokens read.
         check_language(train_data, data_cfg.lang, f"--lang {data_cfg.lang}", "drop --lang")
+    if (out_dir / "model.safetensors").is_file():
+        # After the checks above: a run refused for its data (a missing file, labels unseen in training)
+        # said first that it would replace the model. Retraining into it had replaced a model without a word.
+        warnings.warn(f"{out_dir} holds a trained model; this run replaces it when it ends (stopped before, it keeps it)", stacklevel=2)
     tokenizer = Tokenizer(data_cfg.lang, data_cfg.max_tokens)
     train_data, train_tokens = _encode(tokenizer, train_data)
     valid_data, valid_tokens = _encode(tokenizer, valid_data)
