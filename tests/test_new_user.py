@@ -564,7 +564,7 @@ def test_labels_unknown_to_a_binary_model_are_told_its_spellings(tiny_bundle, tm
     data.write_text("text,label\n好,1\n差,0\n一般,2\n", encoding="utf-8")
     assert_one_line_error(run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data)), 1,
                           r"labels \['0', '1', '2'\] unknown to the model \(it knows \['negative', 'positive'\], also spelled 0/1, -1/1, neg/pos or true/false; "
-                          r"0/1/2 read as class numbers, as written \(numbers fold to negative/positive only as 0/1 or -1/1 alone\)\)$")
+                          r"0/1 are read as negative/positive only with no other label beside them \(here 2\)\)$")
 
 
 def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path, monkeypatch):
@@ -829,8 +829,8 @@ def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):
     binary = tmp_path / "binary.csv"
     two_class_csv(binary, "好", "差", 10, labels=("1", "0"))
     assert_one_line_error(run_cli("train", "--data", str(binary), "--valid", str(stars), "--out", str(out)), 1,
-                          r"stars\.csv: labels \['1', '2'\] are not among the training data's classes, negative, positive; 1/2 read as class numbers, "
-                          r"as written \(numbers fold to negative/positive only as 0/1 or -1/1 alone\)$")
+                          r"stars\.csv: labels \['1', '2'\] are not among the training data's classes \(negative, positive; "
+                          r"1 is read as negative/positive only with no other label beside them \(here 2\)\)$")
 
 
 def test_text_vectors_named_bin_are_refused_before_training(tmp_path):
@@ -1941,7 +1941,7 @@ def test_evaluate_without_a_model_scores_each_text_by_its_scripts_model(tmp_path
     # folded per script into two classes (the neutral 0s counted negative), and a row numbered within its script.
     three = LabelledTexts(data.texts, ["1", "-1", "1", "1", "0", "1"], "three")
     # Why -1 and 1 are unknown beside "also spelled -1/1": the three-way convention (the message said nothing).
-    with pytest.raises(SentimentError, match=r"three: labels \['-1', '0', '1'\] unknown to the model .*; -1/0/1 reads as negative/neutral/positive, 0 being neutral beside -1\)$"):
+    with pytest.raises(SentimentError, match=r"three: labels \['-1', '0', '1'\] unknown to the model .*; beside -1, 0 is neutral: -1/0/1 reads as negative/neutral/positive\)$"):
         evaluate_by_script(three)
     markup = LabelledTexts([*data.texts[:4], "<br />", data.texts[5]], data.labels, "markup")
     with pytest.raises(SentimentError, match=r"^markup: text 5 \('<br />'\) has nothing to read"):
@@ -2124,3 +2124,23 @@ def test_a_png_is_not_written_to_a_terminal(tiny_bundle, tmp_path):
     # Redirected, the same command writes the picture.
     piped = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "好", "--model", str(tiny_bundle), "--png", "-"], capture_output=True, timeout=300)
     assert piped.returncode == 0 and piped.stdout.startswith(b"\x89PNG\r\n\x1a\n"), piped.stderr
+
+
+def test_labels_named_unknown_are_told_why_only_where_a_spelling_was_kept():
+    from lstm_sentiment.data.dataset import canonical_labels, unfolded_labels_note
+
+    binary, three, stars = ("negative", "positive"), ("negative", "neutral", "positive"), tuple("12345")
+    cases = {
+        (binary, ("-1", "0", "1")): "; beside -1, 0 is neutral: -1/0/1 reads as negative/neutral/positive",
+        (binary, ("0", "1", "2")): "; 0/1 are read as negative/positive only with no other label beside them (here 2)",
+        (binary, ("pos", "2")): "; pos is read as negative/positive only with no other label beside them (here 2)",
+        (three, ("-1", "0", "1", "2")): "; -1/0/1 are read as negative/neutral/positive only with no other label beside them (here 2)",
+        # No spelling of negative/positive among the unknown labels, or a model without those classes: no note.
+        (binary, ("5",)): "",
+        (binary, ("3", "5")): "",
+        (binary, ("pos", "bad")): "",
+        (("-1", "0", "1"), ("-1", "0", "1", "2")): "",
+        (stars, ("pos", "2")): "",
+    }
+    for (known, labels), note in cases.items():
+        assert unfolded_labels_note(canonical_labels(list(labels), known), known) == note, (known, labels)

@@ -118,18 +118,30 @@ def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[st
 _THREE_WAY = {"-1": "negative", "0": "neutral", "1": "positive"}  # the -1/0/1 convention
 
 
-def unfolded_labels_note(labels: Collection[str]) -> str:
-    """Why labels that look binary were kept as written by :func:`canonical_labels`, for an error that
-    names them as unknown ("" if they are no such case): -1/0/1 is the three-way convention, and numbers
-    beside other numbers (0/1/2) are class numbers. The error listed all of -1, 0 and 1 as unknown beside
-    "also spelled 0/1, -1/1", with no word of why."""
-    names = set(labels)
-    if {"-1", "0"} <= names:
-        return "; -1/0/1 reads as negative/neutral/positive, 0 being neutral beside -1"
-    numbers = sorted(name for name in names if _is_number(name))
-    if len(numbers) > 2 or (numbers and names - _NEGATIVE - _POSITIVE):
-        return f"; {'/'.join(numbers)} read as class numbers, as written (numbers fold to negative/positive only as 0/1 or -1/1 alone)"
-    return ""
+def unfolded_labels_note(labels: Collection[str], known: Collection[str]) -> str:
+    """Why labels that spell negative or positive were kept as written beside classes named so, for the
+    error that names them unknown. It listed -1, 0 and 1 as unknown beside "also spelled 0/1, -1/1",
+    with no word of why.
+
+    Args:
+        labels: the data's labels as :func:`canonical_labels` left them (with ``known``).
+        known: the model's or training data's class names.
+    Returns:
+        "" unless ``known`` holds negative and positive and an unknown label is one of their spellings;
+        then "; " and the reason: -1 beside 0 is the -1/0/1 convention (when ``known`` has no neutral), or
+        the other labels beside the spellings (a set folds only when all of it is one binary spelling).
+    """
+    names, known = set(labels), set(known)
+    spelled = sorted((names - known) & (_NEGATIVE | _POSITIVE))
+    if not spelled or not {"negative", "positive"} <= known:
+        return ""
+    if {"-1", "0"} <= names and "neutral" not in known:
+        return "; beside -1, 0 is neutral: -1/0/1 reads as negative/neutral/positive"
+    others = sorted(names - known - _NEGATIVE - _POSITIVE)
+    if not others:
+        return ""
+    classes = "negative/neutral/positive" if "neutral" in known else "negative/positive"
+    return f"; {'/'.join(spelled)} {'is' if len(spelled) == 1 else 'are'} read as {classes} only with no other label beside them (here {', '.join(others)})"
 
 
 def _is_number(label: str) -> bool:

@@ -236,7 +236,7 @@ def check_known_labels(data: LabelledTexts, id2label: Sequence[str]) -> None:
     unknown = sorted(set(data.labels) - set(id2label))
     if unknown:
         spelled = ", also spelled 0/1, -1/1, neg/pos or true/false" if set(id2label) == {"negative", "positive"} else ""
-        raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {list(id2label)}{spelled}{unfolded_labels_note(data.labels)})")
+        raise SentimentError(f"{data.source}: labels {unknown} unknown to the model (it knows {list(id2label)}{spelled}{unfolded_labels_note(data.labels, id2label)})")
 
 
 def refuse_one_text(texts: object) -> None:

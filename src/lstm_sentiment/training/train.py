@@ -178,7 +178,7 @@ def train(
         unseen = sorted(set(part.labels) - set(id2label)) if part is not None else []
         if unseen:
             # Named as read: 0/1 of the training file are "negative"/"positive" by now, 1/2 of this one are not.
-            raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes, {', '.join(id2label)}{unfolded_labels_note(part.labels)}")
+            raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes ({', '.join(id2label)}{unfolded_labels_note(part.labels, id2label)})")
     if not valid_data.texts:
         raise SentimentError(f"{valid_data.source}: no validation texts")
     if test_data is not None and len(set(test_data.labels)) == 1:
