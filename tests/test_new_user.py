@@ -2106,20 +2106,32 @@ def test_train_is_told_of_wrong_splits_and_a_one_class_test(tmp_path):
 def test_a_png_is_not_written_to_a_terminal(tiny_bundle, tmp_path):
     # `explain 好 --png -` on a terminal wrote the PNG's bytes, control codes among them, into the session.
     import pty
+    import threading
 
     controller, terminal = pty.openpty()
+    shown = bytearray()
+
+    def drain():  # a terminal nobody reads fills up: the writer would block, not fail
+        while True:
+            try:
+                chunk = os.read(controller, 1 << 16)
+            except OSError:  # EIO once the last writer has closed the terminal
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     try:
-        result = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "好", "--model", str(tiny_bundle), "--png", "-"],
-                                stdout=terminal, stderr=subprocess.PIPE, text=True, timeout=300)
-        os.set_blocking(controller, False)
-        try:
-            shown = os.read(controller, 1 << 16)
-        except BlockingIOError:
-            shown = b""
+        for png in ("-", "/dev/stdout"):
+            result = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "好", "--model", str(tiny_bundle), "--png", png],
+                                    stdout=terminal, stderr=subprocess.PIPE, text=True, timeout=120)
+            assert result.returncode == 2 and result.stderr == "error: --png writes the PNG's bytes to stdout, which is a terminal; redirect it (> explain.png) or name a file\n", result.stderr
     finally:
-        os.close(controller)
         os.close(terminal)
-    assert result.returncode == 2 and result.stderr == "error: --png - writes the PNG's bytes to stdout, which is a terminal; redirect it (> explain.png) or name a file\n", result.stderr
+        reader.join(timeout=10)
+        os.close(controller)
     assert b"PNG" not in shown
     # Redirected, the same command writes the picture.
     piped = subprocess.run([sys.executable, "-m", "lstm_sentiment", "explain", "好", "--model", str(tiny_bundle), "--png", "-"], capture_output=True, timeout=300)

@@ -736,7 +736,7 @@ def explain(
         raise _UsageError("--png and --html both name stdout; write one of them to a file")
     # Binary bytes, control codes among them, garbled the terminal session they were written to.
     if on_stdout == ["--png"] and sys.stdout.isatty():
-        raise _UsageError("--png - writes the PNG's bytes to stdout, which is a terminal; redirect it (> explain.png) or name a file")
+        raise _UsageError("--png writes the PNG's bytes to stdout, which is a terminal; redirect it (> explain.png) or name a file")
     # The picture or page alone goes to stdout: the report after it made the file neither (a page, then a table).
     if on_stdout and (_given(ctx, "format") or (narrate is not None and html is None)):
         lost = "report" if _given(ctx, "format") else "narration"

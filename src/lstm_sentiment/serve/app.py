@@ -53,7 +53,7 @@ import platform
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -158,10 +158,10 @@ class ModelCard(BaseModel):
 
 
 class Limits(BaseModel):
-    max_texts: int
-    max_text_chars: int
+    max_texts: int = Field(description="Texts per /v1/predict request.")
+    max_text_chars: int = Field(description="Characters per text.")
     max_explain_tokens: int = Field(description="Tokens of a /v1/explain text as its model reads it.")
-    max_body_bytes: int
+    max_body_bytes: int = Field(description="Bytes of a request body.")
 
 
 class ModelInfo(BaseModel):
@@ -356,7 +356,12 @@ class _UniqueKeysRequest(Request):
         return self._json
 
 
-def _not_json(constant: str) -> None:
+def _not_json(constant: str) -> NoReturn:
+    """``parse_constant`` of json.loads: called for NaN, Infinity and -Infinity, which it refuses.
+
+    Raises:
+        ValueError: always (FastAPI answers 400, which :func:`_on_http_error` makes ``invalid_json``).
+    """
     raise ValueError(f"{constant} is no JSON value (RFC 8259 has no NaN or Infinity)")
 
 

@@ -117,10 +117,15 @@ def prepare(text: str, max_tokens: int = DEFAULT_MAX_TOKENS) -> str:
     once), so a prepared text goes to :meth:`Tokenizer.tokenize_prepared`, never back here.
     """
     text = normalize(text)
-    limit = max_tokens * _CHARS_PER_TOKEN
-    if len(text) > 2 * limit:
+    if len(text) > _uncut_chars(max_tokens):
+        limit = _uncut_chars(max_tokens) // 2
         text = f"{text[:limit]} {_CUT} {text[-limit:]}"
     return text
+
+
+def _uncut_chars(max_tokens: int) -> int:
+    """The most characters of a normalised text that :func:`prepare` keeps whole."""
+    return 2 * max_tokens * _CHARS_PER_TOKEN
 
 
 @dataclass(frozen=True)
@@ -211,5 +216,4 @@ def warn_truncated(count: int, max_tokens: int, source: str | None = None) -> No
     if count:
         where = f"{source}: " if source else ""
         # Both limits named: 5,000 letters without a space are one token, cut by characters.
-        chars = 2 * max_tokens * _CHARS_PER_TOKEN
-        warnings.warn(f"{where}{count} text(s) longer than {max_tokens} tokens or {chars:,} characters were truncated (head and tail kept)", stacklevel=2)
+        warnings.warn(f"{where}{count} text(s) longer than {max_tokens} tokens or {_uncut_chars(max_tokens):,} characters were truncated (head and tail kept)", stacklevel=2)
