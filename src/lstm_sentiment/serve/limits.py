@@ -19,8 +19,8 @@ MAX_TEXTS = 256  # texts per /v1/predict request: one predict batch (PREDICT_BAT
 # that the en model was trained on whole. Past this, a text is a document, not a review.
 MAX_TEXT_CHARS = 10_000
 # Tokens of a /v1/explain text, as its model reads it (after the model's own truncation). Explain runs 2L
-# sequences of up to L tokens, so its time grows with L²: 512 tokens (the en model's maximum) take about 3 s
-# on one core, and a model trained with --max-tokens 100000000 spent 71 s on one text of 4,000 characters.
+# sequences of up to L tokens, so its time grows with L²: 512 tokens (the en model's maximum) take about 2 s
+# on one core (measured in-process, 2026-12-07), and a model trained with --max-tokens 100000000 spent 71 s on one text of 4,000 characters.
 MAX_EXPLAIN_TOKENS = 512
 # Request body. Large enough for any request within the two limits above even with every character
 # JSON-escaped as \uXXXX (256 × 10,000 × 6 bytes ≈ 15.4 MB), so it only guards memory.
