@@ -2095,6 +2095,17 @@ def test_train_is_told_of_wrong_splits_and_a_one_class_test(tmp_path):
         train([("好", "positive")], valid, None, tmp_path / "a", *settings)
     with pytest.raises(TypeError, match=r"^out_dir must be a folder path \(str or Path\), not int$"):  # pathlib's words
         train(LabelledTexts(texts, [1, 0] * 8, "T"), valid, None, 5, *settings)
+    # A dict of settings failed in dataclasses.replace; an ``extra`` string after the whole training run.
+    data = LabelledTexts(texts, [1, 0] * 8, "T")
+    for wrong, said in (({"model_cfg": {"hidden_size": 8}}, "model_cfg must be a ModelConfig, not dict"),
+                        ({"data_cfg": "zh"}, "data_cfg must be a DataConfig, not str"),
+                        ({"train_cfg": None}, "train_cfg must be a TrainConfig, not NoneType"),
+                        ({"domain_tests": [valid]}, "domain_tests must be a dict or None, not list"),
+                        ({"extra": "x"}, "extra must be a dict or None, not str")):
+        chosen = dict(zip(("model_cfg", "data_cfg", "train_cfg"), settings)) | wrong
+        with pytest.raises(TypeError, match=f"^{said}$"):
+            train(data, valid, None, tmp_path / "c", **chosen)
+    assert not (tmp_path / "c").exists()
     # One string was one text per character.
     with pytest.raises(TypeError, match=r"x: texts must be a sequence, not one str: \['好差'\]"):
         LabelledTexts("好差", ["positive", "negative"], "x")
@@ -2156,3 +2167,19 @@ def test_labels_named_unknown_are_told_why_only_where_a_spelling_was_kept():
     }
     for (known, labels), note in cases.items():
         assert unfolded_labels_note(canonical_labels(list(labels), known), known) == note, (known, labels)
+
+
+def test_a_lone_surrogate_in_a_training_text_is_refused_before_any_work(tmp_path):
+    # "好\ud800" (from Python, or a JSONL escape) trained to the end, then failed to write the vocabulary
+    # with UnicodeEncodeError.
+    from lstm_sentiment.training.train import train
+
+    texts = ["好极了", "太差", "很好", "很差", "不错", "垃圾", "喜欢", "讨厌"] * 2
+    valid = LabelledTexts(texts[:6], [1, 0] * 3, "V")
+    with pytest.raises(SentimentError, match=r"^T: text 1 holds a lone surrogate \(\\ud800\), which no UTF-8 file can hold$"):
+        train(LabelledTexts(["好\ud800"] + texts[1:], [1, 0] * 8, "T"), valid, None, tmp_path / "m", ModelConfig(hidden_size=8), DataConfig(), TrainConfig(epochs=1))
+    assert not (tmp_path / "m").exists()
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "很好", "label": 1}\n{"text": "好\\ud800", "label": 1}\n', encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"d\.jsonl: line 2 holds a lone surrogate \(\\ud800\) in 'text', not text$"):
+        read_labelled(data)

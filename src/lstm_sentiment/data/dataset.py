@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.text.normalize import same_text_key
+from lstm_sentiment.text.normalize import LONE_SURROGATE, same_text_key
 
 # Spellings of the two binary classes, folded to the names the shipped models use.
 # Chinese data name its classes too (正面/负面 and the like, simplified or traditional): left as written,
@@ -180,12 +180,16 @@ def label_order(labels: list[str]) -> list[str]:
 
 
 def check_rows(data: LabelledTexts) -> None:
-    """Raise SentimentError, by row, for a text that is not a string or a missing label (None, NaN, blank:
-    :func:`is_missing_label`), which a file reader refuses too: given from Python, a None text failed on
-    "object of type 'NoneType' has no len()", a None label became a class "none"."""
+    """Raise SentimentError, by row, for a text that is not a string or holds a lone surrogate, or a missing
+    label (None, NaN, blank: :func:`is_missing_label`), which a file reader refuses too: given from Python,
+    a None text failed on "object of type 'NoneType' has no len()", a None label became a class "none", and
+    "好\ud800" trained to the end, then failed to write the vocabulary."""
     for row, (text, label) in enumerate(zip(data.texts, data.labels), 1):
         if not isinstance(text, str):
             raise SentimentError(f"{data.source}: text {row} is {type(text).__name__}, not a string")
+        surrogate = LONE_SURROGATE.search(text)
+        if surrogate:
+            raise SentimentError(f"{data.source}: text {row} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), which no UTF-8 file can hold")
         if is_missing_label(label):
             raise SentimentError(f"{data.source}: text {row} has no label ({label!r})")
 

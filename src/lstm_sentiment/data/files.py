@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, is_missing_label
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.text.normalize import han_count, has_words
+from lstm_sentiment.text.normalize import LONE_SURROGATE, han_count, has_words
 
 # The csv module refuses fields over 128 KiB; a review pasted whole may be longer (a 1 MB text is cut to
 # the model's maximum before segmentation), so fields up to 64 MiB are read.
@@ -543,6 +543,9 @@ def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object
         return f"has a text that is not a string: {json.dumps(text, ensure_ascii=False)[:80]}"
     if not text.strip():
         return f"has an empty text in {text_col!r}"
+    surrogate = LONE_SURROGATE.search(text)
+    if surrogate:  # a JSONL escape such as "\ud800" alone: training ran to its end, then could not write the vocabulary
+        return f"holds a lone surrogate (\\u{ord(surrogate[0]):04x}) in {text_col!r}, not text"
     if not has_words(text):
         # &nbsp; or <br /> alone: predict gives such a text an "empty text" error, and training read it as nothing.
         return f"has no words in {text_col!r} once normalised (markup, links, mentions or control characters only: {text[:40]!r})"
@@ -820,7 +823,7 @@ def _object_item(path: Path, number: int, line: str, row: dict, col: str, strict
     if not isinstance(value, str):  # a number's or an object's Python repr is no text
         what = "missing" if col not in row else f"a JSON {_JSON_TYPES.get(type(value), 'value')}, not text"
         return _bad(path, line, f"line {number}: {col!r} is {what}", strict), others
-    surrogate = _SURROGATE.search(value)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
+    surrogate = LONE_SURROGATE.search(value)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
     if surrogate:
         return _bad(path, line, f"line {number}: {col!r} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text", strict), others
     return value, others
@@ -841,7 +844,7 @@ def _writable(values: dict, where: str) -> dict:
         warnings.warn(f"{where}: NaN or Infinity in its other columns (JSON has neither), written as null", stacklevel=2)
         values = _finite(values)
         dumped = json.dumps(values, ensure_ascii=False)
-    if not _SURROGATE.search(dumped):
+    if not LONE_SURROGATE.search(dumped):
         return values
     warnings.warn(f"{where}: a lone surrogate (a \\ud800-style escape) in its other columns, written as ?", stacklevel=2)
     return json.loads(dumped.encode("utf-8", errors="replace").decode("utf-8"))
@@ -859,8 +862,6 @@ def _finite(value):
 
 
 _JSON_TYPES = {dict: "object", list: "array", int: "number", float: "number", bool: "boolean", type(None): "null"}
-# UTF-16 surrogates: a lone one in a JSON string decodes to a str that no UTF-8 writer can encode.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # What errors="surrogateescape" makes of bytes that are not UTF-8.
 _UNDECODED = re.compile("[\udc80-\udcff]")
 

@@ -85,6 +85,9 @@ _CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
 # keeps it.
 _WORD_FIRST = re.compile(f"[\\s{_CONTROL_CHARS}]*(?!https?://|www\\.)[^\\s<&@{_CONTROL_CHARS}]", re.IGNORECASE)
 # Han characters: the unified ideographs, extension A, compatibility ideographs and extensions B to H (𠀀, 𠮶).
+# A UTF-16 surrogate alone in a str (a JSON escape such as "\ud800", or Python's own "\ud800"): no UTF-8
+# writer can encode it, so a text holding one cannot be written to a vocabulary, an output or a terminal.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _HAN_RUN = re.compile(_HAN.pattern + "+")
 

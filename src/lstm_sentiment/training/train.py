@@ -9,7 +9,7 @@ import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -144,13 +144,22 @@ def train(
             training batches than the trainer's processes (DDP); after training, weights or validation scores
             that diverged to NaN or infinity (nothing is written).
         ValueError: both ``init_from`` and ``embeddings``.
-        TypeError: a split that is not :class:`LabelledTexts`, or an ``out_dir`` that is not a path.
+        TypeError: a split that is not :class:`LabelledTexts`, an ``out_dir`` that is not a path, settings
+            that are not a ``ModelConfig``, ``DataConfig`` and ``TrainConfig``, or ``domain_tests`` or
+            ``extra`` that is not a dict.
     Warns:
         UserWarning: a test split of one class (its macro-F1 says little); an ``out_dir`` holding a trained
             model, once the checks have passed (it is replaced when the run ends).
     """
     if init_from is not None and embeddings is not None:
         raise ValueError("give --init-from or --embeddings, not both")
+    # A dict of settings failed in dataclasses.replace, and an ``extra`` string after the whole training run.
+    for name, value, kind in (("model_cfg", model_cfg, ModelConfig), ("data_cfg", data_cfg, DataConfig), ("train_cfg", train_cfg, TrainConfig)):
+        if not isinstance(value, kind):
+            raise TypeError(f"{name} must be a {kind.__name__}, not {type(value).__name__}")
+    for name, value in (("domain_tests", domain_tests), ("extra", extra)):
+        if value is not None and not isinstance(value, Mapping):
+            raise TypeError(f"{name} must be a dict or None, not {type(value).__name__}")
     for part in (train_data, valid_data, test_data, *(domain_tests or {}).values()):
         if part is not None and not isinstance(part, LabelledTexts):
             # A list of (text, label) pairs failed on "'list' object has no attribute 'texts'".
