@@ -2183,3 +2183,12 @@ def test_a_lone_surrogate_in_a_training_text_is_refused_before_any_work(tmp_path
     data.write_text('{"text": "很好", "label": 1}\n{"text": "好\\ud800", "label": 1}\n', encoding="utf-8")
     with pytest.raises(SentimentError, match=r"d\.jsonl: line 2 holds a lone surrogate \(\\ud800\) in 'text', not text$"):
         read_labelled(data)
+
+
+def test_encode_refuses_what_predict_refuses(tiny_bundle):
+    # encode("好坏") gave two records, one per character; encode([None]) failed inside the normaliser.
+    model = SentimentModel.load(tiny_bundle)
+    for wrong, said in (("好坏", "not one string"), (None, "got NoneType"), ([None], r"texts\[0\] is NoneType"), ([b"x"], r"texts\[0\] is bytes")):
+        with pytest.raises(TypeError, match=said):
+            model.encode(wrong)
+    assert [e.tokens for e in model.encode(["好坏"])] == [model.encode(("好坏",))[0].tokens]

@@ -351,8 +351,12 @@ class SentimentModel:
         return next(self.network.parameters()).device
 
     def encode(self, texts: Sequence[str]) -> list[Tokenized]:
-        """Tokenize each text as at training time (truncated to the model's maximum)."""
-        return [self.tokenizer(text) for text in texts]
+        """Tokenize each text as at training time (truncated to the model's maximum).
+
+        Raises:
+            TypeError: as :meth:`predict` (``encode("好坏")`` gave one record per character).
+        """
+        return [self.tokenizer(text) for text in text_list(texts)]
 
     def encode_prepared(self, prepared: Sequence[str], langs: Sequence[str | None]) -> list[Tokenized]:
         """:meth:`encode` for texts already prepared (``text.tokenize.prepare`` with this model's
