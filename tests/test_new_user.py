@@ -2192,3 +2192,13 @@ def test_encode_refuses_what_predict_refuses(tiny_bundle):
         with pytest.raises(TypeError, match=said):
             model.encode(wrong)
     assert [e.tokens for e in model.encode(["好坏"])] == [model.encode(("好坏",))[0].tokens]
+
+
+def test_probabilities_refuse_ids_outside_the_vocabulary(tiny_bundle):
+    # [[10**9]] and [[-5]] failed inside torch ("index out of range in self").
+    model = SentimentModel.load(tiny_bundle)
+    end = len(model.vocab)
+    for wrong in (10**9, -5, end):
+        with pytest.raises(ValueError, match=rf"^token id {wrong} is outside the vocabulary and its added words, ids 0 to {end - 1}$"):
+            model.probabilities([[UNK_ID], [wrong]])
+    assert model.probabilities([[end - 1]]).shape == (1, len(model.id2label))

@@ -172,7 +172,8 @@ def probabilities(
     Raises:
         ValueError: ``batch_size`` < 1 (0 would batch by padded steps alone, without a word); a precision
             not in :data:`PRECISIONS` (it ran float32 silently); a temperature that is not a finite number
-            > 0 (0 gave NaN); an empty id list, named by its index (it failed inside the LSTM).
+            > 0 (0 gave NaN); an empty id list, named by its index (it failed inside the LSTM); an id outside
+            the vocabulary and the words added to it (torch's "index out of range in self").
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
@@ -187,6 +188,10 @@ def probabilities(
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
         for chunk in length_batches([len(x) for x in id_lists], batch_size, PREDICT_BATCH_TOKENS):
             ids, lengths = pad_batch([id_lists[i] for i in chunk])
+            ids_end = network.embedding.num_embeddings + network.added
+            if int(ids.min()) < 0 or int(ids.max()) >= ids_end:
+                wrong = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
+                raise ValueError(f"token id {wrong} is outside the vocabulary and its added words, ids 0 to {ids_end - 1}")
             # lengths stay on the CPU: packing and the padded path read them there.
             logits = network(ids.to(device, non_blocking=True), lengths)
             probs[torch.tensor(chunk)] = torch.softmax(logits.float() / temperature, dim=-1).cpu()
