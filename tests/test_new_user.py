@@ -2109,6 +2109,11 @@ def test_train_is_told_of_wrong_splits_and_a_one_class_test(tmp_path):
     # One string was one text per character.
     with pytest.raises(TypeError, match=r"x: texts must be a sequence, not one str: \['好差'\]"):
         LabelledTexts("好差", ["positive", "negative"], "x")
+    # None, or a generator, said "object of type 'NoneType' has no len()" (or 'generator').
+    with pytest.raises(TypeError, match=r"^x: texts must be a sequence \(a list\), not NoneType$"):
+        LabelledTexts(None, None, "x")
+    with pytest.raises(TypeError, match=r"^x: labels must be a sequence \(a list\), not generator$"):
+        LabelledTexts(["好"], (label for label in ["positive"]), "x")
     # A one-class test split reported accuracy 1.0 without a word.
     with pytest.warns(UserWarning, match=r"^X: the test split holds one class \(positive\); its macro-F1"):
         train(LabelledTexts(texts, [1, 0] * 8, "T"), valid, LabelledTexts(["好极了", "很好"], [1, 1], "X"), tmp_path / "b", *settings)

@@ -32,7 +32,8 @@ class LabelledTexts:
 
     Raises:
         ValueError: not one label per text.
-        TypeError: ``texts`` or ``labels`` given as one string (read as one text per character).
+        TypeError: ``texts`` or ``labels`` given as one string (read as one text per character), or as
+            something without a length and indexing (None, a generator).
     """
 
     texts: list[str]
@@ -41,9 +42,13 @@ class LabelledTexts:
 
     def __post_init__(self) -> None:
         for name in ("texts", "labels"):
-            if isinstance(getattr(self, name), (str, bytes)):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)):
                 # LabelledTexts("好差", …) was evaluated as two texts, 好 and 差.
-                raise TypeError(f"{self.source}: {name} must be a sequence, not one {type(getattr(self, name)).__name__}: [{getattr(self, name)[:20]!r}]")
+                raise TypeError(f"{self.source}: {name} must be a sequence, not one {type(value).__name__}: [{value[:20]!r}]")
+            if not (hasattr(value, "__len__") and hasattr(value, "__getitem__")):
+                # None said "object of type 'NoneType' has no len()"; a generator the same.
+                raise TypeError(f"{self.source}: {name} must be a sequence (a list), not {type(value).__name__}")
         if len(self.texts) != len(self.labels):
             raise ValueError(f"{self.source}: {len(self.texts)} texts but {len(self.labels)} labels; give one label per text")
 
