@@ -189,8 +189,9 @@ def probabilities(
         for chunk in length_batches([len(x) for x in id_lists], batch_size, PREDICT_BATCH_TOKENS):
             ids, lengths = pad_batch([id_lists[i] for i in chunk])
             ids_end = network.embedding.num_embeddings + network.added
-            if int(ids.min()) < 0 or int(ids.max()) >= ids_end:
-                wrong = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
+            low, high = int(ids.min()), int(ids.max())
+            if low < 0 or high >= ids_end:
+                wrong = low if low < 0 else high
                 raise ValueError(f"token id {wrong} is outside the vocabulary and its added words, ids 0 to {ids_end - 1}")
             # lengths stay on the CPU: packing and the padded path read them there.
             logits = network(ids.to(device, non_blocking=True), lengths)

@@ -117,9 +117,9 @@ def prepare(text: str, max_tokens: int = DEFAULT_MAX_TOKENS) -> str:
     once), so a prepared text goes to :meth:`Tokenizer.tokenize_prepared`, never back here.
     """
     text = normalize(text)
-    if len(text) > _uncut_chars(max_tokens):
-        limit = _uncut_chars(max_tokens) // 2
-        text = f"{text[:limit]} {_CUT} {text[-limit:]}"
+    uncut = _uncut_chars(max_tokens)
+    if len(text) > uncut:
+        text = f"{text[: uncut // 2]} {_CUT} {text[-(uncut // 2) :]}"
     return text
 
 
