@@ -19,6 +19,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -2207,3 +2208,13 @@ def test_probabilities_refuse_ids_outside_the_vocabulary(tiny_bundle):
         with pytest.raises(ValueError, match=rf"^token id {wrong} is outside the vocabulary and its added words, ids 0 to {end - 1}$"):
             model.probabilities([[UNK_ID], [wrong]])
     assert model.probabilities([[end - 1]]).shape == (1, len(model.id2label))
+
+
+def test_probabilities_refuse_ids_that_are_not_integers(tiny_bundle):
+    # [[1.5]] was cut to id 1 without a word; [["a"]] failed inside torch.
+    model = SentimentModel.load(tiny_bundle)
+    for wrong, said in ((1.5, "got torch.float32"), ("a", r" \("), (None, r" \(")):
+        with pytest.raises(TypeError, match=rf"^token ids must be integers.*{said}"):
+            model.probabilities([[UNK_ID], [wrong]])
+    ones = model.probabilities([[1], [np.int64(1)]])
+    assert torch.equal(ones[0], ones[1])

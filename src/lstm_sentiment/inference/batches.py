@@ -15,11 +15,23 @@ from lstm_sentiment.text.vocab import PAD_ID
 
 
 def pad_batch(id_lists: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
-    """Right-pad with ``PAD_ID``: token ids int64 (N, L_max) and lengths int64 (N,)."""
+    """Right-pad with ``PAD_ID``: token ids int64 (N, L_max) and lengths int64 (N,).
+
+    Raises:
+        TypeError: an id that is not an integer (a float such as 1.5 was cut to 1 without a word, a string
+            failed inside torch).
+    """
     lengths = torch.tensor([len(x) for x in id_lists], dtype=torch.long)
     ids = torch.full((len(id_lists), int(lengths.max())), PAD_ID, dtype=torch.long)
-    # One tensor from all ids and one masked write, instead of a small tensor per row.
-    flat = torch.tensor(list(chain.from_iterable(id_lists)), dtype=torch.long)
+    # One tensor from all ids and one masked write, instead of a small tensor per row; its dtype is read
+    # from the ids, so a float shows, rather than being cut by dtype=torch.long.
+    try:
+        flat = torch.tensor(list(chain.from_iterable(id_lists)))
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise TypeError(f"token ids must be integers ({error})") from None
+    if flat.numel() and (flat.is_floating_point() or flat.is_complex()):
+        raise TypeError(f"token ids must be integers, got {flat.dtype}")
+    flat = flat.long()
     ids[torch.arange(ids.size(1))[None, :] < lengths[:, None]] = flat  # row-major order = concatenation order
     return ids, lengths
 

@@ -174,6 +174,7 @@ def probabilities(
             not in :data:`PRECISIONS` (it ran float32 silently); a temperature that is not a finite number
             > 0 (0 gave NaN); an empty id list, named by its index (it failed inside the LSTM); an id outside
             the vocabulary and the words added to it (torch's "index out of range in self").
+        TypeError: an id that is not an integer (:func:`~lstm_sentiment.inference.batches.pad_batch`).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
