@@ -28,6 +28,7 @@ from lstm_sentiment.bundle import CHECKSUM_KEY, file_sha256, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.files import BadInput, iter_texts, read_labelled, read_texts
+from lstm_sentiment.data.sources import load_dataset
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.models.classifier import SentimentLSTM
@@ -1773,7 +1774,6 @@ def test_domain_test_splits_are_read_as_the_test_split(tmp_path):
 
 def test_training_that_diverges_says_so(tmp_path):
     # --lr 1e10 ended on "temperature must be a finite number > 0, got nan".
-    from lstm_sentiment.data.sources import load_dataset
     from lstm_sentiment.training.train import train
 
     corpus = load_dataset("zh-reviews:train")
@@ -2218,3 +2218,21 @@ def test_probabilities_refuse_ids_that_are_not_integers(tiny_bundle):
             model.probabilities([[UNK_ID], [wrong]])
     ones = model.probabilities([[1], [np.int64(1)]])
     assert torch.equal(ones[0], ones[1])
+
+
+def test_data_readers_name_a_wrong_argument_type():
+    # None as the path failed inside pathlib or on "'NoneType' object has no attribute 'partition'";
+    # text_column=0 on "'int' object has no attribute 'lower'".
+    hard = Path(__file__).parent.parent / "bench" / "hard_cases_zh.csv"
+    calls = (
+        (lambda: load_dataset(None), "path must be a str or os.PathLike, got NoneType"),
+        (lambda: load_dataset(str(hard).encode()), "path must be a str or os.PathLike, got bytes"),
+        (lambda: read_labelled(hard, text_column=0), "text_column must be a column name \\(str\\) or None, got int"),
+        (lambda: load_dataset(hard, label_column=b"label"), "label_column must be a column name \\(str\\) or None, got bytes"),
+        (lambda: read_texts(None), "path must be a str or os.PathLike, got NoneType"),
+        (lambda: next(iter_texts(hard, text_column=1)), "text_column must be a column name \\(str\\) or None, got int"),
+    )
+    for call, said in calls:
+        with pytest.raises(TypeError, match=f"^{said}$"):
+            call()
+    assert len(load_dataset(str(hard))) == len(read_labelled(hard, "text", "label")) == 44

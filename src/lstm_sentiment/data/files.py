@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import shlex
 import sys
@@ -477,6 +478,17 @@ def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, .
     )
 
 
+def check_file_arguments(path: object, **columns: object) -> None:
+    """Raise TypeError for a ``path`` that is not a str or ``os.PathLike``, or a column (given by keyword)
+    that is neither a name (str) nor None: ``None`` failed inside pathlib, ``text_column=0`` on "'int'
+    object has no attribute 'lower'"."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    for name, value in columns.items():
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a column name (str) or None, got {type(value).__name__}")
+
+
 def read_labelled(path: Path, text_column: str | None = None, label_column: str | None = None, known_labels: Collection[str] | None = None) -> LabelledTexts:
     """A labelled dataset from CSV, TSV or JSONL with a header row.
 
@@ -493,7 +505,9 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
             its line: a CSV/TSV row with more or fewer fields than the header, a missing, blank or NaN label, a
             missing or empty text, a JSONL text that is not a string or a label that is not a string or number.
             Training data stays strict: a row silently dropped or read as "" would change what is learned.
+        TypeError: as :func:`check_file_arguments`.
     """
+    check_file_arguments(path, text_column=text_column, label_column=label_column)
     columns, rows = _records(path)
     source = str(path)
     text_col = pick_column(columns, text_column, TEXT_COLUMNS, "text", source)
@@ -693,6 +707,7 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
         SentimentError: when reached: an unreadable file, a missing column (for CSV/TSV and JSONL the
             header, or the first JSON object, is checked before the first text is returned), a
             ``text_column`` for a .txt file or stdin, and with ``strict`` a bad line.
+        TypeError: when reached, as :func:`check_file_arguments`.
     """
     return (text for text, _ in iter_rows(path, text_column, strict))
 
@@ -704,6 +719,7 @@ def iter_rows(path: Path | str, text_column: str | None = None, strict: bool = T
     header); a column without a name (a spreadsheet's trailing comma, pandas' index) is not kept. Bytes
     that are not UTF-8 in another column, or a lone surrogate in a JSON string, are kept as U+FFFD (or
     ``?``): no UTF-8 output could hold them."""
+    check_file_arguments(path, text_column=text_column)
     fmt = input_format(path)
     if text_column is not None and fmt == "txt":
         # Read silently as lines, the column would be ignored and its header line classified as a text.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, SPLITS, load_zh_reviews
 from lstm_sentiment.data.dataset import LabelledTexts
-from lstm_sentiment.data.files import read_labelled
+from lstm_sentiment.data.files import check_file_arguments, read_labelled
 
 
 def load_dataset(spec: str | Path, text_column: str | None = None, label_column: str | None = None, known_labels: Collection[str] | None = None) -> LabelledTexts:
@@ -18,7 +18,10 @@ def load_dataset(spec: str | Path, text_column: str | None = None, label_column:
     Raises:
         ValueError: an unknown split of the corpus.
         SentimentError: an unreadable file, a missing column.
+        TypeError: ``spec`` is no str or Path, a column no str or None
+            (:func:`~lstm_sentiment.data.files.check_file_arguments`).
     """
+    check_file_arguments(spec, text_column=text_column, label_column=label_column)
     if isinstance(spec, Path):  # a file, even one named zh-reviews:test
         return read_labelled(spec, text_column, label_column, known_labels)
     name, colon, split = spec.partition(":")
