@@ -326,6 +326,7 @@ def test_auto_is_fused_without_trace_and_fused_refuses_trace(monkeypatch):
     [
         (torch.randn(2, 3, H_IN + 1), None, "input_size=5"),
         (torch.ones(2, 3, H_IN, dtype=torch.long), None, "x must be a floating-point tensor, got torch.int64"),
+        (np.ones((2, 3, H_IN), dtype=np.float32), None, "x must be a floating-point torch.Tensor, got numpy.ndarray \\(torch.as_tensor\\(x\\) makes one\\)"),
         (torch.randn(2, 3, H_IN), torch.tensor([3, 0]), "lengths must lie in \\[1, L=3\\], got 0"),
         (torch.randn(2, 3, H_IN), torch.tensor([4, 1]), "lengths must lie in \\[1, L=3\\], got 4"),
         (torch.randn(2, 3, H_IN), torch.tensor([3, 2, 1]), "lengths has 3 entries, expected N=2"),
@@ -339,6 +340,14 @@ def test_auto_is_fused_without_trace_and_fused_refuses_trace(monkeypatch):
 def test_bad_arguments_raise_value_error(x, lengths, match):
     with pytest.raises(ValueError, match=match):
         LSTM(H_IN, H)(x, lengths)
+
+
+def test_flags_must_be_bools():
+    # return_trace="no" read as true, and took the explicit path.
+    x = torch.randn(2, 3, H_IN)
+    for name, flag in (("return_trace", "no"), ("cell_state", 0), ("return_trace", None)):
+        with pytest.raises(ValueError, match=f"^{name} must be True or False, got {flag!r}$"):
+            LSTM(H_IN, H)(x, **{name: flag})
 
 
 def test_bad_state_and_constructor_arguments():

@@ -183,8 +183,12 @@ class LSTM(nn.LSTM):
         Raises:
             ValueError: x not a floating 3-D tensor with H_in features, or of another dtype than the
                 weights (outside autocast); lengths of the wrong shape, dtype or range; state not a pair
-                of tensors of the right shape; a trace asked of ``impl="fused"``.
+                of tensors of the right shape; a trace asked of ``impl="fused"``; ``return_trace`` or
+                ``cell_state`` not a bool ("no" read as true).
         """
+        for name, flag in (("return_trace", return_trace), ("cell_state", cell_state)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name} must be True or False, got {flag!r}")
         lengths = self._check_inputs(x, lengths, state)
         impl = self.impl
         if impl == "fused" and return_trace:
@@ -207,8 +211,11 @@ class LSTM(nn.LSTM):
         return (output, final) if cell_state else (output, (final[0], None))
 
     def _check_inputs(self, x: Tensor, lengths: Tensor | None, state: State | None) -> Tensor:
-        if not isinstance(x, Tensor) or not x.is_floating_point():
-            raise ValueError(f"x must be a floating-point tensor, got {getattr(x, 'dtype', type(x).__name__)}")
+        if not isinstance(x, Tensor):
+            # A numpy array was "got float32", its dtype read as if it were a tensor's.
+            raise ValueError(f"x must be a floating-point torch.Tensor, got {type(x).__module__}.{type(x).__qualname__} (torch.as_tensor(x) makes one)")
+        if not x.is_floating_point():
+            raise ValueError(f"x must be a floating-point tensor, got {x.dtype}")
         if x.dim() != 3:
             raise ValueError(f"x must be (N, L, H_in), got shape {tuple(x.shape)}")
         n, length, features = x.shape
