@@ -75,9 +75,13 @@ def test_steps_are_numbered_from_one_and_reprs_are_short():
     assert re.fullmatch(r"SentimentModel\('.*zh', labels=\['negative', 'positive'\], precision='float32', device='cpu'\)", repr(model))
 
 
-def test_loading_names_what_is_wrong():
+def test_loading_names_what_is_wrong(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(SentimentError, match=r"^ZH: model directory not found; the shipped models are named zh and en, in lower case$"):
         SentimentModel.load("ZH")
+    # Path("zh") was told that the shipped models are named zh and en.
+    with pytest.raises(SentimentError, match=r"^zh: model directory not found; a Path names a directory: load the shipped model by its name as a str$"):
+        SentimentModel.load(Path("zh"))
     with pytest.raises(TypeError, match=r"not int$"):
         SentimentModel.load(3)
     # A Path was "'PosixPath' object has no attribute 'partition'".

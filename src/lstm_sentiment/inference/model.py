@@ -70,7 +70,8 @@ def model_path(path: str | Path) -> Path:
 
     Raises:
         SentimentError: an empty or blank name (``Path("")`` is the current folder: "--model ''" said
-            ".: not a model bundle"); a shipped model's name in another case ("ZH") where no such folder is.
+            ".: not a model bundle"); a shipped model's name in another case ("ZH"), or as a Path, where no such
+            folder is.
         TypeError: ``path`` is neither a str nor a path.
     """
     if not isinstance(path, (str, os.PathLike)):
@@ -78,7 +79,9 @@ def model_path(path: str | Path) -> Path:
     if not str(path).strip():
         raise SentimentError("an empty model path; give a bundle directory, or zh or en")
     if str(path).lower() in DEFAULT_MODELS and not Path(path).exists():
-        raise SentimentError(f"{path}: model directory not found; the shipped models are named {' and '.join(DEFAULT_MODELS)}, in lower case")
+        # A Path is always a directory (Path("zh") said "named zh and en, in lower case", which it is).
+        hint = "a Path names a directory: load the shipped model by its name as a str" if isinstance(path, os.PathLike) else "the shipped models are named " + " and ".join(DEFAULT_MODELS) + ", in lower case"
+        raise SentimentError(f"{path}: model directory not found; {hint}")
     return Path(path)
 
 
