@@ -2236,3 +2236,21 @@ def test_data_readers_name_a_wrong_argument_type():
         with pytest.raises(TypeError, match=f"^{said}$"):
             call()
     assert len(load_dataset(str(hard))) == len(read_labelled(hard, "text", "label")) == 44
+
+
+def test_warnings_point_at_the_callers_line(tiny_bundle, tmp_path):
+    # A fixed stacklevel put them inside the library (evaluate's truncation warning at model.py, a guessed
+    # column at sources.py), wherever the call went through one more of its functions.
+    model = SentimentModel.load(tiny_bundle)
+    both = tmp_path / "both.csv"
+    both.write_text("text,review,label\n好,好,1\n坏,坏,0\n", encoding="utf-8")
+    calls = (
+        lambda: model.predict(["好" * 5000]),
+        lambda: model.evaluate(LabelledTexts(["好" * 5000, "坏"], ["positive", "negative"], "long")),
+        lambda: load_dataset(both),
+    )
+    for call in calls:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            call()
+        assert seen and {Path(w.filename).name for w in seen} == {Path(__file__).name}, [(w.filename, str(w.message)) for w in seen]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import logging
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.text.vocab import PAD, PAD_ID, UNK, Vocab
 from lstm_sentiment.vectors import WordVectors, has_word_char
 
@@ -171,7 +170,7 @@ def _read_vectors(path: Path):
     if len(garbled) > 0.05 * len(vectors.index_to_key):
         raise SentimentError(f"{path}: not UTF-8 ({len(garbled)} of {len(vectors.index_to_key)} words are not); save the file as UTF-8")
     if garbled:
-        warnings.warn(f"{path}: {len(garbled)} words are not UTF-8 and match no word of any text", stacklevel=3)
+        warn_caller(f"{path}: {len(garbled)} words are not UTF-8 and match no word of any text")
     if duplicates.words:
         # gensim leaves a zero row and a None key at the end for each repeated word: they would count in σ.
         kept = [word for word in vectors.index_to_key if word is not None]
@@ -180,7 +179,7 @@ def _read_vectors(path: Path):
         vectors = trimmed
         shown = ", ".join(duplicates.words[:5]) + (", …" if len(duplicates.words) > 5 else "")
         count = len(duplicates.words)
-        warnings.warn(f"{path}: {count} word{'s' if count > 1 else ''} with more than one row ({shown}); the first row of each is used", stacklevel=3)
+        warn_caller(f"{path}: {count} word{'s' if count > 1 else ''} with more than one row ({shown}); the first row of each is used")
     if "" in vectors.key_to_index:
         where = None if binary else _first_bad_line(path, header)
         raise SentimentError(f"{path}: {where or 'holds an empty word'}")

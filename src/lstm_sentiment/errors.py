@@ -1,7 +1,12 @@
-"""The one exception type users see: the CLI prints its message on one line and exits 1."""
+"""The one exception type users see: the CLI prints its message on one line and exits 1; and the warnings
+they see, placed at their own line."""
 
+import os
 import sys
+import warnings
 from collections.abc import Callable
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class SentimentError(ValueError):
@@ -12,6 +17,17 @@ def says_out_of_memory(message: str) -> bool:
     """Whether an error's message says an allocation or a memory map failed: torch's CPU allocator ("can't
     allocate memory") and the system's ENOMEM text ("Cannot allocate memory", from safetensors' mmap)."""
     return "can't allocate memory" in message or "Cannot allocate memory" in message
+
+
+def warn_caller(message: str) -> None:
+    """``warnings.warn(message)`` (a UserWarning) located at the first caller outside this package: the
+    line of the user's code that called the library. A fixed ``stacklevel`` pointed into the library
+    wherever a call reached the warning through one more of its functions (Python 3.12's
+    ``skip_file_prefixes`` does this; the package supports 3.11)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, stacklevel=level + 1)
 
 
 # Modules of the ``build`` extra (pyproject.toml): the build and benchmark scripts import them, and only there

@@ -6,12 +6,11 @@ import html
 import random
 import re
 import unicodedata
-import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.text.normalize import LONE_SURROGATE, same_text_key
 
 # Spellings of the two binary classes, folded to the names the shipped models use.
@@ -224,10 +223,9 @@ def warn_score_labels(data: LabelledTexts) -> None:
     names = set(data.labels)
     if len(names) > 5 and all(map(_is_number, names)) and not all(float(n).is_integer() for n in names):
         values = sorted(map(float, names))
-        warnings.warn(
+        warn_caller(
             f"{data.source}: the labels are {len(names)} numbers from {values[0]:g} to {values[-1]:g}, not all whole: "
-            "each value is a class of its own (scores? round or bin them into classes)",
-            stacklevel=3,
+            "each value is a class of its own (scores? round or bin them into classes)"
         )
 
 

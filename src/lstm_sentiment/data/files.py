@@ -14,14 +14,13 @@ import re
 import shlex
 import sys
 import unicodedata
-import warnings
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, is_missing_label
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.text.normalize import LONE_SURROGATE, han_count, has_words
 
 # The csv module refuses fields over 128 KiB; a review pasted whole may be longer (a 1 MB text is cut to
@@ -334,7 +333,7 @@ class _LoneCrsKept:
             self.joined = True
             if not self._flagged:
                 self._flagged = True
-                warnings.warn(f"{self._source}: line {number} holds a carriage return (\\r) inside it, read as part of its field", stacklevel=3)
+                warn_caller(f"{self._source}: line {number} holds a carriage return (\\r) inside it, read as part of its field")
         yield _CR_MARK.join(parts)
 
 
@@ -470,7 +469,7 @@ def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, .
         # A file with 'sentiment' (the labels) and 'label' (something else) trained on the wrong one
         # without a word: validation 0.50.
         others = ", ".join(map(repr, present[1:]))
-        warnings.warn(f"{source}: {role} column {present[0]!r} guessed, {others} fits too; name the one meant with --{role}-column", stacklevel=2)
+        warn_caller(f"{source}: {role} column {present[0]!r} guessed, {others} fits too; name the one meant with --{role}-column")
     if present:
         return present[0]
     raise SentimentError(
@@ -754,7 +753,7 @@ def _flag_carriage_returns(lines: Iterable[str | BadInput], source: str) -> Iter
     for number, line in enumerate(lines, 1):
         if not flagged and isinstance(line, str) and "\r" in line:
             flagged = True
-            warnings.warn(f"{source}: line {number} holds a carriage return (\\r) inside it, read as part of one text; a file of old Mac line ends is one text (convert them: tr '\\r' '\\n')", stacklevel=2)
+            warn_caller(f"{source}: line {number} holds a carriage return (\\r) inside it, read as part of one text; a file of old Mac line ends is one text (convert them: tr '\\r' '\\n')")
         yield line
 
 
@@ -857,12 +856,12 @@ def _writable(values: dict, where: str) -> dict:
     try:
         dumped = json.dumps(values, ensure_ascii=False, allow_nan=False)
     except ValueError:
-        warnings.warn(f"{where}: NaN or Infinity in its other columns (JSON has neither), written as null", stacklevel=2)
+        warn_caller(f"{where}: NaN or Infinity in its other columns (JSON has neither), written as null")
         values = _finite(values)
         dumped = json.dumps(values, ensure_ascii=False)
     if not LONE_SURROGATE.search(dumped):
         return values
-    warnings.warn(f"{where}: a lone surrogate (a \\ud800-style escape) in its other columns, written as ?", stacklevel=2)
+    warn_caller(f"{where}: a lone surrogate (a \\ud800-style escape) in its other columns, written as ?")
     return json.loads(dumped.encode("utf-8", errors="replace").decode("utf-8"))
 
 
@@ -908,7 +907,7 @@ def _iter_csv_rows(stream, path: Path, fmt: str, text_column: str | None, strict
             # DictReader keeps the last field of a name: the others' values were gone from the records.
             reader.fieldnames = _numbered(columns)
             renamed = [new for old, new in zip(columns, reader.fieldnames) if old != new]
-            warnings.warn(f"{path}: the header names {', '.join(map(repr, repeated))} more than once; kept as {', '.join(map(repr, renamed))} after the first", stacklevel=2)
+            warn_caller(f"{path}: the header names {', '.join(map(repr, repeated))} more than once; kept as {', '.join(map(repr, renamed))} after the first")
         for number, row, fault in _checked_rows(reader, len(columns), path):
             value = "" if row.get(col) is None else str(row[col])
             bad = _UNDECODED.search(value)

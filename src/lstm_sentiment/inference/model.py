@@ -15,7 +15,6 @@ import os
 import re
 import threading
 import unicodedata
-import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
@@ -25,7 +24,7 @@ import torch
 
 from lstm_sentiment.bundle import load_bundle
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, unfolded_labels_note
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.inference.batches import length_batches, pad_batch
 from lstm_sentiment.text.normalize import has_han, has_letter
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
@@ -479,7 +478,7 @@ class SentimentModel:
                 # Named per script: the first one's name stood for all (14 texts of 7 scripts were "Cyrillic").
                 scripts = Counter(other).most_common()
                 what = scripts[0][0] if len(scripts) == 1 else "of other scripts (" + ", ".join(f"{script} {n}" for script, n in scripts) + ")"
-                warnings.warn(f"{len(other)} of {len(encoded)} texts are {what}; the model reads {self.reads}, so its figures on them say little", stacklevel=2)
+                warn_caller(f"{len(other)} of {len(encoded)} texts are {what}; the model reads {self.reads}, so its figures on them say little")
         with self.token_ids.reading():
             return self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size), data
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
+from lstm_sentiment.errors import warn_caller
 from lstm_sentiment.text.normalize import han_count, has_han, normalize, t2s_chars
 
 LANGS = ("auto", "zh", "en")
@@ -216,4 +216,4 @@ def warn_truncated(count: int, max_tokens: int, source: str | None = None) -> No
     if count:
         where = f"{source}: " if source else ""
         # Both limits named: 5,000 letters without a space are one token, cut by characters.
-        warnings.warn(f"{where}{count} text(s) longer than {max_tokens} tokens or {_uncut_chars(max_tokens):,} characters were truncated (head and tail kept)", stacklevel=2)
+        warn_caller(f"{where}{count} text(s) longer than {max_tokens} tokens or {_uncut_chars(max_tokens):,} characters were truncated (head and tail kept)")

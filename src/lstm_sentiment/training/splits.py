@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from collections import Counter
 from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, corpus_counts, load_zh_reviews
 from lstm_sentiment.data.dataset import SENTENCE_MIN_CHARS, LabelledTexts, check_trainable, deduplicate, stratified_split, warn_score_labels, with_sentences
 from lstm_sentiment.data.sources import load_dataset
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.text.normalize import same_text_key
 
 log = logging.getLogger("lstm_sentiment")
@@ -59,7 +58,7 @@ def training_splits(
             # class or two, with others missing, as a measurement (n=1, accuracy 1.0 on 10 texts).
             counts = Counter(full.labels)
             few = ", ".join(f"{label} {counts[label]}" for label in missing)
-            warnings.warn(f"{data}: too few texts in a class for a test split that holds every class ({few}; 4 needed); no test figures (give --test FILE)", stacklevel=2)
+            warn_caller(f"{data}: too few texts in a class for a test split that holds every class ({few}; 4 needed); no test figures (give --test FILE)")
             train_part, valid_part, _ = stratified_split(full, SPLIT_FRACTIONS_WITH_TEST)  # the test texts train
             split_test = None
     else:
@@ -84,7 +83,7 @@ def with_training_sentences(train_part: LabelledTexts, valid_part: LabelledTexts
     trained = with_sentences(train_part, [part for part in (valid_part, test_part) if part is not None])
     added = len(trained) - len(train_part)
     if not added:
-        warnings.warn(f"--sentences: no sentence of {train_part.source} to add (none of its texts holds two of {SENTENCE_MIN_CHARS} characters or more with a letter, digit or Han character, cut at 。！？!?；;…~～ and line breaks, or each such sentence is a validation or test text, a whole training text, or given under both labels); training on the whole texts", stacklevel=2)
+        warn_caller(f"--sentences: no sentence of {train_part.source} to add (none of its texts holds two of {SENTENCE_MIN_CHARS} characters or more with a letter, digit or Han character, cut at 。！？!?；;…~～ and line breaks, or each such sentence is a validation or test text, a whole training text, or given under both labels); training on the whole texts")
         return train_part
     log.info("%s: %d sentences of its %d texts added (--sentences)", train_part.source, added, len(train_part))
     return trained
@@ -122,4 +121,4 @@ def _warn_shared(seen: set[str], part: LabelledTexts | None) -> None:
         return
     shared = sum(same_text_key(text) in seen for text in part.texts)
     if shared:
-        warnings.warn(f"{part.source}: {shared} of {len(part)} texts also in the training data (as the model reads them); its figures count them as unseen", stacklevel=3)
+        warn_caller(f"{part.source}: {shared} of {len(part)} texts also in the training data (as the model reads them); its figures count them as unseen")

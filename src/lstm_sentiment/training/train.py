@@ -7,7 +7,6 @@ import os
 import sys
 import tempfile
 import time
-import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from lstm_sentiment.bundle import check_bundle_target, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, check_trainable, label_order, unfolded_labels_note
 from lstm_sentiment.embeddings import check_vectors_file, load_vectors, vocabulary_and_matrix
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, model_path, probabilities, reading_language, token_script
 from lstm_sentiment.inference.routing import default_model_name, model_of_most, route_counts
 from lstm_sentiment.logs import quiet_lightning
@@ -57,7 +56,7 @@ def _encode(tokenizer: Tokenizer, data: LabelledTexts) -> tuple[LabelledTexts, l
     warn_truncated(sum(e.truncated for e in encoded), tokenizer.max_tokens, data.source)
     empty = [i for i, e in enumerate(encoded) if not e.tokens]
     if empty:
-        warnings.warn(f"{data.source}: {len(empty)} text(s) hold no word once normalised (markup, links, mentions or control characters only; the first: text {empty[0] + 1}, {data.texts[empty[0]][:40]!r}): left out", stacklevel=3)
+        warn_caller(f"{data.source}: {len(empty)} text(s) hold no word once normalised (markup, links, mentions or control characters only; the first: text {empty[0] + 1}, {data.texts[empty[0]][:40]!r}): left out")
         keep = [i for i, e in enumerate(encoded) if e.tokens]
         data = data.subset(keep)
         encoded = [encoded[i] for i in keep]
@@ -73,7 +72,7 @@ def _warn_if_letterless(token_lists: list[tuple[str, ...]], source: str) -> None
     texts trained without a word (exit 0), and predict then flagged every such text "no known words"."""
     letterless = sum(not any(map(has_letter, tokens)) for tokens in token_lists)
     if letterless > LETTERLESS_SHARE * len(token_lists):
-        warnings.warn(f"{source}: {letterless} of {len(token_lists)} texts hold no letter (numbers or symbols only): is the text column right? (--text-column)", stacklevel=3)
+        warn_caller(f"{source}: {letterless} of {len(token_lists)} texts hold no letter (numbers or symbols only): is the text column right? (--text-column)")
 
 
 def _loader(encode, tokens, labels, index, batch_size, shuffle, seed):
@@ -192,7 +191,7 @@ def train(
         raise SentimentError(f"{valid_data.source}: no validation texts")
     if test_data is not None and len(set(test_data.labels)) == 1:
         # A test file of one class scored accuracy 1.0 for a model that was right on half the validation texts.
-        warnings.warn(f"{test_data.source}: the test split holds one class ({test_data.labels[0]}); its macro-F1 and the other classes' figures say little", stacklevel=2)
+        warn_caller(f"{test_data.source}: the test split holds one class ({test_data.labels[0]}); its macro-F1 and the other classes' figures say little")
     # An empty test split ran, and wrote macro-F1 NaN (not JSON) into metrics.json after training.
     for part in [test_data, *domain_tests.values()]:
         if part is not None and not part.texts:
@@ -214,7 +213,7 @@ def train(
     if (out_dir / "model.safetensors").is_file():
         # After the checks above: a run refused for its data (a missing file, labels unseen in training)
         # said first that it would replace the model. Retraining into it had replaced a model without a word.
-        warnings.warn(f"{out_dir} holds a trained model; this run replaces it when it ends (stopped before, it keeps it)", stacklevel=2)
+        warn_caller(f"{out_dir} holds a trained model; this run replaces it when it ends (stopped before, it keeps it)")
     tokenizer = Tokenizer(data_cfg.lang, data_cfg.max_tokens)
     train_data, train_tokens = _encode(tokenizer, train_data)
     valid_data, valid_tokens = _encode(tokenizer, valid_data)
@@ -247,7 +246,7 @@ def train(
         raise SentimentError(f"no word of the data is seen {data_cfg.min_count} times (--min-count): every token would be <unk>; lower it")
     warning = coverage_warning(coverage, source, model_cfg.freeze_embeddings)
     if warning:
-        warnings.warn(warning, stacklevel=2)
+        warn_caller(warning)
 
     model_cfg = model.config
     pretraining = None
@@ -301,7 +300,7 @@ def train(
         scorer.temperature, calibration = calibrate(model, valid_probs, valid_data, id2label)
         note = bound_note(calibration)
         if note:
-            warnings.warn(note, stacklevel=2)
+            warn_caller(note)
         metrics = {
             "validation": scorer.evaluate(valid_data),
             "test": scorer.evaluate(test_data) if test_data is not None else None,
@@ -314,21 +313,19 @@ def train(
             **({"base_validation_macro_f1": base_macro_f1} if base_macro_f1 is not None else {}),
         }
         if base_macro_f1 is not None and metrics["validation"]["macro_f1"] < base_macro_f1:
-            warnings.warn(
+            warn_caller(
                 f"the fine-tuned model is below its base {init_from} on {valid_data.source}: macro-F1 "
-                f"{metrics['validation']['macro_f1']:.4f} against {base_macro_f1:.4f} (more --epochs, a lower --lr, or keep the base)",
-                stacklevel=2,
+                f"{metrics['validation']['macro_f1']:.4f} against {base_macro_f1:.4f} (more --epochs, a lower --lr, or keep the base)"
             )
         unpredicted = _never_predicted(metrics["validation"])
         if unpredicted:
             # 950 positive and 50 negative texts gave a model that labels every text positive (validation
             # accuracy 0.95, macro-F1 0.49), kept at epoch 0 when patience ran out, and said nothing.
             shares = ", ".join(f"{label} {n}" for label, n in Counter(train_data.labels).most_common())
-            warnings.warn(
+            warn_caller(
                 f"the model labels no validation text {' or '.join(unpredicted)} (validation macro-F1 "
                 f"{metrics['validation']['macro_f1']:.4f}; the training texts: {shares}): more --epochs and "
-                "--patience, --class-weight balanced, or more texts of that class, may help",
-                stacklevel=2,
+                "--patience, --class-weight balanced, or more texts of that class, may help"
             )
         scripts = Counter(filter(None, map(token_script, train_tokens)))
         scripted = sum(scripts.values())
@@ -573,11 +570,10 @@ def _warn_other_language(data: LabelledTexts, lang: str, other: int) -> None:
     vectors the model starts from), are :data:`OTHER_LANGUAGE_SHARE` or more of them (evaluate warned of
     such texts, train did not)."""
     if other >= OTHER_LANGUAGE_SHARE * len(data):
-        warnings.warn(
+        warn_caller(
             f"{data.source}: {other} of {len(data)} training texts are {'en' if lang == 'zh' else 'zh'} (by script); the model "
             f"starts from the shipped {lang} word vectors, which read that language's words from their letters "
-            "alone: for good figures on both, train a model per language",
-            stacklevel=4,
+            "alone: for good figures on both, train a model per language"
         )
 
 
@@ -596,10 +592,9 @@ def _warn_parts_of_another_language(trained: Counter, n_train: int, parts: dict[
         counts = route_counts(part.texts)
         if model_of_most(counts) != lang:
             follows = "; early stopping and the temperature follow them" if role == "validation" else ""
-            warnings.warn(
+            warn_caller(
                 f"{part.source}: {sum(counts.values()) - counts[lang]} of {len(part)} {role} texts are "
-                f"{'en' if lang == 'zh' else 'zh'} (by script), most training texts {lang}: the model's figures on them say little{follows}",
-                stacklevel=3,
+                f"{'en' if lang == 'zh' else 'zh'} (by script), most training texts {lang}: the model's figures on them say little{follows}"
             )
 
 
