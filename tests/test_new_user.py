@@ -2254,3 +2254,13 @@ def test_warnings_point_at_the_callers_line(tiny_bundle, tmp_path):
             warnings.simplefilter("always")
             call()
         assert seen and {Path(w.filename).name for w in seen} == {Path(__file__).name}, [(w.filename, str(w.message)) for w in seen]
+
+
+def test_config_names_the_segmenter_of_the_models_language(tmp_path):
+    # Every bundle said "jieba (zh) / Treebank rules (en)", which only lang "auto" does.
+    cfg = ModelConfig(embedding_dim=6, hidden_size=5)
+    said = {}
+    for lang in ("zh", "en", "auto"):
+        save_bundle(tmp_path / lang, SentimentLSTM(len(Vocab(WORDS)), 2, cfg), Vocab(WORDS), ["negative", "positive"], (cfg, DataConfig(lang=lang), TrainConfig()), {}, {}, "tiny\n")
+        said[lang] = json.loads((tmp_path / lang / "config.json").read_text(encoding="utf-8"))["tokenizer"]["segmenter"]
+    assert said == {"zh": "jieba (Latin words inside kept whole)", "en": "Treebank-style rules", "auto": "jieba (zh) / Treebank-style rules (en), by script"}

@@ -96,6 +96,11 @@ def check_not_bundle_file(path: Path, option: str) -> None:
         raise SentimentError(f"{option} {path} is a file of the model bundle {real.parent}; choose another name")
 
 
+# What config.json's tokenizer says segments a model's text, by its data language (every bundle said
+# "jieba (zh) / Treebank rules (en)", which only "auto" does; lstm_sentiment.text.tokenize).
+SEGMENTERS = {"zh": "jieba (Latin words inside kept whole)", "en": "Treebank-style rules", "auto": "jieba (zh) / Treebank-style rules (en), by script"}
+
+
 def save_bundle(
     out_dir: Path,
     model: SentimentLSTM,
@@ -129,7 +134,7 @@ def save_bundle(
         "data": data_cfg.to_dict(),
         "train": train_cfg.to_dict(),
         "id2label": list(id2label),
-        "tokenizer": {"lang": data_cfg.lang, "max_tokens": data_cfg.max_tokens, "segmenter": "jieba (zh) / Treebank rules (en)"},
+        "tokenizer": {"lang": data_cfg.lang, "max_tokens": data_cfg.max_tokens, "segmenter": SEGMENTERS[data_cfg.lang]},
         "vocab_size": len(vocab),
         "versions": library_versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
