@@ -29,6 +29,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per figure (default 20)")
     args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")  # 0 divided by zero, -1 printed negative rates
     torch.manual_seed(0)
     ours = LSTM(H_IN, H)
     bare = nn.LSTM(H_IN, H, batch_first=True)

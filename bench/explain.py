@@ -15,6 +15,7 @@ import time
 
 import torch
 
+from lstm_sentiment.errors import run_script
 from lstm_sentiment.explain import explain
 from lstm_sentiment.inference.model import SentimentModel
 
@@ -41,6 +42,10 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=50, help="sentence length in tokens (default 50)")
     parser.add_argument("--repeats", type=int, default=30, help="timed calls (default 30)")
     args = parser.parse_args()
+    if args.tokens < 1:
+        parser.error(f"--tokens must be at least 1, got {args.tokens}")
+    if args.repeats < 2:
+        parser.error(f"--repeats must be at least 2 (the quartiles need two calls), got {args.repeats}")
     model = SentimentModel.load(args.model)
     text = sentence(model, args.tokens)
     for _ in range(3):
@@ -61,4 +66,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)  # a model that cannot be loaded: one line, not a traceback

@@ -26,7 +26,7 @@ from lstm_sentiment.errors import run_script
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="folder holding zh-multi/, sst2/ and imdb/")
-    parser.add_argument("--lang", default="zh", help="zh or en")
+    parser.add_argument("--lang", default="zh", choices=("zh", "en"), help="zh or en")
     parser.add_argument("--held-out", default="movies", help="the domain left out of the base")
     parser.add_argument("--sizes", default="500,1000,2000", help="labelled texts of the held-out domain, comma-separated")
     parser.add_argument("--cap", type=int, default=8000, help="training texts per domain of the base")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import platform
 import signal
@@ -165,7 +166,8 @@ def run_scenario(url: str, bodies: list[bytes], clients: int, requests: int, dur
     wall = time.perf_counter() - start
     server_cpu = process_cpu_seconds(server_pid) - cpu_before
     ms = sorted(1000 * x for x in latencies)
-    cuts = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
+    # One latency is every percentile; none (every request failed) gives none.
+    cuts = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else (ms or [float("nan")]) * 99
     return {
         "requests": len(ms) + len(failures),
         "failed": len(failures),
@@ -180,6 +182,11 @@ def run_scenario(url: str, bodies: list[bytes], clients: int, requests: int, dur
     }
 
 
+def _ms(value: float, digits: int) -> str:
+    """A figure of the table, "–" where none was measured (NaN)."""
+    return "–" if math.isnan(value) else f"{value:.{digits}f}"
+
+
 def batch_texts(size: int) -> list[str]:
     from lstm_sentiment.data.corpus import load_zh_reviews
 
@@ -187,18 +194,23 @@ def batch_texts(size: int) -> list[str]:
     return list(test.texts[:size])
 
 
-def model_line(url: str) -> str:
+def model_line(url: str) -> tuple[str, dict]:
+    """The served models and versions in one line, and ``/v1/model``'s limits; a server that cannot be
+    reached stops the run with one line (it was a ConnectionRefusedError's traceback)."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    conn.request("GET", "/v1/model")
-    info = json.loads(conn.getresponse().read())
+    try:
+        conn.request("GET", "/v1/model")
+        info = json.loads(conn.getresponse().read())
+    except OSError as err:
+        raise SystemExit(f"cannot reach a server at {url}: {err.strerror or err}") from None
     described = []
     for card in info["models"]:
         arch = card["architecture"] or {}
         described.append(f"{card['name']} (H={arch.get('hidden_size')}, layers={arch.get('num_layers')}, "
                          f"bidirectional={arch.get('bidirectional')})")
     versions = info["server_versions"]
-    return f"{', '.join(described)}; torch {versions['torch']}, fastapi {versions['fastapi']}, uvicorn {versions['uvicorn']}"
+    return f"{', '.join(described)}; torch {versions['torch']}, fastapi {versions['fastapi']}, uvicorn {versions['uvicorn']}", info["limits"]
 
 
 def write_benchmarks(path: Path, heading: str, rows: list[str]) -> None:
@@ -231,6 +243,8 @@ def main() -> None:
     args = parser.parse_args()
     if not (1 <= args.clients <= 16 and 1 <= args.requests <= 20000 and 0 < args.duration <= 300):
         raise SystemExit("bounded load only: clients 1-16, requests 1-20000, duration up to 300 s")
+    if args.batch < 1:
+        parser.error(f"--batch must be at least 1, got {args.batch}")
     if args.url and urlsplit(args.url).hostname not in LOOPBACK:
         raise SystemExit(f"--url must be a loopback address ({', '.join(LOOPBACK)}), got {args.url}")
 
@@ -240,7 +254,10 @@ def main() -> None:
         process, url = start_server(args.model, args.workers)
     pid = process.pid if process is not None else None
     try:
-        described = model_line(url)
+        described, limits = model_line(url)
+        if args.scenario != "single" and args.batch > limits["max_texts"]:
+            # Every request was refused (422 too_many_texts), then the run failed on an IndexError.
+            raise SystemExit(f"--batch {args.batch}: the server takes at most {limits['max_texts']} texts a request")
         single = [json.dumps({"texts": [t]}, ensure_ascii=False).encode() for t in SHORT_TEXTS]
         texts = batch_texts(args.batch * 4)
         batches = [json.dumps({"texts": texts[k : k + args.batch]}, ensure_ascii=False).encode() for k in range(0, len(texts), args.batch)]
@@ -256,7 +273,9 @@ def main() -> None:
             stop_server(process)
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    heading = (f"### {when}: {args.clients} clients, {args.workers} worker(s), {os.cpu_count()} cores, "
+    # A server started elsewhere (--url): its workers are unknown here, and its CPU time unread.
+    server = f"{args.workers} worker(s)" if process is not None else f"the server at {url}"
+    heading = (f"### {when}: {args.clients} clients, {server}, {os.cpu_count()} cores, "
                f"load average {load_before:.1f} → {load_after:.1f}")
     rows = [
         f"Model {described}; Python {platform.python_version()}.",
@@ -267,7 +286,7 @@ def main() -> None:
     for name, r in results.items():
         size = args.batch if name.startswith("batch") else 1
         rows.append(f"| {name} | {r['requests']} | {r['failed']} | {r['seconds']:.1f} | {r['rps']:.1f} | {r['rps'] * size:.0f} | "
-                    f"{r['p50']:.1f} | {r['p90']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | {r['cpu_ms']:.2f} |")
+                    f"{_ms(r['p50'], 1)} | {_ms(r['p90'], 1)} | {_ms(r['p99'], 1)} | {_ms(r['max'], 1)} | {_ms(r['cpu_ms'], 2)} |")
     print(heading)
     print("\n".join(rows))
     for name, r in results.items():

@@ -8,6 +8,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -501,6 +502,27 @@ def test_build_scripts_name_missing_build_data_in_one_line(tmp_path, script):
     result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=root, timeout=300)
     assert_one_line_error(result, 1, r"zh-multi/shopping\.csv: build data not found; point DATA at the folder holding zh-multi/, sst2/ and imdb/$")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args,code,said", [
+    (["bench/explain.py", "--repeats", "1"], 2, r"--repeats must be at least 2 \(the quartiles need two calls\), got 1$"),
+    (["bench/explain.py", "--tokens", "0"], 2, r"--tokens must be at least 1, got 0$"),
+    (["bench/explain.py", "--model", "/nonexistent"], 1, r"^error: /nonexistent: model directory not found$"),
+    (["bench/core_lstm.py", "--repeats", "0"], 2, r"--repeats must be at least 1, got 0$"),
+    (["bench/serve_load.py", "--batch", "0"], 2, r"--batch must be at least 1, got 0$"),
+    (["bench/serve_load.py", "--url", "http://127.0.0.1:{port}", "--no-write"], 1, r"^cannot reach a server at http://127\.0\.0\.1:\d+: Connection refused$"),
+    (["bench/finetune.py", "--data", ".", "--lang", "xx"], 2, r"invalid choice: 'xx'"),
+])
+def test_bench_scripts_refuse_bad_values_in_one_line(args, code, said):
+    # explain.py --repeats 1 ended on StatisticsError, --model /nonexistent on a SentimentError's traceback;
+    # core_lstm.py --repeats 0 divided by zero (-1 printed negative rates); serve_load.py --batch 0 on
+    # range()'s ValueError, and with nothing at --url on a ConnectionRefusedError; finetune.py --lang xx ran as en.
+    with socket.socket() as held:  # a port nothing listens on: bound, never listening
+        held.bind(("127.0.0.1", 0))
+        args = [a.format(port=held.getsockname()[1]) for a in args]
+        result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == code and "Traceback" not in result.stderr and re.search(said, lines[-1]), result.stderr
 
 
 def test_a_build_script_without_the_build_extra_says_so_in_one_line(capsys):
