@@ -1126,6 +1126,9 @@ def test_train_logs_each_line_once_without_adverts(small_splits, tmp_path, monke
     card = (out / "README.md").read_text(encoding="utf-8")
     assert calibration["n"] < 30 and calibration["temperature"] == 1.0
     assert f"Scores are not temperature-scaled (T = 1): {data}:validation holds {calibration['n']} texts" in card and "T = 1.000" not in card
+    # The log counted <pad> and <unk> as words, two more than the card.
+    words = re.match(r"vocabulary (\d+) words; ", coverage)[1]
+    assert f"; vocabulary {words} words; " in card and "vocab types" not in coverage
     assert "Epoch 0/0" in result.stderr and lines[-1] == f"wrote {out} (best epoch 0 of 1, counted from 0; {json.loads((out / 'metrics.json').read_text())['train_seconds']} s)"
     assert [p.name for p in work.glob("lstm-sentiment-train-*")] == [f"lstm-sentiment-train-{os.getpid()}.x2"]
 

@@ -240,7 +240,8 @@ def train(
             vectors = shipped_vectors(lang)
             source = f"shipped {lang} word vectors ({vectors.config['method']})"
         model, vocab, coverage = _from_vectors(vectors, model_cfg, id2label, train_tokens + valid_tokens, data_cfg.min_count, train_cfg.seed)
-    log.info("vocabulary %d words; vectors: %s; %s", len(vocab), source, _describe(coverage))
+    # The words alone, as the card counts them: len(vocab) holds <pad> and <unk> too, and the line said two more.
+    log.info("vocabulary %d words; vectors: %s; %s", coverage["vocab_types"], source, _describe({k: v for k, v in coverage.items() if k != "vocab_types"}))
     if not coverage["vocab_types"]:
         # Trained on, every text was <unk> alone: a model that says one class, saved with exit 0.
         raise SentimentError(f"no word of the data is seen {data_cfg.min_count} times (--min-count): every token would be <unk>; lower it")
