@@ -225,6 +225,7 @@ ERRORS = [
     ("unknown field", "POST", "/v1/predict", {"json": {"texts": ["好"], "model": "en"}}, 422, "invalid_request"),
     ("body not an object", "POST", "/v1/predict", {"json": ["好"]}, 422, "invalid_request"),
     ("malformed JSON", "POST", "/v1/predict", {"content": b'{"texts": ["\xe5\xa5\xbd"', "headers": JSON}, 422, "invalid_json"),
+    ("cut-off JSON", "POST", "/v1/predict", {"content": b'{"texts": ["go', "headers": JSON}, 422, "invalid_json"),
     # json.loads would keep the last value: the model would label 好 where the client may have meant 差.
     ("repeated key", "POST", "/v1/predict", {"content": '{"texts": ["差"], "texts": ["好"]}'.encode(), "headers": JSON}, 422, "invalid_json"),
     ("explain repeated key", "POST", "/v1/explain", {"content": b'{"text": "x", "units": true, "units": false}', "headers": JSON}, 422,
@@ -279,6 +280,10 @@ def test_errors_are_json_with_the_right_status(server, name, method, path, kwarg
             assert http.request(method, path, **kwargs).headers["allow"] in ("GET", "POST")
         if "repeated" in name:
             assert "twice" in error["message"] and ("'texts'" in error["message"] or "'units'" in error["message"])
+        if name == "malformed JSON":  # it said "malformed JSON at character 11: Unterminated string starting at"
+            assert error["message"] == "malformed JSON: Expecting ',' delimiter at character 14"
+        if name == "cut-off JSON":
+            assert error["message"] == "malformed JSON: Unterminated string starting at character 11"
         if name in ("NaN", "-Infinity"):
             assert error["message"] == f"malformed JSON: {name} is no JSON value (RFC 8259 has no NaN or Infinity)"
         if "digit" in name:

@@ -323,6 +323,12 @@ def _is_json(content_type: str | None) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
+def _json_fault(message: str, position: object) -> str:
+    """json's message with the character it names: "Expecting value at character 0"; its messages that end
+    on "at" (the reply ended mid-phrase: "Unterminated string starting at") take the position there."""
+    return f"{message} character {position}" if message.endswith(" at") else f"{message} at character {position}"
+
+
 async def _on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     details = [{"loc": _where(e.get("loc", ())), "type": e.get("type"), "message": e.get("msg")} for e in errors[:20]]
@@ -330,7 +336,7 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
     kind, loc, ctx = first.get("type"), tuple(first.get("loc", ())), first.get("ctx") or {}
     where = _where(loc)
     if kind == "json_invalid":
-        return error_response(422, "invalid_json", f"malformed JSON at character {loc[-1]}: {ctx.get('error', 'decode error')}")
+        return error_response(422, "invalid_json", f"malformed JSON: {_json_fault(ctx.get('error', 'decode error'), loc[-1])}")
     if loc == ("body",) and kind != "missing" and not _is_json(request.headers.get("content-type")):
         got = request.headers.get("content-type") or "no Content-Type"
         return error_response(415, "unsupported_media_type", f"send the body as JSON with Content-Type: application/json (got {got})")
