@@ -2267,3 +2267,14 @@ def test_config_names_the_segmenter_of_the_models_language(tmp_path):
         save_bundle(tmp_path / lang, SentimentLSTM(len(Vocab(WORDS)), 2, cfg), Vocab(WORDS), ["negative", "positive"], (cfg, DataConfig(lang=lang), TrainConfig()), {}, {}, "tiny\n")
         said[lang] = json.loads((tmp_path / lang / "config.json").read_text(encoding="utf-8"))["tokenizer"]["segmenter"]
     assert said == {"zh": "jieba (Latin words inside kept whole)", "en": "Treebank-style rules", "auto": "jieba (zh) / Treebank-style rules (en), by script"}
+
+
+def test_texts_without_letters_claim_no_language():
+    # Training data of emoji alone, fine-tuned from zh, was refused as "the texts are en (by script)".
+    from lstm_sentiment.training.train import check_language
+
+    emoji = LabelledTexts(["😀😀", "👍", "😡", "💩 2"], ["positive", "positive", "negative", "negative"], "emoji.csv")
+    check_language(emoji, "zh", "the model zh", "train a new model")
+    mixed = LabelledTexts(emoji.texts + ["good film", "bad film"], emoji.labels + ["positive", "negative"], "mixed.csv")
+    with pytest.raises(SentimentError, match=r"^mixed\.csv: the texts are en \(by script\), the model zh reads zh; train a new model$"):
+        check_language(mixed, "zh", "the model zh", "train a new model")

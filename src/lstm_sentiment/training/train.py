@@ -608,10 +608,13 @@ def check_language(data: LabelledTexts, model_lang: str | None, reader: str, adv
             None for a model of both: not checked; or ``--lang``).
         reader: what reads them, for the message ("the model zh", "--lang en"); advice: what to do instead.
     Raises:
-        SentimentError: the texts' language (by script, :func:`default_model_name`) is not ``model_lang``.
+        SentimentError: the language (by script, :func:`default_model_name`) of the texts that hold a letter
+            is not ``model_lang``; texts without one (emoji, digits) claim none.
     """
-    data_lang = default_model_name(data.texts)
-    if model_lang in DEFAULT_MODELS and data_lang != model_lang:
+    # Emoji alone route to en, as a text with no Han does: data of emoji was "en (by script)".
+    lettered = [text for text in data.texts if any(ch.isalpha() for ch in text)]
+    data_lang = default_model_name(lettered) if lettered else None
+    if data_lang and model_lang in DEFAULT_MODELS and data_lang != model_lang:
         raise SentimentError(f"{data.source}: the texts are {data_lang} (by script), {reader} reads {model_lang}; {advice}")
 
 
