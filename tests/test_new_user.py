@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import warnings
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pytest
@@ -2228,17 +2228,18 @@ def test_data_readers_name_a_wrong_argument_type():
     # text_column=0 on "'int' object has no attribute 'lower'".
     hard = Path(__file__).parent.parent / "bench" / "hard_cases_zh.csv"
     calls = (
-        (lambda: load_dataset(None), "path must be a str or os.PathLike, got NoneType"),
-        (lambda: load_dataset(str(hard).encode()), "path must be a str or os.PathLike, got bytes"),
+        (lambda: load_dataset(None), "spec must be a str or os.PathLike, got NoneType"),
+        (lambda: load_dataset(str(hard).encode()), "spec must be a str or os.PathLike, got bytes"),
         (lambda: read_labelled(hard, text_column=0), "text_column must be a column name \\(str\\) or None, got int"),
         (lambda: load_dataset(hard, label_column=b"label"), "label_column must be a column name \\(str\\) or None, got bytes"),
         (lambda: read_texts(None), "path must be a str or os.PathLike, got NoneType"),
-        (lambda: next(iter_texts(hard, text_column=1)), "text_column must be a column name \\(str\\) or None, got int"),
+        (lambda: iter_texts(hard, text_column=1), "text_column must be a column name \\(str\\) or None, got int"),
     )
     for call, said in calls:
         with pytest.raises(TypeError, match=f"^{said}$"):
             call()
     assert len(load_dataset(str(hard))) == len(read_labelled(hard, "text", "label")) == 44
+    assert load_dataset(PurePosixPath(hard)).texts == load_dataset(hard).texts  # a PurePath failed on .partition
 
 
 def test_warnings_point_at_the_callers_line(tiny_bundle, tmp_path):

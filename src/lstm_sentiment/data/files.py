@@ -477,12 +477,12 @@ def pick_column(columns: list[str], wanted: str | None, candidates: tuple[str, .
     )
 
 
-def check_file_arguments(path: object, **columns: object) -> None:
-    """Raise TypeError for a ``path`` that is not a str or ``os.PathLike``, or a column (given by keyword)
-    that is neither a name (str) nor None: ``None`` failed inside pathlib, ``text_column=0`` on "'int'
-    object has no attribute 'lower'"."""
+def check_file_arguments(path: object, path_name: str = "path", **columns: object) -> None:
+    """Raise TypeError for a ``path`` (the argument named ``path_name``) that is not a str or
+    ``os.PathLike``, or a column (given by keyword) that is neither a name (str) nor None: ``None`` failed
+    inside pathlib, ``text_column=0`` on "'int' object has no attribute 'lower'"."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+        raise TypeError(f"{path_name} must be a str or os.PathLike, got {type(path).__name__}")
     for name, value in columns.items():
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{name} must be a column name (str) or None, got {type(value).__name__}")
@@ -706,8 +706,9 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
         SentimentError: when reached: an unreadable file, a missing column (for CSV/TSV and JSONL the
             header, or the first JSON object, is checked before the first text is returned), a
             ``text_column`` for a .txt file or stdin, and with ``strict`` a bad line.
-        TypeError: when reached, as :func:`check_file_arguments`.
+        TypeError: at once, as :func:`check_file_arguments`.
     """
+    check_file_arguments(path, text_column=text_column)
     return (text for text, _ in iter_rows(path, text_column, strict))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 from pathlib import Path
 
@@ -12,18 +13,18 @@ from lstm_sentiment.data.files import check_file_arguments, read_labelled
 
 def load_dataset(spec: str | Path, text_column: str | None = None, label_column: str | None = None, known_labels: Collection[str] | None = None) -> LabelledTexts:
     """``zh-reviews:SPLIT`` (train, validation or test; ``zh-reviews`` alone: its test split) or a labelled
-    CSV/TSV/JSONL file (a str, or a Path) (see :func:`~lstm_sentiment.data.files.read_labelled`; ``known_labels``, the classes
+    CSV/TSV/JSONL file (a str, or any ``os.PathLike``) (see :func:`~lstm_sentiment.data.files.read_labelled`; ``known_labels``, the classes
     of the model or training data it goes with, keeps labels among them as written).
 
     Raises:
         ValueError: an unknown split of the corpus.
         SentimentError: an unreadable file, a missing column.
-        TypeError: ``spec`` is no str or Path, a column no str or None
+        TypeError: ``spec`` is no str or ``os.PathLike``, a column no str or None
             (:func:`~lstm_sentiment.data.files.check_file_arguments`).
     """
-    check_file_arguments(spec, text_column=text_column, label_column=label_column)
-    if isinstance(spec, Path):  # a file, even one named zh-reviews:test
-        return read_labelled(spec, text_column, label_column, known_labels)
+    check_file_arguments(spec, text_column=text_column, label_column=label_column, path_name="spec")
+    if isinstance(spec, os.PathLike):  # a file, even one named zh-reviews:test (a PurePath failed on .partition)
+        return read_labelled(Path(spec), text_column, label_column, known_labels)
     name, colon, split = spec.partition(":")
     if name != NAME:
         return read_labelled(Path(spec), text_column, label_column, known_labels)
