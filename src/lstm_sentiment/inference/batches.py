@@ -5,6 +5,7 @@ Training pads its batches with :func:`pad_batch` too (:mod:`lstm_sentiment.train
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from itertools import chain
 
@@ -23,16 +24,14 @@ def pad_batch(id_lists: Sequence[Sequence[int]]) -> tuple[Tensor, Tensor]:
     """
     lengths = torch.tensor([len(x) for x in id_lists], dtype=torch.long)
     ids = torch.full((len(id_lists), int(lengths.max())), PAD_ID, dtype=torch.long)
-    # One tensor from all ids and one masked write, instead of a small tensor per row; its dtype is read
-    # from the ids, so a float shows, rather than being cut by dtype=torch.long.
+    # One tensor from all ids and one masked write, instead of a small tensor per row. An int64 array takes
+    # integers alone (torch.tensor(..., dtype=torch.long) cut 1.5 to 1) and is faster than either.
     try:
-        flat = torch.tensor(list(chain.from_iterable(id_lists)))
-    except (TypeError, ValueError, RuntimeError) as error:
-        raise TypeError(f"token ids must be integers ({error})") from None
-    if flat.numel() and (flat.is_floating_point() or flat.is_complex()):
-        raise TypeError(f"token ids must be integers, got {flat.dtype}")
-    flat = flat.long()
-    ids[torch.arange(ids.size(1))[None, :] < lengths[:, None]] = flat  # row-major order = concatenation order
+        flat = array("q", chain.from_iterable(id_lists))
+    except (TypeError, OverflowError) as error:
+        raise TypeError(f"token ids must be integers of int64's range ({error})") from None
+    if flat:
+        ids[torch.arange(ids.size(1))[None, :] < lengths[:, None]] = torch.frombuffer(flat, dtype=torch.long)  # row-major order = concatenation order
     return ids, lengths
 
 
