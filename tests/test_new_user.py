@@ -2274,8 +2274,12 @@ def test_texts_without_letters_claim_no_language():
     # Training data of emoji alone, fine-tuned from zh, was refused as "the texts are en (by script)".
     from lstm_sentiment.training.train import check_language
 
-    emoji = LabelledTexts(["😀😀", "👍", "😡", "💩 2"], ["positive", "positive", "negative", "negative"], "emoji.csv")
+    from lstm_sentiment.inference.routing import route_counts
+
+    emoji = LabelledTexts(["😀😀<br />", "👍", "😡 &amp;", "💩 2 http://t.cn/x"], ["positive", "positive", "negative", "negative"], "emoji.csv")
+    assert route_counts(emoji.texts) == {}  # markup, entities and links are no letters either, once normalised
     check_language(emoji, "zh", "the model zh", "train a new model")
+    check_language(emoji, "en", "the model en", "train a new model")
     mixed = LabelledTexts(emoji.texts + ["good film", "bad film"], emoji.labels + ["positive", "negative"], "mixed.csv")
     with pytest.raises(SentimentError, match=r"^mixed\.csv: the texts are en \(by script\), the model zh reads zh; train a new model$"):
         check_language(mixed, "zh", "the model zh", "train a new model")

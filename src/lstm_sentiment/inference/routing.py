@@ -21,6 +21,7 @@ import torch
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, check_known_labels, check_precision, evaluation_report, text_list
+from lstm_sentiment.text.normalize import has_letter
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS, Tokenized, detect_lang, prepare, warn_truncated
 
 # Texts are prepared for routing as a tokenizer of this many tokens prepares them (that of both shipped
@@ -125,8 +126,10 @@ def default_model_name(texts: Sequence[str]) -> str:
 
 
 def route_counts(texts: Sequence[str]) -> Counter:
-    """How many of the non-empty ``texts`` :func:`route` sends to each shipped model ("zh", "en")."""
-    return Counter(route(t).lang for t in texts if t.strip())
+    """How many of ``texts`` :func:`route` sends to each shipped model ("zh", "en"), of those that hold a
+    letter once normalised: emoji, digits or markup alone claim no script (they routed to en, and data of
+    emoji fine-tuned from zh was refused as "en (by script)"). Empty when none does."""
+    return Counter(r.lang for r in map(route, texts) if has_letter(r.prepared))
 
 
 def model_of_most(counts: Counter) -> str:

@@ -28,7 +28,7 @@ from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_r
 from lstm_sentiment.embeddings import check_vectors_file, load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, model_path, probabilities, reading_language, token_script
-from lstm_sentiment.inference.routing import default_model_name, model_of_most, route_counts
+from lstm_sentiment.inference.routing import model_of_most, route_counts
 from lstm_sentiment.logs import quiet_lightning
 from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
 from lstm_sentiment.models.classifier import SentimentLSTM
@@ -591,7 +591,7 @@ def _warn_parts_of_another_language(trained: Counter, n_train: int, parts: dict[
     parts = {role: part for role, part in parts.items() if part is not None}
     for role, part in parts.items():
         counts = route_counts(part.texts)
-        if model_of_most(counts) != lang:
+        if counts and model_of_most(counts) != lang:
             follows = "; early stopping and the temperature follow them" if role == "validation" else ""
             warn_caller(
                 f"{part.source}: {sum(counts.values()) - counts[lang]} of {len(part)} {role} texts are "
@@ -608,12 +608,11 @@ def check_language(data: LabelledTexts, model_lang: str | None, reader: str, adv
             None for a model of both: not checked; or ``--lang``).
         reader: what reads them, for the message ("the model zh", "--lang en"); advice: what to do instead.
     Raises:
-        SentimentError: the language (by script, :func:`default_model_name`) of the texts that hold a letter
-            is not ``model_lang``; texts without one (emoji, digits) claim none.
+        SentimentError: the texts' language (by script, :func:`route_counts`; texts without a letter claim
+            none) is not ``model_lang``.
     """
-    # Emoji alone route to en, as a text with no Han does: data of emoji was "en (by script)".
-    lettered = [text for text in data.texts if any(ch.isalpha() for ch in text)]
-    data_lang = default_model_name(lettered) if lettered else None
+    counts = route_counts(data.texts)
+    data_lang = model_of_most(counts) if counts else None
     if data_lang and model_lang in DEFAULT_MODELS and data_lang != model_lang:
         raise SentimentError(f"{data.source}: the texts are {data_lang} (by script), {reader} reads {model_lang}; {advice}")
 
