@@ -202,8 +202,11 @@ def model_line(url: str) -> tuple[str, dict]:
     try:
         conn.request("GET", "/v1/model")
         info = json.loads(conn.getresponse().read())
+        info["limits"]["max_texts"]
     except OSError as err:
         raise SystemExit(f"cannot reach a server at {url}: {err.strerror or err}") from None
+    except (ValueError, KeyError, TypeError):  # another server answers: not JSON, or JSON of another shape
+        raise SystemExit(f"{url} is no lstm-sentiment server: its /v1/model is not that of `lstm-sentiment serve`") from None
     described = []
     for card in info["models"]:
         arch = card["architecture"] or {}

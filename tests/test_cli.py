@@ -2,6 +2,7 @@
 
 import csv
 import io
+import http.server
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -512,15 +514,19 @@ def test_build_scripts_name_missing_build_data_in_one_line(tmp_path, script):
     (["bench/serve_load.py", "--batch", "0"], 2, r"--batch must be at least 1, got 0$"),
     (["bench/serve_load.py", "--url", "http://127.0.0.1:{port}", "--no-write"], 1, r"^cannot reach a server at http://127\.0\.0\.1:\d+: Connection refused$"),
     (["bench/finetune.py", "--data", ".", "--lang", "xx"], 2, r"invalid choice: 'xx'"),
+    (["bench/serve_load.py", "--url", "http://127.0.0.1:{http}", "--no-write"], 1, r"^http://127\.0\.0\.1:\d+ is no lstm-sentiment server: its /v1/model is not that of `lstm-sentiment serve`$"),
 ])
 def test_bench_scripts_refuse_bad_values_in_one_line(args, code, said):
     # explain.py --repeats 1 ended on StatisticsError, --model /nonexistent on a SentimentError's traceback;
     # core_lstm.py --repeats 0 divided by zero (-1 printed negative rates); serve_load.py --batch 0 on
     # range()'s ValueError, and with nothing at --url on a ConnectionRefusedError; finetune.py --lang xx ran as en.
-    with socket.socket() as held:  # a port nothing listens on: bound, never listening
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)  # a server, not ours
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    with socket.socket() as held, other:  # a port nothing listens on: bound, never listening
         held.bind(("127.0.0.1", 0))
-        args = [a.format(port=held.getsockname()[1]) for a in args]
+        args = [a.format(port=held.getsockname()[1], http=other.server_address[1]) for a in args]
         result = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent, timeout=120)
+        other.shutdown()
     lines = result.stderr.strip().splitlines()
     assert result.returncode == code and "Traceback" not in result.stderr and re.search(said, lines[-1]), result.stderr
 

@@ -80,8 +80,10 @@ def test_loading_names_what_is_wrong(tmp_path, monkeypatch):
     with pytest.raises(SentimentError, match=r"^ZH: model directory not found; the shipped models are named zh and en, in lower case$"):
         SentimentModel.load("ZH")
     # Path("zh") was told that the shipped models are named zh and en.
-    with pytest.raises(SentimentError, match=r"^zh: model directory not found; a Path names a directory: load the shipped model by its name as a str$"):
+    with pytest.raises(SentimentError, match=r"^zh: model directory not found; a Path names a directory: load the shipped model by its name as a str, 'zh'$"):
         SentimentModel.load(Path("zh"))
+    with pytest.raises(SentimentError, match=r"^ZH: .* by its name as a str, 'zh'$"):
+        SentimentModel.load(Path("ZH"))
     with pytest.raises(TypeError, match=r"not int$"):
         SentimentModel.load(3)
     # A Path was "'PosixPath' object has no attribute 'partition'".

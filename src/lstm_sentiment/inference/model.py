@@ -79,7 +79,7 @@ def model_path(path: str | Path) -> Path:
         raise SentimentError("an empty model path; give a bundle directory, or zh or en")
     if str(path).lower() in DEFAULT_MODELS and not Path(path).exists():
         # A Path is always a directory (Path("zh") said "named zh and en, in lower case", which it is).
-        hint = "a Path names a directory: load the shipped model by its name as a str" if isinstance(path, os.PathLike) else "the shipped models are named " + " and ".join(DEFAULT_MODELS) + ", in lower case"
+        hint = f"a Path names a directory: load the shipped model by its name as a str, {str(path).lower()!r}" if isinstance(path, os.PathLike) else "the shipped models are named " + " and ".join(DEFAULT_MODELS) + ", in lower case"
         raise SentimentError(f"{path}: model directory not found; {hint}")
     return Path(path)
 
