@@ -36,10 +36,6 @@ RECIPES = {
 # (lstm_sentiment.training.unknown: it had learned <unk> from emoji, and read 😡😡😡 positive 0.905); zh
 # trains with word dropout instead (its recipe's word_dropout), en lost 0.6–1.3 points of SST-2 with it.
 UNK_REFIT = {"zh": 0.0, "en": 0.02}
-# The capped training texts of these domains are given this many times in all (round 27 of docs/recipe.md):
-# the other domains cost zh-reviews 1.5–2 points of test accuracy against a model of zh-reviews alone, and
-# twice its texts were ahead on the validation mixture (0.8853 against 0.8785).
-DOMAIN_WEIGHT = {"zh": {"zh-reviews": 2}, "en": {}}
 # zh also learns from the sentences of its long training texts (round 17 of docs/recipe.md: short praise was
 # read negative); not tried for en.
 SENTENCES = {"zh": True, "en": False}
@@ -64,21 +60,10 @@ PROVENANCE = {
 
 
 def training_texts(lang: str, splits: dict[str, Splits]) -> tuple[LabelledTexts, LabelledTexts]:
-    """(whole, trained): every domain's train split cut to :data:`DOMAIN_CAP`, those of
-    :data:`DOMAIN_WEIGHT` given again at the end as often as it says; and what the shipped model trains on,
-    the same with the sentences of the cut splits before the texts given again, where :data:`SENTENCES` says
-    so (else ``whole``)."""
-    once = mixture(splits, 0, DOMAIN_CAP[lang])
-    trained = with_sentences(once, held_out(splits)) if SENTENCES[lang] else once
-    for name, weight in DOMAIN_WEIGHT[lang].items():
-        again = mixture({name: splits[name]}, 0, DOMAIN_CAP[lang])
-        once, trained = (_followed(part, again, weight - 1) for part in (once, trained))
-    return once, trained
-
-
-def _followed(data: LabelledTexts, again: LabelledTexts, times: int) -> LabelledTexts:
-    """``data``, then ``again`` ``times`` times."""
-    return LabelledTexts(data.texts + again.texts * times, data.labels + again.labels * times, data.source + f"+{again.source}" * times)
+    """(whole, trained): every domain's train split cut to :data:`DOMAIN_CAP`; and what the shipped model
+    trains on, the same followed by their sentences where :data:`SENTENCES` says so (else ``whole``)."""
+    whole = mixture(splits, 0, DOMAIN_CAP[lang])
+    return whole, with_sentences(whole, held_out(splits)) if SENTENCES[lang] else whole
 
 
 def build(lang: str, data_dir: Path, out: Path) -> dict:
@@ -106,7 +91,7 @@ def build(lang: str, data_dir: Path, out: Path) -> dict:
             data_cfg,
             train_cfg,
             domain_tests=domain_tests,
-            extra={"domain_cap": {"train": DOMAIN_CAP[lang], "validation": VALID_CAP}, "domain_weight": DOMAIN_WEIGHT[lang], "provenance": PROVENANCE[lang], "sentences": len(sample) - len(whole)},
+            extra={"domain_cap": {"train": DOMAIN_CAP[lang], "validation": VALID_CAP}, "provenance": PROVENANCE[lang], "sentences": len(sample) - len(whole)},
             unlabelled=unlabelled(splits, sample),
         )
         if UNK_REFIT[lang]:
