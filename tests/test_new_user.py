@@ -2283,3 +2283,11 @@ def test_texts_without_letters_claim_no_language():
     mixed = LabelledTexts(emoji.texts + ["good film", "bad film"], emoji.labels + ["positive", "negative"], "mixed.csv")
     with pytest.raises(SentimentError, match=r"^mixed\.csv: the texts are en \(by script\), the model zh reads zh; train a new model$"):
         check_language(mixed, "zh", "the model zh", "train a new model")
+
+
+def test_predict_gives_a_lone_surrogate_an_error_record(tiny_bundle):
+    # predict(["好\ud800"]) scored it (the surrogate read as <unk>), where training and evaluation refuse it.
+    model = SentimentModel.load(tiny_bundle)
+    bad, good = model.predict(["好\ud800", "好"])
+    assert bad == {"text": "好\ud800", "label": None, "score": None, "probs": None, "error": "holds a lone surrogate (\\ud800), not text"}
+    assert good["label"] in model.id2label and "error" not in good
