@@ -772,6 +772,9 @@ def test_a_bundle_with_a_bad_temperature_is_refused_in_one_line(tiny_bundle, tem
         # These loaded, and predict named the classes "a" and "b", or 0 and 1.
         ("id2label", "ab", 'id2label must be a list of class names, got "ab"'),
         ("id2label", [0, 1], "id2label must be a list of class names, got [0, 1]"),
+        # [] printed torch's "Initializing zero-element tensors is a no-op" before a size mismatch.
+        ("id2label", [], "id2label must name at least two classes, got []"),
+        ("id2label", ["positive"], 'id2label must name at least two classes, got ["positive"]'),
         ("model", None, "config.json has no 'model' entry"),
         ("data", {"lang": "zh", "max_tokens": "256", "min_count": 2}, "DataConfig.max_tokens must be an integer, got '256'"),
     ],
@@ -788,6 +791,7 @@ def test_a_bundle_with_a_bad_config_entry_is_refused_in_one_line(tiny_bundle, ke
         SentimentModel.load(tiny_bundle)
     result = run_cli("predict", "--model", str(tiny_bundle), "好")
     assert result.returncode == 1 and "Traceback" not in result.stderr and message in result.stderr, result.stderr
+    assert "zero-element" not in result.stderr
 
 
 def test_a_file_or_a_non_object_config_is_refused_as_a_bundle(tiny_bundle, tmp_path):

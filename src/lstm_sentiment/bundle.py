@@ -216,6 +216,8 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
         # A string or a list of numbers loaded, and predict named its classes "b" or 1.
         if not isinstance(id2label, list) or not all(isinstance(name, str) and name for name in id2label):
             raise ValueError(f"id2label must be a list of class names, got {json.dumps(id2label, ensure_ascii=False)[:80]}")
+        if len(id2label) < 2:  # no classifier: [] built a head of no rows, with torch's warning before the error
+            raise ValueError(f"id2label must name at least two classes, got {json.dumps(id2label, ensure_ascii=False)[:80]}")
         if len(set(id2label)) < len(id2label):  # two logits under one name: a record's score and probs would differ
             raise ValueError(f"id2label names a class twice: {id2label}")
         scripts = config.get("training_scripts", {})
