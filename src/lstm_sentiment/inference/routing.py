@@ -120,8 +120,8 @@ def route(text: str) -> Route:
 
 
 def default_model_name(texts: Sequence[str]) -> str:
-    """"zh" if most non-empty texts route to zh (:func:`route`), else "en": the one shipped model for a
-    whole data set (evaluation, training's word vectors)."""
+    """"zh" if most texts that hold a letter route to zh (:func:`route_counts`), or none holds one; else "en":
+    the one shipped model for a whole data set (evaluation, training's word vectors)."""
     return model_of_most(route_counts(texts))
 
 
