@@ -32,7 +32,9 @@ def sentence(model: SentimentModel, tokens: int) -> str:
     text = " ".join(words)
     got = len(model.encode([text])[0].tokens)
     if got != tokens:
-        raise SystemExit(f"could not build a {tokens}-token sentence (got {got})")
+        limit = model.tokenizer.max_tokens
+        why = f": the model reads at most {limit} tokens" if tokens > limit else ""
+        raise SystemExit(f"could not build a {tokens}-token sentence (got {got}){why}")
     return text
 
 

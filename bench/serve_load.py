@@ -245,7 +245,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to BENCHMARKS.md")
     args = parser.parse_args()
     if not (1 <= args.clients <= 16 and 1 <= args.requests <= 20000 and 0 < args.duration <= 300):
-        raise SystemExit("bounded load only: clients 1-16, requests 1-20000, duration up to 300 s")
+        parser.error(f"bounded load only: clients 1-16, requests 1-20000, duration up to 300 s (got {args.clients}, {args.requests}, {args.duration:g} s)")
     if args.batch < 1:
         parser.error(f"--batch must be at least 1, got {args.batch}")
     if args.url and urlsplit(args.url).hostname not in LOOPBACK:

@@ -512,6 +512,8 @@ def test_build_scripts_name_missing_build_data_in_one_line(tmp_path, script):
     (["bench/explain.py", "--model", "/nonexistent"], 1, r"^error: /nonexistent: model directory not found$"),
     (["bench/core_lstm.py", "--repeats", "0"], 2, r"--repeats must be at least 1, got 0$"),
     (["bench/serve_load.py", "--batch", "0"], 2, r"--batch must be at least 1, got 0$"),
+    (["bench/serve_load.py", "--clients", "0"], 2, r"bounded load only: clients 1-16, requests 1-20000, duration up to 300 s \(got 0, 2000, 30 s\)$"),
+    (["bench/explain.py", "--tokens", "400"], 1, r"^could not build a 400-token sentence \(got 256\): the model reads at most 256 tokens$"),
     (["bench/serve_load.py", "--url", "http://127.0.0.1:{port}", "--no-write"], 1, r"^cannot reach a server at http://127\.0\.0\.1:\d+: Connection refused$"),
     (["bench/finetune.py", "--data", ".", "--lang", "xx"], 2, r"invalid choice: 'xx'"),
     (["bench/serve_load.py", "--url", "http://127.0.0.1:{http}", "--no-write"], 1, r"^http://127\.0\.0\.1:\d+ is no lstm-sentiment server: its /v1/model is not that of `lstm-sentiment serve`$"),

@@ -327,6 +327,7 @@ def test_auto_is_fused_without_trace_and_fused_refuses_trace(monkeypatch):
         (torch.randn(2, 3, H_IN + 1), None, "input_size=5"),
         (torch.ones(2, 3, H_IN, dtype=torch.long), None, "x must be a floating-point tensor, got torch.int64"),
         (np.ones((2, 3, H_IN), dtype=np.float32), None, "x must be a floating-point torch.Tensor, got numpy.ndarray \\(torch.as_tensor\\(x\\) makes one\\)"),
+        ([[[0.0] * H_IN]], None, "x must be a floating-point torch.Tensor, got list \\("),
         (torch.randn(2, 3, H_IN), torch.tensor([3, 0]), "lengths must lie in \\[1, L=3\\], got 0"),
         (torch.randn(2, 3, H_IN), torch.tensor([4, 1]), "lengths must lie in \\[1, L=3\\], got 4"),
         (torch.randn(2, 3, H_IN), torch.tensor([3, 2, 1]), "lengths has 3 entries, expected N=2"),

@@ -29,7 +29,7 @@ from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.files import BadInput, iter_texts, read_labelled, read_texts
 from lstm_sentiment.data.sources import load_dataset
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, SentimentWarning
 from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.output import records_to_text
@@ -2262,6 +2262,11 @@ def test_warnings_point_at_the_callers_line(tiny_bundle, tmp_path):
             warnings.simplefilter("always")
             call()
         assert seen and {Path(w.filename).name for w in seen} == {Path(__file__).name}, [(w.filename, str(w.message)) for w in seen]
+        assert all(w.category is SentimentWarning for w in seen)  # the category to filter them by
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=SentimentWarning)
+        with pytest.raises(SentimentWarning):
+            load_dataset(both)
 
 
 def test_config_names_the_segmenter_of_the_models_language(tmp_path):

@@ -13,6 +13,12 @@ class SentimentError(ValueError):
     """Bad input, data or model files; the message names the file, field or value at fault."""
 
 
+class SentimentWarning(UserWarning):
+    """What the package warns of (truncated texts, guessed columns, data of the other language…): the
+    category to filter them by, ``warnings.filterwarnings("ignore", category=SentimentWarning)``, now that
+    each is placed at the caller's line (a filter by module no longer matches them)."""
+
+
 def says_out_of_memory(message: str) -> bool:
     """Whether an error's message says an allocation or a memory map failed: torch's CPU allocator ("can't
     allocate memory") and the system's ENOMEM text ("Cannot allocate memory", from safetensors' mmap)."""
@@ -20,14 +26,14 @@ def says_out_of_memory(message: str) -> bool:
 
 
 def warn_caller(message: str) -> None:
-    """``warnings.warn(message)`` (a UserWarning) located at the first caller outside this package: the
+    """``warnings.warn(message)`` (a :class:`SentimentWarning`) located at the first caller outside this package: the
     line of the user's code that called the library. A fixed ``stacklevel`` pointed into the library
     wherever a call reached the warning through one more of its functions (Python 3.12's
     ``skip_file_prefixes`` does this; the package supports 3.11)."""
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, stacklevel=level + 1)
+    warnings.warn(message, SentimentWarning, stacklevel=level + 1)
 
 
 # Modules of the ``build`` extra (pyproject.toml): the build and benchmark scripts import them, and only there

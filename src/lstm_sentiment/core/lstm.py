@@ -213,7 +213,8 @@ class LSTM(nn.LSTM):
     def _check_inputs(self, x: Tensor, lengths: Tensor | None, state: State | None) -> Tensor:
         if not isinstance(x, Tensor):
             # A numpy array was "got float32", its dtype read as if it were a tensor's.
-            raise ValueError(f"x must be a floating-point torch.Tensor, got {type(x).__module__}.{type(x).__qualname__} (torch.as_tensor(x) makes one)")
+            kind = type(x).__qualname__ if type(x).__module__ == "builtins" else f"{type(x).__module__}.{type(x).__qualname__}"
+            raise ValueError(f"x must be a floating-point torch.Tensor, got {kind} (torch.as_tensor(x) makes one)")
         if not x.is_floating_point():
             raise ValueError(f"x must be a floating-point tensor, got {x.dtype}")
         if x.dim() != 3:
