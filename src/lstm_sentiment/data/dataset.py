@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from lstm_sentiment.errors import SentimentError, warn_caller
-from lstm_sentiment.text.normalize import LONE_SURROGATE, same_text_key
+from lstm_sentiment.text.normalize import lone_surrogate, same_text_key
 
 # Spellings of the two binary classes, folded to the names the shipped models use.
 # Chinese data name its classes too (正面/负面 and the like, simplified or traditional): left as written,
@@ -191,9 +191,9 @@ def check_rows(data: LabelledTexts) -> None:
     for row, (text, label) in enumerate(zip(data.texts, data.labels), 1):
         if not isinstance(text, str):
             raise SentimentError(f"{data.source}: text {row} is {type(text).__name__}, not a string")
-        surrogate = LONE_SURROGATE.search(text)
+        surrogate = lone_surrogate(text)
         if surrogate:
-            raise SentimentError(f"{data.source}: text {row} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), which no UTF-8 file can hold")
+            raise SentimentError(f"{data.source}: text {row} holds a lone surrogate ({surrogate}), which no UTF-8 file can hold")
         if is_missing_label(label):
             raise SentimentError(f"{data.source}: text {row} has no label ({label!r})")
 

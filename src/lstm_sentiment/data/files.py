@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, is_missing_label
 from lstm_sentiment.errors import SentimentError, warn_caller
-from lstm_sentiment.text.normalize import LONE_SURROGATE, han_count, has_words
+from lstm_sentiment.text.normalize import LONE_SURROGATE, han_count, has_words, lone_surrogate
 
 # The csv module refuses fields over 128 KiB; a review pasted whole may be longer (a 1 MB text is cut to
 # the model's maximum before segmentation), so fields up to 64 MiB are read.
@@ -556,9 +556,9 @@ def _labelled_row(row: dict, text_col: str, label_col: str) -> tuple[str, object
         return f"has a text that is not a string: {json.dumps(text, ensure_ascii=False)[:80]}"
     if not text.strip():
         return f"has an empty text in {text_col!r}"
-    surrogate = LONE_SURROGATE.search(text)
+    surrogate = lone_surrogate(text)
     if surrogate:  # a JSONL escape such as "\ud800" alone: training ran to its end, then could not write the vocabulary
-        return f"holds a lone surrogate (\\u{ord(surrogate[0]):04x}) in {text_col!r}, not text"
+        return f"holds a lone surrogate ({surrogate}) in {text_col!r}, not text"
     if not has_words(text):
         # &nbsp; or <br /> alone: predict gives such a text an "empty text" error, and training read it as nothing.
         return f"has no words in {text_col!r} once normalised (markup, links, mentions or control characters only: {text[:40]!r})"
@@ -839,9 +839,9 @@ def _object_item(path: Path, number: int, line: str, row: dict, col: str, strict
     if not isinstance(value, str):  # a number's or an object's Python repr is no text
         what = "missing" if col not in row else f"a JSON {_JSON_TYPES.get(type(value), 'value')}, not text"
         return _bad(path, line, f"line {number}: {col!r} is {what}", strict), others
-    surrogate = LONE_SURROGATE.search(value)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
+    surrogate = lone_surrogate(value)  # a JSON escape such as "\ud800" alone: no UTF-8 can hold it
     if surrogate:
-        return _bad(path, line, f"line {number}: {col!r} holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text", strict), others
+        return _bad(path, line, f"line {number}: {col!r} holds a lone surrogate ({surrogate}), not text", strict), others
     return value, others
 
 

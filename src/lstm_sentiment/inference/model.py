@@ -26,7 +26,7 @@ from lstm_sentiment.bundle import load_bundle
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, unfolded_labels_note
 from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.inference.batches import length_batches, pad_batch
-from lstm_sentiment.text.normalize import LONE_SURROGATE, has_han, has_letter
+from lstm_sentiment.text.normalize import has_han, has_letter, lone_surrogate
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.vectors.subword import has_word_char
@@ -412,10 +412,10 @@ class SentimentModel:
         records = []
         finite = probs.isfinite().all(-1).tolist()
         for text, enc, ids, p, k, ok in zip(texts, encoded, id_lists, probs.tolist(), best, finite):
-            surrogate = LONE_SURROGATE.search(text)
+            surrogate = lone_surrogate(text)
             if surrogate:
                 # As training and evaluation refuse it: no UTF-8 output can hold the text (it was scored as <unk>).
-                records.append({"text": text, "label": None, "score": None, "probs": None, "error": f"holds a lone surrogate (\\u{ord(surrogate[0]):04x}), not text"})
+                records.append({"text": text, "label": None, "score": None, "probs": None, "error": f"holds a lone surrogate ({surrogate}), not text"})
                 continue
             if not ids:
                 # As explain and a training file tell them apart: "&nbsp;", a link or "\0" alone is no blank.

@@ -84,12 +84,19 @@ _CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
 # Spaces and control characters, then a character that opens no tag, entity, link or mention: normalisation
 # keeps it.
 _WORD_FIRST = re.compile(f"[\\s{_CONTROL_CHARS}]*(?!https?://|www\\.)[^\\s<&@{_CONTROL_CHARS}]", re.IGNORECASE)
-# Han characters: the unified ideographs, extension A, compatibility ideographs and extensions B to H (𠀀, 𠮶).
 # A UTF-16 surrogate alone in a str (a JSON escape such as "\ud800", or Python's own "\ud800"): no UTF-8
 # writer can encode it, so a text holding one cannot be written to a vocabulary, an output or a terminal.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Han characters: the unified ideographs, extension A, compatibility ideographs and extensions B to H (𠀀, 𠮶).
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _HAN_RUN = re.compile(_HAN.pattern + "+")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate of ``text`` (:data:`LONE_SURROGATE`) as a message writes it, ``\\ud800``;
+    None when it holds none."""
+    found = LONE_SURROGATE.search(text)
+    return f"\\u{ord(found[0]):04x}" if found else None
 
 
 @lru_cache(maxsize=1)
