@@ -188,10 +188,10 @@ def probabilities(
         raise ValueError(f"id list {empty} is empty: every text needs at least one token id (UNK_ID for none)")
     probs = torch.empty(len(id_lists), network.classifier.out_features)
     device = next(network.parameters()).device
+    ids_end = network.embedding.num_embeddings + network.added
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
         for chunk in length_batches([len(x) for x in id_lists], batch_size, PREDICT_BATCH_TOKENS):
             ids, lengths = pad_batch([id_lists[i] for i in chunk])
-            ids_end = network.embedding.num_embeddings + network.added
             low, high = int(ids.min()), int(ids.max())
             if low < 0 or high >= ids_end:
                 wrong = low if low < 0 else high
