@@ -32,6 +32,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime, timezone
@@ -55,16 +56,20 @@ def start_server(model: str, workers: int) -> tuple[subprocess.Popen, str]:
     """The server in its own process group (one thread per worker, as ``serve`` sets), ready on /healthz."""
     port = free_port()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # Kept for the message of a server that does not start (--model naming no bundle).
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "lstm_sentiment", "serve", "--model", model, "--port", str(port), "--workers", str(workers),
          "--no-access-log"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=log, env=env, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}")
+            log.seek(0)
+            said = [line for line in log.read().decode("utf-8", "replace").splitlines() if line.strip()]
+            raise SystemExit(f"server exited with {process.returncode}" + (f": {said[-1].strip()}" if said else ""))
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")

@@ -517,11 +517,13 @@ def test_build_scripts_name_missing_build_data_in_one_line(tmp_path, script):
     (["bench/serve_load.py", "--url", "http://127.0.0.1:{port}", "--no-write"], 1, r"^cannot reach a server at http://127\.0\.0\.1:\d+: Connection refused$"),
     (["bench/finetune.py", "--data", ".", "--lang", "xx"], 2, r"invalid choice: 'xx'"),
     (["bench/serve_load.py", "--url", "http://127.0.0.1:{http}", "--no-write"], 1, r"^http://127\.0\.0\.1:\d+ is no lstm-sentiment server: its /v1/model is not that of `lstm-sentiment serve`$"),
+    (["bench/serve_load.py", "--model", "/nonexistent", "--no-write"], 1, r"^server exited with 1: error: /nonexistent: model directory not found$"),
 ])
 def test_bench_scripts_refuse_bad_values_in_one_line(args, code, said):
     # explain.py --repeats 1 ended on StatisticsError, --model /nonexistent on a SentimentError's traceback;
     # core_lstm.py --repeats 0 divided by zero (-1 printed negative rates); serve_load.py --batch 0 on
-    # range()'s ValueError, and with nothing at --url on a ConnectionRefusedError; finetune.py --lang xx ran as en.
+    # range()'s ValueError, and with nothing at --url on a ConnectionRefusedError; finetune.py --lang xx ran as en;
+    # serve_load.py --model naming no bundle said only "server exited with 1".
     other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)  # a server, not ours
     threading.Thread(target=other.serve_forever, daemon=True).start()
     with socket.socket() as held, other:  # a port nothing listens on: bound, never listening
