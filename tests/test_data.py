@@ -554,3 +554,28 @@ def test_long_training_texts_lend_their_sentences_with_their_label():
     # emoji or a link alone (nothing the model reads as a word) is no sentence.
     read = LabelledTexts(["房间干净又整洁。价格也很公道", "书的质量&quot;非常好&quot;，值得购买。印刷精美", "服务很好。😀😀😀😀。www.example.com"], ["positive"] * 3, "r")
     assert with_sentences(read, [LabelledTexts(["房间干净又整洁！"], ["positive"], "v")]).texts[3:] == ["价格也很公道", '书的质量"非常好"，值得购买', "印刷精美"]
+
+
+def test_shipped_zh_mixture_caps_shopping_alone_and_gives_zh_reviews_twice(monkeypatch):
+    # Rounds 27 and 28 of docs/recipe.md: every zh domain whole but shopping, zh-reviews' texts twice, after the
+    # sentences; a mixture without zh-reviews (bench/finetune.py's base) is built all the same.
+    from lstm_sentiment.data.domains import mixture
+    from lstm_sentiment.training import shipped
+
+    def split(name, n):
+        texts = [f"{name}{i}号评论写得很长。第二句也够长" for i in range(n)]
+        train = LabelledTexts(texts, ["positive", "negative"] * (n // 2), f"{name}:train")
+        return train, LabelledTexts([f"{name}验证"], ["positive"], "v"), LabelledTexts([f"{name}测试"], ["negative"], "t")
+
+    monkeypatch.setitem(shipped.DOMAIN_CAP, "zh", {"shopping": 4})
+    splits = {"zh-reviews": split("评", 6), "shopping": split("购", 10), "movies": split("影", 8)}
+    assert [len(mixture({k: v}, 0, {"shopping": 4})) for k, v in splits.items()] == [6, 4, 8]
+    whole, trained = shipped.training_texts("zh", splits)
+    once = mixture(splits, 0, {"shopping": 4})
+    assert whole.texts == once.texts + splits["zh-reviews"][0].texts and whole.labels == once.labels + splits["zh-reviews"][0].labels
+    # Each of the 18 texts lends its first sentence; the second, the same in all, is given under both labels.
+    sentences = trained.texts[len(once):-6]
+    assert len(sentences) == 18 and trained.texts[-6:] == splits["zh-reviews"][0].texts and len(trained) - len(whole) == len(sentences)
+    del splits["zh-reviews"]
+    whole, trained = shipped.training_texts("zh", splits)
+    assert whole.texts == mixture(splits, 0, {"shopping": 4}).texts

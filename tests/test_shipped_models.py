@@ -87,7 +87,8 @@ def test_model_cards_write_numbers_not_python_values(name):
     from lstm_sentiment.training.card import _cap
 
     # The en card read "at most {'sst2': 40000, 'imdb': 16000} training … texts per domain".
-    assert _cap({"sst2": 40_000, "imdb": 16_000}) == "40,000 (sst2), 16,000 (imdb)" and _cap(12_000) == "12,000"
+    assert _cap({"sst2": 40_000, "imdb": 16_000}, ["sst2", "imdb"]) == "40,000 (sst2), 16,000 (imdb)" and _cap(12_000, ["a"]) == "12,000"
+    assert _cap({"shopping": 12_000}, ["zh-reviews", "shopping"]) == "12,000 (shopping), the other domains whole"
     card = (default_model_path(name) / "README.md").read_text(encoding="utf-8")
     assert "{'" not in card and "None" not in card
     # The card is titled by the folder it was trained into: the en card of 2026-12-05 read "en_frozen_s1".

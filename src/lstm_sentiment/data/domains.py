@@ -109,12 +109,12 @@ def domains(lang: str, data_dir: Path) -> dict[str, Splits]:
 
 def mixture(splits: dict[str, Splits], part: int, cap: int | dict[str, int], seed: int = 13) -> LabelledTexts:
     """Split ``part`` (0 train, 1 validation, 2 test) of every domain in one set, each domain cut to at most
-    ``cap`` texts (one number, or one per domain; a stratified sample with ``seed``), so that no domain
-    swamps the others."""
+    ``cap`` texts (one number, or one per domain, a domain it does not name taken whole; a stratified sample
+    with ``seed``), so that no domain swamps the others."""
     texts, labels = [], []
     for name, parts in splits.items():
         data = parts[part]
-        limit = cap[name] if isinstance(cap, dict) else cap
+        limit = cap.get(name, len(data)) if isinstance(cap, dict) else cap
         if len(data) > limit:
             data = stratified_split(data, (limit / len(data), 1 - limit / len(data), 0.0), seed)[0]
         texts += data.texts

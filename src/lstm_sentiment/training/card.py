@@ -32,10 +32,12 @@ def scratch_vector(frozen: bool) -> str:
     return "a random vector, fixed as the vectors are (--fine-tune-embeddings learns it)" if frozen else "a vector learned from scratch"
 
 
-def _cap(cap: int | dict[str, int]) -> str:
-    """A per-domain cap as the card writes it: "12,000", or "40,000 (sst2), 16,000 (imdb)"."""
+def _cap(cap: int | dict[str, int], domains: list[str]) -> str:
+    """A per-domain cap as the card writes it: "12,000", "40,000 (sst2), 16,000 (imdb)", or "12,000
+    (shopping), the other domains whole" where ``domains`` holds one the cap does not name."""
     if isinstance(cap, dict):
-        return ", ".join(f"{n:,} ({domain})" for domain, n in cap.items())
+        whole = ", the other domains whole" if set(domains) - set(cap) else ""
+        return ", ".join(f"{n:,} ({domain})" for domain, n in cap.items()) + whole
     return f"{cap:,}"
 
 
@@ -85,6 +87,7 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
     model_cfg, data_cfg, train_cfg = configs
     counts = info["training_data"]["counts"]
     emb = info["embeddings"]
+    domains = list(metrics.get("domains", {}))
     lines = [
         f"# Model card: {name}",
         "",
@@ -97,8 +100,9 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         f"- test: {info['training_data']['test'] or 'none'}",
         f"- labels (id order): {', '.join(id2label)}",
         *[f"- source: {line}" for line in info.get("provenance", [])],
-        *([f"- at most {_cap(info['domain_cap']['train'])} training and {_cap(info['domain_cap']['validation'])} validation texts per domain (stratified samples)",
+        *([f"- at most {_cap(info['domain_cap']['train'], domains)} training and {_cap(info['domain_cap']['validation'], domains)} validation texts per domain (stratified samples)",
            "- no validation or test text of any domain is a training text of another, spaces and stops at either end aside (the sources share texts; lstm_sentiment.data.dataset.without_cross_leaks)"] if "domain_cap" in info else []),
+        *[f"- the training texts of {domain} given {weight} times (lstm_sentiment.training.shipped.DOMAIN_WEIGHT)" for domain, weight in info.get("domain_weight", {}).items()],
         *([f"- train also holds {info['sentences']:,} sentences of {SENTENCE_MIN_CHARS} characters or more cut from its texts holding two or more, each labelled as its text, none a held-out text (lstm_sentiment.data.dataset.with_sentences)"] if info.get("sentences") else []),
         "",
         "| split | " + " | ".join(id2label) + " |",
