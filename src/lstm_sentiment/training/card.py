@@ -100,7 +100,7 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         f"- test: {info['training_data']['test'] or 'none'}",
         f"- labels (id order): {', '.join(id2label)}",
         *[f"- source: {line}" for line in info.get("provenance", [])],
-        *([f"- at most {_cap(info['domain_cap']['train'], domains)} training and {_cap(info['domain_cap']['validation'], domains)} validation texts per domain (stratified samples)",
+        *([f"- training texts per domain: at most {_cap(info['domain_cap']['train'], domains)}; validation texts per domain: at most {_cap(info['domain_cap']['validation'], domains)} (stratified samples)",
            "- no validation or test text of any domain is a training text of another, spaces and stops at either end aside (the sources share texts; lstm_sentiment.data.dataset.without_cross_leaks)"] if "domain_cap" in info else []),
         *[f"- the training texts of {domain} given {weight} times (lstm_sentiment.training.shipped.DOMAIN_WEIGHT)" for domain, weight in info.get("domain_weight", {}).items()],
         *([f"- train also holds {info['sentences']:,} sentences of {SENTENCE_MIN_CHARS} characters or more cut from its texts holding two or more, each labelled as its text, none a held-out text (lstm_sentiment.data.dataset.with_sentences)"] if info.get("sentences") else []),
