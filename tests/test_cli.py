@@ -611,3 +611,21 @@ def test_a_tsv_output_is_tab_separated_and_a_text_like_an_option_is_hinted(small
     assert_one_line_error(run_cli("evaluate", "-1"), 2, r"No such option: -1; a text that starts with '-' goes after '--' \(predict -- ")  # evaluate takes no text
     # A kaomoji at the start (-_- 太难吃了) said "No such option: -_" alone.
     assert_one_line_error(run_cli("predict", "--model", str(small_bundle[0]), "-_- 太难吃了"), 2, r"No such option: -_; a text that starts with '-' goes after '--'")
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_help_names_every_option_in_full_at_any_width(columns):
+    # At 80 columns (a pipe's width too) typer's boxed help cut train's names: "--unidirection…",
+    # "--freeze-embedd…", and the guessed column names "text/review/sen…".
+    import typer
+
+    from lstm_sentiment.cli import app
+
+    command = typer.main.get_command(app).commands["train"]
+    names = [name for param in command.params for name in (*param.opts, *param.secondary_opts) if name.startswith("--")]
+    env = {**os.environ, "COLUMNS": str(columns)}
+    result = subprocess.run([sys.executable, "-m", "lstm_sentiment", "train", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    shown = re.findall(r"--[a-z][a-z0-9-]*", result.stdout)
+    assert result.returncode == 0 and len(names) > 30
+    assert sorted(set(names) - set(shown)) == [] and "…" not in result.stdout.replace(";…~", "")
+    assert "comment, 评论, 文本, 内容" in " ".join(result.stdout.replace("│", " ").split())

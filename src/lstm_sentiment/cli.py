@@ -18,6 +18,7 @@ import json
 import os
 import re
 import signal
+import shutil
 import sys
 from collections.abc import Iterable
 from enum import Enum
@@ -35,10 +36,13 @@ from lstm_sentiment.errors import SentimentError, says_out_of_memory
 from lstm_sentiment.logs import first_process, one_logger_for_lightning, quiet_logging, quiet_other_processes
 from lstm_sentiment.output import KeptColumns, fitting_console, print_report, records_table, write_records
 
+# typer's boxed help cut train's option names below about 100 columns ("--unidirection…"; a pipe is 80 wide);
+# click's plain help, which typer falls back to without a markup mode, wraps them.
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="rich" if shutil.get_terminal_size().columns >= 100 else None,
     help="A textbook LSTM for sentence sentiment, with every gate inspectable.",
 )
 
@@ -300,8 +304,8 @@ def train(
     out: Path = typer.Option(..., "--out", parser=_path, metavar=_PATH, help="Model bundle directory to write (replaced atomically)."),
     valid: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Validation file; default: 10% of --data, stratified."),
     test: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="Test file; default: 10% of --data, stratified, unless --valid is given (then no test split)."),
-    text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text/review/sentence/content/comment/评论/文本/内容."),
-    label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label/sentiment/polarity/标签/情感."),
+    text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text, review, sentence, content, comment, 评论, 文本, 内容."),
+    label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label, sentiment, polarity, 标签, 情感."),
     sentences: bool = typer.Option(False, "--sentences", help="Also train on each distinct sentence (4+ characters, a letter, digit or Han character among them; cut at 。！？!?；;…~～ and line breaks, not at '.') of the training texts that hold two or more, labelled as its text; none a validation or test text or a whole training text, none given under both labels: for long reviews, so that short texts are read as well (the shipped zh model's data)."),
     init_from: Optional[str] = typer.Option(None, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
     embeddings: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="word2vec (.txt/.bin), GloVe or fastText .vec file, or the same .gz/.bz2; default: the shipped pretrained vectors of the data's language."),
