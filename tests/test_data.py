@@ -68,13 +68,14 @@ def test_a_users_file_is_deduplicated_before_it_is_split(tmp_path, caplog):
     (tmp_path / "t.csv").write_text("text,label\n好极了0,pos\n好极了99,pos\n太差了99,neg\n", encoding="utf-8")
     with pytest.warns(UserWarning, match=r"t\.csv: 1 of 3 texts also in the training data"):
         training_splits(str(tmp_path / "d.csv"), test=tmp_path / "t.csv")
-    # One class left: the error says de-duplication did it.
+    # One class left: the error says de-duplication did it, counting as the log does (it said "texts under two
+    # labels: 2" of one text in two rows, where the log said "1, in 2 rows").
     (tmp_path / "one.csv").write_text("text,label\n好,pos\n好,neg\n坏,neg\n差,neg\n", encoding="utf-8")
-    with pytest.raises(SentimentError, match=r"need at least 2 classes to train, found 'negative' after de-duplication \(copies dropped: 0; texts under two labels: 2\)"):
+    with pytest.raises(SentimentError, match=r"need at least 2 classes to train, found 'negative' after de-duplication \(copies dropped: 0; texts under two labels: 1, in 2 rows\)"):
         training_splits(str(tmp_path / "one.csv"))
     # Labels in the text column: "found none" said nothing of why.
     (tmp_path / "swapped.csv").write_text("text,label\n1,很好看的电影\n0,太难看了\n1,演员很棒\n0,剧情拖沓\n", encoding="utf-8")
-    with pytest.raises(SentimentError, match=r"texts under two labels: 4\); 2 distinct texts and 4 distinct labels: are the text and label columns swapped\?$"):
+    with pytest.raises(SentimentError, match=r"texts under two labels: 2, in 4 rows\); 2 distinct texts and 4 distinct labels: are the text and label columns swapped\?$"):
         training_splits(str(tmp_path / "swapped.csv"))
     # The same as the model reads them: case, spaces, entities and full-width forms aside.
     # Spaces inside a Chinese text or before punctuation were kept as a difference, under two labels even.

@@ -111,7 +111,7 @@ def _without_repeats(data: LabelledTexts) -> tuple[LabelledTexts, dict[str, str]
             texts, labels = len(set(data.texts)), len(set(data.labels))
             # Labels in the text column: every "text" (0 or 1) stood under many labels, all dropped.
             swapped = f"; {texts} distinct texts and {labels} distinct labels: are the text and label columns swapped?" if labels > texts else ""
-            raise SentimentError(f"{err} after de-duplication (copies dropped: {copies}; texts under two labels: {conflicting}){swapped}") from None
+            raise SentimentError(f"{err} after de-duplication (copies dropped: {copies}{two}){swapped}") from None
     return kept, read_as
 
 
