@@ -215,10 +215,18 @@ def test_public_probabilities_checks_precision_temperature_and_empty_texts():
 def test_a_class_the_model_never_predicts_is_named():
     # 950 positive and 50 negative texts trained a model that labels every text positive, without a word.
     from lstm_sentiment.metrics import classification_report
-    from lstm_sentiment.training.train import _never_predicted
+    from lstm_sentiment.training.train import _never_predicted, _unpredicted_warning
 
     labels = ["negative", "positive"]
     assert _never_predicted(classification_report([0, 1, 1, 1], [1, 1, 1, 1], labels)) == ["negative"]
     assert _never_predicted(classification_report([0, 1, 1, 1], [0, 1, 1, 0], labels)) == []
     # A class absent from the validation texts is not the model's fault.
     assert _never_predicted(classification_report([1, 1], [1, 1], labels)) == []
+    # The warning's advice: --class-weight balanced only where it was not given (it was advised to a run that
+    # had given it).
+    report = classification_report([0, 1, 1, 1], [1, 1, 1, 1], labels)
+    said = _unpredicted_warning(report, ["positive"] * 9 + ["negative"], "none")
+    assert said.startswith("the model labels no validation text negative (validation macro-F1 0.4286; the training texts: positive 9, negative 1)")
+    assert said.endswith(": more --epochs and --patience, --class-weight balanced, or more texts of that class, may help")
+    assert _unpredicted_warning(report, ["positive", "negative"], "balanced").endswith(": more --epochs and --patience, or more texts of that class, may help")
+    assert _unpredicted_warning(classification_report([0, 1], [0, 1], labels), ["positive", "negative"], "none") is None

@@ -318,16 +318,9 @@ def train(
                 f"the fine-tuned model is below its base {init_from} on {valid_data.source}: macro-F1 "
                 f"{metrics['validation']['macro_f1']:.4f} against {base_macro_f1:.4f} (more --epochs, a lower --lr, or keep the base)"
             )
-        unpredicted = _never_predicted(metrics["validation"])
+        unpredicted = _unpredicted_warning(metrics["validation"], train_data.labels, train_cfg.class_weight)
         if unpredicted:
-            # 950 positive and 50 negative texts gave a model that labels every text positive (validation
-            # accuracy 0.95, macro-F1 0.49), kept at epoch 0 when patience ran out, and said nothing.
-            shares = ", ".join(f"{label} {n}" for label, n in Counter(train_data.labels).most_common())
-            warn_caller(
-                f"the model labels no validation text {' or '.join(unpredicted)} (validation macro-F1 "
-                f"{metrics['validation']['macro_f1']:.4f}; the training texts: {shares}): more --epochs and "
-                "--patience, --class-weight balanced, or more texts of that class, may help"
-            )
+            warn_caller(unpredicted)
         scripts = Counter(filter(None, map(token_script, train_tokens)))
         scripted = sum(scripts.values())
         info = {
@@ -422,6 +415,24 @@ def _checked(data: LabelledTexts, training_labels: list[str] | None = None) -> L
     check_rows(data)
     known = None if training_labels is None else set(training_labels)
     return LabelledTexts(list(data.texts), canonical_labels(list(data.labels), known), data.source)
+
+
+def _unpredicted_warning(report: dict, train_labels: list[str], class_weight: str) -> str | None:
+    """The warning for a validation ``report`` in which the model predicts no text of a class the data hold,
+    with what may help (``--class-weight balanced`` unless ``class_weight`` is that already); None if it
+    predicts every class."""
+    # 950 positive and 50 negative texts gave a model that labels every text positive (validation accuracy
+    # 0.95, macro-F1 0.49), kept at epoch 0 when patience ran out, and said nothing.
+    unpredicted = _never_predicted(report)
+    if not unpredicted:
+        return None
+    shares = ", ".join(f"{label} {n}" for label, n in Counter(train_labels).most_common())
+    weigh = "" if class_weight == "balanced" else "--class-weight balanced, "
+    return (
+        f"the model labels no validation text {' or '.join(unpredicted)} (validation macro-F1 "
+        f"{report['macro_f1']:.4f}; the training texts: {shares}): more --epochs and --patience, {weigh}or more "
+        "texts of that class, may help"
+    )
 
 
 def _never_predicted(report: dict) -> list[str]:
