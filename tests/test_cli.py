@@ -629,3 +629,16 @@ def test_help_names_every_option_in_full_at_any_width(columns):
     assert result.returncode == 0 and len(names) > 30
     assert sorted(set(names) - set(shown)) == [] and "…" not in result.stdout.replace(";…~", "")
     assert "comment, 评论, 文本, 内容" in " ".join(result.stdout.replace("│", " ").split())
+
+
+def test_model_zh_says_it_is_the_shipped_one_where_a_bundle_zh_is_here(tmp_path):
+    # After `train --out zh`, `predict --model zh` scored with the shipped model (0.74) where ./zh said 0.65,
+    # without a word (new user's trial).
+    (tmp_path / "zh").mkdir()
+    (tmp_path / "zh" / "config.json").write_text("{}", encoding="utf-8")
+    result = run_cli("predict", "--model", "zh", "--format", "jsonl", "我喜欢这个电影", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning: --model zh reads the shipped model, not the bundle ./zh here; give --model ./zh for that one" in result.stderr
+    assert json.loads(result.stdout)["label"] == "positive"
+    quiet = run_cli("predict", "--model", "en", "--format", "jsonl", "a fine film", cwd=tmp_path)
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr

@@ -144,6 +144,15 @@ def _warn_if_shipped_name(out: Path) -> None:
         typer.echo(f"warning: --model {out} names the shipped model; read this one with --model ./{out}", err=True)
 
 
+def _warn_if_shadowed(model: str | None) -> None:
+    """Warn when ``--model zh`` (or en) reads the shipped model while ./zh here is a bundle, as ``train --out
+    zh`` writes one: predict --model zh scored with the shipped model (0.74) where ./zh said 0.65, silently."""
+    from lstm_sentiment.inference.model import DEFAULT_MODELS  # why here: torch, imported by the command by now
+
+    if model in DEFAULT_MODELS and (Path(model) / "config.json").is_file():
+        typer.echo(f"warning: --model {model} reads the shipped model, not the bundle ./{model} here; give --model ./{model} for that one", err=True)
+
+
 def _inference_threads() -> int | None:
     """Torch threads for commands that run the model: one, unless the user set OMP_NUM_THREADS (None:
     torch's own setting). The LSTM's small per-step products gain little from more, and OpenMP threads on
@@ -477,6 +486,7 @@ def predict(
     fmt = None if output is None else format.value if format is not None else _output_format(output)  # before torch loads
     # why here, after the checks of the options: torch takes seconds to import, a mistyped option none.
     _import_torch()
+    _warn_if_shadowed(model)
     from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
 
@@ -631,6 +641,7 @@ def evaluate(
         _refuse_given(ctx, ("text_column", "label_column"), f"{CORPUS_NAME} comes with its own columns")
     # why here: each command imports only what it runs, so that --help starts without torch.
     _import_torch()
+    _warn_if_shadowed(model)
     from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.data.sources import load_dataset
     from lstm_sentiment.inference.model import SentimentModel
@@ -756,6 +767,7 @@ def explain(
         check_output_file(path, option)  # read-only or a folder: said before the work, not after it
     # why here: the checks above take no torch (a mistyped option is refused at once), what follows does.
     _import_torch()
+    _warn_if_shadowed(model)
     from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.explain.html import write_html
     from lstm_sentiment.explain.narrate import narrate as tell
@@ -897,6 +909,7 @@ def serve(
 ) -> None:
     """Serve predict and explain over HTTP (JSON under /v1, schema at /openapi.json) and a web page at /."""
     _import_torch()
+    _warn_if_shadowed(model)
     from lstm_sentiment.serve import serve as run_server  # why here: FastAPI, for this command only
 
     # Each holds the models (490 MB with the shipped pair): six started on 2 cores unannounced.
