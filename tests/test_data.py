@@ -580,3 +580,12 @@ def test_shipped_zh_mixture_caps_shopping_alone_and_gives_zh_reviews_twice(monke
     del splits["zh-reviews"]
     whole, trained = shipped.training_texts("zh", splits)
     assert whole.texts == mixture(splits, 0, {"shopping": 4}).texts
+
+
+def test_an_unknown_suffix_names_the_formats_each_command_reads(tmp_path):
+    # "use .csv, .tsv, .jsonl or .txt" was said to train, which refuses .txt (no header; new user's trial).
+    from lstm_sentiment.data.files import file_format
+
+    (tmp_path / "reviews.xlsx").write_bytes(b"text,label\n")
+    with pytest.raises(SentimentError, match=r"reviews\.xlsx: unknown file type '\.xlsx'; use \.csv, \.tsv or \.jsonl with a header \(predict also reads \.txt, one text a line\)$"):
+        file_format(tmp_path / "reviews.xlsx")

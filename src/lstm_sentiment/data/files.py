@@ -50,7 +50,7 @@ def file_format(path: Path) -> str:
     if fmt is None and not Path(path).suffix and not Path(path).is_file():
         return "txt"  # a process substitution's /dev/fd/63 was "unknown file type ''"
     if fmt is None:
-        raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv, .jsonl or .txt")
+        raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv or .jsonl with a header (predict also reads .txt, one text a line)")
     if fmt == "jsonl" and _starts_with(path, b"["):
         raise SentimentError(f"{path}: a JSON array (as predict -o FILE.json writes), not one JSON object per line; use JSON Lines (.jsonl)")
     return fmt
