@@ -629,6 +629,12 @@ def test_help_names_every_option_in_full_at_any_width(columns):
     assert result.returncode == 0 and len(names) > 30
     assert sorted(set(names) - set(shown)) == [] and "…" not in result.stdout.replace(";…~", "")
     assert "comment, 评论, 文本, 内容" in " ".join(result.stdout.replace("│", " ").split())
+    # The command list: click's plain help cut each first line to fit ("writes a..."); and with no command the
+    # help came on stderr as an error's message.
+    for args in (["--help"], []):
+        listed = subprocess.run([sys.executable, "-m", "lstm_sentiment", *args], capture_output=True, text=True, env=env, timeout=60)
+        assert listed.returncode == (0 if args else 2) and listed.stderr == "" and listed.stdout.lstrip().startswith("Usage:")
+        assert "..." not in listed.stdout.replace("[ARGS]...", "") and "…" not in listed.stdout and "Train a model on the built-in corpus or your own labelled file." in listed.stdout
 
 
 def test_model_zh_says_it_is_the_shipped_one_where_a_bundle_zh_is_here(tmp_path):
@@ -642,3 +648,6 @@ def test_model_zh_says_it_is_the_shipped_one_where_a_bundle_zh_is_here(tmp_path)
     assert json.loads(result.stdout)["label"] == "positive"
     quiet = run_cli("predict", "--model", "en", "--format", "jsonl", "a fine film", cwd=tmp_path)
     assert quiet.returncode == 0 and "warning" not in quiet.stderr
+    # train --init-from zh fine-tuned the shipped model the same way (review); a refused run says it first.
+    tuned = run_cli("train", "--data", "missing.csv", "--init-from", "zh", "--out", "tuned", cwd=tmp_path)
+    assert "warning: --init-from zh reads the shipped model, not the bundle ./zh here; give --init-from ./zh for that one" in tuned.stderr

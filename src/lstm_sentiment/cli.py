@@ -37,7 +37,8 @@ from lstm_sentiment.logs import first_process, one_logger_for_lightning, quiet_l
 from lstm_sentiment.output import KeptColumns, fitting_console, print_report, records_table, write_records
 
 # typer's boxed help cut train's option names below about 100 columns ("--unidirection…"; a pipe is 80 wide);
-# click's plain help, which typer falls back to without a markup mode, wraps them.
+# click's plain help, which typer falls back to without a markup mode, wraps them. Each command's short_help
+# fits its line of the command list there (63 characters at 80 columns; the longer first line was cut).
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -144,13 +145,14 @@ def _warn_if_shipped_name(out: Path) -> None:
         typer.echo(f"warning: --model {out} names the shipped model; read this one with --model ./{out}", err=True)
 
 
-def _warn_if_shadowed(model: str | None) -> None:
-    """Warn when ``--model zh`` (or en) reads the shipped model while ./zh here is a bundle, as ``train --out
-    zh`` writes one: predict --model zh scored with the shipped model (0.74) where ./zh said 0.65, silently."""
+def _warn_if_shadowed(model: str | None, option: str = "--model") -> None:
+    """Warn when ``--model zh`` (or en; ``option`` names the flag) reads the shipped model while ./zh here is a
+    bundle, as ``train --out zh`` writes one: predict --model zh scored with the shipped model (0.74) where
+    ./zh said 0.65, silently."""
     from lstm_sentiment.inference.model import DEFAULT_MODELS  # why here: torch, imported by the command by now
 
     if model in DEFAULT_MODELS and (Path(model) / "config.json").is_file():
-        typer.echo(f"warning: --model {model} reads the shipped model, not the bundle ./{model} here; give --model ./{model} for that one", err=True)
+        typer.echo(f"warning: {option} {model} reads the shipped model, not the bundle ./{model} here; give {option} ./{model} for that one", err=True)
 
 
 def _inference_threads() -> int | None:
@@ -305,7 +307,7 @@ def _typed_flag(ctx: typer.Context, name: str) -> str:
     return param.opts[0]
 
 
-@app.command()
+@app.command(short_help="Train a model on the built-in corpus or your own labelled file.")
 @command
 def train(
     ctx: typer.Context,
@@ -393,6 +395,7 @@ def train(
         _fail(re.sub(r"\b(?:Model|Data|Train)Config\.(\w+)", lambda m: "--" + m.group(1).replace("_", "-"), str(err)), 2)
     # why here, after the checks of the settings: torch and Lightning take seconds to import, a typo none.
     _import_torch()
+    _warn_if_shadowed(init_from, "--init-from")
     from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.training.splits import training_splits, with_training_sentences
     from lstm_sentiment.training.train import check_trainer_settings, train as run_training
@@ -435,7 +438,7 @@ def train(
         typer.echo(f"wrote {out} (best epoch {metrics['best_epoch']} of {metrics['epochs_run']}, counted from 0; {metrics['train_seconds']} s)", err=True)
 
 
-@app.command()
+@app.command(short_help="Label texts positive/negative (or your classes), with a score.")
 @command
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="Texts to classify; '-' reads stdin, one per line."),
@@ -618,7 +621,7 @@ def _stdout_write(text: str) -> None:
         sys.stdout.flush()
 
 
-@app.command()
+@app.command(short_help="Accuracy, macro-F1 and the confusion matrix on labelled data.")
 @command
 def evaluate(
     ctx: typer.Context,
@@ -706,7 +709,7 @@ class Direction(str, Enum):
     reverse = "reverse"
 
 
-@app.command()
+@app.command(short_help="Walk one sentence through the model: gates, c_t, h_t, per word.")
 @command
 def explain(
     ctx: typer.Context,
@@ -840,7 +843,7 @@ from lstm_sentiment.longrange.config import LongRangeConfig  # noqa: E402
 _LONGRANGE = LongRangeConfig()
 
 
-@app.command()
+@app.command(short_help="Long-range memory: a tanh RNN, a GRU and the LSTM on long gaps.")
 @command
 def longrange(
     out: Path = typer.Option(..., "--out", parser=_path, metavar=_PATH, help="Output directory for results.csv/json, summary.md and the PNG plots."),
@@ -898,7 +901,7 @@ def longrange(
     typer.echo((out / "summary.md").read_text(encoding="utf-8"))
 
 
-@app.command()
+@app.command(short_help="Serve predict and explain over HTTP: a JSON API and a web page.")
 @command
 def serve(
     model: Optional[str] = typer.Option(None, help="Bundle directory or shipped model (zh, en); default: the shipped zh and en, chosen per text by script."),
@@ -958,17 +961,23 @@ def main() -> None:
     """
     # why here: which click typer carries is known only by trying (newer releases carry their own).
     try:
-        from typer._click.exceptions import ClickException
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
     except ImportError:
-        from click.exceptions import ClickException
+        from click.exceptions import ClickException, NoArgsIsHelpError
 
     for name in ("stdin", "stdout"):
         if getattr(sys, name) is None:  # closed by the shell (`>&-`, `<&-`): Python leaves None there
             setattr(sys, name, _ClosedStream(name))
     try:
         code = app(standalone_mode=False)
+    except NoArgsIsHelpError as err:
+        # No command given: the help, on stdout as --help prints it (typer's boxed help prints it itself and
+        # leaves the message empty; click's plain one, below 100 columns, carried it as an error's message).
+        if err.format_message():
+            typer.echo(err.ctx.get_help())
+        sys.exit(err.exit_code)
     except ClickException as err:
-        message = err.format_message()  # empty when the help was shown instead (no command given)
+        message = err.format_message()
         # click names an option with bounds by its type's name: "'abc' is not a valid int range", where one
         # without says "… valid int".
         message = re.sub(r"is not a valid (int|float) range\.", r"is not a valid \1.", message)
