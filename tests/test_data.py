@@ -559,7 +559,7 @@ def test_long_training_texts_lend_their_sentences_with_their_label():
 
 def test_shipped_zh_mixture_caps_shopping_alone_and_gives_zh_reviews_twice(monkeypatch):
     # Rounds 27 and 28 of docs/recipe.md: every zh domain whole but shopping, zh-reviews' texts twice, after the
-    # sentences; a mixture without zh-reviews (bench/finetune.py's base) is built all the same.
+    # sentences.
     from lstm_sentiment.data.domains import mixture
     from lstm_sentiment.training import shipped
 
@@ -577,9 +577,22 @@ def test_shipped_zh_mixture_caps_shopping_alone_and_gives_zh_reviews_twice(monke
     # Each of the 18 texts lends its first sentence; the second, the same in all, is given under both labels.
     sentences = trained.texts[len(once):-6]
     assert len(sentences) == 18 and trained.texts[-6:] == splits["zh-reviews"][0].texts and len(trained) - len(whole) == len(sentences)
+    # A build on other domains (the tests' stand-in data for make models) has no zh-reviews to give again.
     del splits["zh-reviews"]
     whole, trained = shipped.training_texts("zh", splits)
     assert whole.texts == mixture(splits, 0, {"shopping": 4}).texts
+
+
+def test_shipped_caps_and_weights_name_domains_of_their_language():
+    # mixture takes a domain its cap does not name whole: a misspelt name ("shoping") would train on all 48,423
+    # shopping texts and the card would say it capped them.
+    from lstm_sentiment.training import shipped
+
+    for lang in ("zh", "en"):
+        named = {line.split(":")[0] for line in shipped.PROVENANCE[lang]}
+        cap = shipped.DOMAIN_CAP[lang]
+        assert set(cap if isinstance(cap, dict) else {}) | set(shipped.DOMAIN_WEIGHT[lang]) <= named, lang
+        assert all(isinstance(w, int) and w >= 2 for w in shipped.DOMAIN_WEIGHT[lang].values())
 
 
 def test_an_unknown_suffix_names_the_formats_each_command_reads(tmp_path):

@@ -30,6 +30,7 @@ from lstm_sentiment.logs import one_logger_for_lightning, quiet_logging
 # the other domains cost zh-reviews 1.5–2 points against a model of zh-reviews alone (rounds 27 and 28 of
 # docs/recipe.md, over three seeds). A domain not named in a cap is taken whole.
 DOMAIN_CAP = {"zh": {"shopping": 12_000}, "en": {"sst2": 40_000, "imdb": 16_000}}
+# How many times in all a domain's capped training texts are given (a whole number of 2 or more).
 DOMAIN_WEIGHT = {"zh": {"zh-reviews": 2}, "en": {}}
 VALID_CAP = 1_000
 # The recipes, chosen on validation (README, "Choosing the recipe").
@@ -72,7 +73,7 @@ def training_texts(lang: str, splits: dict[str, Splits]) -> tuple[LabelledTexts,
     once = mixture(splits, 0, DOMAIN_CAP[lang])
     trained = with_sentences(once, held_out(splits)) if SENTENCES[lang] else once
     for name, weight in DOMAIN_WEIGHT[lang].items():
-        if name in splits:  # bench/finetune.py leaves a domain out
+        if name in splits:  # a build on other domains (the tests' stand-in data) has none of them
             again = mixture({name: splits[name]}, 0, DOMAIN_CAP[lang])
             once, trained = (_followed(part, again, weight - 1) for part in (once, trained))
     return once, trained
