@@ -75,6 +75,7 @@ def start_server(model: str, workers: int) -> tuple[subprocess.Popen, str]:
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 time.sleep(2 * workers)  # /healthz answers with the first worker; let the others load
+                log.close()  # the server keeps writing to its own copy of the descriptor
                 return process, url
         except OSError:
             time.sleep(0.2)
