@@ -328,8 +328,11 @@ def test_a_file_to_split_needs_three_of_a_class_and_scores_are_named(tmp_path):
 
     path = tmp_path / "x.csv"
     path.write_text("text,label\n" + "".join(f"文本{i},{i % 2}\n" for i in range(10)) + "好吧,2\n还行,2\n", encoding="utf-8")
-    with pytest.raises(SentimentError, match=re.escape("x.csv: each class needs at least 3 examples (2 to train on, 1 to validate), got {'2': 2}")):
+    with pytest.raises(SentimentError, match=re.escape("x.csv: each class needs at least 3 examples (2 to train on, 1 to validate), got {'2': 2} (the text under '2': '好吧')")):
         training_splits(str(path))
+    # One stray label, a typo (11 in a 0/1 file), is found by its text: the message named no row (trial).
+    with pytest.raises(SentimentError, match=re.escape("x.csv: each class needs at least 2 examples, got {'11': 1} (the text under '11': '这家店的菜很好吃，服务也很周到，下次还会再来，推荐给大家一起…')")):
+        check_trainable(LabelledTexts(["很好", "很差", "这家店的菜很好吃，服务也很周到，下次还会再来，推荐给大家一起来", "还行", "太差"], ["1", "0", "11", "1", "0"], "x.csv"))
     path.write_text("text,label\n" + "".join(f"文本{i},{i % 11 / 10}\n" for i in range(44)), encoding="utf-8")
     with pytest.warns(UserWarning, match=re.escape("x.csv: the labels are 11 numbers from 0 to 1, not all whole: each value is a class of its own")):
         training_splits(str(path))
