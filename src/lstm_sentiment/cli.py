@@ -17,8 +17,8 @@ import itertools
 import json
 import os
 import re
-import signal
 import shutil
+import signal
 import sys
 from collections.abc import Iterable
 from enum import Enum
