@@ -214,9 +214,10 @@ def check_trainable(data: LabelledTexts, split: bool = False) -> None:
         # all, one line of megabytes.
         shown = "{" + ", ".join(f"{(k if len(k) <= 20 else k[:20] + '…')!r}: {n}" for k, n in small[:5]) + "}"
         more = f" and {len(small) - 5:,} more of {len(counts):,} classes in {len(data):,} texts: is the label column right?" if len(small) > 5 else ""
-        # One stray label (11 in a 0/1 file) is a typo to find: its text says where.
-        first = next(text for text, label in zip(data.texts, data.labels) if label == small[0][0])
-        where = f" (the text under {small[0][0]!r}: {(first if len(first) <= 30 else first[:30] + '…')!r})" if len(small) == 1 else ""
+        where = ""
+        if len(small) == 1:  # one stray label (11 in a 0/1 file) is a typo to find: its text says where
+            first = next(text for text, label in zip(data.texts, data.labels) if label == small[0][0])
+            where = f" (the text under {small[0][0]!r}: {(first if len(first) <= 30 else first[:30] + '…')!r})"
         raise SentimentError(f"{data.source}: each class needs at least {least} examples{why}, got {shown}{more}{where}")
 
 
