@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import assert_one_line_error, run_cli
@@ -13,7 +15,7 @@ from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.sources import load_dataset
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.explain import explain
-from lstm_sentiment.inference.routing import predict_texts
+from lstm_sentiment.inference.routing import evaluate_by_script, predict_texts
 from lstm_sentiment.inference.stream import iter_predictions
 from lstm_sentiment.training.train import train
 
@@ -40,6 +42,11 @@ def test_every_predict_entry_refuses_one_string_and_reads_a_generator():
             predict_texts(texts, model="zh")
     with pytest.raises(ValueError, match="lang must be one of auto, zh, en; got 'fr'"):  # was read as a folder named fr
         predict_texts(["好"], lang="fr")
+    # The lang was ignored beside a model, where the command line refuses the pair.
+    with pytest.raises(ValueError, match=r"^give a model or a lang, not both: lang='en' picks a shipped model$"):
+        predict_texts(["好"], model="zh", lang="en")
+    with pytest.raises(TypeError, match=r"^evaluate_by_script takes LabelledTexts\(texts, labels, source\) .*, not list$"):
+        evaluate_by_script([("好", 1)])  # was "'list' object has no attribute 'texts'"
 
 
 def test_top_contributions_takes_a_positive_k():
@@ -73,6 +80,29 @@ def test_steps_are_numbered_from_one_and_reprs_are_short():
     assert re.fullmatch(r"Explanation\(text='我喜欢这个电影', label='positive', score=0\.\d{4}, tokens=4, model='.*zh'\)", repr(e))
     assert repr(e.trace()) == "DirectionTrace(layer=0, direction='forward', steps=4, units=128)"
     assert re.fullmatch(r"SentimentModel\('.*zh', labels=\['negative', 'positive'\], precision='float32', device='cpu'\)", repr(model))
+
+
+def test_numpy_integers_count_as_ints_and_explain_refuses_what_predict_refuses():
+    model = SentimentModel.load("zh")
+    e = explain(model, np.str_("我喜欢这个电影"), top_units=np.int64(2))
+    assert type(e.text) is str
+    # NumPy's ints were refused for top_units, layer, k and batch_size, taken for t and echoed as np.int64,
+    # which json.dumps refuses.
+    step = e.trace(np.int64(0)).step(np.int64(2))
+    assert type(step["t"]) is int and json.loads(json.dumps(step))["t"] == 2
+    assert e.top_contributions(np.int32(2)) == e.top_contributions(2)
+    assert model.predict(["好看", "难看"], batch_size=np.int64(1)) == model.predict(["好看", "难看"])
+    assert e.headline(4) == "我喜欢…" and e.headline(np.int64(7)) == "我喜欢这个电影"
+    for limit in (0, -1, True):  # headline(0) gave six characters
+        with pytest.raises(ValueError, match="limit must be a positive int"):
+            e.headline(limit)
+    with pytest.raises(TypeError, match="units must be True or False, got 'no'"):  # "no" kept the units
+        e.to_dict(units="no")
+    assert "units" not in e.to_dict(units=np.bool_(False))["layers"][0]["directions"][0]
+    # predict gives it an error record; explain returned it, and to_json() could not be written as UTF-8.
+    assert model.predict(["好\ud800"])[0]["error"] == "holds a lone surrogate (\\ud800), not text"
+    with pytest.raises(SentimentError, match=r"^holds a lone surrogate \(\\ud800\), not text: nothing to explain$"):
+        explain(model, "好\ud800")
 
 
 def test_loading_names_what_is_wrong(tmp_path, monkeypatch):

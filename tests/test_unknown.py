@@ -63,7 +63,10 @@ def test_refit_bundle_rescores_and_records_the_fit(small_bundle, small_splits, t
     new = SentimentModel.load(path)  # the weights' checksum was written anew
     assert metrics["unk_refit"]["share"] == 0.02 and metrics["unk_refit"]["texts"] == len(train)
     assert json.loads((path / "metrics.json").read_text(encoding="utf-8")) == metrics
-    assert "the `<unk>` vector alone was fitted for one epoch on the" in (path / "README.md").read_text(encoding="utf-8")
+    card = (path / "README.md").read_text(encoding="utf-8")
+    assert "the `<unk>` vector alone was fitted for one epoch on the" in card
+    # The card's calibration lines are the fit's, before this step: its own validation figures follow it.
+    assert f"Validation after this step: accuracy {metrics['validation']['accuracy']:.4f}, expected calibration error {metrics['validation']['ece']:.4f}." in card
     assert json.loads((path / "config.json").read_text(encoding="utf-8"))["unk_refit"] == metrics["unk_refit"]
     assert new.temperature == old.temperature
     assert [r["probs"] for r in new.predict(plain)] == [r["probs"] for r in old.predict(plain)]

@@ -27,6 +27,7 @@ Shape letters: L tokens, H hidden units, C classes.
 from __future__ import annotations
 
 import json
+import numbers
 import re
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ import torch
 from lstm_sentiment.core.trace import STEP_FIELDS
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import NO_WORDS, SentimentModel, text_warning
+from lstm_sentiment.text.normalize import lone_surrogate
 from lstm_sentiment.text.tokenize import kept_ends
 from lstm_sentiment.text.vocab import UNK, UNK_ID
 
@@ -55,7 +57,7 @@ def _r(value: float) -> float:
 
 def _step_index(t: int, length: int) -> int:
     """The 0-based row of step t (1-based) of ``length``; a t of 0 read the last row (Python's index -1)."""
-    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= length:
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 1 <= t <= length:
         raise ValueError(f"t must be a step from 1 to {length}, got {t!r}")
     return int(t) - 1
 
@@ -138,7 +140,7 @@ class DirectionTrace:
             ValueError: t outside 1..L.
         """
         j = _step_index(t, len(self.cell_norm))
-        record: dict = {"t": t}
+        record: dict = {"t": j + 1}  # an int where t was NumPy's, which json.dumps refuses
         for name, key in GATES.items():
             record[key] = {
                 "mean": _r(self.means[name][j]),
@@ -257,7 +259,7 @@ class Explanation:
             ValueError: no such layer or direction in this model.
             TypeError: a layer that is not an int ("0" failed on comparing int with str).
         """
-        if isinstance(layer, bool) or not isinstance(layer, int):
+        if isinstance(layer, bool) or not isinstance(layer, numbers.Integral):
             raise TypeError(f"layer must be an int, got {type(layer).__name__} {layer!r}")
         if not 0 <= layer < len(self.layers):
             raise ValueError(f"layer {layer} out of range: the model has {len(self.layers)} layer(s), 0 to {len(self.layers) - 1}")
@@ -279,7 +281,13 @@ class Explanation:
         return self.labels[best], float(row[best])
 
     def headline(self, limit: int) -> str:
-        """The text in at most ``limit`` characters, cut with "…" (a page title cut mid-word read "the plot was te")."""
+        """The text in at most ``limit`` characters, cut with "…" (a page title cut mid-word read "the plot was te").
+
+        Raises:
+            ValueError: ``limit`` < 1 (0 gave the text less its last character).
+        """
+        if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1:
+            raise ValueError(f"limit must be a positive int, got {limit!r}")
         return self.text if len(self.text) <= limit else self.text[: limit - 1] + "…"
 
     def read_as(self, j: int) -> str:
@@ -292,7 +300,7 @@ class Explanation:
         Raises:
             ValueError: k is not a positive int (k=-1 returned every token but the last).
         """
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
             raise ValueError(f"k must be a positive int, got {k!r}")
         order = sorted(range(len(self)), key=lambda j: (-abs(float(self.contributions[j])), j))
         return order[:k]
@@ -310,7 +318,13 @@ class Explanation:
         return [(kind, text) for kind, text in (("note", self.note), ("warning", self.warning)) if text]
 
     def to_dict(self, units: bool = True) -> dict:
-        """The JSON form (schema in the class docstring); ``units=False`` leaves out per-unit values."""
+        """The JSON form (schema in the class docstring); ``units=False`` leaves out per-unit values.
+
+        Raises:
+            TypeError: ``units`` is not a bool (the string "no" read as true, as ``LSTM.forward`` refuses it).
+        """
+        if not isinstance(units, (bool, np.bool_)):
+            raise TypeError(f"units must be True or False, got {units!r}")
         labels = list(self.labels)
         steps = []
         for j, (token, word, known) in enumerate(zip(self.tokens, self.words, self.in_vocab)):
@@ -395,7 +409,8 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
     Returns:
         An :class:`Explanation`.
     Raises:
-        SentimentError: empty or whitespace-only text, or a text with no words once normalised (:data:`~lstm_sentiment.inference.model.NO_WORDS`).
+        SentimentError: empty or whitespace-only text, a text with no words once normalised
+            (:data:`~lstm_sentiment.inference.model.NO_WORDS`), or one holding a lone surrogate (``"\\ud800"``).
         TypeError: ``model`` is not a loaded model (a name or path is loaded with
             ``SentimentModel.load``), or ``text`` is not a string (one text is explained at a time).
         ValueError: top_units < 1.
@@ -404,10 +419,15 @@ def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS
         raise TypeError(f"model must be a loaded SentimentModel (SentimentModel.load({model!r}) loads one), got {type(model).__name__}")
     if not isinstance(text, str):
         raise TypeError(f"text must be one string, got {type(text).__name__}")
-    if isinstance(top_units, bool) or not isinstance(top_units, int) or top_units < 1:
+    if isinstance(top_units, bool) or not isinstance(top_units, numbers.Integral) or top_units < 1:
         raise ValueError(f"top_units must be a positive int, got {top_units!r}")
+    top_units = int(top_units)
     if not text or not text.strip():
         raise SentimentError("empty text: nothing to explain")
+    surrogate = lone_surrogate(text)
+    if surrogate:  # as predict's record says it: no UTF-8 output (to_json written to a file) can hold it
+        raise SentimentError(f"holds a lone surrogate ({surrogate}), not text: nothing to explain")
+    text = str(text)  # a numpy str_ would stay one in the Explanation
     encoded = model.encode([text])[0]
     if not encoded.tokens:
         raise SentimentError(f"{NO_WORDS}: nothing to explain")

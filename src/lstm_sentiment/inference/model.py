@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import math
+import numbers
 import os
 import re
 import threading
@@ -178,8 +179,9 @@ def probabilities(
             the vocabulary and the words added to it (torch's "index out of range in self").
         TypeError: an id that is not an integer (:func:`~lstm_sentiment.inference.batches.pad_batch`).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    batch_size = int(batch_size)
     check_precision(precision)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 < temperature < math.inf:
         raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")

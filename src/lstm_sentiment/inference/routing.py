@@ -91,10 +91,13 @@ def target_of(model: SentimentModel | str | Path | None = None, lang: str = "aut
             the shipped models, by ``lang``.
         lang: with no model, "auto" (:class:`ByScript`), "zh" or "en".
     Raises:
-        ValueError: an unknown precision or lang (lang="fr" was read as a model folder named fr).
+        ValueError: an unknown precision or lang (lang="fr" was read as a model folder named fr); a model and
+            a lang other than "auto" both (the lang was ignored, where the command line refuses the pair).
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}; got {lang!r}")
+    if model is not None and lang != "auto":
+        raise ValueError(f"give a model or a lang, not both: lang={lang!r} picks a shipped model")
     if isinstance(model, SentimentModel):
         return ModelRef.of(model)
     if model is not None:
@@ -226,7 +229,10 @@ def evaluate_by_script(data: LabelledTexts, precision: str = "float32", model_fo
     Raises:
         SentimentError: as :meth:`SentimentModel.evaluate` (no texts, a text with nothing to read, a label
             the models do not know).
+        TypeError: ``data`` is not a :class:`LabelledTexts`.
     """
+    if not isinstance(data, LabelledTexts):  # a list of pairs failed on data.texts
+        raise TypeError(f"evaluate_by_script takes LabelledTexts(texts, labels, source) from lstm_sentiment.data.dataset, not {type(data).__name__}")
     if not len(data):
         raise SentimentError(f"{data.source}: no labelled texts to evaluate")
     check_rows(data)
@@ -268,7 +274,7 @@ def predict_texts(texts: Iterable[str], model: str | Path | None = None, lang: s
 
     Raises:
         SentimentError: a model that cannot be loaded.
-        ValueError: an unknown precision or lang.
+        ValueError: an unknown precision or lang, or a model and a lang both.
         TypeError: ``texts`` is one string or bytes object, or holds something that is not a string.
     """
     return predict_with(target_of(model, lang, precision), text_list(texts), ModelRef.load)
