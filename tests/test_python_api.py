@@ -119,6 +119,8 @@ def test_loading_names_what_is_wrong(tmp_path, monkeypatch):
     # A Path was "'PosixPath' object has no attribute 'partition'".
     path = Path(__file__).resolve().parents[1] / "bench" / "hard_cases_en.csv"
     assert load_dataset(path).texts == load_dataset(str(path)).texts and len(load_dataset(path).texts) == 40
+    with pytest.raises(TypeError, match=r"^known_labels must be a collection of class names \(model\.id2label\), not one str: 'negative'$"):
+        load_dataset(path, known_labels="negative")  # its letters were taken for the classes: 0/1 labels stayed unfolded
 
 
 def test_train_without_validation_says_so(tmp_path):

@@ -20,9 +20,11 @@ def load_dataset(spec: str | Path, text_column: str | None = None, label_column:
         ValueError: an unknown split of the corpus.
         SentimentError: an unreadable file, a missing column.
         TypeError: ``spec`` is no str or ``os.PathLike``, a column no str or None
-            (:func:`~lstm_sentiment.data.files.check_file_arguments`).
+            (:func:`~lstm_sentiment.data.files.check_file_arguments`), ``known_labels`` one str.
     """
     check_file_arguments(spec, text_column=text_column, label_column=label_column, path_name="spec")
+    if isinstance(known_labels, (str, bytes)):  # "negative" was a collection of its letters: labels stayed unfolded
+        raise TypeError(f"known_labels must be a collection of class names (model.id2label), not one {type(known_labels).__name__}: {known_labels!r}")
     if isinstance(spec, os.PathLike):  # a file, even one named zh-reviews:test (a PurePath failed on .partition)
         return read_labelled(Path(spec), text_column, label_column, known_labels)
     name, colon, split = spec.partition(":")
