@@ -25,6 +25,7 @@ import pytest
 
 from conftest import run_cli
 from lstm_sentiment.explain import explain
+from lstm_sentiment.inference.model import SentimentModel
 from lstm_sentiment.serve.app import create_app
 from lstm_sentiment.serve.limits import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
 from test_explain import LONG_ZH, ZH_TEXTS
@@ -652,3 +653,20 @@ def test_only_other_machines_addresses_are_warned_of():
 
     assert all(map(_loopback, ["127.0.0.1", "127.0.0.2", "::1", "localhost"]))
     assert not any(map(_loopback, ["0.0.0.0", "::", "192.168.1.5", "example.com", ""]))
+
+
+def test_a_bundle_given_as_dot_is_named_by_its_folder(small_bundle, tmp_path, monkeypatch):
+    # `--model .` inside a bundle: the page said "model: " with nothing after it, the API named it ".".
+    from starlette.testclient import TestClient
+
+    from lstm_sentiment.explain.html import write_html
+
+    monkeypatch.chdir(small_bundle[0])
+    model = SentimentModel.load(".")
+    assert model.name == small_bundle[0].name
+    write_html(tmp_path / "page.html", explain(model, "这部电影很好看"))
+    assert f"· model: {small_bundle[0].name}</div>" in (tmp_path / "page.html").read_text(encoding="utf-8")
+    with TestClient(create_app(".", warm_up=False)) as http:
+        card = http.get("/v1/model").json()["models"][0]
+        answer = http.post("/v1/explain", json={"text": "这部电影很好看", "units": False}).json()
+    assert card["name"] == answer["model"] == small_bundle[0].name

@@ -43,6 +43,12 @@ CHECKSUM_KEY = "weights_sha256"
 VOCAB_CHECKSUM_KEY = "vocab_sha256"
 
 
+def bundle_name(path: str | Path) -> str:
+    """A bundle's folder name (``zh``, ``en`` for the shipped ones), as a page or the API names a model where a
+    path would tell the writer's machine; resolved first, so that ``.`` gives its folder's name (it was empty)."""
+    return Path(path).resolve().name or str(path)
+
+
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes (about 15 ms for a 10 MB model)."""
     digest = hashlib.sha256()

@@ -21,6 +21,7 @@ from pathlib import Path
 from string import Template
 
 from lstm_sentiment.atomic import write_text_atomic
+from lstm_sentiment.bundle import bundle_name
 from lstm_sentiment.explain.fonts import font_subset
 from lstm_sentiment.explain.plots import render_png
 from lstm_sentiment.explain.walk import Explanation, signed
@@ -233,7 +234,7 @@ def write_html(
     probs = ", ".join(f"{esc(label)} {p:.4f}" for label, p in zip(expl.labels, expl.probs))
     # The text in its own direction (Arabic, Hebrew); the tokens stay in time order, t = 1 on the left.
     # The model by its folder's name: a page is a file people pass on, and the path was the writer's machine's.
-    model = Path(expl.model).name
+    model = bundle_name(expl.model)
     meta = f'<bdi dir="auto">{esc(expl.text)}</bdi><br>prediction: <b>{esc(expl.label)} {expl.score:.4f}</b> ({probs}) · model: {esc(model)}'
     note = "".join(f'<div class="note">{kind}: {esc(text)}</div>' for kind, text in expl.notices)
     rows = []

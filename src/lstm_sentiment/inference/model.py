@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from lstm_sentiment.bundle import load_bundle
+from lstm_sentiment.bundle import bundle_name, load_bundle
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, unfolded_labels_note
 from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.inference.batches import length_batches, pad_batch
@@ -355,6 +355,11 @@ class SentimentModel:
     @precision.setter
     def precision(self, value: str) -> None:
         self._precision = check_precision(value)
+
+    @property
+    def name(self) -> str:
+        """The bundle's folder name (:func:`~lstm_sentiment.bundle.bundle_name`)."""
+        return bundle_name(self.path)
 
     @property
     def device(self) -> torch.device:

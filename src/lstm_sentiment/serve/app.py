@@ -214,7 +214,7 @@ class ServedModels:
             self.by_script = True
         else:
             loaded = model if isinstance(model, SentimentModel) else SentimentModel.load(model)
-            self.models = {Path(str(loaded.path)).name or str(loaded.path): loaded}
+            self.models = {loaded.name: loaded}
             self.by_script = False
         self._description: dict | None = None
 
