@@ -13,7 +13,7 @@ from conftest import assert_one_line_error, run_cli
 from lstm_sentiment import SentimentModel
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.sources import load_dataset
-from lstm_sentiment.errors import SentimentError
+from lstm_sentiment.errors import SentimentError, SentimentWarning
 from lstm_sentiment.explain import explain
 from lstm_sentiment.inference.routing import evaluate_by_script, predict_texts
 from lstm_sentiment.inference.stream import iter_predictions
@@ -103,6 +103,16 @@ def test_numpy_integers_count_as_ints_and_explain_refuses_what_predict_refuses()
     assert model.predict(["好\ud800"])[0]["error"] == "holds a lone surrogate (\\ud800), not text"
     with pytest.raises(SentimentError, match=r"^holds a lone surrogate \(\\ud800\), not text: nothing to explain$"):
         explain(model, "好\ud800")
+
+
+def test_evaluate_on_one_class_data_warns_from_python_as_the_command_does():
+    # The command warned; from Python macro-F1 1.0 came back without a word.
+    one_class = "the data hold one class \\(positive\\); macro-F1 and the other classes' figures say little"
+    with pytest.warns(SentimentWarning, match=f"^{one_class}$"):
+        assert SentimentModel.load("zh").evaluate(LabelledTexts(["好", "很好"], ["1", "1"], "s"))["n"] == 2
+    with pytest.warns(SentimentWarning, match=f"^{one_class}$") as caught:  # texts of both scripts, by their models
+        assert evaluate_by_script(LabelledTexts(["很好看", "a great film"], ["positive", "positive"], "s"))["by_model"]
+    assert len([w for w in caught if "one class" in str(w.message)]) == 1
 
 
 def test_loading_names_what_is_wrong(tmp_path, monkeypatch):

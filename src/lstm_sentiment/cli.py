@@ -663,9 +663,6 @@ def evaluate(
         # other half with a model that cannot read it (60 zh + 60 en texts: 0.71, predict's labels 0.86).
         dataset = load_dataset(data, text_column, label_column)
         report = evaluate_by_script(dataset, precision.value)
-    classes = sorted(set(dataset.labels))
-    if len(classes) == 1:
-        typer.echo(f"warning: the data hold one class ({classes[0]}); macro-F1 and the other classes' figures say little", err=True)
     if output is not None:
         write_atomic(output, lambda tmp: tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"))
         typer.echo(f"wrote the report to {output}", err=True)

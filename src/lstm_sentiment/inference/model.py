@@ -204,6 +204,15 @@ def probabilities(
     return probs
 
 
+def warn_one_class(data: LabelledTexts) -> None:
+    """Warn (:func:`~lstm_sentiment.errors.warn_caller`) where ``data`` holds one class: its accuracy is the
+    recall of that class, and macro-F1 (1.0 where every text is right) says little. The command printed this
+    alone; from Python the figures came back without a word."""
+    classes = sorted(set(data.labels))
+    if len(classes) == 1:
+        warn_caller(f"the data hold one class ({classes[0]}); macro-F1 and the other classes' figures say little")
+
+
 def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequence[str], *, temperature: float | dict[str, float], precision: str, name: str, row_temperature: torch.Tensor | None = None) -> dict:
     """Accuracy, macro-F1, per-class figures, confusion matrix and ECE of ``probs`` against ``data``'s labels.
 
@@ -449,10 +458,12 @@ class SentimentModel:
 
         Returns:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
-        Warns, Raises: as :meth:`scored`.
+        Warns, Raises: as :meth:`scored`; warns too where the data hold one class (:func:`warn_one_class`).
         """
         probs, data = self.scored(data, batch_size)
-        return evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
+        report = evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
+        warn_one_class(data)
+        return report
 
     def scored(self, data: LabelledTexts, batch_size: int = PREDICT_BATCH) -> tuple[torch.Tensor, LabelledTexts]:
         """The probabilities :meth:`evaluate` scores, float32 (N, C) at the model's temperature, and ``data``

@@ -20,7 +20,7 @@ import torch
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, check_known_labels, check_precision, evaluation_report, text_list
+from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, check_known_labels, check_precision, evaluation_report, text_list, warn_one_class
 from lstm_sentiment.text.normalize import has_letter
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS, Tokenized, detect_lang, prepare, warn_truncated
 
@@ -263,6 +263,7 @@ def evaluate_by_script(data: LabelledTexts, precision: str = "float32", model_fo
         lang: evaluation_report(part_probs, part, id2label, temperature=temperatures[lang], precision=precision, name=str(models[lang].path))
         for lang, (part_probs, part) in scored.items()
     }
+    warn_one_class(data)
     return report
 
 
