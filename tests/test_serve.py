@@ -670,3 +670,6 @@ def test_a_bundle_given_as_dot_is_named_by_its_folder(small_bundle, tmp_path, mo
         card = http.get("/v1/model").json()["models"][0]
         answer = http.post("/v1/explain", json={"text": "这部电影很好看", "units": False}).json()
     assert card["name"] == answer["model"] == small_bundle[0].name
+    # A link keeps the name it is served by (a deployment's "current" pointing at a release's bundle).
+    (tmp_path / "current").symlink_to(small_bundle[0], target_is_directory=True)
+    assert SentimentModel.load(str(tmp_path / "current")).name == "current"

@@ -85,5 +85,5 @@ def test_unk_only_refuses_a_bundle_it_would_spoil_before_reading_data(small_bund
     relabelled = type(train)(train.texts[:10], ["great"] * 10, "relabelled")
     before = (small_bundle[0] / "model.safetensors").read_bytes()
     with pytest.raises(SentimentError, match=r"labels \['great'\] unknown to the model"):
-        refit_bundle(small_bundle[0], relabelled, share=0.02)
+        refit_bundle(small_bundle[0], relabelled, share=0.02, valid_data=small_splits[1])
     assert (small_bundle[0] / "model.safetensors").read_bytes() == before

@@ -45,8 +45,9 @@ VOCAB_CHECKSUM_KEY = "vocab_sha256"
 
 def bundle_name(path: str | Path) -> str:
     """A bundle's folder name (``zh``, ``en`` for the shipped ones), as a page or the API names a model where a
-    path would tell the writer's machine; resolved first, so that ``.`` gives its folder's name (it was empty)."""
-    return Path(path).resolve().name or str(path)
+    path would tell the writer's machine; made absolute first, so that ``.`` gives its folder's name (it was
+    empty), without following links (a link ``current`` to a bundle keeps the name it is served by)."""
+    return Path(os.path.abspath(path)).name or str(path)
 
 
 def file_sha256(path: Path) -> str:

@@ -20,7 +20,7 @@ def load_dataset(spec: str | Path, text_column: str | None = None, label_column:
         ValueError: an unknown split of the corpus.
         SentimentError: an unreadable file, a missing column.
         TypeError: ``spec`` is no str or ``os.PathLike``, a column no str or None
-            (:func:`~lstm_sentiment.data.files.check_file_arguments`), ``known_labels`` one str.
+            (:func:`~lstm_sentiment.data.files.check_file_arguments`), ``known_labels`` one str or bytes.
     """
     check_file_arguments(spec, text_column=text_column, label_column=label_column, path_name="spec")
     if isinstance(known_labels, (str, bytes)):  # "negative" was a collection of its letters: labels stayed unfolded

@@ -230,6 +230,8 @@ def evaluate_by_script(data: LabelledTexts, precision: str = "float32", model_fo
         SentimentError: as :meth:`SentimentModel.evaluate` (no texts, a text with nothing to read, a label
             the models do not know).
         TypeError: ``data`` is not a :class:`LabelledTexts`.
+    Warns:
+        SentimentWarning: the data hold one class (:func:`~lstm_sentiment.inference.model.warn_one_class`).
     """
     if not isinstance(data, LabelledTexts):  # a list of pairs failed on data.texts
         raise TypeError(f"evaluate_by_script takes LabelledTexts(texts, labels, source) from lstm_sentiment.data.dataset, not {type(data).__name__}")

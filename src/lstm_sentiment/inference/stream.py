@@ -129,7 +129,7 @@ def iter_predictions(
             records of the texts read so far are made and yielded; None (default): every chunk is filled,
             so records come a chunk late.
     Raises:
-        ValueError: chunk_size < 1, workers < 0, an unknown precision.
+        ValueError: chunk_size < 1, workers < 0, an unknown precision or lang, a model and a lang both.
         SentimentError: a model that cannot be loaded.
         TypeError: ``texts`` is one string or bytes object, or holds something that is neither a string nor a
             ``BadInput`` (raised when its chunk is read: the records of the chunk before it are not yielded).

@@ -138,8 +138,9 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
 def _unk_refit_lines(refit: dict | None, validation: dict | None) -> list[str]:
     if not refit:
         return []
-    # The calibration lines above are the figures the temperature and biases were fitted with, before this step.
-    after = f" Validation after this step: accuracy {validation['accuracy']:.4f}, expected calibration error {validation['ece']:.4f}." if validation and "ece" in validation else ""
+    # The calibration lines above are the figures the temperature and biases were fitted with, before this step
+    # (refit_bundle scores validation again); a bundle without validation figures has none to give.
+    after = f" Validation after this step: accuracy {validation['accuracy']:.4f}, expected calibration error {validation['ece']:.4f}." if validation else ""
     return [
         f"After training, the `<unk>` vector alone was fitted for one epoch on the {refit['texts']:,} training texts with",
         f"{refit['share']:.0%} of their words replaced by `<unk>` (the rest of the network frozen; it moved by {refit['moved']}, L2 norm):",

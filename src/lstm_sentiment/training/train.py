@@ -22,7 +22,7 @@ from torch import Tensor
 
 from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import remove_dead_folders
-from lstm_sentiment.bundle import check_bundle_target, load_bundle, save_bundle
+from lstm_sentiment.bundle import bundle_name, check_bundle_target, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, check_trainable, label_order, unfolded_labels_note
 from lstm_sentiment.embeddings import check_vectors_file, load_vectors, vocabulary_and_matrix
@@ -341,7 +341,7 @@ def train(
             **({"init_from": str(init_from)} if init_from is not None else {}),
             **(extra or {}),
         }
-        card = model_card(out_dir.name, id2label, (model_cfg, data_cfg, train_cfg), metrics, info)
+        card = model_card(bundle_name(out_dir), id2label, (model_cfg, data_cfg, train_cfg), metrics, info)
         epochs_csv = Path(work) / "log" / "version_0" / "metrics.csv"
         training_log = epochs_csv.read_text(encoding="utf-8") if epochs_csv.is_file() else None
     # Written last, after the work folder is gone: a Ctrl-C after the bundle is in place would report as

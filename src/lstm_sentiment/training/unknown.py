@@ -20,7 +20,7 @@ from pathlib import Path
 
 import lightning as L
 
-from lstm_sentiment.bundle import load_bundle, save_bundle
+from lstm_sentiment.bundle import bundle_name, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.errors import SentimentError
@@ -83,7 +83,7 @@ def refit_bundle(
     share: float,
     seed: int = 0,
     *,
-    valid_data: LabelledTexts | None = None,
+    valid_data: LabelledTexts,
     test_data: LabelledTexts | None = None,
     domain_tests: dict[str, LabelledTexts] | None = None,
 ) -> dict:
@@ -95,7 +95,8 @@ def refit_bundle(
             texts hold almost no ``<unk>``).
         train_data: the texts it was trained on.
         valid_data, test_data, domain_tests: held-out texts, as :func:`~lstm_sentiment.training.train.train`
-            takes them; the reports of ``metrics.json`` of those given are scored again.
+            takes them; the reports of ``metrics.json`` of those given are scored again (validation always:
+            the card gives its figures after this step).
     Raises:
         SentimentError: ``path`` is no bundle or a damaged one; ``train_data`` holds labels it does not know.
     """
@@ -108,8 +109,7 @@ def refit_bundle(
     scorer = Scorer(network, vocab, tokenizer, list(config["id2label"]), f"the model of {path}")
     scorer.temperature = float(config.get("temperature", 1.0))
     metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-    if valid_data is not None:
-        metrics["validation"] = scorer.evaluate(valid_data)
+    metrics["validation"] = scorer.evaluate(valid_data)
     if test_data is not None:
         metrics["test"] = scorer.evaluate(test_data)
     if domain_tests:
@@ -117,7 +117,7 @@ def refit_bundle(
     metrics["unk_refit"] = {"share": share, "seed": seed, "texts": len(encoded), "moved": round(moved, 4)}
     configs = (ModelConfig.from_dict(config["model"]), DataConfig.from_dict(config["data"]), TrainConfig.from_dict(config["train"]))
     info = {**config, "unk_refit": metrics["unk_refit"]}
-    card = model_card(path.name, list(config["id2label"]), configs, metrics, info)
+    card = model_card(bundle_name(path), list(config["id2label"]), configs, metrics, info)
     log = path / "training_log.csv"
     save_bundle(path, network, vocab, list(config["id2label"]), configs, metrics, info, card, log.read_text(encoding="utf-8") if log.is_file() else None)
     return metrics
