@@ -223,6 +223,18 @@ def test_a_bad_training_row_is_named_not_dropped(tmp_path, name, content, error)
         read_labelled(path)
 
 
+def test_every_bad_row_is_counted_and_the_next_five_named_by_line(tmp_path):
+    # Only the first was named: a file of eight bad rows took eight runs to mend.
+    rows = ["好看,1", "难看,", "不错,1", " ,0", "差,", "好,1"] + ["坏,"] * 5
+    path = tmp_path / "many.csv"
+    path.write_text("text,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"^.*many\.csv: line 3 has no label in 'label' \(7 more bad row\(s\): line 5, 6, 8, 9, 10, …\)$"):
+        read_labelled(path)
+    path.write_text("text,label\n好看,1\n难看,\n不错,1\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"many\.csv: line 3 has no label in 'label'$"):
+        read_labelled(path)
+
+
 def test_a_spreadsheets_columns_without_a_name_are_no_fault(tmp_path):
     # Excel writes "Text,Label,," for cells once touched, pandas ",text,label" for its index: train and
     # evaluate refused both ("the header names '' more than once"), predict read them.

@@ -488,6 +488,9 @@ def check_file_arguments(path: object, path_name: str = "path", **columns: objec
             raise TypeError(f"{name} must be a column name (str) or None, got {type(value).__name__}")
 
 
+MORE_BAD_LINES = 5  # read_labelled names the lines of this many bad rows after the first
+
+
 def read_labelled(path: Path, text_column: str | None = None, label_column: str | None = None, known_labels: Collection[str] | None = None) -> LabelledTexts:
     """A labelled dataset from CSV, TSV or JSONL with a header row.
 
@@ -502,7 +505,8 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
     Raises:
         SentimentError: unreadable file, bad encoding or JSON, missing column, no rows, or a bad row, named by
             its line: a CSV/TSV row with more or fewer fields than the header, a missing, blank or NaN label, a
-            missing or empty text, a JSONL text that is not a string or a label that is not a string or number.
+            missing or empty text, a JSONL text that is not a string or a label that is not a string or number;
+            the first such row in full, the number of the others and the lines of the next five.
             Training data stays strict: a row silently dropped or read as "" would change what is learned.
         TypeError: as :func:`check_file_arguments`.
     """
@@ -521,13 +525,20 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
         raise SentimentError(f"{source}: this is predict's output: its {label_col!r} column holds predictions, beside 'score' and the probabilities; read the file predict was given{truth}")
     if label_col == text_col:
         raise SentimentError(f"{source}: {text_col!r} is both the text and the label column; name the other with --text-column or --label-column")
-    texts, labels = [], []
+    texts, labels, bad = [], [], []
     for number, row in rows:
         checked = _labelled_row(row, text_col, label_col)
         if isinstance(checked, str):
-            raise SentimentError(f"{source}: line {number} {checked}")
+            bad.append((number, checked))
+            continue
         texts.append(checked[0])
         labels.append(checked[1])
+    if bad:
+        # The first is named in full and the others by line: one rerun a bad row made a file of many a chore.
+        number, what = bad[0]
+        lines = ", ".join(str(n) for n, _ in bad[1:MORE_BAD_LINES + 1]) + (", …" if len(bad) > MORE_BAD_LINES + 1 else "")
+        more = f" ({len(bad) - 1} more bad row(s): line {lines})" if len(bad) > 1 else ""
+        raise SentimentError(f"{source}: line {number} {what}{more}")
     if not texts:
         raise SentimentError(f"{source}: no labelled rows")
     return LabelledTexts(texts, canonical_labels(labels, known_labels), source)
