@@ -182,6 +182,9 @@ def test_learning_curves_legend_covers_no_panel(tmp_path, monkeypatch, lengths):
         (["--threads", "100000"], "--threads 100000 is more than the"),
         (["--workers", "999"], "--workers 999 is more than the"),  # it started 16 processes on 2 cores
         (["--task", "ADDING", "--threads", "100000"], "--threads 100000"),  # ADDING read as --cells are (it was refused)
+        # Named as given: the message showed Python's tuple, "got (20, 10, 10)".
+        (["--lengths", "20,10,10"], "--lengths must not repeat; 10 is given 2 times"),
+        (["--cells", "lstm,rnn,LSTM"], "--cells must not repeat; 'lstm' is given 2 times"),
     ],
 )
 def test_cli_bad_input_is_a_one_line_usage_error(tmp_path, args, needle):
@@ -469,6 +472,38 @@ def test_sigterm_stops_the_runs_in_progress(tmp_path):
         assert log.read_text().splitlines()[-1] == "error: terminated"
         time.sleep(1)  # killed workers are gone by now; they stay in the run's process group
         assert _running_in_group(process.pid) == [], "workers left running"
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_workers_end_with_a_parent_killed_by_sigkill(tmp_path):
+    # SIGKILL (the system's out-of-memory killer) lets the parent stop nothing: its two workers and the
+    # resource tracker lived on, idle, ~450 MB each, until killed by hand.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lstm_sentiment", "longrange", "--task", "adding", "--lengths", "400", "--seeds", "2",
+         "--cells", "rnn", "--steps", "100000", "--workers", "2", "--out", str(tmp_path / "out")],
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(_running_in_group(process.pid)) < 4 and time.monotonic() < deadline:  # + resource tracker, 2 workers
+            time.sleep(0.5)
+        assert len(_running_in_group(process.pid)) == 4, "the workers never started"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+        deadline = time.monotonic() + 15
+        while _running_in_group(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _running_in_group(process.pid) == [], "workers outlived their parent"
     finally:
         try:
             os.killpg(process.pid, signal.SIGKILL)

@@ -14,6 +14,8 @@ an import half done was taken for a missing module and training ran on).
 
 from __future__ import annotations
 
+import ctypes
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -32,6 +34,18 @@ def on_signal(signum: int, frame) -> None:
     if _received is None:
         _received = signum
     raise KeyboardInterrupt
+
+
+def exit_with_parent(parent: int) -> None:
+    """In a worker process that ``parent`` started: end by SIGTERM when the parent dies, by SIGKILL too
+    (Linux's ``PR_SET_PDEATHSIG``, prctl option 1; elsewhere nothing), and at once if it is gone already
+    (the worker was then left to another process). A parent killed by SIGKILL stopped nothing: idle workers
+    lived on, ~470 MB each for predict's, ~450 MB for longrange's."""
+    libc = ctypes.CDLL(None)  # this process's own symbols, libc's among them (no library search)
+    if hasattr(libc, "prctl"):
+        libc.prctl(1, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def ignore() -> None:

@@ -34,7 +34,7 @@ TASK_TEXTS = 500
 POLL_SECONDS = 0.1  # how often a wait for results looks for a noted signal
 TRIM_EVERY = 16  # tasks between returns of free heap memory to the system (see _release_free_memory)
 
-# This process's own symbols, libc's among them (no library search): prctl, malloc_trim.
+# This process's own symbols, libc's among them (no library search): malloc_trim.
 _LIBC = ctypes.CDLL(None)
 # The models each worker process has loaded (and those the parent loaded before forking).
 _models: dict[ModelRef, SentimentModel] = {}
@@ -59,13 +59,7 @@ def _start_worker(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # blocked by the fork (see PredictPool)
-    # A parent killed by SIGKILL stops nothing: its idle workers lived on, ~470 MB each. Linux's
-    # PR_SET_PDEATHSIG (prctl option 1) sends SIGTERM when the parent dies; a parent already gone before
-    # this line has left the worker to another process.
-    if hasattr(_LIBC, "prctl"):
-        _LIBC.prctl(1, signal.SIGTERM)
-    if os.getppid() != parent:
-        os._exit(0)
+    interrupt.exit_with_parent(parent)
 
 
 @contextmanager

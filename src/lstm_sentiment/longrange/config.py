@@ -103,15 +103,17 @@ class LongRangeConfig:
         for length in self.lengths:
             if isinstance(length, bool) or not isinstance(length, int) or length < 2:
                 raise ValueError(f"lengths must be ints >= 2; got {length!r}")
-        if len(set(self.lengths)) != len(self.lengths):
-            raise ValueError(f"lengths must not repeat; got {self.lengths!r}")
+        repeated = next((x for x in self.lengths if self.lengths.count(x) > 1), None)
+        if repeated is not None:  # named as given, where the tuple's repr was Python's, not the command's
+            raise ValueError(f"lengths must not repeat; {repeated!r} is given {self.lengths.count(repeated)} times")
         if not isinstance(self.cells, tuple) or not self.cells:
             raise ValueError(f"cells must be a non-empty tuple; got {self.cells!r}")
         for cell in self.cells:
             if cell not in CELLS:
                 raise ValueError(f"cells must be from {', '.join(CELLS)}; got {cell!r}")
-        if len(set(self.cells)) != len(self.cells):
-            raise ValueError(f"cells must not repeat; got {self.cells!r}")
+        repeated = next((x for x in self.cells if self.cells.count(x) > 1), None)
+        if repeated is not None:  # named as given, where the tuple's repr was Python's, not the command's
+            raise ValueError(f"cells must not repeat; {repeated!r} is given {self.cells.count(repeated)} times")
         for name in ("seeds", "hidden_size", "steps", "batch_size", "eval_every", "test_size", "embed_dim", "threads", "workers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

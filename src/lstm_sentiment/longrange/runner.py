@@ -14,6 +14,7 @@ Shape letters: N sequences, L = T steps, H hidden units.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -169,8 +170,9 @@ def train_one(
 LSTM_CELLS = ("lstm", "lstm-bias1")
 
 
-def _start_worker(threads: int) -> None:
+def _start_worker(threads: int, parent: int) -> None:
     torch.set_num_threads(threads)
+    interrupt.exit_with_parent(parent)
 
 
 def _train_job(config: LongRangeConfig, cell: str, length: int, seed: int) -> tuple[RunResult, dict | None]:
@@ -273,7 +275,7 @@ def run_longrange(
     # spawn, not fork: a forked child inherits the parent's torch thread pools in an undefined state.
     pool = ProcessPoolExecutor(
         config.workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker, initargs=(config.threads,),
+        initializer=_start_worker, initargs=(config.threads, os.getpid()),
     )
     try:
         futures = [pool.submit(_train_job, config, *job) for job in jobs]
