@@ -5,7 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -290,10 +297,6 @@ def test_a_run_past_the_memory_is_refused_before_anything_runs(tmp_path):
 def test_memory_estimate_is_at_most_a_half_above_a_measured_peak(cell, batch, length, hidden):
     # The estimate behind the refusal above, against the peak memory of a real run (a fresh process: the
     # peak is the process's high-water mark). Below the measured peak it would let a killed run through.
-    import os
-    import subprocess
-    import sys
-
     # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child of a large pytest process
     # started from the parent's size (1.2 GB measured where the run's own peak was 0.95).
     script = (
@@ -325,9 +328,6 @@ def test_a_killed_worker_is_one_line_with_the_flags_that_help():
 
 def test_held_signals_arrive_when_the_block_is_done():
     # A SIGTERM between results.csv and results.json left the csv a run ahead of the json and summary.
-    import os
-    import signal
-
     from lstm_sentiment import interrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt.on_signal)
@@ -445,26 +445,33 @@ def test_quick_run_writes_reports_and_the_lstm_beats_the_baseline(tmp_path):
     assert max(lstm) < 0.5 * ADDING_BASELINE_MSE, lstm
 
 
-def test_sigterm_stops_the_runs_in_progress(tmp_path):
-    # The pool's shutdown waited for the runs in progress (minutes each at T=400), and Lightning in the
-    # workers took their own SIGTERM as a note: "error: terminated", then the three processes ran on.
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    log = tmp_path / "stderr.txt"
-    with open(log, "w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lstm_sentiment", "longrange", "--task", "adding", "--lengths", "400", "--seeds", "2",
-             "--cells", "rnn", "--steps", "100000", "--workers", "2", "--out", str(tmp_path / "out")],
-            stderr=stderr, start_new_session=True,
-        )
+@contextmanager
+def _two_workers_running(tmp_path: Path, stderr) -> Iterator[subprocess.Popen]:
+    """A longrange run of two long RNN runs on 2 workers, in a session of its own, once its resource tracker
+    and both workers run; every process of it killed at the end, whatever the test did."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lstm_sentiment", "longrange", "--task", "adding", "--lengths", "400", "--seeds", "2",
+         "--cells", "rnn", "--steps", "100000", "--workers", "2", "--out", str(tmp_path / "out")],
+        stderr=stderr, start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while len(_running_in_group(process.pid)) < 4 and time.monotonic() < deadline:  # + resource tracker, 2 workers
             time.sleep(0.5)
+        assert len(_running_in_group(process.pid)) == 4, "the workers never started"
+        yield process
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_sigterm_stops_the_runs_in_progress(tmp_path):
+    # The pool's shutdown waited for the runs in progress (minutes each at T=400), and Lightning in the
+    # workers took their own SIGTERM as a note: "error: terminated", then the three processes ran on.
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as stderr, _two_workers_running(tmp_path, stderr) as process:
         time.sleep(3)  # and into their runs
         assert process.poll() is None, log.read_text()
         os.kill(process.pid, signal.SIGTERM)  # to the parent alone, as a service manager or `kill` sends it
@@ -472,43 +479,18 @@ def test_sigterm_stops_the_runs_in_progress(tmp_path):
         assert log.read_text().splitlines()[-1] == "error: terminated"
         time.sleep(1)  # killed workers are gone by now; they stay in the run's process group
         assert _running_in_group(process.pid) == [], "workers left running"
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def test_workers_end_with_a_parent_killed_by_sigkill(tmp_path):
     # SIGKILL (the system's out-of-memory killer) lets the parent stop nothing: its two workers and the
     # resource tracker lived on, idle, ~450 MB each, until killed by hand.
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lstm_sentiment", "longrange", "--task", "adding", "--lengths", "400", "--seeds", "2",
-         "--cells", "rnn", "--steps", "100000", "--workers", "2", "--out", str(tmp_path / "out")],
-        stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while len(_running_in_group(process.pid)) < 4 and time.monotonic() < deadline:  # + resource tracker, 2 workers
-            time.sleep(0.5)
-        assert len(_running_in_group(process.pid)) == 4, "the workers never started"
+    with _two_workers_running(tmp_path, subprocess.DEVNULL) as process:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=20)
         deadline = time.monotonic() + 15
         while _running_in_group(process.pid) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _running_in_group(process.pid) == [], "workers outlived their parent"
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _running_in_group(pgid: int) -> list[int]:
