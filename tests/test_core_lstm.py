@@ -110,6 +110,19 @@ def test_forget_bias_on_f_chunk_of_bias_ih_only():
     torch.testing.assert_close(ours.bias_hh_l0, plain.bias_hh_l0)
 
 
+@pytest.mark.parametrize("init", ["default", "chrono"])
+def test_reset_parameters_draws_again_as_a_new_lstm_does(init):
+    # reset_parameters() was torch.nn.LSTM's alone: the forget bias of 1 and the chrono biases were lost.
+    t_max = 50 if init == "chrono" else None
+    torch.manual_seed(0)
+    fresh = LSTM(H_IN, H, num_layers=2, bidirectional=True, init=init, t_max=t_max)
+    lstm = LSTM(H_IN, H, num_layers=2, bidirectional=True, init=init, t_max=t_max)
+    torch.manual_seed(0)
+    lstm.reset_parameters()
+    for name, value in fresh.state_dict().items():
+        assert torch.equal(lstm.state_dict()[name], value), name
+
+
 def test_default_init_is_unchanged_by_the_chrono_option():
     # The default draws exactly what it drew before chrono existed: torch.nn.LSTM's weights, +1 on the
     # f-chunk of bias_ih, and nothing more from the generator, so layers built after it are unchanged too.

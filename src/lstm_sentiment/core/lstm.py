@@ -118,12 +118,23 @@ class LSTM(nn.LSTM):
         self.impl = impl
         self.forget_bias = forget_bias
         self.init, self.t_max = init, None if t_max is None else int(t_max)
-        if init == "chrono":
+        self._init_biases()
+
+    def reset_parameters(self) -> None:
+        """``torch.nn.LSTM``'s initialisation (every weight and bias uniform in ±1/√H), then this LSTM's
+        biases: ``forget_bias`` added to the forget-gate chunk, or the chrono biases (it gave torch's alone,
+        the forget bias of 1 lost)."""
+        super().reset_parameters()
+        if hasattr(self, "init"):  # torch.nn.LSTM.__init__ calls it before this LSTM's settings exist
+            self._init_biases()
+
+    def _init_biases(self) -> None:
+        if self.init == "chrono":
             self._chrono_biases(self.t_max)
             return
         with torch.no_grad():
             for name in self._bias_ih_names():
-                getattr(self, name)[hidden_size : 2 * hidden_size] += self.forget_bias
+                getattr(self, name)[self.hidden_size : 2 * self.hidden_size] += self.forget_bias
 
     @property
     def num_directions(self) -> int:
