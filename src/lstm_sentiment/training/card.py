@@ -126,7 +126,7 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
         "",
         *_base_lines(metrics, emb["source"]),
         *_calibration_lines(metrics.get("calibration")),
-        *_unk_refit_lines(info.get("unk_refit"), metrics.get("validation")),
+        *_unk_refit_lines(info.get("unk_refit"), metrics["validation"]),
         f"Best epoch {metrics['best_epoch']} of {metrics['epochs_run']} (counted from 0); training took {metrics['train_seconds']} s.",
         "Per-class precision, recall, F1 and the confusion matrix are in `metrics.json`; per-epoch figures in",
         "`training_log.csv`.",
@@ -135,15 +135,15 @@ def model_card(name: str, id2label: list[str], configs: tuple[ModelConfig, DataC
     return "\n".join(lines)
 
 
-def _unk_refit_lines(refit: dict | None, validation: dict | None) -> list[str]:
+def _unk_refit_lines(refit: dict | None, validation: dict) -> list[str]:
     if not refit:
         return []
-    # The calibration lines above are the figures the temperature and biases were fitted with, before this step
-    # (refit_bundle scores validation again); a bundle without validation figures has none to give.
-    after = f" Validation after this step: accuracy {validation['accuracy']:.4f}, expected calibration error {validation['ece']:.4f}." if validation else ""
+    # The calibration lines above are the figures the temperature and biases were fitted with, before this step;
+    # refit_bundle scores validation again, and these are its figures.
     return [
         f"After training, the `<unk>` vector alone was fitted for one epoch on the {refit['texts']:,} training texts with",
         f"{refit['share']:.0%} of their words replaced by `<unk>` (the rest of the network frozen; it moved by {refit['moved']}, L2 norm):",
-        f"a text of unknown tokens alone scores near even between the classes, one without `<unk>` as before (lstm_sentiment.training.unknown).{after}",
+        "a text of unknown tokens alone scores near even between the classes, one without `<unk>` as before (lstm_sentiment.training.unknown)."
+        f" Validation after this step: accuracy {validation['accuracy']:.4f}, expected calibration error {validation['ece']:.4f}.",
         "",
     ]
