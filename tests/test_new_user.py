@@ -124,6 +124,14 @@ def test_a_damaged_vocabulary_is_refused_naming_the_file(tiny_bundle):
     assert result.returncode == 1 and result.stderr.splitlines() == [f"error: {vocab}: damaged, its SHA-256 differs from the one in config.json; reinstall or retrain the model"]
 
 
+def test_config_saved_with_a_byte_order_mark_loads(tiny_bundle):
+    # An editor that writes a BOM (Windows Notepad) made the bundle "unreadable (Unexpected UTF-8 BOM …)".
+    before = SentimentModel.load(tiny_bundle).predict(["我喜欢这个电影"])
+    path = tiny_bundle / "config.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert SentimentModel.load(tiny_bundle).predict(["我喜欢这个电影"]) == before
+
+
 def test_bundle_without_checksum_loads_and_never_emits_nan(tiny_bundle):
     # A bundle written before the checksum existed: loaded unchecked; NaN weights give error records.
     config = json.loads((tiny_bundle / "config.json").read_text(encoding="utf-8"))

@@ -40,6 +40,9 @@ def test_every_predict_entry_refuses_one_string_and_reads_a_generator():
     for texts, kind in ((None, "NoneType"), ({"好": 1}, "dict"), (5, "int")):
         with pytest.raises(TypeError, match=rf"^texts must be a sequence of strings, got {kind}$"):
             predict_texts(texts, model="zh")
+    with pytest.raises(TypeError, match=r"^texts must be a sequence of strings, got a 0-d ndarray: predict\(\[str\(text\)\]\)$"):
+        predict_texts(np.array("我喜欢这个电影"), model="zh")  # numpy's "iteration over a 0-d array"
+    assert predict_texts(np.array(["我喜欢这个电影"]), model="zh") == predict_texts(["我喜欢这个电影"], model="zh")
     with pytest.raises(ValueError, match="lang must be one of auto, zh, en; got 'fr'"):  # was read as a folder named fr
         predict_texts(["好"], lang="fr")
     # The lang was ignored beside a model, where the command line refuses the pair.

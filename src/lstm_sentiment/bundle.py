@@ -192,7 +192,8 @@ def load_bundle(path: Path) -> tuple[SentimentLSTM, Vocab, Tokenizer, dict]:
     if missing:
         raise SentimentError(f"{path}: not a model bundle, missing {', '.join(missing)}")
     try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        # utf-8-sig: a config.json saved by an editor that writes a byte-order mark (Notepad) was "unreadable".
+        config = json.loads((path / "config.json").read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise SentimentError(f"{path / 'config.json'}: unreadable ({err})") from None
     if not isinstance(config, dict):

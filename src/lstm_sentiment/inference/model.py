@@ -262,11 +262,14 @@ def check_known_labels(data: LabelledTexts, id2label: Sequence[str]) -> None:
 def refuse_one_text(texts: object) -> None:
     """Raise TypeError for one string or bytes object given where a sequence of texts is wanted: it would
     be read as one text per character or per byte; for a mapping, whose keys alone would be read; and for
-    anything that cannot be iterated (None said "'NoneType' object is not iterable")."""
+    anything that cannot be iterated (None said "'NoneType' object is not iterable"), or a 0-d array
+    (numpy's ``np.array("好")`` said "iteration over a 0-d array")."""
     if isinstance(texts, (str, bytes)):
         raise TypeError(f"texts must be a sequence of strings, not one {'string' if isinstance(texts, str) else 'bytes object'}: predict([text])")
     if isinstance(texts, Mapping) or not isinstance(texts, Iterable):
         raise TypeError(f"texts must be a sequence of strings, got {type(texts).__name__}")
+    if getattr(texts, "ndim", None) == 0:
+        raise TypeError(f"texts must be a sequence of strings, got a 0-d {type(texts).__name__}: predict([str(text)])")
 
 
 def text_list(texts: Iterable[str]) -> list[str]:
