@@ -209,6 +209,27 @@ def test_bad_init_arguments_are_named(kwargs, needle):
         LSTM(H_IN, H, **kwargs)
 
 
+def test_torch_lstm_keywords_port_unchanged():
+    # LSTM(…, batch_first=True) as written for torch.nn.LSTM said "unexpected keyword argument 'batch_first'".
+    torch.manual_seed(0)
+    ours = LSTM(H_IN, H, batch_first=True, bias=True, proj_size=0, dtype=torch.float64)
+    torch.manual_seed(0)
+    reference = nn.LSTM(H_IN, H, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        reference.bias_ih_l0[H : 2 * H] += 1.0  # this LSTM's forget bias
+    assert ours.weight_ih_l0.dtype == torch.float64
+    x = torch.randn(3, 5, H_IN, dtype=torch.float64)
+    torch.testing.assert_close(ours(x)[0], reference(x)[0], atol=1e-12, rtol=0)
+    for kwargs, said in (
+        (dict(batch_first=False), r"^this LSTM is batch first, x \(N, L, H_in\): batch_first must be True, got False"),
+        (dict(bias=False), r"^bias must be True, got False: the forget-gate bias"),
+        (dict(proj_size=4), r"^proj_size must be 0, got 4: h_t has hidden_size units here"),
+        (dict(proj_size=False), r"^proj_size must be 0, got False"),
+    ):
+        with pytest.raises(ValueError, match=said):
+            LSTM(H_IN, H, **kwargs)
+
+
 @pytest.mark.parametrize("num_layers,bidirectional", CONFIGS)
 def test_explicit_gradients_equal_fused(num_layers, bidirectional):
     ours, _ = make_pair(num_layers, bidirectional)

@@ -68,10 +68,13 @@ class LSTM(nn.LSTM):
             Weights start as in ``torch.nn.LSTM``.
         t_max: T_max ≥ 2, the longest dependency expected, in steps; required by "chrono", and only
             accepted with it.
+        batch_first, bias, proj_size: ``torch.nn.LSTM``'s, taken so that its call ports unchanged, with the
+            one value this LSTM has: True, True, 0.
+        device, dtype: where and in what dtype the Parameters are made, as in ``torch.nn.LSTM``.
     Raises:
         ValueError: a size < 1, bidirectional not a bool, dropout outside [0, 1), forget_bias not a finite
             number, an unknown impl or init, t_max missing or < 2 with "chrono", or t_max given with
-            "default".
+            "default"; batch_first, bias or proj_size other than True, True, 0.
     """
 
     def __init__(
@@ -85,6 +88,12 @@ class LSTM(nn.LSTM):
         forget_bias: float = 1.0,
         init: Init = "default",
         t_max: int | None = None,
+        *,
+        batch_first: bool = True,
+        bias: bool = True,
+        proj_size: int = 0,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         # numbers.Integral and Real: NumPy's scalars (np.int64(4)) are sizes as torch.nn.LSTM takes them; a
         # bool is not (LSTM(True, True) was sizes 1 and 1).
@@ -107,6 +116,13 @@ class LSTM(nn.LSTM):
             raise ValueError(f"init='chrono' needs t_max, an int >= 2; got {t_max!r}")
         if init == "default" and t_max is not None:
             raise ValueError(f"t_max is only used by init='chrono'; got t_max={t_max!r} with init='default'")
+        # torch.nn.LSTM's keywords: a call ported from it said "unexpected keyword argument 'batch_first'".
+        if batch_first is not True:
+            raise ValueError(f"this LSTM is batch first, x (N, L, H_in): batch_first must be True, got {batch_first!r} (x.transpose(0, 1) turns (L, N, H_in) around)")
+        if bias is not True:
+            raise ValueError(f"bias must be True, got {bias!r}: the forget-gate bias (forget_bias, init) lives in bias_ih")
+        if proj_size != 0 or isinstance(proj_size, bool):
+            raise ValueError(f"proj_size must be 0, got {proj_size!r}: h_t has hidden_size units here (no LSTMP projection)")
         super().__init__(
             input_size,
             hidden_size,
@@ -114,6 +130,8 @@ class LSTM(nn.LSTM):
             batch_first=True,
             bidirectional=bidirectional,
             dropout=dropout if num_layers > 1 else 0.0,
+            device=device,
+            dtype=dtype,
         )
         self.impl = impl
         self.forget_bias = forget_bias
