@@ -13,12 +13,14 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 from typer.testing import CliRunner
 
+from conftest import assert_one_line_error, run_cli
 from lstm_sentiment.cli import app
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.longrange import (
@@ -158,6 +160,44 @@ def test_summary_names_the_workers_that_ran(tmp_path):
     assert "; 1 worker process(es) of" in summary and "evaluated every 2 steps" in summary
 
 
+def test_lengths_in_order_a_stopped_run_marked_in_json_and_a_missing_trace_said(tmp_path):
+    # --lengths 8,6 gave columns 8, then 6; results.json of a stopped run had no mark of it; a recall run
+    # without an LSTM wrote no forget_gate.png without a word.
+    config = LongRangeConfig(task="recall", lengths=(8, 6), cells=("gru",), seeds=1, steps=4, eval_every=2, test_size=32, hidden_size=4)
+    assert config.lengths == (6, 8) and not config.traced
+    report = run_longrange(config, tmp_path / "out", log=lambda line: None)
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert "| cell | T=6 | T=8 |" in summary
+    assert "No forget_gate.png: the gate trace runs on an lstm or lstm-bias1 cell, and neither was run." in summary
+    assert not (tmp_path / "out" / "forget_gate.png").exists()
+    saved = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert (saved["planned_runs"], saved["partial"], saved["config"]["lengths"]) == (2, False, [6, 8])
+    from lstm_sentiment.longrange.report import to_json, to_markdown
+
+    stopped = LongRangeReport(report.config, report.runs[:1], 1.0)
+    assert (to_json(stopped)["planned_runs"], to_json(stopped)["partial"]) == (2, True)
+    traced = LongRangeConfig(task="recall", lengths=(6,), cells=("gru", "lstm-bias1"))
+    assert traced.traced and "forget_gate" not in to_markdown(LongRangeReport(traced, [], 1.0))
+    assert "forget_gate" not in to_markdown(LongRangeReport(replace(config, task="adding"), [], 1.0))
+
+
+def test_cli_warns_of_more_threads_than_cores_and_refuses_a_link_to_nothing(tmp_path):
+    # --threads 2 beside the 2 default workers on 2 cores passed without a word; a dangling link as --out
+    # failed after the warning-free start with "[Errno 17] File exists".
+    cores = os.cpu_count() or 1
+    link = tmp_path / "current"
+    link.symlink_to(tmp_path / "runs" / "today")
+    result = run_cli("longrange", "--quick", "--threads", str(cores), "--out", str(link))
+    assert result.stderr.splitlines()[0] == (
+        f"warning: 2 workers of {cores} threads each on {cores} cores: their OpenMP threads spin against each other "
+        "and every run slows; give --threads 1 or fewer --workers"
+    )
+    assert_one_line_error(result, 1, rf"^error: {re.escape(str(link))} is a link to {re.escape(str(tmp_path / 'runs' / 'today'))}, which does not exist; make that folder or choose another --out$")
+    assert link.is_symlink() and not (tmp_path / "runs").exists()
+    quiet = run_cli("longrange", "--quick", "--threads", "1", "--workers", "1", "--out", str(link))
+    assert "warning" not in quiet.stderr and quiet.returncode == 1
+
+
 @pytest.mark.parametrize("lengths", [(20,), (10, 20), (5, 10, 15, 20)])
 def test_learning_curves_legend_covers_no_panel(tmp_path, monkeypatch, lengths):
     # With one or two lengths the legend, given a fixed tenth of the width, covered the last panel's edge.
@@ -170,6 +210,8 @@ def test_learning_curves_legend_covers_no_panel(tmp_path, monkeypatch, lengths):
     curve = [{"step": step, "test": 1.0 / step, "train_loss": 1.0, "elapsed_s": 0.1} for step in (1, 2)]
     runs = [RunResult("adding", cell, length, 0, "mse", 0.5, False, None, 2, 0.2, curve) for length in lengths for cell in cells]
     report_module.plot_learning_curves(LongRangeReport(config, runs, 1.0), tmp_path / "curves.png")
+    # "lstm" alone did not say which of the two LSTMs a line was.
+    assert [t.get_text() for t in figures[0].legends[0].get_texts()][:4] == ["rnn (tanh)", "gru", "lstm (chrono)", "lstm-bias1 (forget bias 1)"]
     legend = figures[0].legends[0].get_window_extent()
     panels = [ax.get_window_extent() for ax in figures[0].axes if ax.get_visible()]
     assert len(panels) == len(lengths) and all(panel.x1 < legend.x0 for panel in panels), (legend, panels)

@@ -8,6 +8,9 @@ from lstm_sentiment.config import FLOAT32_MAX, MAX_LR, MAX_SIZE
 
 TASKS = ("adding", "recall")
 CELLS = ("rnn", "gru", "lstm", "lstm-bias1")
+LSTM_CELLS = ("lstm", "lstm-bias1")  # the project's LSTM, whose gates the recall task traces afterwards
+# How plots name each cell: "lstm" alone did not say which of the two LSTMs a line was.
+CELL_LABELS = {"rnn": "rnn (tanh)", "gru": "gru", "lstm": "lstm (chrono)", "lstm-bias1": "lstm-bias1 (forget bias 1)"}
 MAX_SEEDS = 10_000
 TEST_BATCH = 256  # test sequences evaluated at once
 
@@ -48,7 +51,8 @@ class LongRangeConfig:
 
     Attributes:
         task: "adding" (regression, test MSE) or "recall" (classification, test accuracy).
-        lengths: sequence lengths T to train on, each ≥ 2 (the adding task marks one step in each half).
+        lengths: sequence lengths T to train on, each ≥ 2 (the adding task marks one step in each half);
+            kept in increasing order (tables, plots and results.json read them so), whatever order given.
         cells: recurrent cells to compare, from ("rnn", "gru", "lstm", "lstm-bias1"): "lstm" is chrono-
             initialised with T_max = T, "lstm-bias1" has forget-gate bias 1.0 (see :mod:`.models`).
         seeds: number of seeds, run as 0 … seeds-1; a seed fixes the initial weights and the training
@@ -106,6 +110,8 @@ class LongRangeConfig:
         repeated = next((x for x in self.lengths if self.lengths.count(x) > 1), None)
         if repeated is not None:  # named as given, where the tuple's repr was Python's, not the command's
             raise ValueError(f"lengths must not repeat; {repeated!r} is given {self.lengths.count(repeated)} times")
+        # --lengths 400,50 made the summary's columns and the learning-curve panels run 400, then 50.
+        object.__setattr__(self, "lengths", tuple(sorted(self.lengths)))
         if not isinstance(self.cells, tuple) or not self.cells:
             raise ValueError(f"cells must be a non-empty tuple; got {self.cells!r}")
         for cell in self.cells:
@@ -150,9 +156,13 @@ class LongRangeConfig:
         each = min(self.seeds, self.workers)
         runs = sorted((self.run_bytes(cell, length) for cell in self.cells for length in self.lengths for _ in range(each)), reverse=True)
         training = _PROCESS_BYTES + sum(runs[: self.workers])  # this process beside the workers
-        traced = self.task == "recall" and any(cell in ("lstm", "lstm-bias1") for cell in self.cells)
-        trace = _PROCESS_BYTES + _TRACE_BYTES * self.test_size * max(self.lengths) * self.hidden_size if traced else 0
+        trace = _PROCESS_BYTES + _TRACE_BYTES * self.test_size * max(self.lengths) * self.hidden_size if self.traced else 0
         return max(training, trace)
+
+    @property
+    def traced(self) -> bool:
+        """Whether the run ends with a gate trace and ``forget_gate.png``: the recall task with an LSTM cell."""
+        return self.task == "recall" and any(cell in LSTM_CELLS for cell in self.cells)
 
     @classmethod
     def quick(cls, **overrides) -> "LongRangeConfig":

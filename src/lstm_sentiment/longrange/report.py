@@ -21,6 +21,7 @@ import torch
 from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import write_atomic, write_text_atomic
 
+from .config import CELL_LABELS
 from .results import LongRangeReport, RunResult, config_dict
 from .tasks import TASK_SPECS
 
@@ -81,8 +82,9 @@ def to_csv(runs: list[RunResult]) -> str:
 
 
 def to_json(report: LongRangeReport) -> dict:
-    """The whole report as a JSON-ready dict: config, criterion, environment, runs with their curves,
-    medians and (recall) the memory trace."""
+    """The whole report as a JSON-ready dict: config, criterion, environment, ``planned_runs`` and
+    ``partial`` (fewer runs finished than planned: the command was stopped, or is still running), runs with
+    their curves, medians and (recall) the memory trace."""
     task = TASK_SPECS[report.config.task]
     return {
         "format_version": FORMAT_VERSION,
@@ -93,6 +95,9 @@ def to_json(report: LongRangeReport) -> dict:
         "criterion": task.criterion,
         "config": config_dict(report.config),
         "total_wall_s": report.total_wall_s,
+        # A stopped run's results.json said nothing of the runs it lacks (summary.md has its "Partial" line).
+        "planned_runs": planned_runs(report.config),
+        "partial": len(report.runs) < planned_runs(report.config),
         "environment": {
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -128,7 +133,7 @@ def to_markdown(report: LongRangeReport) -> str:
     rows = medians(report)
     name = "test MSE" if task.metric == "mse" else "test accuracy"
     lengths = [n for n in config.lengths if any(r["length"] == n for r in rows)]
-    planned = len(config.cells) * len(config.lengths) * config.seeds
+    planned = planned_runs(config)
     partial = [] if len(report.runs) >= planned else [
         f"**Partial**: {len(report.runs)} of {count(planned, 'run')} finished (the command was stopped, or is still running).",
         "",
@@ -164,11 +169,20 @@ def to_markdown(report: LongRangeReport) -> str:
         f"{config.test_size} fresh test sequences per length; batch {config.batch_size}, Adam lr {config.lr:g}, "
         f"gradient norm clipped at {config.clip_norm:g}, hidden size {config.hidden_size}; {config.workers} "
         f"worker process(es) of {config.threads} thread(s). First solved step: median over the seeds that solved.",
+        *([] if config.traced or config.task != "recall" else [
+            "",
+            "No forget_gate.png: the gate trace runs on an lstm or lstm-bias1 cell, and neither was run.",
+        ]),
         f"Total wall time: {report.total_wall_s:.1f} s ({report.total_wall_s / 60:.1f} min) for {count(len(report.runs), 'run')} "
         f"(the runs' own wall times sum to {sum(run.wall_s for run in report.runs):.1f} s).",
         "",
     ]
     return "\n".join(lines)
+
+
+def planned_runs(config) -> int:
+    """Runs a complete report of ``config`` holds: every cell × length × seed."""
+    return len(config.cells) * len(config.lengths) * config.seeds
 
 
 def figure(task, value: float) -> str:
@@ -227,7 +241,7 @@ def plot_metric_vs_length(report: LongRangeReport, path: Path) -> None:
     for cell in report.config.cells:
         cell_rows = [r for r in rows if r["cell"] == cell]
         color = CELL_COLORS.get(cell)
-        ax.plot([r["length"] for r in cell_rows], [r["median_final"] for r in cell_rows], "o-", color=color, label=cell)
+        ax.plot([r["length"] for r in cell_rows], [r["median_final"] for r in cell_rows], "o-", color=color, label=CELL_LABELS[cell])
         runs = [r for r in report.runs if r.cell == cell]
         ax.scatter([r.length for r in runs], [r.final for r in runs], s=12, color=color, alpha=0.4)
     _reference_lines(ax, task)
@@ -262,7 +276,7 @@ def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
             for i, run in enumerate(r for r in report.runs if r.cell == cell and r.length == length):
                 steps = [p["step"] for p in run.curve]
                 values = [p["test"] for p in run.curve]
-                ax.plot(steps, values, color=CELL_COLORS.get(cell), alpha=0.7, linewidth=1, label=cell if i == 0 else None)
+                ax.plot(steps, values, color=CELL_COLORS.get(cell), alpha=0.7, linewidth=1, label=CELL_LABELS[cell] if i == 0 else None)
         _reference_lines(ax, task)
         ax.set_title(f"T={length}", fontsize=9)
         ax.set_xlabel("step", fontsize=8)

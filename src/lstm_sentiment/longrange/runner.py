@@ -34,7 +34,7 @@ from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import quiet_lightning
 
 from . import report
-from .config import LongRangeConfig
+from .config import LSTM_CELLS, LongRangeConfig
 from .memory import pick_traced_run, trace_memory
 from .models import SequenceModel
 from .results import LongRangeReport, RunResult
@@ -167,9 +167,6 @@ def train_one(
     return result, model
 
 
-LSTM_CELLS = ("lstm", "lstm-bias1")
-
-
 def _start_worker(threads: int, parent: int) -> None:
     torch.set_num_threads(threads)
     interrupt.exit_with_parent(parent)
@@ -178,8 +175,7 @@ def _start_worker(threads: int, parent: int) -> None:
 def _train_job(config: LongRangeConfig, cell: str, length: int, seed: int) -> tuple[RunResult, dict | None]:
     """:func:`train_one` in a worker process; returns the weights only of models traced afterwards."""
     result, model = train_one(config, cell, length, seed)
-    traced = config.task == "recall" and cell in LSTM_CELLS
-    return result, model.state_dict() if traced else None
+    return result, model.state_dict() if config.traced and cell in LSTM_CELLS else None
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
