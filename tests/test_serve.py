@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import urllib.error
+import urllib.request
 import os
 import re
 import shutil
@@ -27,7 +29,7 @@ from conftest import run_cli
 from lstm_sentiment.explain import explain
 from lstm_sentiment.inference.model import SentimentModel
 from lstm_sentiment.serve.app import create_app
-from lstm_sentiment.serve.limits import MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
+from lstm_sentiment.serve.limits import DRAIN_FACTOR, MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
 from test_explain import LONG_ZH, ZH_TEXTS
 
 HOST = "127.0.0.1"
@@ -325,12 +327,24 @@ def raw_request(server: Server, head: bytes, body_chunks, timeout: float = 30) -
 
 
 def test_body_over_the_limit_by_content_length(server):
-    # The declared length alone is refused: the client has sent 10 bytes of it.
+    # A declared length past the drain limit alone is refused: the client has sent 10 bytes of it.
+    declared = DRAIN_FACTOR * MAX_BODY_BYTES + 1
     head = (f"POST /v1/predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n").encode()
+            f"Content-Length: {declared}\r\n\r\n").encode()
     status, body = raw_request(server, head, [b'{"texts": '])
     assert status == 413 and body["error"]["code"] == "body_too_large"
-    assert str(MAX_BODY_BYTES + 1) in body["error"]["message"]
+    assert str(declared) in body["error"]["message"]
+
+
+def test_a_client_that_sends_the_whole_body_first_sees_the_413(server):
+    # urllib (and requests, on it) sends the whole body before reading: the server answered and closed
+    # mid-body, and the client saw "[Errno 32] Broken pipe", not the 413.
+    request = urllib.request.Request(f"{server.url}/v1/predict", data=b" " * (MAX_BODY_BYTES + 1), headers=JSON)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy between us and 127.0.0.1
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(request, timeout=60)
+    assert refused.value.code == 413 and refused.value.headers["connection"] == "close"
+    assert json.loads(refused.value.read())["error"]["code"] == "body_too_large"
 
 
 def test_body_over_the_limit_when_chunked(server):
@@ -338,7 +352,7 @@ def test_body_over_the_limit_when_chunked(server):
     head = (f"POST /v1/predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
             "Transfer-Encoding: chunked\r\n\r\n").encode()
     piece = b"a" * 65536
-    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * (MAX_BODY_BYTES // len(piece)) + [b"1\r\na\r\n"]
+    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * (MAX_BODY_BYTES // len(piece)) + [b"1\r\na\r\n", b"0\r\n\r\n"]
     status, body = raw_request(server, head, chunks)
     assert status == 413 and body["error"]["code"] == "body_too_large"
 

@@ -25,6 +25,8 @@ MAX_EXPLAIN_TOKENS = 512
 # Request body. Large enough for any request within the two limits above even with every character
 # JSON-escaped as \uXXXX (256 × 10,000 × 6 bytes ≈ 15.4 MB), so it only guards memory.
 MAX_BODY_BYTES = 16 * 1024 * 1024
+# A body over the limit, up to this many times it, is read to its end before the 413 (see _drain).
+DRAIN_FACTOR = 4
 
 
 class ExplainTooLong(ValueError):
@@ -84,8 +86,9 @@ class BodyLimit:
     """ASGI middleware: 413 for a request body over ``max_bytes``, 422 ``invalid_json`` for one that is
     not UTF-8, 415 for one compressed or in another charset; for a POST to one of ``paths`` only.
 
-    Checks the declared Content-Length first (nothing is read), then counts the bytes actually received,
-    which also covers chunked bodies; a body within the limit is handed on unchanged. JSON between
+    Checks the declared Content-Length first, then counts the bytes actually received, which also covers
+    chunked bodies; a body over the limit is read to its end (up to ``DRAIN_FACTOR`` times the limit)
+    before the 413, a body within it handed on unchanged. JSON between
     systems is UTF-8 (RFC 8259 §8.1); Python's parser also reads UTF-16 and UTF-32, which the API
     documents as refused. Any other request goes on to the router, which reads no body: a health check
     with a stray ``Content-Encoding`` header was a 415, a POST to an unknown path a 422 or 413, not a 404.
@@ -107,7 +110,7 @@ class BodyLimit:
             return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send, int(declared))
+            await self._too_large(scope, receive, send, int(declared), more_body=True)
             return
         chunks, size = [], 0
         while True:
@@ -117,7 +120,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large(scope, receive, send, None)
+                await self._too_large(scope, receive, send, None, more_body=message.get("more_body", False))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -147,12 +150,27 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope, receive, send, declared: int | None) -> None:
+    async def _too_large(self, scope, receive, send, declared: int | None, more_body: bool) -> None:
         got = f" (Content-Length {declared})" if declared is not None else ""
         message = f"request body over {self.max_bytes} bytes{got}; send fewer or shorter texts"
-        # The rest of the body is not read, so the connection cannot be reused.
+        # more_body False: the whole body is in (a receive() would wait for the client to leave).
+        if more_body and (declared is None or declared <= DRAIN_FACTOR * self.max_bytes):
+            await _drain(receive, DRAIN_FACTOR * self.max_bytes)
+        # The connection is closed all the same: a body past the drain limit is left unread.
         response = error_response(413, "body_too_large", message, headers={"Connection": "close"})
         await response(scope, receive, send)
+
+
+async def _drain(receive, limit: int) -> None:
+    """Read and drop the rest of a request body, at most ``limit`` bytes: a client that sends its whole
+    body before reading the answer (Python's requests and httpx do) saw a broken pipe, not the 413, when
+    the server answered and closed mid-body."""
+    size = 0
+    while size <= limit:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        size += len(message.get("body", b""))
 
 
 # --- shutdown -------------------------------------------------------------------------------------------
