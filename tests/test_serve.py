@@ -304,6 +304,18 @@ def test_errors_are_json_with_the_right_status(server, name, method, path, kwarg
             assert error["message"].startswith("texts[1]")  # names the text at fault
 
 
+def test_a_lone_surrogate_is_named_in_the_projects_words(server):
+    # pydantic's words were "Input should be a valid string, unable to parse raw data as a unicode string".
+    with client(server) as http:
+        for path, body, where, surrogate in (
+            ("/v1/predict", b'{"texts": ["\xe5\xa5\xbd", "x\\ud800x"]}', "texts[1]", "\\ud800"),
+            ("/v1/explain", b'{"text": "\\udc00"}', "text", "\\udc00"),
+        ):
+            answer = http.post(path, content=body, headers=JSON)
+            assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_request"
+            assert answer.json()["error"]["message"] == f"{where} holds a lone surrogate ({surrogate}), not text; send each text as valid Unicode"
+
+
 def test_a_stray_body_header_on_a_health_check_is_no_error(server):
     # GET /healthz with Content-Encoding: gzip (or a Latin-1 charset) was 415 unsupported_media_type.
     with client(server) as http:

@@ -82,6 +82,7 @@ from lstm_sentiment.serve.limits import (
     error_response,
 )
 from lstm_sentiment.serve.page import CSP, build_page
+from lstm_sentiment.text.normalize import lone_surrogate
 
 API_VERSION = "v1"
 WARM_UP_TEXTS = ("我喜欢这个电影", "i liked this movie")
@@ -346,6 +347,10 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
         return error_response(422, "no_texts", "texts is empty: send at least one text", details)
     if loc == ("body", "texts") and kind == "too_long":
         return error_response(422, "too_many_texts", f"at most {MAX_TEXTS} texts per request, got {ctx.get('actual_length')}", details)
+    if kind == "string_unicode":
+        # A JSON escape such as "\ud800" alone: pydantic said "unable to parse raw data as a unicode string".
+        surrogate = lone_surrogate(first["input"]) if isinstance(first.get("input"), str) else None
+        return error_response(422, "invalid_request", f"{where} holds a lone surrogate{f' ({surrogate})' if surrogate else ''}, not text; send each text as valid Unicode", details)
     if kind == "string_too_long":
         return error_response(422, "text_too_long", f"{where}: at most {MAX_TEXT_CHARS} characters per text", details)
     return error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid request')}", details)
