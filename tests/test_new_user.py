@@ -1706,7 +1706,7 @@ def test_settings_of_the_wrong_type_are_refused_by_name(make, message):
         make()
 
 
-def test_python_train_checks_its_arguments_first_and_folds_labels(tmp_path):
+def test_python_train_checks_its_arguments_first_and_folds_labels(tmp_path, capfd):
     # A str out_dir and int labels failed after training (AttributeError, TypeError): the run was lost.
     from lstm_sentiment.training.train import train
 
@@ -1741,8 +1741,15 @@ def test_python_train_checks_its_arguments_first_and_folds_labels(tmp_path):
     with pytest.raises(SentimentError, match=r"holds todo\.txt"):
         train(LabelledTexts(texts, [1, 0] * 12, "T"), valid, None, tmp_path / "notes", *settings)
     assert not (tmp_path / "never").exists()
+    capfd.readouterr()
     metrics = train(LabelledTexts(texts, [1, 0] * 12, "T"), valid, None, str(tmp_path / "model"), *settings)
     assert metrics["validation"]["labels"] == ["negative", "positive"] and (tmp_path / "model" / "config.json").is_file()
+    # From Python, Lightning's cloud-logging tip, its idle-device lines and its LeafSpec deprecation showed.
+    said = capfd.readouterr().err
+    assert not any(noise in said for noise in ("💡", "TPU available", "LeafSpec")), said
+    # One row per epoch: Lightning's log had the epoch's validation figures and its train_loss on two rows.
+    log = (tmp_path / "model" / "training_log.csv").read_text(encoding="utf-8").splitlines()
+    assert len(log) == 2 and log[0] == "epoch,step,train_loss,val_acc,val_loss,val_macro_f1" and "" not in log[1].split(","), log
     from lstm_sentiment import SentimentModel
 
     model = SentimentModel.load(tmp_path / "model")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _one_line_warnings(message, category, filename, lineno, file=None, line=None):
@@ -84,3 +89,25 @@ def quiet_lightning() -> Iterator[None]:
             yield
     finally:
         logger.setLevel(level)
+
+
+
+def drops_lightning_noise(func: Callable[P, R]) -> Callable[P, R]:
+    """``func`` with Lightning's lines of :data:`_NOISE` (its cloud-logging tip, "GPU available: False") and
+    its ``LeafSpec`` deprecation warning dropped while it runs, whatever handles the logs: ``train()``
+    called from Python printed them, where the commands drop them in their handler (:func:`quiet_logging`).
+    A wrapper of this module, not a ``contextmanager`` decorator, so that :func:`~lstm_sentiment.errors.warn_caller`
+    still finds the user's line (it named contextlib's)."""
+
+    @functools.wraps(func)
+    def dropping(*args: P.args, **kwargs: P.kwargs) -> R:
+        logger = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+        logger.addFilter(_no_noise)
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+                return func(*args, **kwargs)
+        finally:
+            logger.removeFilter(_no_noise)
+
+    return dropping

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
 import sys
@@ -29,7 +31,7 @@ from lstm_sentiment.embeddings import check_vectors_file, load_vectors, vocabula
 from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, model_path, probabilities, reading_language, token_script
 from lstm_sentiment.inference.routing import model_of_most, route_counts
-from lstm_sentiment.logs import quiet_lightning
+from lstm_sentiment.logs import drops_lightning_noise, quiet_lightning
 from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.normalize import has_letter
@@ -87,6 +89,7 @@ def _check_not_base(out_dir: Path, init_from: str | Path | None) -> None:
         raise SentimentError(f"--out {out_dir} is the --init-from bundle: write the fine-tuned model elsewhere, so that the base stays to compare with")
 
 
+@drops_lightning_noise
 def train(
     train_data: LabelledTexts,
     valid_data: LabelledTexts,
@@ -343,7 +346,7 @@ def train(
         }
         card = model_card(bundle_name(out_dir), id2label, (model_cfg, data_cfg, train_cfg), metrics, info)
         epochs_csv = Path(work) / "log" / "version_0" / "metrics.csv"
-        training_log = epochs_csv.read_text(encoding="utf-8") if epochs_csv.is_file() else None
+        training_log = one_row_per_epoch(epochs_csv.read_text(encoding="utf-8")) if epochs_csv.is_file() else None
     # Written last, after the work folder is gone: a Ctrl-C after the bundle is in place would report as
     # interrupted a run that has replaced --out. A signal whose KeyboardInterrupt a library swallowed
     # (during an import, say) stops the run here, before --out is replaced.
@@ -368,6 +371,26 @@ def _inherited(name: str, value: str) -> Iterator[None]:
         yield
     finally:
         del os.environ[name]
+
+
+def one_row_per_epoch(log: str) -> str:
+    """Lightning's CSVLogger text with its rows of one epoch merged: it writes the validation figures and
+    the epoch's ``train_loss`` as two rows, each blank where the other has a value, so the bundle's
+    ``training_log.csv`` had two half-empty rows per epoch. Columns as Lightning wrote them; a cell keeps
+    the epoch's last non-empty value (one per epoch in practice)."""
+    rows = list(csv.DictReader(io.StringIO(log)))
+    if not rows:
+        return log
+    columns = list(rows[0])
+    merged: dict[str, dict[str, str]] = {}
+    for row in rows:
+        epoch = merged.setdefault(row["epoch"], dict.fromkeys(columns, ""))
+        epoch.update({key: value for key, value in row.items() if value})
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(merged.values())
+    return out.getvalue()
 
 
 def _progress(*callbacks: Callback) -> dict:
