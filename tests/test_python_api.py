@@ -135,6 +135,10 @@ def test_loading_names_what_is_wrong(tmp_path, monkeypatch):
     assert load_dataset(path).texts == load_dataset(str(path)).texts and len(load_dataset(path).texts) == 40
     with pytest.raises(TypeError, match=r"^known_labels must be a collection of class names \(model\.id2label\), not one str: 'negative'$"):
         load_dataset(path, known_labels="negative")  # its letters were taken for the classes: 0/1 labels stayed unfolded
+    from lstm_sentiment.data.files import read_labelled
+
+    with pytest.raises(TypeError, match=r"^known_labels must be a collection of class names \(model\.id2label\), not one bytes: b'negative'$"):
+        read_labelled(path, known_labels=b"negative")  # load_dataset refused one str, read_labelled took it
 
 
 def test_train_without_validation_says_so(tmp_path):

@@ -488,6 +488,13 @@ def check_file_arguments(path: object, path_name: str = "path", **columns: objec
             raise TypeError(f"{name} must be a column name (str) or None, got {type(value).__name__}")
 
 
+def check_known_labels(known_labels: object) -> None:
+    """Raise TypeError for one str or bytes object given as ``known_labels``: "negative" was a collection of
+    its letters, and 0/1 labels stayed unfolded."""
+    if isinstance(known_labels, (str, bytes)):
+        raise TypeError(f"known_labels must be a collection of class names (model.id2label), not one {type(known_labels).__name__}: {known_labels!r}")
+
+
 MORE_BAD_LINES = 5  # read_labelled names the lines of this many bad rows after the first
 
 
@@ -508,9 +515,10 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
             missing or empty text, a JSONL text that is not a string or a label that is not a string or number;
             the first such row in full, the number of the others and the lines of the next five.
             Training data stays strict: a row silently dropped or read as "" would change what is learned.
-        TypeError: as :func:`check_file_arguments`.
+        TypeError: as :func:`check_file_arguments`; ``known_labels`` one str or bytes.
     """
     check_file_arguments(path, text_column=text_column, label_column=label_column)
+    check_known_labels(known_labels)
     columns, rows = _records(path)
     source = str(path)
     text_col = pick_column(columns, text_column, TEXT_COLUMNS, "text", source)
