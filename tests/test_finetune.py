@@ -1,8 +1,11 @@
 """Fine-tuning (`train --init-from`): the new model starts from the bundle's vectors, LSTM and head."""
 
 import json
+import re
 
 import torch
+
+from conftest import assert_one_line_error, run_cli
 
 from lstm_sentiment.bundle import load_bundle
 from lstm_sentiment.config import ModelConfig
@@ -34,7 +37,6 @@ def test_other_labels_get_a_new_head(small_bundle):
 
 
 def test_cli_init_from_trains_and_records_it(small_bundle, small_splits, tmp_path):
-    from conftest import run_cli
 
     train, valid, _ = small_splits
     data = tmp_path / "few.csv"
@@ -61,3 +63,15 @@ def test_cli_init_from_trains_and_records_it(small_bundle, small_splits, tmp_pat
     # The card said neither that the model was fine-tuned nor how its base had scored.
     card = (tmp_path / "worse" / "README.md").read_text(encoding="utf-8")
     assert f"Fine-tuned from the bundle {small_bundle[0]} (its word vectors, LSTM and head): the base scored validation macro-F1 {base:.4f} before training, this model {tuned:.4f} (not above it)." in card
+
+
+def test_a_bad_base_is_named_before_the_data_is_read(tmp_path):
+    # A missing or corrupt --init-from was named after the whole --data file had been read and deduplicated
+    # (here a file with no label column, which would have been named first); '' was exit 1 where --out '' is 2.
+    data = tmp_path / "d.csv"
+    data.write_text("text,stars\n好看,5\n难看,1\n", encoding="utf-8")
+    result = run_cli("train", "--data", str(data), "--out", str(tmp_path / "m"), "--init-from", str(tmp_path / "nope"))
+    assert_one_line_error(result, 1, rf"^error: {re.escape(str(tmp_path / 'nope'))}: model directory not found$")
+    result = run_cli("train", "--data", str(data), "--out", str(tmp_path / "m"), "--init-from", "")
+    assert result.returncode == 2 and "an empty path; give a name" in result.stderr
+    assert not (tmp_path / "m").exists()

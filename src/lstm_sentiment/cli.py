@@ -318,7 +318,7 @@ def train(
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text, review, sentence, content, comment, 评论, 文本, 内容."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label, sentiment, polarity, 标签, 情感."),
     sentences: bool = typer.Option(False, "--sentences", help="Also train on each distinct sentence (4+ characters, a letter, digit or Han character among them; cut at 。！？!?；;…~～ and line breaks, not at '.') of the training texts that hold two or more, labelled as its text; none a validation or test text or a whole training text, none given under both labels: for long reviews, so that short texts are read as well (the shipped zh model's data)."),
-    init_from: Optional[str] = typer.Option(None, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
+    init_from: Optional[str] = typer.Option(None, callback=_named, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
     embeddings: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="word2vec (.txt/.bin), GloVe or fastText .vec file, or the same .gz/.bz2; default: the shipped pretrained vectors of the data's language."),
     lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en; other than the texts' script only with --embeddings."),
     max_tokens: int = typer.Option(DataConfig.max_tokens, help="Longer texts keep their head and tail."),
@@ -398,13 +398,16 @@ def train(
     _warn_if_shadowed(init_from, "--init-from")
     from lstm_sentiment.bundle import check_bundle_target
     from lstm_sentiment.training.splits import training_splits, with_training_sentences
-    from lstm_sentiment.training.train import check_trainer_settings, train as run_training
+    from lstm_sentiment.training.train import check_trainer_settings, load_base, train as run_training
 
     try:
         check_trainer_settings(train_cfg)
     except SentimentError as err:
         raise _UsageError(str(err)) from None  # --devices abc is a bad option value, exit 2 as --epochs 0
     check_bundle_target(out)  # before training, not after
+    if init_from is not None:
+        # A missing or corrupt base was named only after the whole --data file had been read and deduplicated.
+        load_base(init_from)
     # The processes a multi-process run starts run this command again; the first one warns and holds --out.
     first = first_process()
     with claimed(out, "--out") if first else contextlib.nullcontext():

@@ -82,6 +82,16 @@ def _loader(encode, tokens, labels, index, batch_size, shuffle, seed):
     return bucketed_loader([encode(t) for t in tokens], [index[label] for label in labels], batch_size, shuffle, seed)
 
 
+def load_base(init_from: str | Path) -> tuple:
+    """The bundle ``init_from`` names ("zh" or "en": a shipped model; else a bundle directory), as
+    :func:`~lstm_sentiment.bundle.load_bundle` returns it.
+
+    Raises:
+        SentimentError: an empty name, a missing folder, or a bundle that does not load (as ``load_bundle``).
+    """
+    return load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else model_path(init_from))
+
+
 def _check_not_base(out_dir: Path, init_from: str | Path | None) -> None:
     """Raise SentimentError when ``out_dir`` is the ``init_from`` bundle itself: the base was replaced even
     when the fine-tuned model came out worse, with a warning to keep it."""
@@ -205,7 +215,7 @@ def train(
     index = {label: i for i, label in enumerate(id2label)}
 
     L.seed_everything(train_cfg.seed, workers=True, verbose=False)
-    base = load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else model_path(init_from)) if init_from is not None else None
+    base = load_base(init_from) if init_from is not None else None
     if base is not None:
         check_language(train_data, reading_language(base[3]), f"the model {init_from}", "fine-tune a model of their language")
         model_cfg = replace(ModelConfig.from_dict(base[3]["model"]), dropout=model_cfg.dropout, word_dropout=model_cfg.word_dropout, freeze_embeddings=model_cfg.freeze_embeddings)
