@@ -37,7 +37,6 @@ def test_other_labels_get_a_new_head(small_bundle):
 
 
 def test_cli_init_from_trains_and_records_it(small_bundle, small_splits, tmp_path):
-
     train, valid, _ = small_splits
     data = tmp_path / "few.csv"
     rows = list(zip(train.texts, train.labels))[::9]  # both classes (the corpus lists positives first)
