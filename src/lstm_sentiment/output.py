@@ -232,7 +232,8 @@ def report_table(report: dict):
     dtype = f"  ({report['compute_dtype']})" if report.get("compute_dtype", "float32") != "float32" else ""
     ece = ""
     if "ece" in report:
-        unscaled = f"; {report['ece_unscaled']:.4f} at T=1" if "ece_unscaled" in report else ""  # absent from older metrics.json
+        # "at T=1" alone read as the card's "before", which is without the class biases too (absent from older metrics.json).
+        unscaled = f"; {report['ece_unscaled']:.4f} at T=1, biases kept" if "ece_unscaled" in report else ""
         t = report["temperature"]
         shown_t = ", ".join(f"{name} {value:.2f}" for name, value in t.items()) if isinstance(t, dict) else f"{t:.2f}"
         ece = f"  ECE={report['ece']:.4f} (T={shown_t}{unscaled})"
