@@ -217,7 +217,8 @@ def check_trainable(data: LabelledTexts, split: bool = False) -> None:
         where = ""
         if len(small) == 1:  # one stray label (11 in a 0/1 file) is a typo to find: its text says where
             first = next(text for text, label in zip(data.texts, data.labels) if label == small[0][0])
-            where = f" (the text under {small[0][0]!r}: {(first if len(first) <= 30 else first[:30] + '…')!r})"
+            which = "the text" if small[0][1] == 1 else "the first text"  # "the text" of two read as if one
+            where = f" ({which} under {small[0][0]!r}: {(first if len(first) <= 30 else first[:30] + '…')!r})"
         raise SentimentError(f"{data.source}: each class needs at least {least} examples{why}, got {shown}{more}{where}")
 
 
