@@ -213,6 +213,14 @@ def warn_one_class(data: LabelledTexts) -> None:
         warn_caller(f"the data hold one class ({classes[0]}); macro-F1 and the other classes' figures say little")
 
 
+def warn_zero_one_of_three(data: LabelledTexts, id2label: Sequence[str]) -> None:
+    """Warn where a model of the classes -1, 0 and 1 is scored on data labelled 0 and 1 alone: they are read
+    as the model's 0 (neutral) and 1, so a file where 0 means negative counted every negative text as
+    neutral (accuracy 0.44 without a word, found by a new user's trial)."""
+    if {"-1", "0", "1"} <= set(id2label) and set(data.labels) == {"0", "1"}:
+        warn_caller(f"{data.source}: the labels 0 and 1 are read as the model's classes '0' and '1' (it has '-1' too); if 0 means negative here, write it -1")
+
+
 def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequence[str], *, temperature: float | dict[str, float], precision: str, name: str, row_temperature: torch.Tensor | None = None) -> dict:
     """Accuracy, macro-F1, per-class figures, confusion matrix and ECE of ``probs`` against ``data``'s labels.
 
@@ -461,11 +469,13 @@ class SentimentModel:
 
         Returns:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
-        Warns, Raises: as :meth:`scored`; warns too where the data hold one class (:func:`warn_one_class`).
+        Warns, Raises: as :meth:`scored`; warns too where the data hold one class (:func:`warn_one_class`),
+            or 0/1 labels beside a model of -1, 0 and 1 (:func:`warn_zero_one_of_three`).
         """
         probs, data = self.scored(data, batch_size)
         report = evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
         warn_one_class(data)
+        warn_zero_one_of_three(data, self.id2label)
         return report
 
     def scored(self, data: LabelledTexts, batch_size: int = PREDICT_BATCH) -> tuple[torch.Tensor, LabelledTexts]:
