@@ -421,6 +421,8 @@ def test_train_to_a_pipe_logs_one_line_per_epoch(tmp_path):
         logged = [f"{float(row['train_loss']):.4f}" for row in csv.DictReader(log) if row["train_loss"]]
     assert [loss for _, loss in epochs] == logged
     assert "it/s" not in result.stderr and "━" not in result.stderr.split("Epoch 2/2")[0]
+    # The file's split sizes, which only the model card had: 8 texts, 2 validation and 2 test cut from it.
+    assert f"{data}: 4 training texts, 2 validation (cut from it), 2 test (cut from it)" in result.stderr.splitlines(), result.stderr
 
 
 def test_train_sentences_adds_each_training_texts_sentences_and_says_how_many(tmp_path):

@@ -70,6 +70,9 @@ def training_splits(
         seen = {read_as[text] for text in train_part.texts}
         for part in (valid_part, test_part):
             _warn_shared(seen, part)
+    # The corpus says its counts above; a file's split sizes were in the model card alone.
+    tested = "no test split" if test_part is None else f"{len(test_part):,} test" + ("" if test is not None else " (cut from it)")
+    log.info("%s: %s training texts, %s validation%s, %s", data, f"{len(train_part):,}", f"{len(valid_part):,}", "" if valid is not None else " (cut from it)", tested)
     return train_part, valid_part, test_part
 
 
