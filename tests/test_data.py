@@ -163,6 +163,10 @@ def test_missing_column_lists_columns(tmp_path):
     (tmp_path / "d.tsv").write_text("id,review,label\n1,好,1\n", encoding="utf-8")
     with pytest.raises(SentimentError, match=r"columns found: id,review,label \(separated by commas\? name the file \.csv\)$"):
         read_labelled(tmp_path / "d.tsv")
+    # A file without a header: its first row was listed as the columns, with "name it with --text-column".
+    path.write_text("先说优点，屏幕很好,1\n太差了,0\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"columns found: 先说优点，屏幕很好, 1; the first line reads as a row of data \(a column named by a number\): add a header line, e.g. text,label$"):
+        read_labelled(path)
 
 
 def test_an_empty_labelled_file_is_called_empty(tmp_path):

@@ -447,7 +447,18 @@ def _found(columns: list[str], role: str | None = None) -> str:
         return found.replace("\t", "\\t") + f" (separated by {_RENAME[other]}"
     if other:
         return found + f" (separated by {other!r}? CSV takes commas, TSV tabs)"
+    if any(_a_number(column) for column in columns):
+        # A file without a header listed its first row as the columns, and asked for a column name.
+        return found + "; the first line reads as a row of data (a column named by a number): add a header line, e.g. text,label"
     return found + (f"; name it with --{role}-column" if role else "")
+
+
+def _a_number(column: str | None) -> bool:
+    try:
+        float(column or "")
+    except ValueError:
+        return False
+    return True
 
 
 def _matching_columns(columns: list[str], wanted: str | None, candidates: tuple[str, ...]) -> list[str]:
