@@ -455,10 +455,9 @@ def _found(columns: list[str], role: str | None = None) -> str:
 
 def _a_number(column: str | None) -> bool:
     try:
-        float(column or "")
+        return math.isfinite(float(column or ""))  # not "nan" or "inf", which float reads too
     except ValueError:
         return False
-    return True
 
 
 def _matching_columns(columns: list[str], wanted: str | None, candidates: tuple[str, ...]) -> list[str]:
