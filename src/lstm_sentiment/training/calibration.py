@@ -43,7 +43,8 @@ def bound_note(calibration: dict) -> str | None:
         return (
             f"the temperature is at its lower bound {T_MIN}: on {calibration['source']} ({n} texts, accuracy"
             f" {calibration['accuracy_after']:.4f}) the likelihood still rose as it fell, and {effect};"
-            " a larger validation split (--valid) calibrates the scores better"
+            " the model is less sure than it is right (trained too few epochs, or too few validation texts to tell):"
+            " more epochs (--epochs) or a larger validation split (--valid) calibrate the scores better"
         )
     if t >= T_MAX / _AT_BOUND:
         return (
