@@ -165,7 +165,10 @@ def test_missing_column_lists_columns(tmp_path):
         read_labelled(tmp_path / "d.tsv")
     # A file without a header: its first row was listed as the columns, with "name it with --text-column".
     path.write_text("先说优点，屏幕很好,1\n太差了,0\n", encoding="utf-8")
-    with pytest.raises(SentimentError, match=r"columns found: 先说优点，屏幕很好, 1; the first line reads as a row of data \(a column named by a number\): add a header line, e.g. text,label$"):
+    with pytest.raises(SentimentError, match=r"columns found: 先说优点，屏幕很好, 1; the first line reads as a row of data \(numbers for column names\): add a header line, e.g. text,label, or name it with --text-column$"):
+        read_labelled(path)
+    path.write_text("body,stars,2019\n好,5,1\n", encoding="utf-8")  # a header with a number among its names
+    with pytest.raises(SentimentError, match=r"columns found: body, stars, 2019; name it with --text-column$"):
         read_labelled(path)
 
 

@@ -181,21 +181,29 @@ def test_lengths_in_order_a_stopped_run_marked_in_json_and_a_missing_trace_said(
     assert "forget_gate" not in to_markdown(LongRangeReport(replace(config, task="adding"), [], 1.0))
 
 
-def test_cli_warns_of_more_threads_than_cores_and_refuses_a_link_to_nothing(tmp_path):
-    # --threads 2 beside the 2 default workers on 2 cores passed without a word; a dangling link as --out
-    # failed after the warning-free start with "[Errno 17] File exists".
+def test_cli_warns_of_more_threads_than_cores(tmp_path):
+    # --threads 2 beside the 2 default workers on 2 cores passed without a word.
     cores = os.cpu_count() or 1
+    (tmp_path / "file").write_text("x", encoding="utf-8")  # refused before any run: the warning comes first
+    result = run_cli("longrange", "--quick", "--threads", str(cores), "--out", str(tmp_path / "file"))
+    if cores > 1:
+        assert result.stderr.splitlines()[0] == (
+            f"warning: 2 workers of {cores} threads each on {cores} cores: their OpenMP threads spin against each other "
+            "and every run slows; give --threads 1 or fewer --workers"
+        )
+    assert_one_line_error(result, 1, r"file is a file; choose another --out$")
+    # One thread a worker spins against nothing, however many workers share the cores.
+    quiet = run_cli("longrange", "--quick", "--threads", "1", "--out", str(tmp_path / "file"))
+    assert "warning" not in quiet.stderr and quiet.returncode == 1
+
+
+def test_a_link_to_a_folder_not_yet_made_is_made_and_written_through(tmp_path):
+    # It failed with "[Errno 17] File exists" where train makes the link's target.
     link = tmp_path / "current"
     link.symlink_to(tmp_path / "runs" / "today")
-    result = run_cli("longrange", "--quick", "--threads", str(cores), "--out", str(link))
-    assert result.stderr.splitlines()[0] == (
-        f"warning: 2 workers of {cores} threads each on {cores} cores: their OpenMP threads spin against each other "
-        "and every run slows; give --threads 1 or fewer --workers"
-    )
-    assert_one_line_error(result, 1, rf"^error: {re.escape(str(link))} is a link to {re.escape(str(tmp_path / 'runs' / 'today'))}, which does not exist; make that folder or choose another --out$")
-    assert link.is_symlink() and not (tmp_path / "runs").exists()
-    quiet = run_cli("longrange", "--quick", "--threads", "1", "--workers", "1", "--out", str(link))
-    assert "warning" not in quiet.stderr and quiet.returncode == 1
+    config = LongRangeConfig(task="adding", lengths=(6,), cells=("gru",), seeds=1, steps=4, eval_every=2, test_size=16, hidden_size=4)
+    run_longrange(config, link, log=lambda line: None)
+    assert link.is_symlink() and (tmp_path / "runs" / "today" / "results.json").is_file()
 
 
 @pytest.mark.parametrize("lengths", [(20,), (10, 20), (5, 10, 15, 20)])

@@ -29,7 +29,7 @@ from conftest import run_cli
 from lstm_sentiment.explain import explain
 from lstm_sentiment.inference.model import SentimentModel
 from lstm_sentiment.serve.app import create_app
-from lstm_sentiment.serve.limits import DRAIN_FACTOR, MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
+from lstm_sentiment.serve.limits import DRAIN_FACTOR, DRAIN_SECONDS, MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
 from test_explain import LONG_ZH, ZH_TEXTS
 
 HOST = "127.0.0.1"
@@ -346,6 +346,20 @@ def test_body_over_the_limit_by_content_length(server):
     status, body = raw_request(server, head, [b'{"texts": '])
     assert status == 413 and body["error"]["code"] == "body_too_large"
     assert str(declared) in body["error"]["message"]
+
+
+def test_a_client_that_stops_sending_or_waits_on_100_continue_gets_the_413(server):
+    # Reading the rest of an over-limit body waited for good on a client that stopped sending (uvicorn sets no
+    # time limit on a body), and told a curl that sent "Expect: 100-continue" to upload 64 MiB to be refused.
+    head = (f"POST /v1/predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {MAX_BODY_BYTES + 1}\r\n").encode()
+    started = time.monotonic()
+    status, body = raw_request(server, head + b"\r\n", [b'{"texts": '], timeout=DRAIN_SECONDS + 20)
+    assert status == 413 and body["error"]["code"] == "body_too_large"
+    assert DRAIN_SECONDS - 1 < time.monotonic() - started < DRAIN_SECONDS + 15
+    started = time.monotonic()
+    status, body = raw_request(server, head + b"Expect: 100-continue\r\n\r\n", [], timeout=DRAIN_SECONDS)
+    assert status == 413 and time.monotonic() - started < DRAIN_SECONDS / 2  # no "100 Continue" first
 
 
 def test_a_client_that_sends_the_whole_body_first_sees_the_413(server):

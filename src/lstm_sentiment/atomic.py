@@ -156,13 +156,10 @@ def check_output_folder(out_dir: Path, names: frozenset[str], marker: str, kind:
         whole: the output replaces ``out_dir`` whole (:func:`write_atomic`, writing in its parent), rather
             than files inside it.
     Raises:
-        SentimentError: a file, or anything else that is not a folder (a device, a pipe); a link to nothing; a directory holding anything else (it would be lost); a folder where a file
+        SentimentError: a file, or anything else that is not a folder (a device, a pipe); a directory holding anything else (it would be lost); a folder where a file
             is on the way, or one that cannot be written; each named, with ``option`` to change.
     """
     out_dir = Path(out_dir)
-    if out_dir.is_symlink() and not out_dir.exists():
-        # A link to nothing: longrange failed with "File exists" making the folder, train replaced the link.
-        raise SentimentError(f"{out_dir} is a link to {os.readlink(out_dir)}, which does not exist; make that folder or choose another {option}")
     if out_dir.is_file():
         raise SentimentError(f"{out_dir} is a file; choose another {option}")
     if out_dir.exists() and not out_dir.is_dir():

@@ -893,9 +893,10 @@ def longrange(
         field = re.match(r"\w+", str(exc))
         flag = f"--{field[0].replace('_', '-')}" if field and field[0] in _LONGRANGE.__dataclass_fields__ else None
         _fail(str(exc) if flag is None else flag + str(exc)[field.end():], 2)
-    busy = min(config.workers, len(config.cells) * len(config.lengths) * config.seeds)
-    if config.threads * busy > cores:
+    busy = min(config.workers, config.planned_runs)
+    if config.threads > 1 and config.threads * busy > cores:
         # --threads 2 with the 2 default workers on 2 cores passed without a word, and ran many times slower.
+        # (One thread a worker spins against nothing: processes take turns on a core.)
         typer.echo(f"warning: {busy} workers of {config.threads} threads each on {cores} cores: their OpenMP threads spin against each other and every run slows; give --threads 1 or fewer --workers", err=True)
     _import_torch()  # why here: torch and Lightning take seconds to import, a mistyped flag none
     from lstm_sentiment.longrange import run_longrange

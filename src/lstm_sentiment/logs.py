@@ -26,6 +26,8 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
 # Ctrl-C or "[rank: 0] Received SIGTERM: 15" at a SIGTERM, before the command's own one line ("error:
 # interrupted" or "error: terminated").
 _NOISE = re.compile(r"💡|(?:GPU|TPU|HPU) available: False|`Trainer.fit` stopped|\s*Detected KeyboardInterrupt, attempting graceful shutdown|\[rank: \d+\] Received SIGTERM")
+# torch 2.13's FutureWarning about the LeafSpec that Lightning 2.6's _pytree still builds, once per fit.
+_LEAFSPEC = r".*(LeafSpec|TreeSpec).*"
 
 
 def _no_noise(record: logging.LogRecord) -> bool:
@@ -49,7 +51,8 @@ def quiet_logging() -> None:
         handler.addFilter(_no_noise)
     warnings.showwarning = _one_line_warnings
     # Lightning's advice for GPU data loading and its own internal deprecations are not the user's to act on.
-    warnings.filterwarnings("ignore", message=r".*(num_workers|LeafSpec|TreeSpec).*")
+    warnings.filterwarnings("ignore", message=r".*num_workers.*")
+    warnings.filterwarnings("ignore", message=_LEAFSPEC)
 
 
 def quiet_other_processes() -> None:
@@ -85,11 +88,10 @@ def quiet_lightning() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=".*LitLogger.*")
-            warnings.filterwarnings("ignore", message=".*LeafSpec.*", category=FutureWarning)
+            warnings.filterwarnings("ignore", message=_LEAFSPEC)
             yield
     finally:
         logger.setLevel(level)
-
 
 
 def drops_lightning_noise(func: Callable[P, R]) -> Callable[P, R]:
@@ -105,7 +107,7 @@ def drops_lightning_noise(func: Callable[P, R]) -> Callable[P, R]:
         logger.addFilter(_no_noise)
         try:
             with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+                warnings.filterwarnings("ignore", message=_LEAFSPEC)
                 return func(*args, **kwargs)
         finally:
             logger.removeFilter(_no_noise)

@@ -117,11 +117,12 @@ class LSTM(nn.LSTM):
         if init == "default" and t_max is not None:
             raise ValueError(f"t_max is only used by init='chrono'; got t_max={t_max!r} with init='default'")
         # torch.nn.LSTM's keywords: a call ported from it said "unexpected keyword argument 'batch_first'".
-        if batch_first is not True:
+        # Read as torch.nn.LSTM reads them (batch_first=1 is batch first there), only their one value here.
+        if not batch_first:
             raise ValueError(f"this LSTM is batch first, x (N, L, H_in): batch_first must be True, got {batch_first!r} (x.transpose(0, 1) turns (L, N, H_in) around)")
-        if bias is not True:
+        if not bias:
             raise ValueError(f"bias must be True, got {bias!r}: the forget-gate bias (forget_bias, init) lives in bias_ih")
-        if proj_size != 0 or isinstance(proj_size, bool):
+        if proj_size:
             raise ValueError(f"proj_size must be 0, got {proj_size!r}: h_t has hidden_size units here (no LSTMP projection)")
         super().__init__(
             input_size,

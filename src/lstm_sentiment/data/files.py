@@ -447,10 +447,12 @@ def _found(columns: list[str], role: str | None = None) -> str:
         return found.replace("\t", "\\t") + f" (separated by {_RENAME[other]}"
     if other:
         return found + f" (separated by {other!r}? CSV takes commas, TSV tabs)"
-    if any(_a_number(column) for column in columns):
-        # A file without a header listed its first row as the columns, and asked for a column name.
-        return found + "; the first line reads as a row of data (a column named by a number): add a header line, e.g. text,label"
-    return found + (f"; name it with --{role}-column" if role else "")
+    named = f"; name it with --{role}-column" if role else ""
+    if 2 * sum(map(_a_number, columns)) >= len(columns):
+        # A file without a header listed its first row as the columns, and asked for a column name. (Half
+        # or more: a header may name a column "2019"; a row of text and label is half numbers.)
+        return found + f"; the first line reads as a row of data (numbers for column names): add a header line, e.g. text,label{named.replace('; ', ', or ')}"
+    return found + named
 
 
 def _a_number(column: str | None) -> bool:
@@ -498,7 +500,7 @@ def check_file_arguments(path: object, path_name: str = "path", **columns: objec
             raise TypeError(f"{name} must be a column name (str) or None, got {type(value).__name__}")
 
 
-def check_known_labels(known_labels: object) -> None:
+def refuse_one_label_string(known_labels: object) -> None:
     """Raise TypeError for one str or bytes object given as ``known_labels``: "negative" was a collection of
     its letters, and 0/1 labels stayed unfolded."""
     if isinstance(known_labels, (str, bytes)):
@@ -528,7 +530,7 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
         TypeError: as :func:`check_file_arguments`; ``known_labels`` one str or bytes.
     """
     check_file_arguments(path, text_column=text_column, label_column=label_column)
-    check_known_labels(known_labels)
+    refuse_one_label_string(known_labels)
     columns, rows = _records(path)
     source = str(path)
     text_col = pick_column(columns, text_column, TEXT_COLUMNS, "text", source)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lstm_sentiment.data.corpus import NAME, SPLITS, load_zh_reviews
 from lstm_sentiment.data.dataset import LabelledTexts
-from lstm_sentiment.data.files import check_file_arguments, check_known_labels, read_labelled
+from lstm_sentiment.data.files import check_file_arguments, read_labelled, refuse_one_label_string
 
 
 def load_dataset(spec: str | Path, text_column: str | None = None, label_column: str | None = None, known_labels: Collection[str] | None = None) -> LabelledTexts:
@@ -23,7 +23,7 @@ def load_dataset(spec: str | Path, text_column: str | None = None, label_column:
             (:func:`~lstm_sentiment.data.files.check_file_arguments`), ``known_labels`` one str or bytes.
     """
     check_file_arguments(spec, text_column=text_column, label_column=label_column, path_name="spec")
-    check_known_labels(known_labels)  # before a corpus is read too
+    refuse_one_label_string(known_labels)  # before a corpus is read too
     if isinstance(spec, os.PathLike):  # a file, even one named zh-reviews:test (a PurePath failed on .partition)
         return read_labelled(Path(spec), text_column, label_column, known_labels)
     name, colon, split = spec.partition(":")

@@ -160,6 +160,11 @@ class LongRangeConfig:
         return max(training, trace)
 
     @property
+    def planned_runs(self) -> int:
+        """Runs of the whole benchmark: every cell × length × seed."""
+        return len(self.cells) * len(self.lengths) * self.seeds
+
+    @property
     def traced(self) -> bool:
         """Whether the run ends with a gate trace and ``forget_gate.png``: the recall task with an LSTM cell."""
         return self.task == "recall" and any(cell in LSTM_CELLS for cell in self.cells)

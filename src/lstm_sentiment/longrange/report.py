@@ -96,8 +96,8 @@ def to_json(report: LongRangeReport) -> dict:
         "config": config_dict(report.config),
         "total_wall_s": report.total_wall_s,
         # A stopped run's results.json said nothing of the runs it lacks (summary.md has its "Partial" line).
-        "planned_runs": planned_runs(report.config),
-        "partial": len(report.runs) < planned_runs(report.config),
+        "planned_runs": report.config.planned_runs,
+        "partial": len(report.runs) < report.config.planned_runs,
         "environment": {
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -133,7 +133,7 @@ def to_markdown(report: LongRangeReport) -> str:
     rows = medians(report)
     name = "test MSE" if task.metric == "mse" else "test accuracy"
     lengths = [n for n in config.lengths if any(r["length"] == n for r in rows)]
-    planned = planned_runs(config)
+    planned = config.planned_runs
     partial = [] if len(report.runs) >= planned else [
         f"**Partial**: {len(report.runs)} of {count(planned, 'run')} finished (the command was stopped, or is still running).",
         "",
@@ -169,20 +169,15 @@ def to_markdown(report: LongRangeReport) -> str:
         f"{config.test_size} fresh test sequences per length; batch {config.batch_size}, Adam lr {config.lr:g}, "
         f"gradient norm clipped at {config.clip_norm:g}, hidden size {config.hidden_size}; {config.workers} "
         f"worker process(es) of {config.threads} thread(s). First solved step: median over the seeds that solved.",
-        *([] if config.traced or config.task != "recall" else [
-            "",
-            "No forget_gate.png: the gate trace runs on an lstm or lstm-bias1 cell, and neither was run.",
-        ]),
         f"Total wall time: {report.total_wall_s:.1f} s ({report.total_wall_s / 60:.1f} min) for {count(len(report.runs), 'run')} "
         f"(the runs' own wall times sum to {sum(run.wall_s for run in report.runs):.1f} s).",
         "",
+        *([] if config.traced or config.task != "recall" else [
+            "No forget_gate.png: the gate trace runs on an lstm or lstm-bias1 cell, and neither was run.",
+            "",
+        ]),
     ]
     return "\n".join(lines)
-
-
-def planned_runs(config) -> int:
-    """Runs a complete report of ``config`` holds: every cell × length × seed."""
-    return len(config.cells) * len(config.lengths) * config.seeds
 
 
 def figure(task, value: float) -> str:

@@ -240,7 +240,7 @@ def run_longrange(
 
     Args:
         config: what to run.
-        out_dir: output directory, created if missing; an existing one must be empty or hold an earlier
+        out_dir: output directory, created if missing (a link's target where it is a link to nothing); an existing one must be empty or hold an earlier
             report (only the files above).
         log: receives one progress line per finished run; stderr if None.
     Returns:
@@ -258,8 +258,11 @@ def run_longrange(
     config = replace(config, workers=min(config.workers, len(jobs)))
     check_memory(config)
     check_output_folder(out, report.REPORT_FILES, "results.json", "a longrange report", "--out", whole=False)
-    made = [folder for folder in (out, *out.parents) if not folder.exists()]  # innermost first
-    out.mkdir(parents=True, exist_ok=True)
+    # Through a link to a folder not yet made, that folder is made (as train makes a bundle's): out.mkdir
+    # failed on the link with "[Errno 17] File exists".
+    target = Path(os.path.realpath(out))
+    made = [folder for folder in (target, *target.parents) if not folder.exists()]  # innermost first
+    target.mkdir(parents=True, exist_ok=True)
     task = TASK_SPECS[config.task]
     runs: list[RunResult] = []
     lstm_states: dict[tuple[str, int, int], tuple[RunResult, dict]] = {}

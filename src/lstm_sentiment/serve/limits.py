@@ -7,6 +7,7 @@ The limits are reported by ``GET /v1/model``; the web page (:mod:`.page`) tells 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -25,8 +26,10 @@ MAX_EXPLAIN_TOKENS = 512
 # Request body. Large enough for any request within the two limits above even with every character
 # JSON-escaped as \uXXXX (256 × 10,000 × 6 bytes ≈ 15.4 MB), so it only guards memory.
 MAX_BODY_BYTES = 16 * 1024 * 1024
-# A body over the limit, up to this many times it, is read to its end before the 413 (see _drain).
+# A body over the limit, up to this many times it and for at most this many seconds, is read to its end
+# before the 413 (see _drain).
 DRAIN_FACTOR = 4
+DRAIN_SECONDS = 10.0
 
 
 class ExplainTooLong(ValueError):
@@ -87,8 +90,9 @@ class BodyLimit:
     not UTF-8, 415 for one compressed or in another charset; for a POST to one of ``paths`` only.
 
     Checks the declared Content-Length first, then counts the bytes actually received, which also covers
-    chunked bodies; a body over the limit is read to its end (up to ``DRAIN_FACTOR`` times the limit)
-    before the 413, a body within it handed on unchanged. JSON between
+    chunked bodies; a body over the limit is read to its end (up to ``DRAIN_FACTOR`` times the limit, for at
+    most ``DRAIN_SECONDS``; none of it where the client waits on "Expect: 100-continue") before the 413, a
+    body within it handed on unchanged. JSON between
     systems is UTF-8 (RFC 8259 §8.1); Python's parser also reads UTF-16 and UTF-32, which the API
     documents as refused. Any other request goes on to the router, which reads no body: a health check
     with a stray ``Content-Encoding`` header was a 415, a POST to an unknown path a 422 or 413, not a 404.
@@ -153,9 +157,14 @@ class BodyLimit:
     async def _too_large(self, scope, receive, send, declared: int | None, more_body: bool) -> None:
         got = f" (Content-Length {declared})" if declared is not None else ""
         message = f"request body over {self.max_bytes} bytes{got}; send fewer or shorter texts"
-        # more_body False: the whole body is in (a receive() would wait for the client to leave).
-        if more_body and (declared is None or declared <= DRAIN_FACTOR * self.max_bytes):
-            await _drain(receive, DRAIN_FACTOR * self.max_bytes)
+        # more_body False: the whole body is in (a receive() would wait for the client to leave). A client
+        # that asked "Expect: 100-continue" has sent none of it and waits: the first receive() would tell it
+        # to upload what is refused.
+        expecting = dict(scope["headers"]).get(b"expect", b"").lower() == b"100-continue"
+        if more_body and not expecting and (declared is None or declared <= DRAIN_FACTOR * self.max_bytes):
+            # uvicorn sets no time limit on reading a body: a client that stopped sending held the task for good.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_drain(receive, DRAIN_FACTOR * self.max_bytes), DRAIN_SECONDS)
         # The connection is closed all the same: a body past the drain limit is left unread.
         response = error_response(413, "body_too_large", message, headers={"Connection": "close"})
         await response(scope, receive, send)
@@ -163,8 +172,8 @@ class BodyLimit:
 
 async def _drain(receive, limit: int) -> None:
     """Read and drop the rest of a request body, at most ``limit`` bytes: a client that sends its whole
-    body before reading the answer (Python's requests and httpx do) saw a broken pipe, not the 413, when
-    the server answered and closed mid-body."""
+    body before reading the answer (Python's urllib, and requests on it) saw a broken pipe, not the 413,
+    when the server answered and closed mid-body."""
     size = 0
     while size <= limit:
         message = await receive()
