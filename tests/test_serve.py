@@ -362,6 +362,15 @@ def test_a_client_that_stops_sending_or_waits_on_100_continue_gets_the_413(serve
     assert status == 413 and time.monotonic() - started < DRAIN_SECONDS / 2  # no "100 Continue" first
 
 
+def test_two_content_types_are_refused(server):
+    # The JSON check read the first and the charset check the last: application/json then text/plain passed.
+    body = b'{"texts": ["\xe5\xa5\xbd"]}'
+    head = (f"POST /v1/predict HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/json\r\n"
+            f"Content-Type: text/plain; charset=latin-1\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    status, answer = raw_request(server, head, [body])
+    assert status == 415 and answer["error"] == {"code": "unsupported_media_type", "message": "Content-Type given 2 times; send one, application/json"}
+
+
 def test_a_client_that_sends_the_whole_body_first_sees_the_413(server):
     # urllib (and requests, on it) sends the whole body before reading: the server answered and closed
     # mid-body, and the client saw "[Errno 32] Broken pipe", not the 413.

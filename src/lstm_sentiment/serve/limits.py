@@ -72,9 +72,14 @@ def error_response(status: int, code: str, message: str, details: list | None = 
 # --- body size ------------------------------------------------------------------------------------------
 
 
-def _unreadable_encoding(headers: dict[bytes, bytes]) -> str | None:
-    """Why a body cannot be read as sent, or None: compressed (a gzip body was "not UTF-8 (byte 1)"), or
-    declared in a charset other than UTF-8 (``charset=latin-1`` was read as UTF-8 all the same)."""
+def _unreadable_encoding(raw: list[tuple[bytes, bytes]]) -> str | None:
+    """Why a body cannot be read as sent (``raw``: the ASGI scope's headers), or None: compressed (a gzip
+    body was "not UTF-8 (byte 1)"), declared in a charset other than UTF-8 (``charset=latin-1`` was read as
+    UTF-8 all the same), or of two Content-Types (the JSON check read the first, the charset check the last)."""
+    types = sum(name.lower() == b"content-type" for name, _ in raw)
+    if types > 1:
+        return f"Content-Type given {types} times; send one, application/json"
+    headers = dict(raw)
     coding = headers.get(b"content-encoding", b"").decode("latin-1").strip().lower()
     if coding not in ("", "identity"):
         return f"Content-Encoding {coding} is not read here; send the JSON uncompressed"
@@ -87,7 +92,8 @@ def _unreadable_encoding(headers: dict[bytes, bytes]) -> str | None:
 
 class BodyLimit:
     """ASGI middleware: 413 for a request body over ``max_bytes``, 422 ``invalid_json`` for one that is
-    not UTF-8, 415 for one compressed or in another charset; for a POST to one of ``paths`` only.
+    not UTF-8, 415 for one compressed, in another charset or of two Content-Types; for a POST to one of
+    ``paths`` only.
 
     Checks the declared Content-Length first, then counts the bytes actually received, which also covers
     chunked bodies; a body over the limit is read to its end (up to ``DRAIN_FACTOR`` times the limit, for at
@@ -108,7 +114,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        refused = _unreadable_encoding(headers)
+        refused = _unreadable_encoding(scope["headers"])
         if refused is not None:
             await error_response(415, "unsupported_media_type", refused)(scope, receive, send)
             return
