@@ -59,6 +59,22 @@ def tiny_bundle(tmp_path) -> Path:
     return out
 
 
+def test_evaluate_warns_of_zero_one_labels_beside_a_model_of_minus_one_zero_one(tmp_path):
+    # A -1/0/1 model scored on a 0/1 file counted every negative text as neutral, without a word.
+    torch.manual_seed(0)
+    cfg = ModelConfig(embedding_dim=6, hidden_size=5)
+    vocab = Vocab(WORDS)
+    three = tmp_path / "three"
+    save_bundle(three, SentimentLSTM(len(vocab), 3, cfg).eval(), vocab, ["-1", "0", "1"], (cfg, DataConfig(), TrainConfig()), {}, {}, "three\n")
+    data = tmp_path / "zero_one.csv"
+    data.write_text("text,label\n我喜欢这个电影,1\n我不喜欢这个电影,0\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(three), "--data", str(data))
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {data}: the labels 0 and 1 are read as the model's classes '0' and '1' (it has '-1' too); if 0 means negative here, write it -1" in result.stderr.splitlines()
+    data.write_text("text,label\n我喜欢这个电影,1\n我不喜欢这个电影,-1\n", encoding="utf-8")
+    assert "write it -1" not in run_cli("evaluate", "--model", str(three), "--data", str(data)).stderr
+
+
 def test_a_full_disk_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
     # A full disk in safetensors' write was a 40-line traceback (SafetensorError "... (os error 28)"); in
     # predict's, "error: No space left on device" without the file (a file object's write names none).

@@ -160,16 +160,3 @@ def test_version_and_outputs_inside_the_package():
         assert_one_line_error(run_cli(*args, str(target)), 1, rf"{option} .*{re.escape(name)} is inside the installed package .*; choose another {option}$")
         assert not target.exists()
 
-
-def test_zero_one_labels_beside_a_model_of_minus_one_zero_one_are_warned_of():
-    # A -1/0/1 model scored on a 0/1 file counted every negative text as neutral, without a word.
-    from lstm_sentiment.inference.model import warn_zero_one_of_three
-
-    with pytest.warns(SentimentWarning, match=r"^mine\.csv: the labels 0 and 1 are read as the model's classes '0' and '1' \(it has '-1' too\); if 0 means negative here, write it -1$"):
-        warn_zero_one_of_three(LabelledTexts(["好", "差"], ["1", "0"], "mine.csv"), ["-1", "0", "1"])
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for labels, classes in ((["1", "-1"], ["-1", "0", "1"]), (["1", "0"], ["0", "1"]), (["1", "0", "-1"], ["-1", "0", "1"])):
-            warn_zero_one_of_three(LabelledTexts(["好", "差", "嗯"][: len(labels)], labels, "x"), classes)
