@@ -159,4 +159,3 @@ def test_version_and_outputs_inside_the_package():
         target = PACKAGE / "assets" / name
         assert_one_line_error(run_cli(*args, str(target)), 1, rf"{option} .*{re.escape(name)} is inside the installed package .*; choose another {option}$")
         assert not target.exists()
-
