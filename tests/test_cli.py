@@ -281,6 +281,8 @@ def test_predict_never_loses_what_was_there(small_bundle, tmp_path):
         assert_one_line_error(run_cli("predict", *model, "--input", str(blank), "-o", str(old), "--workers", workers), 1, r"none of the 2 input\(s\) could be classified \(empty text\)")
     assert old.read_text(encoding="utf-8") == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["blank.txt", "empty.txt", "in.txt", "old.jsonl", "results"]
     assert_one_line_error(run_cli("predict", *model, "--input", str(empty)), 1, "no texts in the input")
+    # A file that was not there was "left as it was".
+    assert_one_line_error(run_cli("predict", *model, "--input", str(empty), "-o", str(tmp_path / "new.jsonl")), 1, r"no texts in the input; .*new\.jsonl not written$")
     train_csv = tmp_path / "t.csv"
     train_csv.write_text("text,label\n好,1\n坏,0\n", encoding="utf-8")
     assert_one_line_error(run_cli("train", "--data", str(train_csv), "--out", str(folder)), 1, "holds sub, not a model bundle's")

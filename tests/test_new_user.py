@@ -171,7 +171,7 @@ EXPECTED = [
     "好",
     BadInput("", "line 2 is blank"),
     BadInput('{"text": {"a": 1}}', "line 3: 'text' is a JSON object, not text"),
-    BadInput("not json", "line 4 is not valid JSON (Expecting value)"),
+    BadInput("not json", "line 4 is not valid JSON (Expecting value at column 1)"),
     BadInput('{"text": "\ufffd"}', "line 5 is not UTF-8 (byte 0xff)"),
     BadInput("[1]", "line 6 is not a JSON object"),
     BadInput('{"text": 123}', "line 7: 'text' is a JSON number, not text"),
@@ -184,6 +184,9 @@ def test_bad_lines_are_kept_in_place_unless_strict(tmp_path):
     path = tmp_path / "in.jsonl"
     path.write_bytes(JSONL)
     assert list(iter_texts(path, strict=False)) == EXPECTED
+    # json's "Invalid control character at" was cut short of its place.
+    (tmp_path / "nul.jsonl").write_bytes('{"text": "好"}\n{"text": "a\x00b"}\n'.encode())
+    assert list(iter_texts(tmp_path / "nul.jsonl", strict=False)) == ["好", BadInput('{"text": "a\x00b"}', "line 2 is not valid JSON (Invalid control character at column 12)")]
     with pytest.raises(SentimentError, match=r"in\.jsonl: line 2 is blank"):
         list(iter_texts(path))
     txt = tmp_path / "in.txt"

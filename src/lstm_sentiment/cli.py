@@ -318,7 +318,7 @@ def train(
     text_column: Optional[str] = typer.Option(None, help="Text column; guessed from text, review, sentence, content, comment, 评论, 文本, 内容."),
     label_column: Optional[str] = typer.Option(None, help="Label column; guessed from label, sentiment, polarity, 标签, 情感."),
     sentences: bool = typer.Option(False, "--sentences", help="Also train on each distinct sentence (4+ characters, a letter, digit or Han character among them; cut at 。！？!?；;…~～ and line breaks, not at '.') of the training texts that hold two or more, labelled as its text; none a validation or test text or a whole training text, none given under both labels: for long reviews, so that short texts are read as well (the shipped zh model's data)."),
-    init_from: Optional[str] = typer.Option(None, callback=_named, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
+    init_from: Optional[str] = typer.Option(None, help="Fine-tune a trained model: zh, en (shipped) or a bundle directory; keeps its vectors, LSTM and (same labels) head."),
     embeddings: Optional[Path] = typer.Option(None, parser=_path, metavar=_PATH, help="word2vec (.txt/.bin), GloVe or fastText .vec file, or the same .gz/.bz2; default: the shipped pretrained vectors of the data's language."),
     lang: Lang = typer.Option(Lang.auto, help="Tokenizer language: auto (by script), zh or en; other than the texts' script only with --embeddings."),
     max_tokens: int = typer.Option(DataConfig.max_tokens, help="Longer texts keep their head and tail."),

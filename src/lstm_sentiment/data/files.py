@@ -200,7 +200,9 @@ def _json_object(line: str, number: int) -> tuple[dict | None, str | None]:
     try:
         row = json.loads(line, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as err:
-        return None, f"line {number} is not valid JSON ({err.msg})"
+        # json's messages that end on "at" take the place there ("Invalid control character at" was cut short).
+        where = f" column {err.colno}" if err.msg.endswith(" at") else f" at column {err.colno}"
+        return None, f"line {number} is not valid JSON ({err.msg}{where})"
     except RepeatedKeyError as err:
         return None, f"line {number} names the key {err.args[0]!r} twice"
     except ValueError:  # json.loads's one ValueError besides JSONDecodeError: see too_many_digits
@@ -604,7 +606,7 @@ class BadInput:
 
     Attributes:
         text: the line as read (undecodable bytes as U+FFFD).
-        error: what is wrong, naming the line ("line 3 is not valid JSON (Expecting value)").
+        error: what is wrong, naming the line ("line 3 is not valid JSON (Expecting value at column 1)").
         remedy: for a line that is not UTF-8, what :func:`save_as_utf8` says ("; save the file as UTF-8:
             iconv -f GB18030 …"); "" otherwise.
     """

@@ -269,19 +269,23 @@ def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=N
     Returns:
         the counts of records written and of failed ones.
     Raises:
-        SentimentError: no texts, or none that could be classified (``output`` is left as it was).
+        SentimentError: no texts, or none that could be classified (``output`` is left as it was, or not
+            written where there was none).
     """
     records = iter_predictions(texts, model, **options)
     counter = RecordCounter(records if columns is None else columns.records(records))
+
+    # A file that was not there is "not written", not "left as it was".
+    kept = f"{output} left as it was" if output.exists() else f"{output} not written"
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:  # newlines as write_text_atomic writes them
             write_records(counter, fmt, stream, spool_dir=tmp.parent)
         interrupt.check()  # nothing replaces the old output after a Ctrl-C, even one whose exception was lost
         if counter.count == 0:
-            raise SentimentError(f"no texts in the input; {output} left as it was")
+            raise SentimentError(f"no texts in the input; {kept}")
         if counter.failed == counter.count:
-            raise SentimentError(f"none of the {counter.count} input(s) could be classified ({counter.first_error}); {output} left as it was")
+            raise SentimentError(f"none of the {counter.count} input(s) could be classified ({counter.first_error}); {kept}")
 
     write_atomic(output, write)
     return counter
