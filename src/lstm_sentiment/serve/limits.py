@@ -120,7 +120,10 @@ class BodyLimit:
             return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, receive, send, int(declared), more_body=True)
+            # A client that asked "Expect: 100-continue" has sent none of the body and waits: the first
+            # receive() would tell it to upload what is refused. (Once it sends, the 413 comes as below.)
+            expecting = headers.get(b"expect", b"").lower() == b"100-continue"
+            await self._too_large(scope, receive, send, int(declared), more_body=not expecting)
             return
         chunks, size = [], 0
         while True:
@@ -163,11 +166,8 @@ class BodyLimit:
     async def _too_large(self, scope, receive, send, declared: int | None, more_body: bool) -> None:
         got = f" (Content-Length {declared})" if declared is not None else ""
         message = f"request body over {self.max_bytes} bytes{got}; send fewer or shorter texts"
-        # more_body False: the whole body is in (a receive() would wait for the client to leave). A client
-        # that asked "Expect: 100-continue" has sent none of it and waits: the first receive() would tell it
-        # to upload what is refused.
-        expecting = dict(scope["headers"]).get(b"expect", b"").lower() == b"100-continue"
-        if more_body and not expecting and (declared is None or declared <= DRAIN_FACTOR * self.max_bytes):
+        # more_body False: nothing more is coming (a receive() would wait for the client to leave).
+        if more_body and (declared is None or declared <= DRAIN_FACTOR * self.max_bytes):
             # uvicorn sets no time limit on reading a body: a client that stopped sending held the task for good.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_drain(receive, DRAIN_FACTOR * self.max_bytes), DRAIN_SECONDS)
