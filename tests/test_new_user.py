@@ -228,6 +228,13 @@ def test_a_csv_row_split_or_cut_is_a_bad_line_and_a_repeated_text_column_is_refu
     stray.write_text('id,text\n1,"好\n2,差\n3,他说"不错"呢\n', encoding="utf-8")
     with pytest.raises(SentimentError, match=r"stray\.csv: the quoted text from line 2 to line 4 goes on after its closing quote"):
         list(iter_texts(stray, strict=False))
+    # One line with text after its closing quote (an unquoted TSV export from psql or mysql) ended the whole
+    # run; it is a bad line at its place now, and the lines after it are read.
+    after = tmp_path / "after.tsv"
+    after.write_text('id\ttext\n1\t"Best" movie ever\n3\t好\n', encoding="utf-8")
+    assert list(iter_texts(after, strict=False)) == [BadInput("", 'line 2 goes on after its closing quote (a stray "?); quote whole texts, doubling quotes inside them ("")'), "好"]
+    with pytest.raises(SentimentError, match=r"after\.tsv: line 2 goes on after its closing quote"):
+        list(iter_texts(after))
     other = tmp_path / "ids.csv"  # a repeated column that is not the text's is no fault for prediction
     other.write_text("id,text,id\n1,好,1\n", encoding="utf-8")
     assert list(iter_texts(other)) == ["好"]

@@ -373,9 +373,12 @@ def _checked_rows(reader: csv.DictReader, width: int, path: Path) -> Iterator[tu
     """(last line, row, :func:`_row_fault`) of each row; a row read across several lines starts after the
     previous row's last line.
 
+    A row of one line with text after its closing quote (``1\t"Best" movie``: an unquoted TSV export) comes
+    as an empty row with its fault, and reading goes on from the next line, where it ended the whole run.
+
     Raises:
-        SentimentError: a quoted field that is never closed, or text after a closing quote, naming the
-            lines the quote spans: the rows after a stray quote cannot be told apart, so reading stops.
+        SentimentError: a quoted field that is never closed, or one that spans lines with text after its
+            closing quote, naming the lines: the rows after such a quote cannot be told apart, so reading stops.
     """
     last = reader.line_num
     while True:
@@ -384,7 +387,12 @@ def _checked_rows(reader: csv.DictReader, width: int, path: Path) -> Iterator[tu
         except StopIteration:
             return
         except csv.Error as err:
-            raise SentimentError(f"{path}: {_quote_fault(err, last + 1, reader.reader.line_num)}") from None
+            first, last = last + 1, reader.reader.line_num
+            fault = _quote_fault(err, first, last)
+            if first != last or "unexpected end of data" in str(err):
+                raise SentimentError(f"{path}: {fault}") from None
+            yield last, {}, fault
+            continue
         first, last = last + 1, reader.line_num
         if not any(_filled(value) for value in row.values()):
             # Commas alone (",,"): a spreadsheet's export leaves such rows below the data. Nothing is in
