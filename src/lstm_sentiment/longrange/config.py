@@ -107,9 +107,7 @@ class LongRangeConfig:
         for length in self.lengths:
             if isinstance(length, bool) or not isinstance(length, int) or length < 2:
                 raise ValueError(f"lengths must be ints >= 2; got {length!r}")
-        repeated = next((x for x in self.lengths if self.lengths.count(x) > 1), None)
-        if repeated is not None:  # named as given, where the tuple's repr was Python's, not the command's
-            raise ValueError(f"lengths must not repeat; {repeated!r} is given {self.lengths.count(repeated)} times")
+        _refuse_repeats("lengths", self.lengths)
         # --lengths 400,50 made the summary's columns and the learning-curve panels run 400, then 50.
         object.__setattr__(self, "lengths", tuple(sorted(self.lengths)))
         if not isinstance(self.cells, tuple) or not self.cells:
@@ -117,9 +115,7 @@ class LongRangeConfig:
         for cell in self.cells:
             if cell not in CELLS:
                 raise ValueError(f"cells must be from {', '.join(CELLS)}; got {cell!r}")
-        repeated = next((x for x in self.cells if self.cells.count(x) > 1), None)
-        if repeated is not None:  # named as given, where the tuple's repr was Python's, not the command's
-            raise ValueError(f"cells must not repeat; {repeated!r} is given {self.cells.count(repeated)} times")
+        _refuse_repeats("cells", self.cells)
         for name in ("seeds", "hidden_size", "steps", "batch_size", "eval_every", "test_size", "embed_dim", "threads", "workers"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -191,6 +187,14 @@ class LongRangeConfig:
             ValueError: an unknown field, or a bad value.
         """
         return _eval_within_steps(cls(**_known(overrides)), overrides)
+
+
+def _refuse_repeats(name: str, values: tuple) -> None:
+    """Raise ValueError naming the first value of ``values`` given more than once, and how often: named as
+    given, where the tuple's repr was Python's, not the command's."""
+    repeated = next((x for x in values if values.count(x) > 1), None)
+    if repeated is not None:
+        raise ValueError(f"{name} must not repeat; {repeated!r} is given {values.count(repeated)} times")
 
 
 QUICK = dict(lengths=(10, 20), seeds=2, steps=300, eval_every=25, test_size=256)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from .config import LSTM_CELLS
 from .models import SequenceModel
 
 MEMORY_UNITS = 8  # how many units count as "the memory": those whose final c_T best separates the labels
@@ -31,7 +32,7 @@ def pick_traced_run(lstm_runs: dict) -> dict:
     candidates = solved or list(runs)
     length = max(key[0] for key in candidates)
     seed = min(key[1] for key in candidates if key[0] == length)
-    return {cell: lstm_runs[(cell, length, seed)] for cell in ("lstm", "lstm-bias1") if (cell, length, seed) in lstm_runs}
+    return {cell: lstm_runs[(cell, length, seed)] for cell in LSTM_CELLS if (cell, length, seed) in lstm_runs}
 
 
 def trace_memory(model: SequenceModel, batches: list, run) -> dict:
