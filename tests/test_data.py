@@ -114,6 +114,7 @@ def test_labels_fold_and_order():
     # Beside a -1/0/1 model or training file, -1 and 1 are two of its classes: folded, evaluate and
     # train --test refused them as unknown labels.
     assert canonical_labels(["-1", "1"], known=["-1", "0", "1"]) == ["-1", "1"]
+    assert canonical_labels(["Negative", "neutral", "pos", "负面"], known=["-1", "0", "1"]) == ["-1", "0", "1", "-1"]
     assert canonical_labels(["0", "1"], known=["negative", "positive"]) == ["negative", "positive"]
     assert canonical_labels([" Positive ", "neg"], known=["negative", "positive"]) == ["positive", "negative"]
     assert canonical_labels(["0", "1"], known=["1", "2", "3"]) == ["0", "1"]  # named as written when refused

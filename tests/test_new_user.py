@@ -578,10 +578,15 @@ def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
     result = run_cli("evaluate", "--model", str(tmp_path / "tri"), "--data", str(data), "-f", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["n"] == 2
-    # pos/neg beside it were folded first, and the error named labels no file held.
-    data.write_text("text,label\n好,pos\n差,neg\n", encoding="utf-8")
+    # Words beside it are its classes in the -1/0/1 convention (0 neutral): pos/neg were "unknown to the model".
+    data.write_text("text,label\n好,pos\n差,neg\n还行,neutral\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(tmp_path / "tri"), "--data", str(data), "-f", "json")
+    assert result.returncode == 0, result.stderr
+    assert {k: v["support"] for k, v in json.loads(result.stdout)["per_class"].items()} == {"-1": 1, "0": 1, "1": 1}
+    # A number beside a word is no one convention: named as written, as the file holds them.
+    data.write_text("text,label\n好,pos\n差,-1\n", encoding="utf-8")
     assert_one_line_error(run_cli("evaluate", "--model", str(tmp_path / "tri"), "--data", str(data)), 1,
-                          r"sub\.csv: labels \['neg', 'pos'\] unknown to the model \(it knows \['-1', '0', '1'\]\)")
+                          r"sub\.csv: labels \['pos'\] unknown to the model \(it knows \['-1', '0', '1'\]\)")
 
 
 def test_a_label_holding_a_line_break_is_refused(tiny_bundle, tmp_path):

@@ -101,12 +101,17 @@ def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[st
             beside classes that hold negative and positive, each binary spelling folds (pos, neg and
             neutral for a negative/neutral/positive model) unless other numbers are among the labels
             (0/1/2), beside other classes none does; beside negative, neutral and positive, -1/0/1 are those
-            three.
+            three, and beside -1, 0 and 1 (a model trained on such labels) the words negative, neutral and
+            positive (and the binary words' other spellings) are those numbers.
     """
     cleaned = [_clean(x) for x in raw]
     names = set(cleaned)
     if known is not None and "-1" in names and names <= set(_THREE_WAY) and set(_THREE_WAY.values()) <= set(known):
         return [_THREE_WAY[x] for x in cleaned]
+    # A model trained on -1/0/1 keeps those numbers as its class names: its own README reading (0 is
+    # neutral) let a file labelled negative/positive be "unknown to the model".
+    if known is not None and set(known) == set(_THREE_WAY) and names <= set(_NAMED_THREE_WAY):
+        return [_NAMED_THREE_WAY[x] for x in cleaned]
     # Beside a star-rating model, 0/1 are refused as written, not as "negative"/"positive" that no file held.
     if known is not None and (names <= set(known) or not {"negative", "positive"} <= set(known)):
         return cleaned
@@ -154,6 +159,14 @@ def _is_number(label: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# Word spellings of the three classes, as numbers of the -1/0/1 convention.
+_NAMED_THREE_WAY = {
+    **{x: "-1" for x in _NEGATIVE if not _is_number(x)},
+    **{x: "1" for x in _POSITIVE if not _is_number(x)},
+    "neutral": "0",
+}
 
 
 # Cells that spreadsheets and pandas write for "no value" (from pandas.read_csv's default na_values,
