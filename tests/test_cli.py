@@ -283,6 +283,9 @@ def test_predict_never_loses_what_was_there(small_bundle, tmp_path):
     assert_one_line_error(run_cli("predict", *model, "--input", str(empty)), 1, "no texts in the input")
     # A file that was not there was "left as it was".
     assert_one_line_error(run_cli("predict", *model, "--input", str(empty), "-o", str(tmp_path / "new.jsonl")), 1, r"no texts in the input; .*new\.jsonl not written$")
+    # The folders it made for the output went with it: new/a/ stayed behind, empty.
+    assert_one_line_error(run_cli("predict", *model, "--input", str(empty), "-o", str(tmp_path / "new" / "a" / "out.jsonl")), 1, r"out\.jsonl not written$")
+    assert not (tmp_path / "new").exists()
     train_csv = tmp_path / "t.csv"
     train_csv.write_text("text,label\n好,1\n坏,0\n", encoding="utf-8")
     assert_one_line_error(run_cli("train", "--data", str(train_csv), "--out", str(folder)), 1, "holds sub, not a model bundle's")
@@ -363,6 +366,38 @@ def test_stdin_that_pauses_gets_its_records_and_ctrl_c_ends_the_wait(workers):
         assert process.stderr.read().decode() == "error: interrupted\n"
     finally:
         process.kill()
+
+
+def test_ctrl_c_into_an_output_file_says_the_old_one_is_kept(tmp_path):
+    # "error: interrupted" alone: whether out.jsonl still held the last run's records was left unsaid.
+    old = tmp_path / "out.jsonl"
+    old.write_text("old\n", encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "lstm_sentiment", "predict", "-i", "-", "-o", str(old)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        process.stdin.write("好看\n".encode())
+        process.stdin.flush()
+        for _ in range(1200):  # the temporary folder beside it: the records are being written
+            if len(list(tmp_path.iterdir())) > 1:
+                break
+            threading.Event().wait(0.1)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+        assert process.stderr.read().decode() == f"error: interrupted; {old} left as it was\n"
+        assert old.read_text(encoding="utf-8") == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+    finally:
+        process.kill()
+
+
+def test_stdin_redirected_from_the_output_file_is_refused(small_bundle, tmp_path):
+    # `predict -i - -o FILE < FILE` replaced the input with its records; `-i FILE -o FILE` was refused.
+    source = tmp_path / "in.txt"
+    source.write_text("很好\n太差了\n", encoding="utf-8")
+    with source.open("rb") as stdin:
+        result = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(small_bundle[0]), "-i", "-", "-o", str(source)],
+                                stdin=stdin, capture_output=True, text=True, timeout=120)
+    assert_one_line_error(result, 1, "is the input file")
+    assert source.read_text(encoding="utf-8") == "很好\n太差了\n"
 
 
 def test_a_pipe_without_a_suffix_is_read_as_lines():

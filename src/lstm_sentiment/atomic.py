@@ -21,7 +21,7 @@ from lstm_sentiment.errors import SentimentError
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it over ``path``; missing
-    folders on the way to ``path`` are made.
+    folders on the way to ``path`` are made (and removed again, while empty, when the write fails).
 
     Works for a file or a directory. A directory is swapped with the old one in one step where Linux can
     (renameat2), else the old one is moved aside first (rename cannot replace a non-empty directory); the
@@ -55,6 +55,8 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     if path.is_file() and not _writable(path):
         raise SentimentError(f"{shown} is read-only; make it writable or choose another name")
     own = f"{_tmp_prefix(path)}{os.getpid()}."
+    made = _missing_folders(path.parent)
+    written = False
     try:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,6 +80,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
                 if path.is_file():
                     target.chmod(path.stat().st_mode & 0o7777)
                 os.replace(target, path)
+            written = True
         except OSError as err:
             # A full disk names no file (a file object's write); an input the writer reads names itself.
             ours = err.errno in (errno.ENOSPC, errno.EDQUOT) or (err.filename is not None and str(err.filename).startswith(str(tmp)))
@@ -87,6 +90,27 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         # By name, not by `tmp`: Ctrl-C inside mkdtemp leaves a folder that `tmp` never named.
         _remove_own(path.parent, own)
+        if not written:
+            # A failed `-o new/a/out.csv` left new/a/ behind, empty.
+            _remove_empty(made)
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders on the way to ``folder`` (itself included) that are not there yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` in order while each is empty (another process may have written into one since)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _exchange(new: Path, old: Path) -> bool:

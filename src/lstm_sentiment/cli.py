@@ -117,11 +117,12 @@ def _fail(message: str, code: int = 1):
     raise typer.Exit(code)
 
 
-def _interrupted():
+def _interrupted(kept: str = ""):
+    """End the command for a Ctrl-C or SIGTERM; ``kept`` says what became of its output ("; out.csv left as it was")."""
     interrupt.ignore()  # everything is cleaned up by now
     if interrupt.received() == signal.SIGTERM:
-        _fail("terminated", 128 + signal.SIGTERM)
-    _fail("interrupted", 130)
+        _fail(f"terminated{kept}", 128 + signal.SIGTERM)
+    _fail(f"interrupted{kept}", 130)
 
 
 def _import_torch() -> None:
@@ -449,7 +450,7 @@ def predict(
     lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
     input: Optional[str] = typer.Option(None, "--input", "-i", callback=_named, help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin; a pipe without a suffix (<(cmd)) is read as .txt."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made) instead of stdout; - is stdout."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made, and removed if the run fails) instead of stdout; - is stdout."),
     format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or tsv. Default: a table on stdout; for --output, by its suffix (.csv, .tsv, .json, .jsonl or .ndjson; none: jsonl; others refused)."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
     precision: Precision = typer.Option(Precision.float32, help="bfloat16 runs the LSTM faster on CPUs with AVX512-BF16 (probabilities move by about 0.01)."),
@@ -487,14 +488,14 @@ def predict(
         raise _UsageError("--format table is for the terminal; with --output give json, jsonl, csv or tsv")
     if output is not None and output.is_dir():
         raise ValueError(f"--output {output} is a directory; give a file name")
-    if output is not None and input not in (None, "-") and output.exists() and output.samefile(input):
+    if output is not None and _reads(source, output):
         raise ValueError(f"--output {output} is the input file; choose another name")
     fmt = None if output is None else format.value if format is not None else _output_format(output)  # before torch loads
     # why here, after the checks of the options: torch takes seconds to import, a mistyped option none.
     _import_torch()
     _warn_if_shadowed(model)
     from lstm_sentiment.bundle import check_not_bundle_file
-    from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, predict_file
+    from lstm_sentiment.inference.stream import RecordCounter, iter_predictions, kept_note, predict_file
 
     if output is not None:
         check_not_bundle_file(output, "--output")
@@ -502,7 +503,11 @@ def predict(
     threads = _inference_threads()  # --workers uses more cores
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
-        counter = predict_file(items, output, fmt, model, columns, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
+        kept = kept_note(output)
+        try:
+            counter = predict_file(items, output, fmt, model, columns, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
+        except KeyboardInterrupt:
+            _interrupted(f"; {kept}")  # "error: interrupted" said nothing of the old output
         typer.echo(f"wrote {counter.count} record{'' if counter.count == 1 else 's'} to {output}", err=True)
     else:
         # Input that arrives over time (stdin, a pipe) is classified as it pauses, not a chunk late: a
@@ -523,6 +528,19 @@ def predict(
         # An unreadable line is the input's fault, unlike an empty text, and a script must see it.
         if counter.failed == counter.count or unreadable.count:
             raise typer.Exit(1)
+
+
+def _reads(source: str | None, output: Path) -> bool:
+    """Whether ``output`` is the file that ``source`` (a path, or "-" for stdin) reads: written atomically, it
+    replaced the input with its own records (``-i - -o FILE < FILE`` too)."""
+    if source is None or not output.exists():
+        return False
+    if source != "-":
+        return output.samefile(source)
+    try:
+        return os.path.samestat(os.fstat(sys.stdin.fileno()), output.stat())
+    except (OSError, ValueError):
+        return False  # no stdin (closed, or replaced by an object without a descriptor)
 
 
 class _Tally:

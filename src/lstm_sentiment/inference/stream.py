@@ -258,6 +258,12 @@ class RecordCounter:
             yield record
 
 
+def kept_note(output: Path) -> str:
+    """What a failed write to ``output`` leaves: "OUTPUT left as it was", or "OUTPUT not written" for a file
+    that was not there (it was "left as it was" too)."""
+    return f"{output} left as it was" if output.exists() else f"{output} not written"
+
+
 def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=None, columns: KeptColumns | None = None, **options) -> RecordCounter:
     """Classify ``texts`` into ``output`` ("jsonl", "json", "csv" or "tsv"), streaming, written atomically.
 
@@ -275,8 +281,7 @@ def predict_file(texts: Iterable[str], output: Path, fmt: str = "jsonl", model=N
     records = iter_predictions(texts, model, **options)
     counter = RecordCounter(records if columns is None else columns.records(records))
 
-    # A file that was not there is "not written", not "left as it was".
-    kept = f"{output} left as it was" if output.exists() else f"{output} not written"
+    kept = kept_note(output)
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as stream:  # newlines as write_text_atomic writes them
