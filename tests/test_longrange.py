@@ -21,6 +21,7 @@ import torch
 from typer.testing import CliRunner
 
 from conftest import assert_one_line_error, run_cli
+from lstm_sentiment import longrange
 from lstm_sentiment.cli import app
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.longrange import (
@@ -31,6 +32,7 @@ from lstm_sentiment.longrange import (
     parse_lengths,
     recall_batch,
     run_longrange,
+    train_one,
 )
 from lstm_sentiment.longrange.config import QUICK
 from lstm_sentiment.longrange.tasks import (
@@ -158,6 +160,38 @@ def test_summary_names_the_workers_that_ran(tmp_path):
     run_longrange(config, tmp_path / "out", log=lambda line: None)
     summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
     assert "; 1 worker process(es) of" in summary and "evaluated every 2 steps" in summary
+
+
+def test_python_users_config_a_guardless_script_and_a_folder_in_use(tmp_path):
+    import numpy as np
+
+    from lstm_sentiment.atomic import claimed
+
+    # A list and numpy's ints were "must be a non-empty tuple"; steps=20 kept eval_every 50, and the summary
+    # said "evaluated every 50 steps" of a run evaluated once, at step 20.
+    config = LongRangeConfig(task="adding", lengths=[np.int64(8), 6], cells=["gru"], seeds=np.int64(1), steps=1, test_size=16, hidden_size=4)
+    assert (config.lengths, config.cells, config.seeds, config.eval_every) == ((6, 8), ("gru",), 1, 1) and type(config.seeds) is int
+    # Seed -1 drew its training batches from the test set's generator.
+    with pytest.raises(ValueError, match=r"seed must be an int from 0 to 9,999; got -1"):
+        train_one(config, "gru", 6, -1)
+    assert {"run_longrange", "LongRangeConfig", "train_one"} <= set(dir(longrange))
+    # A run_longrange() into the folder of a command's run replaced that run's report unseen.
+    with claimed(tmp_path / "held", "--out"), pytest.raises(SentimentError, match="being written by another run"):
+        run_longrange(config, tmp_path / "held", log=lambda line: None)
+    run_longrange(replace(config, lengths=(6,)), tmp_path / "one", log=lambda line: None)
+    summary = (tmp_path / "one" / "summary.md").read_text(encoding="utf-8")
+    assert "Budget 1 step per run" in summary and "evaluated every 1 step on" in summary
+    # A script calling run_longrange at its top level: each spawned worker ran it again, two tracebacks of
+    # multiprocessing's, then a BrokenProcessPool that named no cause.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from lstm_sentiment.longrange import LongRangeConfig, run_longrange\n"
+        "run_longrange(LongRangeConfig(lengths=(6,), cells=('gru',), seeds=1, steps=1, test_size=16, hidden_size=4), 'out')\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 1 and done.stderr.count("Traceback") == 1, done.stderr[-3000:]
+    assert done.stderr.rstrip().endswith('call it under `if __name__ == "__main__":`.') and not (tmp_path / "out").exists()
 
 
 def test_lengths_in_order_a_stopped_run_marked_in_json_and_a_missing_trace_said(tmp_path):

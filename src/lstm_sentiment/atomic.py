@@ -55,7 +55,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     if path.is_file() and not _writable(path):
         raise SentimentError(f"{shown} is read-only; make it writable or choose another name")
     own = f"{_tmp_prefix(path)}{os.getpid()}."
-    made = _missing_folders(path.parent)
+    made = missing_folders(path.parent)
     written = False
     try:
         try:
@@ -92,10 +92,10 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         _remove_own(path.parent, own)
         if not written:
             # A failed `-o new/a/out.csv` left new/a/ behind, empty.
-            _remove_empty(made)
+            remove_empty(made)
 
 
-def _missing_folders(folder: Path) -> list[Path]:
+def missing_folders(folder: Path) -> list[Path]:
     """The folders on the way to ``folder`` (itself included) that are not there yet, deepest first."""
     missing = []
     while not folder.exists() and folder != folder.parent:
@@ -104,7 +104,7 @@ def _missing_folders(folder: Path) -> list[Path]:
     return missing
 
 
-def _remove_empty(folders: list[Path]) -> None:
+def remove_empty(folders: list[Path]) -> None:
     """Remove ``folders`` in order while each is empty (another process may have written into one since)."""
     for folder in folders:
         try:

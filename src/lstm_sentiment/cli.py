@@ -919,8 +919,7 @@ def longrange(
     _import_torch()  # why here: torch and Lightning take seconds to import, a mistyped flag none
     from lstm_sentiment.longrange import run_longrange
 
-    with claimed(out, "--out"):
-        run_longrange(config, out)
+    run_longrange(config, out)  # which holds --out against another run
     typer.echo((out / "summary.md").read_text(encoding="utf-8"))
 
 

@@ -30,3 +30,8 @@ def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    # dir() and tab completion listed none of the names above: they are not in globals() until first used.
+    return sorted({*globals(), *_EXPORTS})

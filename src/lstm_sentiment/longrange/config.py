@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, fields, replace
 
 from lstm_sentiment.config import FLOAT32_MAX, MAX_LR, MAX_SIZE
@@ -66,7 +67,8 @@ class LongRangeConfig:
             the 6 (cell, task) pairs, at 0.003 only 3 (README, "How the defaults were chosen"); the tanh RNN
             solved neither task at either rate.
         clip_norm: gradients are rescaled to this global L2 norm when above it (Pascanu et al. 2013).
-        eval_every: steps between evaluations on the test set (the resolution of "first solved step").
+        eval_every: steps between evaluations on the test set (the resolution of "first solved step"); one
+            above ``steps`` is brought down to ``steps`` (one evaluation, at the end).
         test_size: sequences in the fixed test set of each length, drawn from a generator that training
             never uses; for recall at least :data:`MIN_RECALL_TEST` (its gate trace compares the cell
             states of the two classes, and a test set of one class wrote NaN into results.json).
@@ -102,28 +104,35 @@ class LongRangeConfig:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}")
-        if not isinstance(self.lengths, tuple) or not self.lengths:
+        # A list, or numpy's ints, are what a researcher has at hand: "must be a non-empty tuple" refused them.
+        if not isinstance(self.lengths, (tuple, list)) or not self.lengths:
             raise ValueError(f"lengths must be a non-empty tuple of ints; got {self.lengths!r}")
+        object.__setattr__(self, "lengths", tuple(_as_int(length) for length in self.lengths))
         for length in self.lengths:
             if isinstance(length, bool) or not isinstance(length, int) or length < 2:
                 raise ValueError(f"lengths must be ints >= 2; got {length!r}")
         _refuse_repeats("lengths", self.lengths)
         # --lengths 400,50 made the summary's columns and the learning-curve panels run 400, then 50.
         object.__setattr__(self, "lengths", tuple(sorted(self.lengths)))
-        if not isinstance(self.cells, tuple) or not self.cells:
+        if not isinstance(self.cells, (tuple, list)) or not self.cells:
             raise ValueError(f"cells must be a non-empty tuple; got {self.cells!r}")
+        object.__setattr__(self, "cells", tuple(self.cells))
         for cell in self.cells:
             if cell not in CELLS:
                 raise ValueError(f"cells must be from {', '.join(CELLS)}; got {cell!r}")
         _refuse_repeats("cells", self.cells)
         for name in ("seeds", "hidden_size", "steps", "batch_size", "eval_every", "test_size", "embed_dim", "threads", "workers"):
-            value = getattr(self, name)
+            value = _as_int(getattr(self, name))
+            object.__setattr__(self, name, value)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an int >= 1; got {value!r}")
             # Past these the run list or a tensor dimension cannot be built: a hang or a traceback.
             limit = MAX_SEEDS if name == "seeds" else MAX_SIZE
             if value > limit:
                 raise ValueError(f"{name} must be an int <= {limit:,}; got {value!r}")
+        # steps=20 kept the default interval of 50: the run evaluated once, at the end, and the summary
+        # said "every 50 steps".
+        object.__setattr__(self, "eval_every", min(self.eval_every, self.steps))
         if self.task == "recall" and self.test_size < MIN_RECALL_TEST:
             raise ValueError(f"test_size must be >= {MIN_RECALL_TEST} for recall (the trace compares both classes); got {self.test_size!r}")
         if max(self.lengths) > MAX_SIZE:
@@ -170,23 +179,32 @@ class LongRangeConfig:
         """The ``--quick`` preset (recall: 34 s on the 2 busy cores, see the README): short sequences, few steps, 2 seeds.
 
         Args:
-            **overrides: field values that replace the preset's (flags given next to ``--quick``). A
-                ``steps`` below the preset's ``eval_every``, without an ``eval_every`` of its own, brings it
-                down to ``steps`` (one evaluation, at the end).
+            **overrides: field values that replace the preset's (flags given next to ``--quick``).
         Raises:
             ValueError: an unknown field, or a bad value.
         """
-        return _eval_within_steps(replace(cls(**QUICK), **_known(overrides)), overrides)
+        return replace(cls(**QUICK), **_known(overrides))
 
     @classmethod
     def from_overrides(cls, **overrides) -> "LongRangeConfig":
-        """The default config with some fields replaced; ``None`` values are ignored. ``eval_every``, when
-        not given, is at most ``steps``.
+        """The default config with some fields replaced; ``None`` values are ignored.
 
         Raises:
             ValueError: an unknown field, or a bad value.
         """
-        return _eval_within_steps(cls(**_known(overrides)), overrides)
+        return cls(**_known(overrides))
+
+
+def check_run(cell: str, length: int, seed: int) -> None:
+    """Raise ValueError unless ``cell``, ``length`` and ``seed`` name one run of a benchmark: a cell of
+    :data:`CELLS`, an int length ≥ 2 and an int seed in 0 … :data:`MAX_SEEDS` - 1 (a seed of -1 trained on
+    the test set: its training stream's seed is the test set's, see ``tasks.train_seed``)."""
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 2:
+        raise ValueError(f"length must be an int >= 2; got {length!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_SEEDS:
+        raise ValueError(f"seed must be an int from 0 to {MAX_SEEDS - 1:,}; got {seed!r}")
 
 
 def _refuse_repeats(name: str, values: tuple) -> None:
@@ -200,11 +218,14 @@ def _refuse_repeats(name: str, values: tuple) -> None:
 QUICK = dict(lengths=(10, 20), seeds=2, steps=300, eval_every=25, test_size=256)
 
 
-def _eval_within_steps(config: LongRangeConfig, overrides: dict) -> LongRangeConfig:
-    # A default interval past a shorter budget evaluated once, at the end, while the summary named the interval.
-    if overrides.get("eval_every") is None and config.eval_every > config.steps:
-        return replace(config, eval_every=config.steps)
-    return config
+def _as_int(value):
+    """``value`` as a Python int where it is an integer of another type (numpy's int64), else as it is."""
+    if isinstance(value, int):  # bool too, refused as such by the checks
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return value
 
 
 def _known(overrides: dict) -> dict:

@@ -164,8 +164,8 @@ def to_markdown(report: LongRangeReport) -> str:
         )
     lines += [
         "",
-        f"Budget {config.steps} steps per run (a run stops at the first evaluation that solves"
-        f"{'' if config.stop_when_solved else ', here disabled'}), evaluated every {config.eval_every} steps on "
+        f"Budget {count(config.steps, 'step')} per run (a run stops at the first evaluation that solves"
+        f"{'' if config.stop_when_solved else ', here disabled'}), evaluated every {count(config.eval_every, 'step')} on "
         f"{config.test_size} fresh test sequences per length; batch {config.batch_size}, Adam lr {config.lr:g}, "
         f"gradient norm clipped at {config.clip_norm:g}, hidden size {config.hidden_size}; {config.workers} "
         f"worker process(es) of {config.threads} thread(s). First solved step: median over the seeds that solved.",
@@ -271,7 +271,8 @@ def plot_learning_curves(report: LongRangeReport, path: Path) -> None:
             for i, run in enumerate(r for r in report.runs if r.cell == cell and r.length == length):
                 steps = [p["step"] for p in run.curve]
                 values = [p["test"] for p in run.curve]
-                ax.plot(steps, values, color=CELL_COLORS.get(cell), alpha=0.7, linewidth=1, label=CELL_LABELS[cell] if i == 0 else None)
+                # A marker at each evaluation: a run evaluated once drew a line of one point, nothing to see.
+                ax.plot(steps, values, color=CELL_COLORS.get(cell), alpha=0.7, linewidth=1, marker=".", markersize=3, label=CELL_LABELS[cell] if i == 0 else None)
         _reference_lines(ax, task)
         ax.set_title(f"T={length}", fontsize=9)
         ax.set_xlabel("step", fontsize=8)

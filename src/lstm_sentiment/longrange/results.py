@@ -47,8 +47,9 @@ class LongRangeReport:
         config: the config it ran with.
         runs: one :class:`RunResult` per finished (length, seed, cell), in config order (lengths, then
             seeds, then cells), whatever order the workers finished them in.
-        total_wall_s: seconds from the first run's start to the last one's end, reports excluded; with
-            several workers less than the sum of the runs' ``wall_s``.
+        total_wall_s: seconds from the start of the worker processes (their start-up, torch's import,
+            included) to the last run's end, reports excluded; with several workers less than the sum of
+            the runs' ``wall_s``.
         memory: for the recall task with an LSTM cell, cell name -> the gate trace summary of
             :func:`~.memory.trace_memory`, for the traced chrono LSTM and the forget-bias-1 LSTM of the same
             length and seed (see :func:`~.memory.pick_traced_run`).

@@ -18,6 +18,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -29,12 +30,12 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from lstm_sentiment import interrupt
-from lstm_sentiment.atomic import check_output_folder
+from lstm_sentiment.atomic import check_output_folder, claimed, missing_folders, remove_empty
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import quiet_lightning
 
 from . import report
-from .config import LSTM_CELLS, LongRangeConfig
+from .config import LSTM_CELLS, LongRangeConfig, check_run
 from .memory import pick_traced_run, trace_memory
 from .models import SequenceModel
 from .results import LongRangeReport, RunResult
@@ -132,7 +133,11 @@ def train_one(
         test_batches: the fixed test set of this length; drawn with :func:`~.tasks.make_test_set` if None.
     Returns:
         ``(result, trained model)``.
+    Raises:
+        ValueError: a cell not in :data:`~.config.CELLS`, a length below 2, or a seed outside 0 …
+            :data:`~.config.MAX_SEEDS` - 1 (seed -1 drew its training batches from the test set's generator).
     """
+    check_run(cell, length, seed)
     task = TASK_SPECS[config.task]
     if test_batches is None:
         test_batches = make_test_set(task, length, config.test_size)
@@ -237,6 +242,8 @@ def run_longrange(
     ``metric_vs_length.png``, ``learning_curves.png`` and, for the recall task with an LSTM,
     ``forget_gate.png``. An earlier report in ``out_dir`` is kept until the first run finishes; then its
     tables are replaced and its plots removed. Runs are not resumed: every run of ``config`` is trained.
+    The workers start by spawn, which imports the calling script again: a script calls this under
+    ``if __name__ == "__main__":``.
 
     Args:
         config: what to run.
@@ -246,9 +253,16 @@ def run_longrange(
     Returns:
         The :class:`LongRangeReport`.
     Raises:
-        SentimentError: ``out_dir`` holds other files (they would be replaced) or cannot be written, or the
-            run would need more memory than is available (:func:`check_memory`).
+        SentimentError: ``out_dir`` holds other files (they would be replaced), cannot be written or is being
+            written by another run (:func:`~lstm_sentiment.atomic.claimed`); the run would need more memory
+            than is available (:func:`check_memory`).
+        concurrent.futures.process.BrokenProcessPool: a worker process ended before its run finished (killed
+            for memory, or a script without that guard; a note says so).
     """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A worker starting (spawn imports the calling script again) met this call at the script's top
+        # level: multiprocessing's own refusal then printed two tracebacks. The parent names the cause.
+        raise SystemExit(1)
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
     out = Path(out_dir)
     jobs = [(cell, length, seed) for length in config.lengths for seed in range(config.seeds) for cell in config.cells]
@@ -257,18 +271,24 @@ def run_longrange(
     # As many workers as there are runs: for the memory estimate, the log and the summary.
     config = replace(config, workers=min(config.workers, len(jobs)))
     check_memory(config)
+    # Held from Python too: a run_longrange() into the folder of a command's run replaced its report unseen.
+    with claimed(out, "--out"):
+        return _run_all(config, jobs, out, log)
+
+
+def _run_all(config: LongRangeConfig, jobs: list[tuple[str, int, int]], out: Path, log: Callable[[str], None]) -> LongRangeReport:
     check_output_folder(out, report.REPORT_FILES, "results.json", "a longrange report", "--out", whole=False)
     # Through a link to a folder not yet made, that folder is made (as train makes a bundle's): out.mkdir
     # failed on the link with "[Errno 17] File exists".
     target = Path(os.path.realpath(out))
-    made = [folder for folder in (target, *target.parents) if not folder.exists()]  # innermost first
+    made = missing_folders(target)
     target.mkdir(parents=True, exist_ok=True)
     task = TASK_SPECS[config.task]
     runs: list[RunResult] = []
     lstm_states: dict[tuple[str, int, int], tuple[RunResult, dict]] = {}
     log(
-        f"longrange: task={config.task}, {report.count(len(jobs), 'run')} on {config.workers} worker(s), budget {config.steps} "
-        f"steps each; solved = {task.criterion}"
+        f"longrange: task={config.task}, {report.count(len(jobs), 'run')} on {config.workers} worker(s), budget {report.count(config.steps, 'step')} "
+        f"each; solved = {task.criterion}"
     )
     start = time.perf_counter()
     # spawn, not fork: a forked child inherits the parent's torch thread pools in an undefined state.
@@ -287,21 +307,25 @@ def run_longrange(
             solved = f"solved at step {result.solved_step}" if result.solved else "not solved"
             log(
                 f"[{len(runs)}/{len(jobs)}] {result.cell:>10} T={result.length:<4} seed={result.seed}: test "
-                f"{task.metric} {report.figure(task, result.final)}, {solved}, {result.steps} steps, {result.wall_s:.1f} s"
+                f"{task.metric} {report.figure(task, result.final)}, {solved}, {report.count(result.steps, 'step')}, {result.wall_s:.1f} s"
             )
             report.write_tables(LongRangeReport(config, runs, time.perf_counter() - start), out)
             if len(runs) == 1:
                 # The earlier report's tables are replaced now; its plots (drawn at the end) would stay
                 # beside them, of another task or other cells, until this run ends, or for good if stopped.
                 report.remove_plots(out)
-    except BaseException:
+    except BaseException as err:
         # SIGTERM to this process, a failed run: shutdown() would wait for the runs in progress (minutes
         # each at T=400), and Lightning in the workers takes SIGTERM as a note to itself.
         _kill_workers(pool)
-        for folder in made:  # a first run that failed (out of memory) left the folders it made, empty
-            if any(folder.iterdir()):
-                break
-            folder.rmdir()
+        remove_empty(made)  # a first run that failed (out of memory) left the folders it made, empty
+        if isinstance(err, BrokenProcessPool):
+            # Kept a BrokenProcessPool, which the command names as a worker killed for memory; Python's traceback shows the note.
+            err.add_note(
+                "A worker is killed by the system for want of memory, or ends at its start where a script calls "
+                "run_longrange at its top level: workers start by spawn, which imports the script again; call it "
+                'under `if __name__ == "__main__":`.'
+            )
         raise
     finally:
         pool.shutdown(cancel_futures=True)
