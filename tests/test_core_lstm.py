@@ -411,6 +411,23 @@ def test_bad_state_and_constructor_arguments():
     # number, got np.float32(1.0)").
     lstm = LSTM(np.int64(H_IN), np.int64(H), forget_bias=np.float32(1.0), dropout=np.float64(0.0))
     assert (lstm.input_size, lstm.hidden_size) == (H_IN, H) and type(lstm.hidden_size) is int
+    # torch's fourth positional argument is bias: LSTM(4, 3, 1, False) was a biased network here, as
+    # bidirectional=False, where nn.LSTM(4, 3, 1, False) has no biases.
+    with pytest.raises(TypeError, match="positional"):
+        LSTM(H_IN, H, 1, False)
+    # Direction 2 gave the forward weights, layer 5 an AttributeError.
+    with pytest.raises(ValueError, match="direction must be 0 \\(forward\\): the LSTM is one-directional, got 2"):
+        lstm.layer_weights(0, 2)
+    with pytest.raises(ValueError, match="layer must be an int from 0 to 0, got 5"):
+        lstm.layer_weights(5, 0)
+    # A (2, 10) beside a (2, 3) broadcast an o_t of one unit over three; a bias of 11 was torch's own error.
+    from lstm_sentiment.core.cell import gates_to_state
+
+    with pytest.raises(ValueError, match=r"gates must be \(N, 4H\) for c_prev \(N, H\); got \(2, 10\) and \(2, 3\)"):
+        gates_to_state(torch.randn(2, 10), torch.randn(2, 3))
+    zeros = torch.zeros(2, 3)
+    with pytest.raises(ValueError, match=r"bias_ih must be \(12,\) \(H = 3 from c_prev, N = 2 from x_t\); got \(11,\)"):
+        lstm_cell(torch.randn(2, 4), (zeros, zeros), torch.randn(12, 4), torch.randn(12, 3), torch.randn(11), torch.randn(12))
 
 
 def test_bfloat16_autocast_without_onednn_kernels_runs_the_recurrence_in_float32(monkeypatch):

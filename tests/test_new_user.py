@@ -454,6 +454,13 @@ def test_explain_json_names_the_model_as_predict_does():
     # It gave the shipped model's folder inside the installed package, where predict's routing says "en".
     walked = json.loads(run_cli("explain", "i loved it", "-f", "json").stdout)
     assert walked["model"] == "en" and walked["label"] == "positive"
+    # A text of no letters went to zh here and to en in predict: 🦩🦩🦩 negative 0.50 against positive 0.56.
+    for text in ("12345", "🦩🦩🦩"):
+        walked = json.loads(run_cli("explain", text, "-f", "json").stdout)
+        predicted = json.loads(run_cli("predict", text, "-f", "jsonl").stdout)
+        assert (walked["model"], walked["label"]) == (predicted["model"], predicted["label"]) and abs(walked["score"] - predicted["score"]) < 1e-6
+    # --model '' ran the default model, exit 0; predict refuses it.
+    assert_one_line_error(run_cli("explain", "好", "--model", ""), 1, "an empty model path")
 
 
 def test_a_model_trained_on_one_script_with_lang_auto_flags_the_other():

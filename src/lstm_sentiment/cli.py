@@ -796,12 +796,14 @@ def explain(
     from lstm_sentiment.explain.tables import rich_table, to_markdown
     from lstm_sentiment.explain.walk import dumps, explain as run_explain
     from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, other_script
-    from lstm_sentiment.inference.routing import default_model_name
+    from lstm_sentiment.inference.routing import route
 
     for option, path in outputs.items():
         check_not_bundle_file(path, option)
     _use_inference_threads()
-    name = model or default_model_name([text])
+    # predict's and serve's routing of one text: a text of no letters (12345, emoji) went to zh here and to
+    # en there, and the narration's "the same as predict" was not. --model '' is refused as predict refuses it.
+    name = route(text).lang if model is None else model
     # Named as given (zh, or the user's folder), as predict's routing and serve name it: the JSON gave the
     # shipped model's folder inside the installed package.
     expl = dataclasses.replace(run_explain(SentimentModel.load(name), text, top_units=top_units), model=name)

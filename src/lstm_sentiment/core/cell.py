@@ -20,7 +20,12 @@ def gates_to_state(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor, tuple
         c_prev: float (N, H), the cell state c_{t-1}.
     Returns:
         ``(h_t, c_t, (i_t, f_t, g_t, o_t))``, each (N, H). i, f, o lie in (0, 1); g and h in (-1, 1).
+    Raises:
+        ValueError: ``gates`` not (N, 4H) for a ``c_prev`` of (N, H) (a (2, 10) beside a (2, 3) broadcast
+            an o_t of one unit over three, without a word).
     """
+    if gates.dim() != 2 or c_prev.dim() != 2 or gates.shape != (c_prev.shape[0], 4 * c_prev.shape[1]):
+        raise ValueError(f"gates must be (N, 4H) for c_prev (N, H); got {tuple(gates.shape)} and {tuple(c_prev.shape)}")
     a_i, a_f, a_g, a_o = gates.chunk(4, dim=-1)
     i_t = torch.sigmoid(a_i)  # input gate: how much of g_t to write
     f_t = torch.sigmoid(a_f)  # forget gate: how much of c_{t-1} to keep
@@ -55,7 +60,16 @@ def lstm_cell(
         bias_ih, bias_hh: (4H,).
     Returns:
         ``(h_t, c_t, (i_t, f_t, g_t, o_t))``, each (N, H).
+    Raises:
+        ValueError: shapes that do not fit together as above, each named with its shape.
     """
     h_prev, c_prev = state
+    hidden, n = c_prev.shape[-1], x_t.shape[0]
+    expected = {"x_t": (n, weight_ih.shape[-1]), "h_prev": (n, hidden), "c_prev": (n, hidden), "weight_ih": (4 * hidden, x_t.shape[-1]),
+                "weight_hh": (4 * hidden, hidden), "bias_ih": (4 * hidden,), "bias_hh": (4 * hidden,)}
+    given = {"x_t": x_t, "h_prev": h_prev, "c_prev": c_prev, "weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
+    for name, shape in expected.items():
+        if tuple(given[name].shape) != shape:
+            raise ValueError(f"{name} must be {shape} (H = {hidden} from c_prev, N = {n} from x_t); got {tuple(given[name].shape)}")
     gates = x_t @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh  # (N, 4H)
     return gates_to_state(gates, c_prev)

@@ -1,6 +1,8 @@
 """A batch-first LSTM with two implementations over the same Parameters.
 
-``impl="fused"`` runs ``torch.nn.LSTM``'s own kernel (oneDNN on CPU, cuDNN on GPU) on packed sequences;
+``impl="fused"`` runs ``torch.nn.LSTM``'s own kernel on packed sequences (cuDNN on GPU), or, where the cell
+state is not asked for on CPU (``cell_state=False``), on the padded batch through oneDNN, one layer and
+direction at a time;
 ``impl="explicit"`` runs the step of :func:`lstm_cell` in a Python time loop (the input projections
 W_ih x_t + b_ih of all steps computed at once, then :func:`gates_to_state` per step) and can record every
 gate (:class:`GateTrace`). The module *is* a ``torch.nn.LSTM`` (``batch_first=True``), so its Parameters are
@@ -69,7 +71,9 @@ class LSTM(nn.LSTM):
         t_max: T_max ≥ 2, the longest dependency expected, in steps; required by "chrono", and only
             accepted with it.
         batch_first, bias, proj_size: ``torch.nn.LSTM``'s, taken so that its call ports unchanged, with the
-            one value this LSTM has: True, True, 0.
+            one value this LSTM has: True, True, 0. Every argument after ``num_layers`` is keyword-only:
+            torch's fourth positional argument is ``bias``, this one's was ``bidirectional``, so
+            ``LSTM(4, 3, 1, False)`` built another network than ``nn.LSTM(4, 3, 1, False)`` without a word.
         device, dtype: where and in what dtype the Parameters are made, as in ``torch.nn.LSTM``.
     Raises:
         ValueError: a size < 1, bidirectional not a bool, dropout outside [0, 1), forget_bias not a finite
@@ -82,13 +86,13 @@ class LSTM(nn.LSTM):
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
+        *,
         bidirectional: bool = False,
         dropout: float = 0.0,
         impl: Impl = "auto",
         forget_bias: float = 1.0,
         init: Init = "default",
         t_max: int | None = None,
-        *,
         batch_first: bool = True,
         bias: bool = True,
         proj_size: int = 0,
@@ -177,7 +181,16 @@ class LSTM(nn.LSTM):
                 bias_hh.zero_()
 
     def layer_weights(self, layer: int, direction: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of one layer and direction (0 forward, 1 reverse)."""
+        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of one layer and direction (0 forward, 1 reverse).
+
+        Raises:
+            ValueError: a layer outside 0 … num_layers - 1, or a direction this LSTM does not have
+                (direction 2 gave the forward weights, layer 5 an AttributeError).
+        """
+        if isinstance(layer, bool) or not isinstance(layer, numbers.Integral) or not 0 <= layer < self.num_layers:
+            raise ValueError(f"layer must be an int from 0 to {self.num_layers - 1}, got {layer!r}")
+        if direction not in range(self.num_directions) or isinstance(direction, bool):
+            raise ValueError(f"direction must be {'0 (forward) or 1 (reverse)' if self.bidirectional else '0 (forward): the LSTM is one-directional'}, got {direction!r}")
         suffix = f"l{layer}" + ("_reverse" if direction == 1 else "")
         return tuple(getattr(self, f"{kind}_{suffix}") for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 

@@ -51,7 +51,7 @@ DEFAULT_TOP_UNITS = 3
 
 
 def _r(value: float) -> float:
-    # Six decimals keep the JSON readable; float32 carries about seven significant digits anyway.
+    # Six decimals keep the JSON readable: float32's precision near 1 (gates, probabilities); small values keep fewer digits.
     return round(float(value), 6)
 
 
