@@ -1049,6 +1049,13 @@ def test_explain_refuses_an_unwritable_picture_path_before_the_work(tiny_bundle,
     assert result.stdout == "" and locked.read_bytes() == b"old"
     (tmp_path / "folder.html").mkdir()
     assert_one_line_error(run_cli("explain", "好", "--model", str(tiny_bundle), "--html", str(tmp_path / "folder.html")), 1, r"--html .*folder\.html is a directory")
+    # A page that could not be written (a full disk) came after the picture had replaced the old one.
+    picture = tmp_path / "keep.png"
+    picture.write_bytes(b"old")
+    assert_one_line_error(run_cli("explain", "好", "--model", str(tiny_bundle), "--png", str(picture), "--html", "/dev/full"), 1, "/dev/full: cannot write")
+    assert picture.read_bytes() == b"old"
+    result = run_cli("explain", "好", "--model", str(tiny_bundle), "--png", str(picture), "--html", str(tmp_path / "page.html"))
+    assert result.returncode == 0 and picture.read_bytes()[:4] == b"\x89PNG" and (tmp_path / "page.html").read_text(encoding="utf-8").startswith("<!doctype html>")
 
 
 def test_serve_option_ranges_are_usage_errors(tmp_path):

@@ -829,11 +829,23 @@ def explain(
     image = None
     if png is not None or html is not None:
         image = render_png(expl, layer, max_units)
+    def write_page() -> None:
+        if html is not None:
+            write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, png=image)
+
+    def write_picture(tmp: Path) -> None:
+        tmp.write_bytes(image)
+        # Inside the picture's write: a page that cannot be written (a full disk) leaves the old picture
+        # too, where it had replaced it already.
+        write_page()
+
     if png is not None:
-        write_atomic(png, lambda tmp: tmp.write_bytes(image))
+        write_atomic(png, write_picture)
+    else:
+        write_page()
+    if png is not None:
         typer.echo(f"wrote {'the PNG to stdout' if _names_stdout(png) else png}", err=True)
     if html is not None:
-        write_html(html, expl, narration, narrate.value if narrate else expl.lang, layer, png=image)
         typer.echo(f"wrote {'the page to stdout' if _names_stdout(html) else html}", err=True)
     if on_stdout:
         return
