@@ -91,6 +91,11 @@ def test_always_answering_one_scores_the_baseline_mse():
 
 
 def test_recall_label_is_the_sentiment_of_the_first_word():
+    # A float or a str reached torch.randint, whose error listed its overloads over ten lines.
+    with pytest.raises(ValueError, match=r"recall_batch needs int n and length; got n=2\.5, length=4"):
+        recall_batch(2.5, 4, _generator(3))
+    with pytest.raises(ValueError, match=r"adding_batch needs int n and length; got n=3, length='4'"):
+        adding_batch(3, "4", _generator(3))
     tokens, y = recall_batch(4096, 30, _generator(3))
     assert tokens.shape == (4096, 30) and tokens.dtype == torch.int64
     assert y.shape == (4096,) and y.dtype == torch.int64

@@ -10,6 +10,7 @@ Shape letters: N sequences, L = T steps.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -33,6 +34,15 @@ RECALL_BASELINE_ACCURACY = 0.5
 RECALL_SOLVED_ACCURACY = 0.99
 
 
+def _check_batch(name: str, n: int, length: int) -> None:
+    # A float or a str reached torch.randint, whose error listed its overloads over ten lines.
+    for value in (n, length):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"{name} needs int n and length; got n={n!r}, length={length!r}")
+    if n < 1 or length < 2:
+        raise ValueError(f"{name} needs n >= 1 and length >= 2; got n={n}, length={length}")
+
+
 def adding_batch(n: int, length: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
     """Draw one batch of the adding problem.
 
@@ -51,10 +61,9 @@ def adding_batch(n: int, length: int, generator: torch.Generator) -> tuple[Tenso
         ``(x, y)``: x float32 (N, T, 2) with ``x[..., 0]`` the values and ``x[..., 1]`` the markers;
         y float32 (N,), in [0, 2).
     Raises:
-        ValueError: n < 1 or length < 2.
+        ValueError: n or length not an int, n < 1 or length < 2.
     """
-    if n < 1 or length < 2:
-        raise ValueError(f"adding_batch needs n >= 1 and length >= 2; got n={n}, length={length}")
+    _check_batch("adding_batch", n, length)
     half = length // 2
     values = torch.rand(n, length, generator=generator)  # (N, T)
     first = torch.randint(0, half, (n,), generator=generator)  # (N,) in the first half
@@ -87,10 +96,9 @@ def recall_batch(n: int, length: int, generator: torch.Generator) -> tuple[Tenso
     Returns:
         ``(tokens, y)``: tokens int64 (N, T), ids into :data:`VOCAB`; y int64 (N,), 1 positive, 0 negative.
     Raises:
-        ValueError: n < 1 or length < 2.
+        ValueError: n or length not an int, n < 1 or length < 2.
     """
-    if n < 1 or length < 2:
-        raise ValueError(f"recall_batch needs n >= 1 and length >= 2; got n={n}, length={length}")
+    _check_batch("recall_batch", n, length)
     n_pos, n_neg = len(POSITIVE_WORDS), len(NEGATIVE_WORDS)
     first = torch.randint(0, n_pos + n_neg, (n,), generator=generator)  # (N,) a sentiment word
     fillers = torch.randint(n_pos + n_neg, len(VOCAB), (n, length - 1), generator=generator)  # (N, T-1)
