@@ -115,6 +115,9 @@ def test_labels_fold_and_order():
     # train --test refused them as unknown labels.
     assert canonical_labels(["-1", "1"], known=["-1", "0", "1"]) == ["-1", "1"]
     assert canonical_labels(["Negative", "neutral", "pos", "负面"], known=["-1", "0", "1"]) == ["-1", "0", "1", "-1"]
+    # The Chinese third class too: 正面/负面/中性 were "unknown to the model" beside -1/0/1 or negative/neutral/positive.
+    assert canonical_labels(["正面", "负面", "中性", "中评"], known=["-1", "0", "1"]) == ["1", "-1", "0", "0"]
+    assert canonical_labels(["正面", "负面", "中性"], known=["negative", "neutral", "positive"]) == ["positive", "negative", "neutral"]
     assert canonical_labels(["0", "1"], known=["negative", "positive"]) == ["negative", "positive"]
     assert canonical_labels([" Positive ", "neg"], known=["negative", "positive"]) == ["positive", "negative"]
     assert canonical_labels(["0", "1"], known=["1", "2", "3"]) == ["0", "1"]  # named as written when refused

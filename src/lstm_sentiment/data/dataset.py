@@ -18,6 +18,7 @@ from lstm_sentiment.text.normalize import lone_surrogate, same_text_key
 # they gave a model fine-tuned from zh a new classifier instead of the trained one.
 _NEGATIVE = {"0", "neg", "negative", "-1", "false", "负面", "負面", "消极", "消極", "负向", "負向", "差评", "差評"}
 _POSITIVE = {"1", "pos", "positive", "true", "正面", "积极", "積極", "正向", "好评", "好評"}
+_NEUTRAL = {"neutral", "中性", "中立", "中评", "中評"}  # the third class beside _NEGATIVE's and _POSITIVE's words
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[st
     others = names - _NEGATIVE - _POSITIVE
     if {"-1", "0"} <= names or any(map(_is_number, others)) or (known is None and others):
         return cleaned
-    return ["negative" if x in _NEGATIVE else "positive" if x in _POSITIVE else x for x in cleaned]
+    neutral = known is not None and "neutral" in known  # 中性 beside a negative/neutral/positive model
+    return ["negative" if x in _NEGATIVE else "positive" if x in _POSITIVE else "neutral" if neutral and x in _NEUTRAL else x for x in cleaned]
 
 
 _THREE_WAY = {"-1": "negative", "0": "neutral", "1": "positive"}  # the -1/0/1 convention
@@ -165,7 +167,7 @@ def _is_number(label: str) -> bool:
 _NAMED_THREE_WAY = {
     **{x: "-1" for x in _NEGATIVE if not _is_number(x)},
     **{x: "1" for x in _POSITIVE if not _is_number(x)},
-    "neutral": "0",
+    **{x: "0" for x in _NEUTRAL},
 }
 
 
