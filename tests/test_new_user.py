@@ -596,6 +596,15 @@ def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
                           r"sub\.csv: labels \['pos'\] unknown to the model \(it knows \['-1', '0', '1'\]\)")
 
 
+def test_evaluate_warns_of_a_text_given_with_two_labels(tiny_bundle, tmp_path):
+    # Scored silently: one of the two copies is wrong whatever the model says (train de-duplicates such a file).
+    data = tmp_path / "dups.csv"
+    data.write_text("text,label\n很好,1\n很好,1\n垃圾,0\n垃圾,1\n一般,0\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data), "-f", "json")
+    assert result.returncode == 0 and json.loads(result.stdout)["n"] == 5
+    assert result.stderr.splitlines() == [f"warning: {data}: 1 text(s) given with different labels (the first: '垃圾'); every copy is scored, so some count as wrong whatever the model says"]
+
+
 def test_a_label_holding_a_line_break_is_refused(tiny_bundle, tmp_path):
     # It became a class named over two lines: every one-line warning naming it broke, and predict's CSV header.
     data = tmp_path / "nl.csv"

@@ -213,6 +213,19 @@ def warn_one_class(data: LabelledTexts) -> None:
         warn_caller(f"the data hold one class ({classes[0]}); macro-F1 and the other classes' figures say little")
 
 
+def warn_conflicting_labels(data: LabelledTexts) -> None:
+    """Warn where ``data`` gives one text twice with different labels: every copy is scored, so some are
+    wrong whatever the model says (evaluate scored them silently; train de-duplicates such a file)."""
+    seen: dict[str, str] = {}
+    conflicting: dict[str, None] = {}  # in the file's order
+    for text, label in zip(data.texts, data.labels):
+        if seen.setdefault(text, label) != label:
+            conflicting[text] = None
+    if conflicting:
+        first = next(iter(conflicting))
+        warn_caller(f"{data.source}: {len(conflicting)} text(s) given with different labels (the first: {first[:60]!r}); every copy is scored, so some count as wrong whatever the model says")
+
+
 def warn_zero_one_of_three(data: LabelledTexts, id2label: Sequence[str]) -> None:
     """Warn where a model of the classes -1, 0 and 1 is scored on data labelled 0 and 1 alone: they are read
     as the model's 0 (neutral) and 1, so a file where 0 means negative counted every negative text as
@@ -470,11 +483,13 @@ class SentimentModel:
         Returns:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
         Warns, Raises: as :meth:`scored`; warns too where the data hold one class (:func:`warn_one_class`),
-            or 0/1 labels beside a model of -1, 0 and 1 (:func:`warn_zero_one_of_three`).
+            one text with two labels (:func:`warn_conflicting_labels`), or 0/1 labels beside a model of -1, 0
+            and 1 (:func:`warn_zero_one_of_three`).
         """
         probs, data = self.scored(data, batch_size)
         report = evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
         warn_one_class(data)
+        warn_conflicting_labels(data)
         warn_zero_one_of_three(data, self.id2label)
         return report
 
