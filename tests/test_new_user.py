@@ -599,10 +599,19 @@ def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
 def test_evaluate_warns_of_a_text_given_with_two_labels(tiny_bundle, tmp_path):
     # Scored silently: one of the two copies is wrong whatever the model says (train de-duplicates such a file).
     data = tmp_path / "dups.csv"
-    data.write_text("text,label\n很好,1\n很好,1\n垃圾,0\n垃圾,1\n一般,0\n", encoding="utf-8")
+    data.write_text("text,label\n喜欢,1\n喜欢,1\n差,0\n差,1\n我不喜欢,0\n", encoding="utf-8")
     result = run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data), "-f", "json")
     assert result.returncode == 0 and json.loads(result.stdout)["n"] == 5
-    assert result.stderr.splitlines() == [f"warning: {data}: 1 text(s) given with different labels (the first: '垃圾'); every copy is scored, so some count as wrong whatever the model says"]
+    assert result.stderr.splitlines() == [f"warning: {data}: 1 text(s) given with different labels (the first: '差'); every copy is scored, so some count as wrong whatever the model says"]
+
+
+def test_evaluate_counts_texts_of_no_known_word(tiny_bundle, tmp_path):
+    # predict flags each; evaluate scored 25 emoji and id texts (accuracy 0.40) without a word.
+    data = tmp_path / "emoji.csv"
+    data.write_text("text,label\n🦩🦩,1\n12345,0\n我喜欢这个电影,1\n这个电影差,0\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data))
+    assert result.returncode == 0
+    assert "warning: 2 of 4 texts hold no word the model knows (emoji, digits or punctuation alone?)" in result.stderr
 
 
 def test_a_label_holding_a_line_break_is_refused(tiny_bundle, tmp_path):

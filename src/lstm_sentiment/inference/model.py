@@ -498,9 +498,9 @@ class SentimentModel:
         with its labels folded to the model's classes.
 
         Warns:
-            UserWarning: texts of the other script than the model reads (:func:`text_warning`), counted,
-                when they are at least ``OTHER_SCRIPT_SHARE`` (1 %) of the data; texts cut to the model's
-                maximum length, counted.
+            UserWarning: texts of the other script than the model reads (:func:`text_warning`), and apart
+                texts with no word the model knows (:func:`has_known_word`), each counted when they are at
+                least ``OTHER_SCRIPT_SHARE`` (1 %) of the data; texts cut to the model's maximum length, counted.
         Raises:
             SentimentError: no texts, a text that is not a string or a missing label (by row), a text
                 with nothing to read (empty or whitespace, or only markup,
@@ -522,8 +522,9 @@ class SentimentModel:
         if empty is not None:
             # Read as <unk> it would be scored as a prediction the model never made.
             raise SentimentError(f"{data.source}: text {empty + 1} ({data.texts[empty][:40]!r}) has nothing to read; predict gives it no label")
+        scripts = [other_script(e.tokens, self.reads) for e in encoded]  # None: the model's own, or no script
         if self.reads is not None:
-            other = [script for e in encoded if (script := other_script(e.tokens, self.reads))]
+            other = [script for script in scripts if script]
             # predict flags such texts one by one; a score over many would otherwise look like the model's.
             # A stray one (zh-reviews' test split holds one English hotel review) changes the figures little.
             if len(other) >= OTHER_SCRIPT_SHARE * len(encoded):
@@ -532,7 +533,13 @@ class SentimentModel:
                 what = scripts[0][0] if len(scripts) == 1 else "of other scripts (" + ", ".join(f"{script} {n}" for script, n in scripts) + ")"
                 warn_caller(f"{len(other)} of {len(encoded)} texts are {what}; the model reads {self.reads}, so its figures on them say little")
         with self.token_ids.reading():
-            return self.probabilities([self.token_ids(e.tokens) for e in encoded], batch_size), data
+            id_lists = [self.token_ids(e.tokens) for e in encoded]
+        # predict flags each such text (emoji, digits alone); a score over many looked like the model's. Texts
+        # of the other script are told above.
+        blind = sum(not script and not has_known_word(e.tokens, [i != UNK_ID for i in ids]) for e, ids, script in zip(encoded, id_lists, scripts))
+        if blind and blind >= OTHER_SCRIPT_SHARE * len(encoded):
+            warn_caller(f"{blind} of {len(encoded)} texts hold no word the model knows (emoji, digits or punctuation alone?); their labels rest on no word, so its figures on them say little")
+        return self.probabilities(id_lists, batch_size), data
 
 
 OTHER_SCRIPT_SHARE = 0.01  # evaluate warns when at least this share of the texts is of the other script
