@@ -391,13 +391,16 @@ def test_ctrl_c_into_an_output_file_says_the_old_one_is_kept(tmp_path):
 
 def test_stdin_redirected_from_the_output_file_is_refused(small_bundle, tmp_path):
     # `predict -i - -o FILE < FILE` replaced the input with its records; `-i FILE -o FILE` was refused.
-    source = tmp_path / "in.txt"
-    source.write_text("很好\n太差了\n", encoding="utf-8")
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "很好"}\n{"text": "太差了"}\n', encoding="utf-8")
+    predict = [sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(small_bundle[0]), "-i", "-", "-o"]
     with source.open("rb") as stdin:
-        result = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(small_bundle[0]), "-i", "-", "-o", str(source)],
-                                stdin=stdin, capture_output=True, text=True, timeout=120)
+        result = subprocess.run([*predict, str(source)], stdin=stdin, capture_output=True, text=True, timeout=120)
     assert_one_line_error(result, 1, "is the input file")
-    assert source.read_text(encoding="utf-8") == "很好\n太差了\n"
+    assert source.read_text(encoding="utf-8") == '{"text": "很好"}\n{"text": "太差了"}\n'
+    # A device is written into, never replaced: /dev/null as both stdin and output (a terminal as both) is no input file.
+    result = subprocess.run([*predict, "/dev/null"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert_one_line_error(result, 1, "no texts in the input; /dev/null left as it was")
 
 
 def test_a_pipe_without_a_suffix_is_read_as_lines():

@@ -426,8 +426,14 @@ def test_bad_state_and_constructor_arguments():
     with pytest.raises(ValueError, match=r"gates must be \(N, 4H\) for c_prev \(N, H\); got \(2, 10\) and \(2, 3\)"):
         gates_to_state(torch.randn(2, 10), torch.randn(2, 3))
     zeros = torch.zeros(2, 3)
-    with pytest.raises(ValueError, match=r"bias_ih must be \(12,\) \(H = 3 from c_prev, N = 2 from x_t\); got \(11,\)"):
+    with pytest.raises(ValueError, match=r"bias_ih must be \(12,\) \(H = 3 from c_prev, x_t \(2, 4\)\); got \(11,\)"):
         lstm_cell(torch.randn(2, 4), (zeros, zeros), torch.randn(12, 4), torch.randn(12, 3), torch.randn(11), torch.randn(12))
+    # Unbatched, as torch.nn.LSTMCell takes it, still runs.
+    cell = nn.LSTMCell(4, 3)
+    x = torch.randn(4)
+    h, c, _ = lstm_cell(x, (torch.zeros(3), torch.zeros(3)), cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    h_ref, c_ref = cell(x)
+    torch.testing.assert_close((h, c), (h_ref, c_ref))
 
 
 def test_bfloat16_autocast_without_onednn_kernels_runs_the_recurrence_in_float32(monkeypatch):

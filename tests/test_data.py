@@ -10,7 +10,7 @@ import pytest
 
 from lstm_sentiment.data import check_trainable, label_order, load_zh_reviews, read_labelled, read_texts
 from lstm_sentiment.data.corpus import corpus_counts, corpus_texts
-from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, stratified_split
+from lstm_sentiment.data.dataset import LabelledTexts, as_three_way_numbers, canonical_labels, stratified_split
 from lstm_sentiment.data.files import iter_texts
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.text.normalize import has_words, same_text_key
@@ -114,9 +114,13 @@ def test_labels_fold_and_order():
     # Beside a -1/0/1 model or training file, -1 and 1 are two of its classes: folded, evaluate and
     # train --test refused them as unknown labels.
     assert canonical_labels(["-1", "1"], known=["-1", "0", "1"]) == ["-1", "1"]
-    assert canonical_labels(["Negative", "neutral", "pos", "负面"], known=["-1", "0", "1"]) == ["-1", "0", "1", "-1"]
+    # Words beside a -1/0/1 model are its numbers, after the fold (a 0/1 warning sees the labels as written).
+    three = ["-1", "0", "1"]
+    assert canonical_labels(["Negative", "neutral", "pos", "负面"], known=three) == ["negative", "neutral", "pos", "负面"]
+    assert as_three_way_numbers(canonical_labels(["Negative", "neutral", "pos", "负面"], known=three), three) == ["-1", "0", "1", "-1"]
     # The Chinese third class too: 正面/负面/中性 were "unknown to the model" beside -1/0/1 or negative/neutral/positive.
-    assert canonical_labels(["正面", "负面", "中性", "中评"], known=["-1", "0", "1"]) == ["1", "-1", "0", "0"]
+    assert as_three_way_numbers(["正面", "负面", "中性", "中评"], three) == ["1", "-1", "0", "0"]
+    assert as_three_way_numbers(["pos", "-1"], three) == ["pos", "-1"]  # no one convention: as written
     assert canonical_labels(["正面", "负面", "中性"], known=["negative", "neutral", "positive"]) == ["positive", "negative", "neutral"]
     assert canonical_labels(["0", "1"], known=["negative", "positive"]) == ["negative", "positive"]
     assert canonical_labels([" Positive ", "neg"], known=["negative", "positive"]) == ["positive", "negative"]

@@ -155,8 +155,10 @@ def test_parsers_and_config_name_the_bad_field_and_value():
     quick = LongRangeConfig.quick(seeds=1)
     assert quick.seeds == 1 and quick.lengths == (10, 20)
     # --quick --steps 20 kept the preset's 25 between evaluations: one, at the end, while the summary said 25.
-    assert LongRangeConfig.quick(steps=20).eval_every == 20 and LongRangeConfig.quick(steps=20, eval_every=5).eval_every == 5
-    assert LongRangeConfig.from_overrides(steps=10).eval_every == 10 and LongRangeConfig.quick().eval_every == QUICK["eval_every"]
+    assert LongRangeConfig.quick(steps=20).evaluated_every == 20 and LongRangeConfig.quick(steps=20, eval_every=5).evaluated_every == 5
+    assert LongRangeConfig.from_overrides(steps=10).evaluated_every == 10 and LongRangeConfig.quick().evaluated_every == QUICK["eval_every"]
+    # The field stays as given: a clamp in the config stuck through replace() (steps 20, then 1,000: every 20).
+    assert replace(LongRangeConfig(steps=20), steps=1000).evaluated_every == 50
 
 
 def test_summary_names_the_workers_that_ran(tmp_path):
@@ -175,7 +177,7 @@ def test_python_users_config_a_guardless_script_and_a_folder_in_use(tmp_path):
     # A list and numpy's ints were "must be a non-empty tuple"; steps=20 kept eval_every 50, and the summary
     # said "evaluated every 50 steps" of a run evaluated once, at step 20.
     config = LongRangeConfig(task="adding", lengths=[np.int64(8), 6], cells=["gru"], seeds=np.int64(1), steps=1, test_size=16, hidden_size=4)
-    assert (config.lengths, config.cells, config.seeds, config.eval_every) == ((6, 8), ("gru",), 1, 1) and type(config.seeds) is int
+    assert (config.lengths, config.cells, config.seeds, config.evaluated_every) == ((6, 8), ("gru",), 1, 1) and type(config.seeds) is int
     # Seed -1 drew its training batches from the test set's generator.
     with pytest.raises(ValueError, match=r"seed must be an int from 0 to 9,999; got -1"):
         train_one(config, "gru", 6, -1)

@@ -73,6 +73,10 @@ def test_evaluate_warns_of_zero_one_labels_beside_a_model_of_minus_one_zero_one(
     assert f"warning: {data}: the labels 0 and 1 are read as the model's classes '0' and '1' (it has '-1' too); if 0 means negative here, write it -1" in result.stderr.splitlines()
     data.write_text("text,label\n我喜欢这个电影,1\n我不喜欢这个电影,-1\n", encoding="utf-8")
     assert "write it -1" not in run_cli("evaluate", "--model", str(three), "--data", str(data)).stderr
+    # neutral/positive are read as 0 and 1 too, but said so: no 0 here that could mean negative.
+    data.write_text("text,label\n我喜欢这个电影,positive\n我不喜欢这个电影,neutral\n", encoding="utf-8")
+    result = run_cli("evaluate", "--model", str(three), "--data", str(data))
+    assert result.returncode == 0 and "write it -1" not in result.stderr, result.stderr
 
 
 def test_a_full_disk_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
@@ -599,7 +603,7 @@ def test_evaluate_reads_labels_as_the_models_classes(tmp_path):
 def test_evaluate_warns_of_a_text_given_with_two_labels(tiny_bundle, tmp_path):
     # Scored silently: one of the two copies is wrong whatever the model says (train de-duplicates such a file).
     data = tmp_path / "dups.csv"
-    data.write_text("text,label\n喜欢,1\n喜欢,1\n差,0\n差,1\n我不喜欢,0\n", encoding="utf-8")
+    data.write_text("text,label\n喜欢,1\n喜欢,1\n差,0\n差 。,1\n我不喜欢,0\n", encoding="utf-8")  # read alike
     result = run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data), "-f", "json")
     assert result.returncode == 0 and json.loads(result.stdout)["n"] == 5
     assert result.stderr.splitlines() == [f"warning: {data}: 1 text(s) given with different labels (the first: '差'); every copy is scored, so some count as wrong whatever the model says"]
@@ -1426,7 +1430,7 @@ def test_evaluate_in_python_folds_labels_as_a_file_is_read():
 
 def test_evaluate_on_one_class_data_warns_and_reports_macro_f1_over_the_classes_it_shows(tiny_bundle, tmp_path):
     data = tmp_path / "one.csv"
-    data.write_text("text,label\n很好,positive\n不错,positive\n", encoding="utf-8")
+    data.write_text("text,label\n我喜欢这个电影,positive\n好,positive\n", encoding="utf-8")
     result = run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data), "-f", "json")
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "warning: the data hold one class (positive); macro-F1 and the other classes' figures say little"

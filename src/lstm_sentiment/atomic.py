@@ -55,11 +55,11 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     if path.is_file() and not _writable(path):
         raise SentimentError(f"{shown} is read-only; make it writable or choose another name")
     own = f"{_tmp_prefix(path)}{os.getpid()}."
-    made = missing_folders(path.parent)
+    made: list[Path] = []
     written = False
     try:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            made = make_folders(path.parent)
             _remove_stale(path)
             tmp = Path(tempfile.mkdtemp(prefix=own, dir=path.parent))
         except OSError as err:
@@ -95,13 +95,32 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             remove_empty(made)
 
 
-def missing_folders(folder: Path) -> list[Path]:
-    """The folders on the way to ``folder`` (itself included) that are not there yet, deepest first."""
+def make_folders(folder: Path) -> list[Path]:
+    """Make ``folder`` and the folders on the way to it that are missing (as ``mkdir(parents=True,
+    exist_ok=True)``); returns those this call made, deepest first: one that another process made meanwhile
+    is not among them, so :func:`remove_empty` leaves it.
+
+    Raises:
+        OSError: as ``mkdir`` (a file on the way, no permission), the folders made before it removed.
+    """
     missing = []
     while not folder.exists() and folder != folder.parent:
         missing.append(folder)
         folder = folder.parent
-    return missing
+    made: list[Path] = []
+    try:
+        for folder in reversed(missing):
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                if not folder.is_dir():
+                    raise
+                continue
+            made.insert(0, folder)
+    except OSError:
+        remove_empty(made)
+        raise
+    return made
 
 
 def remove_empty(folders: list[Path]) -> None:

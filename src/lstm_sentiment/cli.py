@@ -503,11 +503,13 @@ def predict(
     threads = _inference_threads()  # --workers uses more cores
     if output is not None:
         # A table is for the terminal; files get data. Records stream to a temporary file, renamed at the end.
-        kept = kept_note(output)
+        # "error: interrupted" said nothing of the old output; a device or pipe has had records written into it.
+        kept = f"; {kept_note(output)}" if output.is_file() or not output.exists() else ""
         try:
             counter = predict_file(items, output, fmt, model, columns, lang=lang.value, workers=workers, threads=threads, precision=precision.value)
         except KeyboardInterrupt:
-            _interrupted(f"; {kept}")  # "error: interrupted" said nothing of the old output
+            _interrupted(kept)
+        interrupt.ignore()  # the output is in place: a press now would call it left as it was
         typer.echo(f"wrote {counter.count} record{'' if counter.count == 1 else 's'} to {output}", err=True)
     else:
         # Input that arrives over time (stdin, a pipe) is classified as it pauses, not a chunk late: a
@@ -532,8 +534,9 @@ def predict(
 
 def _reads(source: str | None, output: Path) -> bool:
     """Whether ``output`` is the file that ``source`` (a path, or "-" for stdin) reads: written atomically, it
-    replaced the input with its own records (``-i - -o FILE < FILE`` too)."""
-    if source is None or not output.exists():
+    replaced the input with its own records (``-i - -o FILE < FILE`` too). Only a regular file is replaced: a
+    device (the terminal as both stdin and ``-o /dev/stdout``, ``/dev/null``) is written into."""
+    if source is None or not output.is_file():
         return False
     if source != "-":
         return output.samefile(source)

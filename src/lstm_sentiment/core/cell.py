@@ -24,7 +24,7 @@ def gates_to_state(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor, tuple
         ValueError: ``gates`` not (N, 4H) for a ``c_prev`` of (N, H) (a (2, 10) beside a (2, 3) broadcast
             an o_t of one unit over three, without a word).
     """
-    if gates.dim() != 2 or c_prev.dim() != 2 or gates.shape != (c_prev.shape[0], 4 * c_prev.shape[1]):
+    if c_prev.dim() not in (1, 2) or gates.shape != (*c_prev.shape[:-1], 4 * c_prev.shape[-1]):
         raise ValueError(f"gates must be (N, 4H) for c_prev (N, H); got {tuple(gates.shape)} and {tuple(c_prev.shape)}")
     a_i, a_f, a_g, a_o = gates.chunk(4, dim=-1)
     i_t = torch.sigmoid(a_i)  # input gate: how much of g_t to write
@@ -53,7 +53,8 @@ def lstm_cell(
     once and then runs the same :func:`gates_to_state`.
 
     Args:
-        x_t: float (N, H_in), the input vector at step t.
+        x_t: float (N, H_in), the input vector at step t; or (H_in,), one sequence unbatched, with
+            state and outputs of (H,), as ``torch.nn.LSTMCell`` takes it.
         state: ``(h_prev, c_prev)``, each float (N, H).
         weight_ih: (4H, H_in), chunks (W_ii | W_if | W_ig | W_io).
         weight_hh: (4H, H), chunks (W_hi | W_hf | W_hg | W_ho).
@@ -64,12 +65,14 @@ def lstm_cell(
         ValueError: shapes that do not fit together as above, each named with its shape.
     """
     h_prev, c_prev = state
-    hidden, n = c_prev.shape[-1], x_t.shape[0]
-    expected = {"x_t": (n, weight_ih.shape[-1]), "h_prev": (n, hidden), "c_prev": (n, hidden), "weight_ih": (4 * hidden, x_t.shape[-1]),
+    if x_t.dim() not in (1, 2):
+        raise ValueError(f"x_t must be (N, H_in), or (H_in,) unbatched as torch.nn.LSTMCell takes it; got {tuple(x_t.shape)}")
+    hidden, batch = c_prev.shape[-1], tuple(x_t.shape[:-1])
+    expected = {"h_prev": (*batch, hidden), "c_prev": (*batch, hidden), "weight_ih": (4 * hidden, x_t.shape[-1]),
                 "weight_hh": (4 * hidden, hidden), "bias_ih": (4 * hidden,), "bias_hh": (4 * hidden,)}
-    given = {"x_t": x_t, "h_prev": h_prev, "c_prev": c_prev, "weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
+    given = {"h_prev": h_prev, "c_prev": c_prev, "weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
     for name, shape in expected.items():
         if tuple(given[name].shape) != shape:
-            raise ValueError(f"{name} must be {shape} (H = {hidden} from c_prev, N = {n} from x_t); got {tuple(given[name].shape)}")
+            raise ValueError(f"{name} must be {shape} (H = {hidden} from c_prev, x_t {tuple(x_t.shape)}); got {tuple(given[name].shape)}")
     gates = x_t @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh  # (N, 4H)
     return gates_to_state(gates, c_prev)

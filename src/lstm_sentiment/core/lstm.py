@@ -189,7 +189,7 @@ class LSTM(nn.LSTM):
         """
         if isinstance(layer, bool) or not isinstance(layer, numbers.Integral) or not 0 <= layer < self.num_layers:
             raise ValueError(f"layer must be an int from 0 to {self.num_layers - 1}, got {layer!r}")
-        if direction not in range(self.num_directions) or isinstance(direction, bool):
+        if isinstance(direction, bool) or not isinstance(direction, numbers.Integral) or direction not in range(self.num_directions):
             raise ValueError(f"direction must be {'0 (forward) or 1 (reverse)' if self.bidirectional else '0 (forward): the LSTM is one-directional'}, got {direction!r}")
         suffix = f"l{layer}" + ("_reverse" if direction == 1 else "")
         return tuple(getattr(self, f"{kind}_{suffix}") for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))

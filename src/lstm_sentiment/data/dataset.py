@@ -81,14 +81,26 @@ def deduplicate(data: LabelledTexts, key: Callable[[str], str] | None = None) ->
         key: what makes two texts the same (e.g. the normalised text the model reads); None: the text as
             written. The kept texts are as written.
     """
+    labels, first = _labels_by_text(data, key)
+    kept = [k for k in labels if len(labels[k]) == 1]
+    return LabelledTexts([first[k] for k in kept], [next(iter(labels[k])) for k in kept], data.source)
+
+
+def conflicting_texts(data: LabelledTexts, key: Callable[[str], str] | None = None) -> list[str]:
+    """The texts (each one's first occurrence, as written, in order) that occur under two labels or more:
+    those :func:`deduplicate` drops. ``key`` as there."""
+    labels, first = _labels_by_text(data, key)
+    return [first[k] for k in labels if len(labels[k]) > 1]
+
+
+def _labels_by_text(data: LabelledTexts, key: Callable[[str], str] | None) -> tuple[dict[str, set[str]], dict[str, str]]:
     labels: dict[str, set[str]] = {}
     first: dict[str, str] = {}
     for text, label in zip(data.texts, data.labels):
         same = key(text) if key is not None else text
         labels.setdefault(same, set()).add(label)
         first.setdefault(same, text)
-    kept = [k for k in labels if len(labels[k]) == 1]
-    return LabelledTexts([first[k] for k in kept], [next(iter(labels[k])) for k in kept], data.source)
+    return labels, first
 
 
 def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[str]:
@@ -102,17 +114,13 @@ def canonical_labels(raw: list, known: Collection[str] | None = None) -> list[st
             beside classes that hold negative and positive, each binary spelling folds (pos, neg and
             neutral for a negative/neutral/positive model) unless other numbers are among the labels
             (0/1/2), beside other classes none does; beside negative, neutral and positive, -1/0/1 are those
-            three, and beside -1, 0 and 1 (a model trained on such labels) the words negative, neutral and
-            positive (and the binary words' other spellings) are those numbers.
+            three, and beside negative, neutral and positive the words 中性, 中立 and 中评 are neutral. Beside
+            -1, 0 and 1 words stay words: :func:`as_three_way_numbers` reads them as those numbers.
     """
     cleaned = [_clean(x) for x in raw]
     names = set(cleaned)
     if known is not None and "-1" in names and names <= set(_THREE_WAY) and set(_THREE_WAY.values()) <= set(known):
         return [_THREE_WAY[x] for x in cleaned]
-    # A model trained on -1/0/1 keeps those numbers as its class names: its own README reading (0 is
-    # neutral) let a file labelled negative/positive be "unknown to the model".
-    if known is not None and set(known) == set(_THREE_WAY) and names <= set(_NAMED_THREE_WAY):
-        return [_NAMED_THREE_WAY[x] for x in cleaned]
     # Beside a star-rating model, 0/1 are refused as written, not as "negative"/"positive" that no file held.
     if known is not None and (names <= set(known) or not {"negative", "positive"} <= set(known)):
         return cleaned
@@ -161,6 +169,18 @@ def _is_number(label: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def as_three_way_numbers(labels: list[str], known: Collection[str]) -> list[str]:
+    """``labels`` (as :func:`canonical_labels` left them) as the classes of a model or training file of -1, 0
+    and 1, where ``known`` is that set and every label is a word of one of the three (negative, neutral,
+    positive, pos/neg, 正面/负面/中性, 好评/差评/中评…); else ``labels`` unchanged. Such a model keeps the numbers
+    as its class names, and a file labelled negative/positive was "unknown to the model". Apart from
+    :func:`canonical_labels`, so that a warning about 0/1 as written sees them before words become numbers.
+    """
+    if set(known) == set(_THREE_WAY) and set(labels) <= set(_NAMED_THREE_WAY):
+        return [_NAMED_THREE_WAY[x] for x in labels]
+    return labels
 
 
 # Word spellings of the three classes, as numbers of the -1/0/1 convention.

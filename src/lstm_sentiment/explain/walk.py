@@ -51,7 +51,8 @@ DEFAULT_TOP_UNITS = 3
 
 
 def _r(value: float) -> float:
-    # Six decimals keep the JSON readable: float32's precision near 1 (gates, probabilities); small values keep fewer digits.
+    # Six decimals keep the JSON readable, about ten times float32's resolution near 1 (a g_t of 0.9999998
+    # reads 1.0); small values keep fewer significant digits.
     return round(float(value), 6)
 
 

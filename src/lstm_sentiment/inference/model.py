@@ -24,10 +24,10 @@ from pathlib import Path
 import torch
 
 from lstm_sentiment.bundle import bundle_name, load_bundle
-from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, unfolded_labels_note
+from lstm_sentiment.data.dataset import LabelledTexts, as_three_way_numbers, canonical_labels, check_rows, conflicting_texts, unfolded_labels_note
 from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.inference.batches import length_batches, pad_batch
-from lstm_sentiment.text.normalize import has_han, has_letter, lone_surrogate
+from lstm_sentiment.text.normalize import has_han, has_letter, lone_surrogate, same_text_key
 from lstm_sentiment.text.tokenize import Tokenized, warn_truncated
 from lstm_sentiment.text.vocab import UNK_ID
 from lstm_sentiment.vectors.subword import has_word_char
@@ -204,34 +204,27 @@ def probabilities(
     return probs
 
 
-def warn_one_class(data: LabelledTexts) -> None:
-    """Warn (:func:`~lstm_sentiment.errors.warn_caller`) where ``data`` holds one class: its accuracy is the
-    recall of that class, and macro-F1 (1.0 where every text is right) says little. The command printed this
-    alone; from Python the figures came back without a word."""
+def warn_of_degenerate_data(data: LabelledTexts) -> None:
+    """Warn where ``data`` hold one class: its accuracy is the recall of that class, and macro-F1 (1.0 where
+    every text is right) says little (the command printed this alone; from Python the figures came back
+    without a word); and where one text, as the model reads it (:func:`same_text_key`), is given twice with
+    different labels: every copy is scored, so some are wrong whatever the model says (evaluate scored them
+    silently; train drops such texts)."""
     classes = sorted(set(data.labels))
     if len(classes) == 1:
         warn_caller(f"the data hold one class ({classes[0]}); macro-F1 and the other classes' figures say little")
-
-
-def warn_conflicting_labels(data: LabelledTexts) -> None:
-    """Warn where ``data`` gives one text twice with different labels: every copy is scored, so some are
-    wrong whatever the model says (evaluate scored them silently; train de-duplicates such a file)."""
-    seen: dict[str, str] = {}
-    conflicting: dict[str, None] = {}  # in the file's order
-    for text, label in zip(data.texts, data.labels):
-        if seen.setdefault(text, label) != label:
-            conflicting[text] = None
+    conflicting = conflicting_texts(data, key=same_text_key)
     if conflicting:
-        first = next(iter(conflicting))
-        warn_caller(f"{data.source}: {len(conflicting)} text(s) given with different labels (the first: {first[:60]!r}); every copy is scored, so some count as wrong whatever the model says")
+        warn_caller(f"{data.source}: {len(conflicting)} text(s) given with different labels (the first: {conflicting[0][:60]!r}); every copy is scored, so some count as wrong whatever the model says")
 
 
-def warn_zero_one_of_three(data: LabelledTexts, id2label: Sequence[str]) -> None:
-    """Warn where a model of the classes -1, 0 and 1 is scored on data labelled 0 and 1 alone: they are read
-    as the model's 0 (neutral) and 1, so a file where 0 means negative counted every negative text as
-    neutral (accuracy 0.44 without a word, found by a new user's trial)."""
-    if {"-1", "0", "1"} <= set(id2label) and set(data.labels) == {"0", "1"}:
-        warn_caller(f"{data.source}: the labels 0 and 1 are read as the model's classes '0' and '1' (it has '-1' too); if 0 means negative here, write it -1")
+def warn_zero_one_of_three(labels: Sequence[str], id2label: Sequence[str], source: str) -> None:
+    """Warn where a model of the classes -1, 0 and 1 is scored on data labelled 0 and 1 alone (``labels`` as
+    :func:`canonical_labels` folds them, before :func:`as_three_way_numbers`: neutral/positive are words
+    here, not 0 and 1): they are read as the model's 0 (neutral) and 1, so a file where 0 means negative
+    counted every negative text as neutral (accuracy 0.44 without a word, found by a new user's trial)."""
+    if {"-1", "0", "1"} <= set(id2label) and set(labels) == {"0", "1"}:
+        warn_caller(f"{source}: the labels 0 and 1 are read as the model's classes '0' and '1' (it has '-1' too); if 0 means negative here, write it -1")
 
 
 def evaluation_report(probs: torch.Tensor, data: LabelledTexts, id2label: Sequence[str], *, temperature: float | dict[str, float], precision: str, name: str, row_temperature: torch.Tensor | None = None) -> dict:
@@ -482,15 +475,12 @@ class SentimentModel:
 
         Returns:
             :func:`evaluation_report`'s dict (``compute_dtype`` is the model's precision).
-        Warns, Raises: as :meth:`scored`; warns too where the data hold one class (:func:`warn_one_class`),
-            one text with two labels (:func:`warn_conflicting_labels`), or 0/1 labels beside a model of -1, 0
-            and 1 (:func:`warn_zero_one_of_three`).
+        Warns, Raises: as :meth:`scored`; warns too where the data hold one class or one text with two
+            labels (:func:`warn_of_degenerate_data`).
         """
         probs, data = self.scored(data, batch_size)
         report = evaluation_report(probs, data, self.id2label, temperature=self.temperature, precision=self.precision, name=str(self.path))
-        warn_one_class(data)
-        warn_conflicting_labels(data)
-        warn_zero_one_of_three(data, self.id2label)
+        warn_of_degenerate_data(data)
         return report
 
     def scored(self, data: LabelledTexts, batch_size: int = PREDICT_BATCH) -> tuple[torch.Tensor, LabelledTexts]:
@@ -498,7 +488,8 @@ class SentimentModel:
         with its labels folded to the model's classes.
 
         Warns:
-            UserWarning: texts of the other script than the model reads (:func:`text_warning`), and apart
+            UserWarning: labels 0 and 1 alone beside a model of -1, 0 and 1 (:func:`warn_zero_one_of_three`);
+                texts of the other script than the model reads (:func:`text_warning`), and apart
                 texts with no word the model knows (:func:`has_known_word`), each counted when they are at
                 least ``OTHER_SCRIPT_SHARE`` (1 %) of the data; texts cut to the model's maximum length, counted.
         Raises:
@@ -515,7 +506,9 @@ class SentimentModel:
             raise SentimentError(f"{data.source}: no labelled texts to evaluate")
         check_rows(data)
         # As load_dataset folds a file's labels (1/0, pos/neg, True/False beside negative/positive).
-        data = dataclasses.replace(data, labels=canonical_labels(data.labels, self.id2label))
+        labels = canonical_labels(data.labels, self.id2label)
+        warn_zero_one_of_three(labels, self.id2label, data.source)
+        data = dataclasses.replace(data, labels=as_three_way_numbers(labels, self.id2label))
         encoded = self.encode(data.texts)
         warn_truncated(sum(e.truncated for e in encoded), self.tokenizer.max_tokens, data.source)  # as predict and train do
         empty = next((i for i, e in enumerate(encoded) if not e.tokens), None)

@@ -20,7 +20,7 @@ import torch
 
 from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows
 from lstm_sentiment.errors import SentimentError
-from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, check_known_labels, check_precision, evaluation_report, text_list, warn_conflicting_labels, warn_one_class
+from lstm_sentiment.inference.model import DEFAULT_MODELS, SentimentModel, check_known_labels, check_precision, evaluation_report, text_list, warn_of_degenerate_data
 from lstm_sentiment.text.normalize import has_letter
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS, Tokenized, detect_lang, prepare, warn_truncated
 
@@ -231,8 +231,8 @@ def evaluate_by_script(data: LabelledTexts, precision: str = "float32", model_fo
             the models do not know).
         TypeError: ``data`` is not a :class:`LabelledTexts`.
     Warns:
-        SentimentWarning: the data hold one class (:func:`~lstm_sentiment.inference.model.warn_one_class`), or
-            one text with two labels (:func:`~lstm_sentiment.inference.model.warn_conflicting_labels`).
+        SentimentWarning: the data hold one class, or one text with two labels
+            (:func:`~lstm_sentiment.inference.model.warn_of_degenerate_data`).
     """
     if not isinstance(data, LabelledTexts):  # a list of pairs failed on data.texts
         raise TypeError(f"evaluate_by_script takes LabelledTexts(texts, labels, source) from lstm_sentiment.data.dataset, not {type(data).__name__}")
@@ -266,8 +266,7 @@ def evaluate_by_script(data: LabelledTexts, precision: str = "float32", model_fo
         lang: evaluation_report(part_probs, part, id2label, temperature=temperatures[lang], precision=precision, name=str(models[lang].path))
         for lang, (part_probs, part) in scored.items()
     }
-    warn_one_class(data)
-    warn_conflicting_labels(data)
+    warn_of_degenerate_data(data)
     return report
 
 

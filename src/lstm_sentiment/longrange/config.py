@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import operator
 from dataclasses import dataclass, fields, replace
 
@@ -67,8 +68,9 @@ class LongRangeConfig:
             the 6 (cell, task) pairs, at 0.003 only 3 (README, "How the defaults were chosen"); the tanh RNN
             solved neither task at either rate.
         clip_norm: gradients are rescaled to this global L2 norm when above it (Pascanu et al. 2013).
-        eval_every: steps between evaluations on the test set (the resolution of "first solved step"); one
-            above ``steps`` is brought down to ``steps`` (one evaluation, at the end).
+        eval_every: steps between evaluations on the test set (the resolution of "first solved step"); a
+            run also evaluates at its last step, so one above ``steps`` evaluates once, at the end
+            (:attr:`evaluated_every`).
         test_size: sequences in the fixed test set of each length, drawn from a generator that training
             never uses; for recall at least :data:`MIN_RECALL_TEST` (its gate trace compares the cell
             states of the two classes, and a test set of one class wrote NaN into results.json).
@@ -106,7 +108,7 @@ class LongRangeConfig:
             raise ValueError(f"task must be one of {', '.join(TASKS)}; got {self.task!r}")
         # A list, or numpy's ints, are what a researcher has at hand: "must be a non-empty tuple" refused them.
         if not isinstance(self.lengths, (tuple, list)) or not self.lengths:
-            raise ValueError(f"lengths must be a non-empty tuple of ints; got {self.lengths!r}")
+            raise ValueError(f"lengths must be a non-empty tuple or list of ints; got {self.lengths!r}")
         object.__setattr__(self, "lengths", tuple(_as_int(length) for length in self.lengths))
         for length in self.lengths:
             if isinstance(length, bool) or not isinstance(length, int) or length < 2:
@@ -115,7 +117,7 @@ class LongRangeConfig:
         # --lengths 400,50 made the summary's columns and the learning-curve panels run 400, then 50.
         object.__setattr__(self, "lengths", tuple(sorted(self.lengths)))
         if not isinstance(self.cells, (tuple, list)) or not self.cells:
-            raise ValueError(f"cells must be a non-empty tuple; got {self.cells!r}")
+            raise ValueError(f"cells must be a non-empty tuple or list; got {self.cells!r}")
         object.__setattr__(self, "cells", tuple(self.cells))
         for cell in self.cells:
             if cell not in CELLS:
@@ -130,9 +132,6 @@ class LongRangeConfig:
             limit = MAX_SEEDS if name == "seeds" else MAX_SIZE
             if value > limit:
                 raise ValueError(f"{name} must be an int <= {limit:,}; got {value!r}")
-        # steps=20 kept the default interval of 50: the run evaluated once, at the end, and the summary
-        # said "every 50 steps".
-        object.__setattr__(self, "eval_every", min(self.eval_every, self.steps))
         if self.task == "recall" and self.test_size < MIN_RECALL_TEST:
             raise ValueError(f"test_size must be >= {MIN_RECALL_TEST} for recall (the trace compares both classes); got {self.test_size!r}")
         if max(self.lengths) > MAX_SIZE:
@@ -163,6 +162,12 @@ class LongRangeConfig:
         training = _PROCESS_BYTES + sum(runs[: self.workers])  # this process beside the workers
         trace = _PROCESS_BYTES + _TRACE_BYTES * self.test_size * max(self.lengths) * self.hidden_size if self.traced else 0
         return max(training, trace)
+
+    @property
+    def evaluated_every(self) -> int:
+        """Steps between a run's evaluations as they happen: ``eval_every``, at most ``steps`` (steps=20 beside
+        the default 50 evaluated once, at step 20, and the summary said "every 50 steps")."""
+        return min(self.eval_every, self.steps)
 
     @property
     def planned_runs(self) -> int:
@@ -201,9 +206,9 @@ def check_run(cell: str, length: int, seed: int) -> None:
     the test set: its training stream's seed is the test set's, see ``tasks.train_seed``)."""
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {', '.join(CELLS)}; got {cell!r}")
-    if isinstance(length, bool) or not isinstance(length, int) or length < 2:
+    if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length < 2:
         raise ValueError(f"length must be an int >= 2; got {length!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < MAX_SEEDS:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < MAX_SEEDS:
         raise ValueError(f"seed must be an int from 0 to {MAX_SEEDS - 1:,}; got {seed!r}")
 
 

@@ -165,7 +165,7 @@ def to_markdown(report: LongRangeReport) -> str:
     lines += [
         "",
         f"Budget {count(config.steps, 'step')} per run (a run stops at the first evaluation that solves"
-        f"{'' if config.stop_when_solved else ', here disabled'}), evaluated every {count(config.eval_every, 'step')} on "
+        f"{'' if config.stop_when_solved else ', here disabled'}), evaluated every {count(config.evaluated_every, 'step')} on "
         f"{config.test_size} fresh test sequences per length; batch {config.batch_size}, Adam lr {config.lr:g}, "
         f"gradient norm clipped at {config.clip_norm:g}, hidden size {config.hidden_size}; {config.workers} "
         f"worker process(es) of {config.threads} thread(s). First solved step: median over the seeds that solved.",

@@ -30,7 +30,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from lstm_sentiment import interrupt
-from lstm_sentiment.atomic import check_output_folder, claimed, missing_folders, remove_empty
+from lstm_sentiment.atomic import check_output_folder, claimed, make_folders, remove_empty
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.logs import quiet_lightning
 
@@ -281,8 +281,7 @@ def _run_all(config: LongRangeConfig, jobs: list[tuple[str, int, int]], out: Pat
     # Through a link to a folder not yet made, that folder is made (as train makes a bundle's): out.mkdir
     # failed on the link with "[Errno 17] File exists".
     target = Path(os.path.realpath(out))
-    made = missing_folders(target)
-    target.mkdir(parents=True, exist_ok=True)
+    made = make_folders(target)
     task = TASK_SPECS[config.task]
     runs: list[RunResult] = []
     lstm_states: dict[tuple[str, int, int], tuple[RunResult, dict]] = {}

@@ -26,7 +26,7 @@ from lstm_sentiment import interrupt
 from lstm_sentiment.atomic import remove_dead_folders
 from lstm_sentiment.bundle import bundle_name, check_bundle_target, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
-from lstm_sentiment.data.dataset import LabelledTexts, canonical_labels, check_rows, check_trainable, label_order, unfolded_labels_note
+from lstm_sentiment.data.dataset import LabelledTexts, as_three_way_numbers, canonical_labels, check_rows, check_trainable, label_order, unfolded_labels_note
 from lstm_sentiment.embeddings import check_vectors_file, load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, model_path, probabilities, reading_language, token_script
@@ -446,8 +446,10 @@ def _checked(data: LabelledTexts, training_labels: list[str] | None = None) -> L
         SentimentError: see :func:`check_rows`.
     """
     check_rows(data)
-    known = None if training_labels is None else set(training_labels)
-    return LabelledTexts(list(data.texts), canonical_labels(list(data.labels), known), data.source)
+    if training_labels is None:
+        return LabelledTexts(list(data.texts), canonical_labels(list(data.labels)), data.source)
+    known = set(training_labels)
+    return LabelledTexts(list(data.texts), as_three_way_numbers(canonical_labels(list(data.labels), known), known), data.source)
 
 
 def _unpredicted_warning(report: dict, train_labels: list[str], class_weight: str) -> str | None:
