@@ -616,6 +616,11 @@ def test_evaluate_counts_texts_of_no_known_word(tiny_bundle, tmp_path):
     result = run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data))
     assert result.returncode == 0
     assert "warning: 2 of 4 texts hold no word the model knows (emoji, digits or punctuation alone?)" in result.stderr
+    # Beside texts of another script, with the shipped model that reads zh: the count of those overwrote the
+    # texts' scripts, and the emoji went uncounted.
+    data.write_text("text,label\n🦩🦩,1\n12345,0\n我喜欢这个电影,1\ni love this movie,1\n", encoding="utf-8")
+    stderr = run_cli("evaluate", "--model", "zh", "--data", str(data)).stderr
+    assert "warning: 1 of 4 texts are en; the model reads zh" in stderr and "warning: 2 of 4 texts hold no word the model knows" in stderr, stderr
 
 
 def test_a_label_holding_a_line_break_is_refused(tiny_bundle, tmp_path):

@@ -522,8 +522,8 @@ class SentimentModel:
             # A stray one (zh-reviews' test split holds one English hotel review) changes the figures little.
             if len(other) >= OTHER_SCRIPT_SHARE * len(encoded):
                 # Named per script: the first one's name stood for all (14 texts of 7 scripts were "Cyrillic").
-                scripts = Counter(other).most_common()
-                what = scripts[0][0] if len(scripts) == 1 else "of other scripts (" + ", ".join(f"{script} {n}" for script, n in scripts) + ")"
+                by_script = Counter(other).most_common()
+                what = by_script[0][0] if len(by_script) == 1 else "of other scripts (" + ", ".join(f"{script} {n}" for script, n in by_script) + ")"
                 warn_caller(f"{len(other)} of {len(encoded)} texts are {what}; the model reads {self.reads}, so its figures on them say little")
         with self.token_ids.reading():
             id_lists = [self.token_ids(e.tokens) for e in encoded]
