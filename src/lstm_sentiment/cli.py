@@ -928,7 +928,7 @@ def longrange(
         field = re.match(r"\w+", str(exc))
         flag = f"--{field[0].replace('_', '-')}" if field and field[0] in _LONGRANGE.__dataclass_fields__ else None
         _fail(str(exc) if flag is None else flag + str(exc)[field.end():], 2)
-    busy = min(config.workers, config.planned_runs)
+    busy = config.busy_workers
     if config.threads > 1 and config.threads * busy > cores:
         # --threads 2 with the 2 default workers on 2 cores passed without a word, and ran many times slower.
         # (One thread a worker spins against nothing: processes take turns on a core.)

@@ -175,6 +175,11 @@ class LongRangeConfig:
         return len(self.cells) * len(self.lengths) * self.seeds
 
     @property
+    def busy_workers(self) -> int:
+        """Worker processes that run at once: ``workers``, at most one a run."""
+        return min(self.workers, self.planned_runs)
+
+    @property
     def traced(self) -> bool:
         """Whether the run ends with a gate trace and ``forget_gate.png``: the recall task with an LSTM cell."""
         return self.task == "recall" and any(cell in LSTM_CELLS for cell in self.cells)

@@ -269,7 +269,7 @@ def run_longrange(
     # Longest sequences first, so that the last runs to finish are short ones and no worker idles long.
     jobs.sort(key=lambda job: -job[1])
     # As many workers as there are runs: for the memory estimate, the log and the summary.
-    config = replace(config, workers=min(config.workers, len(jobs)))
+    config = replace(config, workers=config.busy_workers)
     check_memory(config)
     # Held from Python too: a run_longrange() into the folder of a command's run replaced its report unseen.
     with claimed(out, "--out"):

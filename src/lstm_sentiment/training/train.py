@@ -446,10 +446,10 @@ def _checked(data: LabelledTexts, training_labels: list[str] | None = None) -> L
         SentimentError: see :func:`check_rows`.
     """
     check_rows(data)
-    if training_labels is None:
-        return LabelledTexts(list(data.texts), canonical_labels(list(data.labels)), data.source)
-    known = set(training_labels)
-    return LabelledTexts(list(data.texts), as_three_way_numbers(canonical_labels(list(data.labels), known), known), data.source)
+    labels = canonical_labels(list(data.labels), training_labels)
+    if training_labels is not None:
+        labels = as_three_way_numbers(labels, training_labels)
+    return LabelledTexts(list(data.texts), labels, data.source)
 
 
 def _unpredicted_warning(report: dict, train_labels: list[str], class_weight: str) -> str | None:
