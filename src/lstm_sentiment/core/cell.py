@@ -26,6 +26,13 @@ def gates_to_state(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor, tuple
     """
     if c_prev.dim() not in (1, 2) or gates.shape != (*c_prev.shape[:-1], 4 * c_prev.shape[-1]):
         raise ValueError(f"gates must be (N, 4H) for c_prev (N, H); got {tuple(gates.shape)} and {tuple(c_prev.shape)}")
+    return state_from_gates(gates, c_prev)
+
+
+def state_from_gates(gates: Tensor, c_prev: Tensor) -> tuple[Tensor, Tensor, tuple[Tensor, Tensor, Tensor, Tensor]]:
+    """:func:`gates_to_state` without its shape check, for callers whose shapes fit by construction (the
+    time loop of :class:`~lstm_sentiment.core.lstm.LSTM`, :func:`lstm_cell` after its own check): the check
+    ran at every step of the explicit path."""
     a_i, a_f, a_g, a_o = gates.chunk(4, dim=-1)
     i_t = torch.sigmoid(a_i)  # input gate: how much of g_t to write
     f_t = torch.sigmoid(a_f)  # forget gate: how much of c_{t-1} to keep
@@ -75,4 +82,4 @@ def lstm_cell(
         if tuple(given[name].shape) != shape:
             raise ValueError(f"{name} must be {shape} (H = {hidden} from c_prev, x_t {tuple(x_t.shape)}); got {tuple(given[name].shape)}")
     gates = x_t @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh  # (N, 4H)
-    return gates_to_state(gates, c_prev)
+    return state_from_gates(gates, c_prev)

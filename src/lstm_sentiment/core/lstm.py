@@ -4,8 +4,8 @@
 state is not asked for on CPU (``cell_state=False``), on the padded batch through oneDNN, one layer and
 direction at a time;
 ``impl="explicit"`` runs the step of :func:`lstm_cell` in a Python time loop (the input projections
-W_ih x_t + b_ih of all steps computed at once, then :func:`gates_to_state` per step) and can record every
-gate (:class:`GateTrace`). The module *is* a ``torch.nn.LSTM`` (``batch_first=True``), so its Parameters are
+W_ih x_t + b_ih of all steps computed at once, then :func:`~.cell.state_from_gates`, the step of
+:func:`gates_to_state` without its shape check, per step) and can record every gate (:class:`GateTrace`). The module *is* a ``torch.nn.LSTM`` (``batch_first=True``), so its Parameters are
 named ``weight_ih_l0``, ``weight_hh_l0_reverse``, … and a ``state_dict`` moves both ways without renaming.
 
 Shape letters: N batch, L time steps, H_in input features, H hidden units, D = 2 if bidirectional else 1.
@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .cell import gates_to_state
+from .cell import state_from_gates
 from .trace import GateTrace
 
 Impl = Literal["auto", "explicit", "fused"]
@@ -396,7 +396,7 @@ class LSTM(nn.LSTM):
         record: dict[str, list[Tensor | None]] = {name: [None] * x.size(1) for name in "ifgoch"}
         for t in steps:
             gates = x_proj[:, t] + h_t @ weight_hh.T + bias_hh  # (N, 4H)
-            h_new, c_new, (i_t, f_t, g_t, o_t) = gates_to_state(gates, c_t)
+            h_new, c_new, (i_t, f_t, g_t, o_t) = state_from_gates(gates, c_t)
             # Padded steps leave the state untouched, so a sequence's final state is its own last step
             # and the reverse direction starts from h_0 at each sequence's own end.
             keep = valid[:, t : t + 1]  # (N, 1)
