@@ -606,7 +606,14 @@ def test_evaluate_warns_of_a_text_given_with_two_labels(tiny_bundle, tmp_path):
     data.write_text("text,label\n喜欢,1\n喜欢,1\n差,0\n差 。,1\n我不喜欢,0\n", encoding="utf-8")  # read alike
     result = run_cli("evaluate", "--model", str(tiny_bundle), "--data", str(data), "-f", "json")
     assert result.returncode == 0 and json.loads(result.stdout)["n"] == 5
-    assert result.stderr.splitlines() == [f"warning: {data}: 1 text(s) given with different labels (the first: '差'); every copy is scored, so some count as wrong whatever the model says"]
+    said = f"{data}: 1 text(s) given with different labels (the first: '差'); every copy is scored, so some count as wrong whatever the model says"
+    assert result.stderr.splitlines() == [f"warning: {said}"]
+    # A report kept in a file named neither the model nor what stderr had said about the data.
+    report = json.loads(result.stdout)
+    assert report["model"] == str(tiny_bundle) and report["warnings"] == [said]
+    data.write_text("text,label\n喜欢,1\n差,0\ngreat,1\n", encoding="utf-8")
+    report = json.loads(run_cli("evaluate", "--data", str(data), "-f", "json").stdout)
+    assert (report["model"], report["warnings"], sorted(report["by_model"])) == ("zh+en", [], ["en", "zh"])
 
 
 def test_evaluate_counts_texts_of_no_known_word(tiny_bundle, tmp_path):

@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import sys
+import warnings
 from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
@@ -32,7 +33,7 @@ from lstm_sentiment.atomic import check_output_file, claimed, write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
-from lstm_sentiment.errors import SentimentError, says_out_of_memory
+from lstm_sentiment.errors import SentimentError, SentimentWarning, says_out_of_memory
 from lstm_sentiment.logs import first_process, one_logger_for_lightning, quiet_logging, quiet_other_processes
 from lstm_sentiment.output import KeptColumns, fitting_console, print_report, records_table, write_records
 
@@ -677,16 +678,20 @@ def evaluate(
     if output is not None:
         check_not_bundle_file(output, "--output")  # runs/mine/metrics.json would replace the model's own
     _use_inference_threads()
-    if model is not None:
-        # The model's classes first: -1 and 1 of a file are two of a -1/0/1 model's classes, not folded.
-        loaded = SentimentModel.load(model, precision=precision.value)
-        dataset = load_dataset(data, text_column, label_column, loaded.id2label)
-        report = loaded.evaluate(dataset)
-    else:
-        # Each text by its script's model, as predict labels it: one model for a mixed file scored the
-        # other half with a model that cannot read it (60 zh + 60 en texts: 0.71, predict's labels 0.86).
-        dataset = load_dataset(data, text_column, label_column)
-        report = evaluate_by_script(dataset, precision.value)
+    said: list[str] = []
+    with _recording_warnings(said):
+        if model is not None:
+            # The model's classes first: -1 and 1 of a file are two of a -1/0/1 model's classes, not folded.
+            loaded = SentimentModel.load(model, precision=precision.value)
+            dataset = load_dataset(data, text_column, label_column, loaded.id2label)
+            report = {**loaded.evaluate(dataset), "model": model}
+        else:
+            # Each text by its script's model, as predict labels it: one model for a mixed file scored the
+            # other half with a model that cannot read it (60 zh + 60 en texts: 0.71, predict's labels 0.86).
+            dataset = load_dataset(data, text_column, label_column)
+            report = evaluate_by_script(dataset, precision.value)
+    # A report file kept without its stderr said neither which model nor that half the texts were English.
+    report["warnings"] = said
     if output is not None:
         write_atomic(output, lambda tmp: tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"))
         typer.echo(f"wrote the report to {output}", err=True)
@@ -696,6 +701,21 @@ def evaluate(
     else:
         with _naming_stdout():
             print_report(report)
+
+
+@contextlib.contextmanager
+def _recording_warnings(said: list[str]):
+    """Show the package's warnings raised inside as always, and also append each message to ``said``."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            yield
+    finally:
+        # Shown after the block rather than as raised, and still when it fails (a warning, then the error).
+        for w in caught:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
+            if issubclass(w.category, SentimentWarning):
+                said.append(str(w.message))
 
 
 def _check_report_output(output: Path, data: str, table_asked: bool) -> None:

@@ -225,7 +225,8 @@ def evaluate_by_script(data: LabelledTexts, precision: str = "float32", model_fo
         :func:`~lstm_sentiment.inference.model.evaluation_report`'s dict over every text (``ece_unscaled``
         with each text's own model's temperature; ``temperature``: "zh" and "en" → each model's), with
         ``by_model``: "zh" and "en" → each model's report on its own texts. Data of one script: that
-        model's :meth:`~SentimentModel.evaluate` alone.
+        model's :meth:`~SentimentModel.evaluate` alone. Either way with ``model``: the shipped models that
+        scored texts ("zh", "en" or "zh+en").
     Raises:
         SentimentError: as :meth:`SentimentModel.evaluate` (no texts, a text with nothing to read, a label
             the models do not know).
@@ -243,7 +244,7 @@ def evaluate_by_script(data: LabelledTexts, precision: str = "float32", model_fo
     routes = [route(text) for text in data.texts]
     groups = group_indices(routes, lambda r: r.lang)
     if len(groups) == 1:
-        return model_for(target.ref(routes[0].lang)).evaluate(data)
+        return {**model_for(target.ref(routes[0].lang)).evaluate(data), "model": routes[0].lang}
     # Checked over the whole data, as one model's evaluate does: per script, a row was numbered within its
     # script's texts, and -1/0/1 labels split as -1/1 and 0/1 were folded to two classes each.
     empty = next((i for i, r in enumerate(routes) if not r.prepared.strip()), None)
@@ -266,6 +267,7 @@ def evaluate_by_script(data: LabelledTexts, precision: str = "float32", model_fo
         lang: evaluation_report(part_probs, part, id2label, temperature=temperatures[lang], precision=precision, name=str(models[lang].path))
         for lang, (part_probs, part) in scored.items()
     }
+    report["model"] = "+".join(sorted(groups, reverse=True))  # "zh+en" whichever came first
     warn_of_degenerate_data(data)
     return report
 
