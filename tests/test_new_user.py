@@ -27,7 +27,7 @@ from conftest import assert_one_line_error, run_cli
 from lstm_sentiment.bundle import CHECKSUM_KEY, file_sha256, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts
-from lstm_sentiment.data.files import BadInput, iter_texts, read_labelled, read_texts
+from lstm_sentiment.data.files import BadInput, iter_rows, iter_texts, read_labelled, read_texts
 from lstm_sentiment.data.sources import load_dataset
 from lstm_sentiment.errors import SentimentError, SentimentWarning
 from lstm_sentiment.text.vocab import UNK_ID
@@ -894,6 +894,30 @@ def test_a_text_column_for_input_without_columns_is_refused(tiny_bundle, tmp_pat
     with pytest.raises(SentimentError, match=r"in\.txt: a text column names a column of a CSV/TSV/JSONL file"):
         read_texts(lines, "review")  # the library's own check, for callers other than the command
     assert_one_line_error(run_cli("predict", *model, "好", "--text-column", "review"), 2, "--text-column names a column of an --input file")
+
+
+def test_input_format_reads_stdin_and_any_suffix_as_a_table(tiny_bundle, tmp_path):
+    # stdin had no format: a CSV piped in was read as lines, its header classified as a text, its columns lost.
+    model = ("--model", str(tiny_bundle))
+    table = "id,review\n1,喜欢\n2,很差\n"
+    by_file = tmp_path / "in.csv"
+    by_file.write_text(table, encoding="utf-8")
+    expected = run_cli("predict", *model, "-i", str(by_file), "-f", "jsonl")
+    assert expected.returncode == 0, expected.stderr
+    piped = run_cli("predict", *model, "-", "--input-format", "csv", "-f", "jsonl", stdin=table)
+    assert piped.returncode == 0 and piped.stdout == expected.stdout and [json.loads(line)["id"] for line in piped.stdout.splitlines()] == ["1", "2"], piped.stderr
+    assert run_cli("predict", *model, "-i", "-", "--input-format", "csv", "--text-column", "review", "-f", "jsonl", stdin=table).stdout == expected.stdout
+    tabbed = tmp_path / "export.dat"  # a suffix predict does not know
+    tabbed.write_text(table.replace(",", "\t"), encoding="utf-8")
+    assert run_cli("predict", *model, "-i", str(tabbed), "--input-format", "tsv", "-f", "jsonl").stdout == expected.stdout
+    lines = json.loads(run_cli("predict", *model, "-", "--input-format", "jsonl", "-f", "json", stdin='{"review": "喜欢", "id": 1}\n').stdout)
+    assert [(r["text"], r["id"]) for r in lines] == [("喜欢", 1)]
+    # The suffix loses to the flag both ways: a .csv read as lines holds three texts, its header one of them.
+    assert len(json.loads(run_cli("predict", *model, "-i", str(by_file), "--input-format", "txt", "-f", "json").stdout)) == 3
+    assert_one_line_error(run_cli("predict", *model, "好", "--input-format", "csv"), 2, "--input-format is for an --input file or stdin; texts given as arguments are read whole")
+    assert_one_line_error(run_cli("predict", *model, "-", "--text-column", "review", stdin=table), 2, r"stdin is read as one text per line \(--input-format csv, tsv or jsonl reads it so\)")
+    with pytest.raises(ValueError, match=r"the input format must be one of txt, csv, tsv, jsonl; got 'xml'"):
+        list(iter_rows(by_file, fmt="xml"))
 
 
 def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):

@@ -65,6 +65,13 @@ class ClassWeight(str, Enum):
     balanced = "balanced"
 
 
+class InputFormat(str, Enum):
+    txt = "txt"
+    csv = "csv"
+    tsv = "tsv"
+    jsonl = "jsonl"
+
+
 class PredictFormat(str, Enum):
     table = "table"
     json = "json"
@@ -451,6 +458,7 @@ def predict(
     lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
     input: Optional[str] = typer.Option(None, "--input", "-i", callback=_named, help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin; a pipe without a suffix (<(cmd)) is read as .txt."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
+    read_as: Optional[InputFormat] = typer.Option(None, "--input-format", help="Read --input or stdin as txt (one text per line), csv, tsv or jsonl, whatever its suffix. Default: by the file's suffix; stdin and a pipe without one: txt."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made, and removed if the run fails) instead of stdout; - is stdout."),
     format: Optional[PredictFormat] = typer.Option(None, "--format", "-f", help="table, json, jsonl, csv or tsv. Default: a table on stdout; for --output, by its suffix (.csv, .tsv, .json, .jsonl or .ndjson; none: jsonl; others refused)."),
     workers: int = typer.Option(0, min=0, help="Processes that segment and classify, one torch thread each, while this one reads and writes; 0: all in this process. For large files, use your cores (--workers 2 on 2 cores)."),
@@ -463,12 +471,13 @@ def predict(
     if input is not None and texts:
         raise _UsageError("give texts as arguments or --input, not both")
     source = input if input is not None else ("-" if texts == ["-"] else None)
-    if text_column is not None and source is not None and input_format(source) == "txt":
-        raise _UsageError(f"--text-column names a column of a CSV/TSV/JSONL file; {'stdin' if source == '-' else source} is read as one text per line")
-    if input is not None:
-        rows = iter_rows(input, text_column, strict)
-    elif texts == ["-"]:
-        rows = iter_rows("-", text_column, strict=strict)
+    fmt_in = None if read_as is None else read_as.value
+    if fmt_in is not None and source is None and texts:
+        raise _UsageError("--input-format is for an --input file or stdin; texts given as arguments are read whole")
+    if text_column is not None and source is not None and input_format(source, fmt_in) == "txt":
+        raise _UsageError(f"--text-column names a column of a CSV/TSV/JSONL file; {'stdin' if source == '-' else source} is read as one text per line (--input-format csv, tsv or jsonl reads it so)")
+    if source is not None:
+        rows = iter_rows(source, text_column, strict, fmt_in)
     elif texts and "-" in texts:
         raise _UsageError("'-' reads stdin and stands alone; give texts as arguments or '-', not both")
     elif texts and text_column is not None:

@@ -34,15 +34,15 @@ LABEL_COLUMNS = ("label", "sentiment", "polarity", "标签", "情感")
 _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
 
 
-def file_format(path: Path) -> str:
-    """"csv", "tsv", "jsonl" or "txt", by suffix; a pipe without one (``-i <(cmd)``, ``/dev/stdin``) is
-    "txt", as stdin is.
+def file_format(path: Path, given: str | None = None) -> str:
+    """"csv", "tsv", "jsonl" or "txt", by suffix, or ``given`` (one of those: predict's ``--input-format``)
+    whatever the suffix; a pipe without a suffix (``-i <(cmd)``, ``/dev/stdin``) is "txt", as stdin is.
 
     Raises:
-        SentimentError: a directory, a missing file, an unknown suffix, or a JSON array where JSON Lines
-            are read.
+        SentimentError: a directory, a missing file, an unknown suffix (none given), or a JSON array where
+            JSON Lines are read.
     """
-    fmt = _SUFFIX_FORMAT.get(Path(path).suffix.lower())
+    fmt = given or _SUFFIX_FORMAT.get(Path(path).suffix.lower())
     if Path(path).is_dir():
         raise SentimentError(f"{path}: is a directory; give a file")
     if not Path(path).exists():  # before the suffix: a mistyped name is missing, whatever it ends with
@@ -732,9 +732,22 @@ def _decoded_lines(stream, source: str, strict: bool) -> Iterator[str | BadInput
             yield BadInput(raw.decode("utf-8", errors="replace").rstrip("\r\n"), error, remedy)
 
 
-def input_format(path: Path | str) -> str:
-    """:func:`file_format` of a file of texts to predict; ``-`` (stdin) is read as "txt", one text per line."""
-    return "txt" if str(path) == "-" else file_format(Path(path))
+INPUT_FORMATS = ("txt", "csv", "tsv", "jsonl")
+
+
+def input_format(path: Path | str, given: str | None = None) -> str:
+    """:func:`file_format` of a file of texts to predict; ``-`` (stdin) is read as ``given``, or without
+    it as "txt", one text per line.
+
+    Raises:
+        ValueError: ``given`` is not one of :data:`INPUT_FORMATS`.
+        SentimentError: as :func:`file_format`.
+    """
+    if given is not None and given not in INPUT_FORMATS:
+        raise ValueError(f"the input format must be one of {', '.join(INPUT_FORMATS)}; got {given!r}")
+    if str(path) == "-":
+        return given or "txt"
+    return file_format(Path(path), given)
 
 
 def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = True) -> Iterator[str | BadInput]:
@@ -753,38 +766,44 @@ def iter_texts(path: Path | str, text_column: str | None = None, strict: bool = 
     return (text for text, _ in iter_rows(path, text_column, strict))
 
 
-def iter_rows(path: Path | str, text_column: str | None = None, strict: bool = True) -> Iterator[tuple[str | BadInput, dict]]:
+def iter_rows(path: Path | str, text_column: str | None = None, strict: bool = True, fmt: str | None = None) -> Iterator[tuple[str | BadInput, dict]]:
     """:func:`iter_texts`, each text with the other columns of its row: a CSV/TSV row's other named fields
     (strings) or a JSONL object's other keys (any JSON value), in the file's order. ``{}`` for a .txt line,
-    stdin, and a line whose row could not be read (not UTF-8, not JSON, more or fewer fields than the
-    header); a column without a name (a spreadsheet's trailing comma, pandas' index) is not kept. Bytes
-    that are not UTF-8 in another column, or a lone surrogate in a JSON string, are kept as U+FFFD (or
-    ``?``): no UTF-8 output could hold them."""
+    stdin read as lines, and a line whose row could not be read (not UTF-8, not JSON, more or fewer fields
+    than the header); a column without a name (a spreadsheet's trailing comma, pandas' index) is not kept.
+    Bytes that are not UTF-8 in another column, or a lone surrogate in a JSON string, are kept as U+FFFD (or
+    ``?``): no UTF-8 output could hold them. ``fmt`` (see :func:`input_format`) reads ``path``, or stdin
+    (``-``), as that format whatever its suffix: a CSV piped in was read as lines, its header a text."""
     check_file_arguments(path, text_column=text_column)
-    fmt = input_format(path)
+    fmt = input_format(path, fmt)
+    name = "<stdin>" if str(path) == "-" else str(path)
     if text_column is not None and fmt == "txt":
         # Read silently as lines, the column would be ignored and its header line classified as a text.
-        raise SentimentError(f"{'<stdin>' if str(path) == '-' else path}: a text column names a column of a CSV/TSV/JSONL file; this input is read as one text per line")
-    if str(path) == "-":
+        raise SentimentError(f"{name}: a text column names a column of a CSV/TSV/JSONL file; this input is read as one text per line")
+    if name == "<stdin>":
         stdin = _stdin_bytes()
         if hasattr(stdin, "peek"):  # a BufferedReader; a stand-in stdin (io.BytesIO) may lack it
-            _refuse_utf16(stdin.peek(_HEAD)[:_HEAD], "<stdin>")
-        yield from _alone(_flag_carriage_returns(_decoded_lines(stdin, "<stdin>", strict), "<stdin>"))
+            _refuse_utf16(stdin.peek(_HEAD)[:_HEAD], name)
+        yield from _rows(stdin, name, fmt, text_column, strict)
         return
-    path = Path(path)
     try:
-        stream = path.open("rb")
+        stream = Path(path).open("rb")
     except OSError as err:
         raise SentimentError(f"{path}: cannot read ({err.strerror})") from None
     with stream:
         # More than the first line: a UTF-16 Chinese line holds no NUL before its line end.
-        _refuse_utf16(stream.peek(_HEAD)[:_HEAD], str(path))
-        if fmt == "txt":
-            yield from _alone(_flag_carriage_returns(_decoded_lines(stream, str(path), strict), str(path)))
-        elif fmt == "jsonl":
-            yield from _iter_jsonl_rows(_decoded_lines(stream, str(path), strict), path, text_column, strict)
-        else:
-            yield from _iter_csv_rows(stream, path, fmt, text_column, strict)
+        _refuse_utf16(stream.peek(_HEAD)[:_HEAD], name)
+        yield from _rows(stream, Path(path), fmt, text_column, strict)
+
+
+def _rows(stream, path: Path | str, fmt: str, text_column: str | None, strict: bool) -> Iterator[tuple[str | BadInput, dict]]:
+    """The rows of the binary ``stream`` read as ``fmt``; ``path`` names it in messages."""
+    if fmt == "txt":
+        yield from _alone(_flag_carriage_returns(_decoded_lines(stream, str(path), strict), str(path)))
+    elif fmt == "jsonl":
+        yield from _iter_jsonl_rows(_decoded_lines(stream, str(path), strict), path, text_column, strict)
+    else:
+        yield from _iter_csv_rows(stream, path, fmt, text_column, strict)
 
 
 def _flag_carriage_returns(lines: Iterable[str | BadInput], source: str) -> Iterator[str | BadInput]:
