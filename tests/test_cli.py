@@ -504,7 +504,7 @@ def test_train_refuses_the_installed_package_and_warns_of_a_shipped_models_name(
     # ./zh is written, but --model zh reads the shipped model.
     result = run_cli("train", "--data", "d.csv", "--out", "zh", "--epochs", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "warning: --model zh names the shipped model; read this one with --model ./zh" in result.stderr
+    assert "warning: zh is also a shipped model's name: --model zh and SentimentModel.load('zh') read that one; read this one as ./zh" in result.stderr
     assert (tmp_path / "zh" / "config.json").is_file()
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,7 @@ import pytest
 
 from conftest import assert_one_line_error, run_cli
 from lstm_sentiment import SentimentModel
+from lstm_sentiment.config import TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.sources import load_dataset
 from lstm_sentiment.errors import SentimentError, SentimentWarning
@@ -159,3 +163,110 @@ def test_version_and_outputs_inside_the_package():
         target = PACKAGE / "assets" / name
         assert_one_line_error(run_cli(*args, str(target)), 1, rf"{option} .*{re.escape(name)} is inside the installed package .*; choose another {option}$")
         assert not target.exists()
+
+
+_TEXTS = ["好极了", "太差", "很好", "很差", "不错", "垃圾", "喜欢", "讨厌"]
+_LABELS = ["positive", "negative"] * 4
+
+
+def test_train_checks_its_held_out_splits_again_once_markup_is_left_out(tmp_path):
+    # Checked only as given: a test split of markup alone wrote macro-F1 NaN into metrics.json, and a
+    # validation split of it failed in range() deep in the batching.
+    data = LabelledTexts(_TEXTS, _LABELS, "mine")
+    valid = LabelledTexts(["好看", "难看"], ["positive", "negative"], "v")
+    markup = LabelledTexts(["<br/>", "&nbsp;"], ["positive", "negative"], "tm")
+    with pytest.warns(SentimentWarning, match=r"tm: 2 text"), pytest.raises(SentimentError, match=r"^tm: no test texts \(give None for no test split\)$"):
+        train(data, valid, markup, tmp_path / "m")
+    with pytest.warns(SentimentWarning), pytest.raises(SentimentError, match=r"^tm: no test texts"):
+        train(data, valid, None, tmp_path / "m", domain_tests={"web": markup})
+    with pytest.warns(SentimentWarning), pytest.raises(SentimentError, match=r"^tm: no validation texts$"):
+        train(data, markup, None, tmp_path / "m")
+    one_class = LabelledTexts(["<br/>", "&nbsp;", "很好", "不错"], ["negative", "negative", "positive", "positive"], "v1")
+    with pytest.warns(SentimentWarning), pytest.raises(SentimentError, match=r"^v1: validation holds one class \('positive'\); it needs at least 2$"):
+        train(data, one_class, None, tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_refuses_what_it_cannot_write_or_read_before_the_work(tmp_path):
+    data = LabelledTexts(_TEXTS, _LABELS, "mine")
+    valid = LabelledTexts(["好看", "难看"], ["positive", "negative"], "v")
+    out = tmp_path / "m"
+    # extra replaced the bundle's own temperature (loaded at 9 beside metrics fitted at 0.25), and a set
+    # or a str in place of a dict failed after the whole run.
+    with pytest.raises(ValueError, match=r"^extra names 'temperature', 'training_data', which the bundle's config\.json holds of its own"):
+        train(data, valid, None, out, extra={"training_data": "x", "temperature": 9.0, "mine": 1})
+    with pytest.raises(ValueError, match=r"^extra names 'created'"):
+        train(data, valid, None, out, extra={"created": "today"})
+    with pytest.raises(TypeError, match=r"^extra must hold JSON values .*set"):
+        train(data, valid, None, out, extra={"tags": {"a"}})
+    with pytest.raises(TypeError, match=r"^extra must hold JSON values .*int64"):
+        train(data, valid, None, out, extra={"n": np.int64(3)})
+    # Deep errors: 'NoneType' object has no attribute 'texts'; a string read one character per text; None
+    # in the tokenizer after the vocabulary was built; pathlib's own message.
+    with pytest.raises(TypeError, match=r"^train takes LabelledTexts\(texts, labels, source\) .*not NoneType$"):
+        train(None, valid, None, out)
+    with pytest.raises(TypeError, match=r"^unlabelled must be a sequence of texts \(a list of str\), not str$"):
+        train(data, valid, None, out, unlabelled="好好好")
+    with pytest.raises(TypeError, match=r"^unlabelled text 2 is NoneType, not a str$"):
+        train(data, valid, None, out, unlabelled=["好", None])
+    with pytest.raises(TypeError, match=r"^embeddings must be a vectors file's path \(str or Path\), not int$"):
+        train(data, valid, None, out, embeddings=5)
+    words = tmp_path / "words.txt"
+    words.write_text("x\n", encoding="utf-8")
+    with pytest.raises(SentimentError, match=r"words\.txt: not a word2vec/GloVe/fastText vectors file \(its lines hold a word and no numbers\)$"):
+        train(data, valid, None, out, embeddings=words)
+    assert not out.exists()
+
+
+def test_python_train_holds_its_out_dir_as_the_command_does(tmp_path):
+    # From Python it took no lock: a script's run into the folder of a command's run each wrote.
+    from lstm_sentiment.atomic import claimed
+
+    out = tmp_path / "same"
+    script = (
+        "import sys\nfrom lstm_sentiment.data.dataset import LabelledTexts\nfrom lstm_sentiment.training.train import train\n"
+        f"data = LabelledTexts({_TEXTS!r}, {_LABELS!r}, 'mine')\n"
+        "train(data, LabelledTexts(['好看', '难看'], ['positive', 'negative'], 'v'), None, sys.argv[1])\n"
+    )
+    with claimed(out, "--out"):
+        result = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and f"SentimentError: {out} is being written by another run (process {os.getpid()}); wait for it or choose another out_dir" in result.stderr, result.stderr
+    assert not out.exists()
+
+
+def test_labelled_texts_reads_a_series_by_position_and_refuses_a_dict():
+    class Series:
+        """As pandas' Series: [] by index label, iteration in row order (a shuffled frame's labels 3, 0, …)."""
+
+        def __init__(self, values, index):
+            self.values, self.index = values, index
+
+        def __len__(self):
+            return len(self.values)
+
+        def __getitem__(self, label):
+            return self.values[self.index.index(label)]
+
+        def __iter__(self):
+            return iter(self.values)
+
+    data = LabelledTexts(Series(["一般般", "太差了", "好极了"], [2, 1, 0]), Series(["neutral", "negative", "positive"], [2, 1, 0]), "df")
+    # subset([0, 1]) took the rows labelled 0 and 1 (好极了, 太差了), not the first two.
+    assert data.subset([0, 1]).texts == ["一般般", "太差了"] and data.labels == ["neutral", "negative", "positive"]
+    with pytest.raises(TypeError, match=r"^d: texts must be a sequence \(a list\), not dict$"):
+        LabelledTexts({"好": 1}, ["positive"], "d")
+
+
+@pytest.mark.slow  # two short training runs
+def test_python_train_expands_home_and_warns_of_a_shipped_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    data = LabelledTexts(_TEXTS, _LABELS, "mine")
+    valid = LabelledTexts(["好看", "难看"], ["positive", "negative"], "v")
+    # "~/runs/m" made a folder named ~ in the working directory.
+    train(data, valid, None, "~/runs/m", train_cfg=TrainConfig(epochs=1))
+    assert (tmp_path / "home" / "runs" / "m" / "config.json").is_file() and not (tmp_path / "~").exists()
+    # ./zh is written, but SentimentModel.load("zh") reads the shipped model: the command warned, Python did not.
+    with pytest.warns(SentimentWarning, match=r"^zh is also a shipped model's name: --model zh and SentimentModel\.load\('zh'\) read that one; read this one as \./zh$"):
+        train(data, valid, None, "zh", train_cfg=TrainConfig(epochs=1))
+    assert (tmp_path / "zh" / "config.json").is_file()

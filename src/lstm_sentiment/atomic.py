@@ -144,6 +144,8 @@ def _exchange(new: Path, old: Path) -> bool:
 
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
+# The locks this process holds (claimed): a second flock of the same file from this process would be refused.
+_HELD: set[Path] = set()
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2  # <fcntl.h>, <linux/fs.h>
 
 
@@ -158,11 +160,17 @@ def claimed(path: Path, option: str) -> Iterator[None]:
     beside an output that may never be written. It is released and removed at the end, and dropped by the
     kernel when the process is killed (the next claim takes the file over).
 
+    A process that holds ``path`` may claim it again inside (the command's claim, then :func:`train`'s own),
+    which holds it no further.
+
     Raises:
         SentimentError: another process holds ``path`` (its id named), or the lock cannot be made.
     """
     digest = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:16]
     lock = Path(tempfile.gettempdir()) / f"lstm-sentiment-{digest}.lock"
+    if lock in _HELD:
+        yield
+        return
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
@@ -182,8 +190,10 @@ def claimed(path: Path, option: str) -> Iterator[None]:
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        _HELD.add(lock)
         yield
     finally:
+        _HELD.discard(lock)
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)

@@ -41,6 +41,8 @@ CHECKSUM_KEY = "weights_sha256"
 # And of vocab.txt's: its words shuffled, or one word put for another, loaded with the right length and
 # read every text with other vectors (我喜欢这个电影 negative 0.67, exit 0). Bundles before 2026-12-07 lack it.
 VOCAB_CHECKSUM_KEY = "vocab_sha256"
+# The config.json entries save_bundle writes itself: an ``extra`` entry of the name is not written.
+OWN_ENTRIES = frozenset({"format_version", "model", "data", "train", "id2label", "tokenizer", "vocab_size", "versions", "created", CHECKSUM_KEY, VOCAB_CHECKSUM_KEY})
 
 
 def bundle_name(path: str | Path) -> str:
@@ -146,7 +148,7 @@ def save_bundle(
         "versions": library_versions(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    config.update((key, value) for key, value in extra.items() if key not in config and key not in (CHECKSUM_KEY, VOCAB_CHECKSUM_KEY))
+    config.update((key, value) for key, value in extra.items() if key not in OWN_ENTRIES)
 
     def write(directory: Path) -> None:
         directory.mkdir()

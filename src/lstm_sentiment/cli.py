@@ -144,16 +144,6 @@ def _import_torch() -> None:
         import torch  # noqa: F401  # why here: the import is what this function guards
 
 
-def _warn_if_shipped_name(out: Path) -> None:
-    """Warn of a --out named as a shipped model is: ``train --out zh`` wrote ./zh, which ``--model zh``
-    never reads (it names the shipped model). One inside the installed package is refused by
-    :func:`~lstm_sentiment.bundle.check_bundle_target`."""
-    from lstm_sentiment.inference.model import DEFAULT_MODELS  # why here: torch, imported by train by now
-
-    if str(out) in DEFAULT_MODELS:
-        typer.echo(f"warning: --model {out} names the shipped model; read this one with --model ./{out}", err=True)
-
-
 def _warn_if_shadowed(model: str | None, option: str = "--model") -> None:
     """Warn when ``--model zh`` (or en; ``option`` names the flag) reads the shipped model while ./zh here is a
     bundle, as ``train --out zh`` writes one: predict --model zh scored with the shipped model (0.74) where
@@ -422,8 +412,6 @@ def train(
     with claimed(out, "--out") if first else contextlib.nullcontext():
         one_logger_for_lightning()
         train_part, valid_part, test_part = training_splits(data, valid=valid, test=test, text_column=text_column, label_column=label_column)
-        if first:
-            _warn_if_shipped_name(out)
         whole = len(train_part)
         if sentences:
             train_part = with_training_sentences(train_part, valid_part, test_part)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,7 +105,10 @@ def check_vectors_file(path: Path) -> Path:
 
     Raises:
         SentimentError: a directory, a missing file or an empty one.
+        TypeError: ``path`` is not a str or os.PathLike (5 said pathlib's "expected str, bytes or os.PathLike").
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"embeddings must be a vectors file's path (str or Path), not {type(path).__name__}")
     path = Path(path)
     if path.is_dir():
         raise SentimentError(f"{path}: a directory; give the vectors file")
@@ -165,6 +169,9 @@ def _read_vectors(path: Path):
         raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file ({where or err})") from None
     finally:
         gensim_log.removeFilter(duplicates)
+    if not vectors.vector_size:
+        # A file of one word per line loaded as vectors of no numbers: "ModelConfig.embedding_dim must be > 0".
+        raise SentimentError(f"{path}: not a word2vec/GloVe/fastText vectors file (its lines hold a word and no numbers)")
     # Bytes that are not UTF-8 are read as U+FFFD: a GBK file trained on, its words matching none of the data's.
     garbled = [word for word in vectors.index_to_key if word is not None and "\ufffd" in word]
     if len(garbled) > 0.05 * len(vectors.index_to_key):

@@ -7,7 +7,7 @@ import random
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lstm_sentiment.errors import SentimentError, warn_caller
@@ -26,14 +26,15 @@ class LabelledTexts:
     """Texts and their string labels, in file order.
 
     Attributes:
-        texts: the raw texts.
-        labels: one class name per text, lowercase.
+        texts: the raw texts (a list: another sequence, a tuple or a pandas Series, is copied into one, in
+            its order).
+        labels: one class name per text, as given (``train`` and ``evaluate`` fold them: 0/1, case).
         source: where they came from, for messages.
 
     Raises:
         ValueError: not one label per text.
-        TypeError: ``texts`` or ``labels`` given as one string (read as one text per character), or as
-            something without a length and indexing (None, a generator).
+        TypeError: ``texts`` or ``labels`` given as one string (read as one text per character), as a
+            dict, or as something without a length and indexing (None, a generator).
     """
 
     texts: list[str]
@@ -46,9 +47,13 @@ class LabelledTexts:
             if isinstance(value, (str, bytes)):
                 # LabelledTexts("好差", …) was evaluated as two texts, 好 and 差.
                 raise TypeError(f"{self.source}: {name} must be a sequence, not one {type(value).__name__}: [{value[:20]!r}]")
-            if not (hasattr(value, "__len__") and hasattr(value, "__getitem__")):
-                # None said "object of type 'NoneType' has no len()"; a generator the same.
+            if isinstance(value, Mapping) or not (hasattr(value, "__len__") and hasattr(value, "__getitem__")):
+                # None said "object of type 'NoneType' has no len()"; a generator the same; a dict's keys were read.
                 raise TypeError(f"{self.source}: {name} must be a sequence (a list), not {type(value).__name__}")
+            if not isinstance(value, list):
+                # A pandas Series is indexed by its labels: subset([0, 1]) of a shuffled frame took the rows
+                # labelled 0 and 1, not the first two.
+                object.__setattr__(self, name, list(value))
         if len(self.texts) != len(self.labels):
             raise ValueError(f"{self.source}: {len(self.texts)} texts but {len(self.labels)} labels; give one label per text")
 

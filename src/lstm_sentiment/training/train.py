@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import csv
+import functools
+import inspect
 import io
+import json
 import logging
 import os
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import lightning as L
 import torch
@@ -23,15 +27,15 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from torch import Tensor
 
 from lstm_sentiment import interrupt
-from lstm_sentiment.atomic import remove_dead_folders
-from lstm_sentiment.bundle import bundle_name, check_bundle_target, load_bundle, save_bundle
+from lstm_sentiment.atomic import claimed, remove_dead_folders
+from lstm_sentiment.bundle import OWN_ENTRIES, bundle_name, check_bundle_target, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, as_three_way_numbers, canonical_labels, check_rows, check_trainable, label_order, unfolded_labels_note
 from lstm_sentiment.embeddings import check_vectors_file, load_vectors, vocabulary_and_matrix
 from lstm_sentiment.errors import SentimentError, warn_caller
 from lstm_sentiment.inference.model import DEFAULT_MODELS, WordIds, default_model_path, evaluation_report, model_path, probabilities, reading_language, token_script
 from lstm_sentiment.inference.routing import model_of_most, route_counts
-from lstm_sentiment.logs import drops_lightning_noise, quiet_lightning
+from lstm_sentiment.logs import drops_lightning_noise, first_process, quiet_lightning
 from lstm_sentiment.metrics import ECE_BINS, expected_calibration_error
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.text.normalize import has_letter
@@ -45,6 +49,7 @@ from lstm_sentiment.training.task import SentimentTask, class_weights
 from lstm_sentiment.vectors import WordVectors, shipped_vectors
 
 log = logging.getLogger("lstm_sentiment")
+R = TypeVar("R")
 # Frozen vectors leave a word without a pretrained row at its random start: warned of from this share of tokens.
 SCRATCH_WARN_SHARE = 0.05
 
@@ -92,6 +97,55 @@ def load_base(init_from: str | Path) -> tuple:
     return load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else model_path(init_from))
 
 
+def _check_held_out(valid_data: LabelledTexts, test_data: LabelledTexts | None, domain_tests: dict[str, LabelledTexts]) -> None:
+    """Raise SentimentError for a validation split that is empty or of one class, or an empty test split
+    (``test_data`` or one of ``domain_tests``); checked as given and again once the texts of no word are
+    left out (a test split of markup alone wrote macro-F1 NaN into metrics.json)."""
+    if not valid_data.texts:
+        raise SentimentError(f"{valid_data.source}: no validation texts")
+    # An empty test split ran, and wrote macro-F1 NaN (not JSON) into metrics.json after training.
+    for part in [test_data, *domain_tests.values()]:
+        if part is not None and not part.texts:
+            raise SentimentError(f"{part.source}: no test texts (give None for no test split)")
+    if len(set(valid_data.labels)) < 2:
+        # Macro-F1 over one class says nothing about the other, yet early stopping and calibration follow it.
+        raise SentimentError(f"{valid_data.source}: validation holds one class ({valid_data.labels[0]!r}); it needs at least 2")
+
+
+# config.json entries of train's own (save_bundle writes more, see OWN_ENTRIES there): an ``extra`` entry
+# of the name replaced one (a temperature of 9 was loaded beside metrics fitted at 0.25).
+_TRAIN_ENTRIES = frozenset({"temperature", "training_scripts", "training_data", "embeddings", "init_from"})
+
+
+def _check_extra(extra: Mapping | None) -> None:
+    """Raise for ``extra`` entries that cannot go into config.json beside train's own: ValueError for a name
+    train or the bundle writes itself, TypeError for a key or value JSON does not hold (a set, numpy's
+    int64), refused before training rather than after it."""
+    if not extra:
+        return
+    taken = sorted(str(key) for key in extra if key in _TRAIN_ENTRIES | OWN_ENTRIES)
+    if taken:
+        raise ValueError(f"extra names {', '.join(map(repr, taken))}, which the bundle's config.json holds of its own; choose other names")
+    try:
+        json.dumps(extra, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"extra must hold JSON values (str, int, float, bool, None, lists and dicts of them): {err}") from None
+
+
+def _unlabelled_texts(unlabelled: Sequence[str] | None) -> list[str] | None:
+    """``unlabelled`` as a list, or None; TypeError for one string (it was read one character per text) or
+    an item that is not a str (None failed in the tokenizer after the vocabulary was built)."""
+    if unlabelled is None:
+        return None
+    if isinstance(unlabelled, (str, bytes, Mapping)) or not isinstance(unlabelled, Iterable):
+        raise TypeError(f"unlabelled must be a sequence of texts (a list of str), not {type(unlabelled).__name__}")
+    texts = list(unlabelled)
+    bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
+    if bad is not None:
+        raise TypeError(f"unlabelled text {bad + 1} is {type(texts[bad]).__name__}, not a str")
+    return texts
+
+
 def _check_not_base(out_dir: Path, init_from: str | Path | None) -> None:
     """Raise SentimentError when ``out_dir`` is the ``init_from`` bundle itself: the base was replaced even
     when the fine-tuned model came out worse, with a warning to keep it."""
@@ -99,6 +153,24 @@ def _check_not_base(out_dir: Path, init_from: str | Path | None) -> None:
         raise SentimentError(f"--out {out_dir} is the --init-from bundle: write the fine-tuned model elsewhere, so that the base stays to compare with")
 
 
+def _holding_out_dir(func: Callable[..., R]) -> Callable[..., R]:
+    """``train`` holding its ``out_dir`` (:func:`~lstm_sentiment.atomic.claimed`) on the first process, as the
+    command holds ``--out``: from Python it took no lock, and a script's run and a command's into one folder
+    each wrote, the first model gone."""
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def holding(*args, **kwargs) -> R:
+        out_dir = signature.bind_partial(*args, **kwargs).arguments.get("out_dir")
+        if not isinstance(out_dir, (str, os.PathLike)) or not first_process():
+            return func(*args, **kwargs)  # a wrong type is train's to refuse
+        with claimed(Path(out_dir).expanduser(), "out_dir"):
+            return func(*args, **kwargs)
+
+    return holding
+
+
+@_holding_out_dir
 @drops_lightning_noise
 def train(
     train_data: LabelledTexts,
@@ -138,7 +210,11 @@ def train(
     ``domain_tests`` (name → test split) are evaluated too, into ``metrics["domains"]`` and the card.
 
     The splits are used as given: repeated texts, and texts that two splits share, are the caller's to
-    drop (the command line's :func:`~lstm_sentiment.training.splits.training_splits` does).
+    drop (the command line's :func:`~lstm_sentiment.training.splits.training_splits` does). Texts of no
+    word (markup alone) are left out of every split, with a warning.
+
+    ``out_dir`` (``~`` expanded) is held while the run works toward it, as the command holds ``--out``
+    (:func:`~lstm_sentiment.atomic.claimed`); ``extra`` entries are written into its ``config.json``.
 
     Returns:
         ``{"validation": report, "test": report | None, "calibration": {...}, ...}`` on the main
@@ -147,7 +223,8 @@ def train(
         SentimentError: checked before any work: an ``out_dir`` that may not take a bundle
             (:func:`check_bundle_target`) or is the ``init_from`` bundle, a text that is not a string, a missing label (labels are folded
             as a file's: 0/1 and True/False are negative/positive), no validation texts, an empty test
-            split (of ``test_data`` or ``domain_tests``); fewer than 2
+            split (of ``test_data`` or ``domain_tests``), as given or once texts of no word are left out;
+            another process writing ``out_dir``; fewer than 2
             classes, a class with < 2 examples, evaluation labels unseen in
             training, validation of one class, no word kept by ``data_cfg.min_count``, an unreadable
             ``init_from`` bundle or one of another language than the texts, a ``data_cfg.lang`` that is not
@@ -155,16 +232,18 @@ def train(
             machine cannot run (:func:`check_trainer_settings`); before the classifier's training, fewer
             training batches than the trainer's processes (DDP); after training, weights or validation scores
             that diverged to NaN or infinity (nothing is written).
-        ValueError: both ``init_from`` and ``embeddings``.
-        TypeError: a split that is not :class:`LabelledTexts`, an ``out_dir`` that is not a path, settings
-            that are not a ``ModelConfig``, ``DataConfig`` and ``TrainConfig``, or ``domain_tests`` or
-            ``extra`` that is not a dict.
+        ValueError: both ``init_from`` and ``embeddings``; an ``extra`` entry named as one of the bundle's own.
+        TypeError: a split that is not :class:`LabelledTexts` (``train_data`` None too), an ``out_dir`` or
+            ``embeddings`` that is not a path, ``unlabelled`` that is not a sequence of str, settings that
+            are not a ``ModelConfig``, ``DataConfig`` and ``TrainConfig``, ``domain_tests`` or ``extra``
+            that is not a dict, or ``extra`` holding what JSON does not.
     Warns:
-        UserWarning: a test split of one class (its macro-F1 says little); an ``out_dir`` holding a trained
-            model, once the checks have passed (it is replaced when the run ends).
+        UserWarning: a test split of one class (its macro-F1 says little); an ``out_dir`` named "zh" or
+            "en" (those names load the shipped models); an ``out_dir`` holding a trained model, once the
+            checks have passed (it is replaced when the run ends).
     """
     if init_from is not None and embeddings is not None:
-        raise ValueError("give --init-from or --embeddings, not both")
+        raise ValueError("give init_from (--init-from) or embeddings (--embeddings), not both")
     # A dict of settings failed in dataclasses.replace, and an ``extra`` string after the whole training run.
     for name, value, kind in (("model_cfg", model_cfg, ModelConfig), ("data_cfg", data_cfg, DataConfig), ("train_cfg", train_cfg, TrainConfig)):
         if not isinstance(value, kind):
@@ -173,14 +252,16 @@ def train(
         if value is not None and not isinstance(value, Mapping):
             raise TypeError(f"{name} must be a dict or None, not {type(value).__name__}")
     for part in (train_data, valid_data, test_data, *(domain_tests or {}).values()):
-        if part is not None and not isinstance(part, LabelledTexts):
+        if (part is not None or part is train_data) and not isinstance(part, LabelledTexts):
             # A list of (text, label) pairs failed on "'list' object has no attribute 'texts'".
             raise TypeError(f"train takes LabelledTexts(texts, labels, source) from lstm_sentiment.data.dataset, not {type(part).__name__}")
     if not isinstance(out_dir, (str, os.PathLike)):  # 5 said pathlib's "expected str, bytes or os.PathLike object"
         raise TypeError(f"out_dir must be a folder path (str or Path), not {type(out_dir).__name__}")
+    _check_extra(extra)
+    unlabelled = _unlabelled_texts(unlabelled)
     started = time.perf_counter()
     # Before the work: a str path, a folder of other files, int labels or a None text failed after training.
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).expanduser()  # "~/runs/x" made a folder named ~ here
     check_bundle_target(out_dir)
     _check_not_base(out_dir, init_from)
     if embeddings is not None:
@@ -200,18 +281,13 @@ def train(
         if unseen:
             # Named as read: 0/1 of the training file are "negative"/"positive" by now, 1/2 of this one are not.
             raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes ({', '.join(id2label)}{unfolded_labels_note(part.labels, id2label)})")
-    if not valid_data.texts:
-        raise SentimentError(f"{valid_data.source}: no validation texts")
+    _check_held_out(valid_data, test_data, domain_tests)
     if test_data is not None and len(set(test_data.labels)) == 1:
         # A test file of one class scored accuracy 1.0 for a model that was right on half the validation texts.
         warn_caller(f"{test_data.source}: the test split holds one class ({test_data.labels[0]}); its macro-F1 and the other classes' figures say little")
-    # An empty test split ran, and wrote macro-F1 NaN (not JSON) into metrics.json after training.
-    for part in [test_data, *domain_tests.values()]:
-        if part is not None and not part.texts:
-            raise SentimentError(f"{part.source}: no test texts (give None for no test split)")
-    if len(set(valid_data.labels)) < 2:
-        # Macro-F1 over one class says nothing about the other, yet early stopping and calibration follow it.
-        raise SentimentError(f"{valid_data.source}: validation holds one class ({valid_data.labels[0]!r}); it needs at least 2")
+    if str(out_dir) in DEFAULT_MODELS:
+        # ./zh is written, but --model zh and SentimentModel.load("zh") read the shipped model.
+        warn_caller(f"{out_dir} is also a shipped model's name: --model {out_dir} and SentimentModel.load({str(out_dir)!r}) read that one; read this one as ./{out_dir}")
     index = {label: i for i, label in enumerate(id2label)}
 
     L.seed_everything(train_cfg.seed, workers=True, verbose=False)
@@ -234,6 +310,7 @@ def train(
         test_data = _encode(tokenizer, test_data)[0]
     domain_tests = {name: _encode(tokenizer, part)[0] for name, part in domain_tests.items()}
     check_trainable(train_data)  # again: the texts left out may have taken a class below 2
+    _check_held_out(valid_data, test_data, domain_tests)  # and the held-out ones may now be empty
     _warn_if_letterless(train_tokens, train_data.source)
     # Each training text routed once: for the splits' warning here and the vectors' language below.
     trained = route_counts(train_data.texts)
