@@ -91,6 +91,11 @@ def test_long_text_is_truncated_as_predict_does(small_model):
     assert expl.truncated and len(expl) == small_model.tokenizer.max_tokens
     assert "truncated as predict does" in expl.note
     assert expl.words == small_model.encode([LONG_ZH])[0].tokens
+    # Cut by characters, not tokens: one word of 8,193 letters gave two tokens and a note of 512 tokens.
+    max_tokens = small_model.tokenizer.max_tokens
+    one_word = explain(small_model, "a" * (16 * max_tokens + 1))
+    assert one_word.truncated and len(one_word) == 2
+    assert one_word.note.startswith(f"text longer than the model's maximum of {max_tokens} tokens or {16 * max_tokens:,} characters: truncated as predict does")
 
 
 @pytest.mark.parametrize(

@@ -696,6 +696,49 @@ def test_page_in_headless_chromium(server, small_model, chromium_tab):
     assert [u for u in chromium_tab.requests if not u.startswith(server.url + "/") and not u.startswith("data:")] == []
 
 
+def test_page_says_it_is_working_gives_up_on_a_silent_server_and_wraps_a_long_word(server, chromium_tab):
+    from playwright.sync_api import expect
+
+    tab = chromium_tab.page
+    tab.clock.install()  # setTimeout under the test's hand: the page's 60 s wait passes at once
+    tab.goto(server.url + "/", wait_until="load")
+    tab.fill("#text", "我喜欢这个电影")
+    tab.click("#submit")
+    expect(tab.locator("#submit")).to_be_enabled()
+    expect(tab.locator("#busy")).to_be_hidden()
+    # A request the server does not answer: the earlier result stayed as it was, nothing said a new one was
+    # on its way, and the button stayed disabled for good.
+    held = []
+    tab.route("**/v1/explain", lambda route: held.append(route))
+    tab.fill("#text", "我不喜欢这个电影")
+    tab.click("#submit")
+    expect(tab.locator("#busy")).to_have_text("working…")
+    expect(tab.locator("#result")).to_have_class("stale")
+    assert len(held) == 1 and tab.locator("#submit").is_disabled()
+    tab.clock.fast_forward("01:01")
+    expect(tab.locator("#error")).to_have_text("error: the server did not answer in 60 s")
+    expect(tab.locator("#busy")).to_be_hidden()
+    expect(tab.locator("#result")).to_be_hidden()
+    expect(tab.locator("#submit")).to_be_enabled()
+    tab.unroute("**/v1/explain")
+    # One word wider than a phone made the whole page scroll sideways (523 px of 375).
+    tab.set_viewport_size({"width": 375, "height": 667})
+    tab.fill("#text", "s" + "o" * 60 + " good")
+    tab.click("#submit")
+    expect(tab.locator("#result")).to_be_visible()
+    expect(tab.locator("#result")).not_to_have_class("stale")
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 375
+    assert [e for e in chromium_tab.errors if "net::ERR" not in e] == [], chromium_tab.errors
+
+
+def test_a_long_unknown_path_is_named_cut(server):
+    # A 100 KB path came back whole in the 404's message.
+    path = "/v1/" + "x" * 5000
+    with client(server) as http:
+        error = assert_error(http.get(path), 404, "not_found")
+    assert error["message"] == f"no route {path[:200]}…; see /openapi.json"
+
+
 def test_only_other_machines_addresses_are_warned_of():
     # 127.0.0.2 (loopback) was warned of as reachable by other machines.
     from lstm_sentiment.serve.run import _loopback

@@ -54,7 +54,8 @@ h2 { font-size: 1.05rem; margin-top: 1.6rem; }
 .meta { color: #555; font-size: 0.9rem; }
 .note { background: #fff6d6; border-left: 4px solid #e0b000; padding: 0.4rem 0.7rem; margin: 0.8rem 0; }
 #sentence { font-size: 1.6rem; line-height: 2.6rem; margin: 1rem 0 0.4rem; }
-.tok { display: inline-block; line-height: 1.9rem; padding: 0.15rem 0.35rem; margin: 0.12rem 0.08rem; border-radius: 0.3rem; cursor: pointer; border: 2px solid transparent; }
+.tok { display: inline-block; line-height: 1.9rem; padding: 0.15rem 0.35rem; margin: 0.12rem 0.08rem; border-radius: 0.3rem; cursor: pointer; border: 2px solid transparent;
+  max-width: 100%; box-sizing: border-box; overflow-wrap: anywhere; }
 .tok.unk { text-decoration: underline dotted; }
 .tok.selected { border-color: #222; }
 .tok sub { font-size: 0.6rem; color: #111; margin-left: 0.1rem; }
@@ -67,6 +68,7 @@ th:first-child, td:first-child { text-align: left; }
 .bar { display: inline-block; height: 0.7rem; vertical-align: middle; }
 .contrib td:nth-child(2), .contrib th:nth-child(2), .contrib td:nth-child(3), .contrib th:nth-child(3) { text-align: left; }
 .contrib td:nth-child(3) { width: 50%; white-space: nowrap; }
+.contrib td:nth-child(2) { overflow-wrap: anywhere; }
 .narration p { line-height: 1.55; }
 img.heatmaps { max-width: 100%; border: 1px solid #ddd; }
 """

@@ -38,7 +38,7 @@ from lstm_sentiment.core.trace import STEP_FIELDS
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.inference.model import NO_WORDS, SentimentModel, text_warning
 from lstm_sentiment.text.normalize import lone_surrogate
-from lstm_sentiment.text.tokenize import kept_ends
+from lstm_sentiment.text.tokenize import kept_ends, uncut_chars
 from lstm_sentiment.text.vocab import UNK, UNK_ID
 
 SCHEMA_VERSION = 1
@@ -393,8 +393,10 @@ def signed(delta: float) -> str:
 
 
 def _truncation_note(max_tokens: int) -> str:
+    # Both limits, as predict's warning: 8,193 characters of one word gave two tokens, "longer than 512 tokens".
     head, tail = kept_ends(max_tokens)
-    return f"text longer than the model's maximum of {max_tokens} tokens: truncated as predict does (first {head} and last {tail} tokens kept)"
+    return (f"text longer than the model's maximum of {max_tokens} tokens or {uncut_chars(max_tokens):,} characters: truncated as predict does "
+            f"(its head and tail kept, at most the first {head} and last {tail} tokens)")
 
 
 def explain(model: SentimentModel, text: str, top_units: int = DEFAULT_TOP_UNITS) -> Explanation:

@@ -389,6 +389,7 @@ class _UniqueKeysRoute(APIRoute):
 
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+_PATH_SHOWN = 200  # characters of an unknown path named in a 404 or 405
 
 
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -406,6 +407,8 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
         return error_response(422, "invalid_json", "malformed JSON: nested too deeply")
     # The path as sent: decoded, /%ff%fe read "/\ufffd\ufffd".
     path = request.scope.get("raw_path", b"").decode("ascii", "replace") or request.url.path
+    if len(path) > _PATH_SHOWN:
+        path = path[:_PATH_SHOWN] + "…"  # a 100 KB path came back whole in the error message
     if exc.status_code == 404:
         message = f"no route {path}; see /openapi.json"
     elif exc.status_code == 405:

@@ -29,8 +29,11 @@ from lstm_sentiment.serve.limits import MAX_TEXT_CHARS
 # What the browser may load: this origin only (the API and the font); inline CSS and JS.
 CSP = (
     "default-src 'none'; connect-src 'self'; font-src 'self'; img-src data:; "
-    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+    "style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
+# How long the page waits for an explanation (a 512-token one takes seconds; a server that never answered
+# left its button disabled for good).
+PAGE_TIMEOUT_S = 60
 
 # Colour-map stops (position, RGB) of matplotlib's maps named in plots.PANELS.
 COLORMAPS = {
@@ -49,6 +52,8 @@ form { display: flex; gap: 0.6rem; align-items: flex-start; margin: 0.8rem 0; }
 #prediction { font-size: 1.25rem; margin: 0.6rem 0; }
 #label { font-weight: bold; padding: 0.1rem 0.5rem; border-radius: 0.3rem; color: #fff; }
 #result[hidden] { display: none; }
+#result.stale { opacity: 0.35; }
+#busy { font-size: 0.9rem; color: #333; margin: 0.3rem 0; }
 .controls { font-size: 0.9rem; margin: 0.4rem 0; }
 .controls label { margin-right: 1rem; }
 .chart { display: grid; grid-template-columns: 56px auto; align-items: center; margin: 0.15rem 0; }
@@ -83,8 +88,9 @@ $css$serve_css</style>
 <textarea id="text" name="text" rows="2" dir="auto" placeholder="我喜欢这个电影" aria-label="text to classify" aria-describedby="limit"></textarea>
 <button id="submit" type="submit">Explain</button>
 </form>
-<div id="limit">up to $max_chars_shown characters; the model reads the first and last tokens of a longer text</div>
+<div id="limit">up to $max_chars_shown characters; of a text longer than the model reads (max_tokens words), the first and last words are read, as predict reads it</div>
 <div id="error" role="alert"></div>
+<div id="busy" role="status" hidden>working…</div>
 <div id="result" hidden>
 <div id="prediction"><span id="label"></span> <span id="score"></span> <span class="meta" id="probs"></span></div>
 <div id="note" class="note" hidden></div>
@@ -350,15 +356,28 @@ _PAGE_JS = r"""(function () {
       return;
     }
     $("submit").disabled = true;
-    fetch("v1/explain", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({text: text})})
+    // A long text takes seconds: the earlier result stayed as it was, with nothing to say this one was on
+    // its way; and a server that never answered left the button disabled for good.
+    $("busy").hidden = false;
+    $("result").classList.add("stale");
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, config.timeout_s * 1000);
+    fetch("v1/explain", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({text: text}), signal: controller.signal})
       .then(function (response) {
         return response.json().then(function (body) {
           if (!response.ok) { throw new Error(body.error ? body.error.message : "HTTP " + response.status); }
           render(body);
         }, function () { throw new Error("HTTP " + response.status + " without a JSON answer"); });
-      }, function () { throw new Error("cannot reach the server (is it still running?)"); })
+      }, function () {
+        throw new Error(controller.signal.aborted ? "the server did not answer in " + config.timeout_s + " s" : "cannot reach the server (is it still running?)");
+      })
       .catch(function (err) { fail(err.message); })
-      .then(function () { $("submit").disabled = false; });
+      .then(function () {
+        clearTimeout(timer);
+        $("busy").hidden = true;
+        $("result").classList.remove("stale");
+        $("submit").disabled = false;
+      });
   });
   $("text").addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); $("form").requestSubmit(); }
@@ -389,6 +408,7 @@ def build_page() -> str:
         "colormaps": COLORMAPS,
         "max_units": DEFAULT_MAX_UNITS,
         "max_chars": MAX_TEXT_CHARS,
+        "timeout_s": PAGE_TIMEOUT_S,
         "panels": [
             {"name": name, "key": UNIT_NAMES[name], "title": _plain_title(title), "cmap": cmap, "limits": list(limits) if limits else None}
             for name, title, cmap, limits in PANELS

@@ -117,13 +117,13 @@ def prepare(text: str, max_tokens: int = DEFAULT_MAX_TOKENS) -> str:
     once), so a prepared text goes to :meth:`Tokenizer.tokenize_prepared`, never back here.
     """
     text = normalize(text)
-    uncut = _uncut_chars(max_tokens)
+    uncut = uncut_chars(max_tokens)
     if len(text) > uncut:
         text = f"{text[: uncut // 2]} {_CUT} {text[-(uncut // 2) :]}"
     return text
 
 
-def _uncut_chars(max_tokens: int) -> int:
+def uncut_chars(max_tokens: int) -> int:
     """The most characters of a normalised text that :func:`prepare` keeps whole."""
     return 2 * max_tokens * _CHARS_PER_TOKEN
 
@@ -216,4 +216,4 @@ def warn_truncated(count: int, max_tokens: int, source: str | None = None) -> No
     if count:
         where = f"{source}: " if source else ""
         # Both limits named: 5,000 letters without a space are one token, cut by characters.
-        warn_caller(f"{where}{count} text(s) longer than {max_tokens} tokens or {_uncut_chars(max_tokens):,} characters were truncated (head and tail kept)")
+        warn_caller(f"{where}{count} text(s) longer than {max_tokens} tokens or {uncut_chars(max_tokens):,} characters were truncated (head and tail kept)")
