@@ -264,9 +264,26 @@ def test_python_train_expands_home_and_warns_of_a_shipped_name(tmp_path, monkeyp
     data = LabelledTexts(_TEXTS, _LABELS, "mine")
     valid = LabelledTexts(["好看", "难看"], ["positive", "negative"], "v")
     # "~/runs/m" made a folder named ~ in the working directory.
-    train(data, valid, None, "~/runs/m", train_cfg=TrainConfig(epochs=1))
+    metrics = train(data, valid, None, "~/runs/m", train_cfg=TrainConfig(epochs=1))
     assert (tmp_path / "home" / "runs" / "m" / "config.json").is_file() and not (tmp_path / "~").exists()
+    # Scored at the T the bundle keeps (6 decimals), not at the fitted float's 0.25000002.
+    kept = json.loads((tmp_path / "home" / "runs" / "m" / "config.json").read_text(encoding="utf-8"))["temperature"]
+    assert metrics["validation"]["temperature"] == metrics["calibration"]["temperature"] == kept == round(kept, 6)
     # ./zh is written, but SentimentModel.load("zh") reads the shipped model: the command warned, Python did not.
     with pytest.warns(SentimentWarning, match=r"^zh is also a shipped model's name: --model zh and SentimentModel\.load\('zh'\) read that one; read this one as \./zh$"):
         train(data, valid, None, "zh", train_cfg=TrainConfig(epochs=1))
     assert (tmp_path / "zh" / "config.json").is_file()
+
+
+def test_configs_take_numpy_numbers_as_python_ones():
+    # A seed drawn with numpy was refused: "TrainConfig.seed must be an integer, got np.int64(3)".
+    from lstm_sentiment.config import ModelConfig
+
+    train_cfg = TrainConfig(seed=np.int64(3), epochs=np.int32(2), lr=np.float32(0.5))
+    assert (train_cfg.seed, train_cfg.epochs, train_cfg.lr) == (3, 2, 0.5) and type(train_cfg.seed) is int and type(train_cfg.lr) is float
+    assert json.loads(json.dumps(train_cfg.to_dict()))["seed"] == 3
+    assert type(ModelConfig(num_layers=np.int64(2)).num_layers) is int
+    with pytest.raises(ValueError, match=r"^TrainConfig\.seed must be an integer, got np\.float64\(1\.5\)$"):
+        TrainConfig(seed=np.float64(1.5))
+    with pytest.raises(ValueError, match=r"^TrainConfig\.epochs must be an integer"):
+        TrainConfig(epochs=np.bool_(True))

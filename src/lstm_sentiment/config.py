@@ -6,6 +6,7 @@ Defaults were chosen on the ``zh-reviews`` validation split (see the README, "Ch
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 
 from lstm_sentiment.text.tokenize import DEFAULT_MAX_TOKENS, LANGS
@@ -60,6 +61,18 @@ _KINDS = {"int": int, "float": (int, float), "bool": bool, "str": str}
 _WANTED = {"int": "an integer", "float": "a number", "bool": "True or False", "str": "a string"}
 
 
+def _plain_number(value: object, kinds: list[str]) -> object:
+    """``value`` as a Python int or float where it is numpy's (``np.int64(3)``: a seed drawn with numpy,
+    refused as "must be an integer") and the field takes one; anything else as it is."""
+    if isinstance(value, (bool, int, float)):
+        return value
+    if "int" in kinds and isinstance(value, numbers.Integral):
+        return int(value)
+    if "float" in kinds and isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
 class _FromDict:
     def _check_types(self) -> None:
         """Each field of its annotated type (``int | None``: an int or None; a bool is no number): given
@@ -70,6 +83,10 @@ class _FromDict:
             kinds = [kind.strip() for kind in str(f.type).split("|")]
             if value is None and "None" in kinds:
                 continue
+            plain = _plain_number(value, kinds)
+            if plain is not value:
+                object.__setattr__(self, f.name, plain)  # frozen; json and Lightning take only Python's
+                value = plain
             if not any(isinstance(value, _KINDS[k]) and (k == "bool" or not isinstance(value, bool)) for k in kinds if k in _KINDS):
                 wanted = " or ".join(_WANTED[k] for k in kinds if k in _KINDS)
                 raise ValueError(f"{type(self).__name__}.{f.name} must be {wanted}, got {value!r}")

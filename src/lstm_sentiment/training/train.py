@@ -617,10 +617,13 @@ def calibrate(network: SentimentLSTM, probs: Tensor, data: LabelledTexts, id2lab
     log_probs = probs.clamp_min(1e-12).log()
     scaling = fit_scaling(log_probs, labels)
     bias = torch.tensor(scaling.bias or [0.0] * log_probs.size(1), dtype=log_probs.dtype)
-    scaled = torch.softmax(log_probs / scaling.temperature + bias, dim=-1)
+    # The bundle keeps T to 6 decimals: the figures of metrics.json are scored at that T, as the loaded
+    # model scores (at the fitted 0.25000002 they said T 0.25000002 beside a config of 0.25).
+    temperature = round(scaling.temperature, 6)
+    scaled = torch.softmax(log_probs / temperature + bias, dim=-1)
     fold_bias(network.classifier, scaling)
-    return scaling.temperature, {
-        "temperature": round(scaling.temperature, 6),
+    return temperature, {
+        "temperature": temperature,
         "logit_bias": dict(zip(id2label, (round(b, 6) for b in scaling.bias))) if scaling.bias is not None else None,
         "ece_before": round(expected_calibration_error(probs, labels), 6),
         "ece_after": round(expected_calibration_error(scaled, labels), 6),
