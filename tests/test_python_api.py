@@ -134,6 +134,11 @@ def test_loading_names_what_is_wrong(tmp_path, monkeypatch):
         SentimentModel.load(Path("ZH"))
     with pytest.raises(TypeError, match=r"not int$"):
         SentimentModel.load(3)
+    # `serve --model fr` named no model it could have meant.
+    with pytest.raises(SentimentError, match=r"^fr: model directory not found \(the shipped models are named zh and en\)$"):
+        SentimentModel.load("fr")
+    with pytest.raises(SentimentError, match=r"^runs/fr: model directory not found$"):
+        SentimentModel.load("runs/fr")
     # A Path was "'PosixPath' object has no attribute 'partition'".
     path = Path(__file__).resolve().parents[1] / "bench" / "hard_cases_en.csv"
     assert load_dataset(path).texts == load_dataset(str(path)).texts and len(load_dataset(path).texts) == 40

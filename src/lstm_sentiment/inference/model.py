@@ -82,6 +82,9 @@ def model_path(path: str | Path) -> Path:
         # A Path is always a directory (Path("zh") said "named zh and en, in lower case", which it is).
         hint = f"a Path names a directory: load the shipped model by its name as a str, {str(path).lower()!r}" if isinstance(path, os.PathLike) else "the shipped models are named " + " and ".join(DEFAULT_MODELS) + ", in lower case"
         raise SentimentError(f"{path}: model directory not found; {hint}")
+    if isinstance(path, str) and "/" not in path and not Path(path).exists():
+        # `serve --model fr` said "fr: model directory not found", naming no model it could have meant.
+        raise SentimentError(f"{path}: model directory not found (the shipped models are named {' and '.join(DEFAULT_MODELS)})")
     return Path(path)
 
 
