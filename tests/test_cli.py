@@ -690,6 +690,10 @@ def test_model_zh_says_it_is_the_shipped_one_where_a_bundle_zh_is_here(tmp_path)
     assert json.loads(result.stdout)["label"] == "positive"
     quiet = run_cli("predict", "--model", "en", "--format", "jsonl", "a fine film", cwd=tmp_path)
     assert quiet.returncode == 0 and "warning" not in quiet.stderr
+    # evaluate's JSON report keeps it among its warnings (it went to stderr alone, the report saying "model": "zh").
+    (tmp_path / "d.csv").write_text("text,label\n我喜欢这个电影,1\n太难看了,0\n", encoding="utf-8")
+    report = json.loads(run_cli("evaluate", "--model", "zh", "--data", "d.csv", "-f", "json", cwd=tmp_path).stdout)
+    assert report["warnings"] == ["--model zh reads the shipped model, not the bundle ./zh here; give --model ./zh for that one"]
     # train --init-from zh fine-tuned the shipped model the same way (review); a refused run says it first.
     tuned = run_cli("train", "--data", "missing.csv", "--init-from", "zh", "--out", "tuned", cwd=tmp_path)
     assert "warning: --init-from zh reads the shipped model, not the bundle ./zh here; give --init-from ./zh for that one" in tuned.stderr

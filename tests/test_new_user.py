@@ -918,6 +918,17 @@ def test_input_format_reads_stdin_and_any_suffix_as_a_table(tiny_bundle, tmp_pat
     assert_one_line_error(run_cli("predict", *model, "-", "--text-column", "review", stdin=table), 2, r"stdin is read as one text per line \(--input-format csv, tsv or jsonl reads it so\)")
     with pytest.raises(ValueError, match=r"the input format must be one of txt, csv, tsv, jsonl; got 'xml'"):
         list(iter_rows(by_file, fmt="xml"))
+    # Only "-" is stdin: a file named <stdin> read stdin once a format was given.
+    odd = tmp_path / "<stdin>"
+    odd.write_text("喜欢\n", encoding="utf-8")
+    assert [r["text"] for r in json.loads(run_cli("predict", *model, "-i", str(odd), "--input-format", "txt", "-f", "json", stdin="很差\n").stdout)] == ["喜欢"]
+
+
+def test_a_path_option_reads_a_leading_tilde_as_home(tiny_bundle, tmp_path, monkeypatch):
+    # The shell leaves --output=~/x as typed: it made a folder named ~, where train() from Python reads home.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    result = run_cli("predict", "--model", str(tiny_bundle), "好", "--output=~/scores.jsonl", cwd=tmp_path)
+    assert result.returncode == 0 and (tmp_path / "home" / "scores.jsonl").is_file() and not (tmp_path / "~").exists(), result.stderr
 
 
 def test_train_settings_the_machine_cannot_run_fail_before_training(tmp_path):

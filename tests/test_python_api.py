@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,8 @@ import pytest
 
 from conftest import assert_one_line_error, run_cli
 from lstm_sentiment import SentimentModel
-from lstm_sentiment.config import TrainConfig
+from lstm_sentiment.atomic import claimed
+from lstm_sentiment.config import ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.sources import load_dataset
 from lstm_sentiment.errors import SentimentError, SentimentWarning
@@ -206,12 +208,16 @@ def test_train_refuses_what_it_cannot_write_or_read_before_the_work(tmp_path):
         train(data, valid, None, out, extra={"tags": {"a"}})
     with pytest.raises(TypeError, match=r"^extra must hold JSON values .*int64"):
         train(data, valid, None, out, extra={"n": np.int64(3)})
+    with pytest.raises(TypeError, match=r"^extra's keys must be str, not int \(1\)$"):
+        train(data, valid, None, out, extra={"1": "a", 1: "b"})  # config.json held "1" twice
     # Deep errors: 'NoneType' object has no attribute 'texts'; a string read one character per text; None
     # in the tokenizer after the vocabulary was built; pathlib's own message.
     with pytest.raises(TypeError, match=r"^train takes LabelledTexts\(texts, labels, source\) .*not NoneType$"):
         train(None, valid, None, out)
     with pytest.raises(TypeError, match=r"^unlabelled must be a sequence of texts \(a list of str\), not str$"):
         train(data, valid, None, out, unlabelled="好好好")
+    with pytest.raises(TypeError, match=r"^unlabelled must be a sequence of texts \(a list of str\), not set$"):
+        train(data, valid, None, out, unlabelled={"好", "差"})  # its order, and so the run, changes with the hash seed
     with pytest.raises(TypeError, match=r"^unlabelled text 2 is NoneType, not a str$"):
         train(data, valid, None, out, unlabelled=["好", None])
     with pytest.raises(TypeError, match=r"^embeddings must be a vectors file's path \(str or Path\), not int$"):
@@ -225,8 +231,6 @@ def test_train_refuses_what_it_cannot_write_or_read_before_the_work(tmp_path):
 
 def test_python_train_holds_its_out_dir_as_the_command_does(tmp_path):
     # From Python it took no lock: a script's run into the folder of a command's run each wrote.
-    from lstm_sentiment.atomic import claimed
-
     out = tmp_path / "same"
     script = (
         "import sys\nfrom lstm_sentiment.data.dataset import LabelledTexts\nfrom lstm_sentiment.training.train import train\n"
@@ -235,7 +239,16 @@ def test_python_train_holds_its_out_dir_as_the_command_does(tmp_path):
     )
     with claimed(out, "--out"):
         result = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True, timeout=300)
+        # The claim is the thread's: another thread of this process is refused as another process is (a
+        # process-wide record of held locks let a second thread's train() through).
+        refused = []
+        thread = threading.Thread(target=lambda: refused.append(pytest.raises(SentimentError, train, None, None, None, out)))
+        thread.start()
+        thread.join()
+        with claimed(out, "--out"):  # the same thread may claim it again: the command's claim, then train()'s
+            pass
     assert result.returncode == 1 and f"SentimentError: {out} is being written by another run (process {os.getpid()}); wait for it or choose another out_dir" in result.stderr, result.stderr
+    assert "is being written by another run" in str(refused[0].value)
     assert not out.exists()
 
 
@@ -282,12 +295,11 @@ def test_python_train_expands_home_and_warns_of_a_shipped_name(tmp_path, monkeyp
 
 def test_configs_take_numpy_numbers_as_python_ones():
     # A seed drawn with numpy was refused: "TrainConfig.seed must be an integer, got np.int64(3)".
-    from lstm_sentiment.config import ModelConfig
-
     train_cfg = TrainConfig(seed=np.int64(3), epochs=np.int32(2), lr=np.float32(0.5))
     assert (train_cfg.seed, train_cfg.epochs, train_cfg.lr) == (3, 2, 0.5) and type(train_cfg.seed) is int and type(train_cfg.lr) is float
     assert json.loads(json.dumps(train_cfg.to_dict()))["seed"] == 3
     assert type(ModelConfig(num_layers=np.int64(2)).num_layers) is int
+    assert type(TrainConfig(lr=np.float64(0.5)).lr) is float and ModelConfig(bidirectional=np.bool_(False)).bidirectional is False
     with pytest.raises(ValueError, match=r"^TrainConfig\.seed must be an integer, got np\.float64\(1\.5\)$"):
         TrainConfig(seed=np.float64(1.5))
     with pytest.raises(ValueError, match=r"^TrainConfig\.epochs must be an integer"):

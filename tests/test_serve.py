@@ -702,6 +702,8 @@ def test_page_says_it_is_working_gives_up_on_a_silent_server_and_wraps_a_long_wo
     tab = chromium_tab.page
     tab.clock.install()  # setTimeout under the test's hand: the page's 60 s wait passes at once
     tab.goto(server.url + "/", wait_until="load")
+    # It said "(max_tokens words)" as written: the served model's own number.
+    expect(tab.locator("#limit")).to_have_text("up to 10,000 characters; of a text over the model's 256 words, the first and last halves are read, as predict reads it")
     tab.fill("#text", "我喜欢这个电影")
     tab.click("#submit")
     expect(tab.locator("#submit")).to_be_enabled()

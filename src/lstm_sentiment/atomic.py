@@ -13,6 +13,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -144,9 +145,17 @@ def _exchange(new: Path, old: Path) -> bool:
 
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
-# The locks this process holds (claimed): a second flock of the same file from this process would be refused.
-_HELD: set[Path] = set()
+# The locks this process holds (claimed), each with its (process, thread): a second flock of the same file
+# from this process would be refused; a child forked meanwhile is another owner.
+_HELD: dict[Path, tuple[int, int]] = {}
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2  # <fcntl.h>, <linux/fs.h>
+
+
+def home_expanded(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, a leading ``~`` (``~/runs/x``, not ``~user``) read as the home folder: typed after
+    ``--out=`` or given from Python, it made a folder named ``~``."""
+    path = Path(path)
+    return path.expanduser() if path.parts[:1] == ("~",) else path
 
 
 @contextlib.contextmanager
@@ -160,15 +169,16 @@ def claimed(path: Path, option: str) -> Iterator[None]:
     beside an output that may never be written. It is released and removed at the end, and dropped by the
     kernel when the process is killed (the next claim takes the file over).
 
-    A process that holds ``path`` may claim it again inside (the command's claim, then :func:`train`'s own),
-    which holds it no further.
+    The thread that holds ``path`` may claim it again inside (the command's claim, then :func:`train`'s own),
+    which holds it no further; another thread of the process is refused as another process is.
 
     Raises:
         SentimentError: another process holds ``path`` (its id named), or the lock cannot be made.
     """
     digest = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:16]
     lock = Path(tempfile.gettempdir()) / f"lstm-sentiment-{digest}.lock"
-    if lock in _HELD:
+    owner = (os.getpid(), threading.get_ident())
+    if _HELD.get(lock) == owner:
         yield
         return
     while True:
@@ -190,10 +200,10 @@ def claimed(path: Path, option: str) -> Iterator[None]:
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        _HELD.add(lock)
+        _HELD[lock] = owner
         yield
     finally:
-        _HELD.discard(lock)
+        _HELD.pop(lock, None)
         with contextlib.suppress(OSError):
             os.unlink(lock)
         os.close(fd)

@@ -21,7 +21,7 @@ import shutil
 import signal
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -29,11 +29,11 @@ from typing import Optional
 import typer
 
 from lstm_sentiment import interrupt
-from lstm_sentiment.atomic import check_output_file, claimed, write_atomic
+from lstm_sentiment.atomic import check_output_file, claimed, home_expanded, write_atomic
 
 # Config classes are plain dataclasses (no torch): their defaults are the CLI's defaults.
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
-from lstm_sentiment.errors import SentimentError, SentimentWarning, says_out_of_memory
+from lstm_sentiment.errors import SentimentError, SentimentWarning, says_out_of_memory, warn_caller
 from lstm_sentiment.logs import first_process, one_logger_for_lightning, quiet_logging, quiet_other_processes
 from lstm_sentiment.output import KeptColumns, fitting_console, print_report, records_table, write_records
 
@@ -101,8 +101,9 @@ def _named(value: str | None) -> str | None:
 
 
 def _path(value: str) -> Path:
-    """A path option's value as a Path (:func:`_named`)."""
-    return Path(_named(value))
+    """A path option's value as a Path (:func:`_named`), ``~`` read as the home folder (the shell leaves
+    ``--out=~/x`` as typed)."""
+    return home_expanded(_named(value))
 
 
 def _file_path(value: str) -> Path:
@@ -151,7 +152,7 @@ def _warn_if_shadowed(model: str | None, option: str = "--model") -> None:
     from lstm_sentiment.inference.model import DEFAULT_MODELS  # why here: torch, imported by the command by now
 
     if model in DEFAULT_MODELS and (Path(model) / "config.json").is_file():
-        typer.echo(f"warning: {option} {model} reads the shipped model, not the bundle ./{model} here; give {option} ./{model} for that one", err=True)
+        warn_caller(f"{option} {model} reads the shipped model, not the bundle ./{model} here; give {option} ./{model} for that one")
 
 
 def _inference_threads() -> int | None:
@@ -407,7 +408,7 @@ def train(
     if init_from is not None:
         # A missing or corrupt base was named only after the whole --data file had been read and deduplicated.
         load_base(init_from)
-    # The processes a multi-process run starts run this command again; the first one warns and holds --out.
+    # The processes a multi-process run starts run this command again; the first one holds --out.
     first = first_process()
     with claimed(out, "--out") if first else contextlib.nullcontext():
         one_logger_for_lightning()
@@ -666,7 +667,6 @@ def evaluate(
         _refuse_given(ctx, ("text_column", "label_column"), f"{CORPUS_NAME} comes with its own columns")
     # why here: each command imports only what it runs, so that --help starts without torch.
     _import_torch()
-    _warn_if_shadowed(model)
     from lstm_sentiment.bundle import check_not_bundle_file
     from lstm_sentiment.data.sources import load_dataset
     from lstm_sentiment.inference.model import SentimentModel
@@ -677,6 +677,7 @@ def evaluate(
     _use_inference_threads()
     said: list[str] = []
     with _recording_warnings(said):
+        _warn_if_shadowed(model)
         if model is not None:
             # The model's classes first: -1 and 1 of a file are two of a -1/0/1 model's classes, not folded.
             loaded = SentimentModel.load(model, precision=precision.value)
@@ -701,18 +702,18 @@ def evaluate(
 
 
 @contextlib.contextmanager
-def _recording_warnings(said: list[str]):
-    """Show the package's warnings raised inside as always, and also append each message to ``said``."""
-    caught: list[warnings.WarningMessage] = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            yield
-    finally:
-        # Shown after the block rather than as raised, and still when it fails (a warning, then the error).
-        for w in caught:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)
-            if issubclass(w.category, SentimentWarning):
-                said.append(str(w.message))
+def _recording_warnings(said: list[str]) -> Iterator[None]:
+    """Show the warnings raised inside as always, as they are raised, and append the package's own to ``said``."""
+    with warnings.catch_warnings():  # puts showwarning back
+        show = warnings.showwarning
+
+        def recording(message, category, *args, **kwargs) -> None:
+            if issubclass(category, SentimentWarning):
+                said.append(str(message))
+            show(message, category, *args, **kwargs)
+
+        warnings.showwarning = recording
+        yield
 
 
 def _check_report_output(output: Path, data: str, table_asked: bool) -> None:

@@ -62,13 +62,16 @@ _WANTED = {"int": "an integer", "float": "a number", "bool": "True or False", "s
 
 
 def _plain_number(value: object, kinds: list[str]) -> object:
-    """``value`` as a Python int or float where it is numpy's (``np.int64(3)``: a seed drawn with numpy,
-    refused as "must be an integer") and the field takes one; anything else as it is."""
-    if isinstance(value, (bool, int, float)):
+    """``value`` as a Python bool, int or float where it is numpy's (``np.int64(3)``: a seed drawn with
+    numpy, refused as "must be an integer"; ``np.float64``, a float that printed as np.float64(0.5)) and the
+    field takes one; anything else as it is."""
+    if type(value) in (bool, int, float):
         return value
-    if "int" in kinds and isinstance(value, numbers.Integral):
+    if "bool" in kinds and getattr(value, "dtype", None) is not None and value.dtype.kind == "b":
+        return bool(value)
+    if "int" in kinds and isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return int(value)
-    if "float" in kinds and isinstance(value, numbers.Real):
+    if "float" in kinds and isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
     return value
 

@@ -780,7 +780,7 @@ def iter_rows(path: Path | str, text_column: str | None = None, strict: bool = T
     if text_column is not None and fmt == "txt":
         # Read silently as lines, the column would be ignored and its header line classified as a text.
         raise SentimentError(f"{name}: a text column names a column of a CSV/TSV/JSONL file; this input is read as one text per line")
-    if name == "<stdin>":
+    if str(path) == "-":
         stdin = _stdin_bytes()
         if hasattr(stdin, "peek"):  # a BufferedReader; a stand-in stdin (io.BytesIO) may lack it
             _refuse_utf16(stdin.peek(_HEAD)[:_HEAD], name)

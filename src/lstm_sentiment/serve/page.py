@@ -88,7 +88,7 @@ $css$serve_css</style>
 <textarea id="text" name="text" rows="2" dir="auto" placeholder="我喜欢这个电影" aria-label="text to classify" aria-describedby="limit"></textarea>
 <button id="submit" type="submit">Explain</button>
 </form>
-<div id="limit">up to $max_chars_shown characters; of a text longer than the model reads (max_tokens words), the first and last words are read, as predict reads it</div>
+<div id="limit">up to $max_chars_shown characters; of a text longer than the model reads, the first and last words are read, as predict reads it</div>
 <div id="error" role="alert"></div>
 <div id="busy" role="status" hidden>working…</div>
 <div id="result" hidden>
@@ -367,7 +367,9 @@ _PAGE_JS = r"""(function () {
         return response.json().then(function (body) {
           if (!response.ok) { throw new Error(body.error ? body.error.message : "HTTP " + response.status); }
           render(body);
-        }, function () { throw new Error("HTTP " + response.status + " without a JSON answer"); });
+        }, function () {
+          throw new Error(controller.signal.aborted ? "the server did not answer in " + config.timeout_s + " s" : "HTTP " + response.status + " without a JSON answer");
+        });
       }, function () {
         throw new Error(controller.signal.aborted ? "the server did not answer in " + config.timeout_s + " s" : "cannot reach the server (is it still running?)");
       })
@@ -390,6 +392,12 @@ _PAGE_JS = r"""(function () {
       var test = m.metrics && m.metrics.test ? ", test accuracy " + m.metrics.test.accuracy.toFixed(3) : "";
       return m.name + " (" + m.labels.join(" / ") + test + ")";
     }).join(", ") + (info.models.length > 1 ? "; " + info.routing : "") + " \u00b7 API: POST v1/predict, v1/explain; schema: openapi.json";
+    // "longer than the model reads" said no number: each model's max_tokens, as its card has it.
+    var reads = info.models.map(function (m) {
+      return (info.models.length > 1 ? m.name + " " : "") + (m.tokenizer && m.tokenizer.max_tokens);
+    }).join(", ");
+    $("limit").textContent = "up to " + config.max_chars.toLocaleString("en") + " characters; of a text over the model's " + reads +
+      " words, the first and last halves are read, as predict reads it";
   }).catch(function () { $("model").textContent = "model: unknown"; });
 })();
 """

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +27,7 @@ from lightning.pytorch.utilities.exceptions import MisconfigurationException
 from torch import Tensor
 
 from lstm_sentiment import interrupt
-from lstm_sentiment.atomic import claimed, remove_dead_folders
+from lstm_sentiment.atomic import claimed, home_expanded, remove_dead_folders
 from lstm_sentiment.bundle import OWN_ENTRIES, bundle_name, check_bundle_target, load_bundle, save_bundle
 from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts, as_three_way_numbers, canonical_labels, check_rows, check_trainable, label_order, unfolded_labels_note
@@ -119,10 +119,14 @@ _TRAIN_ENTRIES = frozenset({"temperature", "training_scripts", "training_data", 
 
 def _check_extra(extra: Mapping | None) -> None:
     """Raise for ``extra`` entries that cannot go into config.json beside train's own: ValueError for a name
-    train or the bundle writes itself, TypeError for a key or value JSON does not hold (a set, numpy's
-    int64), refused before training rather than after it."""
+    train or the bundle writes itself, TypeError for a key that is not a str or a value JSON does not hold
+    (a set, numpy's int64), refused before training rather than after it."""
     if not extra:
         return
+    key = next((key for key in extra if not isinstance(key, str)), None)
+    if key is not None:
+        # JSON writes keys as strings: 1 beside "1" gave config.json one key twice.
+        raise TypeError(f"extra's keys must be str, not {type(key).__name__} ({key!r})")
     taken = sorted(str(key) for key in extra if key in _TRAIN_ENTRIES | OWN_ENTRIES)
     if taken:
         raise ValueError(f"extra names {', '.join(map(repr, taken))}, which the bundle's config.json holds of its own; choose other names")
@@ -137,7 +141,7 @@ def _unlabelled_texts(unlabelled: Sequence[str] | None) -> list[str] | None:
     an item that is not a str (None failed in the tokenizer after the vocabulary was built)."""
     if unlabelled is None:
         return None
-    if isinstance(unlabelled, (str, bytes, Mapping)) or not isinstance(unlabelled, Iterable):
+    if isinstance(unlabelled, (str, bytes, Mapping, Set)) or not isinstance(unlabelled, Iterable):  # a set's order changes run to run
         raise TypeError(f"unlabelled must be a sequence of texts (a list of str), not {type(unlabelled).__name__}")
     texts = list(unlabelled)
     bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
@@ -164,7 +168,7 @@ def _holding_out_dir(func: Callable[..., R]) -> Callable[..., R]:
         out_dir = signature.bind_partial(*args, **kwargs).arguments.get("out_dir")
         if not isinstance(out_dir, (str, os.PathLike)) or not first_process():
             return func(*args, **kwargs)  # a wrong type is train's to refuse
-        with claimed(Path(out_dir).expanduser(), "out_dir"):
+        with claimed(home_expanded(out_dir), "out_dir"):
             return func(*args, **kwargs)
 
     return holding
@@ -261,7 +265,7 @@ def train(
     unlabelled = _unlabelled_texts(unlabelled)
     started = time.perf_counter()
     # Before the work: a str path, a folder of other files, int labels or a None text failed after training.
-    out_dir = Path(out_dir).expanduser()  # "~/runs/x" made a folder named ~ here
+    out_dir = home_expanded(out_dir)
     check_bundle_target(out_dir)
     _check_not_base(out_dir, init_from)
     if embeddings is not None:
@@ -282,9 +286,6 @@ def train(
             # Named as read: 0/1 of the training file are "negative"/"positive" by now, 1/2 of this one are not.
             raise SentimentError(f"{part.source}: labels {unseen} are not among the training data's classes ({', '.join(id2label)}{unfolded_labels_note(part.labels, id2label)})")
     _check_held_out(valid_data, test_data, domain_tests)
-    if test_data is not None and len(set(test_data.labels)) == 1:
-        # A test file of one class scored accuracy 1.0 for a model that was right on half the validation texts.
-        warn_caller(f"{test_data.source}: the test split holds one class ({test_data.labels[0]}); its macro-F1 and the other classes' figures say little")
     if str(out_dir) in DEFAULT_MODELS:
         # ./zh is written, but --model zh and SentimentModel.load("zh") read the shipped model.
         warn_caller(f"{out_dir} is also a shipped model's name: --model {out_dir} and SentimentModel.load({str(out_dir)!r}) read that one; read this one as ./{out_dir}")
@@ -311,6 +312,9 @@ def train(
     domain_tests = {name: _encode(tokenizer, part)[0] for name, part in domain_tests.items()}
     check_trainable(train_data)  # again: the texts left out may have taken a class below 2
     _check_held_out(valid_data, test_data, domain_tests)  # and the held-out ones may now be empty
+    if test_data is not None and len(set(test_data.labels)) == 1:
+        # A test file of one class scored accuracy 1.0 for a model that was right on half the validation texts.
+        warn_caller(f"{test_data.source}: the test split holds one class ({test_data.labels[0]}); its macro-F1 and the other classes' figures say little")
     _warn_if_letterless(train_tokens, train_data.source)
     # Each training text routed once: for the splits' warning here and the vectors' language below.
     trained = route_counts(train_data.texts)
