@@ -918,6 +918,8 @@ def test_input_format_reads_stdin_and_any_suffix_as_a_table(tiny_bundle, tmp_pat
     assert_one_line_error(run_cli("predict", *model, "-", "--text-column", "review", stdin=table), 2, r"stdin is read as one text per line \(--input-format csv, tsv or jsonl reads it so\)")
     with pytest.raises(ValueError, match=r"the input format must be one of txt, csv, tsv, jsonl; got 'xml'"):
         list(iter_rows(by_file, fmt="xml"))
+    array = run_cli("predict", *model, "-", "--input-format", "jsonl", stdin='[{"text": "喜欢"}]\n')
+    assert_one_line_error(array, 1, r"<stdin>: a JSON array \(as predict -o FILE\.json writes\), not one JSON object per line; use JSON Lines$")
     # Only "-" is stdin: a file named <stdin> read stdin once a format was given.
     odd = tmp_path / "<stdin>"
     odd.write_text("喜欢\n", encoding="utf-8")

@@ -857,6 +857,9 @@ def _iter_jsonl_rows(lines: Iterator[str | BadInput], path: Path, text_column: s
             first_fault = first_fault or f"line {number} is blank"
             item = _bad(path, line, f"line {number} is blank", strict), {}
         else:
+            if number == 1 and line.lstrip("\ufeff \t").startswith("["):
+                # As file_format refuses a file: stdin read as JSON Lines has no file to peek at first.
+                raise SentimentError(f"{path}: a JSON array (as predict -o FILE.json writes), not one JSON object per line; use JSON Lines")
             row, error = _json_object(line, number)
             if error is not None:
                 first_fault = first_fault or error
