@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -182,9 +183,24 @@ def test_python_users_config_a_guardless_script_and_a_folder_in_use(tmp_path):
     with pytest.raises(ValueError, match=r"seed must be an int from 0 to 9,999; got -1"):
         train_one(config, "gru", 6, -1)
     assert {"run_longrange", "LongRangeConfig", "train_one"} <= set(dir(longrange))
-    # A run_longrange() into the folder of a command's run replaced that run's report unseen.
-    with claimed(tmp_path / "held", "--out"), pytest.raises(SentimentError, match="being written by another run"):
-        run_longrange(config, tmp_path / "held", log=lambda line: None)
+    # A run_longrange() into the folder of a command's run replaced that run's report unseen. Held by
+    # another thread here: the thread that holds a folder may claim it again.
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with claimed(tmp_path / "held", "--out"):
+            holding.set()
+            done.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(60)
+    try:
+        with pytest.raises(SentimentError, match="being written by another run"):
+            run_longrange(config, tmp_path / "held", log=lambda line: None)
+    finally:
+        done.set()
+        holder.join()
     run_longrange(replace(config, lengths=(6,)), tmp_path / "one", log=lambda line: None)
     summary = (tmp_path / "one" / "summary.md").read_text(encoding="utf-8")
     assert "Budget 1 step per run" in summary and "evaluated every 1 step on" in summary

@@ -2069,8 +2069,9 @@ def test_evaluate_without_a_model_scores_each_text_by_its_scripts_model(tmp_path
     zh, en = SentimentModel.load("zh"), SentimentModel.load("en")
     assert report["temperature"] == {"zh": zh.temperature, "en": en.temperature}
     assert report["by_model"]["zh"]["accuracy"] == zh.evaluate(data.subset([0, 1, 2]))["accuracy"]
-    # One script: that model's own report, as before.
-    assert evaluate_by_script(data.subset([3, 4, 5])) == en.evaluate(data.subset([3, 4, 5]))
+    # One script: that model's own report, as before, naming it.
+    assert evaluate_by_script(data.subset([3, 4, 5])) == {**en.evaluate(data.subset([3, 4, 5])), "model": "en"}
+    assert report["model"] == "zh+en"
     path = tmp_path / "mixed.csv"
     path.write_text("text,label\n" + "".join(f'"{t}",{y}\n' for t, y in rows), encoding="utf-8")
     result = run_cli("evaluate", "--data", str(path))
