@@ -16,6 +16,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 from lstm_sentiment import SentimentModel
 from lstm_sentiment.atomic import claimed
+from lstm_sentiment.bundle import OWN_ENTRIES
 from lstm_sentiment.config import ModelConfig, TrainConfig
 from lstm_sentiment.data.dataset import LabelledTexts
 from lstm_sentiment.data.sources import load_dataset
@@ -23,7 +24,7 @@ from lstm_sentiment.errors import SentimentError, SentimentWarning
 from lstm_sentiment.explain import explain
 from lstm_sentiment.inference.routing import evaluate_by_script, predict_texts
 from lstm_sentiment.inference.stream import iter_predictions
-from lstm_sentiment.training.train import train
+from lstm_sentiment.training.train import _TRAIN_ENTRIES, train
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "lstm_sentiment"
 
@@ -285,8 +286,11 @@ def test_python_train_expands_home_and_warns_of_a_shipped_name(tmp_path, monkeyp
     metrics = train(data, valid, None, "~/runs/m", train_cfg=TrainConfig(epochs=1))
     assert (tmp_path / "home" / "runs" / "m" / "config.json").is_file() and not (tmp_path / "~").exists()
     # Scored at the T the bundle keeps (6 decimals), not at the fitted float's 0.25000002.
-    kept = json.loads((tmp_path / "home" / "runs" / "m" / "config.json").read_text(encoding="utf-8"))["temperature"]
+    config = json.loads((tmp_path / "home" / "runs" / "m" / "config.json").read_text(encoding="utf-8"))
+    kept = config["temperature"]
     assert metrics["validation"]["temperature"] == metrics["calibration"]["temperature"] == kept == round(kept, 6)
+    # The names extra may not take are every entry train and save_bundle write (kept by hand in two lists).
+    assert set(config) == (OWN_ENTRIES | _TRAIN_ENTRIES) - {"init_from"}
     # ./zh is written, but SentimentModel.load("zh") reads the shipped model: the command warned, Python did not.
     with pytest.warns(SentimentWarning, match=r"^zh is also a shipped model's name: --model zh and SentimentModel\.load\('zh'\) read that one; read this one as \./zh$"):
         train(data, valid, None, "zh", train_cfg=TrainConfig(epochs=1))
