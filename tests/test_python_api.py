@@ -137,6 +137,8 @@ def test_loading_names_what_is_wrong(tmp_path, monkeypatch):
         SentimentModel.load(Path("ZH"))
     with pytest.raises(TypeError, match=r"not int$"):
         SentimentModel.load(3)
+    with pytest.raises(ValueError, match=r"^zh-reviews comes with its own columns; text_column and label_column are for a file$"):
+        load_dataset("zh-reviews:train", text_column="text")  # ignored without a word, where the commands refuse it
     # `serve --model fr` named no model it could have meant.
     with pytest.raises(SentimentError, match=r"^fr: model directory not found \(the shipped models are named zh and en\)$"):
         SentimentModel.load("fr")

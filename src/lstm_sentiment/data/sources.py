@@ -17,7 +17,7 @@ def load_dataset(spec: str | Path, text_column: str | None = None, label_column:
     of the model or training data it goes with, keeps labels among them as written).
 
     Raises:
-        ValueError: an unknown split of the corpus.
+        ValueError: an unknown split of the corpus, or a column named beside it.
         SentimentError: an unreadable file, a missing column.
         TypeError: ``spec`` is no str or ``os.PathLike``, a column no str or None
             (:func:`~lstm_sentiment.data.files.check_file_arguments`), ``known_labels`` one str or bytes.
@@ -32,4 +32,7 @@ def load_dataset(spec: str | Path, text_column: str | None = None, label_column:
     split = split if colon else "test"
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r} of {NAME}; choose one of {', '.join(SPLITS)}")
+    if text_column is not None or label_column is not None:
+        # Ignored without a word, as the commands refuse it: the corpus has its own columns.
+        raise ValueError(f"{NAME} comes with its own columns; text_column and label_column are for a file")
     return load_zh_reviews()[SPLITS.index(split)]
