@@ -139,6 +139,7 @@ def test_loading_names_what_is_wrong(tmp_path, monkeypatch):
         SentimentModel.load(3)
     with pytest.raises(ValueError, match=r"^zh-reviews comes with its own columns; text_column and label_column are for a file$"):
         load_dataset("zh-reviews:train", text_column="text")  # ignored without a word, where the commands refuse it
+    assert_one_line_error(run_cli("train", "--data", "zh-reviews:train", "--text-column", "x", "--out", str(tmp_path / "m")), 2, r"--text-column: zh-reviews comes with its own columns; drop it$")
     # `serve --model fr` named no model it could have meant.
     with pytest.raises(SentimentError, match=r"^fr: model directory not found \(the shipped models are named zh and en\)$"):
         SentimentModel.load("fr")

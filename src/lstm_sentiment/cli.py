@@ -358,6 +358,8 @@ def train(
     _refuse_unread_train_options(ctx, init, freeze_embeddings)
     if data == CORPUS_NAME:
         _refuse_given(ctx, ("valid", "test", "text_column", "label_column"), f"{CORPUS_NAME} comes with its own columns and train/validation/test splits")
+    elif data.partition(":")[0] == CORPUS_NAME:  # one split as the data: its columns are the corpus's too
+        _refuse_given(ctx, ("text_column", "label_column"), f"{CORPUS_NAME} comes with its own columns")
     if init_from is not None:
         _refuse_given(ctx, _KEPT_BY_INIT_FROM, f"a fine-tuned model keeps the network and tokenizer of --init-from {init_from}", ", or train without --init-from")
     try:
