@@ -31,6 +31,8 @@ csv.field_size_limit(64 * 2**20)
 # 评论,情感 was "no text column (text/review/sentence/content)".
 TEXT_COLUMNS = ("text", "review", "sentence", "content", "comment", "评论", "文本", "内容")
 LABEL_COLUMNS = ("label", "sentiment", "polarity", "标签", "情感")
+# Said of input that opens with "[" where JSON Lines are read: a file by its first byte, stdin by its first line.
+_JSON_ARRAY = "a JSON array (as predict -o FILE.json writes), not one JSON object per line; use JSON Lines"
 _SUFFIX_FORMAT = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "txt"}
 
 
@@ -52,7 +54,7 @@ def file_format(path: Path, given: str | None = None) -> str:
     if fmt is None:
         raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv or .jsonl with a header (predict also reads .txt, one text a line)")
     if fmt == "jsonl" and _starts_with(path, b"["):
-        raise SentimentError(f"{path}: a JSON array (as predict -o FILE.json writes), not one JSON object per line; use JSON Lines (.jsonl)")
+        raise SentimentError(f"{path}: {_JSON_ARRAY} (.jsonl)")
     return fmt
 
 
@@ -859,7 +861,7 @@ def _iter_jsonl_rows(lines: Iterator[str | BadInput], path: Path, text_column: s
         else:
             if number == 1 and line.lstrip("\ufeff \t").startswith("["):
                 # As file_format refuses a file: stdin read as JSON Lines has no file to peek at first.
-                raise SentimentError(f"{path}: a JSON array (as predict -o FILE.json writes), not one JSON object per line; use JSON Lines")
+                raise SentimentError(f"{path}: {_JSON_ARRAY}")
             row, error = _json_object(line, number)
             if error is not None:
                 first_fault = first_fault or error

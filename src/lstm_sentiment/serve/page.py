@@ -362,17 +362,15 @@ _PAGE_JS = r"""(function () {
     $("result").classList.add("stale");
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, config.timeout_s * 1000);
+    // The timeout ends the request at whatever point it reached: the connection, or the body's read.
+    function cut(otherwise) { return controller.signal.aborted ? "the server did not answer in " + config.timeout_s + " s" : otherwise; }
     fetch("v1/explain", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({text: text}), signal: controller.signal})
       .then(function (response) {
         return response.json().then(function (body) {
           if (!response.ok) { throw new Error(body.error ? body.error.message : "HTTP " + response.status); }
           render(body);
-        }, function () {
-          throw new Error(controller.signal.aborted ? "the server did not answer in " + config.timeout_s + " s" : "HTTP " + response.status + " without a JSON answer");
-        });
-      }, function () {
-        throw new Error(controller.signal.aborted ? "the server did not answer in " + config.timeout_s + " s" : "cannot reach the server (is it still running?)");
-      })
+        }, function () { throw new Error(cut("HTTP " + response.status + " without a JSON answer")); });
+      }, function () { throw new Error(cut("cannot reach the server (is it still running?)")); })
       .catch(function (err) { fail(err.message); })
       .then(function () {
         clearTimeout(timer);
