@@ -385,7 +385,8 @@ def test_a_run_past_the_memory_is_refused_before_anything_runs(tmp_path):
     result = run_cli("longrange", "--out", str(out), "--quick", "--lengths", "1000000")
     assert_one_line_error(
         result, 1, r"this run needs about 1,[\d,.]+ GiB of memory \(T up to 1,000,000, batch 32, H = 128, 2 run\(s\) at once\) "
-        r"and [\d,.]+ GiB are available: use shorter --lengths"
+        r"and [\d,.]+ GiB are available: use shorter lengths, a smaller batch or hidden size, or fewer workers \(--lengths, "
+        r"--batch-size, --hidden-size, --workers; LongRangeConfig.s fields\)$"
     )
     assert list(tmp_path.iterdir()) == []
     config = LongRangeConfig.quick(lengths=(1000,))

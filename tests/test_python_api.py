@@ -103,8 +103,11 @@ def test_numpy_integers_count_as_ints_and_explain_refuses_what_predict_refuses()
     assert e.top_contributions(np.int32(2)) == e.top_contributions(2)
     assert model.predict(["好看", "难看"], batch_size=np.int64(1)) == model.predict(["好看", "难看"])
     assert e.headline(4) == "我喜欢…" and e.headline(np.int64(7)) == "我喜欢这个电影"
-    for limit in (0, -1, True):  # headline(0) gave six characters
+    for limit in (0, -1):  # headline(0) gave six characters
         with pytest.raises(ValueError, match="limit must be a positive int"):
+            e.headline(limit)
+    for limit in (True, 2.0, "3"):  # a float was a ValueError where trace(2.0) is a TypeError
+        with pytest.raises(TypeError, match="limit must be a positive int"):
             e.headline(limit)
     with pytest.raises(TypeError, match="units must be True or False, got 'no'"):  # "no" kept the units
         e.to_dict(units="no")

@@ -285,9 +285,12 @@ class Explanation:
         """The text in at most ``limit`` characters, cut with "…" (a page title cut mid-word read "the plot was te").
 
         Raises:
+            TypeError: ``limit`` is not an int (a bool, a float, a str), as :meth:`trace` refuses such a layer.
             ValueError: ``limit`` < 1 (0 gave the text less its last character).
         """
-        if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1:
+        if isinstance(limit, bool) or not isinstance(limit, numbers.Integral):
+            raise TypeError(f"limit must be a positive int, got {limit!r}")
+        if limit < 1:
             raise ValueError(f"limit must be a positive int, got {limit!r}")
         return self.text if len(self.text) <= limit else self.text[: limit - 1] + "…"
 

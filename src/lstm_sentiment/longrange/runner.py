@@ -226,8 +226,8 @@ def check_memory(config: LongRangeConfig, available: int | None = None) -> None:
     raise SentimentError(
         f"this run needs about {needed / gib:,.1f} GiB of memory (T up to {max(config.lengths):,}, batch "
         f"{config.batch_size}, H = {config.hidden_size}, {config.workers} run(s) at once) and "
-        f"{available / gib:,.1f} GiB are available: use shorter --lengths, a smaller --batch-size or "
-        "--hidden-size, or fewer --workers"
+        f"{available / gib:,.1f} GiB are available: use shorter lengths, a smaller batch or hidden size, or fewer "
+        "workers (--lengths, --batch-size, --hidden-size, --workers; LongRangeConfig's fields)"
     )
 
 

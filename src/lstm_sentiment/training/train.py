@@ -299,7 +299,7 @@ def train(
         data_cfg = DataConfig.from_dict(base[3]["data"])
     elif embeddings is None and data_cfg.lang != "auto":
         # Such a run trained without a word, 40 % of its tokens read.
-        check_language(train_data, data_cfg.lang, f"--lang {data_cfg.lang}", "drop --lang")
+        check_language(train_data, data_cfg.lang, f"--lang {data_cfg.lang}", "drop --lang (DataConfig.lang='auto')")
     if (out_dir / "model.safetensors").is_file():
         # After the checks above: a run refused for its data (a missing file, labels unseen in training)
         # said first that it would replace the model. Retraining into it had replaced a model without a word.
@@ -338,7 +338,7 @@ def train(
     log.info("vocabulary %d words; vectors: %s; %s", coverage["vocab_types"], source, _describe({k: v for k, v in coverage.items() if k != "vocab_types"}))
     if not coverage["vocab_types"]:
         # Trained on, every text was <unk> alone: a model that says one class, saved with exit 0.
-        raise SentimentError(f"no word of the data is seen {data_cfg.min_count} times (--min-count): every token would be <unk>; lower it")
+        raise SentimentError(f"no word of the data is seen {data_cfg.min_count} times (DataConfig.min_count, --min-count): every token would be <unk>; lower it")
     warning = coverage_warning(coverage, source, model_cfg.freeze_embeddings)
     if warning:
         warn_caller(warning)
@@ -391,7 +391,7 @@ def train(
         valid_probs = scorer.probabilities(valid_data)
         if not all(bool(torch.isfinite(p).all()) for p in (valid_probs, *model.parameters())):
             # It ended on "temperature must be a finite number > 0, got nan", naming neither cause nor cure.
-            raise SentimentError(f"training diverged: the best epoch's weights or scores are NaN or infinite; lower --lr (it was {train_cfg.lr:g}) or --weight-decay")
+            raise SentimentError(f"training diverged: the best epoch's weights or scores are NaN or infinite; lower the learning rate (TrainConfig.lr, --lr; it was {train_cfg.lr:g}) or the weight decay (--weight-decay)")
         scorer.temperature, calibration = calibrate(model, valid_probs, valid_data, id2label)
         note = bound_note(calibration)
         if note:
@@ -410,7 +410,7 @@ def train(
         if base_macro_f1 is not None and metrics["validation"]["macro_f1"] < base_macro_f1:
             warn_caller(
                 f"the fine-tuned model is below its base {init_from} on {valid_data.source}: macro-F1 "
-                f"{metrics['validation']['macro_f1']:.4f} against {base_macro_f1:.4f} (more --epochs, a lower --lr, or keep the base)"
+                f"{metrics['validation']['macro_f1']:.4f} against {base_macro_f1:.4f} (more epochs, a lower learning rate: --epochs, --lr, TrainConfig; or keep the base)"
             )
         unpredicted = _unpredicted_warning(metrics["validation"], train_data.labels, train_cfg.class_weight)
         if unpredicted:
@@ -543,10 +543,10 @@ def _unpredicted_warning(report: dict, train_labels: list[str], class_weight: st
     if not unpredicted:
         return None
     shares = ", ".join(f"{label} {n}" for label, n in Counter(train_labels).most_common())
-    weigh = "" if class_weight == "balanced" else "--class-weight balanced, "
+    weigh = "" if class_weight == "balanced" else "class weights (--class-weight balanced), "
     return (
         f"the model labels no validation text {' or '.join(unpredicted)} (validation macro-F1 "
-        f"{report['macro_f1']:.4f}; the training texts: {shares}): more --epochs and --patience, {weigh}or more "
+        f"{report['macro_f1']:.4f}; the training texts: {shares}): more epochs and patience (--epochs, --patience, TrainConfig), {weigh}or more "
         "texts of that class, may help"
     )
 
