@@ -28,7 +28,7 @@ import pytest
 from conftest import run_cli
 from lstm_sentiment.explain import explain
 from lstm_sentiment.inference.model import SentimentModel
-from lstm_sentiment.serve.app import create_app
+from lstm_sentiment.serve.app import GZIP_MIN_BYTES, create_app
 from lstm_sentiment.serve.limits import DRAIN_FACTOR, DRAIN_SECONDS, MAX_BODY_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
 from test_explain import LONG_ZH, ZH_TEXTS
 
@@ -731,6 +731,18 @@ def test_page_says_it_is_working_gives_up_on_a_silent_server_and_wraps_a_long_wo
     expect(tab.locator("#result")).not_to_have_class("stale")
     assert tab.evaluate("document.documentElement.scrollWidth") <= 375
     assert [e for e in chromium_tab.errors if "net::ERR" not in e] == [], chromium_tab.errors
+
+
+def test_large_answers_are_gzipped_for_a_client_that_asks(server):
+    # An explain answer with units ran to megabytes, sent uncompressed to every client.
+    with client(server) as http:
+        packed = http.post("/v1/explain", json={"text": LONG_ZH[:2000]}, headers={"Accept-Encoding": "gzip"})
+        plain = http.post("/v1/explain", json={"text": LONG_ZH[:2000]}, headers={"Accept-Encoding": "identity"})
+        small = http.post("/v1/predict", json={"texts": ["好"]}, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert packed.json() == plain.json() and packed.num_bytes_downloaded < len(plain.content) / 2
+    assert "content-encoding" not in small.headers  # below GZIP_MIN_BYTES: not worth a header
+    assert len(small.content) < GZIP_MIN_BYTES
 
 
 def test_a_long_unknown_path_is_named_cut(server):

@@ -57,6 +57,7 @@ from typing import Any, NoReturn
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
@@ -86,6 +87,7 @@ from lstm_sentiment.text.normalize import lone_surrogate
 
 API_VERSION = "v1"
 WARM_UP_TEXTS = ("我喜欢这个电影", "i liked this movie")
+GZIP_MIN_BYTES = 1024  # answers below this go uncompressed: gzip saves little there and costs a header
 # As inference.routing.route decides (an English review quoting a Chinese title goes to en).
 ROUTING_BY_SCRIPT = "by script: a text with at least as many Han characters as Latin words goes to zh, the others to en"
 
@@ -454,6 +456,9 @@ def create_app(model: str | Path | SentimentModel | Mapping[str, SentimentModel]
     )
     app.router.route_class = _UniqueKeysRoute
     app.state.models = served
+    # An explain answer with units ran to 4.0 MB for 880 characters of zh text; gzip at level 1 cut it to 1.6 MB
+    # in 0.08 s (level 9: 1.3 MB in 2.2 s) for a client that asks (Accept-Encoding), as browsers and httpx do.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=1)
     app.add_middleware(BodyLimit, paths=frozenset({f"/{API_VERSION}/predict", f"/{API_VERSION}/explain"}), max_bytes=MAX_BODY_BYTES)
     app.add_middleware(AnswerCancelled)  # outermost: a body still being read is cancelled too
     app.add_exception_handler(RequestValidationError, _on_validation_error)
