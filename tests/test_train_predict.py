@@ -230,3 +230,17 @@ def test_a_class_the_model_never_predicts_is_named():
     assert said.endswith(": more epochs and patience (--epochs, --patience, TrainConfig), class weights (--class-weight balanced), or more texts of that class, may help")
     assert _unpredicted_warning(report, ["positive", "negative"], "balanced").endswith(": more epochs and patience (--epochs, --patience, TrainConfig), or more texts of that class, may help")
     assert _unpredicted_warning(classification_report([0, 1], [0, 1], labels), ["positive", "negative"], "none") is None
+
+
+@pytest.mark.parametrize("correct,n", [(2, 2), (0, 5), (1, 3), (1720, 2000), (1999, 2000)])
+def test_the_accuracy_interval_is_wilsons_as_scipy_computes_it(correct, n):
+    # An evaluation of 2 texts printed accuracy=1.0000 as plainly as one of 2,000.
+    from scipy.stats import binomtest
+
+    from lstm_sentiment.metrics import classification_report, wilson_interval
+
+    scipy_ci = binomtest(correct, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert wilson_interval(correct, n) == pytest.approx([scipy_ci.low, scipy_ci.high], abs=1e-6)
+    report = classification_report([1] * n, [1] * correct + [0] * (n - correct), ["negative", "positive"])
+    assert report["accuracy_ci95"] == wilson_interval(correct, n) and report["accuracy_ci95"][0] <= report["accuracy"] <= report["accuracy_ci95"][1]
+    assert wilson_interval(0, 0) is None
