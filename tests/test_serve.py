@@ -485,6 +485,22 @@ def test_a_damaged_metrics_file_leaves_the_model_card_without_figures(small_bund
     assert card["metrics"] is None and card["name"] == "copy" and card["labels"] == ["negative", "positive"]
 
 
+def test_the_model_card_names_training_files_without_the_servers_folders(small_bundle, tmp_path):
+    # training_data showed "/srv/data/my.csv:train" beside a name that shows no folder of the server's.
+    from starlette.testclient import TestClient
+
+    bundle = tmp_path / "mine"
+    shutil.copytree(small_bundle[0], bundle)
+    config = json.loads((bundle / "config.json").read_text())
+    config["training_data"] |= {"train": "/srv/data/my.csv:train", "validation": "/srv/data/my.csv:validation", "test": None}
+    (bundle / "config.json").write_text(json.dumps(config))
+    with TestClient(create_app(str(bundle), warm_up=False)) as http:
+        answer = http.get("/v1/model").json()
+    (card,) = answer["models"]
+    assert card["training_data"] == config["training_data"] | {"train": "my.csv:train", "validation": "my.csv:validation"}
+    assert "/srv" not in json.dumps(answer)
+
+
 def test_explain_refuses_texts_past_its_token_limit_for_models_that_read_more():
     # A model trained with --max-tokens 100000000 spent 71 s on one /v1/explain text of 4,000 characters
     # (explain's time grows with the square of the tokens): past 512 tokens as the model reads them, 422.

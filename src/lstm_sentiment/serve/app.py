@@ -6,7 +6,7 @@ Routes (the generated OpenAPI schema is at ``/openapi.json``):
 - ``POST /v1/explain`` ``{"text": ..., "units": true}`` → the JSON of :meth:`Explanation.to_dict`, its
   ``model`` the served name;
 - ``GET /v1/model``: name (a shipped name or the bundle's folder name: no path of the server's), labels,
-  architecture, test figures and library versions of the served model(s);
+  architecture, training data (files by name), test figures and library versions of the served model(s);
 - ``GET /healthz``: ``{"status": "ok"}`` once the model is loaded;
 - ``GET /``: the web page (:mod:`.page`), and ``GET /assets/cjk-font.otf``, the CJK font it uses.
 
@@ -274,6 +274,15 @@ class ServedModels:
         }
 
 
+def _without_folders(training_data: dict | None) -> dict | None:
+    """The bundle's ``training_data`` with each split's source named by its file ("my.csv:train"): the answer
+    showed the server's folders ("/srv/data/my.csv:train") where the model's name shows none."""
+    if not isinstance(training_data, dict):
+        return training_data
+    return {key: Path(value).name if key in ("train", "validation", "test") and isinstance(value, str) else value
+            for key, value in training_data.items()}
+
+
 def model_card(name: str, model: SentimentModel) -> dict:
     """Figures of the model card: labels, settings, data, test and validation figures, library versions."""
     config = model.config
@@ -283,7 +292,7 @@ def model_card(name: str, model: SentimentModel) -> dict:
         "tokenizer": config.get("tokenizer"),
         "architecture": config.get("model"),
         "vocab_size": config.get("vocab_size"),
-        "training_data": config.get("training_data"),
+        "training_data": _without_folders(config.get("training_data")),
         "metrics": _card_metrics(Path(model.path) / "metrics.json"),
         "created": config.get("created"),
         "versions": config.get("versions"),
