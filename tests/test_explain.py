@@ -19,7 +19,7 @@ from lstm_sentiment.config import ModelConfig
 from lstm_sentiment.errors import SentimentError
 from lstm_sentiment.models.classifier import SentimentLSTM
 from lstm_sentiment.explain import explain
-from lstm_sentiment.explain.walk import Explanation
+from lstm_sentiment.explain.walk import Explanation, signed
 from lstm_sentiment.inference.model import SentimentModel, default_model_path
 from lstm_sentiment.text.tokenize import Tokenizer
 from lstm_sentiment.text.vocab import UNK_ID, Vocab
@@ -652,3 +652,32 @@ def test_a_long_page_wraps_between_tokens_never_inside_one(small_model, tmp_path
     assert len(boxes) == len(expl) and rows > 3
     assert boxes == [1] * len(expl)
     chromium_tab.screenshot("explain-long-page.png")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.slow
+def test_the_terminal_table_keeps_every_figure_at_80_columns_and_in_a_c_locale(monkeypatch):
+    # At 80 columns the framed table (99 wide) squeezed its columns: "posit…", "+0.3…"; under a C locale a
+    # table of ASCII words failed on its own "‖c‖" header; a 300-letter word made a 300-column table.
+    text = "I did not like this movie , it was boring"
+    wanted = json.loads(run_cli("explain", text, "--model", "en", "-f", "json").stdout)
+    contributions = [signed(c["delta"]) for c in wanted["contributions"]]
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich takes stdout for a terminal of $COLUMNS
+    for columns, framed in (("80", False), ("50", False), ("200", True)):
+        monkeypatch.setenv("COLUMNS", columns)
+        result = run_cli("explain", text, "--model", "en")
+        lines = _ANSI.sub("", result.stdout).splitlines()
+        assert result.returncode == 0 and "…" not in result.stdout and ("┃" in result.stdout) == framed, result.stdout
+        assert max(map(len, lines)) <= max(int(columns), 70)  # 70: the compact table's own width, wrapped by a narrower terminal
+        steps = [line for line in lines if re.match(r"^\W*\d+\W", line)]
+        assert [line.strip(" │").split()[-1] for line in steps] == contributions and f"{wanted['label']} 0.99" in steps[-1]
+    monkeypatch.delenv("TTY_COMPATIBLE")
+    long_word = "x" * 300
+    assert max(map(len, run_cli("explain", f"bad {long_word}", "--model", "en").stdout.splitlines())) < 120
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    for name, value in (("LC_ALL", "C"), ("LANG", "C"), ("PYTHONUTF8", "0")):
+        monkeypatch.setenv(name, value)
+    result = run_cli("explain", "I loved it", "--model", "en")
+    assert result.returncode == 0 and "|dc|" in result.stdout and "| contrib. |" in result.stdout, result.stderr

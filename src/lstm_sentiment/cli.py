@@ -35,7 +35,7 @@ from lstm_sentiment.atomic import check_output_file, claimed, home_expanded, wri
 from lstm_sentiment.config import DEFAULT_EPOCHS, MAX_AUTO_EPOCHS, MIN_STEPS, DataConfig, ModelConfig, TrainConfig, with_vector_choice
 from lstm_sentiment.errors import SentimentError, SentimentWarning, says_out_of_memory, warn_caller
 from lstm_sentiment.logs import first_process, one_logger_for_lightning, quiet_logging, quiet_other_processes
-from lstm_sentiment.output import KeptColumns, fitting_console, print_report, records_table, write_records
+from lstm_sentiment.output import KeptColumns, fits_terminal, fitting_console, print_report, records_table, write_records
 
 # typer's boxed help cut train's option names below about 100 columns ("--unidirection…"; a pipe is 80 wide);
 # click's plain help, which typer falls back to without a markup mode, wraps them. Each command's short_help
@@ -884,6 +884,10 @@ def explain(
     else:
         table = rich_table(expl, layer, direction.value)
         console = fitting_console(table)
+        compact = not fits_terminal(table)
+        if compact or console.options.ascii_only:
+            table = rich_table(expl, layer, direction.value, compact=compact, ascii_only=console.options.ascii_only)
+            console = fitting_console(table)
         with _naming_stdout():
             console.print(table)
             for paragraph in narration or []:

@@ -169,6 +169,13 @@ def fitting_console(table: Table, stderr: bool = False) -> Console:
     return Console(stderr=stderr, width=max(width, 1))
 
 
+def fits_terminal(table: Table) -> bool:
+    """Whether ``table`` prints within the terminal's width at its widest layout; True for a file or pipe
+    (as wide as its rows there, see :func:`fitting_console`)."""
+    console = Console()
+    return not console.is_terminal or Measurement.get(console, console.options.update_width(_UNBOUNDED), table).maximum <= console.width
+
+
 _UNBOUNDED = 100_000  # columns to measure a table in: more than any table here needs
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from rich import box
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
@@ -29,30 +31,55 @@ def _view(expl: Explanation, layer: int, direction: str) -> str:
     return f"layer {trace.layer}, {trace.direction}, H={trace.hidden_size}"
 
 
-def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward"):
-    """A rich Table of the steps, titled with the prediction (and the truncation note and the warning, if any)."""
+def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward", compact: bool = False, ascii_only: bool = False):
+    """A rich Table of the steps, titled with the prediction (and the truncation note and the warning, if any).
+
+    Args:
+        compact: gate columns headed f, i, g, o, one space between columns and no frame: for a terminal
+            narrower than the framed table (80 columns cut the running prediction to "posit…").
+        ascii_only: ASCII headers (|c|, |h|, |dc|) for an output whose encoding holds no "‖" (rich then draws
+            the frame in ASCII too): under a C locale a table of ASCII words failed on its headers alone.
+    """
     trace = expl.trace(layer, direction)
     # Class names come from the training file as tokens come from the text: plain text, not rich markup,
     # line by line (shown writes a newline as an escape).
-    title = Text("\n").join([shown(_summary(expl)), Text(_view(expl, layer, direction))])
+    title = Text("\n").join([shown(_summary(expl)), Text(_view(expl, layer, direction) + ("; f i g o: gate means" if compact else ""))])
     caption = Text("\n").join(shown(f"{kind}: {text}") for kind, text in expl.notices)
-    table = Table(title=title, caption=caption or None)
-    columns = ["t", "token", *_HEADS.values(), "‖c‖", "‖h‖", "‖Δc‖", "running", "contrib."]
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("token", "running") else "right")
+    layout = {"box": box.SIMPLE_HEAD, "pad_edge": False, "padding": 0} if compact else {}
+    table = Table(title=title, caption=caption or None, **layout)
+    norms = ("|c|", "|h|", "|dc|") if ascii_only else ("‖c‖", "‖h‖", "‖Δc‖")
+    gates = tuple(_HEADS) if compact else tuple(_HEADS.values())
+    rows = []
     for j in range(len(expl)):
         label, score = expl.running(j + 1)
-        table.add_row(
+        rows.append([
             str(j + 1),
-            shown(expl.read_as(j)),
             *(f"{trace.means[name][j]:.2f}" for name in _HEADS),
             f"{trace.cell_norm[j]:.2f}",
             f"{trace.hidden_norm[j]:.2f}",
             f"{trace.cell_delta_norm[j]:.2f}",
             shown(f"{label} {score:.2f}"),
             signed(expl.contributions[j]),
-        )
+        ])
+    # Figures are never cut or folded: each column is as wide as its widest cell ("+0.3…" hid the
+    # contribution at 80 columns); a terminal narrower than the table wraps its lines instead.
+    heads = ["t", *gates, *norms, "running", "contrib."]
+    for k, head in enumerate(heads):
+        if k == 1:
+            _add_token_column(table, expl, compact)
+        width = max([cell_len(head), *(cell_len(str(row[k])) for row in rows)])
+        table.add_column(head, justify="left" if head == "running" else "right", no_wrap=True, min_width=width)
+    for j, row in enumerate(rows):
+        table.add_row(row[0], shown(expl.read_as(j)), *row[1:])
     return table
+
+
+def _add_token_column(table: Table, expl: Explanation, compact: bool) -> None:
+    # A token folds past 24 columns (12 compact): a word of 300 letters widened the table to 300 columns.
+    # Shorter ones stay whole however narrow the terminal ("token" itself was read down the column).
+    widest = 12 if compact else 24
+    longest = max((cell_len(expl.read_as(j)) for j in range(len(expl))), default=0)
+    table.add_column("token", overflow="fold", min_width=max(len("token"), min(longest, widest)), max_width=widest)
 
 
 # Characters that would act as Markdown inside a line (emphasis, links, code, raw HTML such as <unk>,
