@@ -155,6 +155,19 @@ def _warn_if_shadowed(model: str | None, option: str = "--model") -> None:
         warn_caller(f"{option} {model} reads the shipped model, not the bundle ./{model} here; give {option} ./{model} for that one")
 
 
+def _warn_if_a_file(texts: Iterable[str], reading: str) -> None:
+    """Warn when a text given as an argument names a file here: ``predict t.txt`` scored the name "t.txt"
+    (positive 0.99) without a word. ``reading``: how to read the file instead."""
+    for text in texts:
+        try:
+            named = "\n" not in text and Path(text).is_file()
+        except (OSError, ValueError):  # a name too long for the system, or with a NUL, names no file
+            named = False
+        if named:
+            warn_caller(f"{text!r} is a file here, and the argument is read as the text itself; {reading.format(text)}")
+            return
+
+
 def _inference_threads() -> int | None:
     """Torch threads for commands that run the model: one, unless the user set OMP_NUM_THREADS (None:
     torch's own setting). The LSTM's small per-step products gain little from more, and OpenMP threads on
@@ -476,6 +489,7 @@ def predict(
     elif texts and strict:
         raise _UsageError("--strict is for an --input file or stdin; texts given as arguments are read whole")
     elif texts:
+        _warn_if_a_file(texts, "give --input {0} (-i) to classify its lines")
         rows = ((text, {}) for text in argument_texts(texts))
     else:
         raise _UsageError("no text given; pass TEXT…, --input FILE or -")
@@ -769,7 +783,8 @@ def explain(
     # why here: each command imports only what it runs, so that --help starts without torch.
     from lstm_sentiment.data.files import BadInput, argument_texts, decode_lines
 
-    if text == "-":
+    from_stdin = text == "-"
+    if from_stdin:
         # As for predict, '-' is stdin: the whole of it is the one text.
         text = decode_lines(sys.stdin.buffer.read(), "<stdin>").removesuffix("\n").removesuffix("\r")
     (text,) = argument_texts([text])
@@ -809,6 +824,8 @@ def explain(
         if path.suffix and path.suffix.lower() not in suffixes:
             raise _UsageError(f"{option} {path}: {option} writes {' or '.join(suffixes)}, not {path.suffix}; rename it")
         check_output_file(path, option)  # read-only or a folder: said before the work, not after it
+    if not from_stdin:
+        _warn_if_a_file([text], "give - and < {0} to explain the text it holds")
     # why here: the checks above take no torch (a mistyped option is refused at once), what follows does.
     _import_torch()
     _warn_if_shadowed(model)
