@@ -630,5 +630,5 @@ def test_an_unknown_suffix_names_the_formats_each_command_reads(tmp_path):
     from lstm_sentiment.data.files import file_format
 
     (tmp_path / "reviews.xlsx").write_bytes(b"text,label\n")
-    with pytest.raises(SentimentError, match=r"reviews\.xlsx: unknown file type '\.xlsx'; use \.csv, \.tsv or \.jsonl with a header \(predict also reads \.txt, one text a line\)$"):
+    with pytest.raises(SentimentError, match=r"reviews\.xlsx: unknown file type '\.xlsx'; use \.csv, \.tsv or \.jsonl with a header \(predict also reads \.txt, one text a line, and any name with --input-format\)$"):
         file_format(tmp_path / "reviews.xlsx")

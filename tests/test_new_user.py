@@ -8,6 +8,7 @@ import csv
 import importlib
 import io
 import json
+import lzma
 import os
 import random
 import re
@@ -668,7 +669,9 @@ def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path,
         told = run_cli("predict", "--model", str(tiny_bundle), "-i", str(tmp_path / name)).stderr
         assert "UTF-16" not in told and named in told and "Traceback" not in told, told
     # A workbook or a program renamed .csv was called UTF-16, or "line 1 is not UTF-8".
-    for signature, kind in ((b"PK\x03\x04\x14\x00\x06\x00", "a zip archive (an Excel .xlsx or an .ods workbook is one)"), (Path(sys.executable).read_bytes()[:64], "a program (ELF)")):
+    # An xz file was "UTF-16 or UTF-32 (21 of its first 176 bytes are NUL)".
+    for signature, kind in ((b"PK\x03\x04\x14\x00\x06\x00", "a zip archive (an Excel .xlsx or an .ods workbook is one)"), (Path(sys.executable).read_bytes()[:64], "a program (ELF)"),
+                            (lzma.compress("text,label\n好看,1\n".encode()), "xz-compressed")):
         (tmp_path / "book.csv").write_bytes(signature + b"\x00" * 40 + b"text,label\n")
         for command in (("predict", "-i"), ("evaluate", "--data")):
             assert_one_line_error(run_cli(command[0], "--model", str(tiny_bundle), command[1], str(tmp_path / "book.csv")), 1,

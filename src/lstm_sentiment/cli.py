@@ -460,7 +460,7 @@ def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="Texts to classify; '-' reads stdin, one per line."),
     model: Optional[str] = typer.Option(None, help="Bundle directory or a shipped model (zh, en); default: by --lang."),
     lang: Lang = typer.Option(Lang.auto, help="With no --model: auto picks zh or en per text by script."),
-    input: Optional[str] = typer.Option(None, "--input", "-i", callback=_named, help="File of texts: .txt (one per line), .csv/.tsv/.jsonl, or - for stdin; a pipe without a suffix (<(cmd)) is read as .txt."),
+    input: Optional[str] = typer.Option(None, "--input", "-i", callback=_named, help="File of texts: .txt (one per line), .csv/.tsv/.jsonl (.ndjson), or - for stdin; a pipe without a suffix (<(cmd)) is read as .txt."),
     text_column: Optional[str] = typer.Option(None, help="Text column of a CSV/TSV/JSONL input."),
     read_as: Optional[InputFormat] = typer.Option(None, "--input-format", help="Read --input or stdin as txt (one text per line), csv, tsv or jsonl, whatever its suffix. Default: by the file's suffix; stdin and a pipe without one: txt."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", parser=_file_path, metavar=_PATH, help="Write records here (atomically, streaming: memory stays flat; missing folders are made, and removed if the run fails) instead of stdout; - is stdout."),

@@ -52,7 +52,7 @@ def file_format(path: Path, given: str | None = None) -> str:
     if fmt is None and not Path(path).suffix and not Path(path).is_file():
         return "txt"  # a process substitution's /dev/fd/63 was "unknown file type ''"
     if fmt is None:
-        raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv or .jsonl with a header (predict also reads .txt, one text a line)")
+        raise SentimentError(f"{path}: unknown file type {Path(path).suffix!r}; use .csv, .tsv or .jsonl with a header (predict also reads .txt, one text a line, and any name with --input-format)")
     if fmt == "jsonl" and _starts_with(path, b"["):
         raise SentimentError(f"{path}: {_JSON_ARRAY} (.jsonl)")
     return fmt
@@ -79,6 +79,8 @@ _BINARY = (
     (b"PK\x03\x04", "a zip archive (an Excel .xlsx or an .ods workbook is one)"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE2 file (an Excel .xls workbook is one)"),
     (b"\x1f\x8b", "gzip-compressed"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),  # an xz file was "UTF-16 or UTF-32 (21 of its first 176 bytes are NUL)"
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
     (b"%PDF-", "a PDF document"),
     (b"\x7fELF", "a program (ELF)"),
 )
