@@ -206,6 +206,11 @@ def test_markdown_shows_the_text_as_written_not_as_markup(small_model):
     page = MarkdownIt("commonmark").enable("table").render(to_markdown(lines))
     assert "<h1>" not in page and "<h2>" not in page and "<hr" not in page
     assert "很好<br># heading<br>很差<br>---<br>好" in page
+    # An ESC sequence went into the report raw, and recoloured the terminal it was printed in; the narration
+    # was headed in English above Chinese prose.
+    coloured = explain(small_model, "好 \x1b[31m红 电影")
+    report = to_markdown(coloured, narration=narrate(coloured, "zh"), narration_lang="zh")
+    assert "\x1b" not in report and "**Text:** 好 \\x1b\\[31m红 电影" in report and "\n### 逐步讲解\n" in report
 
 
 def test_markdown_escape_keeps_any_text_as_written():
@@ -540,9 +545,21 @@ def test_page_is_self_contained(page):
     assert "<script src" not in text and 'rel="stylesheet"' not in text
     # The text shown in its own direction (an Arabic one was laid out left to right); the model by its
     # folder's name (the page is a file people share: it gave the path on the machine that wrote it).
-    assert '<bdi dir="auto">我不喜欢这个电影，zzqqx 太差了</bdi>' in text
+    assert '<bdi dir="auto" lang="zh">我不喜欢这个电影，zzqqx 太差了</bdi>' in text
     expl, _ = page
-    assert f"· model: {Path(expl.model).name}</div>" in text and str(Path(expl.model).parent) not in text
+    assert f"· 模型: {Path(expl.model).name}</div>" in text and str(Path(expl.model).parent) not in text
+
+
+def test_the_page_is_in_the_language_of_its_headings_and_the_text_in_its_own(small_model, tmp_path):
+    # An English page of a Chinese text said <html lang="zh">, and a Chinese page kept an English legend.
+    from lstm_sentiment.explain.html import write_html
+
+    expl = explain(small_model, "我喜欢这个电影")
+    for lang, legend, prediction in (("en", "colour: the running prediction", "prediction: <b>"), ("zh", "颜色：到该词为止的预测", "预测: <b>")):
+        write_html(tmp_path / f"{lang}.html", expl, None, lang, png=b"")
+        page = (tmp_path / f"{lang}.html").read_text(encoding="utf-8")
+        assert page.startswith(f"<!doctype html>\n<html lang=\"{lang}\">") and legend in page and prediction in page
+        assert '<div id="sentence" lang="zh">' in page and '<bdi dir="auto" lang="zh">' in page
 
 
 def test_page_in_headless_chromium(page, chromium_tab):

@@ -897,7 +897,7 @@ def explain(
             data["narration"] = narration
         _write_stdout(dumps(data))
     elif format == ExplainFormat.markdown:
-        _write_stdout(to_markdown(expl, layer, direction.value, narration))
+        _write_stdout(to_markdown(expl, layer, direction.value, narration, narrate.value if narrate else "en"))
     else:
         table = rich_table(expl, layer, direction.value)
         console = fitting_console(table)

@@ -23,6 +23,7 @@ from string import Template
 from lstm_sentiment.atomic import write_text_atomic
 from lstm_sentiment.bundle import bundle_name
 from lstm_sentiment.explain.fonts import font_subset
+from lstm_sentiment.explain.narrate import HEADING
 from lstm_sentiment.explain.plots import render_png
 from lstm_sentiment.explain.walk import Explanation, signed
 
@@ -147,7 +148,7 @@ $css</style>
 <h1>$heading</h1>
 <div class="meta">$meta</div>
 $note
-<div id="sentence">$tokens</div>
+<div id="sentence" lang="$text_lang">$tokens</div>
 <div class="legend">$legend</div>
 <h2>$step_heading</h2>
 <div id="detail" aria-live="polite"></div>
@@ -185,7 +186,9 @@ _TEXT = {
         "contrib_heading": "Word contributions",
         "contrib_column": "drop of the predicted label's probability when the token is replaced by <unk>",
         "heatmap_heading": "Heatmaps",
-        "narration_heading": "Walk-through",
+        "legend": "colour: the running prediction (stronger = surer)",
+        "prediction": "prediction",
+        "model": "model",
     },
     "zh": {
         "heading": "LSTM 逐词解读",
@@ -193,7 +196,9 @@ _TEXT = {
         "contrib_heading": "词的贡献",
         "contrib_column": "把该词换成 <unk> 后预测类别概率的下降",
         "heatmap_heading": "热力图",
-        "narration_heading": "逐步讲解",
+        "legend": "颜色：到该词为止的预测（越深越确定）",
+        "prediction": "预测",
+        "model": "模型",
     },
 }
 
@@ -232,12 +237,15 @@ def write_html(
             f'style="background:{token_background(expl, t, colors)}">{esc(word)}<sub>{t}</sub></span>'
         )
     legend = "".join(f'<span style="background:rgba({r}, {g}, {b}, 0.6)">{esc(label)}</span>' for label, (r, g, b) in colors.items())
-    legend += '<span class="meta">colour: the running prediction (stronger = surer)</span>'
+    legend += f'<span class="meta">{words["legend"]}</span>'
     probs = ", ".join(f"{esc(label)} {p:.4f}" for label, p in zip(expl.labels, expl.probs))
     # The text in its own direction (Arabic, Hebrew); the tokens stay in time order, t = 1 on the left.
     # The model by its folder's name: a page is a file people pass on, and the path was the writer's machine's.
     model = bundle_name(expl.model)
-    meta = f'<bdi dir="auto">{esc(expl.text)}</bdi><br>prediction: <b>{esc(expl.label)} {expl.score:.4f}</b> ({probs}) · model: {esc(model)}'
+    # The page is in the headings' language, the text in its own (a zh page of an en text read "I loved it" as zh).
+    text_lang = "zh" if expl.lang == "zh" else "en"
+    meta = (f'<bdi dir="auto" lang="{text_lang}">{esc(expl.text)}</bdi><br>{words["prediction"]}: <b>{esc(expl.label)} {expl.score:.4f}</b> '
+            f'({probs}) · {words["model"]}: {esc(model)}')
     note = "".join(f'<div class="note">{kind}: {esc(text)}</div>' for kind, text in expl.notices)
     rows = []
     scale = max(1e-9, float(max(abs(float(x)) for x in expl.contributions)))
@@ -250,16 +258,17 @@ def write_html(
     narration_html = ""
     if narration:
         paragraphs = "".join(f"<p>{esc(p)}</p>" for p in narration)
-        narration_html = f'<h2>{words["narration_heading"]}</h2><div class="narration">{paragraphs}</div>'
+        narration_html = f'<h2>{HEADING["zh" if lang == "zh" else "en"]}</h2><div class="narration">{paragraphs}</div>'
     directions = " and ".join(trace.direction for trace in expl.layers[layer])
     data = json.dumps(expl.to_dict(units=False) | {"model": model}, ensure_ascii=False).replace("<", "\\u003c")
     fields = dict(
-        lang="zh" if expl.lang == "zh" else "en",
+        lang="zh" if lang == "zh" else "en",
         title=esc(f"{expl.headline(40)} – {expl.label} {expl.score:.2f}"),
         heading=words["heading"],
         meta=meta,
         note=note,
         tokens="".join(spans),
+        text_lang=text_lang,
         legend=legend,
         step_heading=words["step_heading"],
         contrib_heading=words["contrib_heading"],

@@ -17,6 +17,7 @@ import numpy as np
 from lstm_sentiment.explain.walk import Explanation, previous_cell_state
 
 LANGS = ("zh", "en")
+HEADING = {"en": "Walk-through", "zh": "逐步讲解"}  # above the narration in the --html page and -f markdown
 ZH_LABELS = {"positive": "正面", "negative": "负面", "neutral": "中性"}
 
 # Quarters of (0, 1) for the shares told: "most", "more than half", "less than half", "less than a quarter".

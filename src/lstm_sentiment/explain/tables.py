@@ -14,6 +14,7 @@ from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
+from lstm_sentiment.explain.narrate import HEADING
 from lstm_sentiment.explain.walk import GATES, Explanation, signed
 from lstm_sentiment.output import shown
 
@@ -93,11 +94,14 @@ _LINE_BREAK = re.compile("\r\n|[\r\n\u2028\u2029]")
 
 
 def _escape(text: str) -> str:
-    return _LINE_BREAK.sub("<br>", _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match[0], text))
+    # Control characters as the terminal table shows them (\x1b): an ESC sequence in the text recoloured
+    # the terminal that the report was printed in.
+    return shown(_LINE_BREAK.sub("<br>", _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match[0], text))).plain
 
 
-def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", narration: list[str] | None = None) -> str:
-    """A Markdown report: prediction, note, the step table, the top units, and the narration if given."""
+def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", narration: list[str] | None = None, narration_lang: str = "en") -> str:
+    """A Markdown report: prediction, note, the step table, the top units, and the narration if given,
+    headed in its language (``narration_lang``, "zh" or "en")."""
     trace = expl.trace(layer, direction)
     lines = [
         f"**Text:** {_escape(expl.text)}",
@@ -127,7 +131,7 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
         cells = [", ".join(f"u{u}: {v:.2f}" for u, v in zip(trace.top_index[name][j], trace.top_value[name][j])) for name in "figo"]
         lines.append(f"| {j + 1} | {_escape(expl.read_as(j))} | " + " | ".join(cells) + " |")
     if narration:
-        lines += ["", "### Walk-through", ""]
+        lines += ["", f"### {HEADING['zh' if narration_lang == 'zh' else 'en']}", ""]
         for paragraph in narration:
             lines += [_escape(paragraph), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
