@@ -272,7 +272,7 @@ def test_json_schema(small_model):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
-    from lstm_sentiment.explain.narrate import _TEXT, label_name, narrate
+    from lstm_sentiment.explain.narrate import _TEXT, _first_words, label_name, narrate
 
     expl = explain(small_model, "我不喜欢这个电影")
     paragraphs = narrate(expl, lang)
@@ -307,11 +307,14 @@ def test_narration_tells_every_step_with_the_measured_values(small_model, lang):
     assert f"h_{start} = 0" in reverse[0] and f"c_{start} = 0" in reverse[0] and "c_{t+1}" in reverse[-2]
     assert not any("h_0" in paragraph or "c_0" in paragraph for paragraph in reverse)
     assert f"h_{len(expl)}" in reverse[1]
-    # Each paragraph's "was" is the figure of the paragraph before it (the prefix one word longer).
+    # Each paragraph names the figure of the paragraph before it, as that of the prefix one word longer: "turning
+    # from" it read as if a reading went from L words to L - 1.
     (longer, longer_score), (shorter, _) = expl.running(len(expl)), expl.running(len(expl) - 1)
-    phrases = _TEXT[lang]
-    told = phrases["was"].format(prev_score=longer_score) if longer == shorter else phrases["turn"].format(prev=label_name(longer, lang), label=label_name(shorter, lang))
-    assert told in reverse[1] and phrases["was"].split("{")[0] not in reverse[0]  # the first step compares with nothing
+    phrases, words = _TEXT[lang], _first_words(len(expl), lang)
+    told = (phrases["was_reverse"].format(prev_score=longer_score, words=words) if longer == shorter
+            else phrases["turn_reverse"].format(prev=label_name(longer, lang), words=words))
+    assert told in reverse[1] and phrases["was_reverse"].split("{")[0] not in reverse[0]  # the first step compares with nothing
+    assert not any(phrases["turn"].split("{")[0] in paragraph or phrases["was"].split("{")[0] in paragraph for paragraph in reverse)
     # Its running prediction is the whole model's on the left-to-right prefix, as the forward narration's.
     assert all(("left-to-right prefix" if lang == "en" else "从左到右的前缀") in paragraph for paragraph in reverse[:-1])
 

@@ -51,6 +51,8 @@ _TEXT = {
         "verdict_reverse": "整个模型只看前 {words}（从左到右的前缀，两个方向都读它）判断为{label} {score:.2f}",
         "turn": "，由{prev}转为{label}",
         "was": "（上一步 {prev_score:.2f}）",
+        "turn_reverse": "，而前 {words}（上一步）为{prev}",
+        "was_reverse": "（前 {words}，上一步：{prev_score:.2f}）",
         "end": "。",
         "lowers": "换成 <unk> 后{label}的概率下降 {delta:.2f}",
         "raises": "换成 <unk> 后{label}的概率上升 {delta:.2f}",
@@ -87,6 +89,8 @@ _TEXT = {
         "verdict_reverse": "The whole model on the first {words} alone (the left-to-right prefix, which both directions read) would say {label} {score:.2f}",
         "turn": ", turning from {prev} to {label}",
         "was": " (was {prev_score:.2f})",
+        "turn_reverse": ", where the first {words} (the step before) said {prev}",
+        "was_reverse": " (the first {words}, the step before: {prev_score:.2f})",
         "end": ".",
         "lowers": "replacing it by <unk> lowers {label} by {delta:.2f}",
         "raises": "replacing it by <unk> raises {label} by {delta:.2f}",
@@ -204,13 +208,15 @@ def _step(expl: Explanation, trace, c_prev: np.ndarray, t: int, lang: str, rever
     )
     paragraph += phrases["verdict_reverse" if reverse else "verdict"].format(words=_first_words(t, lang), label=label_name(label, lang), score=score)
     # Beside the running prediction of the paragraph before: the prefix one word shorter forward, one word
-    # longer in reverse.
+    # longer in reverse, where "turning from" the longer prefix's label read as if a reading went from t+1
+    # words to t: it names that prefix instead.
     if 1 <= prev_t <= len(expl):
         prev_label, prev_score = expl.running(prev_t)
+        words = _first_words(prev_t, lang)
         if prev_label != label:
-            paragraph += phrases["turn"].format(prev=label_name(prev_label, lang), label=label_name(label, lang))
+            paragraph += phrases["turn_reverse" if reverse else "turn"].format(prev=label_name(prev_label, lang), label=label_name(label, lang), words=words)
         else:
-            paragraph += phrases["was"].format(prev_score=prev_score)
+            paragraph += phrases["was_reverse" if reverse else "was"].format(prev_score=prev_score, words=words)
     return paragraph + phrases["end"]
 
 
