@@ -440,9 +440,9 @@ def test_characters_no_font_has_are_drawn_as_code_points(small_model):
     from lstm_sentiment.explain.plots import render_png
 
     # 🦩 and 🥰 are in neither font: matplotlib drew empty boxes and warned once per glyph.
-    assert drawable("好看 🦩 good 🥰") == "好看 U+1F9A9 good U+1F970"
+    assert drawable("好看 🦩 good 🥰") == "好看 [U+1F9A9] good [U+1F970]" and drawable("我🦩🥰") == "我[U+1F9A9][U+1F970]"
     # A keycap's enclosing mark and a flag's tag characters have no glyph and no width of their own.
-    assert drawable("1\u20e3 \U0001f3f4\U000e0067\U000e007f") == "1 U+1F3F4"
+    assert drawable("1\u20e3 \U0001f3f4\U000e0067\U000e007f") == "1 [U+1F3F4]"
     expl = explain(small_model, "好看 🦩 good 🥰 ✨")
     with warnings.catch_warnings():
         warnings.simplefilter("error")

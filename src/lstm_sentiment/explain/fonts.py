@@ -65,7 +65,7 @@ def _drawn_code_points() -> frozenset[int]:
 
 def drawable(text: str) -> str:
     """``text`` as :func:`font_families` can draw it: a character neither font has (most emoji: 🦩, 🥰) is
-    written ``U+1F9A9``, where matplotlib drew an empty box and printed a warning per glyph; a format
+    written ``[U+1F9A9]`` (bracketed: two in a row read "U+1F9A9U+1F970"), where matplotlib drew an empty box and printed a warning per glyph; a format
     character or combining mark without a glyph (a keycap's U+20E3, a flag's tag characters) is dropped."""
     drawn = _drawn_code_points()
     out = []
@@ -73,7 +73,7 @@ def drawable(text: str) -> str:
         if ord(ch) in drawn or ch in "\n ":
             out.append(ch)
         elif unicodedata.category(ch) not in ("Cf", "Mn", "Me"):
-            out.append(f"U+{ord(ch):04X}")
+            out.append(f"[U+{ord(ch):04X}]")
     return "".join(out)
 
 
