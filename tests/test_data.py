@@ -503,7 +503,7 @@ def test_jsonl_columns_no_json_output_can_carry_are_written_as_null_or_marked(tm
     # 1e400 read as inf and went out as Infinity (NaN, -Infinity likewise): invalid JSON, without a word.
     path = tmp_path / "t.jsonl"
     path.write_text('{"text": "好", "v": 1e400, "w": [NaN, 2.5], "n": 123456789012345678901234567890}\n{"text": "差", "v": 1.5}\n', encoding="utf-8")
-    with pytest.warns(UserWarning, match=r"t\.jsonl: line 1: NaN or Infinity in its other columns \(JSON has neither\), written as null"):
+    with pytest.warns(UserWarning, match=r"t\.jsonl: line 1: NaN or Infinity in its other columns \(JSON has neither\), kept as null \(an empty cell in CSV or TSV output\)"):
         rows = list(iter_rows(path))
     assert rows == [("好", {"v": None, "w": [None, 2.5], "n": 123456789012345678901234567890}), ("差", {"v": 1.5})]
     # A lone surrogate in another column is written as ?, no longer without a word.

@@ -924,7 +924,7 @@ def _writable(values: dict, where: str) -> dict:
     try:
         dumped = json.dumps(values, ensure_ascii=False, allow_nan=False)
     except ValueError:
-        warn_caller(f"{where}: NaN or Infinity in its other columns (JSON has neither), written as null")
+        warn_caller(f"{where}: NaN or Infinity in its other columns (JSON has neither), kept as null (an empty cell in CSV or TSV output)")
         values = _finite(values)
         dumped = json.dumps(values, ensure_ascii=False)
     if not LONE_SURROGATE.search(dumped):
