@@ -210,7 +210,7 @@ def test_markdown_shows_the_text_as_written_not_as_markup(small_model):
     # was headed in English above Chinese prose.
     coloured = explain(small_model, "好 \x1b[31m红 电影")
     report = to_markdown(coloured, narration=narrate(coloured, "zh"), narration_lang="zh")
-    assert "\x1b" not in report and "**Text:** 好 \\x1b\\[31m红 电影" in report and "\n### 逐步讲解\n" in report
+    assert f"**Model:** {small_model.path.name}  " in report and "\x1b" not in report and "**Text:** 好 \\x1b\\[31m红 电影" in report and "\n### 逐步讲解\n" in report
 
 
 def test_markdown_escape_keeps_any_text_as_written():
@@ -690,6 +690,7 @@ def test_the_terminal_table_keeps_every_figure_at_80_columns_and_in_a_c_locale(m
         result = run_cli("explain", text, "--model", "en")
         lines = _ANSI.sub("", result.stdout).splitlines()
         assert result.returncode == 0 and "…" not in result.stdout and ("┃" in result.stdout) == framed, result.stdout
+        assert "model en, layer 0, forward" in result.stdout  # routing's choice was not said
         assert max(map(len, lines)) <= max(int(columns), 70)  # 70: the compact table's own width, wrapped by a narrower terminal
         steps = [line for line in lines if re.match(r"^\W*\d+\W", line)]
         assert [line.strip(" │").split()[-1] for line in steps] == contributions and f"{wanted['label']} 0.99" in steps[-1]

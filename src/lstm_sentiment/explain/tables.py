@@ -14,6 +14,7 @@ from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
+from lstm_sentiment.bundle import bundle_name
 from lstm_sentiment.explain.narrate import HEADING
 from lstm_sentiment.explain.walk import GATES, Explanation, signed
 from lstm_sentiment.output import shown
@@ -44,7 +45,9 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward", co
     trace = expl.trace(layer, direction)
     # Class names come from the training file as tokens come from the text: plain text, not rich markup,
     # line by line (shown writes a newline as an escape).
-    title = Text("\n").join([shown(_summary(expl)), Text(_view(expl, layer, direction) + ("; f i g o: gate means" if compact else ""))])
+    # The model by its folder's name, as the page names it: routing picks zh or en, and the table did not say which.
+    view = f"model {bundle_name(expl.model)}, {_view(expl, layer, direction)}" + ("; f i g o: gate means" if compact else "")
+    title = Text("\n").join([shown(_summary(expl)), shown(view)])
     caption = Text("\n").join(shown(f"{kind}: {text}") for kind, text in expl.notices)
     layout = {"box": box.SIMPLE_HEAD, "pad_edge": False, "padding": 0} if compact else {}
     table = Table(title=title, caption=caption or None, **layout)
@@ -107,6 +110,7 @@ def to_markdown(expl: Explanation, layer: int = 0, direction: str = "forward", n
         f"**Text:** {_escape(expl.text)}",
         "",
         f"**Prediction:** {_escape(_summary(expl))}  ",
+        f"**Model:** {_escape(bundle_name(expl.model))}  ",
         f"**Gates of:** {_view(expl, layer, direction)}; running = prediction for the first t tokens alone; "
         "contrib. = drop of the predicted label's probability when the token is replaced by `<unk>` (left out, when it is `<unk>`).",
         "",
