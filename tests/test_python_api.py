@@ -280,6 +280,10 @@ def test_labelled_texts_reads_a_series_by_position_and_refuses_a_dict():
     assert data.subset([0, 1]).texts == ["一般般", "太差了"] and data.labels == ["neutral", "negative", "positive"]
     with pytest.raises(TypeError, match=r"^d: texts must be a sequence \(a list\), not dict$"):
         LabelledTexts({"好": 1}, ["positive"], "d")
+    # The source may be left out; None was taken, and messages named the data "None".
+    assert LabelledTexts(["好"], ["positive"]).source == "data"
+    with pytest.raises(TypeError, match=r"^source must be a str naming the data .*, not NoneType$"):
+        LabelledTexts(["好"], ["positive"], None)
 
 
 @pytest.mark.slow  # two short training runs

@@ -29,19 +29,22 @@ class LabelledTexts:
         texts: the raw texts (a list: another sequence, a tuple or a pandas Series, is copied into one, in
             its order).
         labels: one class name per text, as given (``train`` and ``evaluate`` fold them: 0/1, case).
-        source: where they came from, for messages.
+        source: where they came from, for messages and metrics.json ("my.csv:train"); default "data".
 
     Raises:
         ValueError: not one label per text.
         TypeError: ``texts`` or ``labels`` given as one string (read as one text per character), as a
-            dict, or as something without a length and indexing (None, a generator).
+            dict, or as something without a length and indexing (None, a generator); ``source`` not a str.
     """
 
     texts: list[str]
     labels: list[str]
-    source: str
+    source: str = "data"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.source, str):
+            # None was taken, and messages and metrics.json named the data "None".
+            raise TypeError(f"source must be a str naming the data (\"my.csv:train\"), not {type(self.source).__name__}")
         for name in ("texts", "labels"):
             value = getattr(self, name)
             if isinstance(value, (str, bytes)):
