@@ -2437,3 +2437,21 @@ def test_predict_gives_a_lone_surrogate_an_error_record(tiny_bundle):
     bad, good = model.predict(["好\ud800", "好"])
     assert bad == {"text": "好\ud800", "label": None, "score": None, "probs": None, "error": "holds a lone surrogate (\\ud800), not text"}
     assert good["label"] in model.id2label and "error" not in good
+
+
+def test_python_fine_tuning_warns_of_the_settings_it_replaces(tiny_bundle, tmp_path):
+    # ModelConfig(hidden_size=64) beside init_from trained the base's 5 units, and an embedding_lr_scale
+    # beside frozen vectors was ignored, from Python without a word (the command refuses such flags).
+    from lstm_sentiment.errors import SentimentWarning
+    from lstm_sentiment.training.train import train
+
+    texts = [f"我 喜欢 这个 电影 {'好' * (i % 3 + 1)}" for i in range(8)] + [f"我 不 喜欢 这个 电影 {'差' * (i % 3 + 1)}" for i in range(8)]
+    data = LabelledTexts(texts, ["positive"] * 8 + ["negative"] * 8, "mine")
+    valid = LabelledTexts(["喜欢 好", "不 喜欢 差"], ["positive", "negative"], "v")
+    with pytest.warns(SentimentWarning) as said:
+        train(data, valid, None, tmp_path / "tuned", ModelConfig(hidden_size=64, dropout=0.1), DataConfig(min_count=1),
+              TrainConfig(epochs=1, embedding_lr_scale=0.5), init_from=tiny_bundle)
+    messages = [str(w.message) for w in said]
+    assert f"fine-tuning keeps the network and tokenizer of {tiny_bundle}: ModelConfig.hidden_size=64, DataConfig.min_count=1 ignored (the base's are used)" in messages
+    assert any(m.startswith("TrainConfig.embedding_lr_scale=0.5 is the rate of fine-tuned word vectors") for m in messages), messages
+    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["model"]["hidden_size"] == 5

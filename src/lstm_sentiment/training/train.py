@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -95,6 +95,20 @@ def load_base(init_from: str | Path) -> tuple:
         SentimentError: an empty name, a missing folder, or a bundle that does not load (as ``load_bundle``).
     """
     return load_bundle(default_model_path(init_from) if init_from in DEFAULT_MODELS else model_path(init_from))
+
+
+def _warn_of_ignored_settings(init_from: str | Path, *configs: tuple) -> None:
+    """Warn of the ``(given, kept)`` configs' fields set away from their defaults that fine-tuning from
+    ``init_from`` replaces by the base's: ``ModelConfig(hidden_size=64)`` trained the base's 128 units from
+    Python without a word (the command refuses such flags)."""
+    ignored = [
+        f"{type(given).__name__}.{field.name}={getattr(given, field.name)!r}"
+        for given, kept in configs
+        for field in fields(given)
+        if getattr(given, field.name) != getattr(type(given)(), field.name) and getattr(given, field.name) != getattr(kept, field.name)
+    ]
+    if ignored:
+        warn_caller(f"fine-tuning keeps the network and tokenizer of {init_from}: {', '.join(ignored)} ignored (the base's are used)")
 
 
 def _check_held_out(valid_data: LabelledTexts, test_data: LabelledTexts | None, domain_tests: dict[str, LabelledTexts]) -> None:
@@ -295,11 +309,17 @@ def train(
     base = load_base(init_from) if init_from is not None else None
     if base is not None:
         check_language(train_data, reading_language(base[3]), f"the model {init_from}", "fine-tune a model of their language")
-        model_cfg = replace(ModelConfig.from_dict(base[3]["model"]), dropout=model_cfg.dropout, word_dropout=model_cfg.word_dropout, freeze_embeddings=model_cfg.freeze_embeddings)
-        data_cfg = DataConfig.from_dict(base[3]["data"])
+        kept_model = replace(ModelConfig.from_dict(base[3]["model"]), dropout=model_cfg.dropout, word_dropout=model_cfg.word_dropout, freeze_embeddings=model_cfg.freeze_embeddings)
+        kept_data = DataConfig.from_dict(base[3]["data"])
+        _warn_of_ignored_settings(init_from, (model_cfg, kept_model), (data_cfg, kept_data))
+        model_cfg, data_cfg = kept_model, kept_data
     elif embeddings is None and data_cfg.lang != "auto":
         # Such a run trained without a word, 40 % of its tokens read.
         check_language(train_data, data_cfg.lang, f"--lang {data_cfg.lang}", "drop --lang (DataConfig.lang='auto')")
+    if model_cfg.freeze_embeddings and train_cfg.embedding_lr_scale != TrainConfig().embedding_lr_scale:
+        # The command fine-tunes the vectors when --embedding-lr-scale is given alone; from Python it was ignored.
+        warn_caller(f"TrainConfig.embedding_lr_scale={train_cfg.embedding_lr_scale!r} is the rate of fine-tuned word vectors, "
+                    "and ModelConfig.freeze_embeddings=True keeps them fixed: ignored (give freeze_embeddings=False to fine-tune them)")
     if (out_dir / "model.safetensors").is_file():
         # After the checks above: a run refused for its data (a missing file, labels unseen in training)
         # said first that it would replace the model. Retraining into it had replaced a model without a word.
