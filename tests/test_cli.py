@@ -711,3 +711,14 @@ def test_a_text_argument_that_names_a_file_is_warned_of(tmp_path):
     # A text that names no file, and one from stdin, are not warned of.
     assert run_cli("predict", "好看", "x" * 5000, cwd=tmp_path).stderr == ""
     assert run_cli("explain", "-", "-f", "json", stdin="t.txt", cwd=tmp_path).stderr == ""
+
+
+def test_evaluate_prints_its_report_under_an_ascii_locale(tmp_path, monkeypatch):
+    # The accuracy interval's en dash failed the whole report under LC_ALL=C ("cannot hold '–'"), exit 1.
+    data = tmp_path / "two.csv"
+    data.write_text("text,label\n好看,positive\n难看,negative\n", encoding="utf-8")
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    for name, value in (("LC_ALL", "C"), ("LANG", "C"), ("PYTHONUTF8", "0")):
+        monkeypatch.setenv(name, value)
+    result = run_cli("evaluate", "--model", "zh", "--data", str(data))
+    assert result.returncode == 0 and re.search(r"n=2  accuracy=[0-9.]+ \(95% CI [0-9.]+-[0-9.]+\)", result.stdout), result.stderr

@@ -1765,7 +1765,7 @@ def test_a_report_title_in_a_pipe_is_one_line(capsys):
 
     labels = ["negative", "positive"]
     per_class = {label: {"precision": 0.85, "recall": 0.85, "f1": 0.85, "support": 868} for label in labels}
-    title = "zh-reviews:validation  n=1736  accuracy=0.8508 (95% CI 0.8332–0.8668)  macro-F1=0.8495  ECE=0.0195 (T=0.94; 0.0227 at T=1, biases kept)"
+    title = "zh-reviews:validation  n=1736  accuracy=0.8508 (95% CI 0.8332-0.8668)  macro-F1=0.8495  ECE=0.0195 (T=0.94; 0.0227 at T=1, biases kept)"
     print_report({"source": "zh-reviews:validation", "n": 1736, "accuracy": 0.8508, "accuracy_ci95": [0.8332, 0.8668], "macro_f1": 0.8495, "ece": 0.0195, "ece_unscaled": 0.0227,
                   "temperature": 0.94, "labels": labels, "per_class": per_class, "confusion_matrix": [[738, 130], [130, 738]]})
     lines = capsys.readouterr().out.splitlines()
@@ -2080,7 +2080,7 @@ def test_evaluate_without_a_model_scores_each_text_by_its_scripts_model(tmp_path
     result = run_cli("evaluate", "--data", str(path))
     assert result.returncode == 0 and result.stderr == "", result.stderr
     temperatures = re.escape(f"T=zh {zh.temperature:.2f}, en {en.temperature:.2f}")
-    assert re.search(rf"n=6 +accuracy=[0-9.]+ \(95% CI [0-9.]+–[0-9.]+\) +macro-F1=[0-9.]+ +ECE=[0-9.]+ \({temperatures}; [0-9.]+ at T=1, biases kept\)", result.stdout), result.stdout
+    assert re.search(rf"n=6 +accuracy=[0-9.]+ \(95% CI [0-9.]+-[0-9.]+\) +macro-F1=[0-9.]+ +ECE=[0-9.]+ \({temperatures}; [0-9.]+ at T=1, biases kept\)", result.stdout), result.stdout
     assert re.search(r"^by the zh model: n=3 .*\nby the en model: n=3 ", result.stdout, re.M)
     # Labels and rows are checked over the whole data: -1/1 on the zh texts and 0/1 on the en ones were
     # folded per script into two classes (the neutral 0s counted negative), and a row numbered within its script.

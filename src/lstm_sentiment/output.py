@@ -235,9 +235,10 @@ def print_report(report: dict, stderr: bool = False) -> None:
 
 
 def _accuracy(report: dict) -> str:
-    """"accuracy=0.8600 (95% CI 0.8371–0.8801)": a figure of 2 texts read as sure as one of 2,000."""
+    """"accuracy=0.8600 (95% CI 0.8441-0.8745)" (1,720 of 2,000): a figure of 2 texts read as sure as one of
+    2,000. An ASCII hyphen: an en dash failed the report under an ASCII locale."""
     interval = report.get("accuracy_ci95")  # reports of older metrics.json files have none
-    ci = f" (95% CI {interval[0]:.4f}–{interval[1]:.4f})" if interval else ""
+    ci = f" (95% CI {interval[0]:.4f}-{interval[1]:.4f})" if interval else ""
     return f"accuracy={report['accuracy']:.4f}{ci}"
 
 
