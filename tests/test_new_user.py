@@ -4,6 +4,7 @@ random-weight bundle written by ``save_bundle`` stands in for a trained one, so 
 
 from __future__ import annotations
 
+import bz2
 import csv
 import importlib
 import io
@@ -671,11 +672,12 @@ def test_utf16_without_a_byte_order_mark_is_refused_whole(tiny_bundle, tmp_path,
     # A workbook or a program renamed .csv was called UTF-16, or "line 1 is not UTF-8".
     # An xz file was "UTF-16 or UTF-32 (21 of its first 176 bytes are NUL)".
     for signature, kind in ((b"PK\x03\x04\x14\x00\x06\x00", "a zip archive (an Excel .xlsx or an .ods workbook is one)"), (Path(sys.executable).read_bytes()[:64], "a program (ELF)"),
-                            (lzma.compress("text,label\n好看,1\n".encode()), "xz-compressed")):
+                            (lzma.compress("text,label\n好看,1\n".encode()), "xz-compressed"), (bz2.compress("text,label\n好看,1\n".encode()), "bzip2-compressed")):
         (tmp_path / "book.csv").write_bytes(signature + b"\x00" * 40 + b"text,label\n")
+        advice = "decompress it first (xz -dc, zcat: predict reads a pipe)" if kind.endswith("-compressed") else "save or export it as UTF-8 text (CSV UTF-8, say)"
         for command in (("predict", "-i"), ("evaluate", "--data")):
             assert_one_line_error(run_cli(command[0], "--model", str(tiny_bundle), command[1], str(tmp_path / "book.csv")), 1,
-                                  re.escape(f"book.csv: {kind}, not text; save or export it as UTF-8 text (CSV UTF-8, say)"))
+                                  re.escape(f"book.csv: {kind}, not text; {advice}"))
     stdin = subprocess.run([sys.executable, "-m", "lstm_sentiment", "predict", "--model", str(tiny_bundle), "-"],
                            input="好看\n坏\n".encode("utf-16-le"), capture_output=True)
     assert stdin.returncode == 1 and stdin.stderr.decode().startswith("error: <stdin>: UTF-16 or UTF-32")

@@ -81,6 +81,8 @@ _BINARY = (
     (b"\x1f\x8b", "gzip-compressed"),
     (b"\xfd7zXZ\x00", "xz-compressed"),  # an xz file was "UTF-16 or UTF-32 (21 of its first 176 bytes are NUL)"
     (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
+    *((b"BZh%d1AY&SY" % level, "bzip2-compressed") for level in range(1, 10)),  # the digit: the block size
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
     (b"%PDF-", "a PDF document"),
     (b"\x7fELF", "a program (ELF)"),
 )
@@ -95,7 +97,8 @@ def _refuse_utf16(head: bytes, source: str) -> None:
         raise SentimentError(f"{source}: UTF-16 or UTF-32 (it starts with a byte-order mark for one); save the file as UTF-8")
     for signature, kind in _BINARY:
         if head.startswith(signature):  # a zip (an Excel workbook) or a program renamed .csv was called UTF-16
-            raise SentimentError(f"{source}: {kind}, not text; save or export it as UTF-8 text (CSV UTF-8, say)")
+            advice = "decompress it first (xz -dc, zcat: predict reads a pipe)" if kind.endswith("-compressed") else "save or export it as UTF-8 text (CSV UTF-8, say)"
+            raise SentimentError(f"{source}: {kind}, not text; {advice}")
     nuls = head.count(0)
     if nuls >= 2 and nuls * 10 >= len(head):
         raise SentimentError(f"{source}: UTF-16 or UTF-32 ({nuls} of its first {len(head)} bytes are NUL), or not text; save the file as UTF-8")
