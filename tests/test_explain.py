@@ -702,3 +702,11 @@ def test_the_terminal_table_keeps_every_figure_at_80_columns_and_in_a_c_locale(m
         monkeypatch.setenv(name, value)
     result = run_cli("explain", "I loved it", "--model", "en")
     assert result.returncode == 0 and "|dc|" in result.stdout and "| contrib. |" in result.stdout, result.stderr
+    # Compact there too: rich framed it in ASCII, its cells run together ("|1|i    |0.43|").
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "60")
+    compact = _ANSI.sub("", run_cli("explain", "I loved it", "--model", "en").stdout)
+    assert " t token    f    i     g    o  |c|  |h| |dc| running" in compact and "|1|" not in compact, compact
+    # The whole report or nothing: the table was printed, then the narration's quotation marks failed.
+    narrated = run_cli("explain", "I loved it", "--model", "en", "--narrate", "en")
+    assert narrated.returncode == 1 and narrated.stdout == "" and "cannot hold" in narrated.stderr

@@ -905,12 +905,16 @@ def explain(
         if compact or console.options.ascii_only:
             table = rich_table(expl, layer, direction.value, compact=compact, ascii_only=console.options.ascii_only)
             console = fitting_console(table)
-        with _naming_stdout():
+        with console.capture() as captured:
             console.print(table)
             for paragraph in narration or []:
                 console.print()
                 # soft_wrap: a paragraph stays one line in a file or pipe; the terminal wraps it for display.
                 console.print(paragraph, markup=False, highlight=False, soft_wrap=True)
+        report = captured.get()
+        # All or nothing: under an ASCII locale the table was printed, then the narration's “ failed.
+        report.encode(sys.stdout.encoding or "utf-8")
+        _write_stdout(report)
 
 
 # Torch-free (the package exports lazily), so --help stays fast; its defaults are the flags' defaults.

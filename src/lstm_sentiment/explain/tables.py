@@ -33,6 +33,11 @@ def _view(expl: Explanation, layer: int, direction: str) -> str:
     return f"layer {trace.layer}, {trace.direction}, H={trace.hidden_size}"
 
 
+# box.SIMPLE_HEAD in ASCII: rich replaces a box an ASCII output cannot hold by its framed ASCII box, which
+# beside the compact layout's zero padding ran the cells together ("|1|i    |0.43|").
+_ASCII_HEAD = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
+
+
 def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward", compact: bool = False, ascii_only: bool = False):
     """A rich Table of the steps, titled with the prediction (and the truncation note and the warning, if any).
 
@@ -49,7 +54,7 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward", co
     view = f"model {bundle_name(expl.model)}, {_view(expl, layer, direction)}" + ("; f i g o: gate means" if compact else "")
     title = Text("\n").join([shown(_summary(expl)), shown(view)])
     caption = Text("\n").join(shown(f"{kind}: {text}") for kind, text in expl.notices)
-    layout = {"box": box.SIMPLE_HEAD, "pad_edge": False, "padding": 0} if compact else {}
+    layout = {"box": _ASCII_HEAD if ascii_only else box.SIMPLE_HEAD, "pad_edge": False, "padding": 0} if compact else {}
     table = Table(title=title, caption=caption or None, **layout)
     norms = ("|c|", "|h|", "|dc|") if ascii_only else ("‖c‖", "‖h‖", "‖Δc‖")
     gates = tuple(_HEADS) if compact else tuple(_HEADS.values())
