@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from lstm_sentiment.core import LSTM
+from lstm_sentiment.errors import run_script
 
 N, L, H_IN, H = 64, 64, 128, 128
 
@@ -66,4 +67,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

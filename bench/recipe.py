@@ -1,6 +1,6 @@
 """Choose the training recipe on validation: each variant trained on a sample of every domain's train split.
 
-Usage: python bench/recipe.py --data DATA --lang zh [--cap 5000] [--variants frozen,fine-tuned,...] [--domains imdb] [--seed 1] [--sentences]
+Usage: python bench/recipe.py --data DATA --lang zh [--cap 5000] [--variants frozen,fine-tuned,...] [--domains imdb] [--seed 0] [--sentences]
 
 Every variant changes one thing from the base (the defaults): word vectors frozen or fine-tuned (at 0.1 or 1
 times the learning rate: fine-tuned, fine-tuned-lr1), layers, hidden size, pooling, dropout, batch size,
@@ -55,21 +55,27 @@ VARIANTS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--lang", default="zh")
+    parser.add_argument("--data", type=Path, required=True, help="folder holding zh-multi/, sst2/ and imdb/")
+    parser.add_argument("--lang", default="zh", choices=("zh", "en"), help="the language whose domains are sampled")
     parser.add_argument("--cap", type=int, default=5000, help="training texts per domain")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="variants to train, comma-separated (see VARIANTS)")
+    parser.add_argument("--epochs", type=int, default=None, help="most epochs of every variant (default: each recipe's)")
     parser.add_argument("--seed", type=int, default=0, help="TrainConfig.seed of every variant")
     parser.add_argument("--domains", default=None, help="only these domains (comma-separated), e.g. imdb for the longest texts")
     parser.add_argument("--sentences", action="store_true", help="train on the sample's sentences too (with_sentences)")
     args = parser.parse_args()
     from lstm_sentiment.config import DataConfig, ModelConfig, TrainConfig
     from lstm_sentiment.data.dataset import with_sentences
-    from lstm_sentiment.data.domains import domains, held_out, mixture, unlabelled
+    from lstm_sentiment.data.domains import check_domain_names, domains, held_out, mixture, unlabelled
+    from lstm_sentiment.errors import SentimentError
     from lstm_sentiment.training.shipped import VALID_CAP
     from lstm_sentiment.training.train import train
 
+    # Before the data loads and any variant trains: "--variants base,frozn" trained base, then a KeyError.
+    unknown = [name for name in args.variants.split(",") if name not in VARIANTS]
+    if unknown:
+        raise SentimentError(f"{', '.join(map(repr, unknown))}: no such variant; choose from {', '.join(VARIANTS)}")
+    check_domain_names(args.lang, args.domains.split(",") if args.domains else [])
     splits = domains(args.lang, args.data)
     if args.domains:
         splits = {name: splits[name] for name in args.domains.split(",")}

@@ -37,8 +37,10 @@ sys.path.insert(0, str(SRC))
 
 import torch  # noqa: E402
 
+from lstm_sentiment.atomic import check_output_file  # noqa: E402
 from lstm_sentiment.data.corpus import load_zh_reviews  # noqa: E402
 from lstm_sentiment.data.files import iter_texts  # noqa: E402
+from lstm_sentiment.errors import run_script  # noqa: E402
 from lstm_sentiment.output import write_records  # noqa: E402
 from lstm_sentiment.explain import explain  # noqa: E402
 from lstm_sentiment.inference.batches import length_batches, pad_batch  # noqa: E402
@@ -432,9 +434,10 @@ def main() -> None:
     parser.add_argument("--rss-lines", type=int, default=200_000, help="lines of the memory run (default 200,000)")
     parser.add_argument("--epochs", type=int, default=3, help="timed training epochs, ours and bare (default 3)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per figure (default 3)")
-    parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run: 1,000 sentences, 100 for SnowNLP, 20,000 lines, 1 epoch")
+    parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run: 1,000 sentences, 100 for SnowNLP, 20,000 lines, 1 epoch, 1 repeat (in place of those options' values, given or not)")
     parser.add_argument("--out", type=Path, default=REPO / "BENCHMARKS.md", help="Markdown file to add the dated section to")
     args = parser.parse_args()
+    check_output_file(args.out, "--out")  # before the minutes of work: an unwritable --out failed at the end
     if args.quick:
         args.sentences, args.snownlp_sample, args.rss_lines, args.epochs, args.repeats = 1_000, 100, 20_000, 1, 1
     model_arg = args.model
@@ -572,4 +575,4 @@ def write_benchmarks(path: Path, run: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_script(main)

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -722,3 +723,46 @@ def test_evaluate_prints_its_report_under_an_ascii_locale(tmp_path, monkeypatch)
         monkeypatch.setenv(name, value)
     result = run_cli("evaluate", "--model", "zh", "--data", str(data))
     assert result.returncode == 0 and re.search(r"n=2  accuracy=[0-9.]+ \(95% CI [0-9.]+-[0-9.]+\)", result.stdout), result.stderr
+
+
+def test_a_build_script_stopped_by_sigterm_cleans_up_and_says_so_in_one_line(capsys, tmp_path):
+    # bench/run.py killed by SIGTERM left its 13 MB work folder in /tmp; Ctrl-C ended in a traceback.
+    import tempfile
+
+    from lstm_sentiment.errors import run_script
+
+    left = []
+
+    def work():
+        with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+            left.append(Path(folder))
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the signal arrives during the work
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as ended:
+        run_script(work)
+    assert ended.value.code == 130 and not left[0].exists() and signal.getsignal(signal.SIGTERM) is before
+    assert capsys.readouterr().err.startswith("error: interrupted;")
+
+
+def test_bench_scripts_refuse_bad_arguments_before_any_work(tmp_path):
+    # Each of these loaded the data, trained for minutes or printed a table header, then a KeyError traceback
+    # (or skipped a mistyped domain without a word).
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "config.json").write_text(json.dumps({"finetune_base": {"lang": "zh", "held_out": "hotels", "cap": 8000}}), encoding="utf-8")
+    for script, args, said in (
+        ("recipe.py", ["--variants", "base,frozn"], r"^error: 'frozn': no such variant; choose from base, frozen,"),
+        ("recipe.py", ["--domains", "film"], r"^error: 'film': not one of the zh domains \(zh-reviews, shopping, hotels, movies\)$"),
+        ("quality.py", ["--langs", "zh,xx"], r"^error: no build data for the language 'xx'; choose zh or en$"),
+        ("quality.py", ["--langs", "zh", "--train-domains", "hotel"], r"^error: 'hotel': not one of the zh domains"),
+        ("quality.py", ["--langs", "zh", "--out", str(tmp_path)], r"^error: --out .* is a directory; choose another name$"),
+        ("finetune.py", ["--lang", "en", "--held-out", "movies"], r"^error: 'movies': not one of the en domains \(sst2, imdb\)$"),
+        ("finetune.py", ["--base", str(base)], r"^error: .*base holds a base built with .*'held_out': 'hotels'.*, not .*'held_out': 'movies'"),
+        ("finetune.py", ["--sizes", "1k"], r"argument --sizes: '1k': give whole numbers"),
+    ):
+        result = subprocess.run([sys.executable, str(bench / script), "--data", str(tmp_path / "no-data"), *args], capture_output=True, text=True, timeout=120)
+        assert result.returncode in (1, 2) and "Traceback" not in result.stderr, (script, args, result.stderr)
+        assert re.search(said, result.stderr.strip().splitlines()[-1]), (script, args, result.stderr)

@@ -21,6 +21,7 @@ from lstm_sentiment.data.files import read_labelled
 from lstm_sentiment.errors import SentimentError
 
 ZH_FILES = ("shopping", "hotels", "movies")
+DOMAIN_NAMES = {"zh": ("zh-reviews", *ZH_FILES), "en": ("sst2", "imdb")}
 # Held-out SST-2 sentences for validation and for test.
 SST2_HELD_OUT = 1_500
 
@@ -103,8 +104,24 @@ def en_domains(data_dir: Path) -> dict[str, Splits]:
 
 
 def domains(lang: str, data_dir: Path) -> dict[str, Splits]:
-    """The domains of a language ("zh" or "en")."""
+    """The domains of a language ("zh" or "en").
+
+    Raises:
+        SentimentError: another language ("xx" read the en data and failed on a model later), or a file missing.
+    """
+    check_domain_names(lang, [])
     return zh_domains(data_dir) if lang == "zh" else en_domains(data_dir)
+
+
+def check_domain_names(lang: str, names: list[str]) -> None:
+    """Raise SentimentError, naming the choices, for a language without build data or a domain ``names``
+    holds that is not one of its :data:`DOMAIN_NAMES`: a benchmark ran minutes before a KeyError, or skipped
+    a mistyped domain ("hotel") without a word."""
+    if lang not in DOMAIN_NAMES:
+        raise SentimentError(f"no build data for the language {lang!r}; choose zh or en")
+    unknown = [name for name in names if name not in DOMAIN_NAMES[lang]]
+    if unknown:
+        raise SentimentError(f"{', '.join(map(repr, unknown))}: not one of the {lang} domains ({', '.join(DOMAIN_NAMES[lang])})")
 
 
 def mixture(splits: dict[str, Splits], part: int, cap: int | dict[str, int], seed: int = 13) -> LabelledTexts:
