@@ -563,6 +563,10 @@ def test_the_page_is_in_the_language_of_its_headings_and_the_text_in_its_own(sma
         page = (tmp_path / f"{lang}.html").read_text(encoding="utf-8")
         assert page.startswith(f"<!doctype html>\n<html lang=\"{lang}\">") and legend in page and prediction in page
         assert '<div id="sentence" lang="zh">' in page and '<bdi dir="auto" lang="zh">' in page
+        assert f"<th>t</th><th>{'词' if lang == 'zh' else 'token'}</th>" in page
+    # A text of a model reading words may be any language: not called English.
+    write_html(tmp_path / "en-text.html", explain(SentimentModel.load("en"), "un film superbe"), None, "zh", png=b"")
+    assert '<bdi dir="auto" lang="">un film superbe</bdi>' in (tmp_path / "en-text.html").read_text(encoding="utf-8")
 
 
 def test_page_in_headless_chromium(page, chromium_tab):

@@ -153,7 +153,7 @@ $note
 <h2>$step_heading</h2>
 <div id="detail" aria-live="polite"></div>
 <h2>$contrib_heading</h2>
-<table class="contrib"><thead><tr><th>t</th><th>token</th><th>$contrib_column</th></tr></thead><tbody>$contrib_rows</tbody></table>
+<table class="contrib"><thead><tr><th>t</th><th>$token_column</th><th>$contrib_column</th></tr></thead><tbody>$contrib_rows</tbody></table>
 $narration
 <h2>$heatmap_heading</h2>
 <img class="heatmaps" alt="$heatmap_alt" src="data:image/png;base64,$png">
@@ -187,6 +187,7 @@ _TEXT = {
         "contrib_column": "drop of the predicted label's probability when the token is replaced by <unk>",
         "heatmap_heading": "Heatmaps",
         "legend": "colour: the running prediction (stronger = surer)",
+        "token": "token",
         "prediction": "prediction",
         "model": "model",
     },
@@ -197,6 +198,7 @@ _TEXT = {
         "contrib_column": "把该词换成 <unk> 后预测类别概率的下降",
         "heatmap_heading": "热力图",
         "legend": "颜色：到该词为止的预测（越深越确定）",
+        "token": "词",
         "prediction": "预测",
         "model": "模型",
     },
@@ -242,8 +244,9 @@ def write_html(
     # The text in its own direction (Arabic, Hebrew); the tokens stay in time order, t = 1 on the left.
     # The model by its folder's name: a page is a file people pass on, and the path was the writer's machine's.
     model = bundle_name(expl.model)
-    # The page is in the headings' language, the text in its own (a zh page of an en text read "I loved it" as zh).
-    text_lang = "zh" if expl.lang == "zh" else "en"
+    # The page is in the headings' language, the text in its own (a zh page of an en text read "I loved it" as
+    # zh): Chinese for a zh model's text, else unknown (""), as a model reading words may read any language.
+    text_lang = "zh" if expl.lang == "zh" else ""
     meta = (f'<bdi dir="auto" lang="{text_lang}">{esc(expl.text)}</bdi><br>{words["prediction"]}: <b>{esc(expl.label)} {expl.score:.4f}</b> '
             f'({probs}) · {words["model"]}: {esc(model)}')
     note = "".join(f'<div class="note">{kind}: {esc(text)}</div>' for kind, text in expl.notices)
@@ -269,6 +272,7 @@ def write_html(
         note=note,
         tokens="".join(spans),
         text_lang=text_lang,
+        token_column=words["token"],
         legend=legend,
         step_heading=words["step_heading"],
         contrib_heading=words["contrib_heading"],
