@@ -81,7 +81,7 @@ def test_a_temperature_at_its_bound_is_said_in_the_warning_and_the_card():
     note = bound_note(fitted)
     assert note == (
         "the temperature is at its lower bound 0.25: on mine.csv (validation split) (32 texts, accuracy 1.0000) the likelihood"
-        " still rose as it fell, and every score is pushed toward 0 or 1 (4 times the logits); the model is less sure than it is right (trained too few epochs, or too few validation texts to tell): more epochs (TrainConfig.epochs, --epochs) or more validation texts (--valid) calibrate the scores better"
+        " still rose as it fell, and every score is pushed toward 0 or 1 (4 times the logits); the model is less sure than it is right (trained too few epochs, or too few validation texts to tell): more epochs (--epochs, TrainConfig.epochs) or more validation texts (--valid) calibrate the scores better"
     )
     # A model that barely tells the classes apart (accuracy 0.62) was told its scores would lie near 0 or 1
     # where they stayed near even and the fit raised the calibration error.

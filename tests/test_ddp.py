@@ -48,5 +48,5 @@ def test_fewer_batches_than_processes_is_one_line_before_they_start(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("text,label\n" + "".join(f"第{i}家店真好吃,1\n第{i}家店太难吃,0\n" for i in range(30)), encoding="utf-8")
     result = run_cli("train", "--data", str(data), "--out", str(tmp_path / "m"), "--epochs", "1", "--accelerator", "cpu", "--devices", "2", "--strategy", "ddp")
-    assert_one_line_error(result, 1, r"^error: 48 training texts make 1 batch\(es\) of 64, fewer than the 2 processes: lower --batch-size or --devices$")
+    assert_one_line_error(result, 1, r"^error: 48 training texts make 1 batch\(es\) of 64, fewer than the 2 processes: lower the batch size or the devices \(--batch-size, --devices, TrainConfig.batch_size, TrainConfig.devices\)$")
     assert "Initializing distributed" not in result.stderr and not (tmp_path / "m").exists()

@@ -1072,7 +1072,7 @@ def test_coverage_of_a_vectors_file_is_told_for_the_words_kept(tmp_path):
 
     # With no word kept, every text was <unk> alone: a model of one answer, saved with exit 0 (stop 27's trial).
     assert_one_line_error(run_cli("train", "--data", str(data), "--embeddings", str(vectors), "--min-count", "1000", "--out", str(out)), 1,
-                          r"no word of the data is seen 1000 times \(DataConfig.min_count, --min-count\): every token would be <unk>; lower it")
+                          r"no word of the data is seen 1000 times \(--min-count, DataConfig.min_count\): every token would be <unk>; lower it")
     assert not out.exists()
     other = tmp_path / "other.txt"
     other.write_text("2 2\nfun 0.5 0.1\ndull -0.4 0.2\n", encoding="utf-8")
@@ -1925,7 +1925,7 @@ def test_training_that_diverges_says_so(tmp_path):
     rows = random.Random(0).sample(range(len(corpus)), 400)  # the corpus lists its classes one after the other
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(SentimentError, match=r"^training diverged: the best epoch's weights or scores are NaN or infinite; lower the learning rate \(TrainConfig.lr, --lr; it was 1e\+10\) or the weight decay \(--weight-decay\)$"):
+        with pytest.raises(SentimentError, match=r"^training diverged: the best epoch's weights or scores are NaN or infinite; lower the learning rate \(--lr, TrainConfig.lr; it was 1e\+10\) or the weight decay \(--weight-decay, TrainConfig.weight_decay\)$"):
             train(corpus.subset(rows[:320]), corpus.subset(rows[320:]), None, tmp_path / "m", ModelConfig(), DataConfig(), TrainConfig(epochs=1, lr=1e10))
     assert not (tmp_path / "m").exists()
 

@@ -227,8 +227,8 @@ def test_a_class_the_model_never_predicts_is_named():
     report = classification_report([0, 1, 1, 1], [1, 1, 1, 1], labels)
     said = _unpredicted_warning(report, ["positive"] * 9 + ["negative"], "none")
     assert said.startswith("the model labels no validation text negative (validation macro-F1 0.4286; the training texts: positive 9, negative 1)")
-    assert said.endswith(": more epochs and patience (--epochs, --patience, TrainConfig), class weights (--class-weight balanced), or more texts of that class, may help")
-    assert _unpredicted_warning(report, ["positive", "negative"], "balanced").endswith(": more epochs and patience (--epochs, --patience, TrainConfig), or more texts of that class, may help")
+    assert said.endswith(": more epochs and patience (--epochs, --patience, TrainConfig.epochs, TrainConfig.patience), class weights (--class-weight balanced, TrainConfig.class_weight), or more texts of that class, may help")
+    assert _unpredicted_warning(report, ["positive", "negative"], "balanced").endswith(": more epochs and patience (--epochs, --patience, TrainConfig.epochs, TrainConfig.patience), or more texts of that class, may help")
     assert _unpredicted_warning(classification_report([0, 1], [0, 1], labels), ["positive", "negative"], "none") is None
 
 

@@ -44,7 +44,7 @@ def bound_note(calibration: dict) -> str | None:
             f"the temperature is at its lower bound {T_MIN}: on {calibration['source']} ({n} texts, accuracy"
             f" {calibration['accuracy_after']:.4f}) the likelihood still rose as it fell, and {effect};"
             " the model is less sure than it is right (trained too few epochs, or too few validation texts to tell):"
-            " more epochs (TrainConfig.epochs, --epochs) or more validation texts (--valid) calibrate the scores better"
+            " more epochs (--epochs, TrainConfig.epochs) or more validation texts (--valid) calibrate the scores better"
         )
     if t >= T_MAX / _AT_BOUND:
         return (

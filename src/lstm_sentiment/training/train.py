@@ -358,7 +358,7 @@ def train(
     log.info("vocabulary %d words; vectors: %s; %s", coverage["vocab_types"], source, _describe({k: v for k, v in coverage.items() if k != "vocab_types"}))
     if not coverage["vocab_types"]:
         # Trained on, every text was <unk> alone: a model that says one class, saved with exit 0.
-        raise SentimentError(f"no word of the data is seen {data_cfg.min_count} times (DataConfig.min_count, --min-count): every token would be <unk>; lower it")
+        raise SentimentError(f"no word of the data is seen {data_cfg.min_count} times (--min-count, DataConfig.min_count): every token would be <unk>; lower it")
     warning = coverage_warning(coverage, source, model_cfg.freeze_embeddings)
     if warning:
         warn_caller(warning)
@@ -400,7 +400,7 @@ def train(
             # Each process takes as many batches as the others, its own: none each here, and Lightning would run
             # epochs of no step and end without a checkpoint to load. Said before fit starts the other processes
             # (with lm_epochs, the language model's fit has run by now).
-            raise SentimentError(f"{len(train_data)} training texts make {len(train_loader)} batch(es) of {train_cfg.batch_size}, fewer than the {trainer.world_size} processes: lower --batch-size or --devices")
+            raise SentimentError(f"{len(train_data)} training texts make {len(train_loader)} batch(es) of {train_cfg.batch_size}, fewer than the {trainer.world_size} processes: lower the batch size or the devices (--batch-size, --devices, TrainConfig.batch_size, TrainConfig.devices)")
         interrupt.fit(trainer, task, train_loader, valid_loader)
         if not trainer.is_global_zero:
             return None
@@ -411,7 +411,7 @@ def train(
         valid_probs = scorer.probabilities(valid_data)
         if not all(bool(torch.isfinite(p).all()) for p in (valid_probs, *model.parameters())):
             # It ended on "temperature must be a finite number > 0, got nan", naming neither cause nor cure.
-            raise SentimentError(f"training diverged: the best epoch's weights or scores are NaN or infinite; lower the learning rate (TrainConfig.lr, --lr; it was {train_cfg.lr:g}) or the weight decay (--weight-decay)")
+            raise SentimentError(f"training diverged: the best epoch's weights or scores are NaN or infinite; lower the learning rate (--lr, TrainConfig.lr; it was {train_cfg.lr:g}) or the weight decay (--weight-decay, TrainConfig.weight_decay)")
         scorer.temperature, calibration = calibrate(model, valid_probs, valid_data, id2label)
         note = bound_note(calibration)
         if note:
@@ -430,7 +430,7 @@ def train(
         if base_macro_f1 is not None and metrics["validation"]["macro_f1"] < base_macro_f1:
             warn_caller(
                 f"the fine-tuned model is below its base {init_from} on {valid_data.source}: macro-F1 "
-                f"{metrics['validation']['macro_f1']:.4f} against {base_macro_f1:.4f} (more epochs, a lower learning rate: --epochs, --lr, TrainConfig; or keep the base)"
+                f"{metrics['validation']['macro_f1']:.4f} against {base_macro_f1:.4f} (more epochs or a lower learning rate: --epochs, --lr, TrainConfig.epochs, TrainConfig.lr; or keep the base)"
             )
         unpredicted = _unpredicted_warning(metrics["validation"], train_data.labels, train_cfg.class_weight)
         if unpredicted:
@@ -563,10 +563,10 @@ def _unpredicted_warning(report: dict, train_labels: list[str], class_weight: st
     if not unpredicted:
         return None
     shares = ", ".join(f"{label} {n}" for label, n in Counter(train_labels).most_common())
-    weigh = "" if class_weight == "balanced" else "class weights (--class-weight balanced), "
+    weigh = "" if class_weight == "balanced" else "class weights (--class-weight balanced, TrainConfig.class_weight), "
     return (
         f"the model labels no validation text {' or '.join(unpredicted)} (validation macro-F1 "
-        f"{report['macro_f1']:.4f}; the training texts: {shares}): more epochs and patience (--epochs, --patience, TrainConfig), {weigh}or more "
+        f"{report['macro_f1']:.4f}; the training texts: {shares}): more epochs and patience (--epochs, --patience, TrainConfig.epochs, TrainConfig.patience), {weigh}or more "
         "texts of that class, may help"
     )
 
