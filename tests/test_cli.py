@@ -705,10 +705,10 @@ def test_a_text_argument_that_names_a_file_is_warned_of(tmp_path):
     (tmp_path / "t.txt").write_text("太难看了\n", encoding="utf-8")
     result = run_cli("predict", "t.txt", "好看", "-f", "jsonl", cwd=tmp_path)
     assert result.returncode == 0 and [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["t.txt", "好看"]
-    assert result.stderr.splitlines() == ["warning: 't.txt' is a file here, and the argument is read as the text itself; give --input t.txt (-i) to classify its lines"]
+    assert result.stderr.splitlines() == ["warning: 't.txt' names a file, and the argument is read as the text itself; give --input t.txt (-i) to classify its lines"]
     result = run_cli("explain", "t.txt", "-f", "json", cwd=tmp_path)
     assert result.returncode == 0 and json.loads(result.stdout)["text"] == "t.txt"
-    assert result.stderr.splitlines() == ["warning: 't.txt' is a file here, and the argument is read as the text itself; give - and < t.txt to explain the text it holds"]
+    assert result.stderr.splitlines() == ["warning: 't.txt' names a file, and the argument is read as the text itself; give - and < t.txt to explain the text it holds"]
     # A text that names no file, and one from stdin, are not warned of.
     assert run_cli("predict", "好看", "x" * 5000, cwd=tmp_path).stderr == ""
     assert run_cli("explain", "-", "-f", "json", stdin="t.txt", cwd=tmp_path).stderr == ""

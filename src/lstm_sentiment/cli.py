@@ -164,7 +164,7 @@ def _warn_if_a_file(texts: Iterable[str], reading: str) -> None:
         except (OSError, ValueError):  # a name too long for the system, or with a NUL, names no file
             named = False
         if named:
-            warn_caller(f"{text!r} is a file here, and the argument is read as the text itself; {reading.format(text)}")
+            warn_caller(f"{text!r} names a file, and the argument is read as the text itself; {reading.format(text)}")
             return
 
 
