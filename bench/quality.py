@@ -144,9 +144,9 @@ def main() -> None:
         check_domain_names(lang, [])
     check_domain_names(langs[0], [d for d in train_domains if not any(d in DOMAIN_NAMES[lang] for lang in langs)])
     check_output_file(args.out, "--out")
-    if importlib.util.find_spec("sklearn") is None:
-        raise ModuleNotFoundError("No module named 'sklearn'", name="sklearn")
     data = {lang: domains(lang, args.data) for lang in langs}
+    if importlib.util.find_spec("sklearn") is None:  # once the data is found, before minutes of work with the models
+        raise ModuleNotFoundError("No module named 'sklearn'", name="sklearn")
     command = f"python bench/quality.py --data DATA --langs {args.langs}" + (f" --train-domains {args.train_domains}" if args.train_domains else "")
     section = [f"## {datetime.date.today().isoformat()}: `{command}`", ""]
     for lang in langs:

@@ -905,7 +905,7 @@ def explain(
         if compact or console.options.ascii_only:
             table = rich_table(expl, layer, direction.value, compact=compact, ascii_only=console.options.ascii_only)
             console = fitting_console(table)
-        with console.capture() as captured:
+        with _naming_stdout(), console.capture() as captured:  # rich flushes stdout as a capture ends
             console.print(table)
             for paragraph in narration or []:
                 console.print()
