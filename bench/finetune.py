@@ -43,7 +43,7 @@ def main() -> None:
     from lstm_sentiment.training.train import train
 
     args.held_out = args.held_out or DEFAULT_HELD_OUT[args.lang]
-    check_domain_names(args.lang, [args.held_out])  # --lang en with zh's movies was a KeyError traceback
+    check_domain_names([args.lang], [args.held_out])  # --lang en with zh's movies was a KeyError traceback
     recorded = {"lang": args.lang, "held_out": args.held_out, "cap": args.cap}
     if args.base is not None and (args.base / "config.json").is_file():
         _check_base(args.base, recorded)

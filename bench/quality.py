@@ -140,9 +140,7 @@ def main() -> None:
     langs, train_domains = args.langs.split(","), [d for d in args.train_domains.split(",") if d]
     # Every check before any work: an unwritable --out, a missing en folder or a mistyped domain ("hotel",
     # skipped without a word) were found after minutes of zh work, which was lost.
-    for lang in langs:
-        check_domain_names(lang, [])
-    check_domain_names(langs[0], [d for d in train_domains if not any(d in DOMAIN_NAMES[lang] for lang in langs)])
+    check_domain_names(langs, train_domains)
     check_output_file(args.out, "--out")
     data = {lang: domains(lang, args.data) for lang in langs}
     if importlib.util.find_spec("sklearn") is None:  # once the data is found, before minutes of work with the models

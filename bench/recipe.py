@@ -75,7 +75,7 @@ def main() -> None:
     unknown = [name for name in args.variants.split(",") if name not in VARIANTS]
     if unknown:
         raise SentimentError(f"{', '.join(map(repr, unknown))}: no such variant; choose from {', '.join(VARIANTS)}")
-    check_domain_names(args.lang, args.domains.split(",") if args.domains else [])
+    check_domain_names([args.lang], args.domains.split(",") if args.domains else [])
     splits = domains(args.lang, args.data)
     if args.domains:
         splits = {name: splits[name] for name in args.domains.split(",")}

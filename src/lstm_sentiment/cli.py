@@ -628,7 +628,10 @@ def _write_stdout(text: str) -> None:
     """``text`` to stdout in pieces of 64 KiB, each flushed. One large write to a pipe whose reader stops
     (``| head``) is cut short by the kernel, and Python's buffered writer then drops the rest without an
     error (exit 0, the output silently short); a piece written after that raises BrokenPipeError, which
-    :func:`command` ends with exit 1."""
+    :func:`command` ends with exit 1. All or nothing for the encoding: a text that stdout's cannot hold
+    fails before any piece is written (under an ASCII locale explain's table was printed, then its narration
+    failed)."""
+    text.encode(sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict")
     for start in range(0, len(text), 1 << 16):
         _stdout_write(text[start : start + (1 << 16)])
 
@@ -911,10 +914,7 @@ def explain(
                 console.print()
                 # soft_wrap: a paragraph stays one line in a file or pipe; the terminal wraps it for display.
                 console.print(paragraph, markup=False, highlight=False, soft_wrap=True)
-        report = captured.get()
-        # All or nothing: under an ASCII locale the table was printed, then the narration's “ failed.
-        report.encode(sys.stdout.encoding or "utf-8")
-        _write_stdout(report)
+        _write_stdout(captured.get())
 
 
 # Torch-free (the package exports lazily), so --help stays fast; its defaults are the flags' defaults.

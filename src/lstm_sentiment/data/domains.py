@@ -109,19 +109,21 @@ def domains(lang: str, data_dir: Path) -> dict[str, Splits]:
     Raises:
         SentimentError: another language ("xx" read the en data and failed on a model later), or a file missing.
     """
-    check_domain_names(lang, [])
+    check_domain_names([lang], [])
     return zh_domains(data_dir) if lang == "zh" else en_domains(data_dir)
 
 
-def check_domain_names(lang: str, names: list[str]) -> None:
-    """Raise SentimentError, naming the choices, for a language without build data or a domain ``names``
-    holds that is not one of its :data:`DOMAIN_NAMES`: a benchmark ran minutes before a KeyError, or skipped
-    a mistyped domain ("hotel") without a word."""
-    if lang not in DOMAIN_NAMES:
-        raise SentimentError(f"no build data for the language {lang!r}; choose zh or en")
-    unknown = [name for name in names if name not in DOMAIN_NAMES[lang]]
+def check_domain_names(langs: list[str], names: list[str]) -> None:
+    """Raise SentimentError, naming the choices, for a language of ``langs`` without build data, or a domain
+    ``names`` holds that is none of theirs (:data:`DOMAIN_NAMES`): a benchmark ran minutes before a KeyError,
+    or skipped a mistyped domain ("hotel") without a word."""
+    for lang in langs:
+        if lang not in DOMAIN_NAMES:
+            raise SentimentError(f"no build data for the language {lang!r}; choose zh or en")
+    known = [name for lang in langs for name in DOMAIN_NAMES[lang]]
+    unknown = [name for name in names if name not in known]
     if unknown:
-        raise SentimentError(f"{', '.join(map(repr, unknown))}: not one of the {lang} domains ({', '.join(DOMAIN_NAMES[lang])})")
+        raise SentimentError(f"{', '.join(map(repr, unknown))}: not one of the {', '.join(langs)} domains ({', '.join(known)})")
 
 
 def mixture(splits: dict[str, Splits], part: int, cap: int | dict[str, int], seed: int = 13) -> LabelledTexts:

@@ -63,6 +63,7 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward", co
         label, score = expl.running(j + 1)
         rows.append([
             str(j + 1),
+            shown(expl.read_as(j)),
             *(f"{trace.means[name][j]:.2f}" for name in _HEADS),
             f"{trace.cell_norm[j]:.2f}",
             f"{trace.hidden_norm[j]:.2f}",
@@ -72,23 +73,18 @@ def rich_table(expl: Explanation, layer: int = 0, direction: str = "forward", co
         ])
     # Figures are never cut or folded: each column is as wide as its widest cell ("+0.3…" hid the
     # contribution at 80 columns); a terminal narrower than the table wraps its lines instead.
-    heads = ["t", *gates, *norms, "running", "contrib."]
-    for k, head in enumerate(heads):
-        if k == 1:
-            _add_token_column(table, expl, compact)
+    for k, head in enumerate(["t", "token", *gates, *norms, "running", "contrib."]):
         width = max([cell_len(head), *(cell_len(str(row[k])) for row in rows)])
-        table.add_column(head, justify="left" if head == "running" else "right", no_wrap=True, min_width=width)
-    for j, row in enumerate(rows):
-        table.add_row(row[0], shown(expl.read_as(j)), *row[1:])
+        if head == "token":
+            # A token folds past 24 columns (12 compact): a word of 300 letters widened the table to 300
+            # columns. Shorter ones stay whole however narrow the terminal ("token" was read down the column).
+            widest = 12 if compact else 24
+            table.add_column(head, overflow="fold", min_width=min(width, max(widest, len(head))), max_width=widest)
+        else:
+            table.add_column(head, justify="left" if head == "running" else "right", no_wrap=True, min_width=width)
+    for row in rows:
+        table.add_row(*row)
     return table
-
-
-def _add_token_column(table: Table, expl: Explanation, compact: bool) -> None:
-    # A token folds past 24 columns (12 compact): a word of 300 letters widened the table to 300 columns.
-    # Shorter ones stay whole however narrow the terminal ("token" itself was read down the column).
-    widest = 12 if compact else 24
-    longest = max((cell_len(expl.read_as(j)) for j in range(len(expl))), default=0)
-    table.add_column("token", overflow="fold", min_width=max(len("token"), min(longest, widest)), max_width=widest)
 
 
 # Characters that would act as Markdown inside a line (emphasis, links, code, raw HTML such as <unk>,

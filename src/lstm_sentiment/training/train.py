@@ -105,7 +105,7 @@ def _warn_of_ignored_settings(init_from: str | Path, *configs: tuple) -> None:
         f"{type(given).__name__}.{field.name}={getattr(given, field.name)!r}"
         for given, kept in configs
         for field in fields(given)
-        if getattr(given, field.name) != getattr(type(given)(), field.name) and getattr(given, field.name) != getattr(kept, field.name)
+        if getattr(given, field.name) not in (field.default, getattr(kept, field.name))
     ]
     if ignored:
         warn_caller(f"fine-tuning keeps the network and tokenizer of {init_from}: {', '.join(ignored)} ignored (the base's are used)")
